@@ -1,0 +1,3 @@
+from slimfile.cli import entry
+
+entry()

@@ -1,0 +1,1 @@
+"""Facts about a Dockerfile computed once and shared by every pass."""

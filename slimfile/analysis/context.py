@@ -1,0 +1,41 @@
+"""The context every pass receives: the parsed file, the settings, and shared facts."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from slimfile.syntax.nodes import Dockerfile, Instruction
+from slimfile.syntax.stages import Stage, StageModel
+
+if TYPE_CHECKING:
+    from slimfile.engine import Settings
+
+
+class Context:
+    """Facts are computed lazily and cached, so passes never re-derive them (hadolint's idea)."""
+
+    def __init__(self, dockerfile: Dockerfile, settings: "Settings") -> None:
+        self.dockerfile = dockerfile
+        self.settings = settings
+        self._cache: dict[Any, Any] = {}
+
+    @property
+    def source(self) -> bytes:
+        return self.dockerfile.source
+
+    @cached_property
+    def stages(self) -> StageModel:
+        return self.dockerfile.stages
+
+    def stage_of(self, instruction: Instruction) -> Stage | None:
+        return self.stages.stage_of(instruction)
+
+    def memo(self, key: Any, compute):
+        """Cache any derived fact under ``key`` for the other passes of this round."""
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    def option(self, name: str, default: Any = None) -> Any:
+        return self.settings.options.get(name, default)

@@ -1,0 +1,61 @@
+"""What a rewrite must not change unless a fix says so (black's ``--safe`` idea).
+
+After every round of fixes the new file is parsed again and its summary compared with the
+old one: same stages with the same names and bases, and the same final-stage config
+(CMD, ENTRYPOINT, USER, WORKDIR, ENV, ...). A fix that changes one of these must declare it.
+"""
+
+from __future__ import annotations
+
+from slimfile.syntax.nodes import Dockerfile
+
+# instructions whose arguments become the image's config (or the build's interface)
+CONFIG_KEYWORDS = frozenset(
+    {"CMD", "ENTRYPOINT", "USER", "WORKDIR", "ENV", "EXPOSE", "VOLUME", "STOPSIGNAL", "HEALTHCHECK", "LABEL", "SHELL", "ONBUILD", "ARG"}
+)
+
+
+def _normalise(args: bytes) -> str:
+    return " ".join(args.decode("utf-8", "surrogateescape").split())
+
+
+def stage_summary(dockerfile: Dockerfile) -> list[tuple]:
+    model = dockerfile.stages
+    return [
+        (stage.alias, stage.image_text, stage.platform)
+        for stage in model.stages
+    ]
+
+
+def config_summary(dockerfile: Dockerfile) -> list[tuple]:
+    """Config instructions of every stage, in order (whitespace inside arguments normalised)."""
+    out = []
+    for stage in dockerfile.stages.stages:
+        for instruction in stage.instructions:
+            if instruction.name in CONFIG_KEYWORDS:
+                out.append((stage.alias or stage.index, instruction.name, instruction.flag_values(), _normalise(instruction.args)))
+    return out
+
+
+def global_args(dockerfile: Dockerfile) -> list[str]:
+    return [_normalise(i.args) for i in dockerfile.stages.global_args]
+
+
+def semantic_differences(before: Dockerfile, after: Dockerfile, declared: frozenset[str]) -> list[str]:
+    """Human-readable differences that no applied fix declared."""
+    problems = []
+    if before.escape != after.escape:
+        problems.append("escape character changed")
+    if [(d.name, d.value) for d in before.directives] != [(d.name, d.value) for d in after.directives]:
+        problems.append("parser directives changed")
+    old_stages, new_stages = stage_summary(before), stage_summary(after)
+    if "stages" not in declared:
+        if len(old_stages) != len(new_stages) or [s[0] for s in old_stages] != [s[0] for s in new_stages]:
+            problems.append("stages changed (count, order or names)")
+        elif "base-image" not in declared and old_stages != new_stages:
+            problems.append("a stage's base image or platform changed")
+    if "config" not in declared and "stages" not in declared and config_summary(before) != config_summary(after):
+        problems.append("image config instructions changed (CMD/ENTRYPOINT/USER/WORKDIR/ENV/...)")
+    if global_args(before) != global_args(after) and "stages" not in declared:
+        problems.append("global ARGs changed")
+    return problems

@@ -1,0 +1,180 @@
+"""The ``slimfile`` command line (typer). Thin: it parses options and hands over to
+:mod:`slimfile.commands`. Heavy modules are imported inside commands so start-up stays fast.
+
+Exit codes: 0 nothing to change, 1 findings or changes under ``check`` / ``fix --check`` /
+``fix --diff``, 2 errors (unreadable or unparsable input, bad options or configuration).
+"""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+import typer
+
+from slimfile import __version__
+
+app = typer.Typer(
+    name="slimfile",
+    help="Rewrite Dockerfiles so that images get smaller and rebuild faster, without breaking the build.",
+    no_args_is_help=True,
+    add_completion=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"slimfile {__version__}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(False, "--version", "-V", callback=_version, is_eager=True, help="Print the version and exit."),
+) -> None:
+    """slimfile: smaller images, faster rebuilds, never a broken build."""
+
+
+PathsArg = typer.Argument(None, help="Files or directories ('-' reads standard input). Default: the current directory.")
+UnsafeOpt = typer.Option(None, "--unsafe-fixes/--no-unsafe-fixes", help="Also apply (or offer) fixes that can change what the image contains.")
+SelectOpt = typer.Option(None, "--select", help="Comma-separated rule codes or prefixes to enable (default: all).")
+ExtendSelectOpt = typer.Option(None, "--extend-select", help="Rule codes or prefixes to enable on top of the selection.")
+IgnoreOpt = typer.Option(None, "--ignore", help="Comma-separated rule codes or prefixes to disable.")
+ExcludeOpt = typer.Option(None, "--exclude", help="Gitignore-style patterns to skip when walking directories (replaces the defaults).")
+ExtendExcludeOpt = typer.Option(None, "--extend-exclude", help="Patterns to skip on top of the default excludes.")
+ConfigOpt = typer.Option(None, "--config", help="Use this slimfile.toml / pyproject.toml instead of discovering one.")
+IsolatedOpt = typer.Option(False, "--isolated", help="Ignore every configuration file.")
+StdinNameOpt = typer.Option(None, "--stdin-filename", help="The name to report for input read from '-'.")
+JobsOpt = typer.Option(None, "--jobs", "-j", help="Worker processes (default: one per CPU).")
+NoGitignoreOpt = typer.Option(False, "--no-respect-gitignore", help="Also process files that .gitignore excludes.")
+ForceExcludeOpt = typer.Option(False, "--force-exclude", help="Apply excludes to files named on the command line too.")
+QuietOpt = typer.Option(False, "--quiet", "-q", help="Print only findings, diffs or errors (no summary).")
+BuildkitOpt = typer.Option("current", "--buildkit", help="Parser rules: 'current' (buildkit HEAD) or '0.12'.", hidden=True)
+
+
+@app.command()
+def fix(
+    paths: Optional[List[str]] = PathsArg,
+    diff: bool = typer.Option(False, "--diff", help="Print a unified diff of the changes and write nothing."),
+    check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 when a change would be made."),
+    unsafe_fixes: Optional[bool] = UnsafeOpt,
+    select: Optional[str] = SelectOpt,
+    extend_select: Optional[str] = ExtendSelectOpt,
+    ignore: Optional[str] = IgnoreOpt,
+    exclude: Optional[List[str]] = ExcludeOpt,
+    extend_exclude: Optional[List[str]] = ExtendExcludeOpt,
+    config: Optional[str] = ConfigOpt,
+    isolated: bool = IsolatedOpt,
+    stdin_filename: Optional[str] = StdinNameOpt,
+    jobs: Optional[int] = JobsOpt,
+    no_respect_gitignore: bool = NoGitignoreOpt,
+    force_exclude: bool = ForceExcludeOpt,
+    quiet: bool = QuietOpt,
+    buildkit: str = BuildkitOpt,
+) -> None:
+    """Apply fixes: in place, or as a diff (--diff), or just report (--check)."""
+    from slimfile.commands import Options, run_fix
+
+    options = Options(
+        paths=paths or [],
+        unsafe_fixes=unsafe_fixes,
+        select=select,
+        extend_select=extend_select,
+        ignore=ignore,
+        exclude=exclude,
+        extend_exclude=extend_exclude,
+        config=config,
+        isolated=isolated,
+        stdin_filename=stdin_filename,
+        jobs=jobs,
+        respect_gitignore=not no_respect_gitignore,
+        force_exclude=force_exclude,
+        quiet=quiet,
+        buildkit=buildkit,
+    )
+    raise typer.Exit(run_fix(options, diff=diff, check=check))
+
+
+@app.command()
+def check(
+    paths: Optional[List[str]] = PathsArg,
+    output_format: str = typer.Option(
+        "text", "--output-format", "-o", help="text, json, diff, sarif, rdjson, github or markdown."
+    ),
+    unsafe_fixes: Optional[bool] = UnsafeOpt,
+    select: Optional[str] = SelectOpt,
+    extend_select: Optional[str] = ExtendSelectOpt,
+    ignore: Optional[str] = IgnoreOpt,
+    exclude: Optional[List[str]] = ExcludeOpt,
+    extend_exclude: Optional[List[str]] = ExtendExcludeOpt,
+    config: Optional[str] = ConfigOpt,
+    isolated: bool = IsolatedOpt,
+    stdin_filename: Optional[str] = StdinNameOpt,
+    jobs: Optional[int] = JobsOpt,
+    no_respect_gitignore: bool = NoGitignoreOpt,
+    force_exclude: bool = ForceExcludeOpt,
+    exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when there are findings."),
+    quiet: bool = QuietOpt,
+    buildkit: str = BuildkitOpt,
+) -> None:
+    """Report findings as `path:line:col: RULE message` ([*] marks fixable ones)."""
+    from slimfile.commands import Options, run_check
+
+    options = Options(
+        paths=paths or [],
+        unsafe_fixes=unsafe_fixes,
+        select=select,
+        extend_select=extend_select,
+        ignore=ignore,
+        exclude=exclude,
+        extend_exclude=extend_exclude,
+        config=config,
+        isolated=isolated,
+        stdin_filename=stdin_filename,
+        jobs=jobs,
+        respect_gitignore=not no_respect_gitignore,
+        force_exclude=force_exclude,
+        quiet=quiet,
+        buildkit=buildkit,
+    )
+    raise typer.Exit(run_check(options, output_format=output_format, exit_zero=exit_zero))
+
+
+@app.command()
+def parse(
+    file: str = typer.Argument(..., help="A Dockerfile ('-' reads standard input)."),
+    json_output: bool = typer.Option(False, "--json", help="Print the syntax tree as JSON."),
+    buildkit: str = BuildkitOpt,
+) -> None:
+    """Print the syntax tree (instructions, flags, logical lines, heredocs, stages)."""
+    from slimfile.commands import run_parse
+
+    raise typer.Exit(run_parse(file, json_output=json_output, buildkit=buildkit))
+
+
+@app.command()
+def rules(json_output: bool = typer.Option(False, "--json", help="Print the rules as JSON.")) -> None:
+    """List every rule: code, name, fix safety and summary."""
+    from slimfile.commands import run_rules
+
+    raise typer.Exit(run_rules(json_output=json_output))
+
+
+@app.command()
+def explain(rule: str = typer.Argument(..., help="A rule code (SF101) or name.")) -> None:
+    """Print a rule's documentation."""
+    from slimfile.commands import run_explain
+
+    raise typer.Exit(run_explain(rule))
+
+
+def entry() -> None:
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    entry()

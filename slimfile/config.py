@@ -1,0 +1,198 @@
+"""Configuration: ``[tool.slimfile]`` in pyproject.toml, or ``slimfile.toml`` / ``.slimfile.toml``,
+found hierarchically as ruff does (the closest one to each file wins, no merging between
+files); command-line options override it.
+
+Keys: ``select``, ``extend-select``, ``ignore``, ``unsafe-fixes``, ``per-file-ignores``
+(a table of glob -> codes), ``exclude``, ``extend-exclude``, ``respect-gitignore``, and a
+``preferences`` table for pass options (for example ``merge-style``).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from slimfile.syntax.errors import DockerfileError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+CONFIG_NAMES = (".slimfile.toml", "slimfile.toml", "pyproject.toml")
+KNOWN_KEYS = {
+    "select",
+    "extend-select",
+    "ignore",
+    "unsafe-fixes",
+    "per-file-ignores",
+    "exclude",
+    "extend-exclude",
+    "respect-gitignore",
+    "preferences",
+}
+KNOWN_PREFERENCES = {
+    "merge-style": ("and", "subshell"),
+    "keep-ca-certificates": (True, False),
+}
+
+
+class ConfigError(DockerfileError):
+    """A configuration file that cannot be used (bad TOML, unknown key or rule)."""
+
+
+@dataclass(frozen=True)
+class FileConfig:
+    path: str | None = None
+    select: tuple[str, ...] | None = None
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    unsafe_fixes: bool | None = None
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    exclude: tuple[str, ...] | None = None
+    extend_exclude: tuple[str, ...] = ()
+    respect_gitignore: bool | None = None
+    preferences: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def root(self) -> Path | None:
+        return Path(self.path).parent if self.path else None
+
+    def ignores_for(self, file: str) -> tuple[str, ...]:
+        """Codes ignored for ``file`` by ``per-file-ignores`` (globs relative to the config)."""
+        if not self.per_file_ignores:
+            return ()
+        absolute = Path(os.path.abspath(file))
+        relative = absolute.as_posix()
+        if self.root is not None:
+            try:
+                relative = absolute.relative_to(Path(os.path.abspath(self.root))).as_posix()
+            except ValueError:
+                pass
+        codes: list[str] = []
+        for pattern, pattern_codes in self.per_file_ignores:
+            if fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(absolute.name, pattern):
+                codes.extend(pattern_codes)
+        return tuple(codes)
+
+
+def find_config(start: Path) -> Path | None:
+    """The closest config file at or above ``start`` (pyproject.toml only with [tool.slimfile])."""
+    directory = start if start.is_dir() else start.parent
+    directory = Path(os.path.abspath(directory))
+    for candidate_dir in [directory, *directory.parents]:
+        for name in CONFIG_NAMES:
+            candidate = candidate_dir / name
+            if not candidate.is_file():
+                continue
+            if name == "pyproject.toml" and not _has_tool_table(candidate):
+                continue
+            return candidate
+    return None
+
+
+def _has_tool_table(path: Path) -> bool:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return False
+    return isinstance(data.get("tool"), dict) and "slimfile" in data["tool"]
+
+
+def load_config(path: Path, known_codes: Iterable[str] | None = None) -> FileConfig:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read configuration: {exc.strerror}", path=str(path)) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"invalid TOML: {exc}", path=str(path)) from None
+    if path.name == "pyproject.toml":
+        table = data.get("tool", {}).get("slimfile", {})
+    else:
+        table = data
+    if not isinstance(table, dict):
+        raise ConfigError("[tool.slimfile] must be a table", path=str(path))
+    return parse_config_table(table, str(path), known_codes)
+
+
+def parse_config_table(table: dict, path: str, known_codes: Iterable[str] | None = None) -> FileConfig:
+    unknown = sorted(set(table) - KNOWN_KEYS)
+    if unknown:
+        raise ConfigError(f"unknown configuration key(s): {', '.join(unknown)} (known: {', '.join(sorted(KNOWN_KEYS))})", path=path)
+    codes = list(known_codes) if known_codes is not None else None
+
+    def code_list(key: str) -> tuple[str, ...] | None:
+        if key not in table:
+            return None
+        value = table[key]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"'{key}' must be a list of rule codes", path=path)
+        return validate_codes(value, codes, path, key)
+
+    def str_list(key: str) -> tuple[str, ...] | None:
+        if key not in table:
+            return None
+        value = table[key]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"'{key}' must be a list of strings", path=path)
+        return tuple(value)
+
+    def boolean(key: str) -> bool | None:
+        if key not in table:
+            return None
+        if not isinstance(table[key], bool):
+            raise ConfigError(f"'{key}' must be true or false", path=path)
+        return table[key]
+
+    per_file: list[tuple[str, tuple[str, ...]]] = []
+    raw_pfi = table.get("per-file-ignores", {})
+    if not isinstance(raw_pfi, dict):
+        raise ConfigError("'per-file-ignores' must be a table of glob = [codes]", path=path)
+    for pattern, value in raw_pfi.items():
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"per-file-ignores '{pattern}' must be a list of rule codes", path=path)
+        per_file.append((pattern, validate_codes(value, codes, path, f"per-file-ignores.{pattern}")))
+    preferences = table.get("preferences", {})
+    if not isinstance(preferences, dict):
+        raise ConfigError("'preferences' must be a table", path=path)
+    for key, value in preferences.items():
+        if key not in KNOWN_PREFERENCES:
+            raise ConfigError(f"unknown preference '{key}' (known: {', '.join(sorted(KNOWN_PREFERENCES))})", path=path)
+        if value not in KNOWN_PREFERENCES[key]:
+            allowed = ", ".join(repr(v) for v in KNOWN_PREFERENCES[key])
+            raise ConfigError(f"preference '{key}' must be one of {allowed}", path=path)
+    return FileConfig(
+        path=path,
+        select=code_list("select"),
+        extend_select=code_list("extend-select") or (),
+        ignore=code_list("ignore") or (),
+        unsafe_fixes=boolean("unsafe-fixes"),
+        per_file_ignores=tuple(per_file),
+        exclude=str_list("exclude"),
+        extend_exclude=str_list("extend-exclude") or (),
+        respect_gitignore=boolean("respect-gitignore"),
+        preferences=dict(preferences),
+    )
+
+
+def validate_codes(values: Iterable[str], known: list[str] | None, path: str | None, key: str) -> tuple[str, ...]:
+    """Upper-cased codes; each must be ALL or a prefix of at least one rule code."""
+    out = []
+    for raw in values:
+        code = raw.strip().upper()
+        if not code:
+            continue
+        if code != "ALL" and known is not None and not any(k.startswith(code) for k in known):
+            raise ConfigError(f"unknown rule code '{raw}' in {key} (see `slimfile rules`)", path=path)
+        out.append(code)
+    return tuple(out)
+
+
+def split_codes(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    return [part.strip() for part in text.split(",") if part.strip()]

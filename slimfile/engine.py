@@ -1,0 +1,207 @@
+"""Runs the pass pipeline over one file: lint, or fix in rounds until nothing changes.
+
+Each round parses the current text, runs every pass, applies the allowed fixes that do not
+touch each other's bytes, and parses the result again. A round whose output does not parse,
+or changes what no fix declared (see :mod:`slimfile.analysis.summary`), is retried one fix at
+a time and the offending fixes are dropped and reported; nothing unparsable is ever returned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Sequence
+
+from slimfile.analysis.context import Context
+from slimfile.analysis.summary import semantic_differences
+from slimfile.diagnostics import Finding
+from slimfile.suppressions import Suppressions
+from slimfile.syntax.edits import apply_fixes, select_compatible
+from slimfile.syntax.errors import DockerfileError
+from slimfile.syntax.nodes import Dockerfile
+from slimfile.syntax.parser import parse
+
+MAX_ROUNDS = 12
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the user asked for (CLI flags and configuration merged)."""
+
+    unsafe_fixes: bool = False
+    select: frozenset[str] | None = None  # rule codes or prefixes; None selects every rule
+    ignore: frozenset[str] = frozenset()
+    extend_select: frozenset[str] = frozenset()
+    buildkit: str = "current"
+    options: dict = field(default_factory=dict, hash=False, compare=False)
+
+    def selects(self, code: str) -> bool:
+        def matches(patterns: Iterable[str]) -> bool:
+            return any(p == "ALL" or code.startswith(p) for p in patterns)
+
+        chosen = self.select is None or matches(self.select) or matches(self.extend_select)
+        return chosen and not matches(self.ignore)
+
+
+@dataclass
+class RejectedFix:
+    finding: Finding
+    reason: str
+
+
+@dataclass
+class FixResult:
+    path: str
+    source: bytes
+    output: bytes
+    applied: list[Finding]
+    remaining: list[Finding]  # findings on the output (positions in the output)
+    rejected: list[RejectedFix]
+    rounds: int
+    converged: bool = True
+
+    @property
+    def changed(self) -> bool:
+        return self.output != self.source
+
+    def hidden_unsafe(self) -> int:
+        return sum(1 for f in self.remaining if f.fix is not None and not f.fix_allowed(False))
+
+
+PassFunction = Callable[[Context], Iterable[Finding]]
+
+
+def default_passes() -> Sequence[PassFunction]:
+    from slimfile.pipeline import PIPELINE
+
+    return tuple(p.check for p in PIPELINE)
+
+
+def lint(
+    dockerfile: Dockerfile,
+    settings: Settings = Settings(),
+    passes: Sequence[PassFunction] | None = None,
+) -> list[Finding]:
+    """Every finding of the selected rules, located and sorted, minus suppressed ones."""
+    passes = default_passes() if passes is None else passes
+    context = Context(dockerfile, settings)
+    suppressions = Suppressions.of(dockerfile)
+    if suppressions.skip_file:
+        return []
+    findings: list[Finding] = []
+    for check in passes:
+        for finding in check(context):
+            if not settings.selects(finding.rule.code) or suppressions.suppresses(finding):
+                continue
+            locate(dockerfile, finding)
+            findings.append(finding)
+    findings.sort(key=lambda f: (f.start, f.rule.code))
+    return findings
+
+
+def locate(dockerfile: Dockerfile, finding: Finding) -> None:
+    finding.path = dockerfile.path or ""
+    finding.line, finding.column = dockerfile.position(finding.start)
+    end = max(finding.start, finding.end - 1) if finding.end > finding.start else finding.start
+    finding.end_line, finding.end_column = dockerfile.position(end)
+    if finding.end > finding.start:
+        finding.end_column += 1
+
+
+def check_source(
+    source: bytes, path: str, settings: Settings = Settings(), passes: Sequence[PassFunction] | None = None
+) -> list[Finding]:
+    return lint(parse(source, path=path, buildkit=settings.buildkit), settings, passes)
+
+
+def fix_source(
+    source: bytes,
+    path: str,
+    settings: Settings = Settings(),
+    passes: Sequence[PassFunction] | None = None,
+) -> FixResult:
+    """Apply fixes in rounds. Raises :class:`DockerfileError` only if the input does not parse."""
+    passes = default_passes() if passes is None else passes
+    current = parse(source, path=path, buildkit=settings.buildkit)
+    applied: list[Finding] = []
+    rejected: list[RejectedFix] = []
+    refused: set[tuple] = set()
+    converged = False
+    rounds = 0
+    for rounds in range(1, MAX_ROUNDS + 1):
+        findings = lint(current, settings, passes)
+        candidates = [
+            f for f in findings if f.fix_allowed(settings.unsafe_fixes) and _key(current, f) not in refused
+        ]
+        if not candidates:
+            converged = True
+            break
+        fixes = [f.fix for f in candidates]
+        accepted, _deferred = select_compatible(fixes)
+        chosen = [candidates[i] for i in accepted]
+        result = _try_apply(current, chosen, path, settings)
+        if result is None:
+            # isolate: apply the fixes one by one and keep the ones that are sound
+            result, good, bad = _apply_one_by_one(current, chosen, path, settings)
+            for finding, reason in bad:
+                refused.add(_key(current, finding))
+                rejected.append(RejectedFix(finding, reason))
+            chosen = good
+            if not chosen:
+                continue
+        applied.extend(chosen)
+        current = result
+    remaining = lint(current, settings, passes)
+    return FixResult(
+        path=path,
+        source=source,
+        output=current.source,
+        applied=applied,
+        remaining=remaining,
+        rejected=rejected,
+        rounds=rounds,
+        converged=converged,
+    )
+
+
+def _key(dockerfile: Dockerfile, finding: Finding) -> tuple:
+    """Identifies a finding across rounds: rule plus the text it points at."""
+    return (finding.rule.code, dockerfile.source[finding.start : finding.end], finding.message)
+
+
+def _verify(before: Dockerfile, output: bytes, chosen: Sequence[Finding], path: str, settings: Settings) -> Dockerfile | str:
+    try:
+        after = parse(output, path=path, buildkit=settings.buildkit)
+    except DockerfileError as exc:
+        return f"output does not parse: {exc.message} (line {exc.line})"
+    declared = frozenset().union(*(f.fix.declares for f in chosen if f.fix is not None))
+    differences = semantic_differences(before, after, declared)
+    if differences:
+        return "; ".join(differences)
+    return after
+
+
+def _try_apply(current: Dockerfile, chosen: Sequence[Finding], path: str, settings: Settings) -> Dockerfile | None:
+    output = apply_fixes(current.source, [f.fix for f in chosen if f.fix is not None])
+    result = _verify(current, output, chosen, path, settings)
+    return result if isinstance(result, Dockerfile) else None
+
+
+def _apply_one_by_one(current: Dockerfile, chosen: Sequence[Finding], path: str, settings: Settings):
+    """Apply each fix alone against the round's text; keep the sound ones that still fit together."""
+    good: list[Finding] = []
+    bad: list[tuple[Finding, str]] = []
+    for finding in chosen:
+        output = apply_fixes(current.source, [finding.fix])
+        verdict = _verify(current, output, [finding], path, settings)
+        if isinstance(verdict, Dockerfile):
+            good.append(finding)
+        else:
+            bad.append((finding, verdict))
+    if not good:
+        return current, [], bad
+    # the sound fixes are applied together; if even that fails, keep only the first one
+    together = _try_apply(current, good, path, settings)
+    if together is None:
+        good = good[:1]
+        together = _try_apply(current, good, path, settings)
+    return together, good, bad

@@ -1,0 +1,184 @@
+"""Finding, reading and writing Dockerfiles without ever losing a byte.
+
+Policy for odd input: bytes are preserved exactly (invalid UTF-8 included, the parser works on
+bytes); files with NUL bytes are binary and refused; files over ``MAX_BYTES`` are refused.
+Writes go to a temporary file in the same directory, then ``os.replace``: a crash leaves either
+the old file or the new one, never half of each.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import stat
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from slimfile.syntax.errors import DockerfileError
+
+MAX_BYTES = 4 * 1024 * 1024  # no real Dockerfile comes near this
+
+DOCKERFILE_PATTERNS = (
+    "Dockerfile",
+    "Containerfile",
+    "*.Dockerfile",
+    "*.dockerfile",
+    "Dockerfile.*",
+    "Containerfile.*",
+    "dockerfile",
+    "containerfile",
+)
+# names that match the patterns above but are not Dockerfiles
+NOT_DOCKERFILES = ("*.dockerignore", "Dockerfile.dockerignore", "*.md", "*.orig", "*.rej", "*.swp", "*~")
+
+STDIN = "-"
+
+
+class InputError(DockerfileError):
+    """A path that cannot be read as a Dockerfile (missing, a directory, binary, too large)."""
+
+
+def is_dockerfile_name(name: str) -> bool:
+    if any(fnmatch.fnmatchcase(name, p) for p in NOT_DOCKERFILES):
+        return False
+    return any(fnmatch.fnmatchcase(name, p) for p in DOCKERFILE_PATTERNS)
+
+
+def read_dockerfile(path: str) -> bytes:
+    """Read a Dockerfile, refusing what is not one with an :class:`InputError`."""
+    p = Path(path)
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise InputError("no such file or directory", path=path) from None
+    except OSError as exc:
+        raise InputError(exc.strerror or str(exc), path=path) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError("is a directory, expected a Dockerfile", path=path)
+    if st.st_size > MAX_BYTES:
+        raise InputError(f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB; not a Dockerfile?", path=path)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise InputError(exc.strerror or str(exc), path=path) from None
+    check_not_binary(data, path)
+    return data
+
+
+def check_not_binary(data: bytes, path: str) -> None:
+    nul = data.find(b"\0")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        raise InputError("binary file (contains a NUL byte); not a Dockerfile", line, path=path)
+
+
+def write_atomic(path: str, data: bytes) -> None:
+    """Replace ``path`` with ``data`` atomically, keeping the file's permission bits."""
+    target = Path(path)
+    mode = None
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        pass
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".slimfile.tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+@dataclass(frozen=True)
+class Discovered:
+    path: str
+    explicit: bool  # named on the command line (always processed, whatever its name)
+
+
+def discover(
+    paths: Iterable[str],
+    *,
+    exclude: Iterable[str] = (),
+    respect_gitignore: bool = True,
+    force_exclude: bool = False,
+) -> Iterator[Discovered | InputError]:
+    """Files named on the command line, and Dockerfiles found under named directories.
+
+    Directories are walked without following symlinks out of the root; ``.gitignore`` files
+    and ``exclude`` patterns (gitignore syntax) prune the walk. Problems are yielded, not
+    raised, so one bad path never stops the others.
+    """
+    from slimfile.ignore import IgnoreMatcher
+
+    exclude = tuple(exclude)
+    seen: set[str] = set()
+    for raw in paths:
+        if raw == STDIN:
+            yield Discovered(STDIN, True)
+            continue
+        p = Path(raw)
+        if not p.exists() and not p.is_symlink():
+            yield InputError("no such file or directory", path=raw)
+            continue
+        if p.is_dir():
+            matcher = IgnoreMatcher(Path(os.path.abspath(p)), exclude, respect_gitignore)
+            for found in _walk(p, p.resolve(), matcher):
+                key = os.path.realpath(found)
+                if key not in seen:
+                    seen.add(key)
+                    yield Discovered(found, False)
+            continue
+        if force_exclude and exclude:
+            matcher = IgnoreMatcher(Path.cwd(), exclude, respect_gitignore=False)
+            if matcher.ignored(p, is_dir=False):
+                continue
+        key = os.path.realpath(raw)
+        if key not in seen:
+            seen.add(key)
+            yield Discovered(raw, True)
+
+
+def _walk(top: Path, root: Path, matcher) -> Iterator[str]:
+    stack = [top]
+    visited: set[tuple[int, int]] = set()
+    while stack:
+        directory = stack.pop()
+        try:
+            st = directory.stat()
+        except OSError:
+            continue
+        if (st.st_dev, st.st_ino) in visited:
+            continue  # a symlink loop or a second path to the same directory
+        visited.add((st.st_dev, st.st_ino))
+        matcher.enter(directory)
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError:
+            continue
+        subdirs = []
+        for entry in entries:
+            path = Path(entry.path)
+            if entry.is_symlink():
+                try:
+                    resolved = path.resolve()
+                except OSError:
+                    continue
+                if root not in resolved.parents and resolved != root:
+                    continue  # never follow a symlink out of the root
+            if entry.is_dir():
+                if entry.name == ".git" or matcher.ignored(path, is_dir=True):
+                    continue
+                subdirs.append(path)
+            elif entry.is_file() and is_dockerfile_name(entry.name) and not matcher.ignored(path, is_dir=False):
+                yield str(path)
+        stack.extend(reversed(subdirs))

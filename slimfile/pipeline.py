@@ -1,0 +1,27 @@
+"""The pass pipeline, in the order the passes run. This is the one place that lists it.
+
+Order matters: hygiene inside a RUN comes before merging RUNs (so merged RUNs are already
+clean), and cleanup moves come before merges (so a cleanup lands in the layer that made
+the mess rather than in a merged blob).
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from slimfile.diagnostics import Rule
+
+PIPELINE: tuple[ModuleType, ...] = ()
+
+
+def all_rules() -> list[Rule]:
+    """Every rule of every pass, in pipeline order."""
+    return [rule for module in PIPELINE for rule in module.RULES]
+
+
+def rule_by_code(code: str) -> Rule | None:
+    key = code.strip().upper()
+    for rule in all_rules():
+        if rule.code == key or rule.name == code.strip().lower():
+            return rule
+    return None

@@ -1,0 +1,45 @@
+"""Human output in ruff's shape: ``path:line:col: CODE [*] message`` and a closing summary."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Sequence
+
+from slimfile.diagnostics import Finding
+
+
+def finding_line(finding: Finding, *, fixable_marker: bool) -> str:
+    marker = "[*] " if fixable_marker else ""
+    return f"{finding.path}:{finding.line}:{finding.column}: {finding.rule.code} {marker}{finding.message}"
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def check_summary(findings: Sequence[Finding], unsafe_fixes: bool) -> list[str]:
+    if not findings:
+        return ["All checks passed!"]
+    fixable = sum(1 for f in findings if f.fix_allowed(unsafe_fixes))
+    hidden = sum(1 for f in findings if f.fix is not None and not f.fix_allowed(unsafe_fixes))
+    lines = [f"Found {plural(len(findings), 'finding')}."]
+    if fixable:
+        lines.append(f"[*] {fixable} fixable with `slimfile fix`{' --unsafe-fixes' if unsafe_fixes else ''}.")
+    if hidden:
+        lines.append(f"({plural(hidden, 'hidden fix', 'hidden fixes')} can be enabled with the `--unsafe-fixes` option.)")
+    return lines
+
+
+def savings_lines(findings: Sequence[Finding]) -> list[str]:
+    """Estimated savings grouped by rule (labels, not sums: they are estimates)."""
+    by_rule: dict[str, list[Finding]] = {}
+    for f in findings:
+        if f.saving is not None:
+            by_rule.setdefault(f.rule.code, []).append(f)
+    lines = []
+    for code in sorted(by_rule):
+        items = by_rule[code]
+        labels = Counter(f.saving.label for f in items)
+        text = ", ".join(f"{label} x{count}" if count > 1 else label for label, count in labels.items())
+        lines.append(f"  {code} {items[0].rule.name}: {text}")
+    return lines

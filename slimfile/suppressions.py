@@ -1,0 +1,61 @@
+"""Inline suppressions: ``# slimfile: ignore[SF101,SF102]`` on the comment lines right above
+an instruction (``# slimfile: ignore`` alone silences every rule there), and
+``# slimfile: skip-file`` anywhere in a comment line to leave the whole file alone."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from slimfile.diagnostics import Finding
+from slimfile.syntax.nodes import Dockerfile, Instruction, Trivia
+
+_DIRECTIVE = re.compile(rb"#\s*slimfile:\s*(ignore|skip-file)\b(?:\[([^\]]*)\])?", re.I)
+ALL = "*"
+
+
+@dataclass
+class Suppressions:
+    skip_file: bool
+    # (instruction start, instruction end, codes or {"*"})
+    ranges: list[tuple[int, int, frozenset[str]]]
+    mentioned: list[tuple[int, str]]  # (line, code) for every code a suppression names
+
+    @classmethod
+    def of(cls, dockerfile: Dockerfile) -> "Suppressions":
+        skip = False
+        ranges: list[tuple[int, int, frozenset[str]]] = []
+        pending: set[str] = set()
+        lines_with_codes: list[tuple[int, str]] = []
+        for item in dockerfile.items:
+            if isinstance(item, Trivia) and item.is_comment:
+                text = dockerfile.source[item.line.start : item.line.content_end].strip()
+                match = _DIRECTIVE.match(text.lstrip(b"\xef\xbb\xbf"))
+                if match is None:
+                    continue
+                if match.group(1).lower() == b"skip-file":
+                    skip = True
+                    continue
+                codes = _codes(match.group(2))
+                pending |= codes
+                lines_with_codes.extend((item.line.number, c) for c in codes if c != ALL)
+            elif isinstance(item, Instruction):
+                if pending:
+                    ranges.append((item.start, item.end, frozenset(pending)))
+                pending = set()
+            else:  # a blank line or directive ends the comment block
+                pending = set()
+        return cls(skip, ranges, lines_with_codes)
+
+    def suppresses(self, finding: Finding) -> bool:
+        for start, end, codes in self.ranges:
+            if start <= finding.start < end and (ALL in codes or any(finding.rule.code.startswith(c) for c in codes)):
+                return True
+        return False
+
+
+def _codes(group: bytes | None) -> frozenset[str]:
+    if group is None:
+        return frozenset({ALL})
+    codes = {c.strip().decode("ascii", "replace").upper() for c in group.split(b",") if c.strip()}
+    return frozenset(codes) or frozenset({ALL})

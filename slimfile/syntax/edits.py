@@ -1,0 +1,118 @@
+"""Byte-range edits and fixes.
+
+An :class:`Edit` replaces ``source[start:end]`` with new bytes; a :class:`Fix` groups the edits
+one finding needs, with its safety. Edits are applied from the end of the file backwards so
+offsets stay valid (pyupgrade's trick), and fixes that touch the same bytes are never applied
+in the same round (ruff's rule): the later one waits for the next round, after a re-parse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Iterable, Sequence
+
+
+class Safety(str, Enum):
+    """ruff's applicability: safe fixes run by default, unsafe ones need ``--unsafe-fixes``."""
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Edit:
+    start: int
+    end: int
+    content: bytes = b""
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.start <= self.end:
+            raise ValueError(f"bad edit range {self.start}..{self.end}")
+        if isinstance(self.content, str):
+            raise TypeError("Edit.content must be bytes")
+
+    @classmethod
+    def insert(cls, at: int, content: bytes) -> "Edit":
+        return cls(at, at, content)
+
+    @classmethod
+    def delete(cls, start: int, end: int) -> "Edit":
+        return cls(start, end, b"")
+
+    @property
+    def is_insertion(self) -> bool:
+        return self.start == self.end
+
+    def overlaps(self, other: "Edit") -> bool:
+        """True when the two edits cannot both be applied unambiguously."""
+        if self.start < other.end and other.start < self.end:
+            return True
+        # two insertions at one point, or an insertion at the start of a replacement, have no order
+        if self.start == other.start and (self.is_insertion or other.is_insertion):
+            return True
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """The edits that fix one finding. ``declares`` names what the fix is allowed to change
+    beyond the bytes it edits (for example ``"base-image"``), for the semantic guard."""
+
+    edits: tuple[Edit, ...]
+    safety: Safety = Safety.SAFE
+    title: str = ""
+    declares: frozenset[str] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        if not self.edits:
+            raise ValueError("a fix needs at least one edit")
+        ordered = tuple(sorted(self.edits))
+        for a, b in zip(ordered, ordered[1:]):
+            if a.overlaps(b):
+                raise ValueError(f"overlapping edits inside one fix: {a} / {b}")
+        object.__setattr__(self, "edits", ordered)
+
+    @property
+    def start(self) -> int:
+        return self.edits[0].start
+
+    @property
+    def end(self) -> int:
+        return max(e.end for e in self.edits)
+
+    def conflicts_with(self, other: "Fix") -> bool:
+        return any(a.overlaps(b) for a in self.edits for b in other.edits)
+
+
+def apply_edits(source: bytes, edits: Iterable[Edit]) -> bytes:
+    """Apply non-overlapping edits; untouched bytes are copied as they are."""
+    ordered = sorted(edits)
+    out = []
+    pos = 0
+    for edit in ordered:
+        if edit.start < pos:
+            raise ValueError(f"overlapping edits at {edit.start}")
+        if edit.end > len(source):
+            raise ValueError(f"edit {edit.start}..{edit.end} past end of source ({len(source)})")
+        out.append(source[pos : edit.start])
+        out.append(edit.content)
+        pos = edit.end
+    out.append(source[pos:])
+    return b"".join(out)
+
+
+def apply_fixes(source: bytes, fixes: Sequence[Fix]) -> bytes:
+    return apply_edits(source, (e for fix in fixes for e in fix.edits))
+
+
+def select_compatible(fixes: Sequence[Fix]) -> tuple[list[int], list[int]]:
+    """Indices of fixes to apply now (in the given priority order) and of those that wait."""
+    accepted: list[int] = []
+    deferred: list[int] = []
+    for i, fix in enumerate(fixes):
+        if any(fix.conflicts_with(fixes[j]) for j in accepted):
+            deferred.append(i)
+        else:
+            accepted.append(i)
+    return accepted, deferred

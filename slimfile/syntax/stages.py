@@ -1,0 +1,188 @@
+"""Stages of a Dockerfile: each FROM with its image reference, platform and name.
+
+Follows buildkit's ``instructions.parseFrom``: ``FROM [--platform=P] IMAGE [AS NAME]``, stage
+names are matched case-insensitively, and the ARGs before the first FROM are global.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from slimfile.syntax.gocompat import go_split_whitespace
+from slimfile.syntax.nodes import Dockerfile, Instruction
+
+_VARIABLE_RE = re.compile(r"\$(?:\{[^}]*\}?|[A-Za-z_][A-Za-z0-9_]*)")
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRef:
+    """An image reference split as Docker does: ``[registry/]repository[:tag][@digest]``."""
+
+    text: str
+    registry: str | None
+    repository: str
+    tag: str | None
+    digest: str | None
+
+    @property
+    def has_variables(self) -> bool:
+        return "$" in self.text
+
+    @property
+    def is_scratch(self) -> bool:
+        return self.text.lower() == "scratch"
+
+    @property
+    def name(self) -> str:
+        """Registry and repository, without tag or digest."""
+        return f"{self.registry}/{self.repository}" if self.registry else self.repository
+
+    @property
+    def short_repository(self) -> str:
+        """Repository without Docker Hub's implicit ``library/`` prefix."""
+        repo = self.repository
+        if self.registry in (None, "docker.io", "index.docker.io") and repo.startswith("library/"):
+            return repo[len("library/") :]
+        return repo
+
+    def with_tag(self, tag: str) -> str:
+        """The reference text with another tag (digest dropped: it pins the old tag)."""
+        return f"{self.name}:{tag}"
+
+
+def parse_image_ref(text: str) -> ImageRef:
+    """Split an image reference. Variables (``$VAR``, ``${VAR}``) are kept as written."""
+    rest = text
+    digest = None
+    at = _find_outside_variables(rest, "@")
+    if at >= 0:
+        rest, digest = rest[:at], rest[at + 1 :]
+    registry = None
+    slash = _find_outside_variables(rest, "/")
+    if slash >= 0:
+        first = rest[:slash]
+        # Docker's rule: the first component is a registry when it looks like a host
+        if "." in first or ":" in first or first == "localhost" or first != first.lower():
+            registry, rest = first, rest[slash + 1 :]
+    tag = None
+    last_slash = _rfind_outside_variables(rest, "/")
+    colon = _rfind_outside_variables(rest, ":")
+    if colon > last_slash:
+        rest, tag = rest[:colon], rest[colon + 1 :]
+    return ImageRef(text=text, registry=registry, repository=rest, tag=tag, digest=digest)
+
+
+def _variable_spans(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in _VARIABLE_RE.finditer(text)]
+
+
+def _find_outside_variables(text: str, ch: str) -> int:
+    spans = _variable_spans(text)
+    for i, c in enumerate(text):
+        if c == ch and not any(s <= i < e for s, e in spans):
+            return i
+    return -1
+
+
+def _rfind_outside_variables(text: str, ch: str) -> int:
+    spans = _variable_spans(text)
+    for i in range(len(text) - 1, -1, -1):
+        if text[i] == ch and not any(s <= i < e for s, e in spans):
+            return i
+    return -1
+
+
+@dataclass(slots=True)
+class Stage:
+    """A build stage: its FROM and the instructions up to the next FROM."""
+
+    index: int
+    from_instruction: Instruction
+    image_text: str  # as written after flags, e.g. "python:${PY}-slim"
+    image: ImageRef | None
+    name: str | None  # as written after AS
+    platform: str | None
+    instructions: tuple[Instruction, ...]  # FROM excluded
+    base_stage: Stage | None = None  # set when FROM names an earlier stage
+    problem: str | None = None
+
+    @property
+    def alias(self) -> str | None:
+        """The stage name as buildkit matches it (lower case)."""
+        return self.name.lower() if self.name else None
+
+    @property
+    def label(self) -> str:
+        return self.name or str(self.index)
+
+
+@dataclass(slots=True)
+class StageModel:
+    global_args: tuple[Instruction, ...]
+    stages: tuple[Stage, ...]
+    orphans: tuple[Instruction, ...]  # instructions before the first FROM that are not ARG
+
+    def stage_of(self, instruction: Instruction) -> Stage | None:
+        for stage in self.stages:
+            if instruction is stage.from_instruction or any(instruction is i for i in stage.instructions):
+                return stage
+        return None
+
+    def by_name(self, name: str) -> Stage | None:
+        key = name.lower()
+        for stage in self.stages:
+            if stage.alias == key:
+                return stage
+        if key.isdigit() and int(key) < len(self.stages):
+            return self.stages[int(key)]
+        return None
+
+    @property
+    def final(self) -> Stage | None:
+        return self.stages[-1] if self.stages else None
+
+
+def build_stage_model(dockerfile: Dockerfile) -> StageModel:
+    global_args: list[Instruction] = []
+    orphans: list[Instruction] = []
+    stages: list[Stage] = []
+    current: list[Instruction] | None = None
+    for instruction in dockerfile.instructions:
+        if instruction.name == "FROM":
+            if stages:
+                stages[-1].instructions = tuple(current or ())
+            stages.append(_stage_from(len(stages), instruction, stages))
+            current = []
+        elif current is None:
+            (global_args if instruction.name == "ARG" else orphans).append(instruction)
+        else:
+            current.append(instruction)
+    if stages:
+        stages[-1].instructions = tuple(current or ())
+    return StageModel(tuple(global_args), tuple(stages), tuple(orphans))
+
+
+def _stage_from(index: int, instruction: Instruction, earlier: list[Stage]) -> Stage:
+    words = [w.decode("utf-8", "surrogateescape") for w in go_split_whitespace(instruction.args)] if instruction.args else []
+    platform_flag = instruction.flag("platform")
+    stage = Stage(
+        index=index,
+        from_instruction=instruction,
+        image_text=words[0] if words else "",
+        image=parse_image_ref(words[0]) if words else None,
+        name=None,
+        platform=platform_flag.argument if platform_flag else None,
+        instructions=(),
+    )
+    if len(words) == 3 and words[1].lower() == "as":
+        stage.name = words[2]
+    elif len(words) != 1:
+        stage.problem = "FROM requires either one or three arguments"
+    if stage.image is not None and not stage.image.has_variables:
+        key = stage.image_text.lower()
+        for prior in earlier:
+            if prior.alias == key:
+                stage.base_stage = prior
+                break
+    return stage
