@@ -3,6 +3,8 @@
 
 Exit codes: 0 nothing to change, 1 findings or changes under ``check`` / ``fix --check`` /
 ``fix --diff``, 2 errors (unreadable or unparsable input, bad options or configuration).
+``verify`` keeps the same scheme: 0 verified, 1 the rewrite fails to build or differs in an
+undeclared way, 2 verify could not run (arguments, engine, or an original that does not build).
 """
 
 from __future__ import annotations
@@ -170,6 +172,55 @@ def explain(rule: str = typer.Argument(..., help="A rule code (SF101) or name.")
     from slimfile.commands import run_explain
 
     raise typer.Exit(run_explain(rule))
+
+
+@app.command()
+def verify(
+    dockerfile: str = typer.Argument("Dockerfile", help="The Dockerfile to verify (default: ./Dockerfile)."),
+    context: Optional[str] = typer.Option(None, "--context", help="The build context (default: the Dockerfile's directory)."),
+    target: Optional[str] = typer.Option(None, "--target", help="Build this stage instead of the last one."),
+    unsafe_fixes: Optional[bool] = UnsafeOpt,
+    run: Optional[str] = typer.Option(
+        None, "--run", help="Run this command in both images and compare output and exit code ('' runs their own CMD)."
+    ),
+    json_output: bool = typer.Option(False, "--json", help="Print the report as JSON (progress stays on stderr)."),
+    per_fix: bool = typer.Option(False, "--per-fix", help="Also build with each rule's fixes alone and report the bytes each saved."),
+    keep: bool = typer.Option(False, "--keep", help="Keep the images verify built (tagged slimfile-verify:...)."),
+    run_timeout: float = typer.Option(120.0, "--run-timeout", help="Seconds each --run command may take."),
+    config: Optional[str] = ConfigOpt,
+    isolated: bool = IsolatedOpt,
+) -> None:
+    """Prove a rewrite with real builds: size, layers, cache reuse, config and files, before and after.
+
+    verify builds the original and the fixed Dockerfile with the Docker engine at DOCKER_HOST
+    (BuildKit, host network). Building RUNS CODE FROM THE DOCKERFILE, and --run runs the images:
+    verify does this only when you ask for it, never pushes anything, and removes every image it
+    built unless --keep. The only write to your tree: for the warm-rebuild measure, one comment
+    line is appended to one application source file while that rebuild runs, and the file is
+    restored byte for byte afterwards (also on Ctrl-C).
+
+    \b
+    Exit codes:
+      0  verified: the rewrite builds and every difference is declared by a fix
+      1  the rewrite does not build, or differs in a way no applied fix declares
+      2  verify could not run (bad arguments, no engine, or the original does not build)
+    """
+    from slimfile.commands import VerifyOptions, run_verify
+
+    options = VerifyOptions(
+        dockerfile=dockerfile,
+        context=context,
+        target=target,
+        unsafe_fixes=unsafe_fixes,
+        run=run,
+        json_output=json_output,
+        per_fix=per_fix,
+        keep=keep,
+        run_timeout=run_timeout,
+        config=config,
+        isolated=isolated,
+    )
+    raise typer.Exit(run_verify(options))
 
 
 def entry() -> None:

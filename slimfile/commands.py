@@ -331,3 +331,53 @@ def run_explain(code: str) -> int:
         header += f"Related: {', '.join(rule.related)}\n"
     sys.stdout.write(header + "\n" + rule.doc.strip() + "\n")
     return EXIT_OK
+
+
+@dataclass
+class VerifyOptions:
+    dockerfile: str = "Dockerfile"
+    context: str | None = None
+    target: str | None = None
+    unsafe_fixes: bool | None = None
+    run: str | None = None
+    json_output: bool = False
+    per_fix: bool = False
+    keep: bool = False
+    run_timeout: float = 120.0
+    config: str | None = None
+    isolated: bool = False
+
+
+def run_verify(options: VerifyOptions, passes=None) -> int:
+    """Build, compare, report. ``passes`` replaces the pipeline (tests inject fixes with it)."""
+    from rich.console import Console
+
+    from slimfile.verify import VerifyRequest, verify
+    from slimfile.verify.progress import ConsoleProgress
+    from slimfile.verify.render import render
+
+    try:
+        resolver = SettingsResolver(
+            Options(paths=[options.dockerfile], unsafe_fixes=options.unsafe_fixes, config=options.config, isolated=options.isolated)
+        )
+        settings = resolver.settings_for(options.dockerfile)
+    except ConfigError as exc:
+        err(f"error: {exc}")
+        return EXIT_ERROR
+    request = VerifyRequest(
+        dockerfile=Path(options.dockerfile),
+        context=Path(options.context) if options.context else None,
+        target=options.target,
+        settings=settings,
+        run=options.run,
+        per_fix=options.per_fix,
+        keep=options.keep,
+        run_timeout=options.run_timeout,
+    )
+    progress = ConsoleProgress(_stderr_console(), plain_lines=not options.json_output)
+    report = verify(request, passes=passes, progress=progress)
+    if options.json_output:
+        sys.stdout.write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        render(report, Console())
+    return report.exit_code

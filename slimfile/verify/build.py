@@ -1,0 +1,101 @@
+"""One BuildKit build and what its progress output says: which Dockerfile steps ran and which
+were taken from the cache."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+from slimfile.verify.docker_engine import Engine
+
+# "#7 [build 3/5] RUN go build ." and, later for the same vertex, "#7 CACHED"
+_STEP = re.compile(r"^#(?P<vertex>\d+) \[(?:(?P<stage>[^\]]*?) )?(?P<index>\d+)/(?P<total>\d+)\] (?P<text>.*)$")
+_CACHED = re.compile(r"^#(?P<vertex>\d+) CACHED\s*$")
+LOG_TAIL = 40
+
+
+@dataclass(frozen=True)
+class Step:
+    stage: str | None
+    index: int
+    total: int
+    instruction: str
+    cached: bool
+
+    @property
+    def is_from(self) -> bool:
+        return self.instruction.upper().startswith("FROM ")
+
+    def to_dict(self) -> dict:
+        return {"stage": self.stage, "instruction": self.instruction, "cached": self.cached}
+
+
+def parse_steps(lines: Sequence[str]) -> list[Step]:
+    """The Dockerfile steps of a plain-progress build log, FROM lines left out (they are never
+    "cached": the base image is simply there), in the order they first appear."""
+    found: dict[str, tuple[str | None, int, int, str]] = {}
+    cached: set[str] = set()
+    for line in lines:
+        if match := _STEP.match(line):
+            found.setdefault(match["vertex"], (match["stage"], int(match["index"]), int(match["total"]), match["text"].strip()))
+        elif match := _CACHED.match(line):
+            cached.add(match["vertex"])
+    steps = [Step(stage, index, total, text, vertex in cached) for vertex, (stage, index, total, text) in found.items()]
+    return [s for s in steps if not s.is_from]
+
+
+@dataclass
+class BuildResult:
+    tag: str
+    ok: bool
+    seconds: float
+    image_id: str | None
+    steps: list[Step] = field(default_factory=list)
+    log_tail: list[str] = field(default_factory=list)
+
+    @property
+    def cached_steps(self) -> int:
+        return sum(1 for s in self.steps if s.cached)
+
+    def to_dict(self) -> dict:
+        data = {
+            "ok": self.ok,
+            "seconds": round(self.seconds, 2),
+            "image_id": self.image_id,
+            "steps": len(self.steps),
+            "cached_steps": self.cached_steps,
+        }
+        if not self.ok:
+            data["log_tail"] = self.log_tail
+        return data
+
+
+def run_build(
+    engine: Engine,
+    dockerfile: Path,
+    context: Path,
+    tag: str,
+    *,
+    workdir: Path,
+    target: str | None = None,
+    no_cache: bool = False,
+    on_line: Callable[[str], None] | None = None,
+) -> BuildResult:
+    output = engine.build(dockerfile, context, tag, target=target, no_cache=no_cache, on_line=on_line, workdir=workdir)
+    ok = output.returncode == 0 and output.image_id is not None
+    return BuildResult(
+        tag=tag,
+        ok=ok,
+        seconds=output.seconds,
+        image_id=output.image_id,
+        steps=parse_steps(output.lines),
+        log_tail=[] if ok else failure_tail(output.lines),
+    )
+
+
+def failure_tail(lines: Sequence[str], size: int = LOG_TAIL) -> list[str]:
+    """The end of a failed build log: BuildKit repeats the failing step's output and the error
+    there."""
+    return list(lines[-size:])

@@ -1,0 +1,325 @@
+"""One ``slimfile verify`` run: rewrite the Dockerfile, build both versions, compare them.
+
+The order is fixed so that the measures are fair: each Dockerfile is built cold (``--no-cache``,
+base images present) and then rebuilt warm after a one-line change to the same application file;
+only then are the two cold-built images inspected, exported and run. Everything built is removed
+at the end unless ``keep`` is set, and the changed application file is always restored.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from slimfile.engine import FixResult, PassFunction, Settings, fix_source
+from slimfile.syntax.errors import DockerfileError
+from slimfile.syntax.nodes import Dockerfile
+from slimfile.syntax.parser import parse
+from slimfile.verify import attribution, layers
+from slimfile.verify.app_files import AppPaths, CopyStep, app_paths, copy_steps, expand, list_context, load_dockerignore
+from slimfile.verify.build import run_build
+from slimfile.verify.cache import Interrupted, Probe, pick_probe, warm_rebuild
+from slimfile.verify.config_diff import config_differences
+from slimfile.verify.docker_engine import Engine, EngineError
+from slimfile.verify.fs_diff import FsDiff, Manifest, diff_manifests, read_manifest, remove_noise
+from slimfile.verify.ignore_rules import IgnoreRules, default_rules
+from slimfile.verify.progress import Progress, SilentProgress
+from slimfile.verify.report import ImageFacts, RewriteSummary, VerifyReport
+from slimfile.verify.run_compare import DEFAULT_TIMEOUT, compare_runs
+from slimfile.verify.stages import UnknownTarget, needed_stages, stage_chain
+from slimfile.verify.verdict import Problem, allowed_differences, config_problems, file_problems
+
+REPOSITORY = "slimfile-verify"
+
+
+class UsageError(Exception):
+    """Bad arguments: exit code 2."""
+
+
+@dataclass
+class VerifyRequest:
+    dockerfile: Path
+    context: Path | None = None  # default: the Dockerfile's directory
+    target: str | None = None
+    settings: Settings = field(default_factory=Settings)
+    run: str | None = None  # a command for both images; "" runs their own CMD
+    per_fix: bool = False
+    keep: bool = False
+    run_timeout: float = DEFAULT_TIMEOUT
+
+
+@dataclass
+class Prepared:
+    """The parsed original, its rewrite and the facts verify needs from them."""
+
+    source: bytes
+    original: Dockerfile
+    fixed: FixResult
+    fixed_tree: Dockerfile
+    context: Path
+
+
+def verify(
+    request: VerifyRequest,
+    *,
+    passes: Sequence[PassFunction] | None = None,
+    engine: Engine | None = None,
+    progress: Progress | None = None,
+    rules: IgnoreRules | None = None,
+) -> VerifyReport:
+    """Run the whole verification and return its report (``report.exit_code`` says how it went)."""
+    context = (request.context or request.dockerfile.parent).resolve()
+    report = VerifyReport(str(request.dockerfile), str(context), request.target, request.settings.unsafe_fixes)
+    try:
+        prepared = prepare(request, context, passes)
+    except (DockerfileError, UsageError) as exc:
+        report.error = str(exc)
+        return report
+    report.rewrite = rewrite_summary(prepared.fixed)
+    try:
+        engine = engine or Engine.connect()
+        report.engine = engine.versions()
+    except EngineError as exc:
+        report.error = str(exc)
+        return report
+    session = Session(request, prepared, engine, progress or SilentProgress(), rules or default_rules(), report, passes)
+    session.run()
+    return report
+
+
+def prepare(request: VerifyRequest, context: Path, passes: Sequence[PassFunction] | None) -> Prepared:
+    from slimfile.files import read_dockerfile
+
+    if not context.is_dir():
+        raise UsageError(f"{context}: the build context is not a directory")
+    source = read_dockerfile(str(request.dockerfile))
+    original = parse(source, path=str(request.dockerfile), buildkit=request.settings.buildkit)
+    try:
+        stage_chain(original, request.target)
+    except UnknownTarget as exc:
+        raise UsageError(f"--target: {exc}") from None
+    fixed = fix_source(source, str(request.dockerfile), request.settings, passes)
+    fixed_tree = parse(fixed.output, path=str(request.dockerfile), buildkit=request.settings.buildkit)
+    return Prepared(source, original, fixed, fixed_tree, context)
+
+
+def rewrite_summary(result: FixResult) -> RewriteSummary:
+    applied = [
+        {
+            "code": f.rule.code,
+            "name": f.rule.name,
+            "line": f.line,
+            "declares": sorted(f.fix.declares) if f.fix else [],
+        }
+        for f in result.applied
+    ]
+    declares = sorted({name for f in result.applied if f.fix is not None for name in f.fix.declares})
+    rejected = [f"{r.finding.rule.code} line {r.finding.line}: {r.reason}" for r in result.rejected]
+    return RewriteSummary(result.changed, applied, declares, rejected)
+
+
+def image_slug(dockerfile: Path, context: Path) -> str:
+    """A tag-safe name for the images of this run, from the context directory's name."""
+    name = context.name or dockerfile.parent.name or "image"
+    slug = re.sub(r"[^a-z0-9_.-]+", "-", name.lower()).strip(".-") or "image"
+    return f"{slug[:40]}-{secrets.token_hex(4)}"
+
+
+class Session:
+    def __init__(
+        self,
+        request: VerifyRequest,
+        prepared: Prepared,
+        engine: Engine,
+        progress: Progress,
+        rules: IgnoreRules,
+        report: VerifyReport,
+        passes: Sequence[PassFunction] | None,
+    ) -> None:
+        self.request = request
+        self.prepared = prepared
+        self.engine = engine
+        self.progress = progress
+        self.rules = rules
+        self.report = report
+        self.passes = passes
+        self.slug = image_slug(request.dockerfile, prepared.context)
+        self.built: list[str] = []
+
+    def tag(self, role: str) -> str:
+        tag = f"{REPOSITORY}:{self.slug}-{role}"
+        self.built.append(tag)
+        return tag
+
+    def run(self) -> None:
+        with tempfile.TemporaryDirectory(prefix="slimfile-verify-") as scratch:
+            self.scratch = Path(scratch)
+            try:
+                self._verify()
+            except EngineError as exc:
+                self.report.error = str(exc)
+            except (KeyboardInterrupt, Interrupted):
+                self.report.interrupted = True
+                self.report.error = "interrupted"
+            finally:
+                self.progress.phase("removing the images verify built" if not self.request.keep else "keeping the images")
+                self._clean_up()
+                self.progress.close()
+
+    # the steps --------------------------------------------------------------------------------
+
+    def _verify(self) -> None:
+        original_path = self.request.dockerfile.resolve()
+        fixed_path = self._write_fixed_dockerfile(original_path)
+        probe, apps = self._app_facts()
+        before = self._build_image("original", original_path, "before", probe)
+        if not before.build.ok:
+            self.report.error = "the original Dockerfile does not build, so there is nothing to compare"
+            self.report.error_log = before.build.log_tail
+            return
+        self.report.before = before
+        after = self._build_image("rewritten", fixed_path, "after", probe)
+        self.report.after = after
+        if not after.build.ok:
+            self.report.problems.append(Problem("build", "the rewritten Dockerfile does not build:\n" + "\n".join(after.build.log_tail)))
+            return
+        self._describe(before, self.prepared.original)
+        self._describe(after, self.prepared.fixed_tree)
+        self._compare(before, after, apps)
+        if self.request.per_fix:
+            self._per_fix(before)
+
+    def _write_fixed_dockerfile(self, original_path: Path) -> Path:
+        """Outside the context (the user's tree is never written); a Dockerfile-specific
+        ``.dockerignore`` is copied along, since BuildKit looks for it next to the Dockerfile."""
+        fixed_path = self.scratch / "Dockerfile.slimfile"
+        fixed_path.write_bytes(self.prepared.fixed.output)
+        specific_ignore = original_path.with_name(original_path.name + ".dockerignore")
+        if specific_ignore.is_file():
+            shutil.copyfile(specific_ignore, fixed_path.with_name(fixed_path.name + ".dockerignore"))
+        return fixed_path
+
+    def _app_facts(self) -> tuple[Probe | None, AppPaths]:
+        context = self.prepared.context
+        listing = list_context(context, load_dockerignore(context, self.request.dockerfile.resolve()))
+        steps_before = self._copy_steps(self.prepared.original)
+        steps_after = self._copy_steps(self.prepared.fixed_tree)
+        probe = pick_probe(self._copy_steps_of_every_stage(self.prepared.original), listing, context)
+        paths_before, paths_after = app_paths(steps_before, listing), app_paths(steps_after, listing)
+        apps = AppPaths(paths_before.exact | paths_after.exact, set(paths_before.trees) | set(paths_after.trees))
+        self.report.app_paths = apps.to_dict()
+        return probe, apps
+
+    def _copy_steps(self, tree: Dockerfile, target: str | None = None) -> list[CopyStep]:
+        """COPY/ADD of the stages whose files end up in the image (the FROM chain of the target)."""
+        chain = stage_chain(tree, target or self.request.target)
+        global_env = _global_args(tree)
+        return copy_steps(chain, self._base_workdir(chain[0].image_text, global_env), global_env)
+
+    def _copy_steps_of_every_stage(self, tree: Dockerfile) -> list[CopyStep]:
+        """COPY/ADD of every stage the build runs (a builder stage's sources count for the cache)."""
+        steps: dict[int, CopyStep] = {}
+        for stage in needed_stages(tree, self.request.target):
+            for step in self._copy_steps(tree, str(stage.index)):
+                steps.setdefault(step.line, step)
+        return [steps[line] for line in sorted(steps)]
+
+    def _base_workdir(self, image_text: str, global_env: dict[str, str]) -> str:
+        """The WORKDIR a stage starts in is its base image's (a relative COPY lands there)."""
+        reference = expand(image_text, global_env)
+        if not reference or reference.lower() == "scratch" or not self.engine.has_image(reference):
+            return "/"
+        return (self.engine.inspect(reference).get("Config") or {}).get("WorkingDir") or "/"
+
+    def _build_image(self, label: str, dockerfile: Path, role: str, probe: Probe | None) -> ImageFacts:
+        options = {"workdir": self.scratch, "target": self.request.target, "on_line": self.progress.build_line}
+        self.progress.phase(f"building the {label} Dockerfile (cold: no cache)")
+        build = run_build(self.engine, dockerfile, self.prepared.context, self.tag(role), no_cache=True, **options)
+        facts = ImageFacts(tag=build.tag, build=build)
+        if build.ok:
+            where = f" after a one-line change to {probe.context_path}" if probe else ""
+            self.progress.phase(f"rebuilding the {label} Dockerfile warm{where}")
+            facts.warm = warm_rebuild(self.engine, dockerfile, self.prepared.context, self.tag(f"{role}-warm"), probe, **options)
+        return facts
+
+    def _describe(self, facts: ImageFacts, tree: Dockerfile) -> None:
+        inspect = self.engine.inspect(facts.tag)
+        facts.size = int(inspect.get("Size") or 0)
+        facts.layers = len((inspect.get("RootFS") or {}).get("Layers") or [])
+        facts.config = inspect.get("Config") or {}
+        rows = layers.rows_from_history(self.engine.history(facts.tag))
+        facts.rows = layers.attribute(rows, tree, self.request.target)
+
+    def _compare(self, before: ImageFacts, after: ImageFacts, apps: AppPaths) -> None:
+        report = self.report
+        allowed = allowed_differences(report.rewrite.declares if report.rewrite else ())
+        report.layer_changes = layers.compare_layers(before.rows, after.rows)
+        report.config_changes = config_differences(before.config, after.config)
+        report.problems += config_problems(report.config_changes, allowed)
+        self.progress.phase("exporting both images and comparing their files")
+        original = self._manifest(before.tag)
+        report.files = diff_manifests(original, self._manifest(after.tag), self.rules, apps)
+        if report.files.changes:
+            report.files = self._without_nondeterminism(report.files, original, apps)
+        report.problems += file_problems(report.files, allowed)
+        if self.request.run is not None:
+            self.progress.phase(f"running both images: {self.request.run or '(their own CMD)'}")
+            report.run = compare_runs(self.engine, before.tag, after.tag, self.request.run, self.request.run_timeout)
+            for difference in report.run.differences():
+                report.problems.append(Problem("run", f"--run {self.request.run!r}: {difference}"))
+
+    def _without_nondeterminism(self, files: FsDiff, original: Manifest, apps: AppPaths) -> FsDiff:
+        """Build the original once more, cold: what differs between its two builds is noise of
+        the build itself (timestamps in archives, bytecode), not a change the rewrite made."""
+        self.progress.phase("files differ: building the original again (control) to tell noise from change")
+        control = run_build(
+            self.engine, self.request.dockerfile.resolve(), self.prepared.context, self.tag("control"),
+            workdir=self.scratch, target=self.request.target, no_cache=True, on_line=self.progress.build_line,
+        )
+        if not control.ok:
+            raise EngineError("the control build of the original failed although its first build succeeded")
+        return remove_noise(files, diff_manifests(original, self._manifest(control.tag), self.rules, apps))
+
+    def _manifest(self, tag: str) -> Manifest:
+        with self.engine.exported_filesystem(tag) as stream:
+            return read_manifest(stream)
+
+    def _per_fix(self, before: ImageFacts) -> None:
+        codes = attribution.applied_codes(self.prepared.fixed)
+        rewrites = attribution.single_rule_rewrites(
+            self.prepared.source, str(self.request.dockerfile), self.request.settings, codes, self.passes
+        )
+        for code, result in rewrites:
+            self.progress.phase(f"building with only {code} applied")
+            path = self.scratch / f"Dockerfile.{code}"
+            path.write_bytes(result.output)
+            build = run_build(
+                self.engine, path, self.prepared.context, self.tag(f"fix-{code.lower()}"),
+                workdir=self.scratch, target=self.request.target, on_line=self.progress.build_line,
+            )
+            size = int(self.engine.inspect(build.tag).get("Size") or 0) if build.ok else None
+            saving = attribution.rule_saving(code, result, build, size, before.size)
+            self.report.per_fix.append(saving)
+            if not build.ok:
+                self.report.problems.append(Problem("per-fix", f"with only {code} applied the Dockerfile does not build"))
+
+    def _clean_up(self) -> None:
+        if self.request.keep:
+            self.report.kept_images = [tag for tag in self.built if self.engine.has_image(tag)]
+            return
+        self.report.not_removed = self.engine.remove_images(self.built)
+
+
+def _global_args(tree: Dockerfile) -> dict[str, str]:
+    values = {}
+    for instruction in tree.stages.global_args:
+        name, sep, value = instruction.args_text.strip().partition("=")
+        if sep:
+            values[name.strip()] = value.strip().strip("\"'")
+    return values
+

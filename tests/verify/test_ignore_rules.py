@@ -1,0 +1,50 @@
+"""The ignore list is data (slimfile/data/verify_ignore.toml); these tests pin what it covers."""
+
+import pytest
+
+from slimfile.verify.ignore_rules import DATA_FILE, default_rules, parse_rules
+
+
+@pytest.mark.parametrize(
+    ("path", "group"),
+    [
+        ("var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease", "apt lists and archives"),
+        ("var/cache/apt/archives/curl_7.88.deb", "apt lists and archives"),
+        ("root/.cache/pip/wheels/ab/docopt-0.6.2-py2.py3-none-any.whl", "user caches"),
+        ("home/app/.cache/go-build/00/abc", "user caches"),
+        ("root/.npm/_cacache/index-v5/aa/bb", "language package caches"),
+        ("var/log/dpkg.log", "logs"),
+        ("var/cache/debconf/templates.dat-old", "debconf backups"),
+        ("var/cache/ldconfig/aux-cache", "ldconfig auxiliary cache"),
+        (".dockerenv", "container runtime files"),
+        ("etc/hosts", "container runtime files"),
+    ],
+)
+def test_caches_lists_and_logs_are_ignored(path, group):
+    found = default_rules().ignored_group(path)
+    assert found is not None and found.name == group
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["app/main.py", "usr/bin/curl", "var/lib/dpkg/status", "etc/ssl/certs/ca-certificates.crt", "var/log", "root/.bashrc", "usr/local/lib/python3.11/site-packages/bottle.py"],
+)
+def test_everything_else_is_compared(path):
+    assert default_rules().ignored_group(path) is None
+
+
+def test_bytecode_is_compared_without_its_content():
+    rules = default_rules()
+    assert not rules.compares_content("usr/local/lib/python3.11/site-packages/__pycache__/six.cpython-311.pyc")
+    assert rules.compares_content("usr/local/lib/python3.11/site-packages/six.py")
+
+
+def test_every_group_states_its_reason():
+    rules = parse_rules(DATA_FILE.read_text(encoding="utf-8"))
+    for group in (*rules.ignored, *rules.content_blind):
+        assert len(group.reason) > 20 and group.patterns
+
+
+def test_a_group_without_a_reason_is_refused():
+    with pytest.raises(ValueError, match="name, reason and patterns"):
+        parse_rules('[[ignore]]\nname = "x"\npatterns = ["tmp/**"]\n')
