@@ -375,7 +375,10 @@ def run_verify(options: VerifyOptions, passes=None) -> int:
         run_timeout=options.run_timeout,
     )
     progress = ConsoleProgress(_stderr_console(), plain_lines=not options.json_output)
-    report = verify(request, passes=passes, progress=progress)
+    try:
+        report = verify(request, passes=passes, progress=progress)
+    finally:
+        progress.close()
     if options.json_output:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
     else:

@@ -4,8 +4,9 @@ the cache still served. Cache-order fixes exist to raise that number.
 The file is one the Dockerfile copies in, taken from the last COPY/ADD of the build context that
 copies a source file (dependency manifests and lockfiles are skipped: changing them is a
 dependency change, not an edit). The change is one comment line appended in the file's own
-comment syntax, so that compilers still accept it, and the file is restored byte for byte, with
-its times, when the rebuild ends, fails or is interrupted (Ctrl-C, SIGTERM, SIGHUP).
+comment syntax (after a blank line), so that compilers and format checks still accept it, and
+the file is restored byte for byte, with its times, when the rebuild ends, fails or is
+interrupted (Ctrl-C, SIGTERM, SIGHUP).
 """
 
 from __future__ import annotations
@@ -103,13 +104,19 @@ def comment_for(path: str, token: str = "") -> str | None:
 
 
 def probe_line(path: str, original: bytes, token: str) -> bytes:
-    """The bytes appended: a comment line, after a newline if the file does not end with one.
+    """The bytes appended: the comment line, set off by a blank line (gofmt and other format
+    checks that builds run reject a comment glued to the last statement).
 
     ``token`` makes every probe unique, so a rebuild can never be served from the cache of an
     earlier probe (the original's warm rebuild must not warm the rewritten one's)."""
     comment = comment_for(path, token) or ""
     newline = b"\r\n" if b"\r\n" in original else b"\n"
-    lead = b"" if not original or original.endswith(b"\n") else newline
+    if not original or original.endswith(newline + newline):
+        lead = b""
+    elif original.endswith(b"\n"):
+        lead = newline
+    else:
+        lead = newline + newline
     return lead + comment.encode() + newline
 
 

@@ -46,8 +46,12 @@ class IgnoreRules:
 
 @lru_cache(maxsize=64)
 def _combined(patterns: tuple[str, ...]) -> re.Pattern[str]:
-    """One regex for a whole group: tens of thousands of paths are checked per image."""
-    return re.compile("|".join(f"(?:{compile_glob(p).pattern})" for p in patterns), re.DOTALL)
+    """One regex for a whole group: tens of thousands of paths are checked per image.
+
+    ``dir/**`` also matches ``dir`` itself: deleting a cache directory is the same fix as
+    emptying it."""
+    expanded = [q for p in patterns for q in ((p, p[:-3]) if p.endswith("/**") else (p,))]
+    return re.compile("|".join(f"(?:{compile_glob(p).pattern})" for p in expanded), re.DOTALL)
 
 
 def parse_rules(text: str) -> IgnoreRules:

@@ -52,5 +52,7 @@ class ConsoleProgress:
             self.status.update(escape(f"{self.current}: {match.group(1)[:100]}"))
 
     def close(self) -> None:
+        """Stop the spinner; safe to call more than once."""
         if self.status is not None:
             self.status.stop()
+            self.status = None

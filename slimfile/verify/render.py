@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from slimfile.report.text import plural
 from slimfile.verify.fs_diff import FsDiff
 from slimfile.verify.layers import LayerChange, LayerRow
 from slimfile.verify.report import INSTRUCTION_WIDTH, ImageFacts, VerifyReport, human_size, signed_size
@@ -26,7 +27,7 @@ def render(report: VerifyReport, console: Console) -> None:
         console.print(_summary_table(report))
         for title, facts in (("original", report.before), ("rewritten", report.after)):
             if facts is not None and facts.rows:
-                console.print(_layer_table(f"Layers of the {title} image (oldest first)", facts))
+                console.print(_layer_table(f"Layers of the {title} image (oldest first; lines of the {title} Dockerfile)", facts))
         _layer_changes(report.layer_changes, console)
         _config(report, console)
         if report.files is not None:
@@ -46,7 +47,7 @@ def _rewrite(report: VerifyReport, console: Console) -> None:
     else:
         codes = ", ".join(sorted({a["code"] for a in rewrite.applied}))
         declares = ", ".join(rewrite.declares) or "nothing"
-        console.print(f"rewrite: {len(rewrite.applied)} fixes applied ({codes}); they declare: {declares}")
+        console.print(f"rewrite: {plural(len(rewrite.applied), 'fix', 'fixes')} applied ({codes}); they declare: {declares}")
     for rejected in rewrite.rejected:
         console.print(f"  dropped by the static check: {escape(rejected)}")
 
@@ -56,7 +57,7 @@ def _summary_table(report: VerifyReport) -> Table:
     table = Table(title="Before / after")
     for column in ("", "original", "rewritten", "change"):
         table.add_column(column, justify="right" if column else "left")
-    ratio = f" ({report.size_ratio:.2f}x)" if report.size_ratio is not None else ""
+    ratio = f" (ratio {report.size_ratio:.4f})" if report.size_ratio is not None else ""
     table.add_row("image size", human_size(before.size), human_size(after.size if after else None), signed_size(report.size_delta) + ratio)
     layer_delta = (after.layers - before.layers) if after and after.layers is not None and before.layers is not None else None
     table.add_row("layers", _num(before.layers), _num(after.layers if after else None), _signed(layer_delta))
@@ -140,14 +141,14 @@ def _files(files: FsDiff, console: Console) -> None:
         console.print(f"  ... and {len(app) + len(system) - SHOWN_CHANGES} more (see --json)")
     if files.nondeterministic:
         console.print(
-            f"  not counted: {len(files.nondeterministic)} differences that a second build of the original shows too "
+            f"  not counted: {plural(len(files.nondeterministic), 'difference')} that a second build of the original shows too "
             f"(the build is not reproducible there), e.g. {escape(files.nondeterministic[0].describe())}"
         )
     for name, totals in files.ignored.items():
         if totals.bytes_before or totals.bytes_after:
             console.print(
-                f"  not compared, {escape(name)}: {human_size(totals.bytes_before)} ({totals.files_before} files) -> "
-                f"{human_size(totals.bytes_after)} ({totals.files_after} files)"
+                f"  not compared, {escape(name)}: {human_size(totals.bytes_before)} ({plural(totals.files_before, 'file')}) -> "
+                f"{human_size(totals.bytes_after)} ({plural(totals.files_after, 'file')})"
             )
 
 
@@ -161,7 +162,11 @@ def _run(report: VerifyReport, console: Console) -> None:
         return
     console.print(f"run {escape(run.command or '(own CMD)')}: " + escape("; ".join(differences)))
     for label, out in (("original", run.before), ("rewritten", run.after)):
-        console.print(f"  {label}: exit {out.exit_code}, stdout {escape(_short(out.stdout.strip(), 200))!r}")
+        console.print(
+            f"  {label}: exit {out.exit_code}, stdout {escape(repr(_short(out.stdout.strip(), 160)))}, "
+            f"stderr {escape(repr(_short(out.stderr.strip(), 160)))}",
+            highlight=False,
+        )
 
 
 def _per_fix(report: VerifyReport, console: Console) -> None:
@@ -190,7 +195,7 @@ def _verdict(report: VerifyReport, console: Console) -> None:
     if not report.problems:
         console.print("[bold green]verified:[/] the rewrite builds and every difference was declared by a fix")
         return
-    console.print(f"[bold red]not verified[/] ({len(report.problems)} problems):")
+    console.print(f"[bold red]not verified[/] ({plural(len(report.problems), 'problem')}):")
     for problem in report.problems:
         console.print("  " + escape(f"[{problem.kind}] {problem.message}"), highlight=False)
 

@@ -80,6 +80,7 @@ class VerifyReport:
     error: str | None = None
     error_log: list[str] = field(default_factory=list)
     interrupted: bool = False
+    built_images: list[str] = field(default_factory=list)  # every tag verify built
     kept_images: list[str] = field(default_factory=list)
     not_removed: list[str] = field(default_factory=list)
 
@@ -145,8 +146,7 @@ class VerifyReport:
             },
             "per_fix": [saving.to_dict() for saving in self.per_fix],
             "problems": [p.to_dict() for p in self.problems],
-            "kept_images": self.kept_images,
-            "not_removed": self.not_removed,
+            "images": {"built": self.built_images, "kept": self.kept_images, "not_removed": self.not_removed},
         }
 
 

@@ -208,7 +208,10 @@ class Session:
         context = self.prepared.context
         listing = list_context(context, load_dockerignore(context, self.request.dockerfile.resolve()))
         steps_before = self._copy_steps(self.prepared.original)
-        steps_after = self._copy_steps(self.prepared.fixed_tree)
+        try:
+            steps_after = self._copy_steps(self.prepared.fixed_tree)
+        except UnknownTarget:  # the rewrite lost the target stage: its build will say so
+            steps_after = []
         probe = pick_probe(self._copy_steps_of_every_stage(self.prepared.original), listing, context)
         paths_before, paths_after = app_paths(steps_before, listing), app_paths(steps_after, listing)
         apps = AppPaths(paths_before.exact | paths_after.exact, set(paths_before.trees) | set(paths_after.trees))
@@ -270,8 +273,8 @@ class Session:
         if self.request.run is not None:
             self.progress.phase(f"running both images: {self.request.run or '(their own CMD)'}")
             report.run = compare_runs(self.engine, before.tag, after.tag, self.request.run, self.request.run_timeout)
-            for difference in report.run.differences():
-                report.problems.append(Problem("run", f"--run {self.request.run!r}: {difference}"))
+            if differences := report.run.differences():
+                report.problems.append(Problem("run", f"--run {self.request.run!r}: " + "; ".join(differences)))
 
     def _without_nondeterminism(self, files: FsDiff, original: Manifest, apps: AppPaths) -> FsDiff:
         """Build the original once more, cold: what differs between its two builds is noise of
@@ -286,8 +289,13 @@ class Session:
         return remove_noise(files, diff_manifests(original, self._manifest(control.tag), self.rules, apps))
 
     def _manifest(self, tag: str) -> Manifest:
-        with self.engine.exported_filesystem(tag) as stream:
-            return read_manifest(stream)
+        try:
+            with self.engine.exported_filesystem(tag) as stream:
+                return read_manifest(stream)
+        except EngineError:
+            raise
+        except Exception as exc:  # the SDK's stream errors surface while the tar is read
+            raise EngineError(f"exporting {tag} failed: {exc}") from None
 
     def _per_fix(self, before: ImageFacts) -> None:
         codes = attribution.applied_codes(self.prepared.fixed)
@@ -309,6 +317,7 @@ class Session:
                 self.report.problems.append(Problem("per-fix", f"with only {code} applied the Dockerfile does not build"))
 
     def _clean_up(self) -> None:
+        self.report.built_images = list(self.built)
         if self.request.keep:
             self.report.kept_images = [tag for tag in self.built if self.engine.has_image(tag)]
             return

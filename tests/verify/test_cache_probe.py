@@ -14,16 +14,19 @@ from slimfile.verify.cache import Interrupted, comment_for, one_line_change, pro
 )
 def test_the_probe_is_a_comment_in_the_files_language(name, start):
     line = probe_line(name, b"code\n", "t0k3n")
-    assert line.startswith(start) and b"t0k3n" in line and line.endswith(b"\n")
+    assert line.lstrip(b"\n").startswith(start) and b"t0k3n" in line and line.endswith(b"\n")
 
 
 def test_unknown_file_types_have_no_comment_style():
     assert comment_for("data.bin") is None and comment_for("package.json") is None
 
 
-def test_the_probe_starts_on_a_new_line_and_keeps_crlf():
-    assert probe_line("a.py", b"x = 1", "t").startswith(b"\n# ")
-    assert probe_line("a.py", b"x = 1\r\n", "t").endswith(b"\r\n")
+def test_the_probe_is_set_off_by_one_blank_line_and_keeps_crlf():
+    assert probe_line("a.py", b"x = 1", "t").startswith(b"\n\n# ")
+    assert probe_line("a.go", b"}\n", "t").startswith(b"\n// ")
+    assert probe_line("a.go", b"}\n\n", "t").startswith(b"// ")
+    line = probe_line("a.py", b"x = 1\r\n", "t")
+    assert line.startswith(b"\r\n# ") and line.endswith(b"\r\n")
 
 
 def test_probes_differ_so_no_rebuild_reuses_another_ones_cache(tmp_path):
@@ -43,7 +46,7 @@ def test_the_file_is_restored_with_its_bytes_mode_and_times(tmp_path):
     os.utime(path, ns=(1_600_000_000_000_000_000, 1_650_000_000_000_000_000))
     before = path.stat()
     with one_line_change(path):
-        assert path.read_bytes().startswith(b"print(1)\r\nprint(2)\r\n# slimfile verify")
+        assert path.read_bytes().startswith(b"print(1)\r\nprint(2)\r\n\r\n# slimfile verify")
     after = path.stat()
     assert path.read_bytes() == b"print(1)\r\nprint(2)"
     assert (after.st_mode, after.st_ino, after.st_mtime_ns, after.st_atime_ns) == (before.st_mode, before.st_ino, before.st_mtime_ns, before.st_atime_ns)

@@ -11,6 +11,7 @@ from slimfile.verify.ignore_rules import DATA_FILE, default_rules, parse_rules
         ("var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease", "apt lists and archives"),
         ("var/cache/apt/archives/curl_7.88.deb", "apt lists and archives"),
         ("root/.cache/pip/wheels/ab/docopt-0.6.2-py2.py3-none-any.whl", "user caches"),
+        ("root/.cache", "user caches"),  # "dir/**" covers the directory itself
         ("home/app/.cache/go-build/00/abc", "user caches"),
         ("root/.npm/_cacache/index-v5/aa/bb", "language package caches"),
         ("var/log/dpkg.log", "logs"),
@@ -27,7 +28,7 @@ def test_caches_lists_and_logs_are_ignored(path, group):
 
 @pytest.mark.parametrize(
     "path",
-    ["app/main.py", "usr/bin/curl", "var/lib/dpkg/status", "etc/ssl/certs/ca-certificates.crt", "var/log", "root/.bashrc", "usr/local/lib/python3.11/site-packages/bottle.py"],
+    ["app/main.py", "usr/bin/curl", "var/lib/dpkg/status", "etc/ssl/certs/ca-certificates.crt", "var/logs", "root/.bashrc", "root/.cachex", "usr/local/lib/python3.11/site-packages/bottle.py"],
 )
 def test_everything_else_is_compared(path):
     assert default_rules().ignored_group(path) is None
