@@ -122,8 +122,9 @@ def _sources(ctx: Context, instruction: Instruction) -> list[str]:
 
 
 def _is_remote(source: str) -> bool:
+    """URLs and git references as buildkit recognises them; a local `.git` directory is local."""
     lowered = source.lower()
-    return lowered.startswith(REMOTE_PREFIXES) or lowered.endswith(".git") or ".git#" in lowered
+    return lowered.startswith(REMOTE_PREFIXES) or lowered.startswith("github.com/") or "://" in lowered
 
 
 def _named_like_archive(source: str) -> bool:
