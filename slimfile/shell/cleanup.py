@@ -8,6 +8,7 @@ and ``uninstall`` (``apk del .build-deps``, ``apt-get purge``, ``apt-get autorem
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -75,47 +76,55 @@ def _cache_table() -> tuple[tuple[str, str], ...]:
     return tuple((manager, path) for manager, spec in load("cache_paths").items() for path in spec.get("paths", ()))
 
 
-def normalize_path(value: str) -> tuple[str, bool]:
-    """A path as the cache table writes it, and whether it names part of a directory only
-    (a glob in it other than a final ``/*``)."""
+def normalize_path(value: str) -> list[str]:
+    """The components of a path as the cache table writes it: ``~`` and ``${HOME}`` become
+    ``$HOME``, repeated and trailing slashes and ``/.`` go. A final ``*`` stays a component."""
     path = value
     for form, replacement in _HOME_FORMS:
         path = path.replace(form, replacement)
     if path == "~":
         path = "$HOME"
     path = re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", r"$\1", path)
-    path = re.sub(r"/+", "/", path)
-    while path.endswith("/.") or (path.endswith("/") and len(path) > 1):
-        path = path[:-2] if path.endswith("/.") else path[:-1]
-    if path.endswith("/*"):
-        path = path[:-2]
-    glob = _GLOB.search(path)
-    if glob is None:
-        return path, False
-    return path[: glob.start()].rsplit("/", 1)[0], True
+    return [part for part in path.split("/") if part not in ("", ".")]
 
 
 def match_cache_paths(value: str) -> list[tuple[str, tuple[str, ...], str]]:
-    """(manager, matched cache paths, coverage) for an ``rm`` operand."""
-    target, partial = normalize_path(value)
-    if target in ("", "/"):
-        return []
-    found: dict[tuple[str, str], list[str]] = {}
+    """(manager, matched cache paths, coverage) for an ``rm`` operand.
+
+    ``whole``: the operand is the cache, its contents (``dir/*``) or a directory above it;
+    ``part``: the operand lies inside the cache. ``*`` matches one component on either side.
+    """
+    target = normalize_path(value)
+    if target and target[-1] == "*":
+        target = target[:-1]  # `dir/*` empties dir: as good as removing it
+    if not target:
+        return []  # `rm -rf /` or `/*`: not a cleanup slimfile reasons about
+    matches = []
     for manager, cache in _cache_table():
-        coverage = _coverage(target, partial, cache)
+        parts = normalize_path(cache)
+        coverage = _coverage(target, parts)
         if coverage is not None:
-            found.setdefault((manager, coverage), []).append(cache)
+            matches.append((manager, cache, coverage, len(parts) == len(target)))
+    if any(exact for *_, exact in matches):
+        # `rm -rf /tmp/*` is the tmp cleanup, not also dotnet's /tmp/NuGetScratch
+        matches = [m for m in matches if m[3] or m[2] == "part"]
+    found: dict[tuple[str, str], list[str]] = {}
+    for manager, cache, coverage, _ in matches:
+        found.setdefault((manager, coverage), []).append(cache)
     return [(manager, tuple(paths), coverage) for (manager, coverage), paths in found.items()]
 
 
-def _coverage(target: str, partial: bool, cache: str) -> str | None:
-    if target == cache:
-        return "part" if partial else "whole"
-    if cache.startswith(target + "/"):
-        return None if partial else "whole"
-    if target.startswith(cache + "/"):
-        return "part"
-    return None
+def _coverage(target: list[str], cache: list[str]) -> str | None:
+    shared = min(len(target), len(cache))
+    if not all(_component_matches(target[i], cache[i]) for i in range(shared)):
+        return None
+    if len(target) <= len(cache):
+        return "whole" if not any(_GLOB.search(part) for part in target) or len(target) == len(cache) else None
+    return "part"
+
+
+def _component_matches(a: str, b: str) -> bool:
+    return a == b or fnmatch.fnmatchcase(a, b) or fnmatch.fnmatchcase(b, a)
 
 
 # -- clean commands and uninstalls --------------------------------------------------------------

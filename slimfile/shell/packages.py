@@ -158,6 +158,10 @@ def _fact(command: Command, invocation: _Invocation, exported: dict[str, str]) -
         with_value |= set(extra)
         options, operands = parse_options(invocation.args, with_value, spec.get("clusters", False))
         action, subcommand, rest = _action(spec, operands)
+    if action == "run" and subcommand:
+        # `npm run build -- --x`, `bundle exec tool --opt`: what follows belongs to what runs
+        options = [o for o in options if o.words[0].text_start < subcommand[0].text_start]
+        rest = [w for w in invocation.args if w.text_start > subcommand[-1].text_start]
     env = _environment(command, exported)
     package_actions = spec.get("package_actions", load("package_managers")["package_actions"])
     return PackageFact(
@@ -168,7 +172,7 @@ def _fact(command: Command, invocation: _Invocation, exported: dict[str, str]) -
         packages=tuple(rest) if action in package_actions and not spec.get("goals") else (),
         operands=tuple(rest),
         options=tuple(options),
-        traits=_traits(spec, options, env, with_value),
+        traits=_traits(spec, options, env, set(spec.get("with_value", ()))),
         env=env,
         command=command.index,
         start=command.start,
@@ -271,15 +275,17 @@ def _environment(command: Command, exported: dict[str, str]) -> tuple[tuple[str,
 def _traits(
     spec: dict[str, Any], options: list[PackageOption], env: tuple[tuple[str, str], ...], with_value: set[str]
 ) -> frozenset[str]:
-    table = {key.lower(): trait for key, trait in spec.get("traits", {}).items()}
+    """Traits from options (see :func:`_option_trait`), environment and combinations.
+    ``with_value`` is the manager's own list, without subcommand-specific additions."""
+    table = _TraitTable(spec.get("traits", {}))
     traits = set()
     for option in options:
         trait = _option_trait(table, option, with_value)
         if trait is not None:
             traits.add(trait)
-    env_table = {key.lower(): trait for key, trait in spec.get("env_traits", {}).items()}
+    env_table = _TraitTable(spec.get("env_traits", {}))
     for name, value in env:
-        trait = env_table.get(f"{name}={value}".lower()) or (env_table.get(f"{name}=*".lower()) if value else None)
+        trait = env_table.get(f"{name}={value}") or (env_table.get(f"{name}=*") if value else None)
         if trait is not None:
             traits.add(trait)
     for combined, parts in spec.get("combined_traits", {}).items():
@@ -288,12 +294,27 @@ def _traits(
     return frozenset(traits)
 
 
-def _option_trait(table: dict[str, str], option: PackageOption, with_value: set[str]) -> str | None:
+class _TraitTable:
+    """Option names match exactly (``-U`` is not ``-u``); ``name=value`` keys also match
+    without case (``APT::Install-Recommends=False``)."""
+
+    def __init__(self, table: dict[str, str]) -> None:
+        self.exact = table
+        self.folded = {key.lower(): trait for key, trait in table.items() if "=" in key}
+
+    def get(self, key: str) -> str | None:
+        found = self.exact.get(key)
+        if found is None and "=" in key:
+            found = self.folded.get(key.lower())
+        return found
+
+
+def _option_trait(table: _TraitTable, option: PackageOption, with_value: set[str]) -> str | None:
     """An option's trait: ``name=value`` first; the bare name for value-taking options (any
     ``--virtual NAME`` is virtual) and for options written without a value."""
     if option.value is None:
-        return table.get(option.name.lower())
-    exact = table.get(f"{option.name}={option.value}".lower())
+        return table.get(option.name)
+    exact = table.get(f"{option.name}={option.value}")
     if exact is not None or option.name not in with_value:
         return exact
-    return table.get(option.name.lower())
+    return table.get(option.name)
