@@ -518,6 +518,19 @@ class _Parser:
         return found
 
 
+def parse_heredoc_word(text: str, buildkit: str = "current") -> tuple[str, int, bool, bool] | None:
+    """buildkit's ``ParseHeredoc`` on a whole string: (name, fd, chomp, expand) when ``text`` is
+    exactly one heredoc word such as ``<<EOF`` or ``<<-'EOT'``, else None. buildkit uses it to
+    decide that ``RUN <<EOF`` runs the heredoc body itself as the script."""
+    match = RULES[buildkit].heredoc_re.match(text)
+    if match is None:
+        return None
+    try:
+        return _heredoc_from_match(match)
+    except ShellLexError:
+        return None
+
+
 def _heredoc_from_match(match: re.Match[str]) -> tuple[str, int, bool, bool] | None:
     fd = int(match.group(1)) if match.group(1) else 0
     chomp = match.group(2) == "-"
