@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Iterator
 
 from slimfile.analysis.context import Context
-from slimfile.diagnostics import Finding, Rule, Saving
+from slimfile.diagnostics import Finding, Rule
+from slimfile.passes.common import same_case, saving
 from slimfile.syntax.edits import Edit, Fix, Safety
 from slimfile.syntax.gocompat import parse_words
 from slimfile.syntax.nodes import Instruction
@@ -107,8 +108,8 @@ def _finding(ctx: Context, instruction: Instruction) -> Finding | None:
         message,
         start,
         end,
-        Fix((Edit(start, end, _same_case("COPY", instruction.keyword).encode()),), safety, ADD_TO_COPY.fix_title),
-        Saving("0 B", "ADD and COPY of local files make the same layer; COPY cannot fetch or unpack", 0, "clarity"),
+        Fix((Edit(start, end, same_case("COPY", instruction.keyword).encode()),), safety, ADD_TO_COPY.fix_title),
+        saving("add-to-copy"),
     )
 
 
@@ -164,12 +165,3 @@ def _is_archive_file(path: Path) -> bool:
     except OSError:
         return True  # unreadable: assume the worst, leave ADD alone
     return head.startswith(_MAGIC) or head[257:262] == b"ustar"
-
-
-def _same_case(word: str, like: str) -> str:
-    """``word`` in the case the author wrote the keyword in (``add`` → ``copy``)."""
-    if like.islower():
-        return word.lower()
-    if like[:1].isupper() and like[1:].islower():
-        return word.capitalize()
-    return word.upper()
