@@ -267,6 +267,7 @@ def _render_check(outcomes: list[FileOutcome], output_format: str, unsafe: bool,
 
 def run_parse(file: str, *, json_output: bool, buildkit: str) -> int:
     from slimfile.files import check_not_binary, read_dockerfile
+    from slimfile.shell.dump import add_run_facts
     from slimfile.syntax.dump import to_dict
     from slimfile.syntax.parser import parse
 
@@ -282,6 +283,7 @@ def run_parse(file: str, *, json_output: bool, buildkit: str) -> int:
         err(f"error: {exc}")
         return EXIT_ERROR
     data = to_dict(tree)
+    add_run_facts(tree, data)
     if json_output:
         sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         return EXIT_OK

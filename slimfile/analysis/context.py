@@ -11,6 +11,7 @@ from slimfile.syntax.stages import Stage, StageModel
 
 if TYPE_CHECKING:
     from slimfile.engine import Settings
+    from slimfile.shell.model import RunShell
 
 
 class Context:
@@ -42,6 +43,15 @@ class Context:
 
     def stage_of(self, instruction: Instruction) -> Stage | None:
         return self.stages.stage_of(instruction)
+
+    def shell(self, instruction: Instruction) -> "RunShell":
+        """The shell model of a RUN (a ShellScript, or an OpaqueRun saying why not), built once
+        per round. ``instruction`` may be the RUN inside an ONBUILD."""
+        from slimfile.shell.analyze import analyze_run
+        from slimfile.shell.interpreter import run_shells
+
+        shells = self.memo("shell.run_shells", lambda: run_shells(self.dockerfile))
+        return self.memo(("shell.run", id(instruction)), lambda: analyze_run(self.dockerfile, instruction, shells))
 
     def memo(self, key: Any, compute):
         """Cache any derived fact under ``key`` for the other passes of this round."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import shlex
+from typing import Mapping
 
 from slimfile.shell.interpreter import ShellInfo, run_shells, shell_from_argv
 from slimfile.shell.model import HeredocBody, OpaqueRun, RunShell, ScriptText, ShellScript
@@ -20,16 +21,17 @@ from slimfile.syntax.nodes import Dockerfile, Heredoc, Instruction
 from slimfile.syntax.parser import parse_heredoc_word
 
 
-def analyze_run(dockerfile: Dockerfile, instruction: Instruction, shell: ShellInfo | None = None) -> RunShell:
+def analyze_run(
+    dockerfile: Dockerfile, instruction: Instruction, shells: Mapping[int, ShellInfo] | None = None
+) -> RunShell:
     """The model of a RUN (``instruction`` may be the RUN inside an ONBUILD).
 
-    ``shell`` overrides the stage's shell (tests, or callers that already know it); by default
-    it is looked up with :func:`run_shells`.
+    ``shells`` is :func:`run_shells` of the file, for callers that model many RUNs (the
+    :class:`~slimfile.analysis.context.Context` computes it once); it is computed when omitted.
     """
     if instruction.name != "RUN":
         raise ValueError(f"not a RUN instruction: {instruction.name}")
-    if shell is None:
-        shell = run_shells(dockerfile).get(id(instruction))
+    shell = (shells if shells is not None else run_shells(dockerfile)).get(id(instruction))
     if instruction.json is not None:
         return OpaqueRun(instruction, "exec form: the JSON array runs without a shell", shell)
     if shell is None:
