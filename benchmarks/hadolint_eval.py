@@ -78,6 +78,11 @@ def hadolint_counts(paths: list[Path]) -> dict[str, Counter]:
     return counts
 
 
+def bare_lf(data: bytes) -> int:
+    """Line endings that are LF without CR (a CRLF file must not gain any)."""
+    return data.count(b"\n") - data.count(b"\r\n")
+
+
 def comment_lines(source: bytes) -> list[bytes]:
     return sorted(line.strip() for line in source.splitlines() if line.strip().startswith(b"#"))
 
@@ -119,7 +124,7 @@ def evaluate(unsafe: bool = True, corpus: Path = CORPUS) -> list[FileVerdict]:
                 reparses=reparses,
                 idempotent=again == output,
                 comments_kept=comment_lines(source) == comment_lines(output),
-                crlf_kept=(b"\r\n" in source) == (b"\r\n" in output) and output.count(b"\r\n") >= source.count(b"\r\n"),
+                crlf_kept=b"\r\n" not in source or bare_lf(output) <= bare_lf(source),
                 rejected=rejected,
                 output=output,
             )

@@ -83,20 +83,28 @@ def lint(
     passes: Sequence[PassFunction] | None = None,
 ) -> list[Finding]:
     """Every finding of the selected rules, located and sorted, minus suppressed ones."""
+    findings = [finding for _, finding in _collect(dockerfile, settings, passes)]
+    findings.sort(key=lambda f: (f.start, f.rule.code))
+    return findings
+
+
+def _collect(
+    dockerfile: Dockerfile, settings: Settings, passes: Sequence[PassFunction] | None
+) -> list[tuple[int, Finding]]:
+    """(pass position, finding) for every selected, unsuppressed finding, in pipeline order."""
     passes = default_passes() if passes is None else passes
     context = Context(dockerfile, settings)
     suppressions = Suppressions.of(dockerfile)
     if suppressions.skip_file:
         return []
-    findings: list[Finding] = []
-    for check in passes:
+    found: list[tuple[int, Finding]] = []
+    for position, check in enumerate(passes):
         for finding in check(context):
             if not settings.selects(finding.rule.code) or suppressions.suppresses(finding):
                 continue
             locate(dockerfile, finding)
-            findings.append(finding)
-    findings.sort(key=lambda f: (f.start, f.rule.code))
-    return findings
+            found.append((position, finding))
+    return found
 
 
 def locate(dockerfile: Dockerfile, finding: Finding) -> None:
@@ -129,9 +137,10 @@ def fix_source(
     converged = False
     rounds = 0
     for rounds in range(1, MAX_ROUNDS + 1):
-        findings = lint(current, settings, passes)
+        # earlier passes win conflicts: the pipeline order is the priority order
+        ordered = sorted(_collect(current, settings, passes), key=lambda pf: (pf[0], pf[1].start))
         candidates = [
-            f for f in findings if f.fix_allowed(settings.unsafe_fixes) and _key(current, f) not in refused
+            f for _, f in ordered if f.fix_allowed(settings.unsafe_fixes) and _key(current, f) not in refused
         ]
         if not candidates:
             converged = True

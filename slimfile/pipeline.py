@@ -10,9 +10,11 @@ from __future__ import annotations
 from types import ModuleType
 
 from slimfile.diagnostics import Rule
-from slimfile.passes import add_to_copy
+from slimfile.passes import add_to_copy, apt, merge_runs
 
 PIPELINE: tuple[ModuleType, ...] = (
+    apt,
+    merge_runs,
     add_to_copy,
 )
 

@@ -23,6 +23,7 @@ ends), in the file's newline, escape character and indentation.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from slimfile.analysis.context import Context
@@ -79,6 +80,8 @@ def _structural_obstacle(ctx: Context, first: RunInfo, second: RunInfo) -> str |
         return "the RUNs run under different shells"
     if not _only_trivia_between(ctx.dockerfile, a, b):
         return "another instruction stands between the RUNs"
+    if any(_is_linter_directive(ctx.dockerfile, item) for item in _trivia_between(ctx.dockerfile, a, b)):
+        return "a linter directive comment (e.g. `# hadolint ignore=...`) belongs to the second RUN"
     if not a.args or not b.args:
         return "an empty RUN"
     return None
@@ -89,6 +92,17 @@ def _only_trivia_between(dockerfile: Dockerfile, a: Instruction, b: Instruction)
     i = next(k for k, item in enumerate(items) if item is a)
     j = next(k for k, item in enumerate(items) if item is b)
     return j > i and all(isinstance(item, Trivia) for item in items[i + 1 : j])
+
+
+_LINTER_DIRECTIVE = re.compile(
+    rb"#\s*(hadolint\s|hadolint:|slimfile:|tally|checkov:|trivy:|kics|noqa|nosec|dockle|syntax=|escape=|check=)", re.I
+)
+
+
+def _is_linter_directive(dockerfile: Dockerfile, item: Trivia) -> bool:
+    """Comments that tools read as instructions for the *next* instruction."""
+    text = dockerfile.source[item.line.start : item.line.content_end].strip()
+    return item.is_comment and _LINTER_DIRECTIVE.match(text) is not None
 
 
 def _comment_ends_script(script: ShellScript) -> bool:
