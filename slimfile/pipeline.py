@@ -10,10 +10,11 @@ from __future__ import annotations
 from types import ModuleType
 
 from slimfile.diagnostics import Rule
-from slimfile.passes import add_to_copy, apt, merge_runs
+from slimfile.passes import add_to_copy, apt, merge_runs, move_cleanup
 
 PIPELINE: tuple[ModuleType, ...] = (
     apt,
+    move_cleanup,
     merge_runs,
     add_to_copy,
 )

@@ -50,12 +50,12 @@ def plan_merge(ctx: Context, first: RunInfo, second: RunInfo) -> MergePlan | str
     if reason:
         return reason
     a, b = first.script, second.script
-    if a.comments and _comment_ends_script(a):
+    if a.comments and script_has_comment(a):
         return "the first RUN ends with a shell comment"
     if _has_top_level_background(a):
         return "the first RUN starts a background job"
-    wrap_second = not _is_and_list(b)
-    if wrap_second and _comment_ends_script(b):
+    wrap_second = not is_and_list(b)
+    if wrap_second and script_has_comment(b):
         return "the second RUN needs a subshell but ends with a shell comment"
     return MergePlan(first, second, _why_wrap_first(a), wrap_second)
 
@@ -105,7 +105,7 @@ def _is_linter_directive(dockerfile: Dockerfile, item: Trivia) -> bool:
     return item.is_comment and _LINTER_DIRECTIVE.match(text) is not None
 
 
-def _comment_ends_script(script: ShellScript) -> bool:
+def script_has_comment(script: ShellScript) -> bool:
     main = [c for c in script.comments if script.texts[c.text].kind == "run"]
     return bool(main)
 
@@ -142,7 +142,7 @@ def _last_top_level_joint(script: ShellScript):
     return max(items, key=lambda item: item[0])[1]
 
 
-def _is_and_list(script: ShellScript) -> bool:
+def is_and_list(script: ShellScript) -> bool:
     """Every top-level joint is ``&&`` (pipelines inside are fine)."""
     for command in script.commands:
         outer = command.scopes[0] if command.scopes else command
