@@ -21,7 +21,7 @@ from typing import Iterator
 
 from slimfile.analysis.context import Context
 from slimfile.diagnostics import Finding, Rule
-from slimfile.passes.common import RunInfo, cache_mount_covers, in_final_image, runs, saving
+from slimfile.passes.common import RunInfo, cache_mount_covers, layers_are_reused, runs, saving
 from slimfile.passes.run_merge import MergePlan, merge_edits, plan_merge
 from slimfile.shell.data import load
 from slimfile.shell.edit_helpers import EditRefused, append_command, insert_option
@@ -175,7 +175,8 @@ LISTS_NOT_REMOVED = Rule(
     doc="""
 ## What it does
 Appends `rm -rf /var/lib/apt/lists/*` after the last apt command of a RUN that runs
-`apt-get update` and installs packages, in stages that end up in the final image.
+`apt-get update` and installs packages, in stages that end up in the final image or that
+another stage is built `FROM`.
 
 ## Why is this bad?
 The lists are about 20 MB on Debian (more on Ubuntu) and are only needed to install
@@ -350,7 +351,7 @@ def _keep_ca_certificates(fact: PackageFact) -> tuple[Edit, ...]:
 
 def _lists_not_removed(ctx: Context, info: RunInfo, facts: list[PackageFact], later: list[RunInfo]) -> Iterator[Finding]:
     updates = [f for f in facts if f.action == "update"]
-    if not updates or not in_final_image(ctx, info.stage):
+    if not updates or not layers_are_reused(ctx, info.stage):
         return
     last_update = updates[-1]
     uses = [f for f in facts if f.action in NEEDS_LISTS and f.start > last_update.start]
@@ -358,7 +359,7 @@ def _lists_not_removed(ctx: Context, info: RunInfo, facts: list[PackageFact], la
         return  # an update on its own: SF101 joins it with its install
     if _lists_removed_after(info.script, uses[-1]) or _lists_kept_out(info):
         return
-    if any(_relies_on_earlier_lists(other) for other in later if _same_lineage(ctx, info, other)):
+    if _later_install_needs_these_lists(ctx, info, later):
         return  # removing the lists would break that later install (SF106 first)
     anchor = _last_apt_command(info.script, facts)
     fix = None
@@ -401,6 +402,19 @@ def _same_lineage(ctx: Context, info: RunInfo, other: RunInfo) -> bool:
             return True
         seen.add(stage.index)
         stage = stage.base_stage
+    return False
+
+
+def _later_install_needs_these_lists(ctx: Context, info: RunInfo, later: list[RunInfo]) -> bool:
+    """A later RUN on top of this layer installs without its own update before another RUN
+    fetched fresh lists."""
+    for other in later:
+        if not _same_lineage(ctx, info, other):
+            continue
+        if _relies_on_earlier_lists(other):
+            return True
+        if _runs_update(other):
+            return False
     return False
 
 

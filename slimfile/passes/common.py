@@ -69,6 +69,14 @@ def in_final_image(ctx: Context, stage: Stage | None) -> bool:
     return stage is None or stage.index in final_image_stages(ctx)
 
 
+def layers_are_reused(ctx: Context, stage: Stage | None) -> bool:
+    """The stage's layers are in the final image or under another stage (``FROM stage``):
+    cleaning them up pays off (hadolint's DL3009 uses the same test)."""
+    if in_final_image(ctx, stage):
+        return True
+    return any(other.base_stage is stage for other in ctx.stages.stages)
+
+
 def cache_mount_covers(instruction: Instruction, path: str) -> bool:
     """True when a ``--mount=type=cache`` or ``tmpfs`` mount hides ``path`` from the layer."""
     for flag in instruction.flags:
