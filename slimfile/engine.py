@@ -8,6 +8,7 @@ a time and the offending fixes are dropped and reported; nothing unparsable is e
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
 
@@ -103,8 +104,21 @@ def _collect(
             if not settings.selects(finding.rule.code) or suppressions.suppresses(finding):
                 continue
             locate(dockerfile, finding)
+            _declare_onbuild_edits(dockerfile, finding)
             found.append((position, finding))
     return found
+
+
+def _declare_onbuild_edits(dockerfile: Dockerfile, finding: Finding) -> None:
+    """An edit inside an ONBUILD instruction changes the image's ONBUILD triggers (part of its
+    config) by construction; say so, so the semantic guard checks the rest of the config."""
+    fix = finding.fix
+    if fix is None or "onbuild" in fix.declares:
+        return
+    for node in dockerfile.instructions:
+        if node.inner is not None and any(node.start <= e.start and e.end <= node.end for e in fix.edits):
+            finding.fix = dataclasses.replace(fix, declares=fix.declares | {"onbuild"})
+            return
 
 
 def locate(dockerfile: Dockerfile, finding: Finding) -> None:

@@ -21,10 +21,18 @@ from typing import Iterator
 
 from slimfile.analysis.context import Context
 from slimfile.diagnostics import Finding, Rule
-from slimfile.passes.common import RunInfo, cache_mount_covers, layers_are_reused, runs, saving
+from slimfile.passes.common import (
+    RunInfo,
+    append_fix,
+    cache_mount_covers,
+    last_command_of,
+    layers_are_reused,
+    option_fix,
+    runs,
+    saving,
+)
 from slimfile.passes.run_merge import MergePlan, merge_edits, plan_merge
 from slimfile.shell.data import load
-from slimfile.shell.edit_helpers import EditRefused, append_command, insert_option
 from slimfile.shell.model import Command, Operator, ShellScript
 from slimfile.shell.packages import PackageFact
 from slimfile.syntax.edits import Edit, Fix, Safety
@@ -307,18 +315,9 @@ def _install_yes(ctx: Context, info: RunInfo, fact: PackageFact) -> Iterator[Fin
     if fact.has("assume-yes") or _quiet_level(fact) >= 2 or fact.anchor is None:
         return
     command = info.script.commands[fact.command]
-    fix = _option_fix(ctx, info, fact, "-y", Safety.SAFE, INSTALL_YES)
+    fix = option_fix(ctx, info, fact.anchor, "-y", INSTALL_YES)
     yield Finding(INSTALL_YES, f"`{fact.tool} install` without `-y` aborts at its prompt", command.start,
-                  fact.anchor.end, fix, saving("apt-yes"))
-
-
-def _option_fix(ctx: Context, info: RunInfo, fact: PackageFact, option: str, safety: Safety, rule: Rule,
-                extra: tuple[Edit, ...] = ()) -> Fix | None:
-    try:
-        edit = insert_option(ctx.dockerfile, info.script, fact.anchor, option)
-    except EditRefused:
-        return None
-    return Fix((edit, *extra), safety, rule.fix_title)
+                  fact.anchor.end, fix, saving("assume-yes"))
 
 
 def _no_recommends(ctx: Context, info: RunInfo, fact: PackageFact) -> Iterator[Finding]:
@@ -326,7 +325,7 @@ def _no_recommends(ctx: Context, info: RunInfo, fact: PackageFact) -> Iterator[F
         return
     command = info.script.commands[fact.command]
     extra = _keep_ca_certificates(fact)
-    fix = _option_fix(ctx, info, fact, "--no-install-recommends", Safety.UNSAFE, NO_RECOMMENDS, extra)
+    fix = option_fix(ctx, info, fact.anchor, "--no-install-recommends", NO_RECOMMENDS, Safety.UNSAFE, extra)
     message = f"`{fact.tool} install` without `--no-install-recommends` also installs recommended packages"
     if extra:
         message += " (the fix keeps ca-certificates for HTTPS)"
@@ -361,13 +360,7 @@ def _lists_not_removed(ctx: Context, info: RunInfo, facts: list[PackageFact], la
         return
     if _later_install_needs_these_lists(ctx, info, later):
         return  # removing the lists would break that later install (SF106 first)
-    anchor = _last_apt_command(info.script, facts)
-    fix = None
-    try:
-        edit = append_command(ctx.dockerfile, info.script, anchor, RM_LISTS)
-        fix = Fix((edit,), Safety.SAFE, LISTS_NOT_REMOVED.fix_title)
-    except EditRefused:
-        pass
+    fix = append_fix(ctx, info, last_command_of(info, facts), RM_LISTS, LISTS_NOT_REMOVED)
     yield Finding(LISTS_NOT_REMOVED, "apt lists are not removed after `apt-get update` (they stay in this layer)",
                   last_update.start, last_update.end, fix, saving("apt-lists"))
 
@@ -385,10 +378,6 @@ def _lists_kept_out(info: RunInfo) -> bool:
     return cache_mount_covers(instruction, LISTS) or (
         cache_mount_covers(instruction, "/var/lib/apt") and cache_mount_covers(instruction, "/var/cache/apt")
     )
-
-
-def _last_apt_command(script: ShellScript, facts: list[PackageFact]) -> Command:
-    return script.commands[max(f.command for f in facts)]
 
 
 def _same_lineage(ctx: Context, info: RunInfo, other: RunInfo) -> bool:

@@ -7,9 +7,13 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from slimfile.analysis.context import Context
-from slimfile.diagnostics import Saving
+from slimfile.diagnostics import Rule, Saving
 from slimfile.shell.data import load
-from slimfile.shell.model import ShellScript
+from slimfile.shell.edit_helpers import EditRefused, append_command, insert_option
+from slimfile.shell.model import Command, ShellScript, Word
+from slimfile.shell.packages import PackageFact
+from slimfile.syntax.edits import Edit, Fix, Safety
+from slimfile.syntax.gocompat import parse_words
 from slimfile.syntax.nodes import Instruction
 from slimfile.syntax.stages import Stage
 
@@ -110,3 +114,72 @@ def same_case(word: str, like: str) -> str:
     if like[:1].isupper() and like[1:].islower():
         return word.capitalize()
     return word.upper()
+
+
+def append_fix(ctx: Context, info: RunInfo, after: Command, text: str, rule: Rule, safety: Safety = Safety.SAFE) -> Fix | None:
+    """A fix that adds ``text`` as a command after ``after``, or None when the helper refuses."""
+    try:
+        edit = append_command(ctx.dockerfile, info.script, after, text)
+    except EditRefused:
+        return None
+    return Fix((edit,), safety, rule.fix_title)
+
+
+def option_fix(ctx: Context, info: RunInfo, after: Word, option: str, rule: Rule, safety: Safety = Safety.SAFE,
+               extra: tuple[Edit, ...] = ()) -> Fix | None:
+    """A fix that inserts ``option`` after the word ``after`` (plus ``extra`` edits)."""
+    try:
+        edit = insert_option(ctx.dockerfile, info.script, after, option)
+    except EditRefused:
+        return None
+    return Fix((edit, *extra), safety, rule.fix_title)
+
+
+def last_command_of(info: RunInfo, facts: list[PackageFact]) -> Command:
+    return info.script.commands[max(f.command for f in facts)]
+
+
+def stage_env(ctx: Context, stage: Stage | None, before: Instruction) -> dict[str, str]:
+    """ENV values (and ARG defaults) in force at ``before``, through the stage's FROM chain."""
+    if stage is None:
+        return {}
+    chain = []
+    current: Stage | None = stage
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.base_stage
+    env: dict[str, str] = {}
+    for member in reversed(chain):
+        for node in member.instructions:
+            if node is before:
+                return env
+            if node.name in ("ENV", "ARG"):
+                env.update(_assignments(node, ctx.dockerfile.escape))
+    return env
+
+
+def _assignments(node: Instruction, escape: str) -> dict[str, str]:
+    words = parse_words(node.args_text, escape)
+    if node.name == "ENV" and words and "=" not in words[0]:
+        return {words[0]: " ".join(words[1:])}  # legacy `ENV key value`
+    out = {}
+    for word in words:
+        key, _, value = word.partition("=")
+        out[key] = value.strip("\"'")
+    return out
+
+
+def truthy(value: str | None) -> bool:
+    return value is not None and value.strip("\"'").lower() in ("1", "true", "yes", "on")
+
+
+def last_top_level_command(script: ShellScript) -> Command | None:
+    """The script's last command when it stands at its top level (not inside an if/for/...
+    body), so that a command appended after it runs after everything else."""
+    if not script.commands:
+        return None
+    last = max(script.commands, key=lambda c: c.end)
+    outer_end = max((c.scopes[0].end if c.scopes else c.end) for c in script.commands)
+    if last.end < outer_end or any(scope.kind.value != "pipeline" for scope in last.scopes):
+        return None
+    return last

@@ -23,11 +23,11 @@ from typing import Iterator
 
 from slimfile.analysis.context import Context
 from slimfile.diagnostics import Finding, Rule
-from slimfile.passes.common import RunInfo, runs, saving
+from slimfile.passes.common import RunInfo, last_top_level_command, runs, saving
 from slimfile.passes.run_merge import is_and_list, script_has_comment
 from slimfile.shell.cleanup import CleanupFact, rm_operands
 from slimfile.shell.edit_helpers import EditRefused, append_command
-from slimfile.shell.model import Command, ShellScript
+from slimfile.shell.model import ShellScript
 from slimfile.syntax.edits import Edit, Fix, Safety
 from slimfile.syntax.nodes import Instruction
 
@@ -186,7 +186,7 @@ def _finding(ctx: Context, target: RunInfo, cleaner: RunInfo, cleanup: _Cleanup)
 
 
 def _fix(ctx: Context, target: RunInfo, cleaner: RunInfo) -> Fix | None:
-    anchor = _last_top_level(target.script)
+    anchor = last_top_level_command(target.script)
     if anchor is None:
         return None
     text = cleaner.instruction.args_text
@@ -198,15 +198,3 @@ def _fix(ctx: Context, target: RunInfo, cleaner: RunInfo) -> Fix | None:
         return None
     removal = Edit.delete(cleaner.outer.start, cleaner.outer.end)
     return Fix((append, removal), Safety.SAFE, MOVE_CLEANUP.fix_title)
-
-
-def _last_top_level(script: ShellScript) -> Command | None:
-    """The script's last command when it stands at the top level (so appending after it runs
-    after everything else)."""
-    last = max(script.commands, key=lambda c: c.end)
-    outer_end = max((c.scopes[0].end if c.scopes else c.end) for c in script.commands)
-    if last.end < outer_end:
-        return None
-    if last.scopes and any(s.kind.value not in ("pipeline",) for s in last.scopes):
-        return None
-    return last

@@ -21,7 +21,7 @@ import tree_sitter
 import tree_sitter_bash
 
 from slimfile.shell import lexer
-from slimfile.shell.interpreter import ShellInfo, program_dialect, shell_from_argv
+from slimfile.shell.interpreter import program_dialect, shell_from_argv
 from slimfile.shell.model import (
     CHILD_PROCESS_SCOPES,
     Assignment,

@@ -39,7 +39,7 @@ def one(run: str):
         ("PIP_NO_CACHE_DIR=1 pip3 install --user flask==3.0", "pip", "install", ("flask==3.0",), {"no-cache", "user"}),
         ("python3 -m pip install --upgrade pip setuptools", "pip", "install", ("pip", "setuptools"), {"upgrade"}),
         ("pip3.11 install --prefix=/install --target /t x", "pip", "install", ("x",), {"prefix", "target"}),
-        ("uv pip install --system --no-cache -r req.txt", "pip", "install", (), {"system", "requirements"}),
+        ("uv pip install --system --no-cache -r req.txt", "pip", "install", (), {"system", "requirements", "no-cache"}),
         ("uv sync --frozen --no-dev", "uv", "sync", (), {"frozen-lockfile", "no-dev"}),
         ("npm ci --omit=dev", "npm", "ci", (), {"omit-dev"}),
         ("npm install --production", "npm", "install", (), {"production"}),
