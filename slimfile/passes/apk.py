@@ -155,17 +155,18 @@ def _virtual(ctx: Context, info: RunInfo, facts: list[PackageFact], later: list[
         virtual = add.option_values("-t", "--virtual")
         if virtual:
             name = virtual[0]
-            if name not in deleted:
-                yield _missing_del(ctx, info, facts, add, name)
+            if name not in deleted and _used_after_in_run(info, add):
+                yield _missing_del(ctx, info, add, name)
             continue
         if _build_only(add) and _used_after_in_run(info, add) and not _needed_later(add, info, later):
             yield _add_virtual(ctx, info, facts, add)
 
 
-def _missing_del(ctx: Context, info: RunInfo, facts: list[PackageFact], add: PackageFact, name: str) -> Finding:
+def _missing_del(ctx: Context, info: RunInfo, add: PackageFact, name: str) -> Finding:
+    """The virtual group is deleted at the very end of the RUN, after everything that uses it."""
     command = info.script.commands[add.command]
-    last = info.script.commands[max(f.command for f in facts)]
-    fix = append_fix(ctx, info, max(last, command, key=lambda c: c.end), f"apk del {name}", VIRTUAL, Safety.UNSAFE)
+    last = last_top_level_command(info.script)
+    fix = append_fix(ctx, info, last, f"apk del {name}", VIRTUAL, Safety.UNSAFE) if last is not None else None
     return Finding(VIRTUAL, f"`apk add --virtual {name}` is never deleted in this RUN", command.start, command.end,
                    fix, saving("apk-virtual"))
 
