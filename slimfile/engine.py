@@ -32,6 +32,7 @@ class Settings:
     ignore: frozenset[str] = frozenset()
     extend_select: frozenset[str] = frozenset()
     buildkit: str = "current"
+    build_context: str | None = None  # default: the Dockerfile's directory
     options: dict = field(default_factory=dict, hash=False, compare=False)
 
     def selects(self, code: str) -> bool:

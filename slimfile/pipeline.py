@@ -10,8 +10,11 @@ from __future__ import annotations
 from types import ModuleType
 
 from slimfile.diagnostics import Rule
+from slimfile.passes import add_to_copy
 
-PIPELINE: tuple[ModuleType, ...] = ()
+PIPELINE: tuple[ModuleType, ...] = (
+    add_to_copy,
+)
 
 
 def all_rules() -> list[Rule]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from slimfile.syntax.nodes import Dockerfile, Instruction
@@ -28,6 +29,17 @@ class Context:
     @cached_property
     def stages(self) -> StageModel:
         return self.dockerfile.stages
+
+    @cached_property
+    def build_context(self) -> Path | None:
+        """Where COPY/ADD sources live: ``--context``, else the Dockerfile's own directory
+        (Docker's default), else unknown (standard input)."""
+        if self.settings.build_context:
+            return Path(self.settings.build_context)
+        path = self.dockerfile.path
+        if path and path != "-" and Path(path).is_file():
+            return Path(path).resolve().parent
+        return None
 
     def stage_of(self, instruction: Instruction) -> Stage | None:
         return self.stages.stage_of(instruction)

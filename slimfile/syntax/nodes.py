@@ -13,7 +13,7 @@ import operator
 from dataclasses import dataclass
 from enum import Enum
 from functools import cached_property
-from typing import TYPE_CHECKING, Iterator, Union
+from typing import TYPE_CHECKING, Iterator, NamedTuple, Union
 
 if TYPE_CHECKING:
     from slimfile.syntax.stages import StageModel
@@ -35,8 +35,7 @@ class LineRole(str, Enum):
     HEREDOC_END = "heredoc-end"
 
 
-@dataclass(frozen=True, slots=True)
-class PhysicalLine:
+class PhysicalLine(NamedTuple):
     """One line of the file: ``[start, content_end)`` is its text, ``[content_end, end)`` its EOL."""
 
     number: int  # 1-based, as buildkit counts
@@ -48,8 +47,7 @@ class PhysicalLine:
     marker_start: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Segment:
+class Segment(NamedTuple):
     """A run of the logical line copied verbatim from the source."""
 
     logical_start: int
