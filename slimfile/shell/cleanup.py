@@ -72,8 +72,13 @@ def _rm_facts(command: Command) -> list[CleanupFact]:
 
 
 @lru_cache(maxsize=1)
-def _cache_table() -> tuple[tuple[str, str], ...]:
-    return tuple((manager, path) for manager, spec in load("cache_paths").items() for path in spec.get("paths", ()))
+def _cache_table() -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """(manager, path as listed, its components) for every known cache path."""
+    return tuple(
+        (manager, path, tuple(normalize_path(path)))
+        for manager, spec in load("cache_paths").items()
+        for path in spec.get("paths", ())
+    )
 
 
 def normalize_path(value: str) -> list[str]:
@@ -100,8 +105,7 @@ def match_cache_paths(value: str) -> list[tuple[str, tuple[str, ...], str]]:
     if not target:
         return []  # `rm -rf /` or `/*`: not a cleanup slimfile reasons about
     matches = []
-    for manager, cache in _cache_table():
-        parts = normalize_path(cache)
+    for manager, cache, parts in _cache_table():
         coverage = _coverage(target, parts)
         if coverage is not None:
             matches.append((manager, cache, coverage, len(parts) == len(target)))
@@ -114,7 +118,7 @@ def match_cache_paths(value: str) -> list[tuple[str, tuple[str, ...], str]]:
     return [(manager, tuple(paths), coverage) for (manager, coverage), paths in found.items()]
 
 
-def _coverage(target: list[str], cache: list[str]) -> str | None:
+def _coverage(target: list[str], cache: tuple[str, ...]) -> str | None:
     shared = min(len(target), len(cache))
     if not all(_component_matches(target[i], cache[i]) for i in range(shared)):
         return None

@@ -332,6 +332,8 @@ def find_heredocs(text: bytes) -> list[ScriptHeredoc]:
     (after backslash-newline continuations), so bodies are collected at the next real newline.
     """
     found: list[ScriptHeredoc] = []
+    if b"<<" not in text:
+        return found
     pending: list[tuple[int, int, int, bytes, bool, bool]] = []
     i = 0
     n = len(text)

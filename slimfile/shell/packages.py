@@ -195,8 +195,8 @@ def parse_options(
             operands.append(word)
         elif value == "--":
             only_operands = True
-        elif value.startswith("--") or not clusters or value in with_value:
-            i = _long_option(words, i, with_value, options)
+        elif value.startswith("--") or not clusters or value in with_value or value[2:3] == "=":
+            i = _long_option(words, i, with_value, options)  # `-q=2` is one option with a value
         else:
             i = _bundle(words, i, with_value, options)
         i += 1
@@ -291,7 +291,19 @@ def _traits(
     for combined, parts in spec.get("combined_traits", {}).items():
         if set(parts) <= traits:
             traits.add(combined)
+    for trait, rule in spec.get("counted_traits", {}).items():
+        if _option_count(options, rule["options"]) >= rule["at_least"]:
+            traits.add(trait)
     return frozenset(traits)
+
+
+def _option_count(options: list[PackageOption], names: list[str]) -> int:
+    """How many times the options are given; ``-q=2`` counts as two."""
+    count = 0
+    for option in options:
+        if option.name in names:
+            count += int(option.value) if option.value and option.value.isdigit() else 1
+    return count
 
 
 class _TraitTable:

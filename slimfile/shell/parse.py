@@ -100,6 +100,9 @@ def ts_parser() -> tree_sitter.Parser:
 
 @dataclass
 class _Compound:
+    """A compound command (or pipeline, substitution...) while walking; its joints are known
+    only once the statement after it is seen, so it is frozen into Scopes at the end."""
+
     kind: ScopeKind
     id: int
     start: int
@@ -108,7 +111,7 @@ class _Compound:
     text_end: int
     before: Joint | None = None
     after: Joint | None = None
-    frozen: dict = field(default_factory=dict)
+    frozen: dict[str | None, Scope] = field(default_factory=dict)
 
     def scope(self, role: str | None) -> "_ScopeRef":
         return _ScopeRef(self, role)
@@ -129,6 +132,8 @@ class _ScopeRef:
 
 @dataclass
 class _CommandDraft:
+    """A command while walking (its ``after`` joint comes later)."""
+
     kind: CommandKind
     words: tuple[Word, ...]
     name_index: int | None
@@ -167,6 +172,8 @@ class _CommandDraft:
 
 @dataclass
 class ParsedScript:
+    """What the walker found in a script and its nested heredoc scripts."""
+
     texts: list[ScriptText]
     commands: list[Command]
     comments: list[Comment]
@@ -200,7 +207,7 @@ class _Walker:
         self.text_index = 0
         self.piece: ScriptText | None = None
         self.src = b""
-        self.heredocs: dict[int, HeredocBody] = {}
+        self.heredocs: dict[int, HeredocSource] = {}
         self.depth = 0
 
     # -- texts ----------------------------------------------------------------------------
@@ -240,7 +247,7 @@ class _Walker:
         items = list(self._flatten(children))
         if trailing_redirects:
             items = _attach_to_last_statement(items, trailing_redirects)
-        previous: object = None
+        previous: _CommandDraft | _Compound | None = None
         previous_end = None
         pending: Joint | None = None
         for item in items:
@@ -302,7 +309,7 @@ class _Walker:
         self.comments.append(Comment(start, end, node.start_byte, node.end_byte, self.text_index))
 
     # -- statements ---------------------------------------------------------------------------
-    def statement(self, node, redirects: tuple, scopes: tuple):
+    def statement(self, node, redirects: tuple, scopes: tuple) -> _CommandDraft | _Compound:
         kind = node.type
         if kind in SIMPLE_KINDS:
             return self.simple_command(node, redirects, scopes)
@@ -325,10 +332,10 @@ class _Walker:
     def _pipeline(self, node, compound: _Compound, scopes: tuple, redirects: tuple) -> None:
         self.walk_sequence(node.children, scopes + (compound.scope(None),), redirects)
 
-    def _block(self, node, compound: _Compound, scopes: tuple, redirects: tuple) -> None:
+    def _block(self, node, compound: _Compound, scopes: tuple, redirects: tuple, role: str | None = None) -> None:
         """Subshell, brace group and negation: one body of statements."""
         children = [c for c in node.children if c.type not in ("(", ")", "{", "}", "!")]
-        self.walk_sequence(children, scopes + (compound.scope(None),))
+        self.walk_sequence(children, scopes + (compound.scope(role),))
 
     def _if(self, node, compound: _Compound, scopes: tuple, redirects: tuple) -> None:
         roles = {"if": "condition", "elif": "condition", "then": "body", "else": "body", "fi": None}
@@ -371,7 +378,7 @@ class _Walker:
             if child.type == "do_group":
                 self._do_group(child, compound, scopes)
             elif child.type == "compound_statement":  # `for ((;;)) { ...; }`
-                self._block(child, compound, scopes, ())
+                self._block(child, compound, scopes, (), role="body")
             elif child.is_named and child.type != "variable_name":
                 self.walk_substitutions(child, scopes + (compound.scope("words"),))
 

@@ -58,7 +58,7 @@ class EarlyExit:
 
 
 def annotate_errexit(commands: list[Command], texts: list[ScriptText]) -> list[Command]:
-    """Set ``Command.errexit``: whether ``set -e`` is in force where each command runs.
+    """Set ``Command.errexit`` (built False): whether ``set -e`` is in force where each runs.
 
     Options are tracked per shell process, in source order: a subshell, pipeline part or
     ``$( )`` starts with its parent's options (bash drops ``-e`` in ``$( )``), a nested heredoc
@@ -69,7 +69,7 @@ def annotate_errexit(commands: list[Command], texts: list[ScriptText]) -> list[C
     out = []
     for command in commands:
         key = _enter_processes(command, texts, state)
-        out.append(dataclasses.replace(command, errexit=state[key]))
+        out.append(dataclasses.replace(command, errexit=True) if state[key] else command)
         change = _errexit_change(command)
         if change is not None:
             state[key] = change

@@ -9,6 +9,7 @@ map back to source bytes through :class:`LogicalLine`.
 from __future__ import annotations
 
 import bisect
+import operator
 from dataclasses import dataclass
 from enum import Enum
 from functools import cached_property
@@ -62,6 +63,9 @@ class Segment(NamedTuple):
         return self.source_start + self.length
 
 
+_logical_start = operator.attrgetter("logical_start")
+
+
 @dataclass(frozen=True, slots=True)
 class LogicalLine:
     """buildkit's joined instruction text and the map from its offsets to source offsets."""
@@ -78,8 +82,7 @@ class LogicalLine:
         """
         if not self.segments:
             raise ValueError("empty logical line has no source positions")
-        starts = [s.logical_start for s in self.segments]
-        i = bisect.bisect_right(starts, offset) - 1
+        i = bisect.bisect_right(self.segments, offset, key=_logical_start) - 1
         i = max(i, 0)
         seg = self.segments[i]
         if at_end and offset == seg.logical_start and i > 0:

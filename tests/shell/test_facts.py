@@ -22,6 +22,9 @@ def one(run: str):
     [
         ("apt-get update", "apt", "update", (), set()),
         ("apt-get -qq -y install curl=7.* git", "apt", "install", ("curl=7.*", "git"), {"quiet", "assume-yes"}),
+        ("apt-get -qq install curl", "apt", "install", ("curl",), {"quiet", "assume-yes"}),
+        ("apt-get -q=2 install curl", "apt", "install", ("curl",), {"quiet", "assume-yes"}),
+        ("apt-get -q install curl", "apt", "install", ("curl",), {"quiet"}),
         ("apt-get install -qy --no-install-recommends curl", "apt", "install", ("curl",), {"quiet", "assume-yes", "no-install-recommends"}),
         ("apt-get -o APT::Install-Recommends=false install -y x", "apt", "install", ("x",), {"no-install-recommends", "assume-yes"}),
         ("apt-get install --assume-yes -oAPT::Install-Suggests=0 x", "apt", "install", ("x",), {"assume-yes", "no-install-suggests"}),
