@@ -9,8 +9,7 @@ Before::
 After (with ``--unsafe-fixes``)::
 
     FROM alpine:3.20
-    RUN apk add --no-cache --virtual .build-deps gcc musl-dev && make && make install \\
-        && apk del .build-deps
+    RUN apk add --virtual .build-deps --no-cache gcc musl-dev && make && make install && apk del .build-deps
 """
 
 from __future__ import annotations
@@ -90,8 +89,7 @@ RUN apk add --no-cache gcc musl-dev && pip install --no-cache-dir psutil
 
 ## Use instead
 ```dockerfile
-RUN apk add --no-cache --virtual .build-deps gcc musl-dev && pip install --no-cache-dir psutil \\
-    && apk del .build-deps
+RUN apk add --virtual .build-deps --no-cache gcc musl-dev && pip install --no-cache-dir psutil && apk del .build-deps
 ```
 
 ## Fix safety

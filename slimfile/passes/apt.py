@@ -11,7 +11,7 @@ After (with ``--unsafe-fixes``)::
 
     FROM debian:bookworm
     RUN apt-get update \\
-        && apt-get install -y --no-install-recommends curl ca-certificates \\
+        && apt-get install --no-install-recommends -y curl ca-certificates \\
         && rm -rf /var/lib/apt/lists/*
 """
 
@@ -197,9 +197,9 @@ RUN apt-get update && apt-get install -y curl
 
 ## Use instead
 ```dockerfile
-RUN apt-get update && apt-get install -y curl \\
-    && rm -rf /var/lib/apt/lists/*
+RUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*
 ```
+(A RUN written over several lines gets the removal on a continuation line of its own.)
 
 ## Fix safety
 Safe. It is not offered when a later RUN of the stage installs packages without its own
@@ -303,16 +303,8 @@ def _apt_replacement(tool, sub) -> tuple[Edit, ...]:
 # -- SF102 / SF104 ----------------------------------------------------------------------------
 
 
-def _quiet_level(fact: PackageFact) -> int:
-    level = 0
-    for option in fact.options:
-        if option.name in ("-q", "--quiet"):
-            level += int(option.value) if option.value and option.value.isdigit() else 1
-    return level
-
-
 def _install_yes(ctx: Context, info: RunInfo, fact: PackageFact) -> Iterator[Finding]:
-    if fact.has("assume-yes") or _quiet_level(fact) >= 2 or fact.anchor is None:
+    if fact.has("assume-yes") or fact.anchor is None:  # -qq and -q=2 count as assume-yes
         return
     command = info.script.commands[fact.command]
     fix = option_fix(ctx, info, fact.anchor, "-y", INSTALL_YES)
