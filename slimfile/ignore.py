@@ -1,12 +1,18 @@
 """Which paths a directory walk skips: default excludes, ``--exclude`` / ``--extend-exclude``
-patterns and ``.gitignore`` files, all with gitignore semantics (deeper files win, ``!``
-re-includes, a trailing ``/`` matches directories only)."""
+patterns, the ``exclude`` settings of the configuration closest to each directory, and
+``.gitignore`` files, all with gitignore semantics (deeper files win, ``!`` re-includes, a
+trailing ``/`` matches directories only, a pattern without ``/`` matches at any depth).
+
+Each exclude pattern is matched against the path relative to the directory it belongs to: the
+walk root for command-line patterns and the defaults, the configuration file's directory for
+patterns from a configuration file.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable, Sequence
 
 import pathspec
 
@@ -31,11 +37,38 @@ def _spec(lines: Iterable[str]) -> pathspec.GitIgnoreSpec:
     return pathspec.GitIgnoreSpec.from_lines(list(lines))
 
 
+class ExcludeRules:
+    """Exclude patterns, each group anchored at its own base directory."""
+
+    def __init__(self, layers: Sequence[tuple[Path, Iterable[str]]]) -> None:
+        self.layers = [(Path(os.path.abspath(base)), _spec(patterns)) for base, patterns in layers]
+        self.layers = [(base, spec) for base, spec in self.layers if len(spec.patterns)]
+
+    def matches(self, path: Path, *, is_dir: bool) -> bool:
+        suffix = "/" if is_dir else ""
+        for base, spec in self.layers:
+            rel = _relative(path, base)
+            if rel is not None and rel and spec.match_file(rel + suffix):
+                return True
+        return False
+
+
+# directory -> the exclude rules that apply to the entries inside it
+ExcludeProvider = Callable[[Path], ExcludeRules]
+
+
 class IgnoreMatcher:
-    def __init__(self, root: Path, exclude: Iterable[str], respect_gitignore: bool = True) -> None:
+    def __init__(
+        self,
+        root: Path,
+        exclude: Iterable[str] = (),
+        respect_gitignore: bool = True,
+        exclude_for: ExcludeProvider | None = None,
+    ) -> None:
         self.root = root
         self.respect_gitignore = respect_gitignore
-        self.exclude = _spec(exclude)
+        fixed = ExcludeRules([(root, tuple(exclude))])
+        self.exclude_for: ExcludeProvider = exclude_for or (lambda _directory: fixed)
         self.layers: list[tuple[Path, pathspec.GitIgnoreSpec]] = []
         self.loaded: set[Path] = set()
         if respect_gitignore:
@@ -72,13 +105,22 @@ class IgnoreMatcher:
         if self.respect_gitignore:
             self._load(Path(os.path.abspath(directory)))
 
+    def excluded(self, path: Path, *, is_dir: bool) -> bool:
+        path = Path(os.path.abspath(path))
+        return self.exclude_for(path.parent).matches(path, is_dir=is_dir)
+
+    def excluded_with_parents(self, path: Path) -> bool:
+        """For a file named on the command line (``--force-exclude``): it, or a directory it is
+        in, is excluded."""
+        path = Path(os.path.abspath(path))
+        if self.excluded(path, is_dir=False):
+            return True
+        return any(self.excluded(parent, is_dir=True) for parent in path.parents if parent != parent.parent)
+
     def ignored(self, path: Path, *, is_dir: bool) -> bool:
         path = Path(os.path.abspath(path))
-        rel = _relative(path, self.root)
-        if rel is not None:
-            probe = rel + ("/" if is_dir else "")
-            if self.exclude.match_file(probe) or self.exclude.match_file(path.name + ("/" if is_dir else "")):
-                return True
+        if self.excluded(path, is_dir=is_dir):
+            return True
         verdict = None
         for base, spec in self.layers:
             rel_base = _relative(path, base)

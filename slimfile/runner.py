@@ -13,10 +13,11 @@ from typing import Callable, Iterable, Sequence
 
 from slimfile.diagnostics import Finding
 from slimfile.engine import FixResult, Settings, check_source, fix_source
-from slimfile.files import STDIN, check_not_binary, read_dockerfile
+from slimfile.files import STDIN, NotADockerfile, check_not_binary, read_dockerfile
 from slimfile.syntax.errors import DockerfileError
 
 POOL_THRESHOLD = 16  # below this many files a process pool costs more than it saves
+MAX_CHUNK = 64
 
 
 @dataclass
@@ -26,6 +27,8 @@ class FileOutcome:
     findings: list[Finding] | None = None  # check mode
     fix: FixResult | None = None  # fix mode
     error: DockerfileError | None = None
+    skipped: DockerfileError | None = None  # why a file found by walking was left alone
+    unsafe_fixes: bool = False  # whether this file's settings allow unsafe fixes
 
     @property
     def changed(self) -> bool:
@@ -39,9 +42,11 @@ class Job:
     settings: Settings
     stdin_data: bytes | None = None
     display_path: str | None = None
+    explicit: bool = True  # named on the command line (a refusal is an error, not a skip)
 
 
 def run_job(job: Job) -> FileOutcome:
+    """Check or fix one file; every failure becomes the outcome's error, never an exception."""
     name = job.display_path or job.path
     try:
         if job.stdin_data is not None:
@@ -49,15 +54,25 @@ def run_job(job: Job) -> FileOutcome:
             check_not_binary(source, name)
         else:
             source = read_dockerfile(job.path)
+        unsafe = job.settings.unsafe_fixes
         if job.mode == "check":
-            return FileOutcome(name, source, findings=check_source(source, name, job.settings))
-        return FileOutcome(name, source, fix=fix_source(source, name, job.settings))
+            return FileOutcome(name, source, findings=check_source(source, name, job.settings), unsafe_fixes=unsafe)
+        return FileOutcome(name, source, fix=fix_source(source, name, job.settings), unsafe_fixes=unsafe)
     except DockerfileError as exc:
         if exc.path is None or exc.path == job.path:
             exc.path = name
+        if isinstance(exc, NotADockerfile) and not job.explicit:
+            return FileOutcome(name, skipped=exc)
         return FileOutcome(name, error=exc)
     except RecursionError:
         return FileOutcome(name, error=DockerfileError("input too deeply nested to analyse", path=name))
+    except Exception as exc:  # a bug in a pass must cost one file, not the run
+        message = f"internal error ({type(exc).__name__}: {exc}); please report this file to slimfile"
+        return FileOutcome(name, error=DockerfileError(message, path=name))
+
+
+def _run_chunk(jobs: Sequence[Job]) -> list[FileOutcome]:
+    return [run_job(job) for job in jobs]
 
 
 def default_jobs() -> int:
@@ -65,6 +80,12 @@ def default_jobs() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
         return os.cpu_count() or 1
+
+
+def chunk_size(total: int, workers: int) -> int:
+    """Jobs per task sent to a worker: big enough to amortise the IPC round trip, small enough
+    that the workers finish together (about 16 tasks per worker) and progress moves smoothly."""
+    return max(1, min(MAX_CHUNK, total // (workers * 16)))
 
 
 def run_jobs(
@@ -83,15 +104,61 @@ def run_jobs(
                 on_done(outcome)
             outcomes.append(outcome)
         return outcomes
-    from concurrent.futures import ProcessPoolExecutor
+    return _run_in_pool(jobs, min(workers, len(jobs)), on_done)
 
-    chunk = max(1, min(64, len(jobs) // (workers * 8) or 1))
-    outcomes = []
+
+def _run_in_pool(jobs: Sequence[Job], workers: int, on_done) -> list[FileOutcome]:
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    size = chunk_size(len(jobs), workers)
+    chunks = [range(i, min(i + size, len(jobs))) for i in range(0, len(jobs), size)]
+    outcomes: list[FileOutcome | None] = [None] * len(jobs)
+    crashed: list[int] = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        for outcome in pool.map(run_job, jobs, chunksize=chunk):
-            if on_done:
-                on_done(outcome)
-            outcomes.append(outcome)
+        futures = {pool.submit(_run_chunk, [jobs[i] for i in chunk]): chunk for chunk in chunks}
+        for future in as_completed(futures):
+            chunk = futures[future]
+            try:
+                results = future.result()
+            except Exception:  # the worker died (a crash in native code, or killed): retry alone
+                crashed.extend(chunk)
+                continue
+            for i, outcome in zip(chunk, results):
+                outcomes[i] = outcome
+                if on_done:
+                    on_done(outcome)
+    for i, outcome in zip(sorted(crashed), _run_isolated([jobs[i] for i in sorted(crashed)])):
+        outcomes[i] = outcome
+        if on_done:
+            on_done(outcome)
+    return [o for o in outcomes if o is not None]
+
+
+def _run_isolated(jobs: Sequence[Job]) -> list[FileOutcome]:
+    """Run jobs one at a time in a worker of their own, so a file that kills its worker process
+    is reported as failed and every other file still gets its result."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    outcomes = []
+    pool = None
+    try:
+        for job in jobs:
+            pool = pool or ProcessPoolExecutor(max_workers=1)
+            try:
+                outcomes.append(pool.submit(run_job, job).result())
+            except BrokenProcessPool:
+                name = job.display_path or job.path
+                error = DockerfileError("the worker process crashed while processing this file", path=name)
+                outcomes.append(FileOutcome(name, error=error))
+                pool.shutdown(wait=True)
+                pool = None
+            except Exception as exc:  # e.g. a result that cannot be sent back
+                name = job.display_path or job.path
+                outcomes.append(FileOutcome(name, error=DockerfileError(f"internal error: {exc}", path=name)))
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
     return outcomes
 
 
@@ -99,11 +166,11 @@ def read_stdin() -> bytes:
     return sys.stdin.buffer.read()
 
 
+def job_for(path: str, mode: str, settings: Settings, *, explicit: bool = True, stdin_filename: str | None = None) -> Job:
+    if path == STDIN:
+        return Job(STDIN, mode, settings, stdin_data=read_stdin(), display_path=stdin_filename or STDIN)
+    return Job(path, mode, settings, explicit=explicit)
+
+
 def jobs_for(paths: Iterable[str], mode: str, settings: Settings, stdin_filename: str | None = None) -> list[Job]:
-    jobs = []
-    for path in paths:
-        if path == STDIN:
-            jobs.append(Job(STDIN, mode, settings, stdin_data=read_stdin(), display_path=stdin_filename or STDIN))
-        else:
-            jobs.append(Job(path, mode, settings))
-    return jobs
+    return [job_for(path, mode, settings, stdin_filename=stdin_filename) for path in paths]
