@@ -175,10 +175,19 @@ def _execute(options: Options, mode: str) -> tuple[list[FileOutcome], list[Docke
         outcomes = run_jobs(prepared.jobs, workers=options.jobs, on_done=on_done)
     finally:
         stop()
-    for outcome in outcomes:
-        if outcome.skipped is not None and not options.quiet:
-            err(f"warning: skipped {outcome.skipped}")
+    if not options.quiet:
+        _warn(outcomes, _known_codes())
     return outcomes, prepared.errors
+
+
+def _warn(outcomes: Sequence[FileOutcome], known: list[str]) -> None:
+    from slimfile.suppressions import unknown_codes
+
+    for outcome in outcomes:
+        if outcome.skipped is not None:
+            err(f"warning: skipped {outcome.skipped}")
+        for line, code in unknown_codes(outcome.source, known):
+            err(f"warning: {outcome.path}:{line}: unknown rule code '{code}' in a suppression comment")
 
 
 def _report_errors(errors: Sequence[DockerfileError]) -> None:

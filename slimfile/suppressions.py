@@ -59,3 +59,20 @@ def _codes(group: bytes | None) -> frozenset[str]:
         return frozenset({ALL})
     codes = {c.strip().decode("ascii", "replace").upper() for c in group.split(b",") if c.strip()}
     return frozenset(codes) or frozenset({ALL})
+
+
+_COMMENT_DIRECTIVE = re.compile(rb"^[ \t]*#\s*slimfile:\s*ignore\[([^\]]*)\]", re.I | re.M)
+
+
+def unknown_codes(source: bytes, known: list[str]) -> list[tuple[int, str]]:
+    """(line, code) for each code in an ``ignore[...]`` comment that names no rule (a typo
+    would otherwise silently suppress nothing)."""
+    if b"slimfile:" not in source:
+        return []
+    out = []
+    for match in _COMMENT_DIRECTIVE.finditer(source):
+        line = source.count(b"\n", 0, match.start()) + 1
+        for code in sorted(_codes(match.group(1)) - {ALL}):
+            if not any(k.startswith(code) for k in known):
+                out.append((line, code))
+    return out
