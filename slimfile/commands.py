@@ -6,8 +6,9 @@ import json
 import os
 import sys
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Iterator, Sequence
 
 from slimfile.config import ConfigError, FileConfig, config_in, load_config, split_codes, validate_codes
 from slimfile.engine import Settings
@@ -55,8 +56,9 @@ class SettingsResolver:
         self.options = options
         self.codes = _known_codes()
         self.loaded: dict[Path, FileConfig] = {}
-        self.closest: dict[Path, Path | None] = {}
         self.exclude_cache: dict[str | None, ExcludeRules] = {}
+        self.settings_cache: dict[tuple, Settings] = {}
+        self.closest: dict[str, Path | None] = {}
         self.fixed: FileConfig | None = None
         if options.isolated:
             self.fixed = FileConfig()
@@ -70,19 +72,20 @@ class SettingsResolver:
         values = split_codes(text)
         return None if values is None else validate_codes(values, self.codes, None, key)
 
-    def _closest_config_path(self, directory: Path) -> Path | None:
+    def _closest_config_path(self, directory: str) -> Path | None:
         """Memoised per directory, so a walk over thousands of directories stats each once."""
         if directory not in self.closest:
-            found = config_in(directory)
-            if found is None and directory.parent != directory:
-                found = self._closest_config_path(directory.parent)
+            found = config_in(Path(directory))
+            parent = os.path.dirname(directory)
+            if found is None and parent != directory:
+                found = self._closest_config_path(parent)
             self.closest[directory] = found
         return self.closest[directory]
 
-    def config_for_directory(self, directory: Path) -> FileConfig:
+    def config_for_directory(self, directory: str | os.PathLike) -> FileConfig:
         if self.fixed is not None:
             return self.fixed
-        found = self._closest_config_path(Path(os.path.abspath(directory)))
+        found = self._closest_config_path(os.path.abspath(directory))
         if found is None:
             return FileConfig()
         if found not in self.loaded:
@@ -90,16 +93,22 @@ class SettingsResolver:
         return self.loaded[found]
 
     def config_for(self, path: str) -> FileConfig:
-        start = Path.cwd() if path == STDIN else Path(path)
-        return self.config_for_directory(start if start.is_dir() else start.parent)
+        if path == STDIN:
+            return self.config_for_directory(os.getcwd())
+        return self.config_for_directory(path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path)))
 
     def settings_for(self, path: str) -> Settings:
         config = self.config_for(path)
+        extra_ignores = config.ignores_for(path) if path != STDIN else ()
+        key = (config.path, extra_ignores)
+        if key not in self.settings_cache:  # one Settings per configuration, not per file
+            self.settings_cache[key] = self._settings(config, extra_ignores)
+        return self.settings_cache[key]
+
+    def _settings(self, config: FileConfig, extra_ignores: tuple[str, ...]) -> Settings:
         select = self.cli_select if self.cli_select is not None else config.select
         unsafe = self.options.unsafe_fixes if self.options.unsafe_fixes is not None else bool(config.unsafe_fixes)
-        ignore = set(config.ignore) | set(self.cli_ignore)
-        if path != STDIN:
-            ignore |= set(config.ignores_for(path))
+        ignore = set(config.ignore) | set(self.cli_ignore) | set(extra_ignores)
         return Settings(
             unsafe_fixes=unsafe,
             select=frozenset(select) if select is not None else None,
@@ -109,7 +118,7 @@ class SettingsResolver:
             options=dict(config.preferences),
         )
 
-    def exclude_rules(self, directory: Path) -> ExcludeRules:
+    def exclude_rules(self, directory: str) -> ExcludeRules:
         """The exclude patterns for entries of ``directory``.
 
         ``--exclude`` replaces, for every directory, what a configuration's ``exclude`` would
@@ -142,16 +151,10 @@ class SettingsResolver:
         return root_config.respect_gitignore is not False
 
 
-@dataclass
-class Prepared:
-    jobs: list[Job]
-    errors: list[DockerfileError]  # paths that could not even be discovered
-
-
-def _prepare(options: Options, mode: str) -> Prepared:
+def _jobs(options: Options, mode: str, errors: list[DockerfileError]) -> Iterator[Job]:
+    """Jobs as discovery finds files (lazily, so workers start while the walk goes on); paths
+    that cannot even be discovered go to ``errors``. A ConfigError stops everything."""
     resolver = SettingsResolver(options)
-    jobs: list[Job] = []
-    errors: list[DockerfileError] = []
     found = discover(
         options.paths or ["."],
         respect_gitignore=resolver.respect_gitignore(),
@@ -163,21 +166,23 @@ def _prepare(options: Options, mode: str) -> Prepared:
             errors.append(item)
             continue
         settings = resolver.settings_for(item.path)
-        jobs.append(job_for(item.path, mode, settings, explicit=item.explicit, stdin_filename=options.stdin_filename))
-    return Prepared(jobs, errors)
+        yield job_for(item.path, mode, settings, explicit=item.explicit, stdin_filename=options.stdin_filename)
 
 
 def _execute(options: Options, mode: str) -> tuple[list[FileOutcome], list[DockerfileError]]:
-    """Discover, then run every file; raises ConfigError before any file is touched."""
-    prepared = _prepare(options, mode)
-    on_done, stop = _progress(len(prepared.jobs))
+    """Discover and run every file. Configuration errors raise ConfigError before any output."""
+    errors: list[DockerfileError] = []
+    jobs = _jobs(options, mode, errors)
+    first = next(jobs, None)  # reads the configuration: a ConfigError surfaces before any work
+    progress = ProgressDisplay()
     try:
-        outcomes = run_jobs(prepared.jobs, workers=options.jobs, on_done=on_done)
+        pending = jobs if first is None else chain([first], jobs)
+        outcomes = run_jobs(pending, workers=options.jobs, on_done=progress.done, on_queued=progress.queued)
     finally:
-        stop()
+        progress.stop()
     if not options.quiet:
         _warn(outcomes, _known_codes())
-    return outcomes, prepared.errors
+    return outcomes, errors
 
 
 def _warn(outcomes: Sequence[FileOutcome], known: list[str]) -> None:
@@ -204,23 +209,46 @@ def show_progress(total: int, stream=None) -> bool:
     return total >= PROGRESS_MIN_FILES and stream.isatty()
 
 
-def _progress(total: int) -> tuple[Callable[[FileOutcome], None] | None, Callable[[], None]]:
-    """A rich progress bar on stderr (transient: it disappears when the run ends)."""
-    if not show_progress(total):
-        return None, lambda: None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+class ProgressDisplay:
+    """A rich progress bar on stderr, started once enough files are known (discovery is still
+    walking while the first files are checked), transient: it disappears when the run ends."""
 
-    columns = (TextColumn("slimfile"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    progress = Progress(*columns, transient=True, console=_stderr_console())
-    task = progress.add_task("files", total=total)
-    progress.start()
-    return (lambda _outcome: progress.advance(task)), progress.stop
+    def __init__(self, stream=None) -> None:
+        self.stream = stream
+        self.total = 0
+        self.completed = 0
+        self.bar = None
+        self.task = None
+
+    def queued(self, count: int) -> None:
+        self.total += count
+        if self.bar is None and show_progress(self.total, self.stream):
+            self._start()
+        if self.bar is not None:
+            self.bar.update(self.task, total=self.total)
+
+    def done(self, _outcome: FileOutcome) -> None:
+        self.completed += 1
+        if self.bar is not None:
+            self.bar.update(self.task, completed=self.completed)
+
+    def _start(self) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        columns = (TextColumn("slimfile"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        self.bar = Progress(*columns, transient=True, console=_stderr_console(self.stream))
+        self.task = self.bar.add_task("files", total=self.total, completed=self.completed)
+        self.bar.start()
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
 
 
-def _stderr_console():
+def _stderr_console(stream=None):
     from rich.console import Console
 
-    return Console(stderr=True)
+    return Console(stderr=True) if stream is None else Console(file=stream, force_terminal=True)
 
 
 def run_fix(options: Options, *, diff: bool, check: bool) -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import stat
 import tempfile
 from dataclasses import dataclass
@@ -50,10 +51,13 @@ class NotADockerfile(InputError):
     """A file that is readable but cannot be a Dockerfile (binary, or far too large)."""
 
 
+_DOCKERFILE_RE = re.compile("|".join(fnmatch.translate(p) for p in DOCKERFILE_PATTERNS))
+_NOT_DOCKERFILE_RE = re.compile("|".join(fnmatch.translate(p) for p in NOT_DOCKERFILES))
+
+
 def is_dockerfile_name(name: str) -> bool:
-    if any(fnmatch.fnmatchcase(name, p) for p in NOT_DOCKERFILES):
-        return False
-    return any(fnmatch.fnmatchcase(name, p) for p in DOCKERFILE_PATTERNS)
+    """Case-sensitive, as the patterns are written (``Dockerfile.*`` but not ``DOCKERFILE``)."""
+    return _DOCKERFILE_RE.match(name) is not None and _NOT_DOCKERFILE_RE.match(name) is None
 
 
 def read_dockerfile(path: str) -> bytes:
@@ -143,7 +147,7 @@ def discover(
             yield InputError("no such file or directory", path=raw)
             continue
         if p.is_dir():
-            matcher = IgnoreMatcher(Path(os.path.abspath(p)), exclude, respect_gitignore, exclude_for)
+            matcher = IgnoreMatcher(os.path.abspath(p), exclude, respect_gitignore, exclude_for)
             for found in _walk(p, p.resolve(), matcher):
                 key = os.path.realpath(found)
                 if key not in seen:
@@ -151,7 +155,7 @@ def discover(
                     yield Discovered(found, False)
             continue
         if force_exclude:
-            matcher = IgnoreMatcher(Path.cwd(), exclude, respect_gitignore=False, exclude_for=exclude_for)
+            matcher = IgnoreMatcher(os.getcwd(), exclude, respect_gitignore=False, exclude_for=exclude_for)
             if matcher.excluded_with_parents(p):
                 continue
         key = os.path.realpath(raw)
@@ -161,12 +165,16 @@ def discover(
 
 
 def _walk(top: Path, root: Path, matcher) -> Iterator[str]:
-    stack = [top]
+    """Depth-first, entries in name order (so output order never depends on the file system).
+    Works on strings, not Paths: it visits every entry of a monorepo."""
+    root_text = str(root)
+    root_prefix = root_text.rstrip(os.sep) + os.sep
+    stack = [os.path.normpath(top)]
     visited: set[tuple[int, int]] = set()
     while stack:
         directory = stack.pop()
         try:
-            st = directory.stat()
+            st = os.stat(directory)
         except OSError:
             continue
         if (st.st_dev, st.st_ino) in visited:
@@ -174,23 +182,21 @@ def _walk(top: Path, root: Path, matcher) -> Iterator[str]:
         visited.add((st.st_dev, st.st_ino))
         matcher.enter(directory)
         try:
-            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+            with os.scandir(directory) as scan:
+                entries = sorted(scan, key=lambda e: e.name)
         except OSError:
             continue
         subdirs = []
         for entry in entries:
-            path = Path(entry.path)
+            path = entry.name if directory == os.curdir else entry.path  # "Dockerfile", not "./Dockerfile"
             if entry.is_symlink():
-                try:
-                    resolved = path.resolve()
-                except OSError:
-                    continue
-                if root not in resolved.parents and resolved != root:
+                resolved = os.path.realpath(entry.path)
+                if resolved != root_text and not resolved.startswith(root_prefix):
                     continue  # never follow a symlink out of the root
             if entry.is_dir():
                 if entry.name == ".git" or matcher.ignored(path, is_dir=True):
                     continue
                 subdirs.append(path)
-            elif entry.is_file() and is_dockerfile_name(entry.name) and not matcher.ignored(path, is_dir=False):
-                yield str(path)
+            elif is_dockerfile_name(entry.name) and entry.is_file() and not matcher.ignored(path, is_dir=False):
+                yield path
         stack.extend(reversed(subdirs))

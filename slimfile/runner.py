@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
+from itertools import chain, islice
+from typing import Callable, Iterable, Iterator, Sequence
 
 from slimfile.diagnostics import Finding
 from slimfile.engine import FixResult, Settings, check_source, fix_source
@@ -17,7 +18,7 @@ from slimfile.files import STDIN, NotADockerfile, check_not_binary, read_dockerf
 from slimfile.syntax.errors import DockerfileError
 
 POOL_THRESHOLD = 16  # below this many files a process pool costs more than it saves
-MAX_CHUNK = 64
+CHUNK = 32  # jobs per task sent to a worker (~10-20 ms of work)
 
 
 @dataclass
@@ -82,52 +83,90 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def chunk_size(total: int, workers: int) -> int:
-    """Jobs per task sent to a worker: big enough to amortise the IPC round trip, small enough
-    that the workers finish together (about 16 tasks per worker) and progress moves smoothly."""
-    return max(1, min(MAX_CHUNK, total // (workers * 16)))
+def chunks(jobs: Iterable[Job], size: int = CHUNK) -> Iterator[list[Job]]:
+    batch: list[Job] = []
+    for job in jobs:
+        batch.append(job)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def run_jobs(
-    jobs: Sequence[Job],
+    jobs: Iterable[Job],
     *,
     workers: int | None = None,
     on_done: Callable[[FileOutcome], None] | None = None,
+    on_queued: Callable[[int], None] | None = None,
 ) -> list[FileOutcome]:
-    """Results in the order of ``jobs``, whatever order the workers finish in."""
+    """Results in the order of ``jobs``, whatever order the workers finish in.
+
+    ``jobs`` may be lazy (discovery still walking the tree): jobs go to the workers as they
+    come, so walking and checking overlap. ``on_queued(n)`` tells how many more jobs are known.
+    """
     workers = default_jobs() if workers is None else workers
-    if workers <= 1 or len(jobs) < POOL_THRESHOLD:
-        outcomes = []
-        for job in jobs:
-            outcome = run_job(job)
-            if on_done:
-                on_done(outcome)
-            outcomes.append(outcome)
-        return outcomes
-    return _run_in_pool(jobs, min(workers, len(jobs)), on_done)
+    iterator = iter(jobs)
+    first = list(islice(iterator, POOL_THRESHOLD))
+    if on_queued and first:
+        on_queued(len(first))
+    if workers <= 1 or len(first) < POOL_THRESHOLD:
+        return _run_serially(chain(first, _announced(iterator, on_queued)), on_done)
+    return _run_in_pool(chain(first, _announced(iterator, on_queued)), workers, on_done)
 
 
-def _run_in_pool(jobs: Sequence[Job], workers: int, on_done) -> list[FileOutcome]:
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+def _announced(jobs: Iterator[Job], on_queued: Callable[[int], None] | None) -> Iterator[Job]:
+    for job in jobs:
+        if on_queued:
+            on_queued(1)
+        yield job
 
-    size = chunk_size(len(jobs), workers)
-    chunks = [range(i, min(i + size, len(jobs))) for i in range(0, len(jobs), size)]
-    outcomes: list[FileOutcome | None] = [None] * len(jobs)
+
+def _run_serially(jobs: Iterable[Job], on_done) -> list[FileOutcome]:
+    outcomes = []
+    for job in jobs:
+        outcome = run_job(job)
+        if on_done:
+            on_done(outcome)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _run_in_pool(jobs: Iterable[Job], workers: int, on_done) -> list[FileOutcome]:
+    """Chunks of CHUNK jobs per task: enough to amortise a round trip to the worker, few enough
+    that the workers finish together and progress moves smoothly."""
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    submitted: list[Job] = []
+    outcomes: list[FileOutcome | None] = []
     crashed: list[int] = []
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(_run_chunk, [jobs[i] for i in chunk]): chunk for chunk in chunks}
-        for future in as_completed(futures):
-            chunk = futures[future]
+    pending: dict = {}
+
+    def collect(done) -> None:
+        for future in done:
+            indices = pending.pop(future)
             try:
                 results = future.result()
             except Exception:  # the worker died (a crash in native code, or killed): retry alone
-                crashed.extend(chunk)
+                crashed.extend(indices)
                 continue
-            for i, outcome in zip(chunk, results):
+            for i, outcome in zip(indices, results):
                 outcomes[i] = outcome
                 if on_done:
                     on_done(outcome)
-    for i, outcome in zip(sorted(crashed), _run_isolated([jobs[i] for i in sorted(crashed)])):
+
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for batch in chunks(jobs):
+            indices = range(len(submitted), len(submitted) + len(batch))
+            submitted.extend(batch)
+            outcomes.extend([None] * len(batch))
+            pending[pool.submit(_run_chunk, batch)] = indices
+            collect(wait(list(pending), timeout=0, return_when=FIRST_COMPLETED).done)
+        while pending:
+            collect(wait(list(pending), return_when=FIRST_COMPLETED).done)
+    crashed.sort()
+    for i, outcome in zip(crashed, _run_isolated([submitted[i] for i in crashed])):
         outcomes[i] = outcome
         if on_done:
             on_done(outcome)

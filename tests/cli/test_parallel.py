@@ -9,9 +9,9 @@ import os
 import pytest
 
 import slimfile.engine
-from slimfile.commands import PROGRESS_MIN_FILES, show_progress
+from slimfile.commands import PROGRESS_MIN_FILES, ProgressDisplay, show_progress
 from slimfile.engine import Settings
-from slimfile.runner import POOL_THRESHOLD, Job, chunk_size, run_jobs
+from slimfile.runner import CHUNK, POOL_THRESHOLD, Job, chunks, run_jobs
 from tests.cli.conftest import write
 from tests.report import sample_pass
 
@@ -99,7 +99,37 @@ def test_progress_only_on_a_terminal_and_for_long_runs():
     assert not show_progress(10_000, io.StringIO())
 
 
-def test_chunks_spread_work_over_the_workers():
-    assert chunk_size(10_000, 2) == 64
-    assert chunk_size(200, 2) == 6
-    assert chunk_size(POOL_THRESHOLD, 8) == 1
+def test_progress_bar_starts_once_enough_files_are_known():
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stream = Terminal()
+    progress = ProgressDisplay(stream)
+    progress.queued(PROGRESS_MIN_FILES - 1)
+    assert progress.bar is None
+    progress.done(None)
+    progress.queued(1)
+    assert progress.bar is not None
+    for _ in range(PROGRESS_MIN_FILES - 1):
+        progress.done(None)
+    progress.stop()
+    task = progress.bar.tasks[0]
+    assert (task.total, task.completed) == (PROGRESS_MIN_FILES, PROGRESS_MIN_FILES)
+    assert "slimfile" in stream.getvalue()
+
+
+def test_chunks():
+    jobs = [Job(str(i), "check", Settings()) for i in range(2 * CHUNK + 1)]
+    assert [len(c) for c in chunks(iter(jobs))] == [CHUNK, CHUNK, 1]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_lazy_jobs_are_announced_and_kept_in_order(tmp_path, workers):
+    write(tmp_path, {f"d{i:03d}/Dockerfile": "FROM scratch\n" for i in range(100)})
+    queued = []
+    done = []
+    lazy = (Job(str(tmp_path / f"d{i:03d}/Dockerfile"), "check", Settings()) for i in range(100))
+    outcomes = run_jobs(lazy, workers=workers, on_queued=queued.append, on_done=done.append)
+    assert sum(queued) == len(done) == 100 >= POOL_THRESHOLD
+    assert [o.path for o in outcomes] == [str(tmp_path / f"d{i:03d}/Dockerfile") for i in range(100)]
