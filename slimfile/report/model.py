@@ -36,7 +36,6 @@ class Report:
     errors: list[DockerfileError] = field(default_factory=list)
     unsafe_fixes: bool = False
     quiet: bool = False
-    files_seen: int = 0
     root: Path = field(default_factory=Path.cwd)  # relative paths in reports are relative to this
 
     @classmethod
@@ -49,7 +48,6 @@ class Report:
                 files.append(FileFindings(outcome.path, outcome.fix.output, list(outcome.fix.remaining), unsafe))
             elif outcome.findings is not None:
                 files.append(FileFindings(outcome.path, outcome.source, list(outcome.findings), unsafe))
-        kwargs.setdefault("files_seen", len(outcomes) + len(errors))
         return cls(files=files, errors=list(errors), **kwargs)
 
     def items(self) -> Iterator[tuple[FileFindings, Finding]]:

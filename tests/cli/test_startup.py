@@ -4,6 +4,7 @@ them. Checked structurally (which modules a fresh interpreter has loaded), never
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -35,3 +36,26 @@ def test_version_output():
     result = subprocess.run([sys.executable, "-m", "slimfile", "--version"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0
     assert result.stdout.startswith("slimfile ")
+
+
+def complete(words: str, cword: int) -> list[str]:
+    env = {"_SLIMFILE_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(cword), "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, "-m", "slimfile"], cwd=ROOT, capture_output=True, text=True, env={**os.environ, **env})
+    return result.stdout.split()
+
+
+def test_shell_completion_of_commands_and_output_formats():
+    assert complete("slimfile ch", 1) == ["check"]
+    assert complete("slimfile check --output-format r", 3) == ["rdjson"]
+
+
+def test_completion_script_uses_the_program_name():
+    result = subprocess.run([sys.executable, "-m", "slimfile", "--show-completion", "bash"], cwd=ROOT, capture_output=True, text=True)
+    assert "complete -o default -F _slimfile_completion slimfile" in result.stdout
+
+
+def test_completion_formats_match_the_report_formats():
+    from slimfile.cli import OUTPUT_FORMATS
+    from slimfile.report import FORMATS
+
+    assert OUTPUT_FORMATS == FORMATS
