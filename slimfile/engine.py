@@ -125,6 +125,9 @@ def locate(dockerfile: Dockerfile, finding: Finding) -> None:
     finding.path = dockerfile.path or ""
     finding.line, finding.column = dockerfile.position(finding.start)
     end = max(finding.start, finding.end - 1) if finding.end > finding.start else finding.start
+    source = dockerfile.source
+    while end > finding.start and source[end] & 0xC0 == 0x80:  # back to the start of a UTF-8 character
+        end -= 1
     finding.end_line, finding.end_column = dockerfile.position(end)
     if finding.end > finding.start:
         finding.end_column += 1

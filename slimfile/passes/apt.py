@@ -171,6 +171,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends curl ca-certifi
 ## Fix safety
 Unsafe: the image no longer contains the recommended packages, and something may rely on one
 (a compiler recommended by python3-pip, ssh for git). Run `slimfile verify --run ...` to check.
+`preferences.keep-ca-certificates = false` stops the fix from adding `ca-certificates`.
 """,
 )
 
@@ -316,7 +317,7 @@ def _no_recommends(ctx: Context, info: RunInfo, fact: PackageFact) -> Iterator[F
     if fact.has("no-install-recommends") or fact.anchor is None or fact.tool == "aptitude":
         return
     command = info.script.commands[fact.command]
-    extra = _keep_ca_certificates(fact)
+    extra = _keep_ca_certificates(fact) if ctx.option("keep-ca-certificates", True) else ()
     fix = option_fix(ctx, info, fact.anchor, "--no-install-recommends", NO_RECOMMENDS, Safety.UNSAFE, extra)
     message = f"`{fact.tool} install` without `--no-install-recommends` also installs recommended packages"
     if extra:

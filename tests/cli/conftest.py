@@ -1,31 +1,62 @@
-"""CLI fixtures: an in-process runner and a pipeline made of test-only passes."""
+"""Fixtures for CLI tests: run ``slimfile`` in-process (so the sample pass installed by
+``sample_rules`` is the pipeline; forked workers inherit it) or as a real subprocess."""
 
 from __future__ import annotations
 
-import types
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from tests import test_passes as tp
+from tests.conftest import ROOT
+from tests.report.conftest import install_sample_rules
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: bytes
+    stderr: str
+
+    @property
+    def out(self) -> str:
+        return self.stdout.decode("utf-8", "surrogateescape")
 
 
 @pytest.fixture
-def cli():
+def sample_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    install_sample_rules(monkeypatch)
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch):
+    """``cli(*args, cwd=..., stdin=b"")`` runs the typer app in this process."""
+    from typer.testing import CliRunner
+
     from slimfile.cli import app
 
-    runner = CliRunner()
+    def run(*args: str, cwd: Path | None = None, stdin: bytes = b"") -> Result:
+        if cwd is not None:
+            monkeypatch.chdir(cwd)
+        result = CliRunner().invoke(app, list(args), input=stdin, catch_exceptions=False)
+        return Result(result.exit_code, result.stdout_bytes, result.stderr)
 
-    def invoke(*args: str, input: bytes | str | None = None):
-        return runner.invoke(app, list(args), input=input, catch_exceptions=False)
-
-    return invoke
+    return run
 
 
-@pytest.fixture
-def test_pipeline(monkeypatch):
-    """Replace the real pipeline with test passes (uppercase keywords: safe; echo: unsafe)."""
-    upper = types.SimpleNamespace(RULES=(tp.UPPER,), check=tp.uppercase_keywords)
-    unsafe = types.SimpleNamespace(RULES=(tp.UNSAFE,), check=tp.unsafe_echo)
-    monkeypatch.setattr("slimfile.pipeline.PIPELINE", (upper, unsafe))
-    return (upper, unsafe)
+def run_slimfile(*args: str, cwd: Path, stdin: bytes = b"") -> subprocess.CompletedProcess:
+    """The real command line, in a subprocess, from the worktree (no installation needed)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run(
+        [sys.executable, "-m", "slimfile", *args], cwd=cwd, input=stdin, capture_output=True, env=env, timeout=120
+    )
+
+
+def write(root: Path, files: dict[str, bytes | str]) -> None:
+    for name, data in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data.encode() if isinstance(data, str) else data)
