@@ -275,7 +275,7 @@ def run_fix(options: Options, *, diff: bool, check: bool) -> int:
         summary.hidden_unsafe += result.hidden_unsafe()
         if not options.quiet:
             for finding in result.remaining:
-                err(finding_line(finding, fixable_marker=finding.fix_allowed(True)))
+                err(finding_line(finding, fixable_marker=False))  # what is left was not fixable here
         is_stdin = outcome.path == (options.stdin_filename or STDIN) and STDIN in options.paths
         if not result.changed:
             if is_stdin and not diff and not check:
