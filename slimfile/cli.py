@@ -26,6 +26,9 @@ app = typer.Typer(
 )
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+# the same names as slimfile.report.FORMATS (a test keeps them equal); not imported from there
+# so that start-up stays light
+OUTPUT_FORMATS = ("text", "json", "diff", "sarif", "rdjson", "github", "markdown")
 
 
 def _version(value: bool) -> None:
@@ -105,7 +108,11 @@ def fix(
 def check(
     paths: Optional[List[str]] = PathsArg,
     output_format: str = typer.Option(
-        "text", "--output-format", "-o", help="text, json, diff, sarif, rdjson, github or markdown."
+        "text",
+        "--output-format",
+        "-o",
+        help="text, json, diff, sarif, rdjson, github or markdown.",
+        autocompletion=lambda: list(OUTPUT_FORMATS),
     ),
     unsafe_fixes: Optional[bool] = UnsafeOpt,
     select: Optional[str] = SelectOpt,
@@ -224,7 +231,9 @@ def verify(
 
 
 def entry() -> None:
-    app()
+    # a fixed program name: `python -m slimfile` would otherwise name the completion variable
+    # after "python -m slimfile" (shell completion: `slimfile --install-completion`)
+    app(prog_name="slimfile")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Iterator, Sequence
 
-from slimfile.config import ConfigError, FileConfig, find_config, load_config, split_codes, validate_codes
+from slimfile.config import ConfigError, FileConfig, config_in, load_config, split_codes, validate_codes
 from slimfile.engine import Settings
-from slimfile.files import STDIN, Discovered, InputError, discover, write_atomic
-from slimfile.ignore import DEFAULT_EXCLUDE
-from slimfile.runner import FileOutcome, jobs_for, run_jobs
+from slimfile.files import STDIN, InputError, discover, write_atomic
+from slimfile.ignore import DEFAULT_EXCLUDE, ExcludeRules
+from slimfile.runner import FileOutcome, Job, job_for, run_jobs
 from slimfile.syntax.errors import DockerfileError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -53,7 +55,10 @@ class SettingsResolver:
     def __init__(self, options: Options) -> None:
         self.options = options
         self.codes = _known_codes()
-        self.cache: dict[Path, FileConfig] = {}
+        self.loaded: dict[Path, FileConfig] = {}
+        self.exclude_cache: dict[str | None, ExcludeRules] = {}
+        self.settings_cache: dict[tuple, Settings] = {}
+        self.closest: dict[str, Path | None] = {}
         self.fixed: FileConfig | None = None
         if options.isolated:
             self.fixed = FileConfig()
@@ -67,24 +72,43 @@ class SettingsResolver:
         values = split_codes(text)
         return None if values is None else validate_codes(values, self.codes, None, key)
 
-    def config_for(self, path: str) -> FileConfig:
+    def _closest_config_path(self, directory: str) -> Path | None:
+        """Memoised per directory, so a walk over thousands of directories stats each once."""
+        if directory not in self.closest:
+            found = config_in(Path(directory))
+            parent = os.path.dirname(directory)
+            if found is None and parent != directory:
+                found = self._closest_config_path(parent)
+            self.closest[directory] = found
+        return self.closest[directory]
+
+    def config_for_directory(self, directory: str | os.PathLike) -> FileConfig:
         if self.fixed is not None:
             return self.fixed
-        start = Path.cwd() if path == STDIN else Path(path)
-        directory = start if start.is_dir() else start.parent
-        key = Path(directory).absolute()
-        if key not in self.cache:
-            found = find_config(key)
-            self.cache[key] = load_config(found, self.codes) if found else FileConfig()
-        return self.cache[key]
+        found = self._closest_config_path(os.path.abspath(directory))
+        if found is None:
+            return FileConfig()
+        if found not in self.loaded:
+            self.loaded[found] = load_config(found, self.codes)
+        return self.loaded[found]
+
+    def config_for(self, path: str) -> FileConfig:
+        if path == STDIN:
+            return self.config_for_directory(os.getcwd())
+        return self.config_for_directory(path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path)))
 
     def settings_for(self, path: str) -> Settings:
         config = self.config_for(path)
+        extra_ignores = config.ignores_for(path) if path != STDIN else ()
+        key = (config.path, extra_ignores)
+        if key not in self.settings_cache:  # one Settings per configuration, not per file
+            self.settings_cache[key] = self._settings(config, extra_ignores)
+        return self.settings_cache[key]
+
+    def _settings(self, config: FileConfig, extra_ignores: tuple[str, ...]) -> Settings:
         select = self.cli_select if self.cli_select is not None else config.select
         unsafe = self.options.unsafe_fixes if self.options.unsafe_fixes is not None else bool(config.unsafe_fixes)
-        ignore = set(config.ignore) | set(self.cli_ignore)
-        if path != STDIN:
-            ignore |= set(config.ignores_for(path))
+        ignore = set(config.ignore) | set(self.cli_ignore) | set(extra_ignores)
         return Settings(
             unsafe_fixes=unsafe,
             select=frozenset(select) if select is not None else None,
@@ -94,40 +118,81 @@ class SettingsResolver:
             options=dict(config.preferences),
         )
 
-    def excludes(self) -> tuple[list[str], bool]:
-        """Exclude patterns and whether to honour .gitignore, from CLI and the root config."""
+    def exclude_rules(self, directory: str) -> ExcludeRules:
+        """The exclude patterns for entries of ``directory``.
+
+        ``--exclude`` replaces, for every directory, what a configuration's ``exclude`` would
+        say, which itself replaces the defaults; ``extend-exclude`` from the closest
+        configuration and ``--extend-exclude`` add to that. Configuration patterns are relative
+        to the configuration file's directory, command-line ones to the current directory.
+        """
+        config = self.config_for_directory(directory)
+        if config.path not in self.exclude_cache:
+            cwd = Path.cwd()
+            layers: list[tuple[Path, tuple[str, ...]]] = []
+            if self.options.exclude is not None:
+                layers.append((cwd, tuple(self.options.exclude)))
+            elif config.exclude is not None:
+                layers.append((config.root or cwd, config.exclude))
+            else:
+                layers.append((cwd, DEFAULT_EXCLUDE))
+            if config.extend_exclude:
+                layers.append((config.root or cwd, config.extend_exclude))
+            if self.options.extend_exclude:
+                layers.append((cwd, tuple(self.options.extend_exclude)))
+            self.exclude_cache[config.path] = ExcludeRules(layers)
+        return self.exclude_cache[config.path]
+
+    def respect_gitignore(self) -> bool:
+        """``--no-respect-gitignore``, else ``respect-gitignore`` of the first path's configuration."""
+        if not self.options.respect_gitignore:
+            return False
         root_config = self.config_for(self.options.paths[0] if self.options.paths else ".")
-        base = self.options.exclude if self.options.exclude is not None else (
-            list(root_config.exclude) if root_config.exclude is not None else list(DEFAULT_EXCLUDE)
-        )
-        extra = list(root_config.extend_exclude) + list(self.options.extend_exclude or [])
-        respect = self.options.respect_gitignore
-        if respect and root_config.respect_gitignore is False:
-            respect = False
-        return base + extra, respect
+        return root_config.respect_gitignore is not False
 
 
-def _discover(options: Options, resolver: SettingsResolver) -> tuple[list[str], list[InputError]]:
-    paths = options.paths or ["."]
-    exclude, respect = resolver.excludes()
-    found: list[str] = []
-    errors: list[InputError] = []
-    for item in discover(paths, exclude=exclude, respect_gitignore=respect, force_exclude=options.force_exclude):
+def _jobs(options: Options, mode: str, errors: list[DockerfileError]) -> Iterator[Job]:
+    """Jobs as discovery finds files (lazily, so workers start while the walk goes on); paths
+    that cannot even be discovered go to ``errors``. A ConfigError stops everything."""
+    resolver = SettingsResolver(options)
+    found = discover(
+        options.paths or ["."],
+        respect_gitignore=resolver.respect_gitignore(),
+        force_exclude=options.force_exclude,
+        exclude_for=resolver.exclude_rules,
+    )
+    for item in found:
         if isinstance(item, InputError):
             errors.append(item)
-        else:
-            assert isinstance(item, Discovered)
-            found.append(item.path)
-    return found, errors
+            continue
+        settings = resolver.settings_for(item.path)
+        yield job_for(item.path, mode, settings, explicit=item.explicit, stdin_filename=options.stdin_filename)
 
 
-def _prepare(options: Options, mode: str):
-    resolver = SettingsResolver(options)
-    paths, errors = _discover(options, resolver)
-    jobs = []
-    for path in paths:
-        jobs.extend(jobs_for([path], mode, resolver.settings_for(path), options.stdin_filename))
-    return jobs, errors
+def _execute(options: Options, mode: str) -> tuple[list[FileOutcome], list[DockerfileError]]:
+    """Discover and run every file. Configuration errors raise ConfigError before any output."""
+    errors: list[DockerfileError] = []
+    jobs = _jobs(options, mode, errors)
+    first = next(jobs, None)  # reads the configuration: a ConfigError surfaces before any work
+    progress = ProgressDisplay()
+    try:
+        pending = jobs if first is None else chain([first], jobs)
+        outcomes = run_jobs(pending, workers=options.jobs, on_done=progress.done, on_queued=progress.queued)
+    finally:
+        progress.stop()
+    if not options.quiet:
+        _warn(outcomes, _known_codes())
+    return outcomes, errors
+
+
+def _warn(outcomes: Sequence[FileOutcome], known: list[str]) -> None:
+    from slimfile.suppressions import unknown_codes
+
+    for outcome in outcomes:
+        if outcome.skipped is not None:
+            err(f"warning: skipped {outcome.skipped}")
+        for line, code in unknown_codes(outcome.source, known):
+            err(f"warning: {outcome.path}:{line}: unknown rule code '{code}' in a suppression comment")
 
 
 def _report_errors(errors: Sequence[DockerfileError]) -> None:
@@ -135,70 +200,95 @@ def _report_errors(errors: Sequence[DockerfileError]) -> None:
         err(f"error: {error}")
 
 
-def _progress(total: int) -> tuple[Callable[[FileOutcome], None] | None, Callable[[], None]]:
-    """A rich progress bar on stderr for long runs, only when stderr is a terminal."""
-    if total < 50 or not sys.stderr.isatty():
-        return None, lambda: None
-    from rich.progress import Progress
-
-    progress = Progress(transient=True, console=_stderr_console())
-    task = progress.add_task("slimfile", total=total)
-    progress.start()
-    return (lambda _outcome: progress.advance(task)), progress.stop
+PROGRESS_MIN_FILES = 50
 
 
-def _stderr_console():
+def show_progress(total: int, stream=None) -> bool:
+    """A progress bar is worth it for long runs, and only readable on a terminal."""
+    stream = sys.stderr if stream is None else stream
+    return total >= PROGRESS_MIN_FILES and stream.isatty()
+
+
+class ProgressDisplay:
+    """A rich progress bar on stderr, started once enough files are known (discovery is still
+    walking while the first files are checked), transient: it disappears when the run ends."""
+
+    def __init__(self, stream=None) -> None:
+        self.stream = stream
+        self.total = 0
+        self.completed = 0
+        self.bar = None
+        self.task = None
+
+    def queued(self, count: int) -> None:
+        self.total += count
+        if self.bar is None and show_progress(self.total, self.stream):
+            self._start()
+        if self.bar is not None:
+            self.bar.update(self.task, total=self.total)
+
+    def done(self, _outcome: FileOutcome) -> None:
+        self.completed += 1
+        if self.bar is not None:
+            self.bar.update(self.task, completed=self.completed)
+
+    def _start(self) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        columns = (TextColumn("slimfile"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        self.bar = Progress(*columns, transient=True, console=_stderr_console(self.stream))
+        self.task = self.bar.add_task("files", total=self.total, completed=self.completed)
+        self.bar.start()
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _stderr_console(stream=None):
     from rich.console import Console
 
-    return Console(stderr=True)
+    return Console(stderr=True) if stream is None else Console(file=stream, force_terminal=True)
 
 
 def run_fix(options: Options, *, diff: bool, check: bool) -> int:
     from slimfile.report.diff import unified_diff
-    from slimfile.report.text import finding_line, plural, savings_lines
+    from slimfile.report.summary import FixSummary
+    from slimfile.report.text import finding_line
 
     try:
-        jobs, errors = _prepare(options, "fix")
+        outcomes, errors = _execute(options, "fix")
     except ConfigError as exc:
         err(f"error: {exc}")
         return EXIT_ERROR
-    on_done, stop = _progress(len(jobs))
-    try:
-        outcomes = run_jobs(jobs, workers=options.jobs, on_done=on_done)
-    finally:
-        stop()
-    errors = list(errors)
     out = sys.stdout.buffer
-    changed = fixed = remaining = hidden = 0
-    applied_findings = []
+    summary = FixSummary(files_seen=len(outcomes) + len(errors))
     for outcome in outcomes:
         if outcome.error is not None:
             errors.append(outcome.error)
             continue
+        if outcome.fix is None:  # skipped
+            continue
         result = outcome.fix
-        assert result is not None
-        for rejected in result.rejected:
-            err(f"warning: {outcome.path}:{rejected.finding.line}: dropped fix {rejected.finding.rule.code} ({rejected.reason})")
-        if not result.converged:
-            err(f"warning: {outcome.path}: fixes did not converge after {result.rounds} rounds")
-        remaining += len(result.remaining)
-        hidden += result.hidden_unsafe()
+        _warn_about_fixes(outcome.path, result)
+        summary.remaining += len(result.remaining)
+        summary.hidden_unsafe += result.hidden_unsafe()
         if not options.quiet:
             for finding in result.remaining:
-                err(finding_line(finding, fixable_marker=finding.fix_allowed(True)))
+                err(finding_line(finding, fixable_marker=False))  # what is left was not fixable here
+        is_stdin = outcome.path == (options.stdin_filename or STDIN) and STDIN in options.paths
         if not result.changed:
-            if jobs_is_stdin(outcome, jobs) and not diff and not check:
+            if is_stdin and not diff and not check:
                 out.write(result.output)
             continue
-        changed += 1
-        fixed += len(result.applied)
-        applied_findings.extend(result.applied)
+        summary.files_changed += 1
+        summary.applied.extend(result.applied)
         if diff:
             out.write(unified_diff(result.source, result.output, outcome.path))
         elif check:
             if not options.quiet:
                 err(f"Would fix: {outcome.path}")
-        elif jobs_is_stdin(outcome, jobs):
+        elif is_stdin:
             out.write(result.output)
         else:
             try:
@@ -207,26 +297,22 @@ def run_fix(options: Options, *, diff: bool, check: bool) -> int:
                 errors.append(InputError(f"cannot write: {exc.strerror}", path=outcome.path))
     out.flush()
     _report_errors(errors)
+    summary.files_failed = len(errors)
     if not options.quiet:
-        verb = "Would fix" if (diff or check) else "Fixed"
-        summary = f"{verb} {plural(fixed, 'finding')} in {plural(changed, 'file')}"
-        summary += f" ({remaining} remaining)." if remaining else "."
-        err(summary)
-        if applied_findings and any(f.saving for f in applied_findings):
-            err("Estimated savings (measure with `slimfile verify`):")
-            for line in savings_lines(applied_findings):
-                err(line)
-        if hidden:
-            err(f"({plural(hidden, 'hidden fix', 'hidden fixes')} can be enabled with the `--unsafe-fixes` option.)")
+        for line in summary.lines(dry_run=diff or check):
+            err(line)
     if errors:
         return EXIT_ERROR
-    if (diff or check) and changed:
+    if (diff or check) and summary.files_changed:
         return EXIT_FINDINGS
     return EXIT_OK
 
 
-def jobs_is_stdin(outcome: FileOutcome, jobs) -> bool:
-    return any(j.path == STDIN and (j.display_path or STDIN) == outcome.path for j in jobs)
+def _warn_about_fixes(path: str, result) -> None:
+    for rejected in result.rejected:
+        err(f"warning: {path}:{rejected.finding.line}: dropped fix {rejected.finding.rule.code} ({rejected.reason})")
+    if not result.converged:
+        err(f"warning: {path}: fixes did not converge after {result.rounds} rounds")
 
 
 def run_check(options: Options, *, output_format: str, exit_zero: bool = False) -> int:
@@ -236,30 +322,34 @@ def run_check(options: Options, *, output_format: str, exit_zero: bool = False) 
         err(f"error: unknown output format '{output_format}' (choose from {', '.join(FORMATS)})")
         return EXIT_ERROR
     try:
-        jobs, errors = _prepare(options, "fix" if output_format == "diff" else "check")
+        outcomes, errors = _execute(options, "fix" if output_format == "diff" else "check")
     except ConfigError as exc:
         err(f"error: {exc}")
         return EXIT_ERROR
-    on_done, stop = _progress(len(jobs))
-    try:
-        outcomes = run_jobs(jobs, workers=options.jobs, on_done=on_done)
-    finally:
-        stop()
     errors = list(errors) + [o.error for o in outcomes if o.error is not None]
-    good = [o for o in outcomes if o.error is None]
-    unsafe = bool(jobs and jobs[0].settings.unsafe_fixes)
-    found = _render_check(good, output_format, unsafe, options)
+    good = [o for o in outcomes if o.error is None and o.skipped is None]
+    unsafe = _unsafe_fixes(options, good)
+    found = _render_check(good, output_format, unsafe, options, errors)
     _report_errors(errors)
     if errors:
         return EXIT_ERROR
     return EXIT_FINDINGS if found and not exit_zero else EXIT_OK
 
 
-def _render_check(outcomes: list[FileOutcome], output_format: str, unsafe: bool, options: Options) -> bool:
+def _unsafe_fixes(options: Options, outcomes: Sequence[FileOutcome]) -> bool:
+    """Whether reports offer unsafe fixes: --unsafe-fixes, else what the configuration says."""
+    if options.unsafe_fixes is not None:
+        return options.unsafe_fixes
+    return False  # each file's own setting still applies (FileOutcome.unsafe_fixes)
+
+
+def _render_check(
+    outcomes: list[FileOutcome], output_format: str, unsafe: bool, options: Options, errors: Sequence[DockerfileError]
+) -> bool:
     """Write the report; True when there was anything to report."""
     from slimfile.report import render_outcomes
 
-    text, found = render_outcomes(outcomes, output_format, unsafe_fixes=unsafe, quiet=options.quiet)
+    text, found = render_outcomes(outcomes, output_format, unsafe_fixes=unsafe, quiet=options.quiet, errors=errors)
     sys.stdout.buffer.write(text.encode("utf-8", "surrogateescape") if isinstance(text, str) else text)
     sys.stdout.flush()
     return found
@@ -267,6 +357,7 @@ def _render_check(outcomes: list[FileOutcome], output_format: str, unsafe: bool,
 
 def run_parse(file: str, *, json_output: bool, buildkit: str) -> int:
     from slimfile.files import check_not_binary, read_dockerfile
+    from slimfile.shell.dump import add_run_facts
     from slimfile.syntax.dump import to_dict
     from slimfile.syntax.parser import parse
 
@@ -282,6 +373,7 @@ def run_parse(file: str, *, json_output: bool, buildkit: str) -> int:
         err(f"error: {exc}")
         return EXIT_ERROR
     data = to_dict(tree)
+    add_run_facts(tree, data)
     if json_output:
         sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         return EXIT_OK

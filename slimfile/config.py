@@ -4,7 +4,7 @@ files); command-line options override it.
 
 Keys: ``select``, ``extend-select``, ``ignore``, ``unsafe-fixes``, ``per-file-ignores``
 (a table of glob -> codes), ``exclude``, ``extend-exclude``, ``respect-gitignore``, and a
-``preferences`` table for pass options (for example ``merge-style``).
+``preferences`` table for pass options (for example ``merge-runs``).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ KNOWN_KEYS = {
     "preferences",
 }
 KNOWN_PREFERENCES = {
-    "merge-style": ("and", "subshell"),
+    "merge-runs": ("small", "all"),
     "keep-ca-certificates": (True, False),
 }
 
@@ -85,13 +85,22 @@ def find_config(start: Path) -> Path | None:
     directory = start if start.is_dir() else start.parent
     directory = Path(os.path.abspath(directory))
     for candidate_dir in [directory, *directory.parents]:
-        for name in CONFIG_NAMES:
-            candidate = candidate_dir / name
-            if not candidate.is_file():
-                continue
-            if name == "pyproject.toml" and not _has_tool_table(candidate):
-                continue
-            return candidate
+        found = config_in(candidate_dir)
+        if found is not None:
+            return found
+    return None
+
+
+def config_in(directory: Path) -> Path | None:
+    """The config file of ``directory`` itself, by precedence: .slimfile.toml, slimfile.toml,
+    then pyproject.toml if it has a [tool.slimfile] table."""
+    for name in CONFIG_NAMES:
+        candidate = directory / name
+        if not candidate.is_file():
+            continue
+        if name == "pyproject.toml" and not _has_tool_table(candidate):
+            continue
+        return candidate
     return None
 
 

@@ -1,7 +1,10 @@
 """Finding, reading and writing Dockerfiles without ever losing a byte.
 
-Policy for odd input: bytes are preserved exactly (invalid UTF-8 included, the parser works on
-bytes); files with NUL bytes are binary and refused; files over ``MAX_BYTES`` are refused.
+Policy for odd input: bytes are preserved exactly (invalid UTF-8 included: the parser works on
+bytes, so such a file is processed, and every byte a fix does not touch is written back as it
+was); files with NUL bytes are binary and refused; files over ``MAX_BYTES`` are refused. A
+refused file named on the command line is an error (exit 2); one found by walking a directory
+is reported as skipped and the run goes on (its exit code is not affected).
 Writes go to a temporary file in the same directory, then ``os.replace``: a crash leaves either
 the old file or the new one, never half of each.
 """
@@ -10,13 +13,17 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from slimfile.syntax.errors import DockerfileError
+
+if TYPE_CHECKING:
+    from slimfile.ignore import ExcludeProvider
 
 MAX_BYTES = 4 * 1024 * 1024  # no real Dockerfile comes near this
 
@@ -40,10 +47,17 @@ class InputError(DockerfileError):
     """A path that cannot be read as a Dockerfile (missing, a directory, binary, too large)."""
 
 
+class NotADockerfile(InputError):
+    """A file that is readable but cannot be a Dockerfile (binary, or far too large)."""
+
+
+_DOCKERFILE_RE = re.compile("|".join(fnmatch.translate(p) for p in DOCKERFILE_PATTERNS))
+_NOT_DOCKERFILE_RE = re.compile("|".join(fnmatch.translate(p) for p in NOT_DOCKERFILES))
+
+
 def is_dockerfile_name(name: str) -> bool:
-    if any(fnmatch.fnmatchcase(name, p) for p in NOT_DOCKERFILES):
-        return False
-    return any(fnmatch.fnmatchcase(name, p) for p in DOCKERFILE_PATTERNS)
+    """Case-sensitive, as the patterns are written (``Dockerfile.*`` but not ``DOCKERFILE``)."""
+    return _DOCKERFILE_RE.match(name) is not None and _NOT_DOCKERFILE_RE.match(name) is None
 
 
 def read_dockerfile(path: str) -> bytes:
@@ -58,7 +72,7 @@ def read_dockerfile(path: str) -> bytes:
     if stat.S_ISDIR(st.st_mode):
         raise InputError("is a directory, expected a Dockerfile", path=path)
     if st.st_size > MAX_BYTES:
-        raise InputError(f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB; not a Dockerfile?", path=path)
+        raise NotADockerfile(f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB; not a Dockerfile?", path=path)
     try:
         data = p.read_bytes()
     except OSError as exc:
@@ -71,7 +85,7 @@ def check_not_binary(data: bytes, path: str) -> None:
     nul = data.find(b"\0")
     if nul >= 0:
         line = data.count(b"\n", 0, nul) + 1
-        raise InputError("binary file (contains a NUL byte); not a Dockerfile", line, path=path)
+        raise NotADockerfile("binary file (contains a NUL byte); not a Dockerfile", line, path=path)
 
 
 def write_atomic(path: str, data: bytes) -> None:
@@ -111,12 +125,14 @@ def discover(
     exclude: Iterable[str] = (),
     respect_gitignore: bool = True,
     force_exclude: bool = False,
+    exclude_for: "ExcludeProvider | None" = None,
 ) -> Iterator[Discovered | InputError]:
     """Files named on the command line, and Dockerfiles found under named directories.
 
     Directories are walked without following symlinks out of the root; ``.gitignore`` files
-    and ``exclude`` patterns (gitignore syntax) prune the walk. Problems are yielded, not
-    raised, so one bad path never stops the others.
+    and exclude patterns (gitignore syntax) prune the walk: ``exclude`` anchored at the walk
+    root, or per directory from ``exclude_for`` (hierarchical configuration). Problems are
+    yielded, not raised, so one bad path never stops the others.
     """
     from slimfile.ignore import IgnoreMatcher
 
@@ -131,16 +147,16 @@ def discover(
             yield InputError("no such file or directory", path=raw)
             continue
         if p.is_dir():
-            matcher = IgnoreMatcher(Path(os.path.abspath(p)), exclude, respect_gitignore)
+            matcher = IgnoreMatcher(os.path.abspath(p), exclude, respect_gitignore, exclude_for)
             for found in _walk(p, p.resolve(), matcher):
                 key = os.path.realpath(found)
                 if key not in seen:
                     seen.add(key)
                     yield Discovered(found, False)
             continue
-        if force_exclude and exclude:
-            matcher = IgnoreMatcher(Path.cwd(), exclude, respect_gitignore=False)
-            if matcher.ignored(p, is_dir=False):
+        if force_exclude:
+            matcher = IgnoreMatcher(os.getcwd(), exclude, respect_gitignore=False, exclude_for=exclude_for)
+            if matcher.excluded_with_parents(p):
                 continue
         key = os.path.realpath(raw)
         if key not in seen:
@@ -149,12 +165,16 @@ def discover(
 
 
 def _walk(top: Path, root: Path, matcher) -> Iterator[str]:
-    stack = [top]
+    """Depth-first, entries in name order (so output order never depends on the file system).
+    Works on strings, not Paths: it visits every entry of a monorepo."""
+    root_text = str(root)
+    root_prefix = root_text.rstrip(os.sep) + os.sep
+    stack = [os.path.normpath(top)]
     visited: set[tuple[int, int]] = set()
     while stack:
         directory = stack.pop()
         try:
-            st = directory.stat()
+            st = os.stat(directory)
         except OSError:
             continue
         if (st.st_dev, st.st_ino) in visited:
@@ -162,23 +182,21 @@ def _walk(top: Path, root: Path, matcher) -> Iterator[str]:
         visited.add((st.st_dev, st.st_ino))
         matcher.enter(directory)
         try:
-            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+            with os.scandir(directory) as scan:
+                entries = sorted(scan, key=lambda e: e.name)
         except OSError:
             continue
         subdirs = []
         for entry in entries:
-            path = Path(entry.path)
+            path = entry.name if directory == os.curdir else entry.path  # "Dockerfile", not "./Dockerfile"
             if entry.is_symlink():
-                try:
-                    resolved = path.resolve()
-                except OSError:
-                    continue
-                if root not in resolved.parents and resolved != root:
+                resolved = os.path.realpath(entry.path)
+                if resolved != root_text and not resolved.startswith(root_prefix):
                     continue  # never follow a symlink out of the root
             if entry.is_dir():
                 if entry.name == ".git" or matcher.ignored(path, is_dir=True):
                     continue
                 subdirs.append(path)
-            elif entry.is_file() and is_dockerfile_name(entry.name) and not matcher.ignored(path, is_dir=False):
-                yield str(path)
+            elif is_dockerfile_name(entry.name) and entry.is_file() and not matcher.ignored(path, is_dir=False):
+                yield path
         stack.extend(reversed(subdirs))

@@ -1,12 +1,18 @@
 """Which paths a directory walk skips: default excludes, ``--exclude`` / ``--extend-exclude``
-patterns and ``.gitignore`` files, all with gitignore semantics (deeper files win, ``!``
-re-includes, a trailing ``/`` matches directories only)."""
+patterns, the ``exclude`` settings of the configuration closest to each directory, and
+``.gitignore`` files, all with gitignore semantics (deeper files win, ``!`` re-includes, a
+trailing ``/`` matches directories only, a pattern without ``/`` matches at any depth).
+
+Each exclude pattern is matched against the path relative to the directory it belongs to: the
+walk root for command-line patterns and the defaults, the configuration file's directory for
+patterns from a configuration file.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable, Sequence
 
 import pathspec
 
@@ -31,67 +37,115 @@ def _spec(lines: Iterable[str]) -> pathspec.GitIgnoreSpec:
     return pathspec.GitIgnoreSpec.from_lines(list(lines))
 
 
+def _abs(path: str | os.PathLike) -> str:
+    return os.path.abspath(os.fspath(path))
+
+
+def _relative(path: str, base: str) -> str | None:
+    """``path`` relative to ``base`` with '/' separators, or None when it is not inside it.
+    Plain string work: this runs for every entry of every directory walked."""
+    if path == base:
+        return ""
+    prefix = base if base.endswith(os.sep) else base + os.sep
+    if not path.startswith(prefix):
+        return None
+    rel = path[len(prefix) :]
+    return rel if os.sep == "/" else rel.replace(os.sep, "/")
+
+
+class ExcludeRules:
+    """Exclude patterns, each group anchored at its own base directory."""
+
+    def __init__(self, layers: Sequence[tuple[str | os.PathLike, Iterable[str]]]) -> None:
+        compiled = [(_abs(base), _spec(patterns)) for base, patterns in layers]
+        self.layers = [(base, spec) for base, spec in compiled if len(spec.patterns)]
+
+    def matches(self, path: str | os.PathLike, *, is_dir: bool) -> bool:
+        path = _abs(path)
+        suffix = "/" if is_dir else ""
+        for base, spec in self.layers:
+            rel = _relative(path, base)
+            if rel and spec.match_file(rel + suffix):
+                return True
+        return False
+
+
+# directory (absolute) -> the exclude rules that apply to the entries inside it
+ExcludeProvider = Callable[[str], ExcludeRules]
+
+
 class IgnoreMatcher:
-    def __init__(self, root: Path, exclude: Iterable[str], respect_gitignore: bool = True) -> None:
-        self.root = root
+    def __init__(
+        self,
+        root: str | os.PathLike,
+        exclude: Iterable[str] = (),
+        respect_gitignore: bool = True,
+        exclude_for: ExcludeProvider | None = None,
+    ) -> None:
+        self.root = _abs(root)
         self.respect_gitignore = respect_gitignore
-        self.exclude = _spec(exclude)
-        self.layers: list[tuple[Path, pathspec.GitIgnoreSpec]] = []
-        self.loaded: set[Path] = set()
+        fixed = ExcludeRules([(self.root, tuple(exclude))])
+        self.exclude_for: ExcludeProvider = exclude_for or (lambda _directory: fixed)
+        self.layers: list[tuple[str, pathspec.GitIgnoreSpec]] = []  # .gitignore files, outermost first
+        self.loaded: set[str] = set()
         if respect_gitignore:
-            for parent in self._parents_to_repo_root(root):
+            for parent in self._parents_to_repo_root(self.root):
                 self._load(parent)
 
     @staticmethod
-    def _parents_to_repo_root(root: Path) -> list[Path]:
+    def _parents_to_repo_root(root: str) -> list[str]:
         """Directories above ``root`` up to the enclosing git repository's top, outermost first."""
         chain = []
-        for candidate in [root, *root.parents]:
-            chain.append(candidate)
+        for candidate in [Path(root), *Path(root).parents]:
+            chain.append(str(candidate))
             if (candidate / ".git").exists():
                 return list(reversed(chain[1:]))
         return []
 
-    def _load(self, directory: Path) -> None:
+    def _load(self, directory: str) -> None:
         if directory in self.loaded:
             return
         self.loaded.add(directory)
-        files = [directory / ".gitignore"]
-        if (directory / ".git").is_dir():
-            files.append(directory / ".git" / "info" / "exclude")
+        files = [os.path.join(directory, ".gitignore")]
+        if os.path.isdir(os.path.join(directory, ".git")):
+            files.append(os.path.join(directory, ".git", "info", "exclude"))
         for file in files:
             try:
-                lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
+                with open(file, encoding="utf-8", errors="replace") as handle:
+                    lines = handle.read().splitlines()
             except OSError:
                 continue
             self.layers.append((directory, _spec(lines)))
-        self.layers.sort(key=lambda layer: len(layer[0].parts))
+        self.layers.sort(key=lambda layer: layer[0].count(os.sep))
 
-    def enter(self, directory: Path) -> None:
+    def enter(self, directory: str | os.PathLike) -> None:
         """Pick up the ``.gitignore`` of a directory the walk enters."""
         if self.respect_gitignore:
-            self._load(Path(os.path.abspath(directory)))
+            self._load(_abs(directory))
 
-    def ignored(self, path: Path, *, is_dir: bool) -> bool:
-        path = Path(os.path.abspath(path))
-        rel = _relative(path, self.root)
-        if rel is not None:
-            probe = rel + ("/" if is_dir else "")
-            if self.exclude.match_file(probe) or self.exclude.match_file(path.name + ("/" if is_dir else "")):
-                return True
+    def excluded(self, path: str | os.PathLike, *, is_dir: bool) -> bool:
+        path = _abs(path)
+        return self.exclude_for(os.path.dirname(path)).matches(path, is_dir=is_dir)
+
+    def excluded_with_parents(self, path: str | os.PathLike) -> bool:
+        """For a file named on the command line (``--force-exclude``): it, or a directory it is
+        in, is excluded."""
+        path = _abs(path)
+        if self.excluded(path, is_dir=False):
+            return True
+        return any(self.excluded(str(parent), is_dir=True) for parent in Path(path).parents if parent != parent.parent)
+
+    def ignored(self, path: str | os.PathLike, *, is_dir: bool) -> bool:
+        path = _abs(path)
+        if self.excluded(path, is_dir=is_dir):
+            return True
         verdict = None
+        suffix = "/" if is_dir else ""
         for base, spec in self.layers:
-            rel_base = _relative(path, base)
-            if rel_base is None:
+            rel = _relative(path, base)
+            if not rel:
                 continue
-            result = spec.check_file(rel_base + ("/" if is_dir else ""))
+            result = spec.check_file(rel + suffix)
             if result.include is not None:
                 verdict = result.include
         return bool(verdict)
-
-
-def _relative(path: Path, base: Path) -> str | None:
-    try:
-        return path.relative_to(base).as_posix()
-    except ValueError:
-        return None

@@ -9,14 +9,16 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
+from itertools import chain, islice
+from typing import Callable, Iterable, Iterator, Sequence
 
 from slimfile.diagnostics import Finding
 from slimfile.engine import FixResult, Settings, check_source, fix_source
-from slimfile.files import STDIN, check_not_binary, read_dockerfile
+from slimfile.files import STDIN, NotADockerfile, check_not_binary, read_dockerfile
 from slimfile.syntax.errors import DockerfileError
 
 POOL_THRESHOLD = 16  # below this many files a process pool costs more than it saves
+CHUNK = 32  # jobs per task sent to a worker (~10-20 ms of work)
 
 
 @dataclass
@@ -26,6 +28,8 @@ class FileOutcome:
     findings: list[Finding] | None = None  # check mode
     fix: FixResult | None = None  # fix mode
     error: DockerfileError | None = None
+    skipped: DockerfileError | None = None  # why a file found by walking was left alone
+    unsafe_fixes: bool = False  # whether this file's settings allow unsafe fixes
 
     @property
     def changed(self) -> bool:
@@ -39,9 +43,11 @@ class Job:
     settings: Settings
     stdin_data: bytes | None = None
     display_path: str | None = None
+    explicit: bool = True  # named on the command line (a refusal is an error, not a skip)
 
 
 def run_job(job: Job) -> FileOutcome:
+    """Check or fix one file; every failure becomes the outcome's error, never an exception."""
     name = job.display_path or job.path
     try:
         if job.stdin_data is not None:
@@ -49,15 +55,25 @@ def run_job(job: Job) -> FileOutcome:
             check_not_binary(source, name)
         else:
             source = read_dockerfile(job.path)
+        unsafe = job.settings.unsafe_fixes
         if job.mode == "check":
-            return FileOutcome(name, source, findings=check_source(source, name, job.settings))
-        return FileOutcome(name, source, fix=fix_source(source, name, job.settings))
+            return FileOutcome(name, source, findings=check_source(source, name, job.settings), unsafe_fixes=unsafe)
+        return FileOutcome(name, source, fix=fix_source(source, name, job.settings), unsafe_fixes=unsafe)
     except DockerfileError as exc:
         if exc.path is None or exc.path == job.path:
             exc.path = name
+        if isinstance(exc, NotADockerfile) and not job.explicit:
+            return FileOutcome(name, skipped=exc)
         return FileOutcome(name, error=exc)
     except RecursionError:
         return FileOutcome(name, error=DockerfileError("input too deeply nested to analyse", path=name))
+    except Exception as exc:  # a bug in a pass must cost one file, not the run
+        message = f"internal error ({type(exc).__name__}: {exc}); please report this file to slimfile"
+        return FileOutcome(name, error=DockerfileError(message, path=name))
+
+
+def _run_chunk(jobs: Sequence[Job]) -> list[FileOutcome]:
+    return [run_job(job) for job in jobs]
 
 
 def default_jobs() -> int:
@@ -67,31 +83,121 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
+def chunks(jobs: Iterable[Job], size: int = CHUNK) -> Iterator[list[Job]]:
+    batch: list[Job] = []
+    for job in jobs:
+        batch.append(job)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def run_jobs(
-    jobs: Sequence[Job],
+    jobs: Iterable[Job],
     *,
     workers: int | None = None,
     on_done: Callable[[FileOutcome], None] | None = None,
+    on_queued: Callable[[int], None] | None = None,
 ) -> list[FileOutcome]:
-    """Results in the order of ``jobs``, whatever order the workers finish in."""
-    workers = default_jobs() if workers is None else workers
-    if workers <= 1 or len(jobs) < POOL_THRESHOLD:
-        outcomes = []
-        for job in jobs:
-            outcome = run_job(job)
-            if on_done:
-                on_done(outcome)
-            outcomes.append(outcome)
-        return outcomes
-    from concurrent.futures import ProcessPoolExecutor
+    """Results in the order of ``jobs``, whatever order the workers finish in.
 
-    chunk = max(1, min(64, len(jobs) // (workers * 8) or 1))
+    ``jobs`` may be lazy (discovery still walking the tree): jobs go to the workers as they
+    come, so walking and checking overlap. ``on_queued(n)`` tells how many more jobs are known.
+    """
+    workers = default_jobs() if workers is None else workers
+    iterator = iter(jobs)
+    first = list(islice(iterator, POOL_THRESHOLD))
+    if on_queued and first:
+        on_queued(len(first))
+    if workers <= 1 or len(first) < POOL_THRESHOLD:
+        return _run_serially(chain(first, _announced(iterator, on_queued)), on_done)
+    return _run_in_pool(chain(first, _announced(iterator, on_queued)), workers, on_done)
+
+
+def _announced(jobs: Iterator[Job], on_queued: Callable[[int], None] | None) -> Iterator[Job]:
+    for job in jobs:
+        if on_queued:
+            on_queued(1)
+        yield job
+
+
+def _run_serially(jobs: Iterable[Job], on_done) -> list[FileOutcome]:
     outcomes = []
+    for job in jobs:
+        outcome = run_job(job)
+        if on_done:
+            on_done(outcome)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _run_in_pool(jobs: Iterable[Job], workers: int, on_done) -> list[FileOutcome]:
+    """Chunks of CHUNK jobs per task: enough to amortise a round trip to the worker, few enough
+    that the workers finish together and progress moves smoothly."""
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    submitted: list[Job] = []
+    outcomes: list[FileOutcome | None] = []
+    crashed: list[int] = []
+    pending: dict = {}
+
+    def collect(done) -> None:
+        for future in done:
+            indices = pending.pop(future)
+            try:
+                results = future.result()
+            except Exception:  # the worker died (a crash in native code, or killed): retry alone
+                crashed.extend(indices)
+                continue
+            for i, outcome in zip(indices, results):
+                outcomes[i] = outcome
+                if on_done:
+                    on_done(outcome)
+
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        for outcome in pool.map(run_job, jobs, chunksize=chunk):
-            if on_done:
-                on_done(outcome)
-            outcomes.append(outcome)
+        for batch in chunks(jobs):
+            indices = range(len(submitted), len(submitted) + len(batch))
+            submitted.extend(batch)
+            outcomes.extend([None] * len(batch))
+            pending[pool.submit(_run_chunk, batch)] = indices
+            collect(wait(list(pending), timeout=0, return_when=FIRST_COMPLETED).done)
+        while pending:
+            collect(wait(list(pending), return_when=FIRST_COMPLETED).done)
+    crashed.sort()
+    for i, outcome in zip(crashed, _run_isolated([submitted[i] for i in crashed])):
+        outcomes[i] = outcome
+        if on_done:
+            on_done(outcome)
+    return [o for o in outcomes if o is not None]
+
+
+def _run_isolated(jobs: Sequence[Job]) -> list[FileOutcome]:
+    """Run jobs one at a time in a worker of their own, so a file that kills its worker process
+    is reported as failed and every other file still gets its result."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    outcomes = []
+    pool = None
+    try:
+        for job in jobs:
+            pool = pool or ProcessPoolExecutor(max_workers=1)
+            try:
+                outcomes.append(pool.submit(run_job, job).result())
+            except BrokenProcessPool:
+                name = job.display_path or job.path
+                error = DockerfileError("the worker process crashed while processing this file", path=name)
+                outcomes.append(FileOutcome(name, error=error))
+                pool.shutdown(wait=True)
+                pool = None
+            except Exception as exc:  # e.g. a result that cannot be sent back
+                name = job.display_path or job.path
+                outcomes.append(FileOutcome(name, error=DockerfileError(f"internal error: {exc}", path=name)))
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
     return outcomes
 
 
@@ -99,11 +205,11 @@ def read_stdin() -> bytes:
     return sys.stdin.buffer.read()
 
 
+def job_for(path: str, mode: str, settings: Settings, *, explicit: bool = True, stdin_filename: str | None = None) -> Job:
+    if path == STDIN:
+        return Job(STDIN, mode, settings, stdin_data=read_stdin(), display_path=stdin_filename or STDIN)
+    return Job(path, mode, settings, explicit=explicit)
+
+
 def jobs_for(paths: Iterable[str], mode: str, settings: Settings, stdin_filename: str | None = None) -> list[Job]:
-    jobs = []
-    for path in paths:
-        if path == STDIN:
-            jobs.append(Job(STDIN, mode, settings, stdin_data=read_stdin(), display_path=stdin_filename or STDIN))
-        else:
-            jobs.append(Job(path, mode, settings))
-    return jobs
+    return [job_for(path, mode, settings, stdin_filename=stdin_filename) for path in paths]

@@ -23,6 +23,8 @@ class Suppressions:
 
     @classmethod
     def of(cls, dockerfile: Dockerfile) -> "Suppressions":
+        if b"slimfile" not in dockerfile.source.lower():  # most files have none: skip the scan
+            return cls(False, [], [])
         skip = False
         ranges: list[tuple[int, int, frozenset[str]]] = []
         pending: set[str] = set()
@@ -59,3 +61,20 @@ def _codes(group: bytes | None) -> frozenset[str]:
         return frozenset({ALL})
     codes = {c.strip().decode("ascii", "replace").upper() for c in group.split(b",") if c.strip()}
     return frozenset(codes) or frozenset({ALL})
+
+
+_COMMENT_DIRECTIVE = re.compile(rb"^[ \t]*#\s*slimfile:\s*ignore\[([^\]]*)\]", re.I | re.M)
+
+
+def unknown_codes(source: bytes, known: list[str]) -> list[tuple[int, str]]:
+    """(line, code) for each code in an ``ignore[...]`` comment that names no rule (a typo
+    would otherwise silently suppress nothing)."""
+    if b"slimfile:" not in source:
+        return []
+    out = []
+    for match in _COMMENT_DIRECTIVE.finditer(source):
+        line = source.count(b"\n", 0, match.start()) + 1
+        for code in sorted(_codes(match.group(1)) - {ALL}):
+            if not any(k.startswith(code) for k in known):
+                out.append((line, code))
+    return out

@@ -1,27 +1,42 @@
-"""Output formats. Each module turns outcomes into text; none of them decides anything."""
+"""Output formats, one module each. Each turns a :class:`~slimfile.report.model.Report` into
+text; none of them decides anything (which findings, which fixes) on its own."""
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Sequence
 
-FORMATS = ("text", "json", "diff")
+from slimfile.syntax.errors import DockerfileError
+
+# format name -> module in this package with ``render(report) -> str``
+FORMAT_MODULES = {
+    "text": "text",
+    "json": "json_format",
+    "diff": "diff",
+    "sarif": "sarif",
+    "rdjson": "rdjson",
+    "github": "github",
+    "markdown": "markdown",
+}
+FORMATS = tuple(FORMAT_MODULES)
 
 
-def render_outcomes(outcomes: Sequence, output_format: str, *, unsafe_fixes: bool, quiet: bool) -> tuple[str | bytes, bool]:
-    """The report for ``check`` in one format, and whether it reported anything."""
+def render_outcomes(
+    outcomes: Sequence,
+    output_format: str,
+    *,
+    unsafe_fixes: bool,
+    quiet: bool,
+    errors: Sequence[DockerfileError] = (),
+) -> tuple[str | bytes, bool]:
+    """The report for ``check`` in one format, and whether it reported anything to fix."""
     if output_format == "diff":
-        from slimfile.report.diff import unified_diff
+        from slimfile.report.diff import render_diffs
 
-        chunks = [unified_diff(o.fix.source, o.fix.output, o.path) for o in outcomes if o.fix is not None]
-        return b"".join(chunks), any(chunks)
-    findings = [f for o in outcomes for f in (o.findings or [])]
-    if output_format == "json":
-        from slimfile.report import json_format
+        text = render_diffs(outcomes)
+        return text, bool(text)
+    from slimfile.report.model import Report
 
-        return json_format.render(outcomes), bool(findings)
-    from slimfile.report.text import check_summary, finding_line
-
-    lines = [finding_line(f, fixable_marker=f.fix_allowed(unsafe_fixes)) for f in findings]
-    if not quiet:
-        lines.extend(check_summary(findings, unsafe_fixes))
-    return ("\n".join(lines) + "\n") if lines else "", bool(findings)
+    report = Report.from_outcomes(outcomes, errors=errors, unsafe_fixes=unsafe_fixes, quiet=quiet)
+    module = import_module(f"slimfile.report.{FORMAT_MODULES[output_format]}")
+    return module.render(report), report.finding_count > 0

@@ -34,3 +34,8 @@ def unified_diff(before: bytes, after: bytes, path: str, context: int = 3) -> by
             line += "\n" + NO_NEWLINE
         out.append(line)
     return "".join(out).encode("utf-8", "surrogateescape")
+
+
+def render_diffs(outcomes) -> bytes:
+    """Every changed file's diff, in outcome order."""
+    return b"".join(unified_diff(o.fix.source, o.fix.output, o.path) for o in outcomes if o.fix is not None)

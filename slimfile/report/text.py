@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from slimfile.diagnostics import Finding
+
+if TYPE_CHECKING:
+    from slimfile.report.model import Report
 
 
 def finding_line(finding: Finding, *, fixable_marker: bool) -> str:
@@ -17,12 +20,24 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
-def check_summary(findings: Sequence[Finding], unsafe_fixes: bool) -> list[str]:
+def render(report: "Report") -> str:
+    findings = [finding for _, finding in report.items()]
+    lines = [finding_line(f, fixable_marker=report.offered_fix(file, f) is not None) for file, f in report.items()]
+    if not report.quiet:
+        lines.extend(check_summary(findings, report.unsafe_fixes, failed=len(report.errors)))
+        if any(f.saving for f in findings):
+            lines.append("Estimated savings if fixed (measure with `slimfile verify`):")
+            lines.extend(savings_lines(findings))
+    return "".join(line + "\n" for line in lines)
+
+
+def check_summary(findings: Sequence[Finding], unsafe_fixes: bool, failed: int = 0) -> list[str]:
+    failed_note = f" {plural(failed, 'file')} could not be checked." if failed else ""
     if not findings:
-        return ["All checks passed!"]
+        return [f"No findings.{failed_note}" if failed else "All checks passed!"]
     fixable = sum(1 for f in findings if f.fix_allowed(unsafe_fixes))
     hidden = sum(1 for f in findings if f.fix is not None and not f.fix_allowed(unsafe_fixes))
-    lines = [f"Found {plural(len(findings), 'finding')}."]
+    lines = [f"Found {plural(len(findings), 'finding')}.{failed_note}"]
     if fixable:
         lines.append(f"[*] {fixable} fixable with `slimfile fix`{' --unsafe-fixes' if unsafe_fixes else ''}.")
     if hidden:

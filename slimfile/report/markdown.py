@@ -1,0 +1,110 @@
+"""``--output-format markdown``: a pull-request comment.
+
+A headline, a summary table by rule (findings, fixable, estimated savings), then per file one
+section per finding with its estimated saving and, when a fix is offered, a
+```` ```suggestion ```` block holding the changed lines in full (so a bot can post it as a review
+comment on ``lines a-b`` and GitHub can apply it as it is).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from slimfile.diagnostics import Finding
+from slimfile.report.model import FileFindings, Report
+from slimfile.report.suggestions import code_fence, line_suggestion
+from slimfile.report.text import plural
+
+
+def render(report: Report) -> str:
+    parts = ["## slimfile report", "", _headline(report), ""]
+    if report.finding_count:
+        parts.extend(_summary_table(report))
+        parts.append("")
+    for file in report.files:
+        if file.findings:
+            parts.extend(_file_section(report, file))
+    if report.errors:
+        parts.extend(_errors_section(report))
+    while parts and parts[-1] == "":
+        parts.pop()
+    return "\n".join(parts) + "\n"
+
+
+def _headline(report: Report) -> str:
+    count = report.finding_count
+    seen = plural(len(report.files), "file")
+    if not count:
+        text = f"No findings in {seen}."
+    else:
+        with_findings = sum(1 for f in report.files if f.findings)
+        fixable = sum(1 for file, f in report.items() if report.offered_fix(file, f) is not None)
+        text = f"**{plural(count, 'finding')}** in {with_findings} of {seen}, {fixable} with a suggested fix."
+    if report.errors:
+        text += f" {plural(len(report.errors), 'file')} could not be checked."
+    return text
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def savings_text(findings: list[Finding]) -> str:
+    """Saving labels with counts (``~20 MB ×2``): labels, never sums, as they are estimates."""
+    labels = Counter(f.saving.label for f in findings if f.saving is not None)
+    return ", ".join(f"{label} ×{n}" if n > 1 else label for label, n in labels.items())
+
+
+def _summary_table(report: Report) -> list[str]:
+    rows = ["| Rule | Name | Findings | Fixable | Estimated saving |", "| --- | --- | ---: | ---: | --- |"]
+    by_rule: dict[str, list[tuple[FileFindings, Finding]]] = {}
+    for file, finding in report.items():
+        by_rule.setdefault(finding.rule.code, []).append((file, finding))
+    for code in sorted(by_rule):
+        pairs = by_rule[code]
+        findings = [finding for _, finding in pairs]
+        fixable = sum(1 for file, f in pairs if report.offered_fix(file, f) is not None)
+        saving = savings_text(findings) or "–"
+        rows.append(f"| `{code}` | {_cell(findings[0].rule.name)} | {len(findings)} | {fixable} | {_cell(saving)} |")
+    return rows
+
+
+def _file_section(report: Report, file: FileFindings) -> list[str]:
+    lines = [f"### `{report.relative_path(file.path)}`", ""]
+    for finding in file.findings:
+        lines.extend(_finding_section(report, file, finding))
+    return lines
+
+
+def _finding_section(report: Report, file: FileFindings, finding: Finding) -> list[str]:
+    line, _ = file.index.position(finding.start)
+    lines = [f"**`{finding.rule.code}`** {finding.rule.name} (line {line}): {finding.message}", ""]
+    if finding.saving is not None:
+        lines.extend([f"Estimated saving: {finding.saving.label} ({finding.saving.basis})", ""])
+    fix = report.offered_fix(file, finding)
+    if fix is None:
+        if finding.fix is not None:
+            lines.extend(["An unsafe fix is available with `slimfile fix --unsafe-fixes`.", ""])
+        return lines
+    suggestion = line_suggestion(fix, file.index)
+    span = f"line {suggestion.start_line}" if suggestion.start_line == suggestion.end_line else f"lines {suggestion.start_line}-{suggestion.end_line}"
+    title = fix.title or finding.rule.fix_title
+    lines.append(f"Suggested fix ({span}){': ' + title if title else ''}")
+    lines.append("")
+    fence = code_fence(suggestion.new_text)
+    lines.append(f"{fence}suggestion")
+    if suggestion.new_text:
+        lines.append(suggestion.new_text)
+    lines.extend([fence, ""])
+    return lines
+
+
+def _errors_section(report: Report) -> list[str]:
+    lines = ["### Could not be checked", ""]
+    for error in report.errors:
+        where = report.relative_path(error.path) if error.path else "<input>"
+        if error.line:
+            where += f":{error.line}"
+        lines.append(f"- `{where}`: {error.message}")
+    lines.append("")
+    return lines

@@ -1,0 +1,69 @@
+"""``--output-format rdjson``: reviewdog's DiagnosticResult, for ``reviewdog -f=rdjson``.
+
+Conventions, following reviewdog's ``rdf`` definitions:
+
+- paths are relative to the current directory (reviewdog resolves them from where it runs);
+- positions are 1-based with columns counted in UTF-8 bytes, and range ends are exclusive;
+- each fix becomes one *line-based* suggestion (start and end lines, no columns) whose text is
+  the changed lines in full. ``github-pr-review`` posts exactly such suggestions as a
+  ```` ```suggestion ```` block and anchors the comment on the suggestion's lines, which
+  column-based suggestions cannot always do (they need the source lines from the diff);
+- files that could not be processed are reported as ERROR diagnostics without a code.
+"""
+
+from __future__ import annotations
+
+import json
+
+from slimfile.diagnostics import Finding
+from slimfile.report.model import FileFindings, Report
+from slimfile.report.suggestions import line_suggestion
+from slimfile.report.text import finding_line
+
+SOURCE = {"name": "slimfile"}
+
+
+def render(report: Report) -> str:
+    diagnostics = [_diagnostic(report, file, finding) for file, finding in report.items()]
+    diagnostics.extend(_error_diagnostic(report, error) for error in report.errors)
+    document = {"source": SOURCE, "severity": "WARNING", "diagnostics": diagnostics}
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _diagnostic(report: Report, file: FileFindings, finding: Finding) -> dict:
+    start_line, start_column = file.index.byte_position(finding.start)
+    end_line, end_column = file.index.byte_position(finding.end)
+    diagnostic: dict = {
+        "message": finding.message,
+        "location": {
+            "path": report.relative_path(file.path),
+            "range": {
+                "start": {"line": start_line, "column": start_column},
+                "end": {"line": end_line, "column": end_column},
+            },
+        },
+        "severity": "WARNING",
+        "source": SOURCE,
+        "code": {"value": finding.rule.code},
+        "original_output": finding_line(finding, fixable_marker=finding.fix_allowed(report.unsafe_fixes)),
+    }
+    url = getattr(finding.rule, "url", None)
+    if url:
+        diagnostic["code"]["url"] = url
+    fix = report.offered_fix(file, finding)
+    if fix is not None:
+        suggestion = line_suggestion(fix, file.index)
+        diagnostic["suggestions"] = [
+            {
+                "range": {"start": {"line": suggestion.start_line}, "end": {"line": suggestion.end_line}},
+                "text": suggestion.new_text,
+            }
+        ]
+    return diagnostic
+
+
+def _error_diagnostic(report: Report, error) -> dict:
+    location: dict = {"path": report.relative_path(error.path) if error.path else ""}
+    if error.line:
+        location["range"] = {"start": {"line": error.line}}
+    return {"message": f"slimfile could not process this file: {error.message}", "location": location, "severity": "ERROR", "source": SOURCE}

@@ -1,0 +1,60 @@
+"""A fix as whole lines replaced: what a GitHub ```` ```suggestion ```` block needs.
+
+A review suggestion replaces complete lines of the file, so each fix is widened to the lines
+its edits touch and those lines are shown as they read after the fix alone (the fix is applied
+to the reported text, not combined with other fixes: each suggestion must apply on its own).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slimfile.report.positions import LineIndex
+from slimfile.syntax.edits import Fix, apply_edits
+
+
+@dataclass(frozen=True)
+class LineSuggestion:
+    start_line: int  # 1-based, inclusive
+    end_line: int  # inclusive
+    old_text: str  # the lines as they are, EOLs normalised to "\n", without the final EOL
+    new_text: str  # the same lines after the fix (may be empty: the lines are deleted)
+
+
+def line_suggestion(fix: Fix, index: LineIndex) -> LineSuggestion:
+    source = index.source
+    first = min(index.line_number(fix.start), index.line_count)
+    last = _last_line(fix, index, first)
+    span_start, span_end = index.line_start(first), index.line_end(last)
+    shifted = [type(e)(e.start - span_start, e.end - span_start, e.content) for e in fix.edits]
+    old = source[span_start:span_end]
+    new = apply_edits(old, shifted)
+    return LineSuggestion(first, last, _lines_text(old), _lines_text(new))
+
+
+def _last_line(fix: Fix, index: LineIndex, first: int) -> int:
+    """The last line a fix changes.
+
+    An edit that ends right after an EOL does not touch the next line; an insertion at the very
+    end of a file that ends with an EOL belongs to the last line (there is no line after it).
+    """
+    end = fix.end
+    last = index.line_number(end)
+    ends_removal = any(e.end == end and e.start < e.end for e in fix.edits)
+    if end == index.line_start(last) and last > first and (ends_removal or last > index.line_count):
+        last -= 1
+    return min(max(last, first), index.line_count)
+
+
+def _lines_text(data: bytes) -> str:
+    text = data.decode("utf-8", "surrogateescape").replace("\r\n", "\n")
+    return text[:-1] if text.endswith("\n") else text
+
+
+def code_fence(text: str, minimum: int = 3) -> str:
+    """A backtick fence longer than any backtick run inside ``text`` (so it cannot close early)."""
+    longest = run = 0
+    for char in text:
+        run = run + 1 if char == "`" else 0
+        longest = max(longest, run)
+    return "`" * max(minimum, longest + 1)

@@ -1,0 +1,42 @@
+"""The text format's positions and summary."""
+
+from __future__ import annotations
+
+import pytest
+
+from slimfile.report import text
+from tests.report.conftest import make_report
+
+pytestmark = pytest.mark.usefixtures("sample_rules")
+
+
+def test_end_column_after_a_multibyte_character():
+    from slimfile.diagnostics import Finding
+    from slimfile.engine import locate
+    from slimfile.syntax.parser import parse
+    from tests.report.sample_pass import SUDO
+
+    source = "FROM x\nRUN echo ü\n".encode()
+    start = source.index("ü".encode())
+    finding = Finding(SUDO, "m", start, start + 2)  # exactly the two bytes of "ü"
+    locate(parse(source), finding)
+    assert (finding.line, finding.column, finding.end_line, finding.end_column) == (2, 10, 2, 11)
+
+
+def test_summary_and_savings(tmp_path):
+    report = make_report(tmp_path, {"Dockerfile": b"FROM x\nRUN apt-get install -y a && sudo x\n"})
+    assert text.render(report).splitlines() == [
+        f"{tmp_path}/Dockerfile:2:5: XT101 [*] `apt-get install` without `--no-install-recommends`",
+        f"{tmp_path}/Dockerfile:2:29: XT103 `sudo` is not needed: the build runs as root",
+        "Found 2 findings.",
+        "[*] 1 fixable with `slimfile fix`.",
+        "Estimated savings if fixed (measure with `slimfile verify`):",
+        "  XT101 apt-install-recommends: ~20 MB",
+    ]
+
+
+def test_failed_files_are_not_called_passing(tmp_path):
+    from slimfile.syntax.errors import DockerfileError
+
+    report = make_report(tmp_path, {"Dockerfile": b"FROM x\n"}, errors=[DockerfileError("bad", path="x")])
+    assert text.render(report) == "No findings. 1 file could not be checked.\n"
