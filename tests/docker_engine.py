@@ -28,7 +28,6 @@ BASE_IMAGES = (
     "python:3.11-slim",
     "node:18-slim",
     "golang:1.19",
-    "gcr.io/distroless/static-debian12",
 )
 
 
