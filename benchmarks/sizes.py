@@ -21,10 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from slimfile.engine import Settings, fix_source  # noqa: E402
-from slimfile.verify import VerifyReport, VerifyRequest, verify  # noqa: E402
-from slimfile.verify.docker_engine import Engine  # noqa: E402
-from slimfile.verify.report import human_size  # noqa: E402
+from slimfile.engine import Settings, fix_source
+from slimfile.verify import VerifyReport, VerifyRequest, verify
+from slimfile.verify.docker_engine import Engine
+from slimfile.verify.report import human_size
 
 APPS = ROOT / "fixtures" / "apps"
 

@@ -3,8 +3,8 @@ is a measured number of bytes rather than an estimate."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Sequence
 
 from slimfile.engine import FixResult, PassFunction, Settings, fix_source
 from slimfile.verify.build import BuildResult

@@ -4,9 +4,9 @@ were taken from the cache."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
 
 from slimfile.verify.docker_engine import Engine
 

@@ -16,10 +16,10 @@ import posixpath
 import secrets
 import signal
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from slimfile.verify.app_files import ContextListing, CopyStep, expand_sources
 from slimfile.verify.build import BuildResult, run_build

@@ -11,13 +11,13 @@ from __future__ import annotations
 import io
 import os
 import re
-import shutil
 import subprocess
 import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterable, Iterator, Sequence
+from typing import Any, BinaryIO
 
 CLI_ENV = "SLIMFILE_DOCKER_CLI"  # path of the docker client to build with
 _BUILTIN_BUILDKIT_BEFORE = 23  # clients before 23.0 have BuildKit inside `docker build`
@@ -130,7 +130,7 @@ class Engine:
     cli: str
 
     @classmethod
-    def connect(cls) -> "Engine":
+    def connect(cls) -> Engine:
         try:
             import docker
         except ImportError:

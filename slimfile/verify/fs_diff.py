@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import tarfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import BinaryIO, Callable, Iterable
+from typing import BinaryIO
 
 from slimfile.verify.globs import clean_path
 from slimfile.verify.ignore_rules import IgnoreRules

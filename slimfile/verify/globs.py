@@ -87,7 +87,7 @@ class DockerIgnore:
                 self.rules.append((pattern, exclude))
 
     @classmethod
-    def from_text(cls, text: str) -> "DockerIgnore":
+    def from_text(cls, text: str) -> DockerIgnore:
         return cls(text.splitlines())
 
     def excludes(self, path: str) -> bool:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Sequence
 
 from slimfile.syntax.nodes import Dockerfile
 from slimfile.verify.stages import chain_instructions, stage_chain

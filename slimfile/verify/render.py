@@ -47,7 +47,9 @@ def _rewrite(report: VerifyReport, console: Console) -> None:
     else:
         codes = ", ".join(sorted({a["code"] for a in rewrite.applied}))
         declares = ", ".join(rewrite.declares) or "nothing"
-        console.print(f"rewrite: {plural(len(rewrite.applied), 'fix', 'fixes')} applied ({codes}); they declare: {declares}")
+        unsafe = sum(1 for fix in rewrite.applied if fix["safety"] == "unsafe")
+        note = f", {unsafe} unsafe (distribution files may differ)" if unsafe else ""
+        console.print(f"rewrite: {plural(len(rewrite.applied), 'fix', 'fixes')} applied ({codes}{note}); they declare: {declares}")
     for rejected in rewrite.rejected:
         console.print(f"  dropped by the static check: {escape(rejected)}")
 

@@ -55,9 +55,13 @@ _CONFIG_KEYS = ("Cmd", "Entrypoint", "Env", "WorkingDir", "User", "ExposedPorts"
 @dataclass
 class RewriteSummary:
     changed: bool
-    applied: list[dict]  # code, name, line, declares
+    applied: list[dict]  # code, name, line, safety, declares
     declares: list[str]
     rejected: list[str]
+
+    @property
+    def unsafe_applied(self) -> bool:
+        return any(fix["safety"] == "unsafe" for fix in self.applied)
 
 
 @dataclass
@@ -130,6 +134,7 @@ class VerifyReport:
                 "changed": self.rewrite.changed,
                 "applied": self.rewrite.applied,
                 "declares": self.rewrite.declares,
+                "unsafe_applied": self.rewrite.unsafe_applied,
                 "rejected": self.rewrite.rejected,
             },
             "before": self.before.to_dict() if self.before else None,

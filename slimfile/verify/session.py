@@ -12,9 +12,9 @@ import re
 import secrets
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 from slimfile.engine import FixResult, PassFunction, Settings, fix_source
 from slimfile.syntax.errors import DockerfileError
@@ -114,6 +114,7 @@ def rewrite_summary(result: FixResult) -> RewriteSummary:
             "code": f.rule.code,
             "name": f.rule.name,
             "line": f.line,
+            "safety": f.fix.safety.value if f.fix else None,
             "declares": sorted(f.fix.declares) if f.fix else [],
         }
         for f in result.applied
@@ -260,7 +261,8 @@ class Session:
 
     def _compare(self, before: ImageFacts, after: ImageFacts, apps: AppPaths) -> None:
         report = self.report
-        allowed = allowed_differences(report.rewrite.declares if report.rewrite else ())
+        rewrite = report.rewrite
+        allowed = allowed_differences(rewrite.declares if rewrite else (), rewrite.unsafe_applied if rewrite else False)
         report.layer_changes = layers.compare_layers(before.rows, after.rows)
         report.config_changes = config_differences(before.config, after.config)
         report.problems += config_problems(report.config_changes, allowed)

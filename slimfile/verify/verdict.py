@@ -13,13 +13,17 @@ declared by a fix                      differences it allows in the built image
 ``app-files``                          the application's own files (no fix should)
 =====================================  ====================================================
 
+An applied **unsafe** fix also allows distribution files to differ: unsafe means, by
+slimfile's definition, that the image content can change (``--no-install-recommends`` installs
+fewer packages). It never allows a config or application-file difference.
+
 Anything else differing is an undeclared difference: verify exits 1.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from slimfile.verify.config_diff import ConfigChange
 from slimfile.verify.fs_diff import FsDiff
@@ -43,8 +47,8 @@ class Problem:
         return {"kind": self.kind, "message": self.message}
 
 
-def allowed_differences(declared: Iterable[str]) -> frozenset[str]:
-    allowed: set[str] = set()
+def allowed_differences(declared: Iterable[str], unsafe_applied: bool = False) -> frozenset[str]:
+    allowed: set[str] = {"system-files"} if unsafe_applied else set()
     for name in declared:
         allowed |= GRANTS.get(name, frozenset())
         if name.startswith("config:"):
@@ -64,7 +68,7 @@ def file_problems(diff: FsDiff, allowed: frozenset[str]) -> list[Problem]:
     problems = []
     for category, kind, label, grants in (
         ("app", "app-files", "application files differ", "`app-files`"),
-        ("system", "system-files", "distribution files differ", "`base-image`, `packages` or `distribution-files`"),
+        ("system", "system-files", "distribution files differ", "`base-image`, `packages` or `distribution-files`, and no unsafe fix applied"),
     ):
         changes = diff.by_category(category)
         if not changes or kind in allowed:

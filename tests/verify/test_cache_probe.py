@@ -55,18 +55,16 @@ def test_the_file_is_restored_with_its_bytes_mode_and_times(tmp_path):
 def test_the_file_is_restored_when_the_build_fails(tmp_path):
     path = tmp_path / "main.go"
     path.write_bytes(b"package main\n")
-    with pytest.raises(RuntimeError):
-        with one_line_change(path):
-            raise RuntimeError("build failed")
+    with pytest.raises(RuntimeError), one_line_change(path):
+        raise RuntimeError("build failed")
     assert path.read_bytes() == b"package main\n"
 
 
 def test_the_file_is_restored_on_ctrl_c(tmp_path):
     path = tmp_path / "main.go"
     path.write_bytes(b"package main\n")
-    with pytest.raises(KeyboardInterrupt):
-        with one_line_change(path):
-            os.kill(os.getpid(), signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt), one_line_change(path):
+        os.kill(os.getpid(), signal.SIGINT)
     assert path.read_bytes() == b"package main\n"
 
 
@@ -74,8 +72,7 @@ def test_the_file_is_restored_on_sigterm_and_the_handler_put_back(tmp_path):
     path = tmp_path / "index.js"
     path.write_bytes(b"console.log(1)\n")
     previous = signal.getsignal(signal.SIGTERM)
-    with pytest.raises(Interrupted):
-        with one_line_change(path):
-            os.kill(os.getpid(), signal.SIGTERM)
+    with pytest.raises(Interrupted), one_line_change(path):
+        os.kill(os.getpid(), signal.SIGTERM)
     assert path.read_bytes() == b"console.log(1)\n"
     assert signal.getsignal(signal.SIGTERM) == previous

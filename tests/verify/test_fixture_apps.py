@@ -147,3 +147,18 @@ def test_the_json_report_holds_the_same_facts(app, verified):
     assert data["before"]["warm_rebuild"]["probe"]["file"] == EXPECTED[app][0]
     assert data["comparison"]["files"]["app_changes"] == 0 and data["comparison"]["config_changes"] == []
     assert data["comparison"]["run"]["same"] is True
+
+
+def test_unsafe_fixes_may_change_distribution_files_but_nothing_else(engine):
+    """build-tools with --unsafe-fixes: --no-install-recommends drops packages (distribution files
+    differ, which an unsafe fix may do), while app files, config and output stay the same."""
+    from slimfile.engine import Settings
+
+    dockerfile = APPS_DIR / "build-tools" / "Dockerfile"
+    report = verify(VerifyRequest(dockerfile=dockerfile, settings=Settings(unsafe_fixes=True), run=""), engine=engine)
+    assert report.error is None, (report.error, report.error_log)
+    assert report.rewrite.unsafe_applied, "no unsafe fix applies to build-tools any more; pick a fixture where one does"
+    assert report.exit_code == 0, [p.message for p in report.problems]
+    assert report.files.by_category("system") and report.files.by_category("app") == []
+    assert report.config_changes == [] and report.run.differences() == []
+    assert report.after.size < report.before.size

@@ -2,7 +2,6 @@
 
 from slimfile.verify.fs_diff import diff_manifests, read_manifest, remove_noise
 from slimfile.verify.ignore_rules import default_rules
-
 from tests.verify.tarfiles import Item, tar_stream
 
 BASE = (

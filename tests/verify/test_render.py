@@ -38,7 +38,7 @@ def made_up_report():
         None,
         False,
         engine={"engine": "20.10.24", "api": "1.41", "cli": "/usr/bin/docker"},
-        rewrite=RewriteSummary(True, [{"code": "SF101", "name": "apt-lists", "line": 4, "declares": []}], [], []),
+        rewrite=RewriteSummary(True, [{"code": "SF101", "name": "apt-lists", "line": 4, "safety": "safe", "declares": []}], [], []),
         before=before,
         after=after,
         layer_changes=compare_layers(before_rows, after_rows),
