@@ -174,12 +174,19 @@ def _run(report: VerifyReport, console: Console) -> None:
 def _per_fix(report: VerifyReport, console: Console) -> None:
     if not report.per_fix:
         return
-    table = Table(title="Per fix (each rule applied alone)")
-    for column in ("rule", "fixes", "image size", "saved"):
-        table.add_column(column, justify="left" if column == "rule" else "right")
+    table = Table(title="Per fix: each rule alone, and added in pipeline order (the last column adds up to the total)")
+    table.add_column("rule", no_wrap=True)
+    for column in ("fixes", "saved alone", "saved in sequence"):
+        table.add_column(column, justify="right")
     for saving in report.per_fix:
-        size = human_size(saving.size) if saving.size is not None else "build failed"
-        table.add_row(f"{saving.code} {saving.name}", str(saving.fixes), size, human_size(saving.saved) if saving.saved is not None else "-")
+        if not saving.fixes_alone:
+            alone = "after other fixes"
+        elif saving.size_alone is None:
+            alone = "build failed"
+        else:
+            alone = human_size(saving.saved_alone)
+        in_sequence = human_size(saving.saved_in_sequence) if saving.saved_in_sequence is not None else "build failed"
+        table.add_row(f"{saving.code} {saving.name}", str(saving.fixes_alone), alone, in_sequence)
     console.print(table)
 
 

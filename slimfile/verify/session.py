@@ -193,7 +193,7 @@ class Session:
         self._describe(after, self.prepared.fixed_tree)
         self._compare(before, after, apps)
         if self.request.per_fix:
-            self._per_fix(before)
+            self._per_fix(before, after)
 
     def _write_fixed_dockerfile(self, original_path: Path) -> Path:
         """Outside the context (the user's tree is never written); a Dockerfile-specific
@@ -299,24 +299,42 @@ class Session:
         except Exception as exc:  # the SDK's stream errors surface while the tar is read
             raise EngineError(f"exporting {tag} failed: {exc}") from None
 
-    def _per_fix(self, before: ImageFacts) -> None:
-        codes = attribution.applied_codes(self.prepared.fixed)
-        rewrites = attribution.single_rule_rewrites(
-            self.prepared.source, str(self.request.dockerfile), self.request.settings, codes, self.passes
-        )
-        for code, result in rewrites:
-            self.progress.phase(f"building with only {code} applied")
-            path = self.scratch / f"Dockerfile.{code}"
-            path.write_bytes(result.output)
-            build = run_build(
-                self.engine, path, self.prepared.context, self.tag(f"fix-{code.lower()}"),
-                workdir=self.scratch, target=self.request.target, on_line=self.progress.build_line,
-            )
-            size = int(self.engine.inspect(build.tag).get("Size") or 0) if build.ok else None
-            saving = attribution.rule_saving(code, result, build, size, before.size)
+    def _per_fix(self, before: ImageFacts, after: ImageFacts) -> None:
+        """Build each rule's rewrites (with the cache); identical Dockerfiles are built once."""
+        fixed = self.prepared.fixed
+        codes = attribution.applied_codes(fixed)
+        plan = attribution.plan_rewrites(self.prepared.source, str(self.request.dockerfile), self.request.settings, codes, self.passes)
+        sizes: dict[bytes, int | None] = {self.prepared.source: before.size, fixed.output: after.size}
+        previous = before.size
+        for index, code in enumerate(codes):
+            saving = attribution.describe_rule(code, fixed, plan.alone[index])
+            saving.failed_builds = []
+            if saving.fixes_alone:
+                saving.size_alone = self._size_of(plan.alone[index].output, f"only {code}", sizes, saving.failed_builds)
+                saving.saved_alone = _difference(before.size, saving.size_alone)
+            cumulative = self._size_of(plan.in_sequence[index].output, f"{code} on top of the rules before it", sizes, saving.failed_builds)
+            saving.saved_in_sequence = _difference(previous, cumulative)
+            previous = cumulative
             self.report.per_fix.append(saving)
-            if not build.ok:
-                self.report.problems.append(Problem("per-fix", f"with only {code} applied the Dockerfile does not build"))
+            for label, _build in saving.failed_builds:
+                self.report.problems.append(Problem("per-fix", f"the Dockerfile with {label} does not build"))
+
+    def _size_of(self, dockerfile: bytes, label: str, sizes: dict[bytes, int | None], failed: list) -> int | None:
+        """The image size of ``dockerfile`` (``None`` if it does not build; failures go to ``failed``)."""
+        if dockerfile in sizes:
+            return sizes[dockerfile]
+        self.progress.phase(f"per fix: building with {label}")
+        number = len(sizes)
+        path = self.scratch / f"Dockerfile.per-fix-{number}"
+        path.write_bytes(dockerfile)
+        build = run_build(
+            self.engine, path, self.prepared.context, self.tag(f"per-fix-{number}"),
+            workdir=self.scratch, target=self.request.target, on_line=self.progress.build_line,
+        )
+        if not build.ok:
+            failed.append((label, build))
+        sizes[dockerfile] = int(self.engine.inspect(build.tag).get("Size") or 0) if build.ok else None
+        return sizes[dockerfile]
 
     def _clean_up(self) -> None:
         self.report.built_images = list(self.built)
@@ -334,3 +352,6 @@ def _global_args(tree: Dockerfile) -> dict[str, str]:
             values[name.strip()] = value.strip().strip("\"'")
     return values
 
+
+def _difference(before: int | None, after: int | None) -> int | None:
+    return before - after if before is not None and after is not None else None

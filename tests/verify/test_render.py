@@ -2,6 +2,7 @@
 
 from rich.console import Console
 
+from slimfile.verify.attribution import RuleSaving
 from slimfile.verify.build import BuildResult, Step
 from slimfile.verify.cache import Probe, WarmRebuild
 from slimfile.verify.config_diff import config_differences
@@ -46,6 +47,10 @@ def made_up_report():
         files=files,
         run=run,
         problems=[Problem("app-files", "application files differ (1): /srv/app.py removed")],
+        per_fix=[
+            RuleSaving("SF105", "apt-lists-not-removed", (), 0, saved_in_sequence=19_856_468),
+            RuleSaving("SF502", "merge-consecutive-runs", (), 2, 93_856_468, 1_000_000, 0),
+        ],
     )
 
 
@@ -74,6 +79,14 @@ def test_the_report_shows_every_measure_and_the_verdict():
         "not verified (1 problem):",
     ):
         assert expected in text, expected
+
+
+def test_per_fix_rows_show_alone_and_in_sequence_savings():
+    lines = rendered(made_up_report()).splitlines()
+    (sf105,) = [line for line in lines if "SF105 apt-lists-not-removed" in line]
+    (sf502,) = [line for line in lines if "SF502 merge-consecutive-runs" in line]
+    assert "after other fixes" in sf105 and sf105.rstrip(" │").endswith("19.9 MB")
+    assert "1.0 MB" in sf502 and sf502.rstrip(" │").endswith("0 B")
 
 
 def test_an_error_is_shown_with_the_build_log():
