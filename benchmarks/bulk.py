@@ -70,7 +70,12 @@ def measure(run) -> Timing:
 
 
 def timed(command: list[str], cwd: Path) -> Timing:
-    return measure(lambda: subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    """Time a slimfile run; a run that failed (exit 2, a traceback) would time nothing useful."""
+    results = []
+    timing = measure(lambda: results.append(subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)))
+    if results[0].returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(command)} failed ({results[0].returncode}):\n{results[0].stderr.decode()[-2000:]}")
+    return timing
 
 
 def best_of(repeat: int, run) -> Timing:
