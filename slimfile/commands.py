@@ -277,7 +277,7 @@ def run_fix(options: Options, *, diff: bool, check: bool) -> int:
         summary.hidden_unsafe += result.hidden_unsafe()
         if not options.quiet:
             for finding in result.remaining:
-                err(finding_line(finding, fixable_marker=finding.fix_allowed(True)))
+                err(finding_line(finding, fixable_marker=False))  # what is left was not fixable here
         is_stdin = outcome.path == (options.stdin_filename or STDIN) and STDIN in options.paths
         if not result.changed:
             if is_stdin and not diff and not check:
@@ -359,6 +359,7 @@ def _render_check(
 
 def run_parse(file: str, *, json_output: bool, buildkit: str) -> int:
     from slimfile.files import check_not_binary, read_dockerfile
+    from slimfile.shell.dump import add_run_facts
     from slimfile.syntax.dump import to_dict
     from slimfile.syntax.parser import parse
 
@@ -374,6 +375,7 @@ def run_parse(file: str, *, json_output: bool, buildkit: str) -> int:
         err(f"error: {exc}")
         return EXIT_ERROR
     data = to_dict(tree)
+    add_run_facts(tree, data)
     if json_output:
         sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         return EXIT_OK

@@ -4,7 +4,7 @@ files); command-line options override it.
 
 Keys: ``select``, ``extend-select``, ``ignore``, ``unsafe-fixes``, ``per-file-ignores``
 (a table of glob -> codes), ``exclude``, ``extend-exclude``, ``respect-gitignore``, and a
-``preferences`` table for pass options (for example ``merge-style``).
+``preferences`` table for pass options (for example ``merge-runs``).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ KNOWN_KEYS = {
     "preferences",
 }
 KNOWN_PREFERENCES = {
-    "merge-style": ("and", "subshell"),
+    "merge-runs": ("small", "all"),
     "keep-ca-certificates": (True, False),
 }
 

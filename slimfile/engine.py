@@ -8,6 +8,7 @@ a time and the offending fixes are dropped and reported; nothing unparsable is e
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
 
@@ -32,6 +33,7 @@ class Settings:
     ignore: frozenset[str] = frozenset()
     extend_select: frozenset[str] = frozenset()
     buildkit: str = "current"
+    build_context: str | None = None  # default: the Dockerfile's directory
     options: dict = field(default_factory=dict, hash=False, compare=False)
 
     def selects(self, code: str) -> bool:
@@ -82,20 +84,41 @@ def lint(
     passes: Sequence[PassFunction] | None = None,
 ) -> list[Finding]:
     """Every finding of the selected rules, located and sorted, minus suppressed ones."""
+    findings = [finding for _, finding in _collect(dockerfile, settings, passes)]
+    findings.sort(key=lambda f: (f.start, f.rule.code))
+    return findings
+
+
+def _collect(
+    dockerfile: Dockerfile, settings: Settings, passes: Sequence[PassFunction] | None
+) -> list[tuple[int, Finding]]:
+    """(pass position, finding) for every selected, unsuppressed finding, in pipeline order."""
     passes = default_passes() if passes is None else passes
     context = Context(dockerfile, settings)
     suppressions = Suppressions.of(dockerfile)
     if suppressions.skip_file:
         return []
-    findings: list[Finding] = []
-    for check in passes:
+    found: list[tuple[int, Finding]] = []
+    for position, check in enumerate(passes):
         for finding in check(context):
             if not settings.selects(finding.rule.code) or suppressions.suppresses(finding):
                 continue
             locate(dockerfile, finding)
-            findings.append(finding)
-    findings.sort(key=lambda f: (f.start, f.rule.code))
-    return findings
+            _declare_onbuild_edits(dockerfile, finding)
+            found.append((position, finding))
+    return found
+
+
+def _declare_onbuild_edits(dockerfile: Dockerfile, finding: Finding) -> None:
+    """An edit inside an ONBUILD instruction changes the image's ONBUILD triggers (part of its
+    config) by construction; say so, so the semantic guard checks the rest of the config."""
+    fix = finding.fix
+    if fix is None or "onbuild" in fix.declares:
+        return
+    for node in dockerfile.instructions:
+        if node.inner is not None and any(node.start <= e.start and e.end <= node.end for e in fix.edits):
+            finding.fix = dataclasses.replace(fix, declares=fix.declares | {"onbuild"})
+            return
 
 
 def locate(dockerfile: Dockerfile, finding: Finding) -> None:
@@ -131,9 +154,10 @@ def fix_source(
     converged = False
     rounds = 0
     for rounds in range(1, MAX_ROUNDS + 1):
-        findings = lint(current, settings, passes)
+        # earlier passes win conflicts: the pipeline order is the priority order
+        ordered = sorted(_collect(current, settings, passes), key=lambda pf: (pf[0], pf[1].start))
         candidates = [
-            f for f in findings if f.fix_allowed(settings.unsafe_fixes) and _key(current, f) not in refused
+            f for _, f in ordered if f.fix_allowed(settings.unsafe_fixes) and _key(current, f) not in refused
         ]
         if not candidates:
             converged = True

@@ -10,8 +10,20 @@ from __future__ import annotations
 from types import ModuleType
 
 from slimfile.diagnostics import Rule
+from slimfile.passes import add_to_copy, apk, apt, language_caches, merge_runs, move_cleanup, rpm
 
-PIPELINE: tuple[ModuleType, ...] = ()
+PIPELINE: tuple[ModuleType, ...] = (
+    # hygiene inside each RUN first, so that merged RUNs are already clean
+    apt,
+    apk,
+    rpm,
+    language_caches,
+    # then cleanup moves (a cleanup lands in the layer that made the mess, not in a merged blob)
+    move_cleanup,
+    # then layer structure
+    merge_runs,
+    add_to_copy,
+)
 
 
 def all_rules() -> list[Rule]:

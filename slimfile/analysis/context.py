@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from slimfile.syntax.nodes import Dockerfile, Instruction
@@ -10,6 +11,7 @@ from slimfile.syntax.stages import Stage, StageModel
 
 if TYPE_CHECKING:
     from slimfile.engine import Settings
+    from slimfile.shell.model import RunShell
 
 
 class Context:
@@ -28,8 +30,28 @@ class Context:
     def stages(self) -> StageModel:
         return self.dockerfile.stages
 
+    @cached_property
+    def build_context(self) -> Path | None:
+        """Where COPY/ADD sources live: ``--context``, else the Dockerfile's own directory
+        (Docker's default), else unknown (standard input)."""
+        if self.settings.build_context:
+            return Path(self.settings.build_context)
+        path = self.dockerfile.path
+        if path and path != "-" and Path(path).is_file():
+            return Path(path).resolve().parent
+        return None
+
     def stage_of(self, instruction: Instruction) -> Stage | None:
         return self.stages.stage_of(instruction)
+
+    def shell(self, instruction: Instruction) -> "RunShell":
+        """The shell model of a RUN (a ShellScript, or an OpaqueRun saying why not), built once
+        per round. ``instruction`` may be the RUN inside an ONBUILD."""
+        from slimfile.shell.analyze import analyze_run
+        from slimfile.shell.interpreter import run_shells
+
+        shells = self.memo("shell.run_shells", lambda: run_shells(self.dockerfile))
+        return self.memo(("shell.run", id(instruction)), lambda: analyze_run(self.dockerfile, instruction, shells))
 
     def memo(self, key: Any, compute):
         """Cache any derived fact under ``key`` for the other passes of this round."""

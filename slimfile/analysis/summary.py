@@ -27,12 +27,12 @@ def stage_summary(dockerfile: Dockerfile) -> list[tuple]:
     ]
 
 
-def config_summary(dockerfile: Dockerfile) -> list[tuple]:
+def config_summary(dockerfile: Dockerfile, *, skip: frozenset[str] = frozenset()) -> list[tuple]:
     """Config instructions of every stage, in order (whitespace inside arguments normalised)."""
     out = []
     for stage in dockerfile.stages.stages:
         for instruction in stage.instructions:
-            if instruction.name in CONFIG_KEYWORDS:
+            if instruction.name in CONFIG_KEYWORDS and instruction.name not in skip:
                 out.append((stage.alias or stage.index, instruction.name, instruction.flag_values(), _normalise(instruction.args)))
     return out
 
@@ -54,7 +54,8 @@ def semantic_differences(before: Dockerfile, after: Dockerfile, declared: frozen
             problems.append("stages changed (count, order or names)")
         elif "base-image" not in declared and old_stages != new_stages:
             problems.append("a stage's base image or platform changed")
-    if "config" not in declared and "stages" not in declared and config_summary(before) != config_summary(after):
+    skip = frozenset({"ONBUILD"}) if "onbuild" in declared else frozenset()
+    if "config" not in declared and "stages" not in declared and config_summary(before, skip=skip) != config_summary(after, skip=skip):
         problems.append("image config instructions changed (CMD/ENTRYPOINT/USER/WORKDIR/ENV/...)")
     if global_args(before) != global_args(after) and "stages" not in declared:
         problems.append("global ARGs changed")

@@ -44,6 +44,9 @@ class Edit:
     def is_insertion(self) -> bool:
         return self.start == self.end
 
+    def touches(self, other: "Edit") -> bool:
+        return self.end == other.start or other.end == self.start
+
     def overlaps(self, other: "Edit") -> bool:
         """True when the two edits cannot both be applied unambiguously."""
         if self.start < other.end and other.start < self.end:
@@ -82,7 +85,9 @@ class Fix:
         return max(e.end for e in self.edits)
 
     def conflicts_with(self, other: "Fix") -> bool:
-        return any(a.overlaps(b) for a in self.edits for b in other.edits)
+        """Fixes of different findings conflict when their edits overlap or even touch: two
+        rules writing at the same spot in one round could each invalidate the other's premise."""
+        return any(a.overlaps(b) or a.touches(b) for a in self.edits for b in other.edits)
 
 
 def apply_edits(source: bytes, edits: Iterable[Edit]) -> bytes:

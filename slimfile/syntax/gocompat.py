@@ -395,9 +395,14 @@ class ShellWordLexer:
         return "<<" + "".join(space)
 
 
+_PLAIN_WORDS = re.compile(r"[\x21\x23-\x26\x28-\x5b\x5d-\x5f\x61-\x7e \t]*\Z")
+
+
 def parse_words(rest: str, escape: str) -> list[str]:
     """buildkit's parseWords: split on spaces, keeping quotes and escapes in the words
     (used by ENV, LABEL and ARG)."""
+    if _PLAIN_WORDS.match(rest):
+        return rest.split()  # no quotes, escapes or exotic spaces: plain splitting is exact
     words: list[str] = []
     buf: list[str] = []
     in_word = in_quote = False

@@ -9,10 +9,11 @@ map back to source bytes through :class:`LogicalLine`.
 from __future__ import annotations
 
 import bisect
+import operator
 from dataclasses import dataclass
 from enum import Enum
 from functools import cached_property
-from typing import TYPE_CHECKING, Iterator, Union
+from typing import TYPE_CHECKING, Iterator, NamedTuple, Union
 
 if TYPE_CHECKING:
     from slimfile.syntax.stages import StageModel
@@ -34,8 +35,7 @@ class LineRole(str, Enum):
     HEREDOC_END = "heredoc-end"
 
 
-@dataclass(frozen=True, slots=True)
-class PhysicalLine:
+class PhysicalLine(NamedTuple):
     """One line of the file: ``[start, content_end)`` is its text, ``[content_end, end)`` its EOL."""
 
     number: int  # 1-based, as buildkit counts
@@ -47,8 +47,7 @@ class PhysicalLine:
     marker_start: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Segment:
+class Segment(NamedTuple):
     """A run of the logical line copied verbatim from the source."""
 
     logical_start: int
@@ -62,6 +61,9 @@ class Segment:
     @property
     def source_end(self) -> int:
         return self.source_start + self.length
+
+
+_logical_start = operator.attrgetter("logical_start")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +82,7 @@ class LogicalLine:
         """
         if not self.segments:
             raise ValueError("empty logical line has no source positions")
-        starts = [s.logical_start for s in self.segments]
-        i = bisect.bisect_right(starts, offset) - 1
+        i = bisect.bisect_right(self.segments, offset, key=_logical_start) - 1
         i = max(i, 0)
         seg = self.segments[i]
         if at_end and offset == seg.logical_start and i > 0:

@@ -22,6 +22,7 @@ from slimfile.syntax.gocompat import (
     NotStringArrayError,
     ShellLexError,
     ShellWordLexer,
+    Word,
     lstrip_go_space,
     parse_json_array,
     parse_words,
@@ -81,6 +82,11 @@ _DIRECTIVE_RE_012 = re.compile(rb"#[\t\n\f\r ]*([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]
 HEREDOC_KEYWORDS = frozenset({"ADD", "COPY", "RUN"})
 # bytes that buildkit's extractBuilderFlags treats as spaces (it tests single bytes as runes)
 _FLAG_SPACE_BYTES = frozenset(b"\t\n\v\f\r \x85\xa0")
+_FLAG_SPECIAL = re.compile(rb"[\"']")
+_PLAIN_WORD = re.compile(rb"[^\t\n\v\f\r ]+")
+# heredoc words when the line has no quotes, variables or escapes: `<<` glues to what follows
+_PLAIN_SHELL_WORD = re.compile(r"(?:<<[\t\r ]*|[^\t\n\v\f\r ])+")
+_SHELL_SPECIAL = re.compile(r"[\"'$\\]")
 
 
 def parse(source: bytes, *, path: str | None = None, buildkit: str = "current") -> Dockerfile:
@@ -311,9 +317,24 @@ class _Parser:
         return node
 
     def _extract_flags(self, logical: LogicalLine, start: int, end: int) -> tuple[tuple[Flag, ...], int]:
-        """Port of extractBuilderFlags over ``text[start:end]``: (flags, where the args start)."""
+        """buildkit's extractBuilderFlags over ``text[start:end]``: (flags, where the args start)."""
         text = logical.text
         escape = ord(self.escape) if self.rules.flags_use_file_escape else 0x5C
+        first = start
+        while first < end and text[first] in _FLAG_SPACE_BYTES:
+            first += 1
+        if not text.startswith(b"--", first, end):
+            return (), first  # the common case: no flags at all
+        region = text[start:end]
+        if region.isascii() and not _FLAG_SPECIAL.search(region) and escape not in region:
+            return self._extract_plain_flags(logical, start, end)
+        return self._extract_flags_general(logical, start, end, escape)
+
+    def _extract_flags_general(
+        self, logical: LogicalLine, start: int, end: int, escape: int
+    ) -> tuple[tuple[Flag, ...], int]:
+        """A line-by-line port of extractBuilderFlags (quotes, escapes, Latin-1 byte quirks)."""
+        text = logical.text
         flags: list[Flag] = []
         buf = bytearray()
         pos = start
@@ -382,6 +403,21 @@ class _Parser:
                 ch = text[pos]
             buf.append(ch)
             pos += 1
+        return tuple(flags), end
+
+    @staticmethod
+    def _extract_plain_flags(logical: LogicalLine, start: int, end: int) -> tuple[tuple[Flag, ...], int]:
+        """extractBuilderFlags when the words hold no quotes or escapes: plain splitting."""
+        text = logical.text
+        flags = []
+        for match in _PLAIN_WORD.finditer(text, start, end):
+            word = match.group()
+            if not word.startswith(b"--"):
+                return tuple(flags), match.start()
+            if word == b"--":
+                return tuple(flags), match.end()
+            src_start, src_end = logical.source_span(match.start(), match.end())
+            flags.append(Flag(word.decode("ascii"), match.start(), match.end(), src_start, src_end))
         return tuple(flags), end
 
     def _dispatch(self, node: Instruction, line_number: int) -> None:
@@ -457,11 +493,14 @@ class _Parser:
     def _heredoc_words(self, logical: LogicalLine, line_number: int):
         """buildkit's heredocsFromLine: (name, fd, chomp, expand, logical start, logical end)."""
         text = logical.decode()
-        lexer = ShellWordLexer(raw_quotes=True, raw_escapes=True, heredoc_aware=self.rules.lexer_sees_heredocs)
-        try:
-            words = lexer.words(text)
-        except ShellLexError:
-            return []
+        if self.rules.lexer_sees_heredocs and text.isascii() and not _SHELL_SPECIAL.search(text):
+            words = [Word(m.group(), m.start(), m.end()) for m in _PLAIN_SHELL_WORD.finditer(text)]
+        else:
+            lexer = ShellWordLexer(raw_quotes=True, raw_escapes=True, heredoc_aware=self.rules.lexer_sees_heredocs)
+            try:
+                words = lexer.words(text)
+            except ShellLexError:
+                return []
         found = []
         for word in words:
             match = self.rules.heredoc_re.match(word.value)
@@ -477,6 +516,19 @@ class _Parser:
             w_end = len(text[: word.end].encode("utf-8", "surrogateescape"))
             found.append((*doc, w_start, w_end))
         return found
+
+
+def parse_heredoc_word(text: str, buildkit: str = "current") -> tuple[str, int, bool, bool] | None:
+    """buildkit's ``ParseHeredoc`` on a whole string: (name, fd, chomp, expand) when ``text`` is
+    exactly one heredoc word such as ``<<EOF`` or ``<<-'EOT'``, else None. buildkit uses it to
+    decide that ``RUN <<EOF`` runs the heredoc body itself as the script."""
+    match = RULES[buildkit].heredoc_re.match(text)
+    if match is None:
+        return None
+    try:
+        return _heredoc_from_match(match)
+    except ShellLexError:
+        return None
 
 
 def _heredoc_from_match(match: re.Match[str]) -> tuple[str, int, bool, bool] | None:

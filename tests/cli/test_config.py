@@ -116,10 +116,10 @@ class TestKeys:
     def test_preferences_reach_the_passes(self, tmp_path, monkeypatch):
         from slimfile.commands import Options, SettingsResolver
 
-        write(tmp_path, {"slimfile.toml": '[preferences]\nmerge-style = "subshell"\n', "Dockerfile": ALL_RULES})
+        write(tmp_path, {"slimfile.toml": '[preferences]\nmerge-runs = "all"\n', "Dockerfile": ALL_RULES})
         monkeypatch.chdir(tmp_path)
         settings = SettingsResolver(Options(paths=["."])).settings_for("Dockerfile")
-        assert settings.options == {"merge-style": "subshell"}
+        assert settings.options == {"merge-runs": "all"}
 
 
 class TestErrors:
@@ -134,7 +134,7 @@ class TestErrors:
             ('select = "XT101"\n', "'select' must be a list of rule codes"),
             ('unsafe-fixes = "yes"\n', "'unsafe-fixes' must be true or false"),
             ('exclude = "build"\n', "'exclude' must be a list of strings"),
-            ('[preferences]\nmerge-style = "semicolon"\n', "preference 'merge-style' must be one of 'and', 'subshell'"),
+            ('[preferences]\nmerge-runs = "some"\n', "preference 'merge-runs' must be one of 'small', 'all'"),
             ('[preferences]\nindent = 4\n', "unknown preference 'indent'"),
         ],
     )

@@ -1,0 +1,463 @@
+"""apt hygiene: update and install in one layer, ``-y``, ``apt-get`` rather than ``apt``,
+``--no-install-recommends``, and the package lists removed in the layer that fetched them.
+
+Before::
+
+    FROM debian:bookworm
+    RUN apt-get update
+    RUN apt install curl
+
+After (with ``--unsafe-fixes``)::
+
+    FROM debian:bookworm
+    RUN apt-get update \\
+        && apt-get install --no-install-recommends -y curl ca-certificates \\
+        && rm -rf /var/lib/apt/lists/*
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from slimfile.analysis.context import Context
+from slimfile.diagnostics import Finding, Rule
+from slimfile.passes.common import (
+    RunInfo,
+    append_fix,
+    cache_mount_covers,
+    last_command_of,
+    layers_are_reused,
+    option_fix,
+    runs,
+    saving,
+)
+from slimfile.passes.run_merge import MergePlan, merge_edits, plan_merge
+from slimfile.shell.data import load
+from slimfile.shell.model import Command, Operator, ShellScript
+from slimfile.shell.packages import PackageFact
+from slimfile.syntax.edits import Edit, Fix, Safety
+
+LISTS = "/var/lib/apt/lists"
+RM_LISTS = "rm -rf /var/lib/apt/lists/*"
+NEEDS_LISTS = frozenset({"install", "upgrade", "download"})
+
+UPDATE_ALONE = Rule(
+    code="SF101",
+    name="apt-update-alone",
+    summary="`apt-get update` runs in its own layer, apart from the install it feeds",
+    fix_title="Join the update RUN with the install RUN that follows it",
+    related=("hadolint DL3009", "hadolint DL3059"),
+    doc="""
+## What it does
+Finds a RUN that only runs `apt-get update` and is directly followed by a RUN that installs
+packages, and joins the two into one RUN.
+
+## Why is this bad?
+The build cache keeps the `apt-get update` layer as long as its line does not change. When
+you later add a package to the install RUN, it installs from package lists that may be
+months old: versions that no longer exist on the mirror, or missing security updates. The
+lists also stay in that layer for good, even if a later RUN deletes them.
+
+## Example
+```dockerfile
+RUN apt-get update
+RUN apt-get install -y curl
+```
+
+## Use instead
+```dockerfile
+RUN apt-get update \\
+    && apt-get install -y curl
+```
+
+## Fix safety
+Safe: the same commands run in the same order in the same shell; the first RUN goes into a
+subshell when it changes shell state. Comments between the RUNs are kept inside the
+continuation; blank lines between them are removed.
+""",
+)
+
+INSTALL_YES = Rule(
+    code="SF102",
+    name="apt-install-without-yes",
+    summary="`apt-get install` without `-y` aborts at its prompt in a build",
+    fix_title="Add `-y`",
+    related=("hadolint DL3014",),
+    doc="""
+## What it does
+Adds `-y` to `apt-get install` commands that have neither `-y`/`--yes`/`--assume-yes` nor
+`-qq` (which implies `-y`).
+
+## Why is this bad?
+A build has no terminal. Without `-y`, `apt-get install` stops at "Do you want to
+continue? [Y/n]", reads end-of-file and aborts whenever it has something to install.
+
+## Example
+```dockerfile
+RUN apt-get install curl
+```
+
+## Use instead
+```dockerfile
+RUN apt-get install -y curl
+```
+
+## Fix safety
+Safe: the only runs it changes are the ones that would have failed.
+""",
+)
+
+APT_NOT_APT_GET = Rule(
+    code="SF103",
+    name="apt-in-script",
+    summary="`apt` is the interactive front end; scripts use `apt-get` / `apt-cache`",
+    fix_title="Use `apt-get` (or `apt-cache`)",
+    related=("hadolint DL3027",),
+    doc="""
+## What it does
+Replaces `apt` with `apt-get` for `install`, `update`, `remove`, `purge`, `autoremove`,
+`clean`, `dist-upgrade`, ... (`apt full-upgrade` becomes `apt-get dist-upgrade`, `apt upgrade`
+becomes `apt-get upgrade --with-new-pkgs`), and with `apt-cache` for `show`, `search`,
+`policy`, `depends`, `rdepends` and `showsrc`. `apt list` and `apt edit-sources` have no
+script equivalent and are only reported.
+
+## Why is this bad?
+`apt` prints "WARNING: apt does not have a stable CLI interface. Use with caution in
+scripts." Its output and behaviour are tuned for people and may change between releases.
+
+## Example
+```dockerfile
+RUN apt update && apt install -y curl
+```
+
+## Use instead
+```dockerfile
+RUN apt-get update && apt-get install -y curl
+```
+
+## Fix safety
+Safe: each replacement is the documented script equivalent of the same operation.
+""",
+)
+
+NO_RECOMMENDS = Rule(
+    code="SF104",
+    name="apt-install-recommends",
+    summary="`apt-get install` also installs recommended packages",
+    fix_title="Add `--no-install-recommends` (keeping ca-certificates where HTTPS needs it)",
+    related=("hadolint DL3015",),
+    safety=Safety.UNSAFE,
+    doc="""
+## What it does
+Adds `--no-install-recommends` to `apt-get install`. When the command installs a tool that
+talks HTTPS (curl, wget, git, ...) and does not list `ca-certificates`, it adds
+`ca-certificates` too: it is only a *recommended* package of those tools, and without it
+HTTPS fails at run time while the build still passes.
+
+## Why is this bad?
+Recommended packages are often large and rarely needed in a container: git recommends
+openssh-client, patch and less; python3-pip recommends a whole compiler toolchain.
+
+## Example
+```dockerfile
+RUN apt-get update && apt-get install -y curl
+```
+
+## Use instead
+```dockerfile
+RUN apt-get update && apt-get install -y --no-install-recommends curl ca-certificates
+```
+
+## Fix safety
+Unsafe: the image no longer contains the recommended packages, and something may rely on one
+(a compiler recommended by python3-pip, ssh for git). Run `slimfile verify --run ...` to check.
+`preferences.keep-ca-certificates = false` stops the fix from adding `ca-certificates`.
+""",
+)
+
+LISTS_NOT_REMOVED = Rule(
+    code="SF105",
+    name="apt-lists-not-removed",
+    summary="apt package lists stay in the image",
+    fix_title="Remove /var/lib/apt/lists/* in the same RUN",
+    related=("hadolint DL3009",),
+    doc="""
+## What it does
+Appends `rm -rf /var/lib/apt/lists/*` after the last apt command of a RUN that runs
+`apt-get update` and installs packages, in stages that end up in the final image or that
+another stage is built `FROM`.
+
+## Why is this bad?
+The lists are about 20 MB on Debian (more on Ubuntu) and are only needed to install
+packages. A later RUN cannot remove them from the layer that wrote them.
+
+## Example
+```dockerfile
+RUN apt-get update && apt-get install -y curl
+```
+
+## Use instead
+```dockerfile
+RUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*
+```
+(A RUN written over several lines gets the removal on a continuation line of its own.)
+
+## Fix safety
+Safe. It is not offered when a later RUN of the stage installs packages without its own
+`apt-get update` (it would fail without the lists: see SF106), nor when a cache or tmpfs
+mount already keeps the lists out of the layer.
+""",
+)
+
+STALE_LISTS = Rule(
+    code="SF106",
+    name="apt-install-stale-lists",
+    summary="`apt-get install` uses package lists fetched by an earlier layer",
+    fix_title="Run `apt-get update` in this RUN first",
+    related=("hadolint DL3009",),
+    safety=Safety.UNSAFE,
+    doc="""
+## What it does
+Finds an `apt-get install` (or upgrade) in a RUN that has no `apt-get update` of its own
+while an earlier RUN of the stage ran one, and prepends `apt-get update &&` to it.
+
+## Why is this bad?
+The install depends on lists cached in an earlier layer, which may be old, and which that
+layer can therefore never delete (SF105 cannot help it).
+
+## Example
+```dockerfile
+RUN apt-get update && apt-get install -y curl
+RUN apt-get install -y jq
+```
+
+## Use instead
+```dockerfile
+RUN apt-get update && apt-get install -y curl
+RUN apt-get update && apt-get install -y jq
+```
+
+## Fix safety
+Unsafe: fresh lists may install newer package versions than the cached ones did.
+""",
+)
+
+RULES = (UPDATE_ALONE, INSTALL_YES, APT_NOT_APT_GET, NO_RECOMMENDS, LISTS_NOT_REMOVED, STALE_LISTS)
+
+_APT_GET_SUBCOMMANDS = frozenset(
+    {"install", "reinstall", "update", "remove", "purge", "autoremove", "autopurge", "clean", "autoclean",
+     "dist-upgrade", "source", "build-dep", "download", "satisfy", "check", "changelog"}
+)
+_APT_CACHE_SUBCOMMANDS = frozenset({"show", "search", "policy", "depends", "rdepends", "showsrc", "showpkg"})
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    all_runs = list(runs(ctx))
+    for position, info in enumerate(all_runs):
+        facts = [f for f in info.script.packages if f.manager == "apt"]
+        for fact in facts:
+            yield from _apt_not_apt_get(ctx, info, fact)
+            if fact.action == "install":
+                yield from _install_yes(ctx, info, fact)
+                yield from _no_recommends(ctx, info, fact)
+        yield from _lists_not_removed(ctx, info, facts, all_runs[position + 1 :])
+        yield from _stale_lists(ctx, info, facts, all_runs[:position])
+        if position + 1 < len(all_runs):
+            yield from _update_alone(ctx, info, facts, all_runs[position + 1])
+
+
+# -- SF103 ------------------------------------------------------------------------------------
+
+
+def _apt_not_apt_get(ctx: Context, info: RunInfo, fact: PackageFact) -> Iterator[Finding]:
+    if fact.tool != "apt":
+        return
+    command = info.script.commands[fact.command]
+    tool = command.words[command.name_index]
+    sub = fact.subcommand[0] if fact.subcommand else None
+    sub_value = sub.value if sub is not None else ""
+    message = f"Use apt-get instead of `apt {sub_value}` in scripts".replace(" `apt `", " `apt`")
+    fix = None
+    if tool.raw == tool.value and sub is not None and sub.raw == sub.value:
+        edits = _apt_replacement(tool, sub)
+        if edits:
+            fix = Fix(edits, Safety.SAFE, APT_NOT_APT_GET.fix_title)
+            if sub_value in _APT_CACHE_SUBCOMMANDS:
+                message = f"Use apt-cache instead of `apt {sub_value}` in scripts"
+    yield Finding(APT_NOT_APT_GET, message, tool.start, tool.end, fix, saving("apt-get-not-apt"))
+
+
+def _apt_replacement(tool, sub) -> tuple[Edit, ...]:
+    prefix = tool.value[: -len("apt")]  # keeps /usr/bin/
+    if sub.value in _APT_CACHE_SUBCOMMANDS:
+        return (Edit(tool.start, tool.end, f"{prefix}apt-cache".encode()),)
+    new_tool = Edit(tool.start, tool.end, f"{prefix}apt-get".encode())
+    if sub.value in _APT_GET_SUBCOMMANDS:
+        return (new_tool,)
+    if sub.value == "full-upgrade":
+        return (new_tool, Edit(sub.start, sub.end, b"dist-upgrade"))
+    if sub.value == "upgrade":
+        return (new_tool, Edit.insert(sub.end, b" --with-new-pkgs"))
+    return ()
+
+
+# -- SF102 / SF104 ----------------------------------------------------------------------------
+
+
+def _install_yes(ctx: Context, info: RunInfo, fact: PackageFact) -> Iterator[Finding]:
+    if fact.has("assume-yes") or fact.anchor is None:  # -qq and -q=2 count as assume-yes
+        return
+    command = info.script.commands[fact.command]
+    fix = option_fix(ctx, info, fact.anchor, "-y", INSTALL_YES)
+    yield Finding(INSTALL_YES, f"`{fact.tool} install` without `-y` aborts at its prompt", command.start,
+                  fact.anchor.end, fix, saving("assume-yes"))
+
+
+def _no_recommends(ctx: Context, info: RunInfo, fact: PackageFact) -> Iterator[Finding]:
+    if fact.has("no-install-recommends") or fact.anchor is None or fact.tool == "aptitude":
+        return
+    command = info.script.commands[fact.command]
+    extra = _keep_ca_certificates(fact) if ctx.option("keep-ca-certificates", True) else ()
+    fix = option_fix(ctx, info, fact.anchor, "--no-install-recommends", NO_RECOMMENDS, Safety.UNSAFE, extra)
+    message = f"`{fact.tool} install` without `--no-install-recommends` also installs recommended packages"
+    if extra:
+        message += " (the fix keeps ca-certificates for HTTPS)"
+    yield Finding(NO_RECOMMENDS, message, command.start, fact.anchor.end, fix, saving("apt-recommends"))
+
+
+def _keep_ca_certificates(fact: PackageFact) -> tuple[Edit, ...]:
+    """Add ca-certificates when an HTTPS tool is installed without it (LESSONS-FROM-PEERS #8)."""
+    if not fact.packages or not all(w.static for w in fact.packages):
+        return ()
+    names = {w.value.split("=", 1)[0].split(":", 1)[0] for w in fact.packages}
+    keep = load("apt")["keep_recommended"]
+    needed = sorted({dep for name in names for dep in keep.get(name, ())} - names)
+    if not needed:
+        return ()
+    last = fact.packages[-1]
+    return (Edit.insert(last.end, (" " + " ".join(needed)).encode()),)
+
+
+# -- SF105 ------------------------------------------------------------------------------------
+
+
+def _lists_not_removed(ctx: Context, info: RunInfo, facts: list[PackageFact], later: list[RunInfo]) -> Iterator[Finding]:
+    updates = [f for f in facts if f.action == "update"]
+    if not updates or not layers_are_reused(ctx, info.stage):
+        return
+    last_update = updates[-1]
+    uses = [f for f in facts if f.action in NEEDS_LISTS and f.start > last_update.start]
+    if not uses:
+        return  # an update on its own: SF101 joins it with its install
+    if _lists_removed_after(info.script, uses[-1]) or _lists_kept_out(info):
+        return
+    if _later_install_needs_these_lists(ctx, info, later):
+        return  # removing the lists would break that later install (SF106 first)
+    fix = append_fix(ctx, info, last_command_of(info, facts), RM_LISTS, LISTS_NOT_REMOVED)
+    yield Finding(LISTS_NOT_REMOVED, "apt lists are not removed after `apt-get update` (they stay in this layer)",
+                  last_update.start, last_update.end, fix, saving("apt-lists"))
+
+
+def _lists_removed_after(script: ShellScript, after: PackageFact) -> bool:
+    for cleanup in script.cleanups:
+        if cleanup.kind == "remove-path" and cleanup.coverage == "whole" and LISTS in cleanup.paths:
+            if cleanup.start > after.start:
+                return True
+    return False
+
+
+def _lists_kept_out(info: RunInfo) -> bool:
+    instruction = info.instruction
+    return cache_mount_covers(instruction, LISTS) or (
+        cache_mount_covers(instruction, "/var/lib/apt") and cache_mount_covers(instruction, "/var/cache/apt")
+    )
+
+
+def _same_lineage(ctx: Context, info: RunInfo, other: RunInfo) -> bool:
+    """``other`` runs on top of ``info``'s layer: same stage, or a stage built FROM it."""
+    if other.stage is None or info.stage is None:
+        return False
+    stage = other.stage
+    seen = set()
+    while stage is not None and stage.index not in seen:
+        if stage is info.stage:
+            return True
+        seen.add(stage.index)
+        stage = stage.base_stage
+    return False
+
+
+def _later_install_needs_these_lists(ctx: Context, info: RunInfo, later: list[RunInfo]) -> bool:
+    """A later RUN on top of this layer installs without its own update before another RUN
+    fetched fresh lists."""
+    for other in later:
+        if not _same_lineage(ctx, info, other):
+            continue
+        if _relies_on_earlier_lists(other):
+            return True
+        if _runs_update(other):
+            return False
+    return False
+
+
+def _relies_on_earlier_lists(info: RunInfo) -> bool:
+    """The RUN installs with apt before (or without) running its own update."""
+    for fact in info.script.packages:
+        if fact.manager != "apt":
+            continue
+        if fact.action == "update":
+            return False
+        if fact.action in NEEDS_LISTS:
+            return True
+    return False
+
+
+# -- SF106 ------------------------------------------------------------------------------------
+
+
+def _stale_lists(ctx: Context, info: RunInfo, facts: list[PackageFact], earlier: list[RunInfo]) -> Iterator[Finding]:
+    if not _relies_on_earlier_lists(info):
+        return
+    if not any(_runs_update(other) and _same_lineage(ctx, other, info) for other in earlier):
+        return
+    fact = next(f for f in facts if f.action in NEEDS_LISTS)
+    command = info.script.commands[fact.command]
+    fix = None
+    if _can_prepend(command):
+        tool = "apt-get" if fact.tool == "apt-get" else fact.tool
+        edit = Edit.insert(command.start, f"{tool} update && ".encode())
+        fix = Fix((edit,), Safety.UNSAFE, STALE_LISTS.fix_title)
+    yield Finding(STALE_LISTS, f"`{fact.tool} {fact.action}` uses package lists from an earlier layer",
+                  command.start, command.end, fix, saving("apt-update-same-layer"))
+
+
+def _runs_update(info: RunInfo) -> bool:
+    return any(f.manager == "apt" and f.action == "update" for f in info.script.packages)
+
+
+def _can_prepend(command: Command) -> bool:
+    """A new `x &&` before the command keeps the script's meaning."""
+    if command.scopes or command.name_index is None:
+        return False
+    before = command.before
+    return before is None or before.operator in (Operator.AND, Operator.SEMICOLON, Operator.NEWLINE)
+
+
+# -- SF101 ------------------------------------------------------------------------------------
+
+
+def _update_alone(ctx: Context, info: RunInfo, facts: list[PackageFact], following: RunInfo) -> Iterator[Finding]:
+    commands = info.script.commands
+    if not commands or len(facts) != len(commands) or any(f.action != "update" for f in facts):
+        return
+    if not _relies_on_earlier_lists(following):
+        return
+    plan = plan_merge(ctx, info, following)
+    fix = None
+    if isinstance(plan, MergePlan):
+        fix = Fix(merge_edits(ctx, plan), Safety.SAFE, UPDATE_ALONE.fix_title)
+    start, end = info.instruction.keyword_source_span()
+    message = "`apt-get update` runs in its own RUN; join it with the install that follows"
+    if fix is None:
+        message += f" (not joined automatically: {plan})"
+    yield Finding(UPDATE_ALONE, message, start, end, fix, saving("apt-update-same-layer"))

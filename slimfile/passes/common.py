@@ -1,0 +1,185 @@
+"""Facts several passes ask for: the RUNs of a file with their shell models, which stages end
+up in the final image, cache mounts, and the estimated savings table (``data/savings.toml``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+from slimfile.analysis.context import Context
+from slimfile.diagnostics import Rule, Saving
+from slimfile.shell.data import load
+from slimfile.shell.edit_helpers import EditRefused, append_command, insert_option
+from slimfile.shell.model import Command, ShellScript, Word
+from slimfile.shell.packages import PackageFact
+from slimfile.syntax.edits import Edit, Fix, Safety
+from slimfile.syntax.gocompat import parse_words
+from slimfile.syntax.nodes import Instruction
+from slimfile.syntax.stages import Stage
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """A RUN (or the RUN inside an ONBUILD) with its stage and shell model."""
+
+    instruction: Instruction  # the RUN itself (for ONBUILD: the inner instruction)
+    outer: Instruction  # the instruction in the file (the ONBUILD for an inner RUN)
+    stage: Stage | None
+    script: ShellScript
+
+    @property
+    def onbuild(self) -> bool:
+        return self.outer is not self.instruction
+
+
+def runs(ctx: Context, *, include_onbuild: bool = True) -> Iterator[RunInfo]:
+    """Every RUN the shell model understands (opaque RUNs are skipped: never edited)."""
+
+    def compute() -> list[RunInfo]:
+        found = []
+        for outer in ctx.dockerfile.instructions:
+            inner = outer.effective
+            if inner.name != "RUN":
+                continue
+            script = ctx.shell(inner)
+            if isinstance(script, ShellScript):
+                found.append(RunInfo(inner, outer, ctx.stage_of(outer), script))
+        return found
+
+    for info in ctx.memo("runs", compute):
+        if include_onbuild or not info.onbuild:
+            yield info
+
+
+def final_image_stages(ctx: Context) -> set[int]:
+    """Indices of the stages whose layers are in the final image: the last stage and the
+    stages it is built FROM, transitively (hadolint's DL3009 uses the same notion)."""
+
+    def compute() -> set[int]:
+        stages = ctx.stages.stages
+        if not stages:
+            return set()
+        chain = set()
+        stage: Stage | None = stages[-1]
+        while stage is not None and stage.index not in chain:
+            chain.add(stage.index)
+            stage = stage.base_stage
+        return chain
+
+    return ctx.memo("final-image-stages", compute)
+
+
+def in_final_image(ctx: Context, stage: Stage | None) -> bool:
+    return stage is None or stage.index in final_image_stages(ctx)
+
+
+def layers_are_reused(ctx: Context, stage: Stage | None) -> bool:
+    """The stage's layers are in the final image or under another stage (``FROM stage``):
+    cleaning them up pays off (hadolint's DL3009 uses the same test)."""
+    if in_final_image(ctx, stage):
+        return True
+    return any(other.base_stage is stage for other in ctx.stages.stages)
+
+
+def cache_mount_covers(instruction: Instruction, path: str) -> bool:
+    """True when a ``--mount=type=cache`` or ``tmpfs`` mount hides ``path`` from the layer."""
+    for flag in instruction.flags:
+        if flag.name != "mount" or flag.argument is None:
+            continue
+        fields = dict(part.split("=", 1) if "=" in part else (part, "") for part in flag.argument.split(","))
+        if fields.get("type") not in ("cache", "tmpfs"):
+            continue
+        target = fields.get("target") or fields.get("dst") or fields.get("destination") or ""
+        target = target.rstrip("/")
+        if target and (path == target or path.startswith(target + "/")):
+            return True
+    return False
+
+
+def saving(key: str, **fields: str) -> Saving:
+    """The estimated saving for ``key`` from ``data/savings.toml``; ``fields`` fill its text."""
+    entry = load("savings")[key]
+    return Saving(
+        label=entry["label"].format(**fields),
+        basis=entry["basis"].format(**fields),
+        bytes=entry.get("bytes"),
+        kind=entry.get("kind", "size"),
+    )
+
+
+def same_case(word: str, like: str) -> str:
+    """``word`` in the case the author wrote ``like`` in (``add`` → ``copy``)."""
+    if like.islower():
+        return word.lower()
+    if like[:1].isupper() and like[1:].islower():
+        return word.capitalize()
+    return word.upper()
+
+
+def append_fix(ctx: Context, info: RunInfo, after: Command, text: str, rule: Rule, safety: Safety = Safety.SAFE) -> Fix | None:
+    """A fix that adds ``text`` as a command after ``after``, or None when the helper refuses."""
+    try:
+        edit = append_command(ctx.dockerfile, info.script, after, text)
+    except EditRefused:
+        return None
+    return Fix((edit,), safety, rule.fix_title)
+
+
+def option_fix(ctx: Context, info: RunInfo, after: Word, option: str, rule: Rule, safety: Safety = Safety.SAFE,
+               extra: tuple[Edit, ...] = ()) -> Fix | None:
+    """A fix that inserts ``option`` after the word ``after`` (plus ``extra`` edits)."""
+    try:
+        edit = insert_option(ctx.dockerfile, info.script, after, option)
+    except EditRefused:
+        return None
+    return Fix((edit, *extra), safety, rule.fix_title)
+
+
+def last_command_of(info: RunInfo, facts: list[PackageFact]) -> Command:
+    return info.script.commands[max(f.command for f in facts)]
+
+
+def stage_env(ctx: Context, stage: Stage | None, before: Instruction) -> dict[str, str]:
+    """ENV values (and ARG defaults) in force at ``before``, through the stage's FROM chain."""
+    if stage is None:
+        return {}
+    chain = []
+    current: Stage | None = stage
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.base_stage
+    env: dict[str, str] = {}
+    for member in reversed(chain):
+        for node in member.instructions:
+            if node is before:
+                return env
+            if node.name in ("ENV", "ARG"):
+                env.update(_assignments(node, ctx.dockerfile.escape))
+    return env
+
+
+def _assignments(node: Instruction, escape: str) -> dict[str, str]:
+    words = parse_words(node.args_text, escape)
+    if node.name == "ENV" and words and "=" not in words[0]:
+        return {words[0]: " ".join(words[1:])}  # legacy `ENV key value`
+    out = {}
+    for word in words:
+        key, _, value = word.partition("=")
+        out[key] = value.strip("\"'")
+    return out
+
+
+def truthy(value: str | None) -> bool:
+    return value is not None and value.strip("\"'").lower() in ("1", "true", "yes", "on")
+
+
+def last_top_level_command(script: ShellScript) -> Command | None:
+    """The script's last command when it stands at its top level (not inside an if/for/...
+    body), so that a command appended after it runs after everything else."""
+    if not script.commands:
+        return None
+    last = max(script.commands, key=lambda c: c.end)
+    outer_end = max((c.scopes[0].end if c.scopes else c.end) for c in script.commands)
+    if last.end < outer_end or any(scope.kind.value != "pipeline" for scope in last.scopes):
+        return None
+    return last

@@ -1,0 +1,218 @@
+"""Language package managers: no download cache in the layer.
+
+Before::
+
+    RUN pip install -r requirements.txt
+    RUN npm ci
+    RUN gem install rails
+
+After::
+
+    RUN pip install --no-cache-dir -r requirements.txt
+    RUN npm ci && npm cache clean --force
+    RUN gem install --no-document rails
+
+One rule per tool (pip, npm, yarn, pnpm, gem, conda, composer), each either adding the tool's
+no-cache option or appending its cache cleanup to the same RUN.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+from slimfile.analysis.context import Context
+from slimfile.diagnostics import Finding, Rule
+from slimfile.passes.common import (
+    RunInfo,
+    append_fix,
+    cache_mount_covers,
+    last_command_of,
+    layers_are_reused,
+    option_fix,
+    runs,
+    saving,
+    stage_env,
+    truthy,
+)
+from slimfile.shell.packages import PackageFact
+
+_SAFETY_NOTE = "Safe: only the download cache goes; the installed packages are the same."
+
+
+def _doc(what: str, why: str, before: str, after: str, extra: str = "") -> str:
+    return f"""
+## What it does
+{what}
+
+## Why is this bad?
+{why}
+
+## Example
+```dockerfile
+{before}
+```
+
+## Use instead
+```dockerfile
+{after}
+```
+
+## Fix safety
+{_SAFETY_NOTE} {extra}
+"""
+
+
+PIP = Rule(
+    "SF401", "pip-cache", "`pip install` keeps downloaded wheels in ~/.cache/pip", "Add `--no-cache-dir`",
+    _doc("Adds `--no-cache-dir` to `pip install` (also `pip3`, `python -m pip`) unless `PIP_NO_CACHE_DIR` is "
+         "set, or a cache mount keeps the cache out of the layer.",
+         "pip stores every wheel and HTTP response it downloads in `~/.cache/pip`; in an image that cache is "
+         "never used again, and often weighs tens of megabytes.",
+         "RUN pip install -r requirements.txt", "RUN pip install --no-cache-dir -r requirements.txt"),
+    related=("hadolint DL3042",),
+)
+NPM = Rule(
+    "SF402", "npm-cache", "`npm install`/`npm ci` keeps its cache in ~/.npm", "Append `npm cache clean --force`",
+    _doc("Appends `npm cache clean --force` after the last npm install of a RUN, in stages that end up in the "
+         "final image or under another stage.",
+         "npm keeps every downloaded tarball in `~/.npm/_cacache`, which ships in the layer.",
+         "RUN npm ci", "RUN npm ci && npm cache clean --force"),
+    related=(),
+)
+YARN = Rule(
+    "SF403", "yarn-cache", "`yarn install` keeps its cache", "Append `yarn cache clean`",
+    _doc("Appends `yarn cache clean` after the last yarn install of a RUN, in stages that end up in the final "
+         "image or under another stage.",
+         "yarn v1 keeps every package in `/usr/local/share/.cache/yarn` (or `~/.cache/yarn`).",
+         "RUN yarn install --frozen-lockfile", "RUN yarn install --frozen-lockfile && yarn cache clean"),
+    related=("hadolint DL3060",),
+)
+PNPM = Rule(
+    "SF404", "pnpm-store", "`pnpm install` keeps packages in its store", "Append `pnpm store prune`",
+    _doc("Appends `pnpm store prune` after the last pnpm install of a RUN, in stages that end up in the final "
+         "image or under another stage.",
+         "pnpm keeps a content-addressed store of every package it downloaded.",
+         "RUN pnpm install --frozen-lockfile", "RUN pnpm install --frozen-lockfile && pnpm store prune"),
+    related=(),
+)
+GEM = Rule(
+    "SF405", "gem-documentation", "`gem install` generates ri/rdoc documentation", "Add `--no-document`",
+    _doc("Adds `--no-document` to `gem install` unless it already has `--no-document`, `-N` or "
+         "`--no-ri --no-rdoc`.",
+         "Generating documentation for every gem is slow and adds megabytes nobody reads in a container.",
+         "RUN gem install bundler", "RUN gem install --no-document bundler",
+         "The gems work the same; only their documentation is not generated."),
+    related=(),
+)
+CONDA = Rule(
+    "SF406", "conda-cache", "conda/mamba keep package tarballs and caches", "Append `conda clean -afy`",
+    _doc("Appends `conda clean -afy` (`mamba clean -afy`, `micromamba clean --all --yes`) after the last "
+         "install or create of a RUN, in stages that end up in the final image or under another stage.",
+         "conda keeps every downloaded package tarball and the index cache in its pkgs directory: often "
+         "hundreds of megabytes.",
+         "RUN conda install -y numpy", "RUN conda install -y numpy && conda clean -afy"),
+    related=(),
+)
+COMPOSER = Rule(
+    "SF407", "composer-cache", "`composer install` keeps downloaded archives in its cache", "Add `--no-cache`",
+    _doc("Adds `--no-cache` to `composer install` and `composer require`.",
+         "composer keeps every downloaded dist archive in `~/.composer/cache` (or `~/.cache/composer`).",
+         "RUN composer install --no-dev", "RUN composer install --no-cache --no-dev"),
+    related=(),
+)
+
+RULES = (PIP, NPM, YARN, PNPM, GEM, CONDA, COMPOSER)
+
+
+@dataclass(frozen=True)
+class _Append:
+    """A tool whose cleanup is a command appended after its installs."""
+
+    rule: Rule
+    manager: str
+    tools: tuple[str, ...]
+    actions: frozenset[str]
+    cleanup: str  # may use {tool}
+    cache: str
+    saving_key: str
+
+
+APPENDS = (
+    _Append(NPM, "npm", ("npm",), frozenset({"install", "ci"}), "npm cache clean --force", "/root/.npm", "npm-cache"),
+    _Append(YARN, "yarn", ("yarn",), frozenset({"install"}), "yarn cache clean", "/usr/local/share/.cache/yarn",
+            "yarn-cache"),
+    _Append(PNPM, "pnpm", ("pnpm",), frozenset({"install", "ci"}), "pnpm store prune", "/root/.local/share/pnpm/store",
+            "pnpm-store"),
+    _Append(CONDA, "conda", ("conda", "mamba"), frozenset({"install"}), "{tool} clean -afy", "/opt/conda/pkgs",
+            "conda-clean"),
+    _Append(CONDA, "conda", ("micromamba",), frozenset({"install"}), "micromamba clean --all --yes",
+            "/opt/conda/pkgs", "conda-clean"),
+)
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    for info in runs(ctx):
+        facts = info.script.packages
+        for fact in facts:
+            if fact.manager == "pip" and fact.action == "install":
+                yield from _pip(ctx, info, fact)
+            elif fact.manager == "gem" and fact.action == "install" and fact.tool == "gem":
+                yield from _option(ctx, info, fact, GEM, "--no-document", ("no-document",), "gem-no-document",
+                                   lambda f: f.has("no-ri") and f.has("no-rdoc"))
+            elif fact.manager == "composer" and fact.action == "install":
+                yield from _option(ctx, info, fact, COMPOSER, "--no-cache", ("no-cache",), "composer-no-cache")
+        for spec in APPENDS:
+            yield from _append(ctx, info, spec)
+
+
+def _pip(ctx: Context, info: RunInfo, fact: PackageFact) -> Iterator[Finding]:
+    if fact.tool == "uv pip" or fact.has("no-cache") or fact.anchor is None:
+        return
+    if cache_mount_covers(info.instruction, "/root/.cache/pip") or cache_mount_covers(info.instruction, "/root/.cache"):
+        return
+    if truthy(stage_env(ctx, info.stage, info.outer).get("PIP_NO_CACHE_DIR")):
+        return
+    command = info.script.commands[fact.command]
+    fix = option_fix(ctx, info, fact.anchor, "--no-cache-dir", PIP)
+    yield Finding(PIP, f"`{fact.tool} install` without `--no-cache-dir` keeps its download cache in the layer",
+                  command.start, fact.anchor.end, fix, saving("pip-no-cache"))
+
+
+def _option(ctx: Context, info: RunInfo, fact: PackageFact, rule: Rule, option: str, traits: tuple[str, ...],
+            saving_key: str, already=lambda f: False) -> Iterator[Finding]:
+    if fact.anchor is None or any(fact.has(t) for t in traits) or already(fact):
+        return
+    command = info.script.commands[fact.command]
+    fix = option_fix(ctx, info, fact.anchor, option, rule)
+    yield Finding(rule, f"`{fact.tool} {fact.anchor.value}` without `{option}`", command.start, fact.anchor.end,
+                  fix, saving(saving_key))
+
+
+def _append(ctx: Context, info: RunInfo, spec: _Append) -> Iterator[Finding]:
+    facts = [f for f in info.script.packages if f.manager == spec.manager and f.tool in spec.tools]
+    installs = [f for f in facts if f.action in spec.actions]
+    if not installs or not layers_are_reused(ctx, info.stage):
+        return
+    last_install = installs[-1]
+    if any(f.action == "clean" and f.start > last_install.start for f in facts):
+        return
+    if any(c.manager == spec.manager and c.start > last_install.start for c in info.script.cleanups):
+        return
+    if cache_mount_covers(info.instruction, spec.cache) or _cache_mount_for(info, spec.manager):
+        return
+    tool = last_install.tool
+    text = spec.cleanup.format(tool=tool)
+    fix = append_fix(ctx, info, last_command_of(info, facts), text, spec.rule)
+    command = info.script.commands[last_install.command]
+    yield Finding(spec.rule, f"`{tool} {last_install.action}` leaves its cache in the layer; run `{text}` after it",
+                  command.start, command.end, fix, saving(spec.saving_key))
+
+
+def _cache_mount_for(info: RunInfo, manager: str) -> bool:
+    """Any cache/tmpfs mount whose target mentions the manager (``/root/.npm``, ``.cache/yarn``)."""
+    for flag in info.instruction.flags:
+        if flag.name == "mount" and flag.argument and ("type=cache" in flag.argument or "type=tmpfs" in flag.argument):
+            if manager in flag.argument:
+                return True
+    return False

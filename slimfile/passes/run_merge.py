@@ -1,0 +1,204 @@
+"""Joining two consecutive RUNs into one, without changing what runs or where it fails.
+
+Used by the merge pass (SF502) and by the apt pass (an ``apt-get update`` RUN joins the
+install it feeds). ``A`` is the earlier RUN, ``B`` the next one:
+
+* ``A`` and ``B`` must be shell-form RUNs of the same stage with the same flags, no heredocs,
+  nothing but comments and blank lines between them, and a shell model (not opaque);
+* ``A && B`` fails exactly where the two RUNs failed: if ``A`` fails, ``B`` never runs and the
+  status is ``A``'s; ``A``'s own lists (``x; y``, ``x || y``) bind tighter than the ``&&``;
+* ``A`` runs in a subshell when it changes shell state (``cd``, ``export``, ``set``, ``umask``,
+  ``source``, functions, traps...) or can end the shell early (``exit``, ``exec``), or ends with a
+  separator: ``(A) && B``;
+* ``B`` runs in a subshell unless it is a plain ``&&`` list, so ``A && x; y`` never runs ``y``
+  after ``A`` failed: ``A && (x; y)``;
+* ``A`` ending with a comment or a background job (``x &``) is never merged.
+
+The join keeps every byte of both RUNs except ``B``'s ``RUN`` keyword and flags: ``A``'s last
+line gets a continuation marker, comment lines between the RUNs become comment lines inside the
+continuation, blank lines between them go (empty continuation lines are deprecated), and
+``B`` starts a continuation line ``&& ...`` (or ``A && \\`` when the file puts operators at line
+ends), in the file's newline, escape character and indentation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from slimfile.analysis.context import Context
+from slimfile.passes.common import RunInfo
+from slimfile.shell.model import Operator, ShellScript
+from slimfile.syntax import style
+from slimfile.syntax.edits import Edit
+from slimfile.syntax.nodes import Dockerfile, Instruction, LineRole, Trivia
+
+_SEPARATORS = (Operator.SEMICOLON, Operator.NEWLINE)
+
+
+@dataclass(frozen=True)
+class MergePlan:
+    first: RunInfo
+    second: RunInfo
+    wrap_first: str | None  # why the first RUN goes into a subshell, if it does
+    wrap_second: bool
+
+
+def plan_merge(ctx: Context, first: RunInfo, second: RunInfo) -> MergePlan | str:
+    """A plan to join ``second`` onto ``first``, or the reason they cannot be joined."""
+    reason = _structural_obstacle(ctx, first, second)
+    if reason:
+        return reason
+    a, b = first.script, second.script
+    if a.comments and script_has_comment(a):
+        return "the first RUN ends with a shell comment"
+    if _has_top_level_background(a):
+        return "the first RUN starts a background job"
+    wrap_second = not is_and_list(b)
+    if wrap_second and script_has_comment(b):
+        return "the second RUN needs a subshell but ends with a shell comment"
+    return MergePlan(first, second, _why_wrap_first(a), wrap_second)
+
+
+def _structural_obstacle(ctx: Context, first: RunInfo, second: RunInfo) -> str | None:
+    a, b = first.instruction, second.instruction
+    if first.onbuild or second.onbuild:
+        return "ONBUILD RUNs run in another build"
+    if first.stage is None or first.stage is not second.stage:
+        return "the RUNs are in different stages"
+    if a.json is not None or b.json is not None:
+        return "exec-form RUN"
+    if a.heredocs or b.heredocs:
+        return "heredoc RUN"
+    if a.flag_values() != b.flag_values():
+        return "the RUNs have different flags"
+    if a.problems or b.problems:
+        return "buildkit would reject one of the RUNs"
+    if first.script.origin != "run" or second.script.origin != "run":
+        return "heredoc script"
+    if first.script.shell != second.script.shell:
+        return "the RUNs run under different shells"
+    if not _only_trivia_between(ctx.dockerfile, a, b):
+        return "another instruction stands between the RUNs"
+    if any(_is_linter_directive(ctx.dockerfile, item) for item in _trivia_between(ctx.dockerfile, a, b)):
+        return "a linter directive comment (e.g. `# hadolint ignore=...`) belongs to the second RUN"
+    if not a.args or not b.args:
+        return "an empty RUN"
+    return None
+
+
+def _only_trivia_between(dockerfile: Dockerfile, a: Instruction, b: Instruction) -> bool:
+    items = dockerfile.items
+    i = next(k for k, item in enumerate(items) if item is a)
+    j = next(k for k, item in enumerate(items) if item is b)
+    return j > i and all(isinstance(item, Trivia) for item in items[i + 1 : j])
+
+
+_LINTER_DIRECTIVE = re.compile(
+    rb"#\s*(hadolint\s|hadolint:|slimfile:|tally|checkov:|trivy:|kics|noqa|nosec|dockle|syntax=|escape=|check=)", re.I
+)
+
+
+def _is_linter_directive(dockerfile: Dockerfile, item: Trivia) -> bool:
+    """Comments that tools read as instructions for the *next* instruction."""
+    text = dockerfile.source[item.line.start : item.line.content_end].strip()
+    return item.is_comment and _LINTER_DIRECTIVE.match(text) is not None
+
+
+def script_has_comment(script: ShellScript) -> bool:
+    main = [c for c in script.comments if script.texts[c.text].kind == "run"]
+    return bool(main)
+
+
+def _has_top_level_background(script: ShellScript) -> bool:
+    return any(
+        c.after is not None and c.after.operator is Operator.BACKGROUND and not c.in_child_process
+        for c in script.commands
+    ) or any(
+        c.scopes and c.scopes[0].after is not None and c.scopes[0].after.operator is Operator.BACKGROUND
+        for c in script.commands
+    )
+
+
+def _why_wrap_first(script: ShellScript) -> str | None:
+    persistent = [s for s in script.state_changes if s.persists]
+    if persistent:
+        return f"it changes shell state ({persistent[0].kind})"
+    if any(e.ends_script for e in script.exits):
+        return "it can end the shell early"
+    last = _last_top_level_joint(script)
+    if last is not None and last.operator in _SEPARATORS:
+        return "it ends with a separator"
+    return None
+
+
+def _last_top_level_joint(script: ShellScript):
+    """The operator after the script's last top-level item (a trailing ``;``), if any."""
+    tops = [c for c in script.commands if not c.scopes]
+    compounds = [c.scopes[0] for c in script.commands if c.scopes]
+    items = [(c.end, c.after) for c in tops] + [(s.end, s.after) for s in compounds]
+    if not items:
+        return None
+    return max(items, key=lambda item: item[0])[1]
+
+
+def is_and_list(script: ShellScript) -> bool:
+    """Every top-level joint is ``&&`` (pipelines inside are fine)."""
+    for command in script.commands:
+        outer = command.scopes[0] if command.scopes else command
+        for joint in (outer.before, outer.after):
+            if joint is not None and joint.operator is not Operator.AND:
+                return False
+    return True
+
+
+def merge_edits(ctx: Context, plan: MergePlan) -> tuple[Edit, ...]:
+    """The edits that turn the two RUNs of ``plan`` into one."""
+    dockerfile = ctx.dockerfile
+    a, b = plan.first.instruction, plan.second.instruction
+    a_start, a_end = a.args_source_span()
+    b_start, b_end = b.args_source_span()
+    a_last = a.lines[-1]
+    escape = style.escape_byte(dockerfile)
+    indent = style.continuation_indent(dockerfile, a)
+    trailing = operators_trail(dockerfile)
+    edits: list[Edit] = []
+    if plan.wrap_first:
+        edits.append(Edit.insert(a_start, b"("))
+    close = b")" if plan.wrap_first else b""
+    marker = style.marker_spacing(dockerfile, a) + escape
+    # A's last line: close the subshell, add the operator (trailing style) and the marker
+    edits.append(Edit(a_end, a_last.content_end, close + (b" &&" if trailing else b"") + marker))
+    # blank lines between the RUNs go; comment lines stay as comments inside the continuation
+    for item in _trivia_between(dockerfile, a, b):
+        if not item.is_comment:
+            edits.append(Edit.delete(item.start, item.end))
+    opener = b"" if trailing else b"&& "
+    if plan.wrap_second:
+        opener += b"("
+    b_first = b.lines[0]
+    if b_start < b_first.content_end:
+        edits.append(Edit(b.start, b_start, indent + opener))
+    else:
+        # `RUN \` with the script on later lines: drop the keyword line, open at the script
+        edits.append(Edit.delete(b.start, b_first.end))
+        edits.append(Edit.insert(b_start, opener))
+    if plan.wrap_second:
+        edits.append(Edit.insert(b_end, b")"))
+    return tuple(edits)
+
+
+def _trivia_between(dockerfile: Dockerfile, a: Instruction, b: Instruction) -> list[Trivia]:
+    return [item for item in dockerfile.items if isinstance(item, Trivia) and a.end <= item.start < b.start]
+
+
+def operators_trail(dockerfile: Dockerfile) -> bool:
+    """True when the file writes ``&& \\`` at line ends rather than ``&&`` at line starts."""
+    src = dockerfile.source
+    leading = trailing = 0
+    for line in dockerfile.lines:
+        if line.role is LineRole.CONTINUATION and src[line.start : line.content_end].lstrip().startswith((b"&&", b"||")):
+            leading += 1
+        if line.marker_start is not None and src[line.start : line.marker_start].rstrip().endswith((b"&&", b"||")):
+            trailing += 1
+    return trailing > leading

@@ -1,0 +1,430 @@
+"""Byte-range edits inside RUN scripts, written the way the file already writes things.
+
+Every helper returns :class:`~slimfile.syntax.edits.Edit` objects on the Dockerfile's source
+bytes and refuses (:class:`EditRefused`) rather than produce an edit whose shell meaning it
+cannot vouch for. Style rules (see ``docs/shell-model.md``):
+
+* new text never moves or drops existing bytes: comment lines inside continuations stay where
+  they are, CRLF stays CRLF, a backtick-escape file gets backtick continuations;
+* a one-line RUN stays one line (``a && b`` -> ``a && b && new``);
+* in a multi-line RUN a new command goes on its own continuation line right after the line
+  the anchor command ends on, with that RUN's indentation and operator placement (leading
+  ``\\n    && new`` or trailing ``&& \\\\n    new``, whichever the author uses at that spot);
+* in a heredoc script a command that ends its line gets the new command on the next line with
+  the same indentation.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+
+from slimfile.shell.model import Command, Joint, Operator, RunShell, ScopeKind, ScriptText, ShellScript, Word
+from slimfile.syntax import style
+from slimfile.syntax.edits import Edit
+from slimfile.syntax.nodes import Dockerfile, Instruction, LineRole, PhysicalLine
+
+_SAFE_WORD = re.compile(r"[A-Za-z0-9_@%+=:,./-]+")
+_SEPARATORS = (Operator.SEMICOLON, Operator.NEWLINE)
+_HEREDOC_TEXTS = ("heredoc", "nested-heredoc")
+
+
+class EditRefused(ValueError):
+    """The helper will not make this edit; the message says why."""
+
+
+# -- options ------------------------------------------------------------------------------------
+
+
+def insert_option(dockerfile: Dockerfile, script: RunShell, after: Word, option: str) -> Edit:
+    """Insert `` option`` right after ``after`` (``--no-install-recommends`` after ``install``).
+
+    The option is quoted when it is not a plain shell word. Inserting at the word's end keeps
+    a continuation marker after it where it was: ``install \\`` -> ``install --opt \\``.
+    """
+    _modelled(script)
+    return Edit.insert(after.end, b" " + _shell_word(option))
+
+
+def _shell_word(text: str) -> bytes:
+    word = text if _SAFE_WORD.fullmatch(text) else shlex.quote(text)
+    return word.encode("utf-8")
+
+
+# -- appending a command ------------------------------------------------------------------------
+
+
+def append_operator(script: ShellScript, command: Command) -> str:
+    """The operator that adds a command after ``command`` without changing what runs when.
+
+    ``&&`` when the command ends its list or is followed by ``&&`` (the new command runs only if
+    it succeeded, and the list's status is unchanged on failure); a new statement (``;``, or a
+    newline in heredoc scripts) when it is followed by ``;``/newline, where ``&&`` would make
+    ``set -e`` ignore the command's failure.
+    """
+    after = _item(script, command).after
+    if after is None or after.operator in (Operator.AND, Operator.CASE_BREAK):
+        return "&&"
+    if after.operator in _SEPARATORS:
+        text = script.texts[command.text]
+        return "\n" if text.kind in _HEREDOC_TEXTS else ";"
+    raise EditRefused(f"cannot append after a command followed by {after.operator.value!r}")
+
+
+def append_command(
+    dockerfile: Dockerfile, script: RunShell, command: Command, text: str, *, operator: str | None = None
+) -> Edit:
+    """Add ``text`` (a shell command, as written) after ``command``.
+
+    ``operator`` is ``"&&"``, ``";"`` or ``"\\n"`` (heredoc scripts); by default
+    :func:`append_operator` picks the one that keeps behaviour. A command that is the last
+    stage of a pipeline is appended after the whole pipeline.
+    """
+    script = _modelled(script)
+    item = _item(script, command)
+    operator = operator or append_operator(script, command)
+    if operator not in ("&&", ";", "\n"):
+        raise EditRefused(f"unsupported operator {operator!r}")
+    piece = script.texts[command.text]
+    new = text.encode("utf-8")
+    if piece.kind in _HEREDOC_TEXTS:
+        return _append_in_heredoc(dockerfile, script, item, piece, operator, new)
+    if operator == "\n":
+        operator = ";"
+    return _append_in_run_line(dockerfile, script.instruction, item, operator, new)
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    """What a new command is joined to: the command, or the pipeline/negation it ends."""
+
+    start: int  # source offsets of the item
+    end: int
+    after: Joint | None
+    text_end: int
+
+
+def _item(script: ShellScript, command: Command) -> _Item:
+    _check_appendable(command)
+    scopes = command.scopes
+    if scopes and scopes[-1].kind in (ScopeKind.PIPELINE, ScopeKind.NEGATION):
+        if command.after is not None:
+            raise EditRefused("the command is not the last stage of its pipeline")
+        scope = scopes[-1]
+        if len(scopes) > 1 and scopes[-2].kind is ScopeKind.PIPELINE and scope.kind is ScopeKind.NEGATION:
+            scope = scopes[-2]
+        return _Item(scope.start, scope.end, scope.after, scope.text_end)
+    return _Item(command.start, command.end, command.after, command.text_end)
+
+
+def _check_appendable(command: Command) -> None:
+    for scope in command.scopes:
+        if scope.kind in (ScopeKind.COMMAND_SUBSTITUTION, ScopeKind.PROCESS_SUBSTITUTION):
+            raise EditRefused("the command is inside a command or process substitution")
+        if scope.role == "condition":
+            raise EditRefused("appending inside an if/while condition would change the condition")
+    if command.after is not None and command.after.operator is Operator.BACKGROUND:
+        raise EditRefused("the command runs in the background")
+
+
+def _append_in_run_line(dockerfile: Dockerfile, instruction: Instruction, item: _Item, operator: str, new: bytes) -> Edit:
+    src = dockerfile.source
+    line = dockerfile.line_of(max(item.end - 1, 0))
+    rest = _line_rest(dockerfile, line, item.end)
+    multi_line = any(l.role is LineRole.CONTINUATION for l in instruction.lines)
+    same_line = _same_line_text(operator, new)
+    if not multi_line or (rest and not _is_trailing_operator(rest, item.after, operator)):
+        return Edit.insert(item.end, same_line)
+    if operator != "&&" and item.after is not None:
+        return Edit.insert(item.end, same_line)
+    indent = _indent_for(dockerfile, instruction, line, dockerfile.line_of(item.start))
+    breaker = style.marker_spacing(dockerfile, instruction) + style.escape_byte(dockerfile) + style.eol_of(dockerfile, line) + indent
+    op = operator.encode()
+    if rest:  # `cmd && \` : the author puts operators at line ends here
+        spacing_start = _marker_spacing_start(src, line)
+        return Edit.insert(spacing_start, breaker + new + b" " + op)
+    if line.marker_start is not None or not _trailing_style(dockerfile, instruction):
+        return Edit.insert(item.end, breaker + op + b" " + new)
+    return Edit.insert(item.end, b" " + op + breaker + new)
+
+
+def _same_line_text(operator: str, new: bytes) -> bytes:
+    return (b" && " if operator == "&&" else b"; ") + new
+
+
+def _line_rest(dockerfile: Dockerfile, line: PhysicalLine, pos: int) -> bytes:
+    """What follows ``pos`` on its line, without the continuation marker and blanks."""
+    end = line.marker_start if line.marker_start is not None else line.content_end
+    return dockerfile.source[pos:end].strip(b" \t")
+
+
+def _is_trailing_operator(rest: bytes, after: Joint | None, operator: str) -> bool:
+    return after is not None and operator == "&&" and after.operator is Operator.AND and rest == b"&&"
+
+
+def _marker_spacing_start(src: bytes, line: PhysicalLine) -> int:
+    pos = line.marker_start if line.marker_start is not None else line.content_end
+    while pos > line.start and src[pos - 1] in (0x20, 0x09):
+        pos -= 1
+    return pos
+
+
+def _indent_for(dockerfile: Dockerfile, instruction: Instruction, line: PhysicalLine, first: PhysicalLine) -> bytes:
+    """Indentation for a new continuation line after ``line``: the next text line's (where the
+    next operator is), else that of the line the anchor command starts on, else the RUN's."""
+    lines = instruction.lines
+    index = next(i for i, l in enumerate(lines) if l.start == line.start)
+    for later in lines[index + 1 :]:
+        if later.role is LineRole.CONTINUATION:
+            return _leading_blanks(dockerfile.source, later)
+    if first.role is LineRole.CONTINUATION:
+        return _leading_blanks(dockerfile.source, first)
+    return style.continuation_indent(dockerfile, instruction)
+
+
+def _leading_blanks(src: bytes, line: PhysicalLine) -> bytes:
+    i = line.start
+    while i < line.content_end and src[i] in (0x20, 0x09):
+        i += 1
+    return src[line.start : i]
+
+
+def _trailing_style(dockerfile: Dockerfile, instruction: Instruction) -> bool:
+    """True when the RUN's line breaks mostly come after an operator (``&& \\``) rather than
+    before one (``\\n    && next``); ties go to the leading style."""
+    src = dockerfile.source
+    trailing = leading = 0
+    for line in instruction.lines:
+        if line.role is LineRole.CONTINUATION and src[line.start : line.content_end].lstrip(b" \t")[:2] in (b"&&", b"||"):
+            leading += 1
+        if line.marker_start is not None:
+            before = src[line.start : line.marker_start].rstrip(b" \t")
+            if before.endswith((b"&&", b"||", b";", b"|")):
+                trailing += 1
+    return trailing > leading
+
+
+def _append_in_heredoc(
+    dockerfile: Dockerfile, script: ShellScript, item: _Item, piece: ScriptText, operator: str, new: bytes
+) -> Edit:
+    """In a heredoc script lines are statements: a command ending its line gets the new one on
+    the next line; otherwise the new command joins on the same line."""
+    src = dockerfile.source
+    line = dockerfile.line_of(max(item.end - 1, 0))
+    rest = src[item.end : line.content_end].strip(b" \t")
+    if operator == "\n":
+        if rest or _heredoc_body_follows(script, line):
+            operator = ";"
+        else:
+            indent = _leading_blanks(src, line)
+            return Edit.insert(line.content_end, style.eol_of(dockerfile, line) + indent + new)
+    return Edit.insert(item.end, _same_line_text(operator, new))
+
+
+def _heredoc_body_follows(script: ShellScript, line: PhysicalLine) -> bool:
+    """A heredoc redirect on this line reads the next lines: nothing may go between."""
+    return any(
+        r.heredoc is not None and r.heredoc.body_start == line.end for c in script.commands for r in c.redirects
+    )
+
+
+# -- removing a command --------------------------------------------------------------------------
+
+
+def remove_command(dockerfile: Dockerfile, script: RunShell, command: Command) -> tuple[Edit, ...]:
+    """Remove ``command`` with one joining operator; lines left empty go too.
+
+    Which operator goes keeps the rest of the script meaning what it meant: in ``a && b; c``
+    removing ``b`` takes ``&& b`` (``a; c``), not ``b;`` (``a && c``). Commands joined by
+    ``||``, ``|`` or ``&``, the only command of a list, and commands with heredocs are refused.
+    When the removal empties the RUN's last line, the continuation marker before it goes too.
+    """
+    script = _modelled(script)
+    if command.scopes and command.scopes[-1].kind in (ScopeKind.PIPELINE, ScopeKind.NEGATION):
+        raise EditRefused("the command is part of a pipeline")
+    if any(r.heredoc is not None for r in command.redirects):
+        raise EditRefused("the command reads a heredoc")
+    piece = script.texts[command.text]
+    start, end = _removal_range(script, piece, command)
+    pieces = _source_pieces(piece, start, end)
+    return _line_aware_deletions(dockerfile, script.instruction, piece, pieces)
+
+
+def _removal_range(script: ShellScript, piece: ScriptText, command: Command) -> tuple[int, int]:
+    """The text range to delete: the command plus the operator that goes with it."""
+    before, after = command.before, command.after
+    for joint in (before, after):
+        if joint is not None and joint.operator not in (Operator.AND, *_SEPARATORS):
+            raise EditRefused(f"the command is joined by {joint.operator.value!r}")
+    allowed = _removable_joints(script, command)
+    if not allowed:
+        raise EditRefused("the command is the only one in its list")
+    same_line = [j for j in allowed if _same_source_line(piece, j, command)]
+    joint = (same_line or allowed)[0]
+    text = piece.text
+    if joint.operator is Operator.NEWLINE:
+        return command.text_start, command.text_end  # the emptied line goes as a whole
+    if joint is after:
+        return command.text_start, _skip_blanks(text, after.text_end, piece)
+    return _skip_blanks_back(text, before.text_start, piece), command.text_end
+
+
+def _removable_joints(script: ShellScript, command: Command) -> list[Joint]:
+    """Joints that may go with the command. ``&&`` binds tighter than ``;``/newline, so in
+    ``a && b; c`` only ``&& b`` may go (``b;`` would leave ``a && c``)."""
+    before, after = command.before, command.after
+    allowed: list[Joint] = []
+    if after is not None and (after.operator is Operator.AND or (_has_next(script, after) and not _is_and(before))):
+        allowed.append(after)
+    if before is not None and (before.operator is Operator.AND or not _is_and(after)):
+        allowed.append(before)
+    return allowed
+
+
+def _is_and(joint: Joint | None) -> bool:
+    return joint is not None and joint.operator is Operator.AND
+
+
+def _same_source_line(piece: ScriptText, joint: Joint, command: Command) -> bool:
+    """The joint and the command come from the same source line (removing both then leaves
+    the neighbours' lines alone)."""
+    low, high = sorted((joint.text_start, command.text_start))
+    start, end = _source_line_bounds(piece, low)
+    return start <= high < end
+
+
+def _has_next(script: ShellScript, joint: Joint) -> bool:
+    """True when an item follows the joint (a trailing ``;`` before ``}``/``fi`` has none)."""
+    for command in script.commands:
+        if command.before == joint:
+            return True
+        if any(scope.before == joint for scope in command.scopes):
+            return True
+    return False
+
+
+def _skip_blanks(text: bytes, pos: int, piece: ScriptText) -> int:
+    """Past the blanks after ``pos`` on the same source line (the next line's indent stays)."""
+    _, limit = _source_line_bounds(piece, max(pos - 1, 0))
+    while pos < limit and text[pos] in (0x20, 0x09):
+        pos += 1
+    return pos
+
+
+def _skip_blanks_back(text: bytes, pos: int, piece: ScriptText) -> int:
+    limit, _ = _source_line_bounds(piece, pos)
+    while pos > limit and text[pos - 1] in (0x20, 0x09):
+        pos -= 1
+    return pos
+
+
+def _source_line_bounds(piece: ScriptText, pos: int) -> tuple[int, int]:
+    """Text range around ``pos`` that comes from one source line."""
+    for seg in piece.map.segments:
+        if seg.logical_start <= pos < seg.logical_end:
+            start = piece.text.rfind(b"\n", seg.logical_start, pos) + 1 or seg.logical_start
+            end = piece.text.find(b"\n", pos, seg.logical_end)
+            return max(start, seg.logical_start), (seg.logical_end if end < 0 else end)
+    return pos, pos
+
+
+def _source_pieces(piece: ScriptText, start: int, end: int) -> list[tuple[int, int]]:
+    pieces = []
+    for seg in piece.map.segments:
+        lo, hi = max(start, seg.logical_start), min(end, seg.logical_end)
+        if lo < hi:
+            pieces.append((seg.source_start + lo - seg.logical_start, seg.source_start + hi - seg.logical_start))
+    return pieces
+
+
+def _line_aware_deletions(
+    dockerfile: Dockerfile, instruction: Instruction, piece: ScriptText, pieces: list[tuple[int, int]]
+) -> tuple[Edit, ...]:
+    """Delete ``pieces``; a continuation or heredoc line left blank is deleted whole, and when
+    the RUN's last text lines go, the continuation marker of the last line that stays goes."""
+    src = dockerfile.source
+    deletions: list[tuple[int, int]] = []
+    emptied: list[PhysicalLine] = []
+    for line in _lines_touched(dockerfile, pieces):
+        on_line = [(max(a, line.start), min(b, line.end)) for a, b in pieces if a < line.end and b > line.start]
+        if line.role in (LineRole.CONTINUATION, LineRole.HEREDOC_BODY) and _left_blank(src, line, on_line):
+            emptied.append(line)
+            deletions.append((line.start, line.end))
+        else:
+            deletions.extend(on_line)
+    deletions.extend(_orphaned_marker(dockerfile, instruction, {line.start for line in emptied}))
+    return tuple(Edit.delete(a, b) for a, b in _merge(deletions))
+
+
+def _orphaned_marker(dockerfile: Dockerfile, instruction: Instruction, emptied: set[int]) -> list[tuple[int, int]]:
+    """When every text line after some line is deleted, that line's continuation marker would
+    join the next instruction to this one: delete it (and keep a missing final EOL missing)."""
+    text_lines = [l for l in instruction.lines if l.role in (LineRole.FIRST, LineRole.CONTINUATION)]
+    if not text_lines or text_lines[-1].start not in emptied:
+        return []
+    survivors = [l for l in text_lines if l.start not in emptied]
+    last = survivors[-1]
+    if last.marker_start is None:
+        return []
+    deletions = [(_marker_spacing_start(dockerfile.source, last), last.content_end)]
+    final = text_lines[-1]
+    if final.end == final.content_end and final is instruction.lines[-1]:
+        deletions.append((last.content_end, last.end))  # the file ended without EOL: keep it so
+    return deletions
+
+
+def _lines_touched(dockerfile: Dockerfile, pieces: list[tuple[int, int]]) -> list[PhysicalLine]:
+    lines: dict[int, PhysicalLine] = {}
+    for a, b in pieces:
+        line = dockerfile.line_of(a)
+        while True:
+            lines[line.start] = line
+            if line.end >= b or line.end >= len(dockerfile.source):
+                break
+            line = dockerfile.line_of(line.end)
+    return [lines[k] for k in sorted(lines)]
+
+
+def _left_blank(src: bytes, line: PhysicalLine, removed: list[tuple[int, int]]) -> bool:
+    keep_end = line.marker_start if line.marker_start is not None else line.content_end
+    kept = bytearray()
+    pos = line.start
+    for a, b in sorted(removed):
+        kept += src[pos:a]
+        pos = max(pos, b)
+    kept += src[pos:keep_end] if pos < keep_end else b""
+    return not kept.strip(b" \t")
+
+
+def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[list[int]] = []
+    for a, b in sorted(ranges):
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    return [(a, b) for a, b in merged if b > a]
+
+
+# -- subshells ------------------------------------------------------------------------------------
+
+
+def wrap_in_subshell(dockerfile: Dockerfile, script: RunShell, first: Command, last: Command) -> tuple[Edit, Edit]:
+    """Put ``( ... )`` around the commands from ``first`` to ``last`` (same list), so their
+    ``cd``/``export``/``set`` stop at the parenthesis, e.g. before merging another RUN after
+    them. Both must sit in the same list, outside pipelines."""
+    script = _modelled(script)
+    if first.scopes != last.scopes or first.text != last.text or first.index > last.index:
+        raise EditRefused("the commands are not in the same list")
+    if first.scopes and first.scopes[-1].kind in (ScopeKind.PIPELINE, ScopeKind.NEGATION):
+        raise EditRefused("the commands are part of a pipeline")
+    if last.after is not None and last.after.operator in (Operator.PIPE, Operator.PIPE_ALL, Operator.BACKGROUND):
+        raise EditRefused(f"the last command is followed by {last.after.operator.value!r}")
+    return Edit.insert(first.start, b"("), Edit.insert(last.end, b")")
+
+
+def _modelled(script: RunShell) -> ShellScript:
+    if not isinstance(script, ShellScript):
+        raise EditRefused(f"the RUN is opaque: {script.opaque}")
+    return script

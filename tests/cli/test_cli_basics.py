@@ -1,0 +1,216 @@
+"""The CLI contract of the foundation: commands, exit codes, diffs, stdin, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import types
+
+import pytest
+from typer.testing import CliRunner
+
+from tests import test_passes as tp
+from tests.conftest import CASES, ROOT
+
+
+@pytest.fixture
+def invoke():
+    """Run the typer app in this process; ``.stdout``/``.stdout_bytes``/``.stderr`` apart."""
+    from slimfile.cli import app
+
+    runner = CliRunner()
+
+    def run(*args: str, input: bytes | str | None = None):
+        return runner.invoke(app, list(args), input=input, catch_exceptions=False)
+
+    return run
+
+
+@pytest.fixture
+def test_pipeline(monkeypatch):
+    """Replace the real pipeline with test passes (uppercase keywords: safe; echo: unsafe)."""
+    upper = types.SimpleNamespace(RULES=(tp.UPPER,), check=tp.uppercase_keywords)
+    unsafe = types.SimpleNamespace(RULES=(tp.UNSAFE,), check=tp.unsafe_echo)
+    monkeypatch.setattr("slimfile.pipeline.PIPELINE", (upper, unsafe))
+    return (upper, unsafe)
+
+LOWER = b"from debian\r\nrun echo hi\r\nCMD [\"x\"]\r\n"
+FIXED = b"FROM debian\r\nRUN echo hi\r\nCMD [\"x\"]\r\n"
+
+
+def write(tmp_path: Path, name: str, data: bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def test_version_and_module_entry_point():
+    out = subprocess.run([sys.executable, "-m", "slimfile", "--version"], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0 and out.stdout.startswith("slimfile ")
+
+
+def test_fix_writes_in_place_keeping_crlf(invoke, test_pipeline, tmp_path):
+    path = write(tmp_path, "Dockerfile", LOWER)
+    result = invoke("fix", str(path))
+    assert result.exit_code == 0
+    assert path.read_bytes() == FIXED
+    assert "1 file seen: 1 changed." in result.stderr and "Fixed 2 findings (1 remaining)" in result.stderr
+    assert "1 hidden fix can be enabled with the `--unsafe-fixes` option" in result.stderr
+    assert not [p for p in tmp_path.iterdir() if p.name != "Dockerfile"]  # no temp files left
+
+
+def test_fix_unsafe(invoke, test_pipeline, tmp_path):
+    path = write(tmp_path, "Dockerfile", LOWER)
+    assert invoke("fix", "--unsafe-fixes", str(path)).exit_code == 0
+    assert b"RUN echo hi!\r\n" in path.read_bytes()
+
+
+def test_fix_diff_writes_nothing_and_exits_1(invoke, test_pipeline, tmp_path):
+    path = write(tmp_path, "Dockerfile", LOWER)
+    result = invoke("fix", "--diff", str(path))
+    assert result.exit_code == 1
+    assert path.read_bytes() == LOWER
+    name = str(path).lstrip("/")
+    assert f"--- a/{name}\n+++ b/{name}\n" in result.stdout
+    assert b"-from debian\r\n-run echo hi\r\n+FROM debian\r\n+RUN echo hi\r\n CMD" in result.stdout_bytes
+    assert "1 file seen: 1 would be changed." in result.stderr and "Would fix 2 findings" in result.stderr
+
+
+def test_fix_check_exit_codes(invoke, test_pipeline, tmp_path):
+    dirty = write(tmp_path, "Dockerfile", LOWER)
+    clean = write(tmp_path, "clean.Dockerfile", FIXED)
+    assert invoke("fix", "--check", str(dirty)).exit_code == 1
+    assert dirty.read_bytes() == LOWER
+    assert invoke("fix", "--check", str(clean)).exit_code == 0
+    assert invoke("fix", "--diff", str(clean)).exit_code == 0
+
+
+def test_stdin_to_stdout(invoke, test_pipeline):
+    result = invoke("fix", "-", input=LOWER)
+    assert result.exit_code == 0
+    assert result.stdout_bytes == FIXED
+    unchanged = invoke("fix", "-", input=FIXED)
+    assert unchanged.stdout_bytes == FIXED
+
+
+def test_check_lists_findings_ruff_style(invoke, test_pipeline, tmp_path):
+    path = write(tmp_path, "Dockerfile", LOWER)
+    result = invoke("check", str(path))
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"{path}:1:1: ZZ001 [*] `from` should be `FROM`"
+    assert lines[2] == f"{path}:2:12: ZZ003 say it louder"
+    assert "Found 3 findings." in result.stdout
+    assert invoke("check", str(write(tmp_path, "ok.Dockerfile", b"FROM x\n"))).exit_code == 0
+
+
+def test_check_json(invoke, test_pipeline, tmp_path):
+    path = write(tmp_path, "Dockerfile", LOWER)
+    data = json.loads(invoke("check", "--output-format", "json", str(path)).stdout)
+    assert data[0]["code"] == "ZZ001" and data[0]["location"] == {"row": 1, "column": 1}
+    assert data[0]["fix"]["applicability"] == "safe"
+    assert data[0]["fix"]["edits"][0]["content"] == "FROM"
+
+
+def test_parse_json_fields(invoke):
+    result = invoke("parse", "--json", str(CASES / "26_run_mount_cache_secret.Dockerfile"))
+    data = json.loads(result.stdout)
+    assert data["escape"] == "\\"
+    assert data["directives"][0]["name"] == "syntax"
+    run = data["instructions"][1]
+    assert (run["keyword"], run["start_line"], run["end_line"]) == ("RUN", 3, 5)
+    assert run["flags"] == [
+        "--mount=type=cache,target=/root/.cache/pip",
+        "--mount=type=secret,id=pipconf,target=/etc/pip.conf",
+    ]
+    assert run["logical"] == "pip install --no-cache-dir -r requirements.txt"
+    source = (CASES / "26_run_mount_cache_secret.Dockerfile").read_bytes()
+    assert source[run["start"] : run["end"]].startswith(b"RUN --mount")
+
+
+def test_parse_heredocs_in_json(invoke):
+    data = json.loads(invoke("parse", "--json", str(CASES / "20_heredoc_multiple.Dockerfile")).stdout)
+    assert [(h["name"], h["body"]) for h in data["instructions"][1]["heredocs"]] == [
+        ("FILE1", "I am\nfirst\n"),
+        ("FILE2", "I am\nsecond\n"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"FROM x\nRUN <<EOF\necho\n", ":2: unterminated heredoc"),
+        (b"# escape=`\n# escape=`\nFROM x\n", ":2: only one escape parser directive can be used"),
+        (b"# escape=x\nFROM x\n", ":1: invalid escape token"),
+        (b"FROM x\nRUN a\x00b\n", ":2: binary file"),
+    ],
+)
+def test_bad_input_is_named_with_file_and_line(invoke, tmp_path, data, message):
+    path = write(tmp_path, "Dockerfile", data)
+    for args in (("parse", str(path)), ("check", str(path)), ("fix", str(path))):
+        result = invoke(*args)
+        assert result.exit_code == 2
+        assert f"{path}{message}" in result.stderr
+    assert path.read_bytes() == data
+
+
+def test_missing_path_and_directory(invoke, tmp_path):
+    missing = invoke("check", str(tmp_path / "nope"))
+    assert missing.exit_code == 2 and "no such file or directory" in missing.stderr
+    directory = invoke("parse", str(tmp_path))
+    assert directory.exit_code == 2 and "is a directory" in directory.stderr
+
+
+def test_one_bad_file_does_not_stop_the_others(invoke, test_pipeline, tmp_path):
+    bad = write(tmp_path, "bad.Dockerfile", b"FROM x\nRUN <<EOF\n")
+    good = write(tmp_path, "good.Dockerfile", LOWER)
+    result = invoke("fix", str(bad), str(good))
+    assert result.exit_code == 2
+    assert good.read_bytes() == FIXED
+    assert bad.read_bytes() == b"FROM x\nRUN <<EOF\n"
+    assert "unterminated heredoc" in result.stderr
+
+
+def test_invalid_utf8_bytes_are_preserved(invoke, test_pipeline, tmp_path):
+    data = b"from x\nLABEL note=\"caf\xe9\"\r\nrun echo \xff\n"
+    path = write(tmp_path, "Dockerfile", data)
+    assert invoke("fix", str(path)).exit_code == 0
+    assert path.read_bytes() == b"FROM x\nLABEL note=\"caf\xe9\"\r\nRUN echo \xff\n"
+    parsed = invoke("parse", "--json", str(path))
+    assert parsed.exit_code == 0 and json.loads(parsed.stdout)["instructions"][1]["keyword"] == "LABEL"
+
+
+def test_directory_is_walked_for_dockerfiles(invoke, test_pipeline, tmp_path):
+    (tmp_path / "svc").mkdir()
+    one = write(tmp_path / "svc", "Dockerfile", LOWER)
+    two = write(tmp_path, "api.Dockerfile", LOWER)
+    write(tmp_path, "notes.txt", b"from x\n")
+    result = invoke("fix", "--check", str(tmp_path))
+    assert result.exit_code == 1
+    assert f"Would fix: {two}" in result.stderr and f"Would fix: {one}" in result.stderr
+
+
+def test_write_failure_leaves_the_original(invoke, test_pipeline, tmp_path, monkeypatch):
+    path = write(tmp_path, "Dockerfile", LOWER)
+
+    def fail(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", fail)
+    result = invoke("fix", str(path))
+    assert result.exit_code == 2 and "No space left on device" in result.stderr
+    assert path.read_bytes() == LOWER
+    assert [p.name for p in tmp_path.iterdir()] == ["Dockerfile"]
+
+
+def test_rules_and_explain(invoke, test_pipeline):
+    listing = invoke("rules")
+    assert "ZZ001" in listing.stdout and "test-uppercase-keyword" in listing.stdout
+    explained = invoke("explain", "ZZ003")
+    assert explained.exit_code == 0 and "# test-unsafe-echo (ZZ003)" in explained.stdout
+    assert "unsafe" in explained.stdout
+    assert invoke("explain", "NOPE1").exit_code == 2

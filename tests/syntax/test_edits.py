@@ -1,0 +1,83 @@
+"""The edit engine: byte-range edits, conflicts, and new text in the file's own style."""
+
+from __future__ import annotations
+
+import pytest
+
+from slimfile.syntax import parse
+from slimfile.syntax.edits import Edit, Fix, Safety, apply_edits, apply_fixes, select_compatible
+from slimfile.syntax.style import continuation_indent, eol_of, line_break
+
+
+def test_apply_edits_keeps_untouched_bytes():
+    src = b"FROM x\r\nRUN a\r\n"
+    out = apply_edits(src, [Edit.insert(src.index(b"a\r"), b"b "), Edit(0, 4, b"from")])
+    assert out == b"from x\r\nRUN b a\r\n"
+
+
+def test_edits_are_validated():
+    with pytest.raises(ValueError):
+        Edit(5, 2)
+    with pytest.raises(TypeError):
+        Edit(0, 0, "text")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        apply_edits(b"abc", [Edit(0, 2, b"x"), Edit(1, 3, b"y")])
+    with pytest.raises(ValueError):
+        apply_edits(b"abc", [Edit(2, 9, b"x")])
+
+
+def test_overlap_rules():
+    assert Edit(0, 5).overlaps(Edit(4, 6))
+    assert not Edit(0, 5).overlaps(Edit(5, 6))  # touching replacements are fine
+    assert Edit.insert(3, b"a").overlaps(Edit.insert(3, b"b"))  # same point: no defined order
+    assert Edit.insert(3, b"a").overlaps(Edit(3, 5))
+    assert not Edit.insert(5, b"a").overlaps(Edit(3, 5))  # insertion right after a replacement
+    with pytest.raises(ValueError):
+        Fix((Edit(0, 3), Edit(2, 4)))
+
+
+def test_conflicting_fixes_wait_for_the_next_round():
+    first = Fix((Edit(0, 4, b"from"),), Safety.SAFE, "lower")
+    clash = Fix((Edit(2, 6, b"X"),), Safety.SAFE, "clash")
+    apart = Fix((Edit.insert(10, b"!"),), Safety.UNSAFE, "apart")
+    accepted, deferred = select_compatible([first, clash, apart])
+    assert accepted == [0, 2] and deferred == [1]
+    assert apply_fixes(b"FROM x\nRUN a\n", [first, apart]) == b"from x\nRUN! a\n"
+
+
+def test_fix_edits_sorted_and_span():
+    fix = Fix((Edit(9, 9, b"b"), Edit(1, 2, b"a")))
+    assert [e.start for e in fix.edits] == [1, 9]
+    assert (fix.start, fix.end) == (1, 9)
+
+
+def test_style_helpers_follow_crlf_backtick_and_indent():
+    text = b"# escape=`\r\nFROM x\r\nRUN a `\r\n\t  b\r\n"
+    tree = parse(text)
+    run = tree.instructions[1]
+    assert eol_of(tree, run.lines[0]) == b"\r\n"
+    assert continuation_indent(tree, run) == b"\t  "
+    assert line_break(tree, run) == b" `\r\n\t  "
+
+
+def test_insertion_inside_a_continuation_reparses():
+    text = b"FROM x\r\nRUN apt-get install \\\r\n    # the compiler\r\n    gcc\r\n"
+    tree = parse(text)
+    run = tree.instructions[1]
+    logical = run.logical
+    at = logical.to_source(logical.text.index(b"install") + len(b"install"), at_end=True)
+    out = apply_edits(text, [Edit.insert(at, b" --no-install-recommends")])
+    new = parse(out)
+    assert new.instructions[1].args == b"apt-get install --no-install-recommends     gcc"
+    assert out.count(b"\r\n") == text.count(b"\r\n")
+    assert b"# the compiler" in out
+
+
+def test_appending_a_continuation_line_in_file_style():
+    text = b"FROM x\nRUN apt-get update \\\n  && apt-get install -y gcc\n"
+    tree = parse(text)
+    run = tree.instructions[1]
+    end = run.lines[-1].content_end
+    out = apply_edits(text, [Edit.insert(end, line_break(tree, run, run.lines[-1]) + b"&& rm -rf /var/lib/apt/lists/*")])
+    assert out.endswith(b"gcc \\\n  && rm -rf /var/lib/apt/lists/*\n")
+    assert parse(out).instructions[1].args.endswith(b"&& rm -rf /var/lib/apt/lists/*")

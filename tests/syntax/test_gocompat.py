@@ -1,0 +1,79 @@
+"""The Go/buildkit ports and their fast paths agree with the general code."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from slimfile.syntax import parser as parser_module
+from slimfile.syntax.gocompat import (
+    ShellLexError,
+    ShellWordLexer,
+    go_split_whitespace,
+    lstrip_go_space,
+    parse_json_array,
+    parse_words,
+    rstrip_go_space,
+)
+from slimfile.syntax.nodes import LogicalLine, Segment
+
+PLAIN = st.text(alphabet="ab-=<>|&; \t/.:", max_size=40)
+
+
+@settings(max_examples=500, deadline=None)
+@given(PLAIN)
+def test_plain_heredoc_word_fast_path_matches_the_lexer(text):
+    lexer = ShellWordLexer(raw_quotes=True, raw_escapes=True)
+    slow = [(w.value, w.start, w.end) for w in lexer.words(text)]
+    fast = [(m.group(), m.start(), m.end()) for m in parser_module._PLAIN_SHELL_WORD.finditer(text)]
+    assert [v for v, _, _ in fast] == [v for v, _, _ in slow]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="ab-=-- \t,/", max_size=40))
+def test_plain_flag_fast_path_matches_the_port(text):
+    data = text.encode()
+    logical = LogicalLine(data, (Segment(0, 0, len(data)),) if data else ())
+    if not data:
+        return
+    p = parser_module._Parser(b"", parser_module.RULES["current"], "current")
+    fast = p._extract_plain_flags(logical, 0, len(data))
+    slow = p._extract_flags_general(logical, 0, len(data), 0x5C)
+    assert [f.value for f in fast[0]] == [f.value for f in slow[0]]
+    assert data[fast[1]:].strip() == data[slow[1]:].strip()
+
+
+def test_go_whitespace_rules():
+    data = "\u00a0\u2003 x \u3000".encode()
+    assert data[lstrip_go_space(data) :].startswith(b"x")
+    assert data[: rstrip_go_space(data)].endswith(b"x")
+    assert lstrip_go_space(b"\x1cx") == 0  # not a space in Go, although Python's isspace says so
+    assert go_split_whitespace(b"a  b\tc", 2) == [b"a", b"b\tc"]
+
+
+def test_json_array_rules():
+    assert parse_json_array('["a", "b"]', strict=True) == ["a", "b"]
+    assert parse_json_array('["a"] tail', strict=False) == ["a"]
+    for bad in ('["a"] tail', "[NaN]", "['a']", "[a]"):
+        try:
+            parse_json_array(bad, strict=True)
+        except ValueError:
+            continue
+        raise AssertionError(bad)
+
+
+def test_shell_lexer_quotes_escapes_and_errors():
+    lexer = ShellWordLexer(raw_quotes=False, raw_escapes=False)
+    assert [w.value for w in lexer.words("'a b' \"c $X\" d\\ e ${Y:-z}")] == ["a b", "c $X", "d e", "${Y:-z}"]
+    for bad in ("'open", '"open', "${", "${:x}"):
+        try:
+            lexer.words(bad)
+        except ShellLexError:
+            continue
+        raise AssertionError(bad)
+
+
+def test_parse_words_keeps_quotes_like_buildkit():
+    assert parse_words('A="x y" B=2', "\\") == ['A="x y"', "B=2"]
+    assert parse_words("A=x\\ y", "\\") == ["A=x\\ y"]
+    assert parse_words("plain words here", "\\") == ["plain", "words", "here"]
