@@ -155,7 +155,8 @@ def fix_source(
     rounds = 0
     for rounds in range(1, MAX_ROUNDS + 1):
         # earlier passes win conflicts: the pipeline order is the priority order
-        ordered = sorted(_collect(current, settings, passes), key=lambda pf: (pf[0], pf[1].start))
+        collected = _collect(current, settings, passes)
+        ordered = sorted(collected, key=lambda pf: (pf[0], pf[1].start))
         candidates = [
             f for _, f in ordered if f.fix_allowed(settings.unsafe_fixes) and _key(current, f) not in refused
         ]
@@ -177,7 +178,10 @@ def fix_source(
                 continue
         applied.extend(chosen)
         current = result
-    remaining = lint(current, settings, passes)
+    if converged:  # the last round linted ``current`` already: its findings are what remains
+        remaining = sorted((f for _, f in collected), key=lambda f: (f.start, f.rule.code))  # as lint() sorts
+    else:
+        remaining = lint(current, settings, passes)
     return FixResult(
         path=path,
         source=source,
