@@ -213,6 +213,7 @@ def _walk(top: str, root: str, matcher) -> Iterator[tuple[str, str, tuple[int, i
                 if name == ".git" or matcher.ignored_absolute(entry_absolute, is_dir=True):
                     continue
                 subdirs.append((path, entry_absolute))
-            elif is_dockerfile_name(name) and entry.is_file() and not matcher.ignored_absolute(entry_absolute, is_dir=False):
-                yield path, absolute, key
+            elif is_dockerfile_name(name) and entry.is_file():
+                if not matcher.ignored_absolute(entry_absolute, is_dir=False):
+                    yield path, absolute, key
         stack.extend(reversed(subdirs))

@@ -205,7 +205,9 @@ def read_stdin() -> bytes:
     return sys.stdin.buffer.read()
 
 
-def job_for(path: str, mode: str, settings: Settings, *, explicit: bool = True, stdin_filename: str | None = None) -> Job:
+def job_for(
+    path: str, mode: str, settings: Settings, *, explicit: bool = True, stdin_filename: str | None = None
+) -> Job:
     if path == STDIN:
         return Job(STDIN, mode, settings, stdin_data=read_stdin(), display_path=stdin_filename or STDIN)
     return Job(path, mode, settings, explicit=explicit)

@@ -87,7 +87,11 @@ def _finding_section(report: Report, file: FileFindings, finding: Finding) -> li
             lines.extend(["An unsafe fix is available with `slimfile fix --unsafe-fixes`.", ""])
         return lines
     suggestion = line_suggestion(fix, file.index)
-    span = f"line {suggestion.start_line}" if suggestion.start_line == suggestion.end_line else f"lines {suggestion.start_line}-{suggestion.end_line}"
+    span = (
+        f"line {suggestion.start_line}"
+        if suggestion.start_line == suggestion.end_line
+        else f"lines {suggestion.start_line}-{suggestion.end_line}"
+    )
     title = fix.title or finding.rule.fix_title
     lines.append(f"Suggested fix ({span}){': ' + title if title else ''}")
     lines.append("")

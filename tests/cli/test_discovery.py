@@ -28,13 +28,22 @@ def test_dockerfile_names(name):
     assert is_dockerfile_name(name)
 
 
-@pytest.mark.parametrize("name", ["README.md", "Dockerfile.md", "docker-compose.yml", ".dockerignore", "Dockerfile~", "notes.txt"])
+@pytest.mark.parametrize(
+    "name", ["README.md", "Dockerfile.md", "docker-compose.yml", ".dockerignore", "Dockerfile~", "notes.txt"]
+)
 def test_other_names(name):
     assert not is_dockerfile_name(name)
 
 
 def test_walk_finds_every_pattern_in_a_stable_order(tmp_path):
-    names = ["b/Dockerfile", "a/x.Dockerfile", "a/y.dockerfile", "a/Dockerfile.prod", "Containerfile", "c/Containerfile.dev"]
+    names = [
+        "b/Dockerfile",
+        "a/x.Dockerfile",
+        "a/y.dockerfile",
+        "a/Dockerfile.prod",
+        "Containerfile",
+        "c/Containerfile.dev",
+    ]
     write(tmp_path, {n: FROM for n in names} | {"a/README.md": "x", "Dockerfile.dockerignore": "x"})
     assert found(root=tmp_path) == [
         "Containerfile",
@@ -192,7 +201,9 @@ class TestFilesThatAreNotDockerfiles:
         source = b"FROM debian\n# caf\xe9 (latin-1)\nRUN echo \xff\xfe && apt-get install -y curl\n"
         write(tmp_path, {"Dockerfile": source})
         assert cli("fix", ".", cwd=tmp_path).exit_code == 0
-        assert (tmp_path / "Dockerfile").read_bytes() == source.replace(b"install -y", b"install --no-install-recommends -y")
+        assert (tmp_path / "Dockerfile").read_bytes() == source.replace(
+            b"install -y", b"install --no-install-recommends -y"
+        )
 
 
 class TestExcludeRules:

@@ -35,7 +35,10 @@ def git(cwd: Path, *args: str) -> None:
 
 def _worktree_files() -> list[str]:
     out = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT, capture_output=True, check=True
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
     ).stdout
     return [name for name in out.decode().split("\0") if name and (ROOT / name).is_file()]
 
@@ -84,7 +87,7 @@ def try_repo(project: Path, hook_repo: Path, home: Path, hook: str) -> subproces
 @pytest.fixture
 def project(tmp_path) -> Path:
     git(tmp_path, "init", "-q")
-    (tmp_path / "Dockerfile").write_text("FROM python:3.12-slim\nCOPY . /app\nCMD [\"python\", \"/app/main.py\"]\n")
+    (tmp_path / "Dockerfile").write_text('FROM python:3.12-slim\nCOPY . /app\nCMD ["python", "/app/main.py"]\n')
     (tmp_path / "notes.md").write_text("RUN <<EOF (not a Dockerfile: never passed to the hook)\n")
     git(tmp_path, "add", "-A")
     return tmp_path
