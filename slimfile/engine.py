@@ -83,10 +83,25 @@ def lint(
     settings: Settings = Settings(),
     passes: Sequence[PassFunction] | None = None,
 ) -> list[Finding]:
-    """Every finding of the selected rules, located and sorted, minus suppressed ones."""
-    findings = [finding for _, finding in _collect(dockerfile, settings, passes)]
+    """Every finding of the selected rules, located and sorted, minus suppressed ones.
+
+    A finding whose fix touches the bytes of a fix that comes first (pipeline order) gets
+    ``extra["waits_for"]``: it only applies in a later round, after a re-parse, so reports
+    that show fixes one by one (PR suggestions) must not offer both."""
+    collected = _collect(dockerfile, settings, passes)
+    _mark_waiting_fixes(collected, settings)
+    findings = [finding for _, finding in collected]
     findings.sort(key=lambda f: (f.start, f.rule.code))
     return findings
+
+
+def _mark_waiting_fixes(collected: list[tuple[int, Finding]], settings: Settings) -> None:
+    ordered = [f for _, f in sorted(collected, key=lambda pf: (pf[0], pf[1].start))]
+    fixable = [f for f in ordered if f.fix_allowed(settings.unsafe_fixes)]
+    accepted, deferred = select_compatible([f.fix for f in fixable])
+    for i in deferred:
+        blocker = next(fixable[j] for j in accepted if fixable[j].fix.conflicts_with(fixable[i].fix))
+        fixable[i].extra["waits_for"] = blocker.rule.code
 
 
 def _collect(
