@@ -70,7 +70,14 @@ def measure(run) -> Timing:
 
 
 def timed(command: list[str], cwd: Path) -> Timing:
-    return measure(lambda: subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    """Time a slimfile run; a run that failed (exit 2, a traceback) would time nothing useful."""
+    results = []
+    timing = measure(
+        lambda: results.append(subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+    )
+    if results[0].returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(command)} failed ({results[0].returncode}):\n{results[0].stderr.decode()[-2000:]}")
+    return timing
 
 
 def best_of(repeat: int, run) -> Timing:
@@ -120,7 +127,9 @@ def main() -> int:
         os.environ["PYTHONPATH"] = str(ROOT)
         jobs = ["--jobs", str(workers)]
         results: dict[str, Timing] = {}
-        results["slimfile check"] = best_of(args.repeat, lambda: timed(slimfile_command("check", "-q", *jobs, "."), tmp))
+        results["slimfile check"] = best_of(
+            args.repeat, lambda: timed(slimfile_command("check", "-q", *jobs, "."), tmp)
+        )
         results["slimfile fix --diff"] = best_of(
             args.repeat, lambda: timed(slimfile_command("fix", "--diff", "-q", *jobs, "."), tmp)
         )

@@ -75,7 +75,7 @@ class SettingsResolver:
     def _closest_config_path(self, directory: str) -> Path | None:
         """Memoised per directory, so a walk over thousands of directories stats each once."""
         if directory not in self.closest:
-            found = config_in(Path(directory))
+            found = config_in(directory)
             parent = os.path.dirname(directory)
             if found is None and parent != directory:
                 found = self._closest_config_path(parent)
@@ -85,7 +85,8 @@ class SettingsResolver:
     def config_for_directory(self, directory: str | os.PathLike) -> FileConfig:
         if self.fixed is not None:
             return self.fixed
-        found = self._closest_config_path(os.path.abspath(directory))
+        directory = os.fspath(directory)
+        found = self._closest_config_path(directory if os.path.isabs(directory) else os.path.abspath(directory))
         if found is None:
             return FileConfig()
         if found not in self.loaded:
@@ -97,8 +98,9 @@ class SettingsResolver:
             return self.config_for_directory(os.getcwd())
         return self.config_for_directory(path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path)))
 
-    def settings_for(self, path: str) -> Settings:
-        config = self.config_for(path)
+    def settings_for(self, path: str, directory: str | None = None) -> Settings:
+        """``directory``, the file's absolute directory, spares a look-up when it is known."""
+        config = self.config_for_directory(directory) if directory else self.config_for(path)
         extra_ignores = config.ignores_for(path) if path != STDIN else ()
         key = (config.path, extra_ignores)
         if key not in self.settings_cache:  # one Settings per configuration, not per file
@@ -165,7 +167,7 @@ def _jobs(options: Options, mode: str, errors: list[DockerfileError]) -> Iterato
         if isinstance(item, InputError):
             errors.append(item)
             continue
-        settings = resolver.settings_for(item.path)
+        settings = resolver.settings_for(item.path, item.directory)
         yield job_for(item.path, mode, settings, explicit=item.explicit, stdin_filename=options.stdin_filename)
 
 

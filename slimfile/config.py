@@ -91,16 +91,16 @@ def find_config(start: Path) -> Path | None:
     return None
 
 
-def config_in(directory: Path) -> Path | None:
+def config_in(directory: str | os.PathLike) -> Path | None:
     """The config file of ``directory`` itself, by precedence: .slimfile.toml, slimfile.toml,
     then pyproject.toml if it has a [tool.slimfile] table."""
     for name in CONFIG_NAMES:
-        candidate = directory / name
-        if not candidate.is_file():
+        candidate = os.path.join(directory, name)  # strings: this runs for every directory walked
+        if not os.path.isfile(candidate):
             continue
-        if name == "pyproject.toml" and not _has_tool_table(candidate):
+        if name == "pyproject.toml" and not _has_tool_table(Path(candidate)):
             continue
-        return candidate
+        return Path(candidate)
     return None
 
 

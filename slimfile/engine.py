@@ -83,10 +83,25 @@ def lint(
     settings: Settings = Settings(),
     passes: Sequence[PassFunction] | None = None,
 ) -> list[Finding]:
-    """Every finding of the selected rules, located and sorted, minus suppressed ones."""
-    findings = [finding for _, finding in _collect(dockerfile, settings, passes)]
+    """Every finding of the selected rules, located and sorted, minus suppressed ones.
+
+    A finding whose fix touches the bytes of a fix that comes first (pipeline order) gets
+    ``extra["waits_for"]``: it only applies in a later round, after a re-parse, so reports
+    that show fixes one by one (PR suggestions) must not offer both."""
+    collected = _collect(dockerfile, settings, passes)
+    _mark_waiting_fixes(collected, settings)
+    findings = [finding for _, finding in collected]
     findings.sort(key=lambda f: (f.start, f.rule.code))
     return findings
+
+
+def _mark_waiting_fixes(collected: list[tuple[int, Finding]], settings: Settings) -> None:
+    ordered = [f for _, f in sorted(collected, key=lambda pf: (pf[0], pf[1].start))]
+    fixable = [f for f in ordered if f.fix_allowed(settings.unsafe_fixes)]
+    accepted, deferred = select_compatible([f.fix for f in fixable])
+    for i in deferred:
+        blocker = next(fixable[j] for j in accepted if fixable[j].fix.conflicts_with(fixable[i].fix))
+        fixable[i].extra["waits_for"] = blocker.rule.code
 
 
 def _collect(
@@ -155,7 +170,8 @@ def fix_source(
     rounds = 0
     for rounds in range(1, MAX_ROUNDS + 1):
         # earlier passes win conflicts: the pipeline order is the priority order
-        ordered = sorted(_collect(current, settings, passes), key=lambda pf: (pf[0], pf[1].start))
+        collected = _collect(current, settings, passes)
+        ordered = sorted(collected, key=lambda pf: (pf[0], pf[1].start))
         candidates = [
             f for _, f in ordered if f.fix_allowed(settings.unsafe_fixes) and _key(current, f) not in refused
         ]
@@ -177,7 +193,10 @@ def fix_source(
                 continue
         applied.extend(chosen)
         current = result
-    remaining = lint(current, settings, passes)
+    if converged:  # the last round linted ``current`` already: its findings are what remains
+        remaining = sorted((f for _, f in collected), key=lambda f: (f.start, f.rule.code))  # as lint() sorts
+    else:
+        remaining = lint(current, settings, passes)
     return FixResult(
         path=path,
         source=source,

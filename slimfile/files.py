@@ -117,6 +117,15 @@ def write_atomic(path: str, data: bytes) -> None:
 class Discovered:
     path: str
     explicit: bool  # named on the command line (always processed, whatever its name)
+    directory: str = ""  # absolute directory of the file (saves the caller a getcwd per file)
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 def discover(
@@ -131,13 +140,14 @@ def discover(
 
     Directories are walked without following symlinks out of the root; ``.gitignore`` files
     and exclude patterns (gitignore syntax) prune the walk: ``exclude`` anchored at the walk
-    root, or per directory from ``exclude_for`` (hierarchical configuration). Problems are
-    yielded, not raised, so one bad path never stops the others.
+    root, or per directory from ``exclude_for`` (hierarchical configuration). A file reached
+    twice (two paths, a symlink) is yielded once. Problems are yielded, not raised, so one bad
+    path never stops the others.
     """
     from slimfile.ignore import IgnoreMatcher
 
     exclude = tuple(exclude)
-    seen: set[str] = set()
+    seen: set[tuple[int, int] | str] = set()
     for raw in paths:
         if raw == STDIN:
             yield Discovered(STDIN, True)
@@ -148,55 +158,62 @@ def discover(
             continue
         if p.is_dir():
             matcher = IgnoreMatcher(os.path.abspath(p), exclude, respect_gitignore, exclude_for)
-            for found in _walk(p, p.resolve(), matcher):
-                key = os.path.realpath(found)
+            for found, directory, key in _walk(raw, str(p.resolve()), matcher):
                 if key not in seen:
                     seen.add(key)
-                    yield Discovered(found, False)
+                    yield Discovered(found, False, directory)
             continue
         if force_exclude:
             matcher = IgnoreMatcher(os.getcwd(), exclude, respect_gitignore=False, exclude_for=exclude_for)
             if matcher.excluded_with_parents(p):
                 continue
-        key = os.path.realpath(raw)
+        key = _identity(raw) or os.path.realpath(raw)
         if key not in seen:
             seen.add(key)
-            yield Discovered(raw, True)
+            yield Discovered(raw, True, os.path.dirname(os.path.abspath(raw)))
 
 
-def _walk(top: Path, root: Path, matcher) -> Iterator[str]:
-    """Depth-first, entries in name order (so output order never depends on the file system).
-    Works on strings, not Paths: it visits every entry of a monorepo."""
-    root_text = str(root)
-    root_prefix = root_text.rstrip(os.sep) + os.sep
-    stack = [os.path.normpath(top)]
+def _walk(top: str, root: str, matcher) -> Iterator[tuple[str, str, tuple[int, int]]]:
+    """(display path, absolute directory, file identity) of each Dockerfile under ``top``.
+
+    Depth-first, entries in name order (so output order never depends on the file system). It
+    visits every entry of a monorepo, so it works on strings with absolute paths carried along
+    (no getcwd per entry) and takes file identities from the directory listing (no stat).
+    """
+    root_prefix = root.rstrip(os.sep) + os.sep
+    stack = [(os.path.normpath(top), os.path.abspath(top))]
     visited: set[tuple[int, int]] = set()
     while stack:
-        directory = stack.pop()
+        directory, absolute = stack.pop()
         try:
-            st = os.stat(directory)
+            st = os.stat(absolute)
         except OSError:
             continue
         if (st.st_dev, st.st_ino) in visited:
             continue  # a symlink loop or a second path to the same directory
         visited.add((st.st_dev, st.st_ino))
-        matcher.enter(directory)
+        matcher.enter(absolute)
         try:
-            with os.scandir(directory) as scan:
+            with os.scandir(absolute) as scan:
                 entries = sorted(scan, key=lambda e: e.name)
         except OSError:
             continue
         subdirs = []
         for entry in entries:
-            path = entry.name if directory == os.curdir else entry.path  # "Dockerfile", not "./Dockerfile"
+            name = entry.name
+            path = name if directory == os.curdir else os.path.join(directory, name)  # "Dockerfile", not "./Dockerfile"
+            entry_absolute = entry.path
+            key = (st.st_dev, entry.inode())
             if entry.is_symlink():
-                resolved = os.path.realpath(entry.path)
-                if resolved != root_text and not resolved.startswith(root_prefix):
+                resolved = os.path.realpath(entry_absolute)
+                if resolved != root and not resolved.startswith(root_prefix):
                     continue  # never follow a symlink out of the root
+                key = _identity(entry_absolute) or key
             if entry.is_dir():
-                if entry.name == ".git" or matcher.ignored(path, is_dir=True):
+                if name == ".git" or matcher.ignored_absolute(entry_absolute, is_dir=True):
                     continue
-                subdirs.append(path)
-            elif is_dockerfile_name(entry.name) and entry.is_file() and not matcher.ignored(path, is_dir=False):
-                yield path
+                subdirs.append((path, entry_absolute))
+            elif is_dockerfile_name(name) and entry.is_file():
+                if not matcher.ignored_absolute(entry_absolute, is_dir=False):
+                    yield path, absolute, key
         stack.extend(reversed(subdirs))

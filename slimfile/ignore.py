@@ -53,19 +53,57 @@ def _relative(path: str, base: str) -> str | None:
     return rel if os.sep == "/" else rel.replace(os.sep, "/")
 
 
+_GLOB_CHARACTERS = frozenset("*?[\\!")
+
+
+def _literal_name(pattern: str) -> str | None:
+    """The name a pattern matches when it is a plain name (``node_modules``, ``build/``)."""
+    name = pattern[:-1] if pattern.endswith("/") else pattern
+    if not name or "/" in name or name != name.strip() or name.startswith("#") or _GLOB_CHARACTERS & set(name):
+        return None
+    return name
+
+
 class ExcludeRules:
-    """Exclude patterns, each group anchored at its own base directory."""
+    """Exclude patterns, each group anchored at its own base directory.
+
+    Plain names (``node_modules``, ``build/``: most exclude lists) are looked up in a set by
+    the entry's own name: the walk has already pruned excluded parents, so that is exact, and
+    far cheaper than matching every pattern against every path. A group with a negation
+    (``!keep``) is left entirely to pathspec, since there the order of patterns matters.
+    """
 
     def __init__(self, layers: Sequence[tuple[str | os.PathLike, Iterable[str]]]) -> None:
-        compiled = [(_abs(base), _spec(patterns)) for base, patterns in layers]
-        self.layers = [(base, spec) for base, spec in compiled if len(spec.patterns)]
+        self.layers: list[tuple[str, frozenset[str], frozenset[str], pathspec.GitIgnoreSpec]] = []
+        for base, patterns in layers:
+            patterns = [p for p in patterns if p.strip()]
+            if not patterns:
+                continue
+            names, dir_names, rest = set(), set(), []
+            negated = any(p.startswith("!") for p in patterns)
+            for pattern in patterns:
+                name = None if negated else _literal_name(pattern)
+                if name is None:
+                    rest.append(pattern)
+                elif pattern.endswith("/"):
+                    dir_names.add(name)
+                else:
+                    names.add(name)
+            self.layers.append((_abs(base), frozenset(names), frozenset(dir_names), _spec(rest)))
 
     def matches(self, path: str | os.PathLike, *, is_dir: bool) -> bool:
-        path = _abs(path)
+        return self.matches_absolute(_abs(path), is_dir=is_dir)
+
+    def matches_absolute(self, path: str, *, is_dir: bool) -> bool:
         suffix = "/" if is_dir else ""
-        for base, spec in self.layers:
+        name = os.path.basename(path)
+        for base, names, dir_names, spec in self.layers:
             rel = _relative(path, base)
-            if rel and spec.match_file(rel + suffix):
+            if not rel:
+                continue
+            if name in names or (is_dir and name in dir_names):
+                return True
+            if spec.patterns and spec.match_file(rel + suffix):
                 return True
         return False
 
@@ -136,8 +174,11 @@ class IgnoreMatcher:
         return any(self.excluded(str(parent), is_dir=True) for parent in Path(path).parents if parent != parent.parent)
 
     def ignored(self, path: str | os.PathLike, *, is_dir: bool) -> bool:
-        path = _abs(path)
-        if self.excluded(path, is_dir=is_dir):
+        return self.ignored_absolute(_abs(path), is_dir=is_dir)
+
+    def ignored_absolute(self, path: str, *, is_dir: bool) -> bool:
+        """``ignored`` for a path that is already absolute and normalised (the walk's hot path)."""
+        if self.exclude_for(os.path.dirname(path)).matches_absolute(path, is_dir=is_dir):
             return True
         verdict = None
         suffix = "/" if is_dir else ""

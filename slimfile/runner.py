@@ -18,7 +18,7 @@ from slimfile.files import STDIN, NotADockerfile, check_not_binary, read_dockerf
 from slimfile.syntax.errors import DockerfileError
 
 POOL_THRESHOLD = 16  # below this many files a process pool costs more than it saves
-CHUNK = 32  # jobs per task sent to a worker (~10-20 ms of work)
+CHUNK = 32  # jobs per task sent to a worker (about 0.1 s of work with the full pipeline)
 
 
 @dataclass
@@ -205,7 +205,9 @@ def read_stdin() -> bytes:
     return sys.stdin.buffer.read()
 
 
-def job_for(path: str, mode: str, settings: Settings, *, explicit: bool = True, stdin_filename: str | None = None) -> Job:
+def job_for(
+    path: str, mode: str, settings: Settings, *, explicit: bool = True, stdin_filename: str | None = None
+) -> Job:
     if path == STDIN:
         return Job(STDIN, mode, settings, stdin_data=read_stdin(), display_path=stdin_filename or STDIN)
     return Job(path, mode, settings, explicit=explicit)

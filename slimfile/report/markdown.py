@@ -83,11 +83,18 @@ def _finding_section(report: Report, file: FileFindings, finding: Finding) -> li
         lines.extend([f"Estimated saving: {finding.saving.label} ({finding.saving.basis})", ""])
     fix = report.offered_fix(file, finding)
     if fix is None:
-        if finding.fix is not None:
+        if "waits_for" in finding.extra:
+            blocker = finding.extra["waits_for"]
+            lines.extend([f"Its fix overlaps the `{blocker}` fix; `slimfile fix` applies them in order.", ""])
+        elif finding.fix is not None:
             lines.extend(["An unsafe fix is available with `slimfile fix --unsafe-fixes`.", ""])
         return lines
     suggestion = line_suggestion(fix, file.index)
-    span = f"line {suggestion.start_line}" if suggestion.start_line == suggestion.end_line else f"lines {suggestion.start_line}-{suggestion.end_line}"
+    span = (
+        f"line {suggestion.start_line}"
+        if suggestion.start_line == suggestion.end_line
+        else f"lines {suggestion.start_line}-{suggestion.end_line}"
+    )
     title = fix.title or finding.rule.fix_title
     lines.append(f"Suggested fix ({span}){': ' + title if title else ''}")
     lines.append("")

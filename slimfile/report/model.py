@@ -61,7 +61,10 @@ class Report:
 
     def offered_fix(self, file: FileFindings, finding: Finding):
         """The fix a report may offer: safe ones, and unsafe ones only under --unsafe-fixes (or
-        the file's ``unsafe-fixes`` setting)."""
+        the file's ``unsafe-fixes`` setting); never one that overlaps a fix offered before it
+        (``waits_for``: it applies after that one, in the next round of ``slimfile fix``)."""
+        if "waits_for" in finding.extra:
+            return None
         return finding.fix if finding.fix_allowed(self.unsafe_fixes or file.unsafe_fixes) else None
 
     def relative_path(self, path: str) -> str:

@@ -66,4 +66,9 @@ def _error_diagnostic(report: Report, error) -> dict:
     location: dict = {"path": report.relative_path(error.path) if error.path else ""}
     if error.line:
         location["range"] = {"start": {"line": error.line}}
-    return {"message": f"slimfile could not process this file: {error.message}", "location": location, "severity": "ERROR", "source": SOURCE}
+    return {
+        "message": f"slimfile could not process this file: {error.message}",
+        "location": location,
+        "severity": "ERROR",
+        "source": SOURCE,
+    }

@@ -101,7 +101,12 @@ def _result(report: Report, file: FileFindings, finding: Finding, fingerprint: s
         "level": LEVEL,
         "message": {"text": finding.message},
         "locations": [
-            {"physicalLocation": {"artifactLocation": location, "region": region(file.index, finding.start, finding.end)}}
+            {
+                "physicalLocation": {
+                    "artifactLocation": location,
+                    "region": region(file.index, finding.start, finding.end),
+                }
+            }
         ],
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
     }
@@ -109,14 +114,19 @@ def _result(report: Report, file: FileFindings, finding: Finding, fingerprint: s
     if finding.fix is not None:
         properties["fixSafety"] = finding.fix.safety.value
     if finding.saving is not None:
-        properties["estimatedSaving"] = {"label": finding.saving.label, "basis": finding.saving.basis, "kind": finding.saving.kind}
+        properties["estimatedSaving"] = {
+            "label": finding.saving.label,
+            "basis": finding.saving.basis,
+            "kind": finding.saving.kind,
+        }
         if finding.saving.bytes is not None:
             properties["estimatedSaving"]["bytes"] = finding.saving.bytes
     result["properties"] = properties
     fix = report.offered_fix(file, finding)
     if fix is not None:
         replacements = [
-            {"deletedRegion": region(file.index, e.start, e.end), "insertedContent": _content(e.content)} for e in fix.edits
+            {"deletedRegion": region(file.index, e.start, e.end), "insertedContent": _content(e.content)}
+            for e in fix.edits
         ]
         result["fixes"] = [
             {

@@ -40,7 +40,6 @@ class FixSummary:
             lines.append("Estimated savings (measure with `slimfile verify`):")
             lines.extend(savings_lines(self.applied))
         if self.hidden_unsafe:
-            lines.append(
-                f"({plural(self.hidden_unsafe, 'hidden fix', 'hidden fixes')} can be enabled with the `--unsafe-fixes` option.)"
-            )
+            hidden = plural(self.hidden_unsafe, "hidden fix", "hidden fixes")
+            lines.append(f"({hidden} can be enabled with the `--unsafe-fixes` option.)")
         return lines

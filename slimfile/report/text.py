@@ -22,7 +22,8 @@ def plural(n: int, word: str, many: str | None = None) -> str:
 
 def render(report: "Report") -> str:
     findings = [finding for _, finding in report.items()]
-    lines = [finding_line(f, fixable_marker=report.offered_fix(file, f) is not None) for file, f in report.items()]
+    unsafe = report.unsafe_fixes
+    lines = [finding_line(f, fixable_marker=f.fix_allowed(unsafe or file.unsafe_fixes)) for file, f in report.items()]
     if not report.quiet:
         lines.extend(check_summary(findings, report.unsafe_fixes, failed=len(report.errors)))
         if any(f.saving for f in findings):

@@ -6,9 +6,8 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
-
 import types
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -38,8 +37,9 @@ def test_pipeline(monkeypatch):
     monkeypatch.setattr("slimfile.pipeline.PIPELINE", (upper, unsafe))
     return (upper, unsafe)
 
-LOWER = b"from debian\r\nrun echo hi\r\nCMD [\"x\"]\r\n"
-FIXED = b"FROM debian\r\nRUN echo hi\r\nCMD [\"x\"]\r\n"
+
+LOWER = b'from debian\r\nrun echo hi\r\nCMD ["x"]\r\n'
+FIXED = b'FROM debian\r\nRUN echo hi\r\nCMD ["x"]\r\n'
 
 
 def write(tmp_path: Path, name: str, data: bytes) -> Path:
@@ -176,10 +176,10 @@ def test_one_bad_file_does_not_stop_the_others(invoke, test_pipeline, tmp_path):
 
 
 def test_invalid_utf8_bytes_are_preserved(invoke, test_pipeline, tmp_path):
-    data = b"from x\nLABEL note=\"caf\xe9\"\r\nrun echo \xff\n"
+    data = b'from x\nLABEL note="caf\xe9"\r\nrun echo \xff\n'
     path = write(tmp_path, "Dockerfile", data)
     assert invoke("fix", str(path)).exit_code == 0
-    assert path.read_bytes() == b"FROM x\nLABEL note=\"caf\xe9\"\r\nRUN echo \xff\n"
+    assert path.read_bytes() == b'FROM x\nLABEL note="caf\xe9"\r\nRUN echo \xff\n'
     parsed = invoke("parse", "--json", str(path))
     assert parsed.exit_code == 0 and json.loads(parsed.stdout)["instructions"][1]["keyword"] == "LABEL"
 

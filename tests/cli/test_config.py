@@ -66,7 +66,10 @@ class TestDiscovery:
         assert codes(cli, tmp_path) == {"app/Dockerfile": ["XT101", "XT102", "XT104"]}
 
     def test_explicit_config_and_isolated(self, cli, tmp_path):
-        write(tmp_path, {"slimfile.toml": 'ignore = ["XT101"]\n', "ci.toml": 'select = ["XT103"]\n', "Dockerfile": ALL_RULES})
+        write(
+            tmp_path,
+            {"slimfile.toml": 'ignore = ["XT101"]\n', "ci.toml": 'select = ["XT103"]\n', "Dockerfile": ALL_RULES},
+        )
         assert codes(cli, tmp_path, "--config", "ci.toml") == {"Dockerfile": ["XT103"]}
         assert codes(cli, tmp_path, "--isolated") == {"Dockerfile": ["XT101", "XT102", "XT103", "XT104"]}
 
@@ -78,7 +81,9 @@ class TestKeys:
 
     def test_command_line_overrides_select_and_adds_ignores(self, cli, tmp_path):
         write(tmp_path, {"slimfile.toml": 'select = ["XT101"]\n', "Dockerfile": ALL_RULES})
-        assert codes(cli, tmp_path, "--select", "XT10", "--ignore", "XT102") == {"Dockerfile": ["XT101", "XT103", "XT104"]}
+        assert codes(cli, tmp_path, "--select", "XT10", "--ignore", "XT102") == {
+            "Dockerfile": ["XT101", "XT103", "XT104"]
+        }
         assert codes(cli, tmp_path, "--extend-select", "XT104") == {"Dockerfile": ["XT101", "XT104"]}
 
     def test_all_and_case_insensitive_codes(self, cli, tmp_path):
@@ -135,7 +140,7 @@ class TestErrors:
             ('unsafe-fixes = "yes"\n', "'unsafe-fixes' must be true or false"),
             ('exclude = "build"\n', "'exclude' must be a list of strings"),
             ('[preferences]\nmerge-runs = "some"\n', "preference 'merge-runs' must be one of 'small', 'all'"),
-            ('[preferences]\nindent = 4\n', "unknown preference 'indent'"),
+            ("[preferences]\nindent = 4\n", "unknown preference 'indent'"),
         ],
     )
     def test_bad_config_is_a_clear_error(self, cli, tmp_path, text, message):
@@ -156,7 +161,9 @@ class TestErrors:
         assert "cannot read configuration" in result.stderr
 
     def test_a_bad_nested_config_is_an_error_even_far_down(self, cli, tmp_path):
-        write(tmp_path, {"Dockerfile": ALL_RULES, "deep/er/slimfile.toml": "nope = 1\n", "deep/er/Dockerfile": ALL_RULES})
+        write(
+            tmp_path, {"Dockerfile": ALL_RULES, "deep/er/slimfile.toml": "nope = 1\n", "deep/er/Dockerfile": ALL_RULES}
+        )
         result = cli("check", ".", cwd=tmp_path)
         assert result.exit_code == 2
         assert "deep/er/slimfile.toml: unknown configuration key(s): nope" in result.stderr

@@ -28,13 +28,22 @@ def test_dockerfile_names(name):
     assert is_dockerfile_name(name)
 
 
-@pytest.mark.parametrize("name", ["README.md", "Dockerfile.md", "docker-compose.yml", ".dockerignore", "Dockerfile~", "notes.txt"])
+@pytest.mark.parametrize(
+    "name", ["README.md", "Dockerfile.md", "docker-compose.yml", ".dockerignore", "Dockerfile~", "notes.txt"]
+)
 def test_other_names(name):
     assert not is_dockerfile_name(name)
 
 
 def test_walk_finds_every_pattern_in_a_stable_order(tmp_path):
-    names = ["b/Dockerfile", "a/x.Dockerfile", "a/y.dockerfile", "a/Dockerfile.prod", "Containerfile", "c/Containerfile.dev"]
+    names = [
+        "b/Dockerfile",
+        "a/x.Dockerfile",
+        "a/y.dockerfile",
+        "a/Dockerfile.prod",
+        "Containerfile",
+        "c/Containerfile.dev",
+    ]
     write(tmp_path, {n: FROM for n in names} | {"a/README.md": "x", "Dockerfile.dockerignore": "x"})
     assert found(root=tmp_path) == [
         "Containerfile",
@@ -192,4 +201,40 @@ class TestFilesThatAreNotDockerfiles:
         source = b"FROM debian\n# caf\xe9 (latin-1)\nRUN echo \xff\xfe && apt-get install -y curl\n"
         write(tmp_path, {"Dockerfile": source})
         assert cli("fix", ".", cwd=tmp_path).exit_code == 0
-        assert (tmp_path / "Dockerfile").read_bytes() == source.replace(b"install -y", b"install --no-install-recommends -y")
+        assert (tmp_path / "Dockerfile").read_bytes() == source.replace(
+            b"install -y", b"install --no-install-recommends -y"
+        )
+
+
+class TestExcludeRules:
+    """Plain names take a fast path; the answers must be gitignore's all the same."""
+
+    def rules(self, base, *patterns):
+        from slimfile.ignore import ExcludeRules
+
+        return ExcludeRules([(base, patterns)])
+
+    def test_plain_names_match_at_any_depth(self, tmp_path):
+        rules = self.rules(tmp_path, "vendor", "build/")
+        assert rules.matches(tmp_path / "a" / "vendor", is_dir=True)
+        assert rules.matches(tmp_path / "a" / "vendor", is_dir=False)
+        assert rules.matches(tmp_path / "build", is_dir=True)
+        assert not rules.matches(tmp_path / "build", is_dir=False)  # dir-only pattern
+        assert not rules.matches(tmp_path / "vendored", is_dir=True)
+
+    def test_nothing_outside_the_base_matches(self, tmp_path):
+        rules = self.rules(tmp_path / "sub", "vendor", "*.gen.Dockerfile")
+        assert not rules.matches(tmp_path / "vendor", is_dir=True)
+        assert not rules.matches(tmp_path / "x.gen.Dockerfile", is_dir=False)
+        assert rules.matches(tmp_path / "sub" / "x.gen.Dockerfile", is_dir=False)
+
+    def test_anchored_and_glob_patterns(self, tmp_path):
+        rules = self.rules(tmp_path, "/top", "docs/**/Dockerfile.*")
+        assert rules.matches(tmp_path / "top", is_dir=True)
+        assert not rules.matches(tmp_path / "a" / "top", is_dir=True)
+        assert rules.matches(tmp_path / "docs" / "x" / "y" / "Dockerfile.dev", is_dir=False)
+
+    def test_negation_keeps_gitignore_order(self, tmp_path):
+        rules = self.rules(tmp_path, "*.Dockerfile", "!keep.Dockerfile")
+        assert rules.matches(tmp_path / "a.Dockerfile", is_dir=False)
+        assert not rules.matches(tmp_path / "keep.Dockerfile", is_dir=False)

@@ -15,8 +15,8 @@ import jsonschema
 import pytest
 import yaml
 
-from tests.conftest import ROOT, SHARED
 from tests.cli.conftest import write
+from tests.conftest import ROOT, SHARED
 
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
 STEPS = ACTION["runs"]["steps"]
@@ -94,7 +94,9 @@ def test_annotations_and_args(tmp_path, shim):
     result, outputs = run_check_step(tmp_path, shim, report="annotations")
     assert outputs["exit-code"] == "2"
     assert result.stdout.startswith("::error file=legacy/Dockerfile,line=2,")
-    result, outputs = run_check_step(tmp_path, shim, report="annotations", args="--extend-exclude legacy/", paths="app .")
+    result, outputs = run_check_step(
+        tmp_path, shim, report="annotations", args="--extend-exclude legacy/", paths="app ."
+    )
     assert outputs["exit-code"] == "0", result.stderr
     assert result.stdout.strip() == ""
 
@@ -110,7 +112,14 @@ def test_unknown_report_kind_fails(tmp_path, shim):
     result = subprocess.run(
         ["bash", "-c", step("check")["run"]],
         cwd=tmp_path,
-        env=dict(os.environ, SLIMFILE_PATHS=".", SLIMFILE_ARGS="", SLIMFILE_REPORT="email", SLIMFILE_SARIF_FILE="x", SLIMFILE_JOB_SUMMARY="false"),
+        env=dict(
+            os.environ,
+            SLIMFILE_PATHS=".",
+            SLIMFILE_ARGS="",
+            SLIMFILE_REPORT="email",
+            SLIMFILE_SARIF_FILE="x",
+            SLIMFILE_JOB_SUMMARY="false",
+        ),
         capture_output=True,
         text=True,
     )

@@ -26,7 +26,9 @@ VARIANTS = [
 
 @pytest.fixture
 def monorepo(tmp_path):
-    files = {f"svc{i:03d}/{'Dockerfile' if i % 3 else 'app.Dockerfile'}": VARIANTS[i % len(VARIANTS)] for i in range(60)}
+    files = {
+        f"svc{i:03d}/{'Dockerfile' if i % 3 else 'app.Dockerfile'}": VARIANTS[i % len(VARIANTS)] for i in range(60)
+    }
     write(tmp_path, files)
     return tmp_path
 

@@ -35,7 +35,10 @@ def git(cwd: Path, *args: str) -> None:
 
 def _worktree_files() -> list[str]:
     out = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT, capture_output=True, check=True
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
     ).stdout
     return [name for name in out.decode().split("\0") if name and (ROOT / name).is_file()]
 
@@ -84,7 +87,7 @@ def try_repo(project: Path, hook_repo: Path, home: Path, hook: str) -> subproces
 @pytest.fixture
 def project(tmp_path) -> Path:
     git(tmp_path, "init", "-q")
-    (tmp_path / "Dockerfile").write_text("FROM python:3.12-slim\nCOPY . /app\nCMD [\"python\", \"/app/main.py\"]\n")
+    (tmp_path / "Dockerfile").write_text('FROM python:3.12-slim\nCOPY . /app\nCMD ["python", "/app/main.py"]\n')
     (tmp_path / "notes.md").write_text("RUN <<EOF (not a Dockerfile: never passed to the hook)\n")
     git(tmp_path, "add", "-A")
     return tmp_path
@@ -116,3 +119,18 @@ def test_hook_honours_the_configuration_excludes(project, hook_repo, pre_commit_
     git(project, "add", "-A")
     result = try_repo(project, hook_repo, pre_commit_home, "slimfile-check")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_fix_hook_rewrites_and_stops_the_commit(project, hook_repo, pre_commit_home):
+    """With the real rules: the hook rewrites the file, so pre-commit reports the modification and
+    fails; run again on the rewritten file, it changes nothing and passes."""
+    original = "FROM debian:12\nRUN apt-get update\nRUN apt-get install -y curl\n"
+    (project / "api.Dockerfile").write_text(original)
+    git(project, "add", "-A")
+    result = try_repo(project, hook_repo, pre_commit_home, "slimfile-fix")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "files were modified by this hook" in result.stdout
+    fixed = (project / "api.Dockerfile").read_text()
+    assert fixed != original and "apt-get update" in fixed
+    git(project, "add", "-A")
+    assert try_repo(project, hook_repo, pre_commit_home, "slimfile-fix").returncode == 0

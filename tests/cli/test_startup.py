@@ -10,7 +10,15 @@ import sys
 
 from tests.conftest import ROOT
 
-HEAVY = ("rich", "tree_sitter", "tree_sitter_bash", "pathspec", "slimfile.syntax", "slimfile.engine", "slimfile.commands")
+HEAVY = (
+    "rich",
+    "tree_sitter",
+    "tree_sitter_bash",
+    "pathspec",
+    "slimfile.syntax",
+    "slimfile.engine",
+    "slimfile.commands",
+)
 
 
 def modules_after(code: str) -> set[str]:
@@ -39,8 +47,15 @@ def test_version_output():
 
 
 def complete(words: str, cword: int) -> list[str]:
-    env = {"_SLIMFILE_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(cword), "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, "-m", "slimfile"], cwd=ROOT, capture_output=True, text=True, env={**os.environ, **env})
+    env = {
+        "_SLIMFILE_COMPLETE": "complete_bash",
+        "COMP_WORDS": words,
+        "COMP_CWORD": str(cword),
+        "PYTHONPATH": str(ROOT),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "slimfile"], cwd=ROOT, capture_output=True, text=True, env={**os.environ, **env}
+    )
     return result.stdout.split()
 
 
@@ -50,7 +65,9 @@ def test_shell_completion_of_commands_and_output_formats():
 
 
 def test_completion_script_uses_the_program_name():
-    result = subprocess.run([sys.executable, "-m", "slimfile", "--show-completion", "bash"], cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "slimfile", "--show-completion", "bash"], cwd=ROOT, capture_output=True, text=True
+    )
     assert "complete -o default -F _slimfile_completion slimfile" in result.stdout
 
 

@@ -50,7 +50,8 @@ ADD = Rule(
     name="add-local-path",
     summary="`ADD` of a local path",
     fix_title="Use `COPY`",
-    doc="## What it does\nFinds `ADD` where `COPY` does the same.\n\n## Why is this bad?\n`ADD` also unpacks archives.\n",
+    doc="## What it does\nFinds `ADD` where `COPY` does the same.\n\n"
+    "## Why is this bad?\n`ADD` also unpacks archives.\n",
     related=("DL3020",),
 )
 SUDO = Rule(

@@ -20,7 +20,9 @@ def test_one_warning_per_finding(tmp_path):
         "title=slimfile XT101 (apt-install-recommends)"
         "::`apt-get install` without `--no-install-recommends` (fixable with `slimfile fix`)"
     )
-    assert lines[1].startswith("::warning file=app/Dockerfile,line=4,col=32,endLine=4,endColumn=36,title=slimfile XT103")
+    assert lines[1].startswith(
+        "::warning file=app/Dockerfile,line=4,col=32,endLine=4,endColumn=36,title=slimfile XT103"
+    )
     assert lines[1].endswith("::`sudo` is not needed: the build runs as root")
 
 
@@ -40,7 +42,9 @@ def test_properties_are_escaped_in_commands():
 def test_failed_files_are_errors(tmp_path):
     errors = [DockerfileError("unterminated heredoc", 7, path=str(tmp_path / "svc" / "Dockerfile"))]
     text = github.render(make_report(tmp_path, {}, errors=errors))
-    assert text == "::error file=svc/Dockerfile,line=7,title=slimfile could not process this file::unterminated heredoc\n"
+    assert (
+        text == "::error file=svc/Dockerfile,line=7,title=slimfile could not process this file::unterminated heredoc\n"
+    )
 
 
 def test_no_findings_no_output(tmp_path):

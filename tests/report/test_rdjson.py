@@ -32,7 +32,13 @@ def test_validates_against_reviewdogs_schema(tmp_path, validator):
     document = json.loads(rdjson.render(make_report(tmp_path, {"Dockerfile": SAMPLE}, errors=errors)))
     validator.validate(document)
     assert document["source"] == {"name": "slimfile"}
-    assert [d.get("code", {}).get("value") for d in document["diagnostics"]] == ["XT101", "XT103", "XT102", "XT104", None]
+    assert [d.get("code", {}).get("value") for d in document["diagnostics"]] == [
+        "XT101",
+        "XT103",
+        "XT102",
+        "XT104",
+        None,
+    ]
     assert document["diagnostics"][-1]["severity"] == "ERROR"
     assert document["diagnostics"][-1]["location"] == {"path": "broken.Dockerfile", "range": {"start": {"line": 1}}}
 

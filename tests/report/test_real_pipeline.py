@@ -1,0 +1,88 @@
+"""Every report format over real corpus files with the real pass pipeline (no sample pass):
+SARIF and rdjson validate, and each offered fix, as SARIF replacements or as a whole-line
+suggestion, gives the same text as applying that fix alone."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+
+from slimfile.engine import Settings
+from slimfile.report import github, markdown, rdjson, sarif
+from slimfile.report.model import Report
+from slimfile.runner import Job, run_jobs
+from slimfile.syntax.edits import Edit, apply_edits, apply_fixes
+from tests.conftest import CORPUS
+
+SAMPLE = sorted(CORPUS.iterdir())[::5]
+
+
+@pytest.fixture(scope="module")
+def report() -> Report:
+    outcomes = run_jobs([Job(str(p), "check", Settings(unsafe_fixes=True)) for p in SAMPLE], workers=2)
+    errors = [o.error for o in outcomes if o.error is not None]
+    good = [o for o in outcomes if o.error is None]
+    report = Report.from_outcomes(good, errors=errors, unsafe_fixes=True, root=CORPUS)
+    assert report.finding_count > 50, "the real pipeline should find plenty in the corpus"
+    return report
+
+
+def validator(path):
+    schema = json.loads(path.read_text())
+    return jsonschema.validators.validator_for(schema)(schema)
+
+
+def test_sarif_validates(report, schemas_dir):
+    document = json.loads(sarif.render(report))
+    validator(schemas_dir / "sarif-schema-2.1.0.json").validate(document)
+    assert len(document["runs"][0]["results"]) == report.finding_count
+
+
+def test_rdjson_validates(report, schemas_dir):
+    document = json.loads(rdjson.render(report))
+    validator(schemas_dir / "rdjson" / "DiagnosticResult.json").validate(document)
+
+
+def test_sarif_fixes_equal_the_fixes(report):
+    results = json.loads(sarif.render(report))["runs"][0]["results"]
+    pairs = list(report.items())
+    assert len(results) == len(pairs)
+    checked = 0
+    for (file, finding), result in zip(pairs, results):
+        if "fixes" not in result:
+            continue
+        edits = []
+        for replacement in result["fixes"][0]["artifactChanges"][0]["replacements"]:
+            region = replacement["deletedRegion"]
+            start = region["byteOffset"]
+            edits.append(Edit(start, start + region["byteLength"], replacement["insertedContent"]["text"].encode()))
+        assert apply_edits(file.source, edits) == apply_fixes(file.source, [finding.fix])
+        checked += 1
+    assert checked > 20
+
+
+def test_rdjson_suggestions_equal_the_fixes(report):
+    diagnostics = [d for d in json.loads(rdjson.render(report))["diagnostics"] if "code" in d]
+    checked = 0
+    for (file, finding), diagnostic in zip(report.items(), diagnostics):
+        if "suggestions" not in diagnostic:
+            continue
+        (suggestion,) = diagnostic["suggestions"]
+        source = file.source.decode("utf-8", "surrogateescape")
+        newline = "\r\n" if "\r\n" in source else "\n"
+        lines = source.split(newline)
+        start, end = suggestion["range"]["start"]["line"], suggestion["range"]["end"]["line"]
+        lines[start - 1 : end] = suggestion["text"].split("\n") if suggestion["text"] else []
+        expected = apply_fixes(file.source, [finding.fix]).decode("utf-8", "surrogateescape")
+        assert newline.join(lines) == expected
+        checked += 1
+    assert checked > 20
+
+
+def test_github_and_markdown_cover_every_finding(report):
+    annotations = github.render(report).splitlines()
+    assert sum(line.startswith("::warning ") for line in annotations) == report.finding_count
+    comment = markdown.render(report)
+    assert comment.count("**`SF") == report.finding_count
