@@ -52,7 +52,7 @@ def copy_steps(chain: list[Stage], base_workdir: str = "/", global_env: dict[str
             if name == "WORKDIR":
                 workdir = posixpath.join("/", workdir, expand(instruction.args_text.strip(), env))
             elif name in ("ENV", "ARG"):
-                env.update(_assignments(instruction))
+                env.update(assignments(instruction))
             elif name in ("COPY", "ADD"):
                 step = _copy_step(instruction, stage, workdir, env)
                 if step is not None:
@@ -81,7 +81,7 @@ def _copy_step(instruction: Instruction, stage: Stage, workdir: str, env: dict[s
     )
 
 
-def _assignments(instruction: Instruction) -> dict[str, str]:
+def assignments(instruction: Instruction) -> dict[str, str]:
     """``ENV A=1 B=2`` / ``ENV A 1`` / ``ARG A=1``: values without their quotes, best effort."""
     text = instruction.args_text.strip()
     if instruction.name == "ENV" and "=" not in text.split(" ", 1)[0]:

@@ -135,12 +135,12 @@ class FsDiff:
     def by_category(self, category: str) -> list[FileChange]:
         return [c for c in self.changes if c.category == category]
 
-    def to_dict(self, limit: int | None = None) -> dict:
+    def to_dict(self) -> dict:
         return {
             "compared": self.compared,
-            "app": [c.to_dict() for c in self.by_category("app")[:limit]],
-            "system": [c.to_dict() for c in self.by_category("system")[:limit]],
-            "nondeterministic": None if self.nondeterministic is None else [c.to_dict() for c in self.nondeterministic[:limit]],
+            "app": [c.to_dict() for c in self.by_category("app")],
+            "system": [c.to_dict() for c in self.by_category("system")],
+            "nondeterministic": None if self.nondeterministic is None else [c.to_dict() for c in self.nondeterministic],
             "app_changes": len(self.by_category("app")),
             "system_changes": len(self.by_category("system")),
             "ignored": {

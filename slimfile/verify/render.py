@@ -61,8 +61,7 @@ def _summary_table(report: VerifyReport) -> Table:
         table.add_column(column, justify="right" if column else "left")
     ratio = f" (ratio {report.size_ratio:.4f})" if report.size_ratio is not None else ""
     table.add_row("image size", human_size(before.size), human_size(after.size if after else None), signed_size(report.size_delta) + ratio)
-    layer_delta = (after.layers - before.layers) if after and after.layers is not None and before.layers is not None else None
-    table.add_row("layers", _num(before.layers), _num(after.layers if after else None), _signed(layer_delta))
+    table.add_row("layers", _num(before.layers), _num(after.layers if after else None), _signed(report.layer_delta))
     table.add_row("cold build", _seconds(before.build.seconds), _seconds(after.build.seconds if after else None) if after and after.build.ok else "failed", "")
     table.add_row(_warm_label(before), _warm(before), _warm(after), "")
     return table

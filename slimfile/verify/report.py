@@ -14,7 +14,7 @@ from typing import Any
 from slimfile.verify.attribution import RuleSaving
 from slimfile.verify.build import BuildResult
 from slimfile.verify.cache import WarmRebuild
-from slimfile.verify.config_diff import ConfigChange
+from slimfile.verify.config_diff import CONFIG_FIELDS, ConfigChange
 from slimfile.verify.fs_diff import FsDiff
 from slimfile.verify.layers import LayerChange, LayerRow
 from slimfile.verify.run_compare import RunComparison
@@ -45,11 +45,8 @@ class ImageFacts:
             "build": self.build.to_dict(),
             "warm_rebuild": self.warm.to_dict() if self.warm else None,
             "history": [row.to_dict() for row in self.rows],
-            "config": {key: (self.config or {}).get(key) for key in _CONFIG_KEYS},
+            "config": {key: (self.config or {}).get(key) for key in CONFIG_FIELDS},
         }
-
-
-_CONFIG_KEYS = ("Cmd", "Entrypoint", "Env", "WorkingDir", "User", "ExposedPorts", "Volumes", "Labels", "Healthcheck")
 
 
 @dataclass
@@ -118,6 +115,12 @@ class VerifyReport:
             return self.after.size / self.before.size
         return None
 
+    @property
+    def layer_delta(self) -> int | None:
+        if self.before and self.after and self.before.layers is not None and self.after.layers is not None:
+            return self.after.layers - self.before.layers
+        return None
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema": SCHEMA,
@@ -142,7 +145,7 @@ class VerifyReport:
             "comparison": {
                 "size_delta": self.size_delta,
                 "size_ratio": None if self.size_ratio is None else round(self.size_ratio, 4),
-                "layer_delta": _layer_delta(self),
+                "layer_delta": self.layer_delta,
                 "layer_changes": [c.to_dict() for c in self.layer_changes if c.kind != "unchanged"],
                 "config_changes": [c.to_dict() for c in self.config_changes],
                 "files": self.files.to_dict() if self.files else None,
@@ -153,12 +156,6 @@ class VerifyReport:
             "problems": [p.to_dict() for p in self.problems],
             "images": {"built": self.built_images, "kept": self.kept_images, "not_removed": self.not_removed},
         }
-
-
-def _layer_delta(report: VerifyReport) -> int | None:
-    if report.before and report.after and report.before.layers is not None and report.after.layers is not None:
-        return report.after.layers - report.before.layers
-    return None
 
 
 def human_size(size: int | None) -> str:

@@ -21,7 +21,16 @@ from slimfile.syntax.errors import DockerfileError
 from slimfile.syntax.nodes import Dockerfile
 from slimfile.syntax.parser import parse
 from slimfile.verify import attribution, layers
-from slimfile.verify.app_files import AppPaths, CopyStep, app_paths, copy_steps, expand, list_context, load_dockerignore
+from slimfile.verify.app_files import (
+    AppPaths,
+    CopyStep,
+    app_paths,
+    assignments,
+    copy_steps,
+    expand,
+    list_context,
+    load_dockerignore,
+)
 from slimfile.verify.build import run_build
 from slimfile.verify.cache import Interrupted, Probe, pick_probe, warm_rebuild
 from slimfile.verify.config_diff import config_differences
@@ -151,6 +160,7 @@ class Session:
         self.passes = passes
         self.slug = image_slug(request.dockerfile, prepared.context)
         self.built: list[str] = []
+        self.base_workdirs: dict[str, str] = {}
 
     def tag(self, role: str) -> str:
         tag = f"{REPOSITORY}:{self.slug}-{role}"
@@ -234,11 +244,14 @@ class Session:
         return [steps[line] for line in sorted(steps)]
 
     def _base_workdir(self, image_text: str, global_env: dict[str, str]) -> str:
-        """The WORKDIR a stage starts in is its base image's (a relative COPY lands there)."""
+        """The WORKDIR a stage starts in is its base image's (a relative COPY lands there);
+        looked up once per image."""
         reference = expand(image_text, global_env)
-        if not reference or reference.lower() == "scratch" or not self.engine.has_image(reference):
-            return "/"
-        return (self.engine.inspect(reference).get("Config") or {}).get("WorkingDir") or "/"
+        if reference not in self.base_workdirs:
+            known = reference and reference.lower() != "scratch" and self.engine.has_image(reference)
+            config = (self.engine.inspect(reference).get("Config") or {}) if known else {}
+            self.base_workdirs[reference] = config.get("WorkingDir") or "/"
+        return self.base_workdirs[reference]
 
     def _build_image(self, label: str, dockerfile: Path, role: str, probe: Probe | None) -> ImageFacts:
         options = {"workdir": self.scratch, "target": self.request.target, "on_line": self.progress.build_line}
@@ -345,11 +358,10 @@ class Session:
 
 
 def _global_args(tree: Dockerfile) -> dict[str, str]:
-    values = {}
+    """Default values of the ARGs before the first FROM (they can name the base image)."""
+    values: dict[str, str] = {}
     for instruction in tree.stages.global_args:
-        name, sep, value = instruction.args_text.strip().partition("=")
-        if sep:
-            values[name.strip()] = value.strip().strip("\"'")
+        values.update(assignments(instruction))
     return values
 
 
