@@ -37,6 +37,21 @@ def config_summary(dockerfile: Dockerfile, *, skip: frozenset[str] = frozenset()
     return out
 
 
+def final_config(dockerfile: Dockerfile, *, skip: frozenset[str] = frozenset()) -> list[tuple]:
+    """Config instructions that shape the final image: its stage and the stages under it."""
+    chain = []
+    stage = dockerfile.stages.final
+    while stage is not None and stage not in chain:
+        chain.append(stage)
+        stage = stage.base_stage
+    out = []
+    for member in reversed(chain):
+        for instruction in member.instructions:
+            if instruction.name in CONFIG_KEYWORDS and instruction.name not in skip:
+                out.append((instruction.name, instruction.flag_values(), _normalise(instruction.args)))
+    return out
+
+
 def global_args(dockerfile: Dockerfile) -> list[str]:
     return [_normalise(i.args) for i in dockerfile.stages.global_args]
 
@@ -55,8 +70,12 @@ def semantic_differences(before: Dockerfile, after: Dockerfile, declared: frozen
         elif "base-image" not in declared and old_stages != new_stages:
             problems.append("a stage's base image or platform changed")
     skip = frozenset({"ONBUILD"}) if "onbuild" in declared else frozenset()
-    if "config" not in declared and "stages" not in declared and config_summary(before, skip=skip) != config_summary(after, skip=skip):
-        problems.append("image config instructions changed (CMD/ENTRYPOINT/USER/WORKDIR/ENV/...)")
+    if "config" not in declared:
+        # a fix that restructures stages may move config between stages, but the final image's
+        # config (its stage and the stages it is built FROM) must still be the same
+        summarise = final_config if "stages" in declared else config_summary
+        if summarise(before, skip=skip) != summarise(after, skip=skip):
+            problems.append("image config instructions changed (CMD/ENTRYPOINT/USER/WORKDIR/ENV/...)")
     if global_args(before) != global_args(after) and "stages" not in declared:
         problems.append("global ARGs changed")
     return problems

@@ -19,6 +19,7 @@ from typing import Iterator
 from slimfile.analysis.context import Context
 from slimfile.diagnostics import Finding, Rule
 from slimfile.passes.common import (
+    PACKAGES,
     RunInfo,
     append_fix,
     cache_mount_covers,
@@ -164,7 +165,7 @@ def _missing_del(ctx: Context, info: RunInfo, add: PackageFact, name: str) -> Fi
     """The virtual group is deleted at the very end of the RUN, after everything that uses it."""
     command = info.script.commands[add.command]
     last = last_top_level_command(info.script)
-    fix = append_fix(ctx, info, last, f"apk del {name}", VIRTUAL, Safety.UNSAFE) if last is not None else None
+    fix = append_fix(ctx, info, last, f"apk del {name}", VIRTUAL, Safety.UNSAFE, PACKAGES) if last is not None else None
     return Finding(VIRTUAL, f"`apk add --virtual {name}` is never deleted in this RUN", command.start, command.end,
                    fix, saving("apk-virtual"))
 
@@ -177,7 +178,7 @@ def _add_virtual(ctx: Context, info: RunInfo, facts: list[PackageFact], add: Pac
         append = append_fix(ctx, info, last, "apk del .build-deps", VIRTUAL, Safety.UNSAFE)
         if append is not None:
             virtual = Edit.insert(add.anchor.end, b" --virtual .build-deps")
-            fix = Fix((virtual, *append.edits), Safety.UNSAFE, VIRTUAL.fix_title)
+            fix = Fix((virtual, *append.edits), Safety.UNSAFE, VIRTUAL.fix_title, PACKAGES)
     names = " ".join(add.package_names)
     return Finding(VIRTUAL, f"build-only packages ({names}) stay in the image", command.start, command.end, fix,
                    saving("apk-virtual"))

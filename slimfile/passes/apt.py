@@ -22,6 +22,7 @@ from typing import Iterator
 from slimfile.analysis.context import Context
 from slimfile.diagnostics import Finding, Rule
 from slimfile.passes.common import (
+    PACKAGES,
     RunInfo,
     append_fix,
     cache_mount_covers,
@@ -318,7 +319,7 @@ def _no_recommends(ctx: Context, info: RunInfo, fact: PackageFact) -> Iterator[F
         return
     command = info.script.commands[fact.command]
     extra = _keep_ca_certificates(fact) if ctx.option("keep-ca-certificates", True) else ()
-    fix = option_fix(ctx, info, fact.anchor, "--no-install-recommends", NO_RECOMMENDS, Safety.UNSAFE, extra)
+    fix = option_fix(ctx, info, fact.anchor, "--no-install-recommends", NO_RECOMMENDS, Safety.UNSAFE, extra, PACKAGES)
     message = f"`{fact.tool} install` without `--no-install-recommends` also installs recommended packages"
     if extra:
         message += " (the fix keeps ca-certificates for HTTPS)"
@@ -426,7 +427,7 @@ def _stale_lists(ctx: Context, info: RunInfo, facts: list[PackageFact], earlier:
     if _can_prepend(command):
         tool = "apt-get" if fact.tool == "apt-get" else fact.tool
         edit = Edit.insert(command.start, f"{tool} update && ".encode())
-        fix = Fix((edit,), Safety.UNSAFE, STALE_LISTS.fix_title)
+        fix = Fix((edit,), Safety.UNSAFE, STALE_LISTS.fix_title, PACKAGES)  # fresh lists: other versions
     yield Finding(STALE_LISTS, f"`{fact.tool} {fact.action}` uses package lists from an earlier layer",
                   command.start, command.end, fix, saving("apt-update-same-layer"))
 

@@ -116,23 +116,29 @@ def same_case(word: str, like: str) -> str:
     return word.upper()
 
 
-def append_fix(ctx: Context, info: RunInfo, after: Command, text: str, rule: Rule, safety: Safety = Safety.SAFE) -> Fix | None:
+# what a fix that changes the set of installed packages declares (verify then accepts that
+# distribution files differ; application files and config must still be identical)
+PACKAGES = frozenset({"packages"})
+
+
+def append_fix(ctx: Context, info: RunInfo, after: Command, text: str, rule: Rule, safety: Safety = Safety.SAFE,
+               declares: frozenset[str] = frozenset()) -> Fix | None:
     """A fix that adds ``text`` as a command after ``after``, or None when the helper refuses."""
     try:
         edit = append_command(ctx.dockerfile, info.script, after, text)
     except EditRefused:
         return None
-    return Fix((edit,), safety, rule.fix_title)
+    return Fix((edit,), safety, rule.fix_title, declares)
 
 
 def option_fix(ctx: Context, info: RunInfo, after: Word, option: str, rule: Rule, safety: Safety = Safety.SAFE,
-               extra: tuple[Edit, ...] = ()) -> Fix | None:
+               extra: tuple[Edit, ...] = (), declares: frozenset[str] = frozenset()) -> Fix | None:
     """A fix that inserts ``option`` after the word ``after`` (plus ``extra`` edits)."""
     try:
         edit = insert_option(ctx.dockerfile, info.script, after, option)
     except EditRefused:
         return None
-    return Fix((edit, *extra), safety, rule.fix_title)
+    return Fix((edit, *extra), safety, rule.fix_title, declares)
 
 
 def last_command_of(info: RunInfo, facts: list[PackageFact]) -> Command:

@@ -275,7 +275,7 @@ class Session:
     def _compare(self, before: ImageFacts, after: ImageFacts, apps: AppPaths) -> None:
         report = self.report
         rewrite = report.rewrite
-        allowed = allowed_differences(rewrite.declares if rewrite else (), rewrite.unsafe_applied if rewrite else False)
+        allowed = allowed_differences(rewrite.declares if rewrite else ())
         report.layer_changes = layers.compare_layers(before.rows, after.rows)
         report.config_changes = config_differences(before.config, after.config)
         report.problems += config_problems(report.config_changes, allowed)

@@ -13,9 +13,9 @@ declared by a fix                      differences it allows in the built image
 ``app-files``                          the application's own files (no fix should)
 =====================================  ====================================================
 
-An applied **unsafe** fix also allows distribution files to differ: unsafe means, by
-slimfile's definition, that the image content can change (``--no-install-recommends`` installs
-fewer packages). It never allows a config or application-file difference.
+Passes declare ``packages`` on fixes that change which packages get installed
+(``--no-install-recommends``, ``apt-get update`` before an install, ``apk del`` of build
+dependencies); nothing is allowed on safety class alone.
 
 Anything else differing is an undeclared difference: verify exits 1.
 """
@@ -47,8 +47,8 @@ class Problem:
         return {"kind": self.kind, "message": self.message}
 
 
-def allowed_differences(declared: Iterable[str], unsafe_applied: bool = False) -> frozenset[str]:
-    allowed: set[str] = {"system-files"} if unsafe_applied else set()
+def allowed_differences(declared: Iterable[str]) -> frozenset[str]:
+    allowed: set[str] = set()
     for name in declared:
         allowed |= GRANTS.get(name, frozenset())
         if name.startswith("config:"):
@@ -68,7 +68,7 @@ def file_problems(diff: FsDiff, allowed: frozenset[str]) -> list[Problem]:
     problems = []
     for category, kind, label, grants in (
         ("app", "app-files", "application files differ", "`app-files`"),
-        ("system", "system-files", "distribution files differ", "`base-image`, `packages` or `distribution-files`, and no unsafe fix applied"),
+        ("system", "system-files", "distribution files differ", "`base-image`, `packages` or `distribution-files`"),
     ):
         changes = diff.by_category(category)
         if not changes or kind in allowed:

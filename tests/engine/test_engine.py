@@ -74,3 +74,16 @@ def test_select_ignore_and_suppression_comment():
 def test_findings_are_located_in_lines_and_columns():
     findings = check_source(b"\xef\xbb\xbffrom x\n  run  a\n", "D", Settings(), passes=[tp.uppercase_keywords])
     assert [(f.line, f.column, f.end_line, f.end_column) for f in findings] == [(1, 1, 1, 5), (2, 3, 2, 6)]
+
+
+def test_a_fix_declaring_stages_still_cannot_change_the_final_config():
+    def restructure(ctx):
+        node = ctx.dockerfile.instructions[-1]  # CMD ["bash"]
+        start, end = node.args_source_span()
+        if b"changed" not in node.args:
+            yield Finding(tp.CMD, "restructure", start, end,
+                          Fix((Edit(start, end, b'["changed"]'),), declares=frozenset({"stages"})))
+
+    result = fix_source(SRC, "Dockerfile", Settings(), passes=[restructure])
+    assert result.output == SRC
+    assert "config" in result.rejected[0].reason

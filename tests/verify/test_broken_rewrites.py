@@ -37,11 +37,17 @@ def kinds(report):
     return [problem.kind for problem in report.problems]
 
 
-def test_a_cmd_change_no_fix_declared_is_caught(engine):
-    # declaring "stages" gets past the static check, but it is no licence to change CMD
-    bad = replacing("SF901", b'CMD ["/opt/report/report.sh"]', b'CMD ["cat", "/opt/report/VERSION"]', frozenset({"stages"}))
+@pytest.fixture
+def blind_static_check(monkeypatch):
+    """``slimfile fix`` refuses undeclared config and base-image changes itself; to show that
+    verify catches what a static check could miss, switch that check off."""
+    monkeypatch.setattr("slimfile.engine.semantic_differences", lambda before, after, declared: [])
+
+
+def test_a_cmd_change_no_fix_declared_is_caught(engine, blind_static_check):
+    bad = replacing("SF901", b'CMD ["/opt/report/report.sh"]', b'CMD ["cat", "/opt/report/VERSION"]')
     report = verify_with(MANY_RUNS, bad, engine=engine, run="")
-    assert report.rewrite.changed and report.rewrite.declares == ["stages"]
+    assert report.rewrite.changed and report.rewrite.declares == []
     assert report.exit_code == 1 and report.verdict == "undeclared-differences"
     assert kinds(report) == ["config", "run"]
     assert report.problems[0].message.startswith("config Cmd: ['/opt/report/report.sh'] -> ['cat', '/opt/report/VERSION']")
@@ -75,7 +81,7 @@ def test_a_rewrite_that_does_not_build_is_caught_with_its_log(engine):
     assert report.before.build.ok and not report.after.build.ok
 
 
-def test_a_base_image_swap_is_fine_when_declared_and_caught_when_not(engine):
+def test_a_base_image_swap_is_fine_when_declared_and_caught_when_not(engine, blind_static_check):
     swap = (b"FROM debian:bookworm-slim\n", b"FROM debian:bookworm\n")
     declared = verify_with(MANY_RUNS, replacing("SF905", *swap, frozenset({"base-image"})), engine=engine, run="")
     assert declared.exit_code == 0, [p.message for p in declared.problems]
@@ -83,7 +89,7 @@ def test_a_base_image_swap_is_fine_when_declared_and_caught_when_not(engine):
     assert declared.files.by_category("app") == [] and declared.config_changes == []
     assert any(change.kind != "unchanged" for change in declared.layer_changes)
 
-    undeclared = verify_with(MANY_RUNS, replacing("SF906", *swap, frozenset({"stages"})), engine=engine)
+    undeclared = verify_with(MANY_RUNS, replacing("SF906", *swap), engine=engine)
     assert kinds(undeclared) == ["system-files"]
     assert "distribution files differ" in undeclared.problems[0].message
 

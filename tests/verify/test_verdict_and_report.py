@@ -20,7 +20,6 @@ def test_declarations_grant_kinds_of_difference():
     assert allowed_differences(["base-image"]) == {"system-files"}
     assert allowed_differences(["packages", "config:Env"]) == {"system-files", "config:Env"}
     assert allowed_differences(["stages"]) == frozenset()  # a structural change is no licence
-    assert allowed_differences([], unsafe_applied=True) == {"system-files"}  # unsafe: content may change
 
 
 def test_config_changes_need_config_or_the_field_declared():
