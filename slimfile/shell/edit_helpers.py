@@ -20,7 +20,17 @@ import re
 import shlex
 from dataclasses import dataclass
 
-from slimfile.shell.model import Command, Joint, Operator, RunShell, ScopeKind, ScriptText, ShellScript, Word
+from slimfile.shell.model import (
+    CHILD_PROCESS_SCOPES,
+    Command,
+    Joint,
+    Operator,
+    RunShell,
+    ScopeKind,
+    ScriptText,
+    ShellScript,
+    Word,
+)
 from slimfile.syntax import style
 from slimfile.syntax.edits import Edit
 from slimfile.syntax.nodes import Dockerfile, Instruction, LineRole, PhysicalLine
@@ -64,12 +74,52 @@ def append_operator(script: ShellScript, command: Command) -> str:
     ``set -e`` ignore the command's failure.
     """
     after = _item(script, command).after
-    if after is None or after.operator in (Operator.AND, Operator.CASE_BREAK):
+    text = script.texts[command.text]
+    statement = "\n" if text.kind in _HEREDOC_TEXTS else ";"
+    ends_list = (
+        after is None
+        or after.operator is Operator.CASE_BREAK
+        or (after.operator in _SEPARATORS and not _has_next(script, after))
+    )
+    if ends_list:
+        # `x;` at the end: `x && new;` keeps x's status as the list's (`x; new;` would not)
+        return statement if command.errexit and _errexit_needs_statement(script, command) else "&&"
+    if after.operator is Operator.AND:
         return "&&"
     if after.operator in _SEPARATORS:
-        text = script.texts[command.text]
-        return "\n" if text.kind in _HEREDOC_TEXTS else ";"
+        if _next_reads_status(script, command, after):
+            raise EditRefused("the next command reads `$?`, which the new command would change")
+        return statement
     raise EditRefused(f"cannot append after a command followed by {after.operator.value!r}")
+
+
+def _next_reads_status(script: ShellScript, command: Command, after: Joint) -> bool:
+    """True when the text from ``after`` to the end of the next command mentions ``$?``
+    (``x; echo $?``, ``x; if [ $? -ne 0 ]``, ``x; case $? in``)."""
+    text = script.texts[command.text].text
+    following = [c.text_end for c in script.commands if c.text == command.text and c.text_start >= after.text_end]
+    end = min(following) if following else len(text)
+    region = text[after.text_end : end]
+    return b"$?" in region or b"${?" in region
+
+
+def _errexit_needs_statement(script: ShellScript, command: Command) -> bool:
+    """Under ``set -e``, ``b`` ending a list inside ``if``/``for``/``{ }``/a function body stops the
+    shell when it fails; ``b && new`` would not (``set -e`` ignores every command of an AND-OR
+    list but the last, and the compound's failure then does not count either), so the commands
+    after the compound would run. True when something can run after the compound (a function
+    body: after each call)."""
+    for scope in reversed(command.scopes):
+        if scope.kind in (ScopeKind.PIPELINE, ScopeKind.NEGATION):
+            continue
+        if scope.kind in CHILD_PROCESS_SCOPES:
+            return False  # the subshell ends with the list's status, and a failed subshell counts
+        if scope.kind is ScopeKind.FUNCTION:
+            return True
+        after = scope.after
+        if after is not None and not (after.operator in _SEPARATORS and not _has_next(script, after)):
+            return after.operator in _SEPARATORS
+    return False
 
 
 def append_command(

@@ -96,6 +96,25 @@ def test_append_after_a_statement_keeps_set_e_meaningful() -> None:
     assert out == f"FROM d\nRUN set -e; apt-get install -y curl; {CLEANUP}; make\n"
 
 
+def test_append_before_a_trailing_separator_keeps_the_runs_status() -> None:
+    # `install; rm ...;` would end with rm's status: a failed install would pass the build
+    out = edit("FROM d\nRUN apt-get update && apt-get install -y curl;\n", after_install)
+    assert out == f"FROM d\nRUN apt-get update && apt-get install -y curl && {CLEANUP};\n"
+    out = edit("FROM d\nRUN if true; then apt-get install -y curl; fi;\n", after_install)
+    assert out == f"FROM d\nRUN if true; then apt-get install -y curl && {CLEANUP}; fi;\n"
+
+
+def test_append_at_the_end_of_a_compound_under_set_e_is_a_statement() -> None:
+    # `set -e` ignores every command of an AND-OR list but the last, and then the `if` failing
+    # does not stop the shell either: `install && rm` would let `make` run after a failed install
+    out = edit("FROM d\nRUN set -e; if true; then apt-get install -y curl; fi; make\n", after_install)
+    assert out == f"FROM d\nRUN set -e; if true; then apt-get install -y curl; {CLEANUP}; fi; make\n"
+    out = edit("FROM d\nRUN set -e; { apt-get install -y curl; }\n", after_install)  # nothing after: `&&`
+    assert out == f"FROM d\nRUN set -e; {{ apt-get install -y curl && {CLEANUP}; }}\n"
+    out = edit("FROM d\nRUN set -e; (apt-get install -y curl); make\n", after_install)  # a subshell's failure counts
+    assert out == f"FROM d\nRUN set -e; (apt-get install -y curl && {CLEANUP}); make\n"
+
+
 def test_append_after_the_last_stage_of_a_pipeline_goes_after_the_pipeline() -> None:
     out = edit("FROM d\nRUN curl -fsSL x | tar xz && make\n", lambda d, s: eh.append_command(d, s, named(s, "tar"), "true"))
     assert out == "FROM d\nRUN curl -fsSL x | tar xz && true && make\n"
@@ -132,6 +151,8 @@ def test_append_after_a_shell_form_heredoc_command() -> None:
         ("FROM d\nRUN a || b\n", "a", "'||'"),
         ("FROM d\nRUN echo $(id -u)\n", "id", "substitution"),
         ("FROM d\nRUN sleep 1 & wait\n", "sleep", "background"),
+        ("FROM d\nRUN npm ci; echo $?\n", "npm", r"reads `\$\?`"),
+        ("FROM d\nRUN npm ci; if [ ${?} -ne 0 ]; then exit 1; fi\n", "npm", r"reads `\$\?`"),
     ],
 )
 def test_append_refusals(text: str, name: str, reason: str) -> None:
