@@ -9,28 +9,24 @@ heredoc body as the script; its offsets map into the body's source bytes, line b
 
 from __future__ import annotations
 
+import bisect
+
 from slimfile.shell.model import ScriptText
-from slimfile.syntax.nodes import Dockerfile, Heredoc, Instruction, LogicalLine, Segment
-
-
-def heredocs_of(dockerfile: Dockerfile, instruction: Instruction) -> tuple[Heredoc, ...]:
-    """The RUN's heredocs. For ``ONBUILD RUN <<EOF`` the parser keeps them on the ONBUILD node."""
-    if instruction.heredocs:
-        return instruction.heredocs
-    for parent in dockerfile.instructions:
-        if parent.inner is instruction:
-            return parent.heredocs
-    return ()
+from slimfile.syntax.nodes import Heredoc, Instruction, LogicalLine, Segment
 
 
 def sub_map(parent: LogicalLine, pieces: list[tuple[int, int]]) -> LogicalLine:
     """Map of the text made by joining ``parent.text[a:b]`` for each piece, through ``parent``."""
     text = bytearray()
     segments: list[Segment] = []
+    parents = parent.segments
+    starts = [seg.logical_start for seg in parents]
     for start, end in pieces:
-        for seg in parent.segments:
+        for seg in parents[max(bisect.bisect_right(starts, start) - 1, 0) :]:
+            if seg.logical_start >= end:
+                break
             lo = max(start, seg.logical_start)
-            hi = min(end, seg.logical_end)
+            hi = min(end, seg.logical_start + seg.length)
             if lo < hi:
                 segments.append(Segment(len(text), seg.source_start + (lo - seg.logical_start), hi - lo))
                 text += parent.text[lo:hi]
