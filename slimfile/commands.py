@@ -54,6 +54,8 @@ class SettingsResolver:
         self.options = options
         self.codes = _known_codes()
         self.cache: dict[Path, FileConfig] = {}
+        self.found: dict[Path, Path | None] = {}  # directory -> closest config file
+        self.loaded: dict[Path, FileConfig] = {}  # config file -> its parsed settings
         self.fixed: FileConfig | None = None
         if options.isolated:
             self.fixed = FileConfig()
@@ -74,8 +76,13 @@ class SettingsResolver:
         directory = start if start.is_dir() else start.parent
         key = Path(directory).absolute()
         if key not in self.cache:
-            found = find_config(key)
-            self.cache[key] = load_config(found, self.codes) if found else FileConfig()
+            found = find_config(key, self.found)
+            if found is None:
+                self.cache[key] = FileConfig()
+            else:
+                if found not in self.loaded:
+                    self.loaded[found] = load_config(found, self.codes)
+                self.cache[key] = self.loaded[found]
         return self.cache[key]
 
     def settings_for(self, path: str) -> Settings:

@@ -80,18 +80,37 @@ class FileConfig:
         return tuple(codes)
 
 
-def find_config(start: Path) -> Path | None:
-    """The closest config file at or above ``start`` (pyproject.toml only with [tool.slimfile])."""
+def find_config(start: Path, cache: dict[Path, Path | None] | None = None) -> Path | None:
+    """The closest config file at or above ``start`` (pyproject.toml only with [tool.slimfile]).
+
+    ``cache`` (directory -> answer), shared by the calls of one run, lets the files of a
+    monorepo share the walk up from their directories and each pyproject.toml's parse."""
     directory = start if start.is_dir() else start.parent
     directory = Path(os.path.abspath(directory))
+    cache = {} if cache is None else cache
+    walked: list[Path] = []
+    found: Path | None = None
     for candidate_dir in [directory, *directory.parents]:
-        for name in CONFIG_NAMES:
-            candidate = candidate_dir / name
-            if not candidate.is_file():
-                continue
-            if name == "pyproject.toml" and not _has_tool_table(candidate):
-                continue
-            return candidate
+        if candidate_dir in cache:
+            found = cache[candidate_dir]
+            break
+        walked.append(candidate_dir)
+        found = _config_in(candidate_dir)
+        if found is not None:
+            break
+    for walked_dir in walked:
+        cache[walked_dir] = found
+    return found
+
+
+def _config_in(directory: Path) -> Path | None:
+    for name in CONFIG_NAMES:
+        candidate = directory / name
+        if not candidate.is_file():
+            continue
+        if name == "pyproject.toml" and not _has_tool_table(candidate):
+            continue
+        return candidate
     return None
 
 

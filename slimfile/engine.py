@@ -150,14 +150,18 @@ def fix_source(
     refused: set[tuple] = set()
     converged = False
     rounds = 0
+    remaining: list[Finding] | None = None
     for rounds in range(1, MAX_ROUNDS + 1):
         # earlier passes win conflicts: the pipeline order is the priority order
-        ordered = sorted(_collect(current, settings, passes), key=lambda pf: (pf[0], pf[1].start))
+        collected = _collect(current, settings, passes)
+        ordered = sorted(collected, key=lambda pf: (pf[0], pf[1].start))
         candidates = [
             f for _, f in ordered if f.fix_allowed(settings.unsafe_fixes) and _key(current, f) not in refused
         ]
         if not candidates:
             converged = True
+            # these are the findings on the output: no need to run every pass again
+            remaining = sorted((f for _, f in collected), key=lambda f: (f.start, f.rule.code))
             break
         fixes = [f.fix for f in candidates]
         accepted, _deferred = select_compatible(fixes)
@@ -174,7 +178,8 @@ def fix_source(
                 continue
         applied.extend(chosen)
         current = result
-    remaining = lint(current, settings, passes)
+    if remaining is None:
+        remaining = lint(current, settings, passes)
     return FixResult(
         path=path,
         source=source,
