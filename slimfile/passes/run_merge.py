@@ -186,8 +186,11 @@ def merge_edits(ctx: Context, plan: MergePlan) -> tuple[Edit, ...]:
     b_start, b_end = b.args_source_span()
     a_last = a.lines[-1]
     escape = style.escape_byte(dockerfile)
-    indent = style.continuation_indent(dockerfile, a)
-    trailing = operators_trail(dockerfile)
+    if any(line.role is LineRole.CONTINUATION for line in a.lines):
+        indent = style.continuation_indent(dockerfile, a)
+    else:  # the file's usual indentation: one scan of the file per round, not one per merge
+        indent = ctx.memo("style.file_indent", lambda: style.file_indent(dockerfile))
+    trailing = ctx.memo("run_merge.operators_trail", lambda: operators_trail(dockerfile))
     edits: list[Edit] = []
     if plan.wrap_first:
         edits.append(Edit.insert(a_start, b"("))

@@ -156,7 +156,21 @@ class WordValue:
 
 
 _WORD_VALUES: dict[bytes, WordValue] = {}
+_WORD_PARTS: dict[bytes, tuple[str, str, bool, bool]] = {}
 _PLAIN_WORD = re.compile(rb"[^\\'\"$`]*")
+
+
+def word_parts(raw: bytes) -> tuple[str, str, bool, bool]:
+    """(value, raw as text, static, quoted) of a word, memoized."""
+    found = _WORD_PARTS.get(raw)
+    if found is None:
+        value = word_value(raw)
+        text = value.value if not value.quoted and value.static else decode(raw)
+        found = (value.value, text, value.static, value.quoted)
+        if len(_WORD_PARTS) > 50_000:
+            _WORD_PARTS.clear()
+        _WORD_PARTS[raw] = found
+    return found
 
 
 def word_value(raw: bytes) -> WordValue:

@@ -213,13 +213,12 @@ class Command:
     text_start: int
     text_end: int
     text: int  # index into ShellScript.texts
+    # argv0's basename after wrappers (``/usr/bin/apt-get`` -> ``apt-get``); set by __post_init__
+    name: str | None = field(default=None, init=False, compare=False)
 
-    @property
-    def name(self) -> str | None:
-        """argv0's basename after wrappers (``/usr/bin/apt-get`` -> ``apt-get``)."""
-        if self.name_index is None:
-            return None
-        return basename(self.words[self.name_index].value)
+    def __post_init__(self) -> None:
+        if self.name_index is not None:  # computed once: passes and facts ask for it a lot
+            object.__setattr__(self, "name", basename(self.words[self.name_index].value))
 
     @property
     def argv(self) -> tuple[str, ...]:

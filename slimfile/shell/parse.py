@@ -457,20 +457,24 @@ class _Walker:
     def _words(self, nodes: list) -> list[Word]:
         """Words from argument nodes, joining nodes that tree-sitter split inside one word."""
         spans: list[list[int]] = []
+        src = self.src
         for node in nodes:
-            if spans and _joins(self.src[spans[-1][1] : node.start_byte]):
-                spans[-1][1] = node.end_byte
-            else:
-                spans.append([node.start_byte, node.end_byte])
+            start = node.start_byte
+            if spans:
+                gap = spans[-1][1]
+                # usually one blank between words: not joined, and no need to look further
+                if gap == start or (src[gap] not in b" \t\n" and _joins(src[gap:start])):
+                    spans[-1][1] = node.end_byte
+                    continue
+            spans.append([start, node.end_byte])
         return [self._word(a, b) for a, b in spans]
 
     def _split_words(self, node) -> list[Word]:
         return [self._word(a, b) for a, b in lexer.split_words(self.src, node.start_byte, node.end_byte)]
 
     def _word(self, a: int, b: int) -> Word:
-        raw = self.src[a:b]
-        value = lexer.word_value(raw)
-        return Word(value.value, lexer.decode(raw), value.static, value.quoted, a, b, self.span)
+        value, raw, static, quoted = lexer.word_parts(self.src[a:b])
+        return Word(value, raw, static, quoted, a, b, self.span)
 
     def _assignment(self, node) -> Assignment:
         name_node = node.child_by_field_name("name")

@@ -17,6 +17,8 @@ from slimfile.syntax.nodes import Heredoc, Instruction, LogicalLine, Segment
 
 def sub_map(parent: LogicalLine, pieces: list[tuple[int, int]]) -> LogicalLine:
     """Map of the text made by joining ``parent.text[a:b]`` for each piece, through ``parent``."""
+    if len(pieces) == 1 and parent.segments:  # one slice (a RUN's arguments): no copying
+        return _slice_map(parent, *pieces[0])
     text = bytearray()
     segments: list[Segment] = []
     parents = parent.segments
@@ -34,6 +36,23 @@ def sub_map(parent: LogicalLine, pieces: list[tuple[int, int]]) -> LogicalLine:
         anchor = parent.to_source(pieces[0][0] if pieces else 0, at_end=True) if parent.segments else 0
         segments.append(Segment(0, anchor, 0))
     return LogicalLine(bytes(text), tuple(segments))
+
+
+def _slice_map(parent: LogicalLine, start: int, end: int) -> LogicalLine:
+    parents = parent.segments
+    starts = [seg.logical_start for seg in parents]
+    segments: list[Segment] = []
+    for seg in parents[max(bisect.bisect_right(starts, start) - 1, 0) :]:
+        if seg.logical_start >= end:
+            break
+        lo = max(start, seg.logical_start)
+        hi = min(end, seg.logical_start + seg.length)
+        if lo < hi:
+            segments.append(Segment(lo - start, seg.source_start + (lo - seg.logical_start), hi - lo))
+    if not segments:
+        anchor = parent.to_source(start, at_end=True)
+        segments.append(Segment(0, anchor, 0))
+    return LogicalLine(parent.text[start:end], tuple(segments))
 
 
 def tab_stripped_pieces(text: bytes, start: int, end: int) -> list[tuple[int, int]]:
