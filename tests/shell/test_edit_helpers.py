@@ -113,6 +113,15 @@ def test_append_at_the_end_of_a_compound_under_set_e_is_a_statement() -> None:
     assert out == f"FROM d\nRUN set -e; {{ apt-get install -y curl && {CLEANUP}; }}\n"
     out = edit("FROM d\nRUN set -e; (apt-get install -y curl); make\n", after_install)  # a subshell's failure counts
     assert out == f"FROM d\nRUN set -e; (apt-get install -y curl && {CLEANUP}); make\n"
+    # where set -e is ignored anyway (the loop is on the left of `&&`), `&&` keeps the status
+    out = edit("FROM d\nRUN set -e; for i in 1 2; do apt-get install -y curl; done && make\n", after_install)
+    assert out == f"FROM d\nRUN set -e; for i in 1 2; do apt-get install -y curl && {CLEANUP}; done && make\n"
+    # `a && install` in a loop under set -e: neither operator keeps what a failure does
+    with pytest.raises(eh.EditRefused, match="set -e"):
+        edit("FROM d\nRUN set -e; for i in 1 2; do true && apt-get install -y curl; done\n", after_install)
+    # a loop body's list is followed by the next iteration, even at the end of a subshell
+    out = edit("FROM d\nRUN set -e; (for i in 1 2; do apt-get install -y curl; done)\n", after_install)
+    assert out == f"FROM d\nRUN set -e; (for i in 1 2; do apt-get install -y curl; {CLEANUP}; done)\n"
 
 
 def test_append_after_the_last_stage_of_a_pipeline_goes_after_the_pipeline() -> None:
@@ -227,11 +236,15 @@ def test_remove_in_heredoc_script_deletes_the_line() -> None:
         ("FROM d\nRUN a || b\n", "b", "'||'"),
         ("FROM d\nRUN a | b && c\n", "b", "pipeline"),
         ("FROM d\nRUN cat <<EOF > f && x\nbody\nEOF\n", "cat", "heredoc"),
+        ("FROM d\nRUN set -e; (a) && b; c\n", "b", "set -e"),
+        ("FROM d\nRUN a; b\n", "b", "status of the command before"),
+        ("FROM d\nRUN (a; b;) && c\n", "b", "status of the command before"),
     ],
 )
 def test_remove_refusals(text: str, name: str, reason: str) -> None:
     dockerfile = parse(text.encode())
     script = analyze_run(dockerfile, dockerfile.instructions[1])
+    assert isinstance(script, ShellScript)
     with pytest.raises(eh.EditRefused, match=reason):
         eh.remove_command(dockerfile, script, named(script, name))
 
