@@ -11,7 +11,8 @@ both versions are *executed* the way a builder would (:func:`execute`): each RUN
 ``/bin/sh -c`` (dash) with a reset environment, and a RUN that exits non-zero stops the build.
 
 The package managers (and ``rm``, ``make``) are shims on ``PATH``: they append their argv to a
-log and exit 1 when an argument is ``bad``, 0 otherwise; the "main" actions (install, add,
+log and exit 1 when an argument is ``bad`` (or when ``ENV SLIMFILE_SHIM_FAIL=apt:update`` names
+the family and action: a failing index refresh), 0 otherwise; the "main" actions (install, add,
 ci, ...) also print ``family:action`` on stdout, so their order relative to ``echo`` output is
 compared. Both builds must give:
 
@@ -81,6 +82,7 @@ case $family in
   *) case " $action " in {quiet}) ;; *) echo "$family:$action" ;; esac ;;
 esac
 for a in "$@"; do [ "$a" = bad ] && exit 1; done
+case " ${{SLIMFILE_SHIM_FAIL:-}} " in *" $family:$action "*) exit 1 ;; esac
 exit 0
 """
 
@@ -243,7 +245,8 @@ class Numbers:
 PLAIN = [
     "true", "false", "exit 0", "exit 3", "cd /tmp", "cd ..", "export V=x", "V=y", "unset V", "set -e",
     "set +e", "umask 077", "umask", "f() { echo f; }", "f", 'test -n "$V"', "echo $V", 'echo "${V:-unset}"',
-    "pwd", "echo $?",
+    "pwd", "echo $?", "trap 'echo trapped' EXIT", "exec echo exec", "set -u", "echo ${UNSET}", "set -f",
+    "echo /tm*", "set -- a b", "echo $#", "eval 'echo ev'", ". /dev/null", "cd /", "alias e=echo",
 ]
 PACKAGES = [
     "apt-get update", "apt-get install -y ok", "apt-get install -y bad", "apt-get install ok",
@@ -371,7 +374,9 @@ def run_instruction(draw, numbers: Numbers) -> str:
 
 
 @st.composite
-def dockerfiles(draw) -> str:
+def dockerfiles(draw, failing_updates: bool = False) -> str:
+    """``failing_updates``: an ``ENV`` line may make later ``apt-get update``s fail (not with
+    unsafe fixes: SF106 adds an update, which may fail where the original went on)."""
     numbers = Numbers()
     base = draw(st.sampled_from(["debian:bookworm", "alpine:3.20", "rockylinux:9", "python:3.12"]))
     out = [f"FROM {base}\n"]
@@ -380,7 +385,8 @@ def dockerfiles(draw) -> str:
     for index in range(draw(st.integers(1, 5))):
         if index:
             between = draw(st.sampled_from(["", "", "", "\n", "# about the next step\n", "\n# two\n\n",
-                                            "ENV V=env\n", "WORKDIR /tmp\n", "COPY . /src\n"]))
+                                            "ENV V=env\n", "WORKDIR /tmp\n", "COPY . /src\n"]
+                                           + ["ENV SLIMFILE_SHIM_FAIL=apt:update\n"] * failing_updates))
             out.append(between)
         out.append(draw(run_instruction(numbers)))
     return "".join(out)
@@ -397,7 +403,7 @@ def check_fix(source: str, settings_: Settings, shims: Path, work: Path) -> None
 
 
 @HYPOTHESIS
-@given(dockerfiles())
+@given(dockerfiles(failing_updates=True))
 def test_safe_fixes_keep_behaviour(tmp_path_factory, shims, source):
     work = tmp_path_factory.getbasetemp() / "semantics-safe" / "work"
     check_fix(source, Settings(build_context="no-such-context"), shims, work)
