@@ -168,6 +168,7 @@ def fix_source(
     refused: set[tuple] = set()
     converged = False
     rounds = 0
+    remaining: list[Finding] | None = None
     for rounds in range(1, MAX_ROUNDS + 1):
         # earlier passes win conflicts: the pipeline order is the priority order
         collected = _collect(current, settings, passes)
@@ -177,6 +178,9 @@ def fix_source(
         ]
         if not candidates:
             converged = True
+            # these are the findings on the output: no need to run every pass again
+            _mark_waiting_fixes(collected, settings)
+            remaining = sorted((f for _, f in collected), key=lambda f: (f.start, f.rule.code))
             break
         fixes = [f.fix for f in candidates]
         accepted, _deferred = select_compatible(fixes)
@@ -193,9 +197,7 @@ def fix_source(
                 continue
         applied.extend(chosen)
         current = result
-    if converged:  # the last round linted ``current`` already: its findings are what remains
-        remaining = sorted((f for _, f in collected), key=lambda f: (f.start, f.rule.code))  # as lint() sorts
-    else:
+    if remaining is None:  # did not converge: lint what we ended with
         remaining = lint(current, settings, passes)
     return FixResult(
         path=path,

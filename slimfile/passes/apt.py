@@ -424,9 +424,10 @@ def _stale_lists(ctx: Context, info: RunInfo, facts: list[PackageFact], earlier:
     fact = next(f for f in facts if f.action in NEEDS_LISTS)
     command = info.script.commands[fact.command]
     fix = None
-    if _can_prepend(command):
+    joiner = _prepend_joiner(command)
+    if joiner is not None:
         tool = "apt-get" if fact.tool == "apt-get" else fact.tool
-        edit = Edit.insert(command.start, f"{tool} update && ".encode())
+        edit = Edit.insert(command.start, f"{tool} update{joiner}".encode())
         fix = Fix((edit,), Safety.UNSAFE, STALE_LISTS.fix_title, PACKAGES)  # fresh lists: other versions
     yield Finding(STALE_LISTS, f"`{fact.tool} {fact.action}` uses package lists from an earlier layer",
                   command.start, command.end, fix, saving("apt-update-same-layer"))
@@ -436,12 +437,17 @@ def _runs_update(info: RunInfo) -> bool:
     return any(f.manager == "apt" and f.action == "update" for f in info.script.packages)
 
 
-def _can_prepend(command: Command) -> bool:
-    """A new `x &&` before the command keeps the script's meaning."""
+def _prepend_joiner(command: Command) -> str | None:
+    """How a new `apt-get update` goes before the command and keeps the script's meaning:
+    ` && `; under `set -e` a new statement (`; `), because `update && install` would ignore a
+    failed update there and go on without the install; None when neither is right."""
     if command.scopes or command.name_index is None:
-        return False
+        return None
     before = command.before
-    return before is None or before.operator in (Operator.AND, Operator.SEMICOLON, Operator.NEWLINE)
+    statement_start = before is None or before.operator in (Operator.SEMICOLON, Operator.NEWLINE)
+    if command.errexit:
+        return "; " if statement_start else None
+    return " && " if statement_start or before.operator is Operator.AND else None
 
 
 # -- SF101 ------------------------------------------------------------------------------------

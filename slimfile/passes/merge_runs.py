@@ -70,7 +70,10 @@ bind tighter than the new `&&`, and the second RUN runs in a subshell unless it 
 functions, traps) or can end the shell early (`exit`, `exec`), it runs in a subshell, so
 nothing leaks into the second. RUNs with different `--mount`/`--network`/`--security` flags,
 exec-form or heredoc RUNs, RUNs under different shells and RUNs separated by any other
-instruction are never merged.
+instruction are never merged; nor is a first RUN that relies on `set -e` in a part that would
+end up on the left of the new `&&` inside a subshell or compound command, where the shell
+ignores `set -e` (`(set -e; ./configure; make) && make install` would go on after a failed
+`./configure`).
 """,
 )
 

@@ -66,6 +66,11 @@ Safe. The move is made only when the instructions in between do not use what is 
 (`USER`) or, when the cleanup uses `~`/`$HOME`, the environment; when every removed path is
 absolute; and when the earlier RUN's last command is at its top level, so the cleanup still
 runs after everything else in it. It runs in a subshell when it is not a plain `&&` list.
+No fix is offered when the earlier RUN can exit early (`exit`, `exec`), or leaves shell state
+that could change the cleanup (`set -f`, functions, aliases, `source`; a changed directory or
+variables unless the cleanup only removes absolute paths, without `~`), when the cleanup RUN
+has flags or is a heredoc, or when a `--mount` of the earlier RUN covers a removed path (the
+cleanup would empty the mount instead of the layer).
 """,
 )
 
@@ -163,6 +168,52 @@ def _uses(info: RunInfo, cleanup: _Cleanup) -> bool:
     return bool(cleanup.managers & managers) or any(_path_root(p).encode() in text for p in cleanup.paths)
 
 
+# `set` options that cannot change what a static `rm` or a cache-clean command does
+_HARMLESS_OPTIONS = frozenset({"errexit", "xtrace", "verbose", "nounset", "pipefail"})
+_DIRECTORY_KINDS = frozenset({"cd", "pushd", "popd", "umask"})
+_VARIABLE_KINDS = frozenset({"export", "declare", "unset", "read", "assignment"})
+
+
+def _target_changes_the_cleanup(target: ShellScript, cleaner: ShellScript, cleanup: _Cleanup) -> bool:
+    """In the earlier RUN the cleanup runs in that RUN's shell, after everything it did: an
+    early ``exit``/``exec`` would skip it, ``set -f`` would stop its globs, a function or alias
+    could replace it. The working directory does not matter to ``rm`` of absolute paths, nor
+    variables unless it uses ``~``; other cleanup commands (``npm cache clean`` reads
+    ``npm_config_cache`` and ``.npmrc``, ``go clean`` works on the current package) are only
+    moved past changes that cannot reach them."""
+    if any(e.ends_script for e in target.exits):
+        return True
+    only_rm = all(c.name == "rm" for c in cleaner.commands)
+    for change in target.state_changes:
+        if not change.persists:
+            continue
+        if change.kind == "set" and set(change.names) <= _HARMLESS_OPTIONS:
+            continue
+        if change.kind in _DIRECTORY_KINDS and only_rm:
+            continue
+        if change.kind in _VARIABLE_KINDS and only_rm and not cleanup.uses_home:
+            continue
+        return True
+    return False
+
+
+def _mounts_overlap(instruction: Instruction, cleaner: ShellScript, cleanup: _Cleanup) -> bool:
+    removed = [p for fact in cleaner.cleanups for p in fact.paths] + [_path_root(p) for p in cleanup.paths]
+    for flag in instruction.flags:
+        if flag.name != "mount" or flag.argument is None:
+            continue
+        fields = dict(part.split("=", 1) if "=" in part else (part, "") for part in flag.argument.split(","))
+        mount = (fields.get("target") or fields.get("dst") or fields.get("destination") or "").rstrip("/")
+        if not mount or any(_nested(mount, path) or _nested(path, mount) for path in removed):
+            return True
+    return False
+
+
+def _nested(inner: str, outer: str) -> bool:
+    outer = outer.rstrip("/")
+    return inner == outer or inner.startswith(outer + "/") or outer == ""
+
+
 def _path_root(path: str) -> str:
     return path.rstrip("*").rstrip("/") or "/"
 
@@ -181,14 +232,18 @@ def _finding(ctx: Context, target: RunInfo, cleaner: RunInfo, cleanup: _Cleanup)
     start, end = cleaner.instruction.keyword_source_span()
     what = ", ".join(sorted(cleanup.managers) + [p for p in cleanup.paths]) or "files"
     message = f"This RUN only removes files written by the RUN on line {target.instruction.start_line} ({what}); they stay in that layer"
-    fix = _fix(ctx, target, cleaner)
+    fix = _fix(ctx, target, cleaner, cleanup)
     return Finding(MOVE_CLEANUP, message, start, end, fix, saving("move-cleanup", what=f"what it removes ({what})"))
 
 
-def _fix(ctx: Context, target: RunInfo, cleaner: RunInfo) -> Fix | None:
+def _fix(ctx: Context, target: RunInfo, cleaner: RunInfo, cleanup: _Cleanup) -> Fix | None:
     anchor = last_top_level_command(target.script)
-    if anchor is None:
+    if anchor is None or _target_changes_the_cleanup(target.script, cleaner.script, cleanup):
         return None
+    if cleaner.script.origin != "run" or cleaner.instruction.heredocs or cleaner.instruction.flags:
+        return None  # its text is not a one-line command, or its mounts are part of what it does
+    if _mounts_overlap(target.instruction, cleaner.script, cleanup):
+        return None  # in the earlier RUN the cleanup would reach into a mount instead
     text = cleaner.instruction.args_text
     if not is_and_list(cleaner.script):
         text = f"({text})"

@@ -12,7 +12,9 @@ install it feeds). ``A`` is the earlier RUN, ``B`` the next one:
   separator: ``(A) && B``;
 * ``B`` runs in a subshell unless it is a plain ``&&`` list, so ``A && x; y`` never runs ``y``
   after ``A`` failed: ``A && (x; y)``;
-* ``A`` ending with a comment or a background job (``x &``) is never merged.
+* ``A`` ending with a comment or a background job (``x &``) is never merged;
+* nor is ``A`` when ``set -e`` is in force in a part of it that would become the left side of
+  the ``&&`` inside a subshell or compound command (the shell ignores ``set -e`` there).
 
 The join keeps every byte of both RUNs except ``B``'s ``RUN`` keyword and flags: ``A``'s last
 line gets a continuation marker, comment lines between the RUNs become comment lines inside the
@@ -28,7 +30,7 @@ from dataclasses import dataclass
 
 from slimfile.analysis.context import Context
 from slimfile.passes.common import RunInfo
-from slimfile.shell.model import Operator, ShellScript
+from slimfile.shell.model import Command, Operator, ScopeKind, ShellScript
 from slimfile.syntax import style
 from slimfile.syntax.edits import Edit
 from slimfile.syntax.nodes import Dockerfile, Instruction, LineRole, Trivia
@@ -57,7 +59,10 @@ def plan_merge(ctx: Context, first: RunInfo, second: RunInfo) -> MergePlan | str
     wrap_second = not is_and_list(b)
     if wrap_second and script_has_comment(b):
         return "the second RUN needs a subshell but ends with a shell comment"
-    return MergePlan(first, second, _why_wrap_first(a), wrap_second)
+    wrap_first = _why_wrap_first(a)
+    if _errexit_would_be_ignored(a, wrap_first is not None):
+        return "the first RUN relies on `set -e`, which is ignored on the left of `&&`"
+    return MergePlan(first, second, wrap_first, wrap_second)
 
 
 def _structural_obstacle(ctx: Context, first: RunInfo, second: RunInfo) -> str | None:
@@ -132,6 +137,27 @@ def _why_wrap_first(script: ShellScript) -> str | None:
     return None
 
 
+def _errexit_would_be_ignored(script: ShellScript, wrapped: bool) -> bool:
+    """``set -e`` is ignored in every command of an AND-OR list but the last, subshells and
+    compound commands included: ``(set -e; false; echo x) && B`` prints x, while the RUN alone
+    stopped at ``false``. True when a command that runs under ``set -e`` would end up on the
+    left of the new ``&&`` inside a subshell or compound command (the whole first RUN when it is
+    wrapped, else its last top-level item when that is a compound command). A simple command
+    there is fine: its failure still ends the merged RUN with its status, as nothing follows."""
+    tops = [(c.end, c) for c in script.commands if not c.scopes]
+    tops += [(c.scopes[0].end, c.scopes[0]) for c in script.commands if c.scopes]
+    if not tops:
+        return False
+    last = max(tops, key=lambda item: item[0])[1]
+    if wrapped:  # `(set -e; make) && B` is fine: make's failure still ends the subshell
+        return any(c.errexit for c in script.commands if c is not last)
+    if isinstance(last, Command):
+        return False
+    # a pipeline of simple commands (`curl | tar`) fails as a whole: only compounds inside count
+    depth = 2 if last.kind in (ScopeKind.PIPELINE, ScopeKind.NEGATION) else 1
+    return any(c.errexit for c in script.commands if c.scopes and c.scopes[0].id == last.id and len(c.scopes) >= depth)
+
+
 def _last_top_level_joint(script: ShellScript):
     """The operator after the script's last top-level item (a trailing ``;``), if any."""
     tops = [c for c in script.commands if not c.scopes]
@@ -160,8 +186,11 @@ def merge_edits(ctx: Context, plan: MergePlan) -> tuple[Edit, ...]:
     b_start, b_end = b.args_source_span()
     a_last = a.lines[-1]
     escape = style.escape_byte(dockerfile)
-    indent = style.continuation_indent(dockerfile, a)
-    trailing = operators_trail(dockerfile)
+    if any(line.role is LineRole.CONTINUATION for line in a.lines):
+        indent = style.continuation_indent(dockerfile, a)
+    else:  # the file's usual indentation: one scan of the file per round, not one per merge
+        indent = ctx.memo("style.file_indent", lambda: style.file_indent(dockerfile))
+    trailing = ctx.memo("run_merge.operators_trail", lambda: operators_trail(dockerfile))
     edits: list[Edit] = []
     if plan.wrap_first:
         edits.append(Edit.insert(a_start, b"("))

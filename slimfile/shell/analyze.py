@@ -8,14 +8,13 @@ any other RUN with heredocs hands ``args`` to the shell with the bodies as hered
 
 from __future__ import annotations
 
-import dataclasses
 import shlex
 from typing import Mapping
 
 from slimfile.shell.interpreter import ShellInfo, run_shells, shell_from_argv
 from slimfile.shell.model import HeredocBody, OpaqueRun, RunShell, ScriptText, ShellScript
 from slimfile.shell.parse import HeredocSource, ShellParseError, parse_script
-from slimfile.shell.source import heredoc_script_text, heredocs_of, run_args_text
+from slimfile.shell.source import heredoc_script_text, run_args_text
 from slimfile.shell.state import annotate_errexit
 from slimfile.syntax.nodes import Dockerfile, Heredoc, Instruction
 from slimfile.syntax.parser import parse_heredoc_word
@@ -38,7 +37,7 @@ def analyze_run(
         return OpaqueRun(instruction, "RUN outside a build stage (before the first FROM)", None)
     if not shell.is_posix:
         return OpaqueRun(instruction, _non_posix_reason(shell), shell)
-    heredocs = heredocs_of(dockerfile, instruction)
+    heredocs = instruction.heredocs  # ONBUILD's inner RUN carries the ONBUILD's heredocs
     try:
         if heredocs and parse_heredoc_word(instruction.args_text, dockerfile.buildkit) is not None:
             return _heredoc_script(instruction, heredocs[0], shell)
@@ -95,7 +94,7 @@ def _known_heredocs(instruction: Instruction, heredocs: tuple[Heredoc, ...]) -> 
 def _build(
     instruction: Instruction, shell: ShellInfo, origin: str, text: ScriptText, known: dict[int, HeredocSource]
 ) -> ShellScript:
-    text = dataclasses.replace(text, shell=shell)
+    text = ScriptText(text.kind, text.text, text.map, text.heredoc, shell)
     parsed = parse_script(text, known)
     commands = annotate_errexit(parsed.commands, parsed.texts)
     return ShellScript(

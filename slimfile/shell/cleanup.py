@@ -93,7 +93,8 @@ def normalize_path(value: str) -> list[str]:
     return [part for part in path.split("/") if part not in ("", ".")]
 
 
-def match_cache_paths(value: str) -> list[tuple[str, tuple[str, ...], str]]:
+@lru_cache(maxsize=4096)
+def match_cache_paths(value: str) -> tuple[tuple[str, tuple[str, ...], str], ...]:
     """(manager, matched cache paths, coverage) for an ``rm`` operand.
 
     ``whole``: the operand is the cache, its contents (``dir/*``) or a directory above it;
@@ -103,7 +104,7 @@ def match_cache_paths(value: str) -> list[tuple[str, tuple[str, ...], str]]:
     if target and target[-1] == "*":
         target = target[:-1]  # `dir/*` empties dir: as good as removing it
     if not target:
-        return []  # `rm -rf /` or `/*`: not a cleanup slimfile reasons about
+        return ()  # `rm -rf /` or `/*`: not a cleanup slimfile reasons about
     matches = []
     for manager, cache, parts in _cache_table():
         coverage = _coverage(target, parts)
@@ -115,7 +116,7 @@ def match_cache_paths(value: str) -> list[tuple[str, tuple[str, ...], str]]:
     found: dict[tuple[str, str], list[str]] = {}
     for manager, cache, coverage, _ in matches:
         found.setdefault((manager, coverage), []).append(cache)
-    return [(manager, tuple(paths), coverage) for (manager, coverage), paths in found.items()]
+    return tuple((manager, tuple(paths), coverage) for (manager, coverage), paths in found.items())
 
 
 def _coverage(target: list[str], cache: tuple[str, ...]) -> str | None:

@@ -20,7 +20,17 @@ import re
 import shlex
 from dataclasses import dataclass
 
-from slimfile.shell.model import Command, Joint, Operator, RunShell, ScopeKind, ScriptText, ShellScript, Word
+from slimfile.shell.model import (
+    CHILD_PROCESS_SCOPES,
+    Command,
+    Joint,
+    Operator,
+    RunShell,
+    ScopeKind,
+    ScriptText,
+    ShellScript,
+    Word,
+)
 from slimfile.syntax import style
 from slimfile.syntax.edits import Edit
 from slimfile.syntax.nodes import Dockerfile, Instruction, LineRole, PhysicalLine
@@ -28,6 +38,7 @@ from slimfile.syntax.nodes import Dockerfile, Instruction, LineRole, PhysicalLin
 _SAFE_WORD = re.compile(r"[A-Za-z0-9_@%+=:,./-]+")
 _SEPARATORS = (Operator.SEMICOLON, Operator.NEWLINE)
 _HEREDOC_TEXTS = ("heredoc", "nested-heredoc")
+_LOOPS = (ScopeKind.FOR, ScopeKind.WHILE, ScopeKind.UNTIL)
 
 
 class EditRefused(ValueError):
@@ -63,13 +74,74 @@ def append_operator(script: ShellScript, command: Command) -> str:
     newline in heredoc scripts) when it is followed by ``;``/newline, where ``&&`` would make
     ``set -e`` ignore the command's failure.
     """
-    after = _item(script, command).after
-    if after is None or after.operator in (Operator.AND, Operator.CASE_BREAK):
+    item = _item(script, command)
+    after = item.after
+    text = script.texts[command.text]
+    statement = "\n" if text.kind in _HEREDOC_TEXTS else ";"
+    ends_list = (
+        after is None
+        or after.operator is Operator.CASE_BREAK
+        or (after.operator in _SEPARATORS and not _has_next(script, after))
+    )
+    if ends_list:
+        # `x;` at the end: `x && new;` keeps x's status as the list's (`x; new;` would not)
+        if not (command.errexit and not _errexit_ignored(command) and _errexit_needs_statement(script, command)):
+            return "&&"
+        if item.before is not None and item.before.operator in (Operator.AND, Operator.OR):
+            # `a && x`: `a && x && new` ignores x's failure, `a && x; new` runs new (and
+            # ends the list with its status) after a's ignored failure
+            raise EditRefused("under set -e, no operator keeps this AND-OR list's failures")
+        return statement
+    if after.operator is Operator.AND:
         return "&&"
     if after.operator in _SEPARATORS:
-        text = script.texts[command.text]
-        return "\n" if text.kind in _HEREDOC_TEXTS else ";"
+        if _next_reads_status(script, command, after):
+            raise EditRefused("the next command reads `$?`, which the new command would change")
+        return statement
     raise EditRefused(f"cannot append after a command followed by {after.operator.value!r}")
+
+
+def _next_reads_status(script: ShellScript, command: Command, after: Joint) -> bool:
+    """True when the text from ``after`` to the end of the next command mentions ``$?``
+    (``x; echo $?``, ``x; if [ $? -ne 0 ]``, ``x; case $? in``)."""
+    text = script.texts[command.text].text
+    following = [c.text_end for c in script.commands if c.text == command.text and c.text_start >= after.text_end]
+    end = min(following) if following else len(text)
+    region = text[after.text_end : end]
+    return b"$?" in region or b"${?" in region
+
+
+def _errexit_ignored(command: Command) -> bool:
+    """``set -e`` does not apply here: the command sits in a compound that is on the left of
+    ``&&``/``||``, in a condition or under ``!`` (subshells included: the shell passes the
+    exemption down), so its list's failure never stops the shell."""
+    for scope in command.scopes:
+        if scope.role == "condition" or scope.kind is ScopeKind.NEGATION:
+            return True
+        if scope.after is not None and scope.after.operator in (Operator.AND, Operator.OR):
+            return True
+    return False
+
+
+def _errexit_needs_statement(script: ShellScript, command: Command) -> bool:
+    """Under ``set -e``, ``b`` ending a list inside ``if``/``for``/``{ }``/a function body stops the
+    shell when it fails; ``b && new`` would not (``set -e`` ignores every command of an AND-OR
+    list but the last, and the compound's failure then does not count either), so the commands
+    after the compound would run. True when something can run after the compound (a function
+    body: after each call; a loop body: the next iteration)."""
+    for scope in reversed(command.scopes):
+        if scope.kind in (ScopeKind.PIPELINE, ScopeKind.NEGATION):
+            continue
+        if scope.kind in CHILD_PROCESS_SCOPES:
+            return False  # the subshell ends with the list's status, and a failed subshell counts
+        if scope.kind is ScopeKind.FUNCTION:
+            return True
+        if scope.kind in _LOOPS:
+            return True  # the next iteration runs after the body's list
+        after = scope.after
+        if after is not None and not (after.operator in _SEPARATORS and not _has_next(script, after)):
+            return after.operator in _SEPARATORS
+    return False
 
 
 def append_command(
@@ -103,6 +175,7 @@ class _Item:
     end: int
     after: Joint | None
     text_end: int
+    before: Joint | None = None
 
 
 def _item(script: ShellScript, command: Command) -> _Item:
@@ -114,8 +187,8 @@ def _item(script: ShellScript, command: Command) -> _Item:
         scope = scopes[-1]
         if len(scopes) > 1 and scopes[-2].kind is ScopeKind.PIPELINE and scope.kind is ScopeKind.NEGATION:
             scope = scopes[-2]
-        return _Item(scope.start, scope.end, scope.after, scope.text_end)
-    return _Item(command.start, command.end, command.after, command.text_end)
+        return _Item(scope.start, scope.end, scope.after, scope.text_end, scope.before)
+    return _Item(command.start, command.end, command.after, command.text_end, command.before)
 
 
 def _check_appendable(command: Command) -> None:
@@ -245,6 +318,20 @@ def remove_command(dockerfile: Dockerfile, script: RunShell, command: Command) -
         raise EditRefused("the command is part of a pipeline")
     if any(r.heredoc is not None for r in command.redirects):
         raise EditRefused("the command reads a heredoc")
+    ends_and_or = command.after is None or command.after.operator not in (Operator.AND, Operator.OR)
+    after = command.after
+    ends_list = (
+        after is None
+        or after.operator is Operator.CASE_BREAK
+        or (after.operator in _SEPARATORS and not _has_next(script, after))
+    )
+    if ends_list and command.before is not None and command.before.operator in _SEPARATORS:
+        # `x; b` minus b: the list (a subshell, a body, the RUN) would end with x's status
+        raise EditRefused("the list would end with the status of the command before it")
+    if _is_and(command.before) and ends_and_or and command.errexit and not _errexit_ignored(command):
+        # `a && b` minus b under set -e: a becomes the last of its list, and its failure,
+        # ignored before, now stops the shell
+        raise EditRefused("under set -e the command before it would become the last of its AND-OR list")
     piece = script.texts[command.text]
     start, end = _removal_range(script, piece, command)
     pieces = _source_pieces(piece, start, end)
@@ -348,10 +435,15 @@ def _line_aware_deletions(
     emptied: list[PhysicalLine] = []
     for line in _lines_touched(dockerfile, pieces):
         on_line = [(max(a, line.start), min(b, line.end)) for a, b in pieces if a < line.end and b > line.start]
-        if line.role in (LineRole.CONTINUATION, LineRole.HEREDOC_BODY) and _left_blank(src, line, on_line):
+        kept = _kept(src, line, on_line)
+        if line.role in (LineRole.CONTINUATION, LineRole.HEREDOC_BODY) and not kept:
             emptied.append(line)
             deletions.append((line.start, line.end))
         else:
+            if line.role is LineRole.CONTINUATION and kept.startswith(b"#") and on_line:
+                # `    && b # note` minus `&& b`: buildkit would read the rest as a comment
+                # line and join the next instruction to the RUN
+                raise EditRefused("a shell comment would be left alone on its line")
             deletions.extend(on_line)
     deletions.extend(_orphaned_marker(dockerfile, instruction, {line.start for line in emptied}))
     return tuple(Edit.delete(a, b) for a, b in _merge(deletions))
@@ -386,7 +478,8 @@ def _lines_touched(dockerfile: Dockerfile, pieces: list[tuple[int, int]]) -> lis
     return [lines[k] for k in sorted(lines)]
 
 
-def _left_blank(src: bytes, line: PhysicalLine, removed: list[tuple[int, int]]) -> bool:
+def _kept(src: bytes, line: PhysicalLine, removed: list[tuple[int, int]]) -> bytes:
+    """What stays of the line's text (without its continuation marker), blanks stripped."""
     keep_end = line.marker_start if line.marker_start is not None else line.content_end
     kept = bytearray()
     pos = line.start
@@ -394,7 +487,7 @@ def _left_blank(src: bytes, line: PhysicalLine, removed: list[tuple[int, int]]) 
         kept += src[pos:a]
         pos = max(pos, b)
     kept += src[pos:keep_end] if pos < keep_end else b""
-    return not kept.strip(b" \t")
+    return bytes(kept.strip(b" \t"))
 
 
 def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -155,7 +155,40 @@ class WordValue:
     quoted: bool  # some part was quoted or escaped
 
 
+_WORD_VALUES: dict[bytes, WordValue] = {}
+_WORD_PARTS: dict[bytes, tuple[str, str, bool, bool]] = {}
+_PLAIN_WORD = re.compile(rb"[^\\'\"$`]*")
+
+
+def word_parts(raw: bytes) -> tuple[str, str, bool, bool]:
+    """(value, raw as text, static, quoted) of a word, memoized."""
+    found = _WORD_PARTS.get(raw)
+    if found is None:
+        value = word_value(raw)
+        text = value.value if not value.quoted and value.static else decode(raw)
+        found = (value.value, text, value.static, value.quoted)
+        if len(_WORD_PARTS) > 50_000:
+            _WORD_PARTS.clear()
+        _WORD_PARTS[raw] = found
+    return found
+
+
 def word_value(raw: bytes) -> WordValue:
+    """Remove quotes and escapes from one shell word, keeping ``$VAR``/``$(..)`` text as is
+    (memoized: the same words come back in every RUN)."""
+    found = _WORD_VALUES.get(raw)
+    if found is None:
+        if _PLAIN_WORD.fullmatch(raw):
+            found = WordValue(decode(raw), True, False)
+        else:
+            found = _word_value(raw)
+        if len(_WORD_VALUES) > 50_000:
+            _WORD_VALUES.clear()
+        _WORD_VALUES[raw] = found
+    return found
+
+
+def _word_value(raw: bytes) -> WordValue:
     """Remove quotes and escapes from one shell word, keeping ``$VAR``/``$(..)`` text as is.
 
     Globs (``*``, ``?``) are kept: a cleanup pass wants ``/var/lib/apt/lists/*`` as written.

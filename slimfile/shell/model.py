@@ -7,10 +7,10 @@ source bytes, mapped back through the script's segment map. Source spans are wha
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Callable, Union
 
 from slimfile.syntax.nodes import Heredoc, Instruction, LogicalLine
 
@@ -98,16 +98,26 @@ class ScriptText:
 @dataclass(frozen=True, slots=True)
 class Word:
     """One shell word. ``value`` has quotes and escapes removed; expansions stay as written,
-    and ``static`` says whether there were any. ``raw`` is the word as the script text has it."""
+    and ``static`` says whether there were any. ``raw`` is the word as the script text has it.
+
+    ``start``/``end`` (source bytes) are computed from ``text_start``/``text_end`` when asked
+    for: a RUN has many words and passes look at the spans of a few."""
 
     value: str
     raw: str
     static: bool
     quoted: bool
-    start: int
-    end: int
     text_start: int
     text_end: int
+    to_source: Callable[[int, int], tuple[int, int]] = field(repr=False, compare=False)
+
+    @property
+    def start(self) -> int:
+        return self.to_source(self.text_start, self.text_end)[0]
+
+    @property
+    def end(self) -> int:
+        return self.to_source(self.text_start, self.text_end)[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,13 +213,12 @@ class Command:
     text_start: int
     text_end: int
     text: int  # index into ShellScript.texts
+    # argv0's basename after wrappers (``/usr/bin/apt-get`` -> ``apt-get``); set by __post_init__
+    name: str | None = field(default=None, init=False, compare=False)
 
-    @property
-    def name(self) -> str | None:
-        """argv0's basename after wrappers (``/usr/bin/apt-get`` -> ``apt-get``)."""
-        if self.name_index is None:
-            return None
-        return basename(self.words[self.name_index].value)
+    def __post_init__(self) -> None:
+        if self.name_index is not None:  # computed once: passes and facts ask for it a lot
+            object.__setattr__(self, "name", basename(self.words[self.name_index].value))
 
     @property
     def argv(self) -> tuple[str, ...]:

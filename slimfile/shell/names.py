@@ -26,9 +26,14 @@ class ResolvedName:
     env_word_indexes: tuple[int, ...]  # ``NAME=value`` words given to env/sudo
 
 
+_PLAIN = ResolvedName(0, (), ())
+
+
 def resolve(values: Sequence[str]) -> ResolvedName:
     """Find the program among ``values`` (the unquoted command words, argv0 first)."""
     wrappers_table = load("shell")["wrappers"]
+    if values and basename(values[0]) not in wrappers_table:
+        return _PLAIN  # the common case: argv0 is the program
     wrappers: list[str] = []
     env_words: list[int] = []
     i = 0

@@ -14,6 +14,7 @@ the scopes it sits in. Three tree-sitter-bash weaknesses are worked around, each
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -209,13 +210,15 @@ class _Walker:
         self.src = b""
         self.heredocs: dict[int, HeredocSource] = {}
         self.depth = 0
+        self.span = _span_function(None)
 
     # -- texts ----------------------------------------------------------------------------
     def walk_text(self, piece: ScriptText, known: dict[int, HeredocSource], scopes: tuple, depth: int) -> None:
-        saved = (self.text_index, self.piece, self.src, self.heredocs, self.depth)
+        saved = (self.text_index, self.piece, self.src, self.heredocs, self.depth, self.span)
         self.texts.append(piece)
         self.text_index = len(self.texts) - 1
         self.piece, self.src, self.depth = piece, piece.text, depth
+        self.span = _span_function(piece)
         masked = bytearray(piece.text)
         self.heredocs = dict(known)
         for start in known:
@@ -228,7 +231,7 @@ class _Walker:
         if root.has_error:
             raise ShellParseError(_error_reason(root, piece))
         self.walk_sequence(root.children, scopes)
-        self.text_index, self.piece, self.src, self.heredocs, self.depth = saved
+        self.text_index, self.piece, self.src, self.heredocs, self.depth, self.span = saved
 
     def _find_script_heredocs(self, piece: ScriptText, masked: bytearray) -> None:
         for found in lexer.find_heredocs(piece.text):
@@ -294,18 +297,18 @@ class _Walker:
             yield ("stmt", body, redirects)
 
     def _joint(self, token) -> Joint:
-        start, end = self.piece.source_span(token.start_byte, token.end_byte)
+        start, end = self.span(token.start_byte, token.end_byte)
         return Joint(OPERATORS[token.type], start, end, token.start_byte, token.end_byte)
 
     def _newline_joint(self, after: int, before: int) -> Joint:
         nl = self.src.find(b"\n", after, before)
         pos = nl if nl >= 0 else after
         width = 1 if nl >= 0 else 0
-        start, end = self.piece.source_span(pos, pos + width)
+        start, end = self.span(pos, pos + width)
         return Joint(Operator.NEWLINE, start, end, pos, pos + width)
 
     def _comment(self, node) -> None:
-        start, end = self.piece.source_span(node.start_byte, node.end_byte)
+        start, end = self.span(node.start_byte, node.end_byte)
         self.comments.append(Comment(start, end, node.start_byte, node.end_byte, self.text_index))
 
     # -- statements ---------------------------------------------------------------------------
@@ -326,7 +329,7 @@ class _Walker:
 
     def _compound(self, kind: ScopeKind, node) -> _Compound:
         self.next_id += 1
-        start, end = self.piece.source_span(node.start_byte, node.end_byte)
+        start, end = self.span(node.start_byte, node.end_byte)
         return _Compound(kind, self.next_id, start, end, node.start_byte, node.end_byte)
 
     def _pipeline(self, node, compound: _Compound, scopes: tuple, redirects: tuple) -> None:
@@ -396,7 +399,7 @@ class _Walker:
     def _function(self, node, compound: _Compound, scopes: tuple, redirects: tuple) -> None:
         name = node.child_by_field_name("name")
         body = node.child_by_field_name("body")
-        start, end = self.piece.source_span(node.start_byte, node.end_byte)
+        start, end = self.span(node.start_byte, node.end_byte)
         in_child = any(ref.compound.kind in CHILD_PROCESS_SCOPES for ref in scopes)
         self.functions.append(FunctionDef(lexer.decode(self.src[name.start_byte : name.end_byte]), start, end, in_child))
         if body is None:
@@ -410,7 +413,9 @@ class _Walker:
     # -- simple commands -------------------------------------------------------------------------
     def simple_command(self, node, redirects: tuple, scopes: tuple, kind: CommandKind | None = None) -> _CommandDraft:
         kind = kind or SIMPLE_KINDS.get(node.type, CommandKind.SIMPLE)
-        redirect_nodes = list(redirects) + [c for c in node.children if c.type in REDIRECT_TYPES]
+        children = node.children
+        typed = [(c, c.type) for c in children]
+        redirect_nodes = list(redirects) + [c for c, t in typed if t in REDIRECT_TYPES]
         if kind is CommandKind.ASSIGNMENT:
             parts = [node] if node.type == "variable_assignment" else list(node.named_children)
             assignments = [self._assignment(part) for part in parts if part.type == "variable_assignment"]
@@ -419,17 +424,15 @@ class _Walker:
             assignments = []
             words = self._split_words(node)
         else:
-            assignments = [self._assignment(c) for c in _prefix_assignments(node)]
-            prefix = {c.id for c in _prefix_assignments(node)}
-            words = self._words(
-                [c for c in node.children if c.id not in prefix and c.type not in REDIRECT_TYPES and c.type != "comment"]
-            )
+            prefix, rest = _prefix_assignments(typed)
+            assignments = [self._assignment(c) for c in prefix]
+            words = self._words([c for c, t in typed[rest:] if t not in REDIRECT_TYPES and t != "comment"])
         resolved = resolve([w.value for w in words]) if kind is CommandKind.SIMPLE else None
         if resolved is not None:
             assignments.extend(self._assignment_from_word(words[i]) for i in resolved.env_word_indexes)
         span_start = min([node.start_byte] + [r.start_byte for r in redirect_nodes])
         span_end = max([node.end_byte] + [r.end_byte for r in redirect_nodes])
-        start, end = self.piece.source_span(span_start, span_end)
+        start, end = self.span(span_start, span_end)
         draft = _CommandDraft(
             kind=kind,
             words=tuple(words),
@@ -454,28 +457,31 @@ class _Walker:
     def _words(self, nodes: list) -> list[Word]:
         """Words from argument nodes, joining nodes that tree-sitter split inside one word."""
         spans: list[list[int]] = []
+        src = self.src
         for node in nodes:
-            if spans and _joins(self.src[spans[-1][1] : node.start_byte]):
-                spans[-1][1] = node.end_byte
-            else:
-                spans.append([node.start_byte, node.end_byte])
+            start = node.start_byte
+            if spans:
+                gap = spans[-1][1]
+                # usually one blank between words: not joined, and no need to look further
+                if gap == start or (src[gap] not in b" \t\n" and _joins(src[gap:start])):
+                    spans[-1][1] = node.end_byte
+                    continue
+            spans.append([start, node.end_byte])
         return [self._word(a, b) for a, b in spans]
 
     def _split_words(self, node) -> list[Word]:
         return [self._word(a, b) for a, b in lexer.split_words(self.src, node.start_byte, node.end_byte)]
 
     def _word(self, a: int, b: int) -> Word:
-        raw = self.src[a:b]
-        value = lexer.word_value(raw)
-        start, end = self.piece.source_span(a, b)
-        return Word(value.value, lexer.decode(raw), value.static, value.quoted, start, end, a, b)
+        value, raw, static, quoted = lexer.word_parts(self.src[a:b])
+        return Word(value, raw, static, quoted, a, b, self.span)
 
     def _assignment(self, node) -> Assignment:
         name_node = node.child_by_field_name("name")
         value_node = node.child_by_field_name("value")
         name = lexer.decode(self.src[name_node.start_byte : name_node.end_byte]) if name_node else ""
         value = self._word(value_node.start_byte, value_node.end_byte) if value_node is not None else None
-        start, end = self.piece.source_span(node.start_byte, node.end_byte)
+        start, end = self.span(node.start_byte, node.end_byte)
         return Assignment(name, value, lexer.decode(self.src[node.start_byte : node.end_byte]), start, end)
 
     def _assignment_from_word(self, word: Word) -> Assignment:
@@ -496,12 +502,15 @@ class _Walker:
         digits = len(written) - len(written.lstrip("0123456789"))
         fd = int(written[:digits]) if digits else None
         target = self._word(target_node.start_byte, target_node.end_byte) if target_node is not None else None
-        start, end = self.piece.source_span(node.start_byte, node.end_byte)
+        start, end = self.span(node.start_byte, node.end_byte)
         return Redirect(written[digits:].strip(), fd, target, start, end, source.body if source else None)
 
     # -- nesting ------------------------------------------------------------------------------
     def walk_substitutions(self, node, scopes: tuple) -> None:
         """Commands inside ``$( )``, backquotes and ``<( )`` within ``node``."""
+        text = self.src[node.start_byte : node.end_byte]
+        if b"(" not in text and b"`" not in text:
+            return
         for sub in _substitutions(node):
             compound = self._compound(SUBSTITUTIONS[sub.type], sub)
             children = [c for c in sub.children if c.type not in ("$(", ")", "`", "<(", ">(")]
@@ -565,6 +574,35 @@ _SCOPE_OF = {
 }
 
 
+def _span_function(piece: ScriptText | None):
+    """``piece.source_span``, as a plain offset shift when the text is one piece of the source
+    (most RUNs on one line, heredoc scripts without ``<<-``)."""
+    if piece is None:
+        return lambda start, end: (start, end)
+    segments = piece.map.segments
+    if len(segments) == 1 and segments[0].logical_start == 0 and segments[0].length == len(piece.text):
+        shift = segments[0].source_start
+        return lambda start, end: (start + shift, end + shift)
+    if not segments:
+        return piece.map.source_span
+    starts = [seg.logical_start for seg in segments]
+
+    def to_source(offset: int, at_end: bool) -> int:  # LogicalLine.to_source, without key=
+        i = max(bisect.bisect_right(starts, offset) - 1, 0)
+        seg = segments[i]
+        if at_end and offset == seg.logical_start and i > 0:
+            return segments[i - 1].source_end
+        return seg.source_start + (min(offset, seg.logical_end) - seg.logical_start)
+
+    def span(start: int, end: int) -> tuple[int, int]:
+        if start == end:
+            pos = to_source(start, True)
+            return pos, pos
+        return to_source(start, False), to_source(end, True)
+
+    return span
+
+
 def _attach_to_last_statement(items: list[tuple], redirects: tuple) -> list[tuple]:
     for i in range(len(items) - 1, -1, -1):
         if items[i][0] == "stmt":
@@ -591,15 +629,16 @@ def _substitutions(node) -> list:
     return sorted(found, key=lambda n: n.start_byte)
 
 
-def _prefix_assignments(node) -> list:
-    """The ``NAME=value`` children before the command name."""
+def _prefix_assignments(typed: list[tuple]) -> tuple[list, int]:
+    """The ``NAME=value`` children before the command name (``typed``: (child, type) pairs;
+    redirects may stand between them), and the index of the first child after them."""
     found = []
-    for child in node.children:
-        if child.type == "variable_assignment":
+    for index, (child, kind) in enumerate(typed):
+        if kind == "variable_assignment":
             found.append(child)
-        elif child.type not in REDIRECT_TYPES:
-            break
-    return found
+        elif kind not in REDIRECT_TYPES:
+            return found, index
+    return found, len(typed)
 
 
 def _joins(gap: bytes) -> bool:

@@ -9,28 +9,26 @@ heredoc body as the script; its offsets map into the body's source bytes, line b
 
 from __future__ import annotations
 
+import bisect
+
 from slimfile.shell.model import ScriptText
-from slimfile.syntax.nodes import Dockerfile, Heredoc, Instruction, LogicalLine, Segment
-
-
-def heredocs_of(dockerfile: Dockerfile, instruction: Instruction) -> tuple[Heredoc, ...]:
-    """The RUN's heredocs. For ``ONBUILD RUN <<EOF`` the parser keeps them on the ONBUILD node."""
-    if instruction.heredocs:
-        return instruction.heredocs
-    for parent in dockerfile.instructions:
-        if parent.inner is instruction:
-            return parent.heredocs
-    return ()
+from slimfile.syntax.nodes import Heredoc, Instruction, LogicalLine, Segment
 
 
 def sub_map(parent: LogicalLine, pieces: list[tuple[int, int]]) -> LogicalLine:
     """Map of the text made by joining ``parent.text[a:b]`` for each piece, through ``parent``."""
+    if len(pieces) == 1 and parent.segments:  # one slice (a RUN's arguments): no copying
+        return _slice_map(parent, *pieces[0])
     text = bytearray()
     segments: list[Segment] = []
+    parents = parent.segments
+    starts = [seg.logical_start for seg in parents]
     for start, end in pieces:
-        for seg in parent.segments:
+        for seg in parents[max(bisect.bisect_right(starts, start) - 1, 0) :]:
+            if seg.logical_start >= end:
+                break
             lo = max(start, seg.logical_start)
-            hi = min(end, seg.logical_end)
+            hi = min(end, seg.logical_start + seg.length)
             if lo < hi:
                 segments.append(Segment(len(text), seg.source_start + (lo - seg.logical_start), hi - lo))
                 text += parent.text[lo:hi]
@@ -38,6 +36,23 @@ def sub_map(parent: LogicalLine, pieces: list[tuple[int, int]]) -> LogicalLine:
         anchor = parent.to_source(pieces[0][0] if pieces else 0, at_end=True) if parent.segments else 0
         segments.append(Segment(0, anchor, 0))
     return LogicalLine(bytes(text), tuple(segments))
+
+
+def _slice_map(parent: LogicalLine, start: int, end: int) -> LogicalLine:
+    parents = parent.segments
+    starts = [seg.logical_start for seg in parents]
+    segments: list[Segment] = []
+    for seg in parents[max(bisect.bisect_right(starts, start) - 1, 0) :]:
+        if seg.logical_start >= end:
+            break
+        lo = max(start, seg.logical_start)
+        hi = min(end, seg.logical_start + seg.length)
+        if lo < hi:
+            segments.append(Segment(lo - start, seg.source_start + (lo - seg.logical_start), hi - lo))
+    if not segments:
+        anchor = parent.to_source(start, at_end=True)
+        segments.append(Segment(0, anchor, 0))
+    return LogicalLine(parent.text[start:end], tuple(segments))
 
 
 def tab_stripped_pieces(text: bytes, start: int, end: int) -> list[tuple[int, int]]:

@@ -270,6 +270,11 @@ class _Parser:
             node.heredocs = self._read_heredocs(logical_line, lines, first_number)
         node.lines = tuple(lines)
         node.end = lines[-1].end
+        if node.inner is not None:
+            # ONBUILD's inner instruction spans the same lines and reads the same heredocs
+            node.inner.lines, node.inner.start, node.inner.end = node.lines, node.start, node.end
+            node.inner.heredocs = node.heredocs
+            node.inner.has_empty_continuation_line = has_empty
         return node
 
     def _append_segment(self, segments: list[Segment], logical: bytearray, start: int, end: int) -> None:

@@ -96,6 +96,34 @@ def test_append_after_a_statement_keeps_set_e_meaningful() -> None:
     assert out == f"FROM d\nRUN set -e; apt-get install -y curl; {CLEANUP}; make\n"
 
 
+def test_append_before_a_trailing_separator_keeps_the_runs_status() -> None:
+    # `install; rm ...;` would end with rm's status: a failed install would pass the build
+    out = edit("FROM d\nRUN apt-get update && apt-get install -y curl;\n", after_install)
+    assert out == f"FROM d\nRUN apt-get update && apt-get install -y curl && {CLEANUP};\n"
+    out = edit("FROM d\nRUN if true; then apt-get install -y curl; fi;\n", after_install)
+    assert out == f"FROM d\nRUN if true; then apt-get install -y curl && {CLEANUP}; fi;\n"
+
+
+def test_append_at_the_end_of_a_compound_under_set_e_is_a_statement() -> None:
+    # `set -e` ignores every command of an AND-OR list but the last, and then the `if` failing
+    # does not stop the shell either: `install && rm` would let `make` run after a failed install
+    out = edit("FROM d\nRUN set -e; if true; then apt-get install -y curl; fi; make\n", after_install)
+    assert out == f"FROM d\nRUN set -e; if true; then apt-get install -y curl; {CLEANUP}; fi; make\n"
+    out = edit("FROM d\nRUN set -e; { apt-get install -y curl; }\n", after_install)  # nothing after: `&&`
+    assert out == f"FROM d\nRUN set -e; {{ apt-get install -y curl && {CLEANUP}; }}\n"
+    out = edit("FROM d\nRUN set -e; (apt-get install -y curl); make\n", after_install)  # a subshell's failure counts
+    assert out == f"FROM d\nRUN set -e; (apt-get install -y curl && {CLEANUP}); make\n"
+    # where set -e is ignored anyway (the loop is on the left of `&&`), `&&` keeps the status
+    out = edit("FROM d\nRUN set -e; for i in 1 2; do apt-get install -y curl; done && make\n", after_install)
+    assert out == f"FROM d\nRUN set -e; for i in 1 2; do apt-get install -y curl && {CLEANUP}; done && make\n"
+    # `a && install` in a loop under set -e: neither operator keeps what a failure does
+    with pytest.raises(eh.EditRefused, match="set -e"):
+        edit("FROM d\nRUN set -e; for i in 1 2; do true && apt-get install -y curl; done\n", after_install)
+    # a loop body's list is followed by the next iteration, even at the end of a subshell
+    out = edit("FROM d\nRUN set -e; (for i in 1 2; do apt-get install -y curl; done)\n", after_install)
+    assert out == f"FROM d\nRUN set -e; (for i in 1 2; do apt-get install -y curl; {CLEANUP}; done)\n"
+
+
 def test_append_after_the_last_stage_of_a_pipeline_goes_after_the_pipeline() -> None:
     out = edit("FROM d\nRUN curl -fsSL x | tar xz && make\n", lambda d, s: eh.append_command(d, s, named(s, "tar"), "true"))
     assert out == "FROM d\nRUN curl -fsSL x | tar xz && true && make\n"
@@ -132,6 +160,8 @@ def test_append_after_a_shell_form_heredoc_command() -> None:
         ("FROM d\nRUN a || b\n", "a", "'||'"),
         ("FROM d\nRUN echo $(id -u)\n", "id", "substitution"),
         ("FROM d\nRUN sleep 1 & wait\n", "sleep", "background"),
+        ("FROM d\nRUN npm ci; echo $?\n", "npm", r"reads `\$\?`"),
+        ("FROM d\nRUN npm ci; if [ ${?} -ne 0 ]; then exit 1; fi\n", "npm", r"reads `\$\?`"),
     ],
 )
 def test_append_refusals(text: str, name: str, reason: str) -> None:
@@ -206,11 +236,15 @@ def test_remove_in_heredoc_script_deletes_the_line() -> None:
         ("FROM d\nRUN a || b\n", "b", "'||'"),
         ("FROM d\nRUN a | b && c\n", "b", "pipeline"),
         ("FROM d\nRUN cat <<EOF > f && x\nbody\nEOF\n", "cat", "heredoc"),
+        ("FROM d\nRUN set -e; (a) && b; c\n", "b", "set -e"),
+        ("FROM d\nRUN a; b\n", "b", "status of the command before"),
+        ("FROM d\nRUN (a; b;) && c\n", "b", "status of the command before"),
     ],
 )
 def test_remove_refusals(text: str, name: str, reason: str) -> None:
     dockerfile = parse(text.encode())
     script = analyze_run(dockerfile, dockerfile.instructions[1])
+    assert isinstance(script, ShellScript)
     with pytest.raises(eh.EditRefused, match=reason):
         eh.remove_command(dockerfile, script, named(script, name))
 

@@ -194,6 +194,18 @@ def test_heredoc_in_onbuild():
     onbuild = tree.instructions[1]
     assert onbuild.inner is not None and onbuild.inner.name == "RUN"
     assert onbuild.heredocs[0].content == b"echo onbuild\n"
+    # the inner instruction spans the outer's lines and carries its heredocs too
+    inner = onbuild.inner
+    assert inner.heredocs == onbuild.heredocs
+    assert (inner.lines, inner.start, inner.end) == (onbuild.lines, onbuild.start, onbuild.end)
+    assert (inner.start_line, inner.end_line) == (2, 4)
+
+
+def test_onbuild_inner_instruction_has_the_outer_lines():
+    tree = p("FROM x\nONBUILD RUN a \\\n    && b\nRUN c\n")
+    onbuild = tree.instructions[1]
+    assert len(onbuild.inner.lines) == 2 and onbuild.inner.lines == onbuild.lines
+    assert onbuild.inner.has_empty_continuation_line is False
 
 
 def test_unterminated_heredoc_names_the_instruction_line():
