@@ -221,8 +221,9 @@ def _verify(before: Dockerfile, output: bytes, chosen: Sequence[Finding], path: 
         after = parse(output, path=path, buildkit=settings.buildkit)
     except DockerfileError as exc:
         return f"output does not parse: {exc.message} (line {exc.line})"
-    declared = frozenset().union(*(f.fix.declares for f in chosen if f.fix is not None))
-    differences = semantic_differences(before, after, declared)
+    fixes = [f.fix for f in chosen if f.fix is not None]
+    declared = frozenset().union(*(fix.declares for fix in fixes))
+    differences = semantic_differences(before, after, declared, sum(fix.runs_removed for fix in fixes))
     if differences:
         return "; ".join(differences)
     return after

@@ -56,9 +56,33 @@ def global_args(dockerfile: Dockerfile) -> list[str]:
     return [_normalise(i.args) for i in dockerfile.stages.global_args]
 
 
-def semantic_differences(before: Dockerfile, after: Dockerfile, declared: frozenset[str]) -> list[str]:
+def run_count(dockerfile: Dockerfile) -> int:
+    """RUN instructions, ONBUILD RUNs included."""
+    return sum(1 for node in dockerfile.instructions if node.effective.name == "RUN")
+
+
+def instruction_outline(dockerfile: Dockerfile) -> list[tuple]:
+    """Every instruction that is neither RUN, FROM nor config, in order, with its flags and
+    arguments (ADD and COPY count as one kind: ADD→COPY keeps the outline)."""
+    out = []
+    for node in dockerfile.instructions:
+        name = node.effective.name
+        if name in ("RUN", "FROM") or name in CONFIG_KEYWORDS or node.name == "ONBUILD":
+            continue
+        out.append(("COPY" if name == "ADD" else name, node.flag_values(), _normalise(node.args)))
+    return out
+
+
+def semantic_differences(
+    before: Dockerfile, after: Dockerfile, declared: frozenset[str], runs_removed: int = 0
+) -> list[str]:
     """Human-readable differences that no applied fix declared."""
     problems = []
+    expected_runs = run_count(before) - runs_removed
+    if run_count(after) != expected_runs:
+        problems.append(f"RUN instructions: expected {expected_runs}, found {run_count(after)} (one was lost or swallowed)")
+    if "instructions" not in declared and instruction_outline(before) != instruction_outline(after):
+        problems.append("COPY/ADD/other instructions changed, appeared or disappeared")
     if before.escape != after.escape:
         problems.append("escape character changed")
     if [(d.name, d.value) for d in before.directives] != [(d.name, d.value) for d in after.directives]:

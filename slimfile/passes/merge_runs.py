@@ -106,6 +106,6 @@ def _finding(ctx: Context, plan: MergePlan) -> Finding:
         message,
         start,
         end,
-        Fix(merge_edits(ctx, plan), Safety.SAFE, MERGE_RUNS.fix_title),
+        Fix(merge_edits(ctx, plan), Safety.SAFE, MERGE_RUNS.fix_title, runs_removed=1),
         saving("merge-runs", count="1"),
     )

@@ -252,4 +252,4 @@ def _fix(ctx: Context, target: RunInfo, cleaner: RunInfo, cleanup: _Cleanup) -> 
     except EditRefused:
         return None
     removal = Edit.delete(cleaner.outer.start, cleaner.outer.end)
-    return Fix((append, removal), Safety.SAFE, MOVE_CLEANUP.fix_title)
+    return Fix((append, removal), Safety.SAFE, MOVE_CLEANUP.fix_title, runs_removed=1)

@@ -60,12 +60,14 @@ class Edit:
 @dataclass(frozen=True, slots=True)
 class Fix:
     """The edits that fix one finding. ``declares`` names what the fix is allowed to change
-    beyond the bytes it edits (for example ``"base-image"``), for the semantic guard."""
+    beyond the bytes it edits (for example ``"base-image"``), and ``runs_removed`` how many RUN
+    instructions it folds into others: the semantic guard checks both after every round."""
 
     edits: tuple[Edit, ...]
     safety: Safety = Safety.SAFE
     title: str = ""
     declares: frozenset[str] = field(default_factory=frozenset)
+    runs_removed: int = 0  # RUN instructions the fix folds into others (merges, moved cleanups)
 
     def __post_init__(self) -> None:
         if not self.edits:

@@ -87,3 +87,39 @@ def test_a_fix_declaring_stages_still_cannot_change_the_final_config():
     result = fix_source(SRC, "Dockerfile", Settings(), passes=[restructure])
     assert result.output == SRC
     assert "config" in result.rejected[0].reason
+
+
+def test_a_fix_that_swallows_a_run_is_refused():
+    src = b"FROM debian\nRUN echo a\nRUN echo b\nCOPY x /x\n"
+
+    def swallow(ctx):
+        first = ctx.dockerfile.instructions[1]
+        if first.lines[0].marker_start is None and len(ctx.dockerfile.instructions) == 4:
+            end = first.lines[0].content_end
+            # a continuation marker turns the next RUN into part of this one, undeclared
+            yield Finding(tp.UNSAFE, "swallow", end, end, Fix((Edit.insert(end, b" \\"),)))
+
+    def drop_copy(ctx):
+        copy = ctx.dockerfile.instructions[-1]
+        if copy.name == "COPY":
+            yield Finding(tp.UPPER, "drop", copy.start, copy.end, Fix((Edit.delete(copy.start, copy.end),)))
+
+    result = fix_source(src, "Dockerfile", Settings(unsafe_fixes=True), passes=[swallow, drop_copy])
+    assert result.output == src
+    reasons = sorted(r.reason for r in result.rejected)
+    assert "COPY/ADD/other instructions changed" in reasons[0]
+    assert "RUN instructions: expected 2, found 1" in reasons[1]
+
+
+def test_a_declared_merge_may_remove_a_run():
+    src = b"FROM debian\nRUN echo a\nRUN echo b\n"
+
+    def merge(ctx):
+        first, second = ctx.dockerfile.instructions[1:3] if len(ctx.dockerfile.instructions) == 3 else (None, None)
+        if first is not None:
+            end = first.lines[0].content_end
+            yield Finding(tp.UPPER, "merge", end, second.start + 4,
+                          Fix((Edit(end, second.start + 4, b" \\\n    && "),), runs_removed=1))
+
+    result = fix_source(src, "Dockerfile", Settings(), passes=[merge])
+    assert result.output == b"FROM debian\nRUN echo a \\\n    && echo b\n" and result.rejected == []
