@@ -105,11 +105,14 @@ def _mark_waiting_fixes(collected: list[tuple[int, Finding]], settings: Settings
 
 
 def _collect(
-    dockerfile: Dockerfile, settings: Settings, passes: Sequence[PassFunction] | None
+    dockerfile: Dockerfile,
+    settings: Settings,
+    passes: Sequence[PassFunction] | None,
+    shell_models: dict | None = None,
 ) -> list[tuple[int, Finding]]:
     """(pass position, finding) for every selected, unsuppressed finding, in pipeline order."""
     passes = default_passes() if passes is None else passes
-    context = Context(dockerfile, settings)
+    context = Context(dockerfile, settings, shell_models)
     suppressions = Suppressions.of(dockerfile)
     if suppressions.skip_file:
         return []
@@ -169,9 +172,10 @@ def fix_source(
     converged = False
     rounds = 0
     remaining: list[Finding] | None = None
+    shell_models: dict = {}  # RUN models reused across rounds while a RUN is unchanged
     for rounds in range(1, MAX_ROUNDS + 1):
         # earlier passes win conflicts: the pipeline order is the priority order
-        collected = _collect(current, settings, passes)
+        collected = _collect(current, settings, passes, shell_models)
         ordered = sorted(collected, key=lambda pf: (pf[0], pf[1].start))
         candidates = [
             f for _, f in ordered if f.fix_allowed(settings.unsafe_fixes) and _key(current, f) not in refused

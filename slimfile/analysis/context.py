@@ -17,10 +17,13 @@ if TYPE_CHECKING:
 class Context:
     """Facts are computed lazily and cached, so passes never re-derive them (hadolint's idea)."""
 
-    def __init__(self, dockerfile: Dockerfile, settings: "Settings") -> None:
+    def __init__(self, dockerfile: Dockerfile, settings: "Settings", shell_models: dict | None = None) -> None:
         self.dockerfile = dockerfile
         self.settings = settings
         self._cache: dict[Any, Any] = {}
+        # shared by the rounds of one `fix`: a RUN whose bytes, position and shell did not
+        # change since an earlier round has the same model (its spans are absolute offsets)
+        self._shell_models = shell_models if shell_models is not None else {}
 
     @property
     def source(self) -> bytes:
@@ -51,7 +54,21 @@ class Context:
         from slimfile.shell.interpreter import run_shells
 
         shells = self.memo("shell.run_shells", lambda: run_shells(self.dockerfile))
-        return self.memo(("shell.run", id(instruction)), lambda: analyze_run(self.dockerfile, instruction, shells))
+        return self.memo(("shell.run", id(instruction)), lambda: self._shell_model(instruction, shells, analyze_run))
+
+    def _shell_model(self, instruction: Instruction, shells, analyze_run) -> "RunShell":
+        source = self.dockerfile.source
+        key = (
+            instruction.start,
+            source[instruction.start : instruction.end],
+            instruction.keyword,
+            shells.get(id(instruction)),
+        )
+        model = self._shell_models.get(key)
+        if model is None:
+            model = analyze_run(self.dockerfile, instruction, shells)
+            self._shell_models[key] = model
+        return model
 
     def memo(self, key: Any, compute):
         """Cache any derived fact under ``key`` for the other passes of this round."""

@@ -25,10 +25,15 @@ def is_go_space(ch: str) -> bool:
     return ch in _GO_SPACE
 
 
+_ASCII_SPACE_RUN = re.compile(rb"[\t\n\v\f\r ]*")
+
+
 def lstrip_go_space(data: bytes, start: int = 0, end: int | None = None) -> int:
     """Index of the first byte in ``data[start:end]`` that does not begin a Go space rune."""
     end = len(data) if end is None else end
-    i = start
+    i = _ASCII_SPACE_RUN.match(data, start, end).end()  # the common case, in C
+    if i >= end or data[i] < 0x80:
+        return i
     while i < end:
         b = data[i]
         if b in _ASCII_SPACE:

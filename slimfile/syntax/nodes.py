@@ -166,11 +166,10 @@ class Instruction:
     inner: Instruction | None = None  # the instruction inside ONBUILD
     problems: tuple[str, ...] = ()  # what buildkit would reject at build time (kept, not fatal)
     has_empty_continuation_line: bool = False
+    name: str = ""  # the keyword in upper case, as buildkit dispatches it (set from ``keyword``)
 
-    @property
-    def name(self) -> str:
-        """The keyword in upper case, as buildkit dispatches it."""
-        return self.keyword.upper()
+    def __post_init__(self) -> None:
+        self.name = self.keyword.upper()
 
     @property
     def start_line(self) -> int:
