@@ -58,6 +58,9 @@ JobsOpt = typer.Option(None, "--jobs", "-j", help="Worker processes (default: on
 NoGitignoreOpt = typer.Option(False, "--no-respect-gitignore", help="Also process files that .gitignore excludes.")
 ForceExcludeOpt = typer.Option(False, "--force-exclude", help="Apply excludes to files named on the command line too.")
 QuietOpt = typer.Option(False, "--quiet", "-q", help="Print only findings, diffs or errors (no summary).")
+ContextOpt = typer.Option(
+    None, "--context", help="The build context, for rules that look at COPY/ADD sources (default: each Dockerfile's directory)."
+)
 BuildkitOpt = typer.Option("current", "--buildkit", help="Parser rules: 'current' (buildkit HEAD) or '0.12'.", hidden=True)
 
 
@@ -79,6 +82,7 @@ def fix(
     no_respect_gitignore: bool = NoGitignoreOpt,
     force_exclude: bool = ForceExcludeOpt,
     quiet: bool = QuietOpt,
+    context: Optional[str] = ContextOpt,
     buildkit: str = BuildkitOpt,
 ) -> None:
     """Apply fixes: in place, or as a diff (--diff), or just report (--check)."""
@@ -100,6 +104,7 @@ def fix(
         force_exclude=force_exclude,
         quiet=quiet,
         buildkit=buildkit,
+        build_context=context,
     )
     raise typer.Exit(run_fix(options, diff=diff, check=check))
 
@@ -128,6 +133,7 @@ def check(
     force_exclude: bool = ForceExcludeOpt,
     exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when there are findings."),
     quiet: bool = QuietOpt,
+    context: Optional[str] = ContextOpt,
     buildkit: str = BuildkitOpt,
 ) -> None:
     """Report findings as `path:line:col: RULE message` ([*] marks fixable ones)."""
@@ -149,6 +155,7 @@ def check(
         force_exclude=force_exclude,
         quiet=quiet,
         buildkit=buildkit,
+        build_context=context,
     )
     raise typer.Exit(run_check(options, output_format=output_format, exit_zero=exit_zero))
 

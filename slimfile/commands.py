@@ -37,6 +37,7 @@ class Options:
     force_exclude: bool = False
     quiet: bool = False
     buildkit: str = "current"
+    build_context: str | None = None  # where COPY/ADD sources are (default: each Dockerfile's directory)
 
 
 def err(message: str) -> None:
@@ -117,6 +118,7 @@ class SettingsResolver:
             extend_select=frozenset(config.extend_select) | frozenset(self.cli_extend),
             ignore=frozenset(ignore),
             buildkit=self.options.buildkit,
+            build_context=self.options.build_context,
             options=dict(config.preferences),
         )
 

@@ -214,3 +214,16 @@ def test_rules_and_explain(invoke, test_pipeline):
     assert explained.exit_code == 0 and "# test-unsafe-echo (ZZ003)" in explained.stdout
     assert "unsafe" in explained.stdout
     assert invoke("explain", "NOPE1").exit_code == 2
+
+
+def test_context_option_lets_add_to_copy_check_sources(invoke, tmp_path):
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "hello.txt").write_text("hi\n")
+    (tmp_path / "svc").mkdir()
+    dockerfile = write(tmp_path / "svc", "Dockerfile", b"FROM debian\nADD app/hello.txt /x\n")
+    unchecked = invoke("fix", "--isolated", "--select", "SF601", str(dockerfile))
+    assert dockerfile.read_bytes() == b"FROM debian\nADD app/hello.txt /x\n"  # unsafe without the context
+    assert "hidden fix" in unchecked.stderr
+    checked = invoke("fix", "--isolated", "--select", "SF601", "--context", str(tmp_path), str(dockerfile))
+    assert checked.exit_code == 0
+    assert dockerfile.read_bytes() == b"FROM debian\nCOPY app/hello.txt /x\n"
