@@ -64,6 +64,30 @@ ContextOpt = typer.Option(
 BuildkitOpt = typer.Option("current", "--buildkit", help="Parser rules: 'current' (buildkit HEAD) or '0.12'.", hidden=True)
 
 
+def _options(values: dict):
+    """The file-processing options that ``fix`` and ``check`` share, from a command's arguments."""
+    from slimfile.commands import Options
+
+    return Options(
+        paths=values["paths"] or [],
+        unsafe_fixes=values["unsafe_fixes"],
+        select=values["select"],
+        extend_select=values["extend_select"],
+        ignore=values["ignore"],
+        exclude=values["exclude"],
+        extend_exclude=values["extend_exclude"],
+        config=values["config"],
+        isolated=values["isolated"],
+        stdin_filename=values["stdin_filename"],
+        jobs=values["jobs"],
+        respect_gitignore=not values["no_respect_gitignore"],
+        force_exclude=values["force_exclude"],
+        quiet=values["quiet"],
+        buildkit=values["buildkit"],
+        build_context=values["context"],
+    )
+
+
 @app.command()
 def fix(
     paths: Optional[List[str]] = PathsArg,
@@ -86,27 +110,9 @@ def fix(
     buildkit: str = BuildkitOpt,
 ) -> None:
     """Apply fixes: in place, or as a diff (--diff), or just report (--check)."""
-    from slimfile.commands import Options, run_fix
+    from slimfile.commands import run_fix
 
-    options = Options(
-        paths=paths or [],
-        unsafe_fixes=unsafe_fixes,
-        select=select,
-        extend_select=extend_select,
-        ignore=ignore,
-        exclude=exclude,
-        extend_exclude=extend_exclude,
-        config=config,
-        isolated=isolated,
-        stdin_filename=stdin_filename,
-        jobs=jobs,
-        respect_gitignore=not no_respect_gitignore,
-        force_exclude=force_exclude,
-        quiet=quiet,
-        buildkit=buildkit,
-        build_context=context,
-    )
-    raise typer.Exit(run_fix(options, diff=diff, check=check))
+    raise typer.Exit(run_fix(_options(locals()), diff=diff, check=check))
 
 
 @app.command()
@@ -137,27 +143,9 @@ def check(
     buildkit: str = BuildkitOpt,
 ) -> None:
     """Report findings as `path:line:col: RULE message` ([*] marks fixable ones)."""
-    from slimfile.commands import Options, run_check
+    from slimfile.commands import run_check
 
-    options = Options(
-        paths=paths or [],
-        unsafe_fixes=unsafe_fixes,
-        select=select,
-        extend_select=extend_select,
-        ignore=ignore,
-        exclude=exclude,
-        extend_exclude=extend_exclude,
-        config=config,
-        isolated=isolated,
-        stdin_filename=stdin_filename,
-        jobs=jobs,
-        respect_gitignore=not no_respect_gitignore,
-        force_exclude=force_exclude,
-        quiet=quiet,
-        buildkit=buildkit,
-        build_context=context,
-    )
-    raise typer.Exit(run_check(options, output_format=output_format, exit_zero=exit_zero))
+    raise typer.Exit(run_check(_options(locals()), output_format=output_format, exit_zero=exit_zero))
 
 
 @app.command()

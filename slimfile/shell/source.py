@@ -21,34 +21,31 @@ def sub_map(parent: LogicalLine, pieces: list[tuple[int, int]]) -> LogicalLine:
         return _slice_map(parent, *pieces[0])
     text = bytearray()
     segments: list[Segment] = []
-    parents = parent.segments
-    starts = [seg.logical_start for seg in parents]
     for start, end in pieces:
-        for seg in parents[max(bisect.bisect_right(starts, start) - 1, 0) :]:
-            if seg.logical_start >= end:
-                break
-            lo = max(start, seg.logical_start)
-            hi = min(end, seg.logical_start + seg.length)
-            if lo < hi:
-                segments.append(Segment(len(text), seg.source_start + (lo - seg.logical_start), hi - lo))
-                text += parent.text[lo:hi]
+        for lo, hi, source_start in _overlaps(parent, start, end):
+            segments.append(Segment(len(text), source_start, hi - lo))
+            text += parent.text[lo:hi]
     if not segments:
         anchor = parent.to_source(pieces[0][0] if pieces else 0, at_end=True) if parent.segments else 0
         segments.append(Segment(0, anchor, 0))
     return LogicalLine(bytes(text), tuple(segments))
 
 
-def _slice_map(parent: LogicalLine, start: int, end: int) -> LogicalLine:
+def _overlaps(parent: LogicalLine, start: int, end: int):
+    """(logical lo, logical hi, source start) of each piece of ``parent`` inside [start, end)."""
     parents = parent.segments
     starts = [seg.logical_start for seg in parents]
-    segments: list[Segment] = []
     for seg in parents[max(bisect.bisect_right(starts, start) - 1, 0) :]:
         if seg.logical_start >= end:
             break
         lo = max(start, seg.logical_start)
         hi = min(end, seg.logical_start + seg.length)
         if lo < hi:
-            segments.append(Segment(lo - start, seg.source_start + (lo - seg.logical_start), hi - lo))
+            yield lo, hi, seg.source_start + (lo - seg.logical_start)
+
+
+def _slice_map(parent: LogicalLine, start: int, end: int) -> LogicalLine:
+    segments = [Segment(lo - start, source_start, hi - lo) for lo, hi, source_start in _overlaps(parent, start, end)]
     if not segments:
         anchor = parent.to_source(start, at_end=True)
         segments.append(Segment(0, anchor, 0))
