@@ -55,7 +55,9 @@ def test_a_cmd_change_no_fix_declared_is_caught(engine, blind_static_check):
 
 
 def test_a_deleted_app_file_is_caught(engine):
-    bad = replacing("SF902", b"COPY app.py .\n", b"")
+    # the static check refuses a vanished COPY unless a fix declares `instructions`; that
+    # declaration grants nothing in the built image, so verify must still catch it
+    bad = replacing("SF902", b"COPY app.py .\n", b"", frozenset({"instructions"}))
     report = verify_with(PYTHON_WEB, bad, engine=engine, run="")
     assert report.exit_code == 1
     assert kinds(report) == ["app-files", "run"]
@@ -96,7 +98,7 @@ def test_a_base_image_swap_is_fine_when_declared_and_caught_when_not(engine, bli
 
 def test_per_fix_measures_each_rule_alone_through_the_cli(engine, capsys):
     no_cache = replacing("SF907", b"pip install -r", b"pip install --no-cache-dir -r", name="pip-no-cache-dir")
-    same_copy = replacing("SF908", b"COPY requirements.txt .\n", b"COPY requirements.txt ./\n", name="explicit-directory")
+    same_copy = replacing("SF908", b"COPY requirements.txt .\n", b"COPY requirements.txt ./\n", frozenset({"instructions"}), name="explicit-directory")
     options = VerifyOptions(dockerfile=str(PYTHON_WEB), json_output=True, per_fix=True, isolated=True)
     code = run_verify(options, passes=[no_cache, same_copy])
     data = json.loads(capsys.readouterr().out)
