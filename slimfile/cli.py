@@ -226,6 +226,9 @@ def verify(
 
 
 def entry() -> None:
+    from slimfile.gc_tuning import tune_garbage_collector
+
+    tune_garbage_collector()
     # a fixed program name: `python -m slimfile` would otherwise name the completion variable
     # after "python -m slimfile" (shell completion: `slimfile --install-completion`)
     app(prog_name="slimfile")

@@ -256,12 +256,12 @@ def _stderr_console(stream=None):
 
 
 def run_fix(options: Options, *, diff: bool, check: bool) -> int:
-    from slimfile.report.diff import unified_diff
+    from slimfile.report.diff import outcome_diff
     from slimfile.report.summary import FixSummary
     from slimfile.report.text import finding_line
 
     try:
-        outcomes, errors = _execute(options, "fix")
+        outcomes, errors = _execute(options, "diff" if diff else "fix")
     except ConfigError as exc:
         err(f"error: {exc}")
         return EXIT_ERROR
@@ -288,7 +288,7 @@ def run_fix(options: Options, *, diff: bool, check: bool) -> int:
         summary.files_changed += 1
         summary.applied.extend(result.applied)
         if diff:
-            out.write(unified_diff(result.source, result.output, outcome.path))
+            out.write(outcome_diff(outcome))
         elif check:
             if not options.quiet:
                 err(f"Would fix: {outcome.path}")
@@ -326,7 +326,7 @@ def run_check(options: Options, *, output_format: str, exit_zero: bool = False) 
         err(f"error: unknown output format '{output_format}' (choose from {', '.join(FORMATS)})")
         return EXIT_ERROR
     try:
-        outcomes, errors = _execute(options, "fix" if output_format == "diff" else "check")
+        outcomes, errors = _execute(options, "diff" if output_format == "diff" else "check")
     except ConfigError as exc:
         err(f"error: {exc}")
         return EXIT_ERROR

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain, islice
-from typing import Callable, Iterable, Iterator, Sequence
 
 from slimfile.diagnostics import Finding
 from slimfile.engine import FixResult, Settings, check_source, fix_source
 from slimfile.files import STDIN, NotADockerfile, check_not_binary, read_dockerfile
+from slimfile.gc_tuning import tune_garbage_collector
 from slimfile.syntax.errors import DockerfileError
 
 POOL_THRESHOLD = 16  # below this many files a process pool costs more than it saves
@@ -26,7 +27,8 @@ class FileOutcome:
     path: str
     source: bytes = b""
     findings: list[Finding] | None = None  # check mode
-    fix: FixResult | None = None  # fix mode
+    fix: FixResult | None = None  # fix and diff modes
+    diff: bytes | None = None  # diff mode: the unified diff, made in the worker (in parallel)
     error: DockerfileError | None = None
     skipped: DockerfileError | None = None  # why a file found by walking was left alone
     unsafe_fixes: bool = False  # whether this file's settings allow unsafe fixes
@@ -39,7 +41,7 @@ class FileOutcome:
 @dataclass(frozen=True)
 class Job:
     path: str
-    mode: str  # "check" or "fix"
+    mode: str  # "check", "fix", or "diff" (fix, and render the unified diff too)
     settings: Settings
     stdin_data: bytes | None = None
     display_path: str | None = None
@@ -58,7 +60,9 @@ def run_job(job: Job) -> FileOutcome:
         unsafe = job.settings.unsafe_fixes
         if job.mode == "check":
             return FileOutcome(name, source, findings=check_source(source, name, job.settings), unsafe_fixes=unsafe)
-        return FileOutcome(name, source, fix=fix_source(source, name, job.settings), unsafe_fixes=unsafe)
+        result = fix_source(source, name, job.settings)
+        diff = _diff(result, name) if job.mode == "diff" else None
+        return FileOutcome(name, source, fix=result, diff=diff, unsafe_fixes=unsafe)
     except DockerfileError as exc:
         if exc.path is None or exc.path == job.path:
             exc.path = name
@@ -70,6 +74,12 @@ def run_job(job: Job) -> FileOutcome:
     except Exception as exc:  # a bug in a pass must cost one file, not the run
         message = f"internal error ({type(exc).__name__}: {exc}); please report this file to slimfile"
         return FileOutcome(name, error=DockerfileError(message, path=name))
+
+
+def _diff(result: FixResult, name: str) -> bytes:
+    from slimfile.report.diff import unified_diff
+
+    return unified_diff(result.source, result.output, name)
 
 
 def _run_chunk(jobs: Sequence[Job]) -> list[FileOutcome]:
@@ -156,7 +166,7 @@ def _run_in_pool(jobs: Iterable[Job], workers: int, on_done) -> list[FileOutcome
                 if on_done:
                     on_done(outcome)
 
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=tune_garbage_collector) as pool:
         for batch in chunks(jobs):
             indices = range(len(submitted), len(submitted) + len(batch))
             submitted.extend(batch)

@@ -14,6 +14,15 @@ if TYPE_CHECKING:
     from slimfile.shell.model import RunShell
 
 
+def _moved(model: "RunShell", instruction: Instruction, distance: int) -> "RunShell | None":
+    from slimfile.shell.relocate import CannotRelocate, relocate
+
+    try:
+        return relocate(model, instruction, distance)
+    except CannotRelocate:
+        return None
+
+
 class Context:
     """Facts are computed lazily and cached, so passes never re-derive them (hadolint's idea)."""
 
@@ -22,7 +31,8 @@ class Context:
         self.settings = settings
         self._cache: dict[Any, Any] = {}
         # shared by the rounds of one `fix`: a RUN whose bytes, position and shell did not
-        # change since an earlier round has the same model (its spans are absolute offsets)
+        # change since an earlier round has the same model (its spans are absolute offsets);
+        # one that only moved gets the earlier model, moved (slimfile/shell/relocate.py)
         self._shell_models = shell_models if shell_models is not None else {}
 
     @property
@@ -58,16 +68,18 @@ class Context:
 
     def _shell_model(self, instruction: Instruction, shells, analyze_run) -> "RunShell":
         source = self.dockerfile.source
-        key = (
-            instruction.start,
-            source[instruction.start : instruction.end],
-            instruction.keyword,
-            shells.get(id(instruction)),
-        )
-        model = self._shell_models.get(key)
-        if model is None:
-            model = analyze_run(self.dockerfile, instruction, shells)
-            self._shell_models[key] = model
+        anywhere = (source[instruction.start : instruction.end], instruction.keyword, shells.get(id(instruction)))
+        known = self._shell_models.get(anywhere)
+        if known is not None:
+            start, model = known
+            if start == instruction.start:
+                return model
+            moved = _moved(model, instruction, instruction.start - start)
+            if moved is not None:
+                self._shell_models[anywhere] = (instruction.start, moved)
+                return moved
+        model = analyze_run(self.dockerfile, instruction, shells)
+        self._shell_models[anywhere] = (instruction.start, model)
         return model
 
     def memo(self, key: Any, compute):

@@ -162,8 +162,10 @@ def check(ctx: Context) -> Iterator[Finding]:
                                    lambda f: f.has("no-ri") and f.has("no-rdoc"))
             elif fact.manager == "composer" and fact.action == "install":
                 yield from _option(ctx, info, fact, COMPOSER, "--no-cache", ("no-cache",), "composer-no-cache")
+        managers = {fact.manager for fact in facts}
         for spec in APPENDS:
-            yield from _append(ctx, info, spec)
+            if spec.manager in managers:  # most RUNs use none of them: skip the scan
+                yield from _append(ctx, info, spec)
 
 
 def _pip(ctx: Context, info: RunInfo, fact: PackageFact) -> Iterator[Finding]:

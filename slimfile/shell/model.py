@@ -12,6 +12,7 @@ from enum import Enum
 from functools import cached_property
 from typing import TYPE_CHECKING, Callable, Union
 
+from slimfile.fast_init import fast_constructor
 from slimfile.syntax.nodes import Heredoc, Instruction, LogicalLine
 
 if TYPE_CHECKING:
@@ -346,3 +347,8 @@ class OpaqueRun:
 
 
 RunShell = Union[ShellScript, OpaqueRun]
+
+# Words and Commands are built by the hundred per RUN: these build them without the frozen
+# dataclass's per-field __setattr__ (slimfile/fast_init.py says why); same objects as Word(...)
+new_word = fast_constructor(Word)
+new_command = fast_constructor(Command)

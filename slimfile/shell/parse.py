@@ -15,8 +15,8 @@ the scopes it sits in. Three tree-sitter-bash weaknesses are worked around, each
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 import tree_sitter
 import tree_sitter_bash
@@ -38,6 +38,8 @@ from slimfile.shell.model import (
     ScopeKind,
     ScriptText,
     Word,
+    new_command,
+    new_word,
 )
 from slimfile.shell.names import resolve
 from slimfile.shell.source import heredoc_script_text, nested_text
@@ -114,7 +116,7 @@ class _Compound:
     after: Joint | None = None
     frozen: dict[str | None, Scope] = field(default_factory=dict)
 
-    def scope(self, role: str | None) -> "_ScopeRef":
+    def scope(self, role: str | None) -> _ScopeRef:
         return _ScopeRef(self, role)
 
     def freeze(self, role: str | None) -> Scope:
@@ -151,7 +153,7 @@ class _CommandDraft:
     after: Joint | None = None
 
     def freeze(self, index: int) -> Command:
-        return Command(
+        return new_command(
             index=index,
             kind=self.kind,
             words=self.words,
@@ -467,14 +469,15 @@ class _Walker:
                     spans[-1][1] = node.end_byte
                     continue
             spans.append([start, node.end_byte])
-        return [self._word(a, b) for a, b in spans]
+        parts, span = lexer.word_parts, self.span  # self._word, inlined: the hottest loop
+        return [new_word(*parts(src[a:b]), a, b, span) for a, b in spans]
 
     def _split_words(self, node) -> list[Word]:
         return [self._word(a, b) for a, b in lexer.split_words(self.src, node.start_byte, node.end_byte)]
 
     def _word(self, a: int, b: int) -> Word:
         value, raw, static, quoted = lexer.word_parts(self.src[a:b])
-        return Word(value, raw, static, quoted, a, b, self.span)
+        return new_word(value, raw, static, quoted, a, b, self.span)
 
     def _assignment(self, node) -> Assignment:
         name_node = node.child_by_field_name("name")
@@ -585,20 +588,27 @@ def _span_function(piece: ScriptText | None):
         return lambda start, end: (start + shift, end + shift)
     if not segments:
         return piece.map.source_span
+    # LogicalLine.to_source for both ends, inlined: called for every command, word and joint
     starts = [seg.logical_start for seg in segments]
-
-    def to_source(offset: int, at_end: bool) -> int:  # LogicalLine.to_source, without key=
-        i = max(bisect.bisect_right(starts, offset) - 1, 0)
-        seg = segments[i]
-        if at_end and offset == seg.logical_start and i > 0:
-            return segments[i - 1].source_end
-        return seg.source_start + (min(offset, seg.logical_end) - seg.logical_start)
+    ends = [seg.logical_end for seg in segments]
+    sources = [seg.source_start for seg in segments]
+    source_ends = [seg.source_end for seg in segments]
+    find = bisect.bisect_right
 
     def span(start: int, end: int) -> tuple[int, int]:
+        j = find(starts, end) - 1
+        if j < 0:
+            j = 0
+        if end == starts[j] and j > 0:  # an end at a segment's start belongs to the one before
+            last = source_ends[j - 1]
+        else:
+            last = sources[j] + (min(end, ends[j]) - starts[j])
         if start == end:
-            pos = to_source(start, True)
-            return pos, pos
-        return to_source(start, False), to_source(end, True)
+            return last, last
+        i = find(starts, start) - 1
+        if i < 0:
+            i = 0
+        return sources[i] + (min(start, ends[i]) - starts[i]), last
 
     return span
 

@@ -403,11 +403,25 @@ class ShellWordLexer:
 _PLAIN_WORDS = re.compile(r"[\x21\x23-\x26\x28-\x5b\x5d-\x5f\x61-\x7e \t]*\Z")
 
 
+# ASCII words whose quotes all close and that have no escape character: one regex splits them
+# exactly as the loop below does (quotes stay in the words, `""` is a word)
+_QUOTED_WORD = r"""(?:[^ \t\n\v\f\r"']|"[^"]*"|'[^']*')+"""
+_QUOTED_WORDS = re.compile(_QUOTED_WORD)
+_ONLY_QUOTED_WORDS = re.compile(rf"[ \t\n\v\f\r]*(?:{_QUOTED_WORD}[ \t\n\v\f\r]*)*\Z")
+
+
 def parse_words(rest: str, escape: str) -> list[str]:
     """buildkit's parseWords: split on spaces, keeping quotes and escapes in the words
     (used by ENV, LABEL and ARG)."""
     if _PLAIN_WORDS.match(rest):
         return rest.split()  # no quotes, escapes or exotic spaces: plain splitting is exact
+    if rest.isascii() and escape not in rest and _ONLY_QUOTED_WORDS.match(rest):
+        return _QUOTED_WORDS.findall(rest)  # ENV A="x y": quotes, but nothing tricky
+    return _parse_words_slowly(rest, escape)
+
+
+def _parse_words_slowly(rest: str, escape: str) -> list[str]:
+    """parseWords character by character, as buildkit's loop goes."""
     words: list[str] = []
     buf: list[str] = []
     in_word = in_quote = False

@@ -7,7 +7,7 @@ names are matched case-insensitively, and the ARGs before the first FROM are glo
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from slimfile.syntax.gocompat import go_split_whitespace
 from slimfile.syntax.nodes import Dockerfile, Instruction
@@ -122,12 +122,19 @@ class StageModel:
     global_args: tuple[Instruction, ...]
     stages: tuple[Stage, ...]
     orphans: tuple[Instruction, ...]  # instructions before the first FROM that are not ARG
+    _stage_by_id: dict[int, Stage] | None = field(default=None, repr=False, compare=False)
 
     def stage_of(self, instruction: Instruction) -> Stage | None:
-        for stage in self.stages:
-            if instruction is stage.from_instruction or any(instruction is i for i in stage.instructions):
-                return stage
-        return None
+        """The stage ``instruction`` (its FROM included) belongs to; passes ask for every RUN,
+        so the lookup is a dict built on first use, not a scan of every stage."""
+        if self._stage_by_id is None:
+            self._stage_by_id = {
+                id(member): stage
+                for stage in self.stages
+                for member in (stage.from_instruction, *stage.instructions)
+            }
+        # the model holds its instructions, so no other live object can have one of these ids
+        return self._stage_by_id.get(id(instruction))
 
     def by_name(self, name: str) -> Stage | None:
         key = name.lower()

@@ -12,6 +12,7 @@ from slimfile.syntax.gocompat import (
     go_split_whitespace,
     lstrip_go_space,
     parse_json_array,
+    _parse_words_slowly,
     parse_words,
     rstrip_go_space,
 )
@@ -77,3 +78,14 @@ def test_parse_words_keeps_quotes_like_buildkit():
     assert parse_words('A="x y" B=2', "\\") == ['A="x y"', "B=2"]
     assert parse_words("A=x\\ y", "\\") == ["A=x\\ y"]
     assert parse_words("plain words here", "\\") == ["plain", "words", "here"]
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet="ab= \t\"'\\`\u00a0\x1c", max_size=20), st.sampled_from(["\\", "`"]))
+def test_parse_words_shortcuts_agree_with_the_character_loop(rest, escape):
+    assert parse_words(rest, escape) == _parse_words_slowly(rest, escape)
+
+
+def test_parse_words_quoted_values_and_empty_quotes():
+    assert parse_words('A="" B=\'x y\' C=a"b c"d', "\\") == ['A=""', "B='x y'", 'C=a"b c"d']
+    assert parse_words('A="open', "\\") == ['A="open']  # an unclosed quote runs to the end

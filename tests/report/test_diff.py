@@ -1,0 +1,114 @@
+"""The unified diff of ``fix --diff``: applying it to the old file must give the new file, byte
+for byte (CRLF, missing final newline, invalid UTF-8), and git must accept it."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from slimfile.engine import Settings, fix_source
+from slimfile.report.diff import NO_NEWLINE, unified_diff
+from tests.conftest import CORPUS, shared_files
+
+HUNK = re.compile(rb"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@$")
+
+
+def apply_unified(before: bytes, diff: bytes) -> bytes:
+    """A strict patch: every context and removed line must be where the hunk header says."""
+    old = before.split(b"\n")
+    old_lines = [line + b"\n" for line in old[:-1]] + ([old[-1]] if old[-1] else [])
+    lines = diff.split(b"\n")[:-1]
+    assert lines[0].startswith(b"--- a/") and lines[1].startswith(b"+++ b/")
+    out: list[bytes] = []
+    cursor = 0
+    i = 2
+    while i < len(lines):
+        header = HUNK.match(lines[i])
+        assert header is not None, lines[i]
+        old_start, old_len = int(header[1]), int(header[2] or b"1")
+        new_len = int(header[4] or b"1")
+        first = old_start - 1 if old_len else old_start
+        assert first >= cursor, "hunks overlap or go backwards"
+        out.extend(old_lines[cursor:first])
+        cursor = first
+        i += 1
+        seen_old = seen_new = 0
+        while i < len(lines) and not lines[i].startswith(b"@@"):
+            tag, text = lines[i][:1], lines[i][1:] + b"\n"
+            i += 1
+            if i < len(lines) and lines[i] + b"\n" == NO_NEWLINE.encode():
+                text = text[:-1]
+                i += 1
+            if tag in (b" ", b"-"):
+                assert old_lines[cursor] == text, (cursor, old_lines[cursor], text)
+                cursor += 1
+                seen_old += 1
+            if tag in (b" ", b"+"):
+                out.append(text)
+                seen_new += 1
+        assert (seen_old, seen_new) == (old_len, new_len), "hunk header counts"
+    out.extend(old_lines[cursor:])
+    return b"".join(out)
+
+
+LINES = st.lists(
+    st.sampled_from([b"FROM a\n", b"RUN x\n", b"RUN y\r\n", b"\n", b"# c\n", b"CMD z\n", b"\xff\xfe\n", b"RUN x"]),
+    max_size=40,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(LINES, LINES, LINES)
+def test_applying_the_diff_gives_the_new_text(head, middle, tail):
+    # the common head and tail are what the diff skips over: exercise them on purpose
+    before = b"".join(head) + b"RUN old\n" + b"".join(tail)
+    after = b"".join(head) + b"".join(middle) + b"".join(tail)
+    diff = unified_diff(before, after, "Dockerfile")
+    assert (diff == b"") == (before == after)
+    if diff:
+        assert apply_unified(before, diff) == after
+
+
+def test_hunk_headers_count_the_lines_that_were_skipped():
+    before = b"".join(b"ENV N%d=1\n" % n for n in range(100))
+    after = before.replace(b"ENV N50=1\n", b"ENV N50=2\n").replace(b"ENV N90=1\n", b"")
+    diff = unified_diff(before, after, "Dockerfile")
+    assert re.findall(rb"^@@.*@@$", diff, re.MULTILINE) == [b"@@ -48,7 +48,7 @@", b"@@ -88,7 +88,6 @@"]
+    assert apply_unified(before, diff) == after
+
+
+def test_a_change_at_the_very_end_without_final_newline():
+    before = b"FROM a\nRUN b\nRUN c\nRUN d\nRUN e\nCMD x"
+    after = b"FROM a\nRUN b\nRUN c\nRUN d\nRUN e\nCMD y"
+    diff = unified_diff(before, after, "Dockerfile")
+    assert diff.endswith(b"-CMD x\n" + NO_NEWLINE.encode() + b"+CMD y\n" + NO_NEWLINE.encode())
+    assert b"@@ -3,4 +3,4 @@" in diff
+    assert apply_unified(before, diff) == after
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_git_applies_the_diffs_of_the_whole_corpus(tmp_path: Path):
+    """Every corpus file fixed with --unsafe-fixes: git apply takes the diffs, and the result is
+    the fixed file."""
+    files = shared_files(CORPUS)
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    expected = {}
+    patch = []
+    for index, source_path in enumerate(files):
+        source = source_path.read_bytes()
+        result = fix_source(source, source_path.name, Settings(unsafe_fixes=True))
+        name = f"f{index:03d}.Dockerfile"
+        (tmp_path / name).write_bytes(source)
+        expected[name] = result.output
+        patch.append(unified_diff(source, result.output, name))
+    assert sum(1 for part in patch if part) >= 100  # about half of the corpus gets some fix
+    (tmp_path / "all.patch").write_bytes(b"".join(patch))
+    subprocess.run(["git", "apply", "--whitespace=nowarn", "all.patch"], cwd=tmp_path, check=True)
+    for name, output in expected.items():
+        assert (tmp_path / name).read_bytes() == output, name
