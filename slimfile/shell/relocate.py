@@ -16,7 +16,7 @@ model built from scratch, for every RUN of every shared Dockerfile.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from slimfile.shell.model import (
     Assignment,
