@@ -404,10 +404,14 @@ _PLAIN_WORDS = re.compile(r"[\x21\x23-\x26\x28-\x5b\x5d-\x5f\x61-\x7e \t]*\Z")
 
 
 # ASCII words whose quotes all close and that have no escape character: one regex splits them
-# exactly as the loop below does (quotes stay in the words, `""` is a word)
+# exactly as the loop below does (quotes stay in the words, `""` is a word). The whole-text
+# pattern must be unambiguous (blanks required between words, a quote char never matches the
+# single-char branch), or a failing match backtracks exponentially: `aaaa…"` once took minutes.
 _QUOTED_WORD = r"""(?:[^ \t\n\v\f\r"']|"[^"]*"|'[^']*')+"""
 _QUOTED_WORDS = re.compile(_QUOTED_WORD)
-_ONLY_QUOTED_WORDS = re.compile(rf"[ \t\n\v\f\r]*(?:{_QUOTED_WORD}[ \t\n\v\f\r]*)*\Z")
+_ONLY_QUOTED_WORDS = re.compile(
+    rf"[ \t\n\v\f\r]*(?:{_QUOTED_WORD}(?:[ \t\n\v\f\r]+{_QUOTED_WORD})*)?[ \t\n\v\f\r]*\Z"
+)
 
 
 def parse_words(rest: str, escape: str) -> list[str]:
