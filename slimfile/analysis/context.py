@@ -10,6 +10,7 @@ from slimfile.syntax.nodes import Dockerfile, Instruction
 from slimfile.syntax.stages import Stage, StageModel
 
 if TYPE_CHECKING:
+    from slimfile.analysis.build_context import BuildContext
     from slimfile.engine import Settings
     from slimfile.shell.model import RunShell
 
@@ -26,14 +27,15 @@ def _moved(model: "RunShell", instruction: Instruction, distance: int) -> "RunSh
 class Context:
     """Facts are computed lazily and cached, so passes never re-derive them (hadolint's idea)."""
 
-    def __init__(self, dockerfile: Dockerfile, settings: "Settings", shell_models: dict | None = None) -> None:
+    def __init__(self, dockerfile: Dockerfile, settings: "Settings", carried: dict | None = None) -> None:
         self.dockerfile = dockerfile
         self.settings = settings
         self._cache: dict[Any, Any] = {}
         # shared by the rounds of one `fix`: a RUN whose bytes, position and shell did not
         # change since an earlier round has the same model (its spans are absolute offsets);
-        # one that only moved gets the earlier model, moved (slimfile/shell/relocate.py)
-        self._shell_models = shell_models if shell_models is not None else {}
+        # one that only moved gets the earlier model, moved (slimfile/shell/relocate.py);
+        # the build context's files are carried the same way (see ``build_files``)
+        self._carried = carried if carried is not None else {}
 
     @property
     def source(self) -> bytes:
@@ -54,6 +56,22 @@ class Context:
             return Path(path).resolve().parent
         return None
 
+    @property
+    def build_files(self) -> "BuildContext | None":
+        """The build context's files (``.dockerignore`` applied), or None when the context is
+        unknown. One per ``fix``: the rounds share it, so each file is read at most once."""
+        root = self.build_context
+        if root is None:
+            return None
+        from slimfile.analysis.build_context import BuildContext
+
+        dockerfile = self.dockerfile.path
+        key = ("build-context", str(root), dockerfile)
+        if key not in self._carried:
+            path = Path(dockerfile).resolve() if dockerfile and dockerfile != "-" else None
+            self._carried[key] = BuildContext(root, path)
+        return self._carried[key]
+
     def stage_of(self, instruction: Instruction) -> Stage | None:
         return self.stages.stage_of(instruction)
 
@@ -69,17 +87,17 @@ class Context:
     def _shell_model(self, instruction: Instruction, shells, analyze_run) -> "RunShell":
         source = self.dockerfile.source
         anywhere = (source[instruction.start : instruction.end], instruction.keyword, shells.get(id(instruction)))
-        known = self._shell_models.get(anywhere)
+        known = self._carried.get(anywhere)
         if known is not None:
             start, model = known
             if start == instruction.start:
                 return model
             moved = _moved(model, instruction, instruction.start - start)
             if moved is not None:
-                self._shell_models[anywhere] = (instruction.start, moved)
+                self._carried[anywhere] = (instruction.start, moved)
                 return moved
         model = analyze_run(self.dockerfile, instruction, shells)
-        self._shell_models[anywhere] = (instruction.start, model)
+        self._carried[anywhere] = (instruction.start, model)
         return model
 
     def memo(self, key: Any, compute):

@@ -8,16 +8,15 @@ destination, so everything under that destination counts.
 
 from __future__ import annotations
 
-import os
 import posixpath
 import re
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
+from slimfile.analysis.build_context import ContextListing
+from slimfile.analysis.globs import clean_path, matches
 from slimfile.syntax.gocompat import go_split_whitespace
 from slimfile.syntax.nodes import Instruction
 from slimfile.syntax.stages import Stage
-from slimfile.verify.globs import DockerIgnore, clean_path, matches
 
 _GLOB_CHARS = re.compile(r"[*?\[]")
 _VARIABLE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?::?-(?P<default>[^}]*))?\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
@@ -109,49 +108,6 @@ def expand(text: str, env: dict[str, str]) -> str:
 
 def _is_remote(source: str) -> bool:
     return source.startswith(("http://", "https://", "git@")) or source.endswith(".git")
-
-
-def load_dockerignore(context: Path, dockerfile: Path | None = None) -> DockerIgnore:
-    """BuildKit's choice: ``<Dockerfile>.dockerignore`` next to the Dockerfile wins over the
-    context's ``.dockerignore``."""
-    candidates = []
-    if dockerfile is not None:
-        candidates.append(dockerfile.with_name(dockerfile.name + ".dockerignore"))
-    candidates.append(context / ".dockerignore")
-    for candidate in candidates:
-        if candidate.is_file():
-            return DockerIgnore.from_text(candidate.read_text(encoding="utf-8", errors="replace"))
-    return DockerIgnore([])
-
-
-@dataclass
-class ContextListing:
-    """What the builder sends: files and directories of the context, relative, ignored ones left out."""
-
-    files: list[str] = field(default_factory=list)
-    dirs: list[str] = field(default_factory=list)
-
-
-def list_context(context: Path, ignore: DockerIgnore) -> ContextListing:
-    listing = ContextListing()
-    can_prune = all(exclude for _pattern, exclude in ignore.rules)  # no "!" re-includes
-    for root, dirnames, filenames in os.walk(context):
-        rel_root = Path(root).relative_to(context).as_posix()
-        rel_root = "" if rel_root == "." else rel_root
-        kept = []
-        for name in sorted(dirnames):
-            rel = f"{rel_root}/{name}" if rel_root else name
-            if not ignore.excludes(rel):
-                listing.dirs.append(rel)
-                kept.append(name)
-            elif not can_prune:
-                kept.append(name)
-        dirnames[:] = kept
-        for name in sorted(filenames):
-            rel = f"{rel_root}/{name}" if rel_root else name
-            if not ignore.excludes(rel):
-                listing.files.append(rel)
-    return listing
 
 
 def expand_sources(step: CopyStep, listing: ContextListing) -> list[tuple[str, str]]:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from slimfile.verify.globs import clean_path
+from slimfile.analysis.globs import clean_path
 from slimfile.verify.ignore_rules import IgnoreRules
 
 _KINDS = {

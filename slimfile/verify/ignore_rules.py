@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from slimfile.verify.globs import clean_path, compile_glob
+from slimfile.analysis.globs import clean_path, compile_glob
 
 if sys.version_info >= (3, 11):
     import tomllib

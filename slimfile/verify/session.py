@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from slimfile.analysis.build_context import list_context, load_dockerignore
 from slimfile.engine import FixResult, PassFunction, Settings, fix_source
 from slimfile.syntax.errors import DockerfileError
 from slimfile.syntax.nodes import Dockerfile
@@ -28,8 +29,6 @@ from slimfile.verify.app_files import (
     assignments,
     copy_steps,
     expand,
-    list_context,
-    load_dockerignore,
 )
 from slimfile.verify.build import run_build
 from slimfile.verify.cache import Interrupted, Probe, pick_probe, warm_rebuild

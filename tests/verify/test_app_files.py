@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from slimfile.analysis.build_context import list_context, load_dockerignore
 from slimfile.syntax import parse
-from slimfile.verify.app_files import app_paths, copy_steps, expand, expand_sources, list_context, load_dockerignore
+from slimfile.verify.app_files import app_paths, copy_steps, expand, expand_sources
 from slimfile.verify.cache import pick_probe
 from slimfile.verify.stages import UnknownTarget, needed_stages, stage_chain
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from slimfile.verify.globs import DockerIgnore, clean_path, matches, matches_or_parent
+from slimfile.analysis.globs import DockerIgnore, clean_path, matches, matches_or_parent
 
 
 @pytest.mark.parametrize(

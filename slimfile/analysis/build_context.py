@@ -1,0 +1,168 @@
+"""The build context as the builder sees it: the context directory minus ``.dockerignore``.
+
+Passes that split or move steps decide from the files the build really sends (which manifests
+exist, what a broad ``COPY . .`` brings, what ``.dockerignore`` leaves out), so they ask this
+module, never the disk directly. Everything is read lazily and at most once per ``fix`` (the
+engine carries one :class:`BuildContext` across rounds), and reads are bounded: a file over
+``MAX_READ`` bytes or a context over ``MAX_ENTRIES`` entries is reported as unknown, never
+half-read.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from slimfile.analysis.globs import DockerIgnore, clean_path, matches
+
+MAX_READ = 16 * 1024 * 1024  # lockfiles can be large; nothing we parse is bigger
+MAX_ENTRIES = 200_000  # a context walk stops here (a stray node_modules can hold millions)
+
+
+class ContextTooLarge(Exception):
+    """The context has more entries than a static analysis should walk."""
+
+
+def dockerignore_path(context: Path, dockerfile: Path | None = None) -> Path | None:
+    """BuildKit's choice: ``<Dockerfile>.dockerignore`` next to the Dockerfile wins over the
+    context's ``.dockerignore``."""
+    candidates = []
+    if dockerfile is not None:
+        candidates.append(dockerfile.with_name(dockerfile.name + ".dockerignore"))
+    candidates.append(context / ".dockerignore")
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_dockerignore(context: Path, dockerfile: Path | None = None) -> DockerIgnore:
+    path = dockerignore_path(context, dockerfile)
+    if path is None:
+        return DockerIgnore([])
+    return DockerIgnore.from_text(path.read_text(encoding="utf-8", errors="replace"))
+
+
+@dataclass
+class ContextListing:
+    """What the builder sends: files and directories of the context, relative, ignored ones left out."""
+
+    files: list[str] = field(default_factory=list)
+    dirs: list[str] = field(default_factory=list)
+
+
+def list_context(context: Path, ignore: DockerIgnore, limit: int | None = None) -> ContextListing:
+    """Walk the context once (ignored directories are pruned when no ``!`` pattern could bring
+    something inside them back). Raises :class:`ContextTooLarge` past ``limit`` entries."""
+    listing = ContextListing()
+    can_prune = all(exclude for _pattern, exclude in ignore.rules)  # no "!" re-includes
+    seen = 0
+    for root, dirnames, filenames in os.walk(context):
+        seen += len(dirnames) + len(filenames)
+        if limit is not None and seen > limit:
+            raise ContextTooLarge(f"the build context {context} has more than {limit} entries")
+        rel_root = Path(root).relative_to(context).as_posix()
+        rel_root = "" if rel_root == "." else rel_root
+        kept = []
+        for name in sorted(dirnames):
+            rel = f"{rel_root}/{name}" if rel_root else name
+            if not ignore.excludes(rel):
+                listing.dirs.append(rel)
+                kept.append(name)
+            elif not can_prune:
+                kept.append(name)
+        dirnames[:] = kept
+        for name in sorted(filenames):
+            rel = f"{rel_root}/{name}" if rel_root else name
+            if not ignore.excludes(rel):
+                listing.files.append(rel)
+    return listing
+
+
+class BuildContext:
+    """One build context: ``root`` and the ``.dockerignore`` that applies to it.
+
+    Paths are context-relative with ``/`` separators (``"requirements.txt"``,
+    ``"web/package.json"``); a leading ``./`` or ``/`` is dropped, as the builder does.
+    """
+
+    def __init__(self, root: Path, dockerfile: Path | None = None) -> None:
+        self.root = root
+        self.ignore_file = dockerignore_path(root, dockerfile)
+        self.ignore = load_dockerignore(root, dockerfile)
+        self._texts: dict[str, str | None] = {}
+        self._listing: ContextListing | None = None
+        self._listing_error: str | None = None
+
+    def __repr__(self) -> str:
+        return f"BuildContext({str(self.root)!r})"
+
+    def _path(self, rel: str) -> Path:
+        return self.root / clean_path(rel)
+
+    def ignored(self, rel: str) -> bool:
+        """True when ``.dockerignore`` keeps ``rel`` out of the build."""
+        cleaned = clean_path(rel)
+        return bool(cleaned) and self.ignore.excludes(cleaned)
+
+    def on_disk(self, rel: str) -> bool:
+        """The path exists in the directory, whether or not the build sends it."""
+        return self._path(rel).exists()
+
+    def is_file(self, rel: str) -> bool:
+        """A regular file the build sends (symlinks count as what they point to)."""
+        return not self.ignored(rel) and self._path(rel).is_file()
+
+    def is_dir(self, rel: str) -> bool:
+        return not self.ignored(rel) and self._path(rel).is_dir()
+
+    def exists(self, rel: str) -> bool:
+        return not self.ignored(rel) and self._path(rel).exists()
+
+    def read_text(self, rel: str) -> str | None:
+        """The text of a file the build sends, or None (missing, ignored, unreadable, too big).
+        Each file is read once."""
+        key = clean_path(rel)
+        if key not in self._texts:
+            self._texts[key] = self._read(key)
+        return self._texts[key]
+
+    def _read(self, key: str) -> str | None:
+        if not self.is_file(key):
+            return None
+        path = self._path(key)
+        try:
+            if path.stat().st_size > MAX_READ:
+                return None
+            return path.read_bytes().decode("utf-8", "replace")
+        except OSError:
+            return None
+
+    def listing(self) -> ContextListing:
+        """Every file and directory the build sends. Raises :class:`ContextTooLarge`."""
+        if self._listing_error is not None:
+            raise ContextTooLarge(self._listing_error)
+        if self._listing is None:
+            try:
+                self._listing = list_context(self.root, self.ignore, MAX_ENTRIES)
+            except ContextTooLarge as exc:
+                self._listing_error = str(exc)
+                raise
+        return self._listing
+
+    def glob(self, pattern: str) -> list[str]:
+        """Sent paths (files and directories) that a COPY source pattern names, Docker's way."""
+        cleaned = clean_path(pattern)
+        if not any(ch in cleaned for ch in "*?["):
+            return [cleaned] if self.exists(cleaned) else []
+        listing = self.listing()
+        return [p for p in [*listing.dirs, *listing.files] if matches(cleaned, p)]
+
+    def entries(self, directory: str = "") -> list[str]:
+        """Names directly inside a directory of the context (ignored ones included: callers
+        that propose a ``.dockerignore`` need to see what it would leave out)."""
+        try:
+            return sorted(os.listdir(self._path(directory)))
+        except OSError:
+            return []

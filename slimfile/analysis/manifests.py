@@ -1,0 +1,447 @@
+"""Dependency manifests read from the build context: what an install reads, and what it pulls.
+
+Passes ask two kinds of question: *which files does this install read* (to copy exactly those
+before the rest of the sources, issue 9) and *what does it install* (a package that compiles
+needs a compiler, issue 10). Both are answered from the files themselves, never guessed from
+names: pip requirements with their nested ``-r``/``-c`` includes, ``package.json`` with its
+lifecycle scripts and workspaces, the lockfiles beside them, and the other ecosystems' files.
+
+Every reader returns what it found plus ``problems``: the facts it could not establish (an
+include that is missing, a manifest that does not parse). A pass that needs a missing fact
+refuses and quotes the problem.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+import shlex
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from slimfile.analysis.build_context import BuildContext
+from slimfile.analysis.globs import clean_path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+# ---------------------------------------------------------------------------------------------
+# pip requirements files
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One requirement line. ``kind`` is ``name`` (from an index), ``url`` (``name @ https://``
+    or a bare archive URL), ``vcs`` (``git+...``) or ``path`` (a local file or directory)."""
+
+    text: str
+    name: str | None  # normalised (PEP 503), when the line names a project
+    kind: str
+    file: str  # the requirements file it is in (context-relative)
+    line: int
+    editable: bool = False
+
+
+@dataclass
+class RequirementSet:
+    """What ``pip install -r A -r B ...`` reads and asks for."""
+
+    files: list[str] = field(default_factory=list)  # every file read, includes and constraints too
+    requirements: list[Requirement] = field(default_factory=list)
+    constraints: list[Requirement] = field(default_factory=list)
+    no_binary: set[str] = field(default_factory=set)  # normalised names, or ":all:"
+    only_binary: set[str] = field(default_factory=set)
+    find_links: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def local(self) -> list[Requirement]:
+        """Requirements that read a path of the context (``-e .``, ``./libs/x``, ``file:``)."""
+        return [r for r in self.requirements + self.constraints if r.kind == "path"]
+
+    @property
+    def names(self) -> list[str]:
+        return [r.name for r in self.requirements if r.name]
+
+
+_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+_VCS_PREFIXES = ("git+", "hg+", "svn+", "bzr+")
+_ARCHIVE_SUFFIXES = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar")
+_OPTIONS_WITH_VALUE = {
+    "-r",
+    "--requirement",
+    "-c",
+    "--constraint",
+    "-e",
+    "--editable",
+    "-i",
+    "--index-url",
+    "--extra-index-url",
+    "-f",
+    "--find-links",
+    "--no-binary",
+    "--only-binary",
+    "--trusted-host",
+    "--use-feature",
+    "--hash",
+    "--config-settings",
+    "--global-option",
+    "--install-option",
+}
+
+
+def normalise_name(name: str) -> str:
+    """PEP 503: ``Foo_Bar.baz`` -> ``foo-bar-baz``."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def read_requirements(context: BuildContext, paths: list[str]) -> RequirementSet:
+    """Read requirement files (context-relative), following ``-r``/``-c`` includes."""
+    result = RequirementSet()
+    for path in paths:
+        _read_requirements_file(context, clean_path(path), result, constraint=False, depth=0)
+    return result
+
+
+def _read_requirements_file(
+    context: BuildContext, path: str, result: RequirementSet, *, constraint: bool, depth: int
+) -> None:
+    if path in result.files:
+        return
+    if depth > 20:
+        result.problems.append(f"{path}: includes nested more than 20 deep")
+        return
+    text = context.read_text(path)
+    if text is None:
+        reason = (
+            "excluded by .dockerignore"
+            if context.ignored(path) and context.on_disk(path)
+            else "not in the build context"
+        )
+        result.problems.append(f"requirements file {path} {reason}")
+        return
+    result.files.append(path)
+    for number, line in _logical_requirement_lines(text):
+        _read_requirement_line(context, path, number, line, result, constraint=constraint, depth=depth)
+
+
+def _logical_requirement_lines(text: str) -> list[tuple[int, str]]:
+    """(line number, text) with ``\\`` continuations joined and comments removed, as pip does."""
+    out: list[tuple[int, str]] = []
+    pending = ""
+    start = 0
+    for number, raw in enumerate(text.splitlines(), 1):
+        if not pending:
+            start = number
+        line = re.sub(r"(^|\s+)#.*$", "", raw)
+        if line.endswith("\\"):
+            pending += line[:-1]
+            continue
+        line = (pending + line).strip()
+        pending = ""
+        if line:
+            out.append((start, line))
+    if pending.strip():
+        out.append((start, pending.strip()))
+    return out
+
+
+def _read_requirement_line(
+    context: BuildContext, path: str, number: int, line: str, result: RequirementSet, *, constraint: bool, depth: int
+) -> None:
+    if not line.startswith("-"):
+        requirement = classify_requirement(line, path, number)
+        (result.constraints if constraint else result.requirements).append(requirement)
+        return
+    try:
+        words = shlex.split(line)
+    except ValueError:
+        result.problems.append(f"{path}:{number}: cannot read the line `{line}`")
+        return
+    i = 0
+    while i < len(words):
+        option, value, used = _option_at(words, i)
+        i += used
+        _apply_option(context, path, number, option, value, result, constraint=constraint, depth=depth)
+
+
+def _apply_option(
+    context: BuildContext,
+    path: str,
+    number: int,
+    option: str,
+    value: str | None,
+    result: RequirementSet,
+    *,
+    constraint: bool,
+    depth: int,
+) -> None:
+    if value is None:
+        return
+    if option in ("-r", "--requirement", "-c", "--constraint"):
+        if "://" in value:
+            result.problems.append(f"{path}:{number}: includes a remote file {value}")
+            return
+        # pip reads an include relative to the file that names it
+        include = clean_path(posixpath.join(posixpath.dirname(path), value))
+        _read_requirements_file(context, include, result, constraint=option in ("-c", "--constraint"), depth=depth + 1)
+    elif option in ("-e", "--editable"):
+        found = classify_requirement(value, path, number)
+        requirement = Requirement(found.text, found.name, found.kind, path, number, editable=True)
+        (result.constraints if constraint else result.requirements).append(requirement)
+    elif option == "--no-binary":
+        result.no_binary.update(_binary_names(value))
+    elif option == "--only-binary":
+        result.only_binary.update(_binary_names(value))
+    elif option in ("-f", "--find-links"):
+        result.find_links.append(value)
+
+
+_GLUED_SHORT = ("-r", "-c", "-e", "-i", "-f")
+
+
+def _option_at(words: list[str], i: int) -> tuple[str, str | None, int]:
+    """(option, value, words used) for the option at ``words[i]``: ``--opt=v``, ``-rfile``,
+    ``--opt v``; an option without a value has None."""
+    word = words[i]
+    if word.startswith("--") and "=" in word:
+        option, value = word.split("=", 1)
+        return option, value, 1
+    if not word.startswith("--") and len(word) > 2 and word[:2] in _GLUED_SHORT:
+        return word[:2], word[2:], 1
+    if word in _OPTIONS_WITH_VALUE:
+        return word, words[i + 1] if i + 1 < len(words) else None, 2
+    return word, None, 1
+
+
+def _binary_names(value: str) -> set[str]:
+    return {v if v.startswith(":") else normalise_name(v) for v in value.split(",") if v}
+
+
+def classify_requirement(text: str, file: str = "", line: int = 0) -> Requirement:
+    """What kind of requirement a line (or a command-line operand) is."""
+    spec = text.split(";", 1)[0].strip()
+    lowered = spec.lower()
+    if lowered.startswith(_VCS_PREFIXES):
+        return Requirement(text, _egg_name(spec), "vcs", file, line)
+    if " @ " in spec or re.match(r"^[A-Za-z0-9._-]+(\[[^\]]*\])?\s*@\s*\S", spec):
+        name, _, url = spec.partition("@")
+        url = url.strip()
+        kind = (
+            "path" if url.lower().startswith("file:") else ("vcs" if url.lower().startswith(_VCS_PREFIXES) else "url")
+        )
+        return Requirement(text, normalise_name(name.split("[")[0].strip()), kind, file, line)
+    if "://" in lowered:
+        kind = "path" if lowered.startswith("file:") else "url"
+        return Requirement(text, _egg_name(spec), kind, file, line)
+    if lowered.startswith("file:") or _looks_like_path(spec):
+        return Requirement(text, None, "path", file, line)
+    match = _NAME.match(spec)
+    return Requirement(text, normalise_name(match.group(1)) if match else None, "name", file, line)
+
+
+def _looks_like_path(spec: str) -> bool:
+    return (
+        spec in (".", "..")
+        or spec.startswith(("./", "../", "/", "~"))
+        or "/" in spec.split("[", 1)[0]
+        or spec.lower().endswith(_ARCHIVE_SUFFIXES)
+    )
+
+
+def _egg_name(spec: str) -> str | None:
+    match = re.search(r"[#&]egg=([A-Za-z0-9._-]+)", spec)
+    return normalise_name(match.group(1)) if match else None
+
+
+# ---------------------------------------------------------------------------------------------
+# package.json and the Node lockfiles
+
+# scripts npm/yarn/pnpm run for the root package on a plain install (they may read any file)
+NODE_INSTALL_SCRIPTS = ("preinstall", "install", "postinstall", "prepublish", "preprepare", "prepare", "postprepare")
+NODE_LOCAL_SPECS = ("file:", "link:", "portal:", "workspace:")
+NODE_LOCKFILES = {
+    "npm": ("package-lock.json", "npm-shrinkwrap.json"),
+    "yarn": ("yarn.lock",),
+    "pnpm": ("pnpm-lock.yaml",),
+}
+
+
+@dataclass
+class PackageJson:
+    path: str
+    data: dict[str, Any]
+
+    def section(self, key: str) -> dict[str, str]:
+        value = self.data.get(key)
+        return {k: v for k, v in value.items() if isinstance(v, str)} if isinstance(value, dict) else {}
+
+    @property
+    def dependencies(self) -> dict[str, str]:
+        return self.section("dependencies")
+
+    @property
+    def dev_dependencies(self) -> dict[str, str]:
+        return self.section("devDependencies")
+
+    @property
+    def optional_dependencies(self) -> dict[str, str]:
+        return self.section("optionalDependencies")
+
+    @property
+    def all_dependencies(self) -> dict[str, str]:
+        return {**self.dev_dependencies, **self.optional_dependencies, **self.dependencies}
+
+    @property
+    def scripts(self) -> dict[str, str]:
+        return self.section("scripts")
+
+    @property
+    def install_scripts(self) -> dict[str, str]:
+        """Lifecycle scripts an install runs for the root package."""
+        return {k: v for k, v in self.scripts.items() if k in NODE_INSTALL_SCRIPTS}
+
+    @property
+    def workspaces(self) -> list[str]:
+        value = self.data.get("workspaces")
+        if isinstance(value, dict):  # yarn classic: {"packages": [...], "nohoist": [...]}
+            value = value.get("packages")
+        return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+    @property
+    def local_dependencies(self) -> dict[str, str]:
+        """Dependencies installed from a path of the context (``file:../lib``, ``link:``)."""
+        return {k: v for k, v in self.all_dependencies.items() if v.startswith(NODE_LOCAL_SPECS)}
+
+    @property
+    def package_manager(self) -> str | None:
+        """``packageManager`` (corepack), e.g. ``yarn@4.1.0``."""
+        value = self.data.get("packageManager")
+        return value if isinstance(value, str) else None
+
+
+def read_package_json(context: BuildContext, path: str) -> PackageJson | str:
+    """The parsed ``package.json`` at ``path``, or the reason it could not be read."""
+    path = clean_path(path)
+    text = context.read_text(path)
+    if text is None:
+        return f"{path} is not in the build context" + (
+            " (excluded by .dockerignore)" if context.ignored(path) and context.on_disk(path) else ""
+        )
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        return f"{path} is not valid JSON ({exc})"
+    if not isinstance(data, dict):
+        return f"{path} is not a JSON object"
+    return PackageJson(path, data)
+
+
+def npm_lock_in_sync(package: PackageJson, lock_text: str) -> str | None:
+    """None when ``npm ci`` would accept the lockfile, else why not. npm ci refuses a lockfile
+    whose root entry does not list the same dependency ranges as package.json."""
+    try:
+        lock = json.loads(lock_text)
+    except ValueError as exc:
+        return f"the lockfile is not valid JSON ({exc})"
+    root = lock.get("packages", {}).get("") if isinstance(lock.get("packages"), dict) else None
+    if not isinstance(root, dict):
+        return "the lockfile has no root entry (lockfileVersion 1 is not checked)"
+    for key in ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies"):
+        wanted = package.section(key)
+        locked = root.get(key) or {}
+        if wanted != locked:
+            return f"package.json {key} differ from the lockfile's"
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# TOML manifests (pyproject.toml, Cargo.toml) and the small line formats (go.mod, Gemfile)
+
+
+def read_toml(context: BuildContext, path: str) -> dict[str, Any] | str:
+    text = context.read_text(path)
+    if text is None:
+        return f"{clean_path(path)} is not in the build context"
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return f"{clean_path(path)} is not valid TOML ({exc})"
+
+
+@dataclass(frozen=True)
+class GoMod:
+    module: str | None
+    local_replacements: tuple[str, ...]  # `replace x => ../y` targets inside or outside the context
+    requires: tuple[str, ...]
+
+
+def read_go_mod(context: BuildContext, path: str) -> GoMod | str:
+    text = context.read_text(path)
+    if text is None:
+        return f"{clean_path(path)} is not in the build context"
+    module = None
+    replacements: list[str] = []
+    requires: list[str] = []
+    block = None
+    for raw in text.splitlines():
+        line = raw.split("//", 1)[0].strip()
+        if not line:
+            continue
+        if block is not None:
+            if line == ")":
+                block = None
+                continue
+            _go_mod_entry(block, line, replacements, requires)
+            continue
+        keyword, _, rest = line.partition(" ")
+        rest = rest.strip()
+        if keyword == "module":
+            module = rest.strip('"')
+        elif keyword in ("replace", "require") and rest == "(":
+            block = keyword
+        elif keyword in ("replace", "require"):
+            _go_mod_entry(keyword, rest, replacements, requires)
+    return GoMod(module, tuple(replacements), tuple(requires))
+
+
+def _go_mod_entry(kind: str, entry: str, replacements: list[str], requires: list[str]) -> None:
+    if kind == "require":
+        requires.append(entry.split()[0])
+        return
+    target = entry.split("=>", 1)[1].strip().split()[0] if "=>" in entry else ""
+    if target.startswith(("./", "../", "/")) or target in (".", ".."):
+        replacements.append(target)
+
+
+@dataclass(frozen=True)
+class Gemfile:
+    gemspec: bool  # `gemspec` reads *.gemspec, which may read any file
+    local_paths: tuple[str, ...]  # `path:` gems and `path "x" do` blocks
+    gems: tuple[str, ...]
+
+
+_GEM = re.compile(r"""^\s*gem\s+["']([^"']+)["']""")
+
+
+def read_gemfile(context: BuildContext, path: str) -> Gemfile | str:
+    text = context.read_text(path)
+    if text is None:
+        return f"{clean_path(path)} is not in the build context"
+    gems, local = [], []
+    gemspec = False
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0]
+        if re.match(r"^\s*gemspec\b", line):
+            gemspec = True
+        match = _GEM.match(line)
+        if match:
+            gems.append(match.group(1))
+        path_match = re.search(r"""\bpath(?::\s*|\s*=>\s*|\s+)["']([^"']+)["']""", line)
+        if path_match:
+            local.append(path_match.group(1))
+    return Gemfile(gemspec, tuple(local), tuple(gems))

@@ -1,0 +1,101 @@
+"""Manifest readers: what an install reads from the context and what it asks for."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from slimfile.analysis.build_context import BuildContext
+from slimfile.analysis.manifests import (
+    classify_requirement,
+    npm_lock_in_sync,
+    read_gemfile,
+    read_go_mod,
+    read_package_json,
+    read_requirements,
+)
+from tests.cli.conftest import write
+
+
+def test_requirements_follow_nested_includes_relative_to_the_including_file(tmp_path: Path):
+    write(
+        tmp_path,
+        {
+            "requirements.txt": "-r requirements/base.txt\nflask==3.0 \\\n  --hash=sha256:abc\n# comment\n",
+            "requirements/base.txt": "-c constraints.txt\nrequests>=2 ; python_version > '3'\n--no-binary psycopg2\n",
+            "requirements/constraints.txt": "urllib3<3\n",
+        },
+    )
+    found = read_requirements(BuildContext(tmp_path), ["requirements.txt"])
+    assert found.files == ["requirements.txt", "requirements/base.txt", "requirements/constraints.txt"]
+    assert found.names == ["requests", "flask"]
+    assert [c.name for c in found.constraints] == ["urllib3"]
+    assert found.no_binary == {"psycopg2"}
+    assert found.problems == [] and found.local == []
+
+
+def test_requirements_report_local_paths_and_missing_includes(tmp_path: Path):
+    write(tmp_path, {"r.txt": "-e .\n./libs/x\nfile:///src/y\n-rmissing.txt\npkg @ git+https://h/x.git\nz.whl\n"})
+    found = read_requirements(BuildContext(tmp_path), ["r.txt"])
+    assert [r.text for r in found.local] == [".", "./libs/x", "file:///src/y", "z.whl"]
+    assert found.requirements[0].editable
+    assert found.problems == ["requirements file missing.txt not in the build context"]
+    assert [r.kind for r in found.requirements] == ["path", "path", "path", "vcs", "path"]
+
+
+def test_requirement_kinds():
+    assert classify_requirement("Django[bcrypt]>=4").name == "django"
+    assert classify_requirement("psycopg2 @ https://x/y.whl").kind == "url"
+    assert classify_requirement("git+https://github.com/a/b.git#egg=My_Pkg").name == "my-pkg"
+    assert classify_requirement("../sibling").kind == "path"
+
+
+def test_package_json_scripts_workspaces_and_local_dependencies(tmp_path: Path):
+    write(
+        tmp_path,
+        {
+            "package.json": json.dumps(
+                {
+                    "scripts": {"postinstall": "patch-package", "build": "tsc"},
+                    "workspaces": ["packages/*"],
+                    "dependencies": {"lib": "file:../lib", "express": "^4"},
+                    "packageManager": "yarn@4.1.0",
+                }
+            ),
+            "bad.json": "{",
+        },
+    )
+    files = BuildContext(tmp_path)
+    package = read_package_json(files, "package.json")
+    assert package.install_scripts == {"postinstall": "patch-package"}
+    assert package.workspaces == ["packages/*"]
+    assert package.local_dependencies == {"lib": "file:../lib"}
+    assert package.package_manager == "yarn@4.1.0"
+    assert "not valid JSON" in read_package_json(files, "bad.json")
+    assert "not in the build context" in read_package_json(files, "nope/package.json")
+
+
+def test_npm_lock_sync(tmp_path: Path):
+    write(tmp_path, {"package.json": json.dumps({"dependencies": {"a": "^1"}})})
+    package = read_package_json(BuildContext(tmp_path), "package.json")
+    good = {"lockfileVersion": 3, "packages": {"": {"dependencies": {"a": "^1"}}}}
+    assert npm_lock_in_sync(package, json.dumps(good)) is None
+    stale = {"lockfileVersion": 3, "packages": {"": {"dependencies": {"a": "^2"}}}}
+    assert "differ" in npm_lock_in_sync(package, json.dumps(stale))
+    assert "lockfileVersion 1" in npm_lock_in_sync(package, json.dumps({"lockfileVersion": 1, "dependencies": {}}))
+
+
+def test_go_mod_and_gemfile(tmp_path: Path):
+    write(
+        tmp_path,
+        {
+            "go.mod": "module example.com/x\n\ngo 1.21\n\nrequire (\n\tgolang.org/x/text v0.3.0 // indirect\n)\n"
+            "replace example.com/y => ../y\nreplace example.com/z v1 => example.com/w v2\n",
+            "Gemfile": "source 'https://rubygems.org'\ngemspec\ngem 'rails', '~> 7'\ngem 'mylib', path: 'vendor/mylib'\n",
+        },
+    )
+    files = BuildContext(tmp_path)
+    mod = read_go_mod(files, "go.mod")
+    assert mod.module == "example.com/x" and mod.local_replacements == ("../y",) and mod.requires == ("golang.org/x/text",)
+    gems = read_gemfile(files, "Gemfile")
+    assert gems.gemspec and gems.local_paths == ("vendor/mylib",) and gems.gems == ("rails", "mylib")
