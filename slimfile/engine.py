@@ -227,7 +227,8 @@ def _verify(before: Dockerfile, output: bytes, chosen: Sequence[Finding], path: 
         return f"output does not parse: {exc.message} (line {exc.line})"
     fixes = [f.fix for f in chosen if f.fix is not None]
     declared = frozenset().union(*(fix.declares for fix in fixes))
-    differences = semantic_differences(before, after, declared, sum(fix.runs_removed for fix in fixes))
+    adds = [text for fix in fixes for text in fix.adds]
+    differences = semantic_differences(before, after, declared, sum(fix.runs_removed for fix in fixes), adds)
     if differences:
         return "; ".join(differences)
     return after

@@ -1,6 +1,7 @@
 """The pass pipeline, in the order the passes run. This is the one place that lists it.
 
-Order matters: hygiene inside a RUN comes before merging RUNs (so merged RUNs are already
+Order matters: steps are put in a cache-friendly order first (a merge must never glue a
+stable step to one after the copy of the sources); hygiene inside a RUN comes before merging RUNs (so merged RUNs are already
 clean), and cleanup moves come before merges (so a cleanup lands in the layer that made
 the mess rather than in a merged blob).
 """
@@ -10,9 +11,12 @@ from __future__ import annotations
 from types import ModuleType
 
 from slimfile.diagnostics import Rule
-from slimfile.passes import add_to_copy, apk, apt, language_caches, merge_runs, move_cleanup, rpm
+from slimfile.passes import add_to_copy, apk, apt, cache_order, language_caches, merge_runs, move_cleanup, rpm
 
 PIPELINE: tuple[ModuleType, ...] = (
+    # the order of steps first: installs and stable steps go above the copy of the sources
+    # before any merge could glue a stable step to one that re-runs on every source change
+    cache_order,
     # hygiene inside each RUN first, so that merged RUNs are already clean
     apt,
     apk,

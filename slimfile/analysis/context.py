@@ -61,7 +61,7 @@ class Context:
         """The build context's files (``.dockerignore`` applied), or None when the context is
         unknown. One per ``fix``: the rounds share it, so each file is read at most once."""
         root = self.build_context
-        if root is None:
+        if root is None or not root.is_dir():
             return None
         from slimfile.analysis.build_context import BuildContext
 

@@ -7,6 +7,9 @@ old one: same stages with the same names and bases, and the same final-stage con
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
+
 from slimfile.syntax.nodes import Dockerfile
 
 # instructions whose arguments become the image's config (or the build's interface)
@@ -73,11 +76,88 @@ def instruction_outline(dockerfile: Dockerfile) -> list[tuple]:
     return out
 
 
+def instruction_key(name: str, flags: tuple[str, ...], args: str) -> str:
+    """One instruction as the guard compares it: keyword, flags, arguments with whitespace runs
+    made single spaces."""
+    return " ".join([name.upper(), *flags, " ".join(args.split())]).strip()
+
+
+def _node_key(node) -> str:
+    return instruction_key(node.name, node.flag_values(), node.args.decode("utf-8", "surrogateescape"))
+
+
+def added_key(text: str, escape: str = "\\") -> str:
+    """The key of an instruction a fix adds, read by the parser as the guard reads the file
+    (``copy --chown="$U" a ./`` -> ``COPY --chown=$U a ./``); ``RUN`` for a split-off RUN."""
+    from slimfile.syntax.parser import parse
+
+    if text == "RUN":
+        return "RUN"
+    directive = f"# escape={escape}\n" if escape != "\\" else ""
+    tree = parse(f"{directive}FROM scratch\n{text}\n".encode("utf-8", "surrogateescape"))
+    return _node_key(tree.instructions[-1])
+
+
+_MOVABLE = frozenset({"RUN", "ENV", "ARG"})
+
+
+def reorder_differences(before: Dockerfile, after: Dockerfile, adds: Sequence[str]) -> list[str]:
+    """What a reorder may not change: per stage, the same instructions plus the declared new
+    ones; only RUN, ENV and ARG change places; every variable keeps its sequence of values."""
+    old_stages, new_stages = before.stages.stages, after.stages.stages
+    if len(old_stages) != len(new_stages):
+        return ["stages changed (count)"]
+    problems: list[str] = []
+    declared = Counter(key for key in (added_key(text, before.escape) for text in adds) if key != "RUN")
+    for old, new in zip(old_stages, new_stages):
+        old_keys = Counter(_node_key(n) for n in old.instructions if n.name != "RUN")
+        new_keys = Counter(_node_key(n) for n in new.instructions if n.name != "RUN")
+        appeared = new_keys - old_keys
+        if old_keys - new_keys or appeared - declared:
+            problems.append(f"stage {old.label}: instructions other than the declared new ones appeared or disappeared")
+        declared -= appeared
+        if _fixed_order(old, Counter()) != _fixed_order(new, appeared):
+            problems.append(f"stage {old.label}: instructions other than RUN, ENV and ARG changed order")
+        if _variable_sequences(old) != _variable_sequences(new):
+            problems.append(f"stage {old.label}: a variable's ENV/ARG values come in another order")
+    if sum(declared.values()):
+        problems.append("a declared new instruction is missing")
+    return problems
+
+
+def _fixed_order(stage, added: Counter) -> list[str]:
+    """The keys of the instructions that may not move, in order, without the added ones."""
+    skip = Counter(added)
+    keys = []
+    for node in stage.instructions:
+        if node.name in _MOVABLE:
+            continue
+        key = _node_key(node)
+        if skip[key]:
+            skip[key] -= 1
+            continue
+        keys.append(key)
+    return keys
+
+
+def _variable_sequences(stage) -> dict[tuple[str, str], list[str]]:
+    sequences: dict[tuple[str, str], list[str]] = {}
+    for node in stage.instructions:
+        if node.name in ("ENV", "ARG"):
+            for word in node.args.decode("utf-8", "surrogateescape").split():
+                name = word.split("=", 1)[0]
+                sequences.setdefault((node.name, name), []).append(word)
+    return sequences
+
+
 def semantic_differences(
-    before: Dockerfile, after: Dockerfile, declared: frozenset[str], runs_removed: int = 0
+    before: Dockerfile, after: Dockerfile, declared: frozenset[str], runs_removed: int = 0, adds: Sequence[str] = ()
 ) -> list[str]:
     """Human-readable differences that no applied fix declared."""
     problems = []
+    if "reorder" in declared:
+        problems.extend(reorder_differences(before, after, adds))
+        declared = declared | {"instructions", "config"}  # what reorder_differences checked instead
     expected_runs = run_count(before) - runs_removed
     if run_count(after) != expected_runs:
         problems.append(f"RUN instructions: expected {expected_runs}, found {run_count(after)} (one was lost or swallowed)")

@@ -24,10 +24,11 @@ from typing import Iterator
 
 from slimfile.analysis.context import Context
 from slimfile.diagnostics import Finding, Rule
-from slimfile.passes.common import same_case, saving
+from slimfile.passes.common import saving
 from slimfile.syntax.edits import Edit, Fix, Safety
 from slimfile.syntax.gocompat import parse_words
 from slimfile.syntax.nodes import Instruction
+from slimfile.syntax.style import same_case
 
 ADD_TO_COPY = Rule(
     code="SF601",

@@ -107,15 +107,6 @@ def saving(key: str, **fields: str) -> Saving:
     )
 
 
-def same_case(word: str, like: str) -> str:
-    """``word`` in the case the author wrote ``like`` in (``add`` → ``copy``)."""
-    if like.islower():
-        return word.lower()
-    if like[:1].isupper() and like[1:].islower():
-        return word.capitalize()
-    return word.upper()
-
-
 # what a fix that changes the set of installed packages declares (verify then accepts that
 # distribution files differ; application files and config must still be identical)
 PACKAGES = frozenset({"packages"})

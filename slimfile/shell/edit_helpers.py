@@ -500,6 +500,27 @@ def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return [(a, b) for a, b in merged if b > a]
 
 
+def remove_leading_commands(dockerfile: Dockerfile, script: RunShell, count: int) -> tuple[Edit, ...]:
+    """Remove the first ``count`` commands of a top-level ``&&`` chain with the ``&&`` after
+    them, up to the next command, continuation lines included (``RUN a \\ && b`` becomes
+    ``RUN b``). Used to split a RUN: the removed commands become a RUN of their own. Refused
+    when a comment line sits between them (it would be lost) or the chain is not plain."""
+    script = _modelled(script)
+    if not 0 < count < len(script.commands):
+        raise EditRefused("nothing would be left of the RUN")
+    rest = script.commands[count]
+    leading = script.commands[: count + 1]
+    if script.origin != "run" or any(c.scopes or c.text != 0 or c.redirects for c in leading):
+        raise EditRefused("the commands are not a plain chain")
+    if rest.before is None or rest.before.operator is not Operator.AND:
+        raise EditRefused("the rest is not joined by `&&`")
+    start, end = script.commands[0].start, rest.start
+    for line in script.instruction.lines:
+        if start < line.end and line.start < end and line.role in (LineRole.INNER_COMMENT, LineRole.INNER_EMPTY):
+            raise EditRefused("a comment line sits between the commands")
+    return (Edit.delete(start, end),)
+
+
 # -- subshells ------------------------------------------------------------------------------------
 
 

@@ -60,14 +60,21 @@ class Edit:
 @dataclass(frozen=True, slots=True)
 class Fix:
     """The edits that fix one finding. ``declares`` names what the fix is allowed to change
-    beyond the bytes it edits (for example ``"base-image"``), and ``runs_removed`` how many RUN
-    instructions it folds into others: the semantic guard checks both after every round."""
+    beyond the bytes it edits (for example ``"base-image"``), ``runs_removed`` how many RUN
+    instructions it folds into others (negative when it splits one) and ``adds`` which new
+    instructions a reorder brings: the semantic guard checks all three after every round."""
 
     edits: tuple[Edit, ...]
     safety: Safety = Safety.SAFE
     title: str = ""
     declares: frozenset[str] = field(default_factory=frozenset)
     runs_removed: int = 0  # RUN instructions the fix folds into others (merges, moved cleanups)
+    # instructions the fix adds, for a fix that declares "reorder" (their text, normalised as the
+    # guard normalises instructions; "RUN" for a RUN split off another one)
+    adds: tuple[str, ...] = ()
+    # byte ranges the fix depends on beyond its edits: a fix that moves an instruction claims
+    # all of it, so no other fix edits inside it in the same round (its premise may change)
+    claims: tuple[tuple[int, int], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.edits:
@@ -88,8 +95,15 @@ class Fix:
 
     def conflicts_with(self, other: "Fix") -> bool:
         """Fixes of different findings conflict when their edits overlap or even touch: two
-        rules writing at the same spot in one round could each invalidate the other's premise."""
-        return any(a.overlaps(b) or a.touches(b) for a in self.edits for b in other.edits)
+        rules writing at the same spot in one round could each invalidate the other's premise.
+        A claimed range counts as touched by its fix."""
+        if any(a.overlaps(b) or a.touches(b) for a in self.edits for b in other.edits):
+            return True
+        return _claimed(self.claims, other.edits) or _claimed(other.claims, self.edits)
+
+
+def _claimed(claims: tuple[tuple[int, int], ...], edits: tuple[Edit, ...]) -> bool:
+    return any(start <= edit.end and edit.start <= end for start, end in claims for edit in edits)
 
 
 def apply_edits(source: bytes, edits: Iterable[Edit]) -> bytes:

@@ -64,6 +64,15 @@ def line_break(dockerfile: Dockerfile, instruction: Instruction, line: PhysicalL
     )
 
 
+def same_case(word: str, like: str) -> str:
+    """``word`` in the case the author wrote ``like`` in (``add`` → ``copy``)."""
+    if like.islower():
+        return word.lower()
+    if like[:1].isupper() and like[1:].islower():
+        return word.capitalize()
+    return word.upper()
+
+
 def _leading_blanks(src: bytes, line: PhysicalLine) -> bytes:
     i = line.start
     while i < line.content_end and src[i] in (0x20, 0x09):

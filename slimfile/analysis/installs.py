@@ -1,0 +1,272 @@
+"""Dependency installs and the exact files they read, per ecosystem.
+
+``npm ci`` reads ``package.json`` and the lockfile; ``pip install -r requirements.txt`` reads
+that file and what it includes. Copying exactly those before the rest of the sources lets the
+install stay cached while the code changes. This module answers, for one install command: the
+image paths it reads (its manifests), what it writes inside the project (``node_modules``),
+and — when something makes the answer unknown (a lifecycle script, a workspace, a local path
+dependency, a file the build does not send) — the reason, so the pass refuses and says it.
+
+The file lists are data (``data/dependency_installs.toml``); the manifests are read with
+:mod:`slimfile.analysis.manifests` from the build context.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from slimfile.analysis.build_context import BuildContext
+from slimfile.analysis.globs import clean_path
+from slimfile.analysis.manifests import PackageJson, read_package_json, read_requirements
+from slimfile.shell.data import load
+from slimfile.shell.effects import CommandEffects
+from slimfile.shell.packages import PackageFact
+
+
+
+@dataclass(frozen=True)
+class CopyMap:
+    """A copy of a context folder ``source`` ("" is the root) to the image folder ``dest``."""
+
+    source: str
+    dest: str
+
+    def context_path(self, image_path: str) -> str | None:
+        """The context path a file at ``image_path`` comes from, or None when outside the copy."""
+        image_path = posixpath.normpath(image_path)
+        if image_path == self.dest:
+            return self.source
+        prefix = self.dest.rstrip("/") + "/"
+        if not image_path.startswith(prefix):
+            return None
+        return clean_path(posixpath.join(self.source, image_path[len(prefix) :]))
+
+    def image_path(self, context_path: str) -> str | None:
+        context_path = clean_path(context_path)
+        if self.source and context_path != self.source and not context_path.startswith(self.source + "/"):
+            return None
+        relative = context_path[len(self.source) :].lstrip("/") if self.source else context_path
+        return posixpath.normpath(posixpath.join(self.dest, relative)) if relative else self.dest
+
+
+@dataclass(frozen=True)
+class Install:
+    """A dependency install whose reads are known."""
+
+    ecosystem: str
+    fact: PackageFact
+    reads: tuple[str, ...]  # image paths (absolute) of the files and directories it reads
+    outputs: tuple[str, ...]  # image paths it writes inside the project
+
+
+@dataclass(frozen=True)
+class NotMovable:
+    """A dependency install whose reads cannot be bounded, and why."""
+
+    ecosystem: str
+    reason: str
+
+
+@lru_cache(maxsize=1)
+def _ecosystems() -> dict:
+    return load("dependency_installs")["ecosystems"]
+
+
+def ecosystem_of(fact: PackageFact) -> str | None:
+    """The ecosystem of a project dependency install, or None when ``fact`` is not one."""
+    for name, spec in _ecosystems().items():
+        if spec["manager"] == fact.manager and fact.action in spec["actions"] and not _global(fact):
+            return name
+    return None
+
+
+def _global(fact: PackageFact) -> bool:
+    return fact.has("global") or any(w.value == "global" for w in fact.subcommand)
+
+
+def dependency_install(
+    each: CommandEffects, fact: PackageFact, files: BuildContext | None, copy: CopyMap
+) -> Install | NotMovable | None:
+    """What the install ``fact`` (run as ``each.command``) reads, or why that is unknown; None
+    when it is not a project dependency install."""
+    ecosystem = ecosystem_of(fact)
+    if ecosystem is None:
+        return None
+    if each.cwd is None:
+        return NotMovable(ecosystem, "it runs in a directory slimfile cannot tell")
+    reader = _READERS[ecosystem]
+    return reader(ecosystem, fact, each.cwd, files, copy)
+
+
+# -- Node: npm, yarn, pnpm ----------------------------------------------------------------------
+
+
+def _node_install(ecosystem: str, fact: PackageFact, cwd: str, files: BuildContext | None, copy: CopyMap):
+    spec = _ecosystems()[ecosystem]
+    if fact.packages:
+        return NotMovable(ecosystem, f"`{fact.tool} {fact.action}` adds named packages, which rewrites package.json")
+    for option in ("--prefix", "-C", "--dir", "--cwd", "-w", "--workspace", "--filter", "-F", "--modules-folder"):
+        if fact.option(option):
+            return NotMovable(ecosystem, f"`{option}` points the install at another folder")
+    if fact.has("recursive"):
+        return NotMovable(ecosystem, "`-r` installs every workspace package")
+    if files is None:
+        return _without_context(ecosystem, fact, cwd, spec)
+    package_path = copy.context_path(posixpath.join(cwd, "package.json"))
+    if package_path is None:
+        return NotMovable(ecosystem, f"{cwd}/package.json does not come from the copy")
+    package = read_package_json(files, package_path)
+    if isinstance(package, str):
+        return NotMovable(ecosystem, package)
+    problem = _node_package_problem(package, fact)
+    if problem:
+        return NotMovable(ecosystem, problem)
+    reads = [posixpath.join(cwd, name) for name in spec["required"]]
+    for name in (*spec.get("optional", ()), *spec.get("dirs", ())):
+        context = copy.context_path(posixpath.join(cwd, name))
+        if context is not None and files.exists(context):
+            reads.append(posixpath.join(cwd, name))
+    for name in spec.get("refuse_dirs", ()):
+        context = copy.context_path(posixpath.join(cwd, name))
+        if context is not None and files.exists(context):
+            return NotMovable(ecosystem, f"{name} is in the build context (the install reads it)")
+    workspace_reads = _workspace_manifests(ecosystem, package, cwd, files, copy)
+    if isinstance(workspace_reads, str):
+        return NotMovable(ecosystem, workspace_reads)
+    reads.extend(workspace_reads)
+    outputs = tuple(posixpath.join(cwd, name) for name in spec["outputs"])
+    return Install(ecosystem, fact, tuple(dict.fromkeys(reads)), outputs)
+
+
+def _without_context(ecosystem: str, fact: PackageFact, cwd: str, spec: dict) -> Install:
+    """Without the context only what the command itself needs is known: package.json and, for
+    a frozen install, the lockfile (the original build had them, or it failed)."""
+    reads = [posixpath.join(cwd, name) for name in spec["required"]]
+    if fact.action == "ci" and ecosystem == "npm":
+        reads.append(posixpath.join(cwd, "package-lock.json"))
+    elif fact.has("frozen-lockfile"):
+        reads.append(posixpath.join(cwd, {"yarn": "yarn.lock", "pnpm": "pnpm-lock.yaml"}.get(ecosystem, "package-lock.json")))
+    return Install(ecosystem, fact, tuple(reads), tuple(posixpath.join(cwd, name) for name in spec["outputs"]))
+
+
+def _node_package_problem(package: PackageJson, fact: PackageFact) -> str | None:
+    scripts = package.install_scripts
+    if scripts and not fact.has("ignore-scripts"):
+        name, body = next(iter(scripts.items()))
+        return f"{package.path} has a `{name}` script (`{body}`) that may read other files"
+    local = package.local_dependencies
+    if local:
+        name, spec = next(iter(local.items()))
+        if not spec.startswith("workspace:"):
+            return f"{package.path} depends on `{name}` from a path (`{spec}`)"
+    patched = package.data.get("pnpm", {}).get("patchedDependencies") if isinstance(package.data.get("pnpm"), dict) else None
+    if patched:
+        return f"{package.path} patches dependencies with files under the project"
+    return None
+
+
+def _workspace_manifests(ecosystem: str, package: PackageJson, cwd: str, files: BuildContext, copy: CopyMap):
+    """Image paths of every workspace package's package.json, or why they cannot be listed."""
+    patterns = list(package.workspaces)
+    if ecosystem == "pnpm":
+        workspace_file = copy.context_path(posixpath.join(cwd, "pnpm-workspace.yaml"))
+        if workspace_file is not None and files.exists(workspace_file):
+            listed = _pnpm_workspace_packages(files.read_text(workspace_file) or "")
+            if listed is None:
+                return "pnpm-workspace.yaml is not a plain list of package folders"
+            patterns.extend(listed)
+    if not patterns:
+        return []
+    base = copy.context_path(cwd) or ""
+    reads = []
+    for pattern in patterns:
+        if pattern.startswith("!"):
+            return f"workspace pattern `{pattern}` excludes folders"
+        for folder in files.glob(clean_path(posixpath.join(base, pattern))):
+            manifest = posixpath.join(folder, "package.json")
+            if not files.is_file(manifest):
+                continue
+            member = read_package_json(files, manifest)
+            if isinstance(member, str):
+                return member
+            if member.install_scripts:
+                return f"workspace {folder} has install scripts"
+            image_path = copy.image_path(manifest)
+            if image_path is None:
+                return f"workspace {folder} is outside the copied folder"
+            reads.append(image_path)
+    return reads
+
+
+_YAML_ITEM = re.compile(r"""^\s*-\s*["']?([^"'#]+?)["']?\s*(#.*)?$""")
+
+
+def _pnpm_workspace_packages(text: str) -> list[str] | None:
+    """The ``packages:`` list of a pnpm-workspace.yaml written as a plain YAML list."""
+    packages: list[str] = []
+    inside = False
+    for line in text.splitlines():
+        stripped = line.split("#", 1)[0].rstrip()
+        if not stripped:
+            continue
+        if not line[0].isspace():
+            inside = stripped == "packages:"
+            if stripped.startswith("packages:") and stripped != "packages:":
+                return None  # flow style: [a, b]
+            continue
+        if inside:
+            match = _YAML_ITEM.match(line)
+            if match is None:
+                return None
+            packages.append(match.group(1).strip())
+    return packages
+
+
+# -- Python: pip -r -----------------------------------------------------------------------------
+
+
+def _pip_install(ecosystem: str, fact: PackageFact, cwd: str, files: BuildContext | None, copy: CopyMap):
+    requirement_files = list(fact.option_values("-r", "--requirement")) + list(fact.option_values("-c", "--constraint"))
+    if not requirement_files:
+        return None  # named packages only: not a project install (shell/effects.py knows it)
+    for option in ("-e", "--editable", "-t", "--target", "--prefix", "--root", "-f", "--find-links", "--src"):
+        found = fact.option(option)
+        if found is not None and not (option in ("-f", "--find-links") and "://" in (found.value or "")):
+            return NotMovable(ecosystem, f"`{option} {found.value}` reads or writes a path of the project")
+    for word in fact.packages:
+        value = word.value
+        if not word.static or value in (".", "..") or value.startswith(("./", "../", "/", "file:")) or "/" in value.split("@")[0]:
+            return NotMovable(ecosystem, f"`{value}` is a local path")
+    image_paths = [posixpath.normpath(posixpath.join(cwd, path)) for path in requirement_files]
+    if files is None:
+        return Install(ecosystem, fact, tuple(image_paths), ())
+    context_paths = []
+    for image_path in image_paths:
+        context = copy.context_path(image_path)
+        if context is None:
+            return NotMovable(ecosystem, f"{image_path} does not come from the copy")
+        context_paths.append(context)
+    found = read_requirements(files, context_paths)
+    if found.problems:
+        return NotMovable(ecosystem, found.problems[0])
+    if found.local:
+        local = found.local[0]
+        return NotMovable(ecosystem, f"{local.file}:{local.line} installs a local path (`{local.text}`)")
+    local_links = [link for link in found.find_links if "://" not in link]
+    if local_links:
+        return NotMovable(ecosystem, f"`--find-links {local_links[0]}` reads a folder of the project")
+    reads = [copy.image_path(path) for path in found.files]
+    if any(path is None for path in reads):
+        return NotMovable(ecosystem, "a requirements file includes a file outside the copied folder")
+    return Install(ecosystem, fact, tuple(reads), ())
+
+
+_READERS = {
+    "npm": _node_install,
+    "yarn": _node_install,
+    "pnpm": _node_install,
+    "pip": _pip_install,
+}

@@ -1,0 +1,286 @@
+"""Build steps as facts: what each instruction of a stage reads and writes, and whether two
+steps can trade places.
+
+A fold over the stage (hadolint's idea) keeps the state every instruction runs in: the
+working directory, the user, the known ENV/ARG values. Each instruction then gets a
+:class:`StepEffects`: image paths read and written (each a whole tree), variables read and
+set, and the reason when any of it is unknown. Build state that is not a path — the user,
+the shell, the working directory — is modelled as pseudo-variables (``@USER``, ``@SHELL``,
+``@WORKDIR``), so one rule decides everything: **two steps commute when neither writes what
+the other reads or writes** (:func:`commute`).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from slimfile.analysis.context import Context
+from slimfile.shell.effects import Effects, env_overlap, overlaps, resolve_path, run_effects
+from slimfile.shell.model import ShellScript
+from slimfile.syntax.gocompat import parse_words
+from slimfile.syntax.nodes import Instruction
+from slimfile.syntax.stages import Stage
+
+USER, SHELL, WORKDIR = "@USER", "@SHELL", "@WORKDIR"
+_VARIABLE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)[^}]*\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
+# instructions that only set image metadata: they change nothing a later step could read
+METADATA = frozenset({"LABEL", "EXPOSE", "CMD", "ENTRYPOINT", "HEALTHCHECK", "STOPSIGNAL", "MAINTAINER", "ONBUILD"})
+
+
+@dataclass(frozen=True)
+class StepEffects:
+    reads: frozenset[str] = frozenset()
+    writes: frozenset[str] = frozenset()
+    env_reads: frozenset[str] = frozenset()
+    env_writes: frozenset[str] = frozenset()
+    unknown: str | None = None
+
+    @classmethod
+    def unknowable(cls, reason: str) -> StepEffects:
+        return cls(unknown=reason)
+
+
+@dataclass(frozen=True)
+class StepState:
+    """What is in force when an instruction runs."""
+
+    workdir: str | None  # absolute; None when unknown (an image's own WORKDIR, a variable)
+    user: str  # as written in USER, "root" by default
+    env: Mapping[str, str]  # ENV/ARG values known at this point
+
+    @property
+    def home(self) -> str | None:
+        return "/root" if self.user in ("root", "0", "0:0", "root:root") else None
+
+
+@dataclass(frozen=True)
+class Step:
+    instruction: Instruction
+    state: StepState
+    effects: StepEffects
+
+
+def commute(a: StepEffects, b: StepEffects) -> str | None:
+    """None when the two steps give the same result in either order, else why not."""
+    for effects in (a, b):
+        if effects.unknown:
+            return effects.unknown
+    for first, second in ((a, b), (b, a)):
+        clash = overlaps(first.writes, second.reads | second.writes)
+        if clash:
+            return f"one writes {clash[0]}, the other uses {clash[1]}"
+        name = env_overlap(second.env_reads | second.env_writes, first.env_writes)
+        if name:
+            return f"one sets {name.lstrip('@').lower() if name.startswith('@') else name}, the other uses it"
+    return None
+
+
+def stage_steps(ctx: Context, stage: Stage) -> list[Step]:
+    """Every instruction of the stage with its state and effects (computed once per round)."""
+    return ctx.memo(("steps", stage.index), lambda: _fold(ctx, stage))
+
+
+def _initial_state(ctx: Context, stage: Stage) -> StepState:
+    if stage.base_stage is not None:
+        steps = stage_steps(ctx, stage.base_stage)
+        if steps:
+            last = steps[-1]
+            return _advance(ctx, last.state, last.instruction)
+        return _initial_state(ctx, stage.base_stage)
+    # an image's own WORKDIR and ENV are not known here: only what this file sets counts
+    return StepState(workdir=None, user="root", env={})
+
+
+def _global_defaults(ctx: Context) -> dict[str, str]:
+    """Defaults of the ARGs before the first FROM (a stage sees one only after ``ARG NAME``)."""
+
+    def compute() -> dict[str, str]:
+        values: dict[str, str] = {}
+        for node in ctx.stages.global_args:
+            for name, value in assignments(node, ctx.dockerfile.escape).items():
+                if value is not None:
+                    values[name] = expand_known(value, values)
+        return values
+
+    return ctx.memo("steps.global-args", compute)
+
+
+def _fold(ctx: Context, stage: Stage) -> list[Step]:
+    state = _initial_state(ctx, stage)
+    steps = []
+    for node in stage.instructions:
+        steps.append(Step(node, state, instruction_effects(ctx, node, state)))
+        state = _advance(ctx, state, node)
+    return steps
+
+
+def _advance(ctx: Context, state: StepState, node: Instruction) -> StepState:
+    if node.name in ("ENV", "ARG"):
+        values = dict(state.env)
+        for name, value in assignments(node, ctx.dockerfile.escape).items():
+            if value is None and node.name == "ARG":
+                value = _global_defaults(ctx).get(name)
+            if value is None:
+                values.pop(name, None)  # a build argument with no default: unknown
+            else:
+                values[name] = expand_known(value, values)
+        return replace(state, env=values)
+    if node.name == "WORKDIR":
+        return replace(state, workdir=_workdir(node, state))
+    if node.name == "USER":
+        return replace(state, user=expand(node.args_text.strip(), state.env) or "?")
+    return state
+
+
+def _workdir(node: Instruction, state: StepState) -> str | None:
+    text = expand(node.args_text.strip().strip("\"'"), state.env)
+    if text is None:
+        return None
+    if text.startswith("/"):
+        return posixpath.normpath(text)
+    return posixpath.normpath(posixpath.join(state.workdir, text)) if state.workdir else None
+
+
+def assignments(node: Instruction, escape: str) -> dict[str, str | None]:
+    """``ENV A=1 B="x y"`` / legacy ``ENV A 1`` / ``ARG A[=1]``: names and values (quotes
+    removed, variables left as written); an ARG without a default has the value None."""
+    words = parse_words(node.args_text, escape)
+    if node.name == "ENV" and words and "=" not in words[0]:
+        return {words[0]: " ".join(_unquote(w) for w in words[1:])}
+    out: dict[str, str | None] = {}
+    for word in words:
+        name, sep, value = word.partition("=")
+        out[name] = _unquote(value) if sep else None
+    return out
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return value[1:-1]
+    return value
+
+
+def expand(text: str, env: Mapping[str, str]) -> str | None:
+    """Dockerfile variable expansion with known values; None when a variable is unknown or
+    uses a modifier (``${A:-b}`` is kept only when A is known)."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group("braced") or match.group("plain")
+        whole = match.group(0)
+        if name not in env or (whole.startswith("${") and whole != "${" + name + "}" and not whole.startswith("${" + name + ":-")):
+            raise KeyError(name)
+        return env[name]
+
+    try:
+        expanded = _VARIABLE.sub(value, text)
+    except KeyError:
+        return None
+    return None if "$" in expanded else expanded
+
+
+def expand_known(text: str, env: Mapping[str, str]) -> str:
+    """Known variables replaced, unknown ones left as written (``/opt/venv/bin:$PATH``): a value
+    that still holds ``$`` is only partly known."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group("braced") or match.group("plain")
+        return env[name] if name in env and match.group(0) in ("$" + name, "${" + name + "}") else match.group(0)
+
+    return _VARIABLE.sub(value, text)
+
+
+def referenced(text: str) -> frozenset[str]:
+    """Variables a Dockerfile argument text expands."""
+    return frozenset(m.group("braced") or m.group("plain") for m in _VARIABLE.finditer(text))
+
+
+# -- effects per instruction --------------------------------------------------------------------
+
+
+def instruction_effects(ctx: Context, node: Instruction, state: StepState) -> StepEffects:
+    name = node.name
+    if name == "RUN":
+        return _run(ctx, node, state)
+    if name in ("COPY", "ADD"):
+        return copy_effects(ctx, node, state)
+    if name in ("ENV", "ARG"):
+        written = assignments(node, ctx.dockerfile.escape)
+        return StepEffects(env_reads=referenced(node.args_text), env_writes=frozenset(written))
+    if name == "WORKDIR":
+        target = _workdir(node, state)
+        if target is None:
+            return StepEffects.unknowable("WORKDIR names a path slimfile cannot resolve")
+        return StepEffects(writes=frozenset({target}), env_reads=referenced(node.args_text) | {USER}, env_writes=frozenset({WORKDIR}))
+    if name == "USER":
+        return StepEffects(reads=frozenset({"/etc/passwd", "/etc/group"}), env_reads=referenced(node.args_text), env_writes=frozenset({USER}))
+    if name == "SHELL":
+        return StepEffects(env_writes=frozenset({SHELL}))
+    if name == "VOLUME":
+        paths = [resolve_path(p, state.workdir, None) for p in _volume_paths(node)]
+        if any(p is None for p in paths):
+            return StepEffects.unknowable("VOLUME names a path slimfile cannot resolve")
+        return StepEffects(writes=frozenset(paths), env_reads=referenced(node.args_text))
+    if name in METADATA:
+        return StepEffects(env_reads=referenced(node.args_text) if name in ("LABEL", "EXPOSE", "STOPSIGNAL") else frozenset())
+    return StepEffects.unknowable(f"{name} is not an instruction slimfile moves past")
+
+
+def _volume_paths(node: Instruction) -> list[str]:
+    if node.json is not None:
+        return list(node.json)
+    return node.args_text.split()
+
+
+def _run(ctx: Context, node: Instruction, state: StepState) -> StepEffects:
+    script = ctx.shell(node)
+    if not isinstance(script, ShellScript):
+        return StepEffects.unknowable(f"the RUN is not read as a shell script ({script.reason})")
+    if node.flag("mount") is not None and not _mounts_are_harmless(node):
+        return StepEffects.unknowable("the RUN mounts something slimfile does not model")
+    effects = run_effects(script, workdir=state.workdir, env=state.env, home=state.home)
+    return run_step_effects(effects)
+
+
+def run_step_effects(effects: Effects) -> StepEffects:
+    """A RUN's shell effects as a step: it also depends on the user and the shell."""
+    if effects.unknown:
+        return StepEffects.unknowable(effects.unknown)
+    env = effects.env | {USER, SHELL} | ({WORKDIR} if effects.cwd else set())
+    return StepEffects(effects.reads, effects.writes, frozenset(env))
+
+
+def _mounts_are_harmless(node: Instruction) -> bool:
+    """Cache, secret, ssh and tmpfs mounts change nothing in the image the next step sees."""
+    for flag in node.flags:
+        if flag.name != "mount" or flag.argument is None:
+            continue
+        fields = dict(part.split("=", 1) if "=" in part else (part, "") for part in flag.argument.split(","))
+        if fields.get("type", "bind") not in ("cache", "secret", "ssh", "tmpfs"):
+            return False
+    return True
+
+
+def copy_effects(ctx: Context, node: Instruction, state: StepState) -> StepEffects:
+    """A COPY/ADD writes its destination (as a tree); it reads the user database for a
+    ``--chown`` by name, and the variables its arguments expand."""
+    words = list(node.json) if node.json is not None else parse_words(node.args_text, ctx.dockerfile.escape)
+    if len(words) < 2 and not node.heredocs:
+        return StepEffects.unknowable("a COPY without a destination")
+    destination = expand(_unquote(words[-1]), state.env)
+    if destination is None:
+        return StepEffects.unknowable(f"the destination `{words[-1]}` uses a variable slimfile does not know")
+    target = resolve_path(destination, state.workdir, None)
+    if target is None:
+        return StepEffects.unknowable("the destination is relative to an unknown WORKDIR")
+    env = set(referenced(node.args_text))
+    reads: set[str] = set()
+    for flag in node.flags:
+        env |= referenced(flag.value)
+        if flag.name == "chown" and flag.argument and not re.fullmatch(r"[0-9]+(:[0-9]+)?", flag.argument):
+            reads |= {"/etc/passwd", "/etc/group"}
+    if not destination.startswith("/"):
+        env.add(WORKDIR)
+    return StepEffects(frozenset(reads), frozenset({target}), frozenset(env))

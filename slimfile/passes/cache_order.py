@@ -1,0 +1,594 @@
+"""Copy dependency manifests first, and move steps that do not use the sources above them.
+
+Before::
+
+    FROM node:18
+    WORKDIR /app
+    COPY . .
+    RUN npm ci
+    RUN apt-get update && apt-get install -y --no-install-recommends git
+    RUN npm run build
+
+After::
+
+    FROM node:18
+    WORKDIR /app
+    COPY package.json package-lock.json ./
+    RUN npm ci
+    RUN apt-get update && apt-get install -y --no-install-recommends git
+    COPY . .
+    RUN npm run build
+
+The build cache reuses a step only while everything before it is unchanged, and a copy of the
+sources changes with every edit. Anything after ``COPY . .`` re-runs on every rebuild: the
+dependency install, the system packages. Moved above it, they stay cached.
+
+How it decides (facts, never text patterns): for the first *broad copy* of a stage (a copy
+of a folder of the build context), each later step is tried in order. A step moves when it
+commutes — neither writes what the other reads or writes (``slimfile/analysis/steps.py``) —
+with the copy and with every step that stays between them. A dependency install moves with
+a new ``COPY`` of exactly the files it reads (``slimfile/analysis/installs.py``), placed
+right before it; an install that ends a RUN's ``&&`` chain splits that RUN (``RUN npm ci &&
+npm run build``: the install goes up, the build stays). The moved steps keep their order
+and their comments; ENV and ARG lines move only when a moved step reads them.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from slimfile.analysis.build_context import BuildContext, ContextTooLarge
+from slimfile.analysis.context import Context
+from slimfile.analysis.globs import clean_path
+from slimfile.analysis.installs import CopyMap, Install, NotMovable, dependency_install, ecosystem_of
+from slimfile.analysis.steps import Step, StepEffects, commute, expand, run_step_effects, stage_steps
+from slimfile.diagnostics import Finding, Rule
+from slimfile.passes.common import saving
+from slimfile.restructure.moves import ItemIndex, block_text, insertion_point, instruction_line, removal
+from slimfile.shell.edit_helpers import EditRefused, remove_leading_commands
+from slimfile.shell.effects import Effects, command_effects, env_always
+from slimfile.shell.model import Operator, ShellScript
+from slimfile.syntax.edits import Edit, Fix, Safety
+from slimfile.syntax.gocompat import parse_words
+from slimfile.syntax.nodes import Instruction
+from slimfile.syntax.stages import Stage
+
+COPY_MANIFESTS_FIRST = Rule(
+    code="SF701",
+    name="copy-manifests-first",
+    summary="A dependency install after a copy of the sources re-runs on every source change",
+    fix_title="Copy the dependency manifests first and install before the sources",
+    safety=Safety.SAFE,
+    doc="""
+## What it does
+Finds a dependency install (`npm ci`, `npm install`, `yarn install`, `pnpm install`,
+`pip install -r FILE`) that runs after a copy of a whole folder of the build context
+(`COPY . .`, `COPY . /app`, `ADD . .`, `COPY src/ /app/`), and rewrites the stage so that
+a `COPY` of exactly the files the install reads comes first, then the install, then the
+copy of everything else. Steps between that do not use the sources move up with it.
+
+## Why is this bad?
+Docker reuses a cached step only while every step before it is unchanged. A copy of the
+sources changes with every edit, so an install after it downloads and builds every
+dependency again on every rebuild, even when no dependency changed.
+
+## Example
+```dockerfile
+FROM node:18
+WORKDIR /app
+COPY . .
+RUN npm ci && npm run build
+```
+
+## Use instead
+```dockerfile
+FROM node:18
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci
+COPY . .
+RUN npm run build
+```
+
+## Fix safety
+Safe when the build context was read (`--context`, default: the Dockerfile's folder) and
+every file the install reads is known: `package.json`, the lockfile, `.npmrc`, Yarn's
+`.yarnrc.yml` and `.yarn/releases`, pnpm's workspace file, every workspace's `package.json`,
+and for pip the requirements files with their nested `-r`/`-c` includes. No fix is offered
+(the finding says why) when the install may read other files: a `preinstall`, `install`,
+`postinstall` or `prepare` script in `package.json`, a dependency on a local path
+(`file:../lib`, `-e .`, `./libs/x`), a `--find-links` folder, a manifest that
+`.dockerignore` excludes or that the copy does not bring; when the context sends what the
+install writes (`node_modules` without a `.dockerignore`: the copy would land on top of the
+fresh install); or when the install or a step it must pass reads or writes something only
+known at build time. Without the build context the fix copies only the files the command
+itself needs and is unsafe.
+""",
+)
+
+STABLE_STEPS_FIRST = Rule(
+    code="SF703",
+    name="stable-steps-first",
+    summary="Steps that do not use the sources run after a copy of them, so they re-run on every change",
+    fix_title="Move the steps above the copy of the sources",
+    safety=Safety.SAFE,
+    doc="""
+## What it does
+Finds steps after a copy of a whole folder of the build context (`COPY . .`) that neither
+read nor write anything that copy brings — system package installs, users and groups,
+downloads into system paths, `mkdir` outside the copied folder — and moves them above it,
+with the ENV and ARG lines they read.
+
+## Why is this bad?
+A copy of the sources changes with every edit, and every step after it re-runs. A step
+that does not use the sources gains nothing from running after them; above the copy it
+stays cached.
+
+## Example
+```dockerfile
+FROM python:3.11-slim
+WORKDIR /app
+COPY . .
+RUN apt-get update && apt-get install -y --no-install-recommends libpq5 \\
+    && rm -rf /var/lib/apt/lists/*
+RUN useradd --create-home app
+CMD ["python", "app.py"]
+```
+
+## Use instead
+```dockerfile
+FROM python:3.11-slim
+WORKDIR /app
+RUN apt-get update && apt-get install -y --no-install-recommends libpq5 \\
+    && rm -rf /var/lib/apt/lists/*
+RUN useradd --create-home app
+COPY . .
+CMD ["python", "app.py"]
+```
+
+## Fix safety
+Safe. A step moves only when what it reads and writes is known for every command it runs
+(`data/command_effects.toml` describes each program; a program not described there, a path
+built from an unknown variable, `$(...)` or a `cd` into an unknown place keeps the step
+where it is) and is disjoint from what the copy and every step it passes write; the moved
+steps keep their order, their user, shell and working directory. A step that writes under
+the copy's destination (`chown -R app /app`, `mkdir -p /app/logs`) or runs something the
+copy brought stays.
+""",
+)
+
+RULES = (COPY_MANIFESTS_FIRST, STABLE_STEPS_FIRST)
+
+_COPY_FLAGS_KEPT = ("chown", "chmod", "link")
+_CACHE_SAVING = "cache-order"
+
+
+@dataclass
+class Move:
+    """A step that goes above the copy: whole, or the first ``split`` commands of a RUN."""
+
+    step: Step
+    effects: StepEffects
+    installs: list[Install] = field(default_factory=list)
+    split: int | None = None
+
+
+@dataclass
+class Plan:
+    copy: Step
+    copy_map: CopyMap
+    moves: list[Move]
+    refused_installs: list[tuple[Step, str]]  # installs that stay, and why
+    unsafe_because: str | None  # why the fix is unsafe (no context, unknown outputs)
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    split_installs = ctx.settings.selects(COPY_MANIFESTS_FIRST.code)
+    move_steps = ctx.settings.selects(STABLE_STEPS_FIRST.code)
+    if not (split_installs or move_steps):
+        return
+    for stage in ctx.stages.stages:
+        plan = stage_plan(ctx, stage, split_installs=split_installs, move_steps=move_steps)
+        if plan is not None:
+            yield from _findings(ctx, plan)
+
+
+# -- the plan -----------------------------------------------------------------------------------
+
+
+def stage_plan(ctx: Context, stage: Stage, *, split_installs: bool = True, move_steps: bool = True) -> Plan | None:
+    """The reorder of one stage around its first broad copy, or None when there is none."""
+    steps = stage_steps(ctx, stage)
+    for index, step in enumerate(steps):
+        copy_map = broad_copy(ctx, step)
+        if copy_map is None:
+            continue
+        planner = _Planner(ctx, step, copy_map, steps[index + 1 :], split_installs, move_steps)
+        return planner.plan()
+    return None
+
+
+def broad_copy(ctx: Context, step: Step) -> CopyMap | None:
+    """The folder a COPY/ADD brings from the build context, or None when it is not a copy of one
+    folder (a file, a pattern, several sources, another stage, a URL, a heredoc)."""
+    node = step.instruction
+    if node.name not in ("COPY", "ADD") or node.heredocs or step.effects.unknown:
+        return None
+    if any(flag.name not in _COPY_FLAGS_KEPT for flag in node.flags):
+        return None
+    words = list(node.json) if node.json is not None else parse_words(node.args_text, ctx.dockerfile.escape)
+    if len(words) != 2:
+        return None
+    source = expand(words[0].strip("\"'"), step.state.env)
+    if source is None or "://" in source or source.startswith("git@") or re.search(r"[*?\[]", source):
+        return None
+    cleaned = clean_path(source)
+    files = ctx.build_files
+    if cleaned and (files is None or not files.is_dir(cleaned)):
+        return None  # "." is always a folder; anything else must be seen to be one
+    (destination,) = step.effects.writes
+    return CopyMap(cleaned, destination)
+
+
+class _Planner:
+    def __init__(self, ctx: Context, copy: Step, copy_map: CopyMap, later: list[Step], split_installs: bool, move_steps: bool):
+        self.ctx = ctx
+        self.copy = copy
+        self.copy_map = copy_map
+        self.later = later
+        self.split_installs = split_installs
+        self.move_steps = move_steps
+        self.files: BuildContext | None = ctx.build_files
+        self.unsafe: str | None = None
+
+    def plan(self) -> Plan | None:
+        moves, refused = self._pass(env_names=None)
+        moves, refused = self._pass(env_names=_env_needed(moves))
+        if not any(m.step.instruction.name == "RUN" for m in moves) and not refused:
+            return None
+        return Plan(self.copy, self.copy_map, moves, refused, self.unsafe)
+
+    def _pass(self, env_names: set[str] | None) -> tuple[list[Move], list[tuple[Step, str]]]:
+        """One greedy walk: a step moves when it can pass the copy and every step that stays.
+        ``env_names``: the variables moved RUNs read (ENV/ARG lines move only for them);
+        None on the first walk, which finds those RUNs."""
+        moves: list[Move] = []
+        refused: list[tuple[Step, str]] = []
+        staying: list[Step] = []
+        for step in self.later:
+            move = self._candidate(step, env_names, refused)
+            if move is not None:
+                blocker = next((other for other in staying if commute(move.effects, other.effects)), None)
+                if blocker is None:
+                    moves.append(move)
+                    if move.split is None:
+                        continue  # moved whole: nothing of it stays
+                elif move.installs:
+                    clash = commute(move.effects, blocker.effects)
+                    refused.append((step, f"it would have to move past `{_short(blocker.instruction)}` (line {blocker.instruction.start_line}): {clash}"))
+            staying.append(step)
+        return moves, refused
+
+    def _candidate(self, step: Step, env_names: set[str] | None, refused: list[tuple[Step, str]]) -> Move | None:
+        name = step.instruction.name
+        if name in ("ENV", "ARG"):
+            if env_names is not None and not step.effects.env_writes & env_names:
+                return None
+            return Move(step, step.effects) if commute(step.effects, self.copy.effects) is None else None
+        if name != "RUN":
+            return None
+        script = self.ctx.shell(step.instruction)
+        if not isinstance(script, ShellScript):
+            return None
+        return self._run_move(step, script, refused)
+
+    def _run_move(self, step: Step, script: ShellScript, refused: list[tuple[Step, str]]) -> Move | None:
+        if step.effects.unknown is None and self.move_steps:
+            if commute(step.effects, self.copy.effects) is None:
+                return Move(step, step.effects)  # a stable step: it does not use the sources at all
+        if not self.split_installs:
+            return None
+        state = step.state
+        each = command_effects(script, workdir=state.workdir, env=state.env, home=state.home)
+        facts = {fact.command: fact for fact in script.packages}
+        moved = Effects(env=env_always())
+        installs: list[Install] = []
+        count = 0
+        stop: str | None = None
+        for item in each:
+            fact = facts.get(item.command.index)
+            found = dependency_install(item, fact, self.files, self.copy_map) if fact is not None else None
+            if isinstance(found, NotMovable):
+                stop = found.reason
+                break
+            if isinstance(found, Install):
+                problem = self._install_problem(found)
+                if problem:
+                    stop = problem
+                    break
+                installs.append(found)
+                moved = moved | _install_effects(found, item.cwd_is_workdir)
+            else:
+                blocked = item.effects.unknown or commute(run_step_effects(item.effects), self.copy.effects)
+                if blocked:
+                    if not installs and _install_follows(script, facts, item.command.index):
+                        stop = f"`{_command_text(item.command)}` runs before it and {blocked}"
+                    break
+                moved = moved | item.effects
+            count += 1
+        if stop is not None:
+            refused.append((step, stop))
+            return None
+        if not installs:
+            return None
+        if self.files is None:
+            self.unsafe = "the build context was not read"
+        effects = run_step_effects(moved)
+        if count == len(script.commands):
+            return Move(step, effects, installs)
+        reason = _split_problem(script, count)
+        if reason:
+            refused.append((step, f"the install cannot be split from the rest of its RUN ({reason})"))
+            return None
+        return Move(step, effects, installs, split=count)
+
+    def _install_problem(self, install: Install) -> str | None:
+        """Why the install cannot go above the copy even with its manifests copied first."""
+        for path in install.reads:
+            source = self.copy_map.context_path(path)
+            if source is None:
+                return f"{path} does not come from the copy"
+            if self.files is not None and not self.files.exists(source):
+                if self.files.on_disk(source):
+                    return f"{source} is excluded by .dockerignore"
+                return f"{source} is not in the build context"
+        for output in install.outputs:
+            sent = self._sends_under(output)
+            if sent is None:
+                self.unsafe = self.unsafe or f"cannot tell whether the build context sends {output}"
+            elif sent:
+                name = posixpath.basename(output)
+                return f"the build context sends `{sent}`: the copy would land on the installed {name} (add it to .dockerignore)"
+        return None
+
+    def _sends_under(self, image_path: str) -> str | None | bool:
+        """A context path the copy sends under ``image_path``, False when none, None when unknown."""
+        if self.files is None:
+            return None
+        source = self.copy_map.context_path(image_path)
+        if source is None:
+            return False
+        if not self.files.on_disk(source):
+            return False
+        if self.files.exists(source):
+            return source
+        try:
+            listing = self.files.listing()
+        except ContextTooLarge:
+            return None
+        prefix = source + "/"
+        return next((p for p in [*listing.files, *listing.dirs] if p.startswith(prefix)), False)
+
+
+def _install_effects(install: Install, cwd_is_workdir: bool) -> Effects:
+    return Effects(frozenset(install.reads), frozenset(install.outputs), env_always(), cwd=cwd_is_workdir)
+
+
+def _install_follows(script: ShellScript, facts: dict, index: int) -> bool:
+    """A dependency install comes later in the script."""
+    return any(ecosystem_of(fact) is not None for position, fact in facts.items() if position > index)
+
+
+def _command_text(command) -> str:
+    text = " ".join(command.argv) or "the command"
+    return text if len(text) <= 30 else text[:27] + "..."
+
+
+def _split_problem(script: ShellScript, count: int) -> str | None:
+    """Why the first ``count`` commands cannot become a RUN of their own."""
+    first_rest = script.commands[count]
+    if script.origin != "run" or len(script.texts) > 1:
+        return "it is a heredoc script"
+    for command in script.commands[: count + 1]:
+        if command.scopes:
+            return "a command sits inside a compound command or a pipeline"
+    if first_rest.before is None or first_rest.before.operator is not Operator.AND:
+        return "it is not joined to the rest by `&&`"
+    if script.state_changes and any(change.command is not None and change.command < count for change in script.state_changes):
+        return "it changes shell state (cd, export, set) the rest may rely on"
+    return None
+
+
+def _env_needed(moves: list[Move]) -> set[str]:
+    names: set[str] = set()
+    for move in moves:
+        if move.step.instruction.name == "RUN":
+            names |= move.effects.env_reads
+    return names
+
+
+# -- findings and the fix -----------------------------------------------------------------------
+
+
+def _findings(ctx: Context, plan: Plan) -> Iterator[Finding]:
+    fix = _fix(ctx, plan) if plan.moves else None
+    installs = [move for move in plan.moves if move.installs]
+    copy_line = plan.copy.instruction.start_line
+    copy_text = _short(plan.copy.instruction)
+    if installs:
+        first = installs[0]
+        yield _finding(ctx, COPY_MANIFESTS_FIRST, first.step.instruction, _install_message(ctx, plan, copy_text, copy_line), fix)
+        fix = None
+    elif fix is not None:
+        runs = [m for m in plan.moves if m.step.instruction.name == "RUN"]
+        lines = ", ".join(str(m.step.instruction.start_line) for m in runs)
+        if len(runs) == 1:
+            message = f"the step on line {lines} does not use what `{copy_text}` (line {copy_line}) copies: move it above to keep it cached"
+        else:
+            message = f"{len(runs)} steps (lines {lines}) do not use what `{copy_text}` (line {copy_line}) copies: move them above to keep them cached"
+        yield _finding(ctx, STABLE_STEPS_FIRST, runs[0].step.instruction, message, fix)
+    for step, reason in plan.refused_installs:
+        message = f"{_install_in(ctx, step)} re-runs on every change to the sources copied by `{copy_text}` (line {copy_line}); not moved: {reason}"
+        yield _finding(ctx, COPY_MANIFESTS_FIRST, step.instruction, message, None)
+
+
+def _install_message(ctx: Context, plan: Plan, copy_text: str, copy_line: int) -> str:
+    names = []
+    for move in plan.moves:
+        for install in move.installs:
+            names.extend(_source_of(plan, path) for path in install.reads)
+    tools = list(dict.fromkeys(_install_name(install) for move in plan.moves for install in move.installs))
+    others = [m for m in plan.moves if not m.installs and m.step.instruction.name == "RUN"]
+    message = (
+        f"{_list(tools)} re-run{'s' if len(tools) == 1 else ''} on every change to the sources copied by `{copy_text}` "
+        f"(line {copy_line}): copy {_list(names)} first and install before the sources"
+    )
+    if others:
+        message += f"; {_count(len(others), 'step')} that do{'es' if len(others) == 1 else ''} not use the sources move{'s' if len(others) == 1 else ''} up too"
+    if plan.unsafe_because:
+        message += f" (unsafe: {plan.unsafe_because})"
+    return message
+
+
+def _install_in(ctx: Context, step: Step) -> str:
+    """The first dependency install of a RUN, named as written (`npm ci`), for messages."""
+    script = ctx.shell(step.instruction)
+    for fact in script.packages:
+        if ecosystem_of(fact) is not None:
+            return "`" + " ".join([fact.tool, *(w.value for w in fact.subcommand)]) + "`"
+    return "the install"
+
+
+def _install_name(install: Install) -> str:
+    words = [install.fact.tool, *(w.value for w in install.fact.subcommand)]
+    return "`" + " ".join(words) + "`"
+
+
+def _finding(ctx: Context, rule: Rule, node: Instruction, message: str, fix: Fix | None) -> Finding:
+    start, end = node.keyword_source_span()
+    return Finding(rule, message, start, end, fix, saving(_CACHE_SAVING))
+
+
+def _fix(ctx: Context, plan: Plan) -> Fix | None:
+    dockerfile = ctx.dockerfile
+    index: ItemIndex = ctx.memo("restructure.items", lambda: ItemIndex(dockerfile))
+    target = index.block(plan.copy.instruction)
+    pieces: list[bytes] = []
+    edits: list[Edit] = []
+    added: list[str] = []
+    splits = 0
+    for move in plan.moves:
+        node = move.step.instruction
+        if move.installs:
+            lines = _manifest_copy(ctx, plan, move)
+            pieces.extend(lines)
+            added.extend(line.decode("utf-8", "surrogateescape").strip() for line in lines)
+        if move.split is None:
+            block = index.block(node)
+            pieces.append(block_text(dockerfile, block))
+            edits.append(removal(dockerfile, block))
+        else:
+            try:
+                text, removals = _split(ctx, move)
+            except EditRefused:
+                return None
+            pieces.append(text)
+            edits.extend(removals)
+            added.append("RUN")
+            splits += 1
+    # the moved steps take the place of the copy's paragraph: a blank line keeps them apart
+    group = b"".join(pieces) + (dockerfile.newline if target.blank_before else b"")
+    edits.append(Edit.insert(insertion_point(target), group))
+    safety = Safety.UNSAFE if plan.unsafe_because else Safety.SAFE
+    title = COPY_MANIFESTS_FIRST.fix_title if any(m.installs for m in plan.moves) else STABLE_STEPS_FIRST.fix_title
+    try:
+        claims = tuple((m.step.instruction.start, m.step.instruction.end) for m in plan.moves)
+        claims += ((plan.copy.instruction.start, plan.copy.instruction.end),)
+        return Fix(tuple(edits), safety, title, frozenset({"reorder"}), runs_removed=-splits, adds=tuple(added), claims=claims)
+    except ValueError:
+        return None  # edits that would overlap: leave this plan for a later round
+
+
+def _manifest_copy(ctx: Context, plan: Plan, move: Move) -> list[bytes]:
+    """``COPY <the files the install reads> <where they go>``, with the copy's own flags, one
+    line per destination folder (a folder source gets a line of its own)."""
+    copy = plan.copy.instruction
+    flags = " ".join(ctx.dockerfile.text(f.start, f.end) for f in copy.flags)
+    lines: list[bytes] = []
+    groups: dict[str, list[str]] = {}
+    files = ctx.build_files
+    for install in move.installs:
+        for path in install.reads:
+            source = _source_of(plan, path)
+            if files is not None and files.is_dir(source):
+                lines.append(_copy_line(ctx, copy, flags, [source], _destination_text(plan, path)))
+            else:
+                groups.setdefault(posixpath.dirname(path), []).append(source)
+    grouped = [_copy_line(ctx, copy, flags, sources, _destination_text(plan, folder)) for folder, sources in groups.items()]
+    return grouped + lines
+
+
+def _copy_line(ctx: Context, copy: Instruction, flags: str, sources: list[str], destination: str) -> bytes:
+    words = [*dict.fromkeys(sources), destination]
+    if any(re.search(r"[\s\"'\\$`]", word) for word in words):
+        arguments = json.dumps(words)
+    else:
+        arguments = " ".join(words)
+    return instruction_line(ctx.dockerfile, copy, "COPY", f"{flags} {arguments}" if flags else arguments)
+
+
+def _source_of(plan: Plan, image_path: str) -> str:
+    source = plan.copy_map.context_path(image_path)
+    assert source is not None  # checked when the install was accepted
+    return source
+
+
+def _destination_text(plan: Plan, image_folder: str) -> str:
+    """Where a manifest goes, written like the copy's own destination (relative stays relative)."""
+    written = _last_word(plan.copy.instruction)
+    inside = posixpath.relpath(image_folder, plan.copy_map.dest)
+    if written.startswith("/") or written.startswith("$"):
+        return image_folder.rstrip("/") + "/"
+    base = written.rstrip("/") or "."
+    joined = base if inside == "." else posixpath.join(base, inside)
+    if joined == ".":
+        return "./"
+    return joined + "/"
+
+
+def _last_word(node: Instruction) -> str:
+    if node.json is not None:
+        return node.json[-1]
+    return node.args_text.split()[-1].strip("\"'")
+
+
+def _split(ctx: Context, move: Move) -> tuple[bytes, tuple[Edit, ...]]:
+    """A new RUN with the first commands of ``move``'s RUN, and the edits that take them out."""
+    node = move.step.instruction
+    script = ctx.shell(node)
+    assert isinstance(script, ShellScript) and move.split is not None
+    removals = remove_leading_commands(ctx.dockerfile, script, move.split)
+    first, last = script.commands[0], script.commands[move.split - 1]
+    body = ctx.dockerfile.text(first.start, last.end)
+    flags = " ".join(ctx.dockerfile.text(f.start, f.end) for f in node.flags)
+    return instruction_line(ctx.dockerfile, node, "RUN", f"{flags} {body}" if flags else body), removals
+
+
+def _short(node: Instruction) -> str:
+    text = " ".join(node.logical.decode(node.keyword_start).split())
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+def _list(names: list[str]) -> str:
+    names = list(dict.fromkeys(names))
+    if len(names) == 1:
+        return names[0]
+    return ", ".join(names[:-1]) + " and " + names[-1]

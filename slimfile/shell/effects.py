@@ -1,0 +1,628 @@
+"""What a RUN reads and writes: the facts that decide whether a step can move past another.
+
+Two steps commute when neither writes what the other reads or writes, and neither sets a
+variable the other reads. This module computes, for one RUN, the absolute paths it reads
+and writes (each standing for its whole tree), the variables it reads, and whether it
+depends on the working directory. Everything comes from the shell model and from
+``data/command_effects.toml``; a program that table does not describe, a path that cannot be
+resolved (a variable with no known value, ``$(...)``, a ``cd`` into an unknown place) makes
+the effects *unknown*, and a step with unknown effects never moves. Like the rest of the
+shell model this is lexical: a command inside an ``if`` counts as if it ran.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from slimfile.shell.data import load
+from slimfile.shell.model import Command, CommandKind, ShellScript, Word
+from slimfile.shell.packages import PackageFact
+
+_VARIABLE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
+_ANY_EXPANSION = re.compile(r"[$`]")
+_GLOB = re.compile(r"[*?\[]")
+_WRITE_REDIRECTS = frozenset({">", ">>", ">|", "&>", "&>>", ">&"})
+_READ_REDIRECTS = frozenset({"<", "<>"})
+_HARMLESS_WRAPPERS = frozenset(
+    {"env", "nice", "ionice", "time", "nohup", "stdbuf", "timeout", "eatmydata", "command", "builtin"}
+)
+
+
+@dataclass(frozen=True)
+class Effects:
+    """Paths are absolute; each stands for its tree. ``env`` names may end in ``*`` (prefix)."""
+
+    reads: frozenset[str] = frozenset()
+    writes: frozenset[str] = frozenset()
+    env: frozenset[str] = frozenset()
+    cwd: bool = False  # resolves something against the working directory
+    unknown: str | None = None  # why the effects cannot be bounded
+
+    @classmethod
+    def unknowable(cls, reason: str) -> Effects:
+        return cls(unknown=reason)
+
+    def __or__(self, other: Effects) -> Effects:
+        return Effects(
+            self.reads | other.reads,
+            self.writes | other.writes,
+            self.env | other.env,
+            self.cwd or other.cwd,
+            self.unknown or other.unknown,
+        )
+
+
+NOTHING = Effects()
+
+
+# -- path sets ----------------------------------------------------------------------------------
+
+
+def overlaps(a: Iterable[str], b: Iterable[str]) -> tuple[str, str] | None:
+    """A pair of paths, one of ``a`` and one of ``b``, where one contains the other (``*`` in a
+    component matches like a shell glob), or None when the trees are disjoint."""
+    b = list(b)
+    for x in a:
+        for y in b:
+            if _contains(x, y) or _contains(y, x):
+                return x, y
+    return None
+
+
+def _contains(tree: str, path: str) -> bool:
+    outer = [p for p in tree.split("/") if p]
+    inner = [p for p in path.split("/") if p]
+    if len(outer) > len(inner):
+        return False
+    return all(o == i or fnmatch.fnmatchcase(i, o) or fnmatch.fnmatchcase(o, i) for o, i in zip(outer, inner))
+
+
+def env_overlap(reads: Iterable[str], names: Iterable[str]) -> str | None:
+    """A variable of ``names`` that ``reads`` covers (reads may hold prefixes ``X_*``)."""
+    patterns = list(reads)
+    for name in names:
+        for pattern in patterns:
+            if pattern == name or (pattern.endswith("*") and name.startswith(pattern[:-1])):
+                return name
+    return None
+
+
+# -- data -------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict:
+    return load("command_effects")
+
+
+def _group(entries: Iterable[str], home: str | None) -> frozenset[str] | str:
+    """Expand ``@group`` and ``$HOME``; a string is the reason it could not be done."""
+    paths: set[str] = set()
+    for entry in entries:
+        if entry.startswith("@"):
+            paths.update(_table()["paths"][entry[1:]])
+        elif entry.startswith("$HOME"):
+            if home is None:
+                return "the home directory of the user is not known"
+            paths.add(posixpath.normpath(home + entry[len("$HOME") :]))
+        else:
+            paths.add(entry)
+    return frozenset(paths)
+
+
+def env_always() -> frozenset[str]:
+    return frozenset(_table()["env_always"])
+
+
+# -- the walk over a script ---------------------------------------------------------------------
+
+
+@dataclass
+class _Walk:
+    """What is known while reading the script in order: directory and variables."""
+
+    cwd: str | None
+    env: dict[str, str | None]
+    home: str | None
+    facts: dict[int, PackageFact] = field(default_factory=dict)
+    cwd_is_workdir: bool = True  # until a `cd` to an absolute path, relative paths follow WORKDIR
+    workdir: str | None = None  # the stage's WORKDIR (it exists before the step runs)
+
+
+@dataclass(frozen=True)
+class CommandEffects:
+    """One command's effects, with the directory it runs in (None: unknown) and whether
+    relative paths there still follow the stage's WORKDIR."""
+
+    command: Command
+    effects: Effects
+    cwd: str | None
+    cwd_is_workdir: bool
+
+
+def run_effects(script: ShellScript, *, workdir: str | None, env: Mapping[str, str], home: str | None) -> Effects:
+    """The effects of a RUN whose working directory is ``workdir`` (None: unknown), with the
+    ENV/ARG values in force ``env`` and the running user's home directory ``home``."""
+    total = Effects(env=env_always())
+    for each in command_effects(script, workdir=workdir, env=env, home=home):
+        total = total | each.effects
+        if total.unknown:
+            return total
+    return total
+
+
+def command_effects(script: ShellScript, *, workdir: str | None, env: Mapping[str, str], home: str | None) -> list[CommandEffects]:
+    """Each command's effects, in source order (the walk tracks ``cd`` and variables)."""
+    known = dict(env)
+    if home is not None:
+        known.setdefault("HOME", home)
+    walk = _Walk(workdir, known, home, {fact.command: fact for fact in script.packages}, workdir=workdir)
+    out = []
+    for command in script.commands:
+        cwd, cwd_is_workdir = walk.cwd, walk.cwd_is_workdir
+        out.append(CommandEffects(command, _command_effects(command, walk), cwd, cwd_is_workdir))
+    return out
+
+
+def _command_effects(command: Command, walk: _Walk) -> Effects:
+    words_env = _words_env(command)
+    assigned = _assign(command, walk)
+    if command.kind is CommandKind.ASSIGNMENT:
+        return Effects(env=words_env) | assigned
+    if command.kind in (CommandKind.TEST, CommandKind.ARITHMETIC):
+        return Effects(env=words_env) | _redirects(command, walk)
+    if command.kind is CommandKind.UNSET:
+        for word in command.arg_words:
+            walk.env.pop(word.value, None)
+        return Effects(env=words_env)
+    if command.name is None:
+        return Effects.unknowable("a command whose name is computed at run time")
+    wrappers = set(command.wrappers) - _HARMLESS_WRAPPERS
+    if wrappers:
+        return Effects.unknowable(f"`{' '.join(sorted(wrappers))}` runs `{command.name}` as another user or shell")
+    effects = Effects(env=words_env) | assigned | _redirects(command, walk)
+    if command.name == "cd":
+        return effects | _change_directory(command, walk)
+    fact = walk.facts.get(command.index)
+    if fact is not None:
+        return effects | _package_effects(fact, command, walk)
+    return effects | _program_effects(command, walk)
+
+
+def _words_env(command: Command) -> frozenset[str]:
+    """Variables the command's words expand."""
+    names: set[str] = set()
+    for word in command.words:
+        if not word.static:
+            names.update(m.group("braced") or m.group("plain") for m in _VARIABLE.finditer(word.raw))
+    for assignment in command.assignments:
+        if assignment.value is not None and not assignment.value.static:
+            names.update(m.group("braced") or m.group("plain") for m in _VARIABLE.finditer(assignment.value.raw))
+    return frozenset(names)
+
+
+def _assign(command: Command, walk: _Walk) -> Effects:
+    """Variables the command sets for the rest of the script (bare ``A=b``, ``export A=b``)."""
+    if command.kind is CommandKind.ASSIGNMENT:
+        for assignment in command.assignments:
+            walk.env[assignment.name] = _value(assignment.value, walk) if assignment.value is not None else ""
+    elif (
+        command.name in ("export", "declare", "typeset", "readonly", "local")
+        and command.kind is CommandKind.DECLARATION
+    ):
+        for word in command.arg_words:
+            if word.value.startswith("-"):
+                continue
+            name, sep, _value_text = word.value.partition("=")
+            walk.env[name] = _expand(word.raw.partition("=")[2], walk) if sep else walk.env.get(name)
+    return NOTHING
+
+
+def _value(word: Word | None, walk: _Walk) -> str | None:
+    if word is None:
+        return ""
+    return word.value if word.static else _expand(word.raw, walk)
+
+
+def _expand(raw: str, walk: _Walk) -> str | None:
+    """``$VAR``/``${VAR}`` replaced by known values; None when anything else is expanded."""
+    text = raw.strip('"') if raw.startswith('"') and raw.endswith('"') and len(raw) >= 2 else raw
+    if "'" in text or "\\" in text:
+        return None
+
+    def value(match: re.Match[str]) -> str:
+        known = walk.env.get(match.group("braced") or match.group("plain"))
+        if known is None:
+            raise KeyError
+        return known
+
+    try:
+        expanded = _VARIABLE.sub(value, text)
+    except KeyError:
+        return None
+    return None if _ANY_EXPANSION.search(expanded) else expanded
+
+
+def _word_path(word: Word, walk: _Walk) -> str | None:
+    """The absolute path a word names (its tree, cut at the first glob), or None if unknown."""
+    text = word.value if word.static else _expand(word.raw, walk)
+    if text is None:
+        return None
+    return resolve_path(text, walk.cwd, walk.home)
+
+
+def resolve_path(text: str, cwd: str | None, home: str | None) -> str | None:
+    """``text`` as an absolute, normalised path; globs cut the path at their component."""
+    if text == "~" or text.startswith("~/"):
+        if home is None:
+            return None
+        text = home + text[1:]
+    elif text.startswith("~"):
+        return None  # ~user
+    if _GLOB.search(text):
+        parts = text.split("/")
+        cut = next(i for i, part in enumerate(parts) if _GLOB.search(part))
+        text = "/".join(parts[:cut]) or ("/" if text.startswith("/") else ".")
+    if not text.startswith("/"):
+        if cwd is None:
+            return None
+        text = posixpath.join(cwd, text)
+    return posixpath.normpath(text).replace("//", "/")
+
+
+def _ignored(path: str) -> bool:
+    return any(path == p or path.startswith(p + "/") for p in _table()["ignored_paths"])
+
+
+def _path_effects(words: Iterable[Word], walk: _Walk, *, read: bool, write: bool) -> Effects:
+    reads, writes = set(), set()
+    relative = False
+    for word in words:
+        path = _word_path(word, walk)
+        if path is None:
+            return Effects.unknowable(f"cannot tell which path `{word.raw}` names")
+        if _ignored(path):
+            continue
+        relative = relative or (walk.cwd_is_workdir and not _static_absolute(word))
+        if read:
+            reads.add(path)
+        if write:
+            writes.add(path)
+    return Effects(frozenset(reads), frozenset(writes), cwd=relative)
+
+
+def _static_absolute(word: Word) -> bool:
+    return word.value.startswith(("/", "~")) or (not word.static and word.raw.lstrip('"').startswith("$"))
+
+
+def _redirects(command: Command, walk: _Walk) -> Effects:
+    effects = NOTHING
+    for redirect in command.redirects:
+        target = redirect.target
+        if target is None or redirect.heredoc is not None or redirect.operator in ("<<", "<<-", "<<<"):
+            continue
+        if redirect.operator in (">&", "<&") and (target.value.isdigit() or target.value == "-"):
+            continue
+        write = redirect.operator in _WRITE_REDIRECTS
+        read = redirect.operator in _READ_REDIRECTS
+        effects = effects | _path_effects([target], walk, read=read, write=write)
+    return effects
+
+
+def _change_directory(command: Command, walk: _Walk) -> Effects:
+    args = [w for w in command.arg_words if not w.value.startswith("-") or w.value == "-"]
+    if command.scopes:
+        # a `cd` inside a subshell, a condition or a loop may or may not reach what follows
+        walk.cwd = None
+        return NOTHING
+    if not args:
+        walk.cwd = walk.home
+        return NOTHING
+    if args[0].value == "-":
+        walk.cwd = None
+        return NOTHING
+    path = _word_path(args[0], walk)
+    relative = walk.cwd_is_workdir and not _static_absolute(args[0])
+    existing = walk.workdir is not None and path is not None and (walk.workdir + "/").startswith(path.rstrip("/") + "/")
+    walk.cwd = path
+    walk.cwd_is_workdir = relative or (path is not None and path == walk.workdir)
+    # the WORKDIR and its parents exist before any step: entering them reads nothing
+    return Effects(reads=frozenset({path}) if path and not existing else frozenset(), cwd=relative)
+
+
+# -- programs -----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Argv:
+    operands: list[Word]
+    values: dict[str, list[Word]]  # option -> value words
+    flags: set[str]
+
+
+def _split_argv(words: tuple[Word, ...], with_value: frozenset[str]) -> _Argv:
+    operands: list[Word] = []
+    values: dict[str, list[Word]] = {}
+    flags: set[str] = set()
+    i = 0
+    only_operands = False
+    while i < len(words):
+        word = words[i]
+        text = word.value
+        if only_operands or not text.startswith("-") or text == "-":
+            operands.append(word)
+        elif text == "--":
+            only_operands = True
+        elif text.startswith("--") and "=" in text:
+            name, _, value = text.partition("=")
+            flags.add(name)
+            values.setdefault(name, []).append(_value_word(word, value))
+        elif text in with_value:
+            flags.add(text)
+            if i + 1 < len(words):
+                values.setdefault(text, []).append(words[i + 1])
+            i += 1
+        elif not text.startswith("--"):
+            i += _short_cluster(words, i, with_value, flags, values)
+        else:
+            flags.add(text)
+        i += 1
+    return _Argv(operands, values, flags)
+
+
+def _short_cluster(words: tuple[Word, ...], i: int, with_value: frozenset[str], flags: set[str], values: dict) -> int:
+    """Read ``-xzf FILE`` / ``-ofile``: letters up to the first one that takes a value, which
+    takes the rest of the word or the next word. Returns how many extra words were used."""
+    word = words[i]
+    text = word.value
+    flags.add(text)
+    for k in range(1, len(text)):
+        option = "-" + text[k]
+        flags.add(option)
+        if option in with_value:
+            rest = text[k + 1 :]
+            if rest:
+                values.setdefault(option, []).append(_value_word(word, rest))
+                return 0
+            if i + 1 < len(words):
+                values.setdefault(option, []).append(words[i + 1])
+                return 1
+            return 0
+    return 0
+
+
+def _value_word(word: Word, value: str) -> Word:
+    """The value part of ``--opt=value`` / ``-ovalue`` as a word of its own (same spans)."""
+    raw = word.raw[len(word.raw) - len(value) :] if word.raw.endswith(value) else value
+    return Word(value, raw, word.static, word.quoted, word.text_start, word.text_end, word.to_source)
+
+
+def _program_effects(command: Command, walk: _Walk) -> Effects:
+    spec = _table()["programs"].get(command.name)
+    if spec is None:
+        return Effects.unknowable(f"slimfile does not know what `{command.name}` reads and writes")
+    argv = _split_argv(command.arg_words, frozenset(spec.get("options_with_value", ())))
+    unknown = set(spec.get("unknown_options", ())) & argv.flags
+    if unknown:
+        return Effects.unknowable(f"`{command.name} {sorted(unknown)[0]}`")
+    fixed = _fixed(spec, walk)
+    if isinstance(fixed, str):
+        return Effects.unknowable(fixed)
+    effects = fixed | _option_paths(spec, argv, walk)
+    handler = spec.get("handler")
+    if handler is not None:
+        return effects | _HANDLERS[handler](command, argv, walk, spec)
+    return effects | _operand_effects(spec.get("operands", "none"), argv.operands, walk)
+
+
+def _fixed(spec: dict, walk: _Walk) -> Effects | str:
+    reads = _group(spec.get("reads", ()), walk.home)
+    writes = _group(spec.get("writes", ()), walk.home)
+    for found in (reads, writes):
+        if isinstance(found, str):
+            return found
+    return Effects(reads, writes, frozenset(spec.get("env", ())), cwd=bool(spec.get("cwd", False)))
+
+
+def _option_paths(spec: dict, argv: _Argv, walk: _Walk) -> Effects:
+    effects = NOTHING
+    for option in spec.get("option_reads", ()):
+        effects = effects | _path_effects(argv.values.get(option, ()), walk, read=True, write=False)
+    for option in spec.get("option_writes", ()):
+        effects = effects | _path_effects(argv.values.get(option, ()), walk, read=False, write=True)
+    return effects
+
+
+def _operand_effects(kind: str, operands: list[Word], walk: _Walk) -> Effects:
+    if kind == "none" or not operands:
+        return NOTHING
+    if kind == "read":
+        return _path_effects(operands, walk, read=True, write=False)
+    if kind == "write":
+        return _path_effects(operands, walk, read=False, write=True)
+    if kind == "read-write":
+        return _path_effects(operands, walk, read=True, write=True)
+    if kind == "after-first-write":
+        return _path_effects(operands[1:], walk, read=False, write=True)
+    if kind == "copy":
+        if len(operands) == 1:  # `ln -s /x/tool`, `cp /x .`-less form: into the working directory
+            return _path_effects(operands, walk, read=True, write=False) | _cwd_write(walk)
+        sources = _path_effects(operands[:-1], walk, read=True, write=False)
+        return sources | _path_effects(operands[-1:], walk, read=False, write=True)
+    raise ValueError(f"unknown operand kind {kind!r} in command_effects.toml")
+
+
+def _handle_move(command: Command, argv: _Argv, walk: _Walk, spec: dict) -> Effects:
+    """``mv A B``: A is removed too."""
+    return _path_effects(argv.operands, walk, read=True, write=True)
+
+
+def _handle_pattern_first(command: Command, argv: _Argv, walk: _Walk, spec: dict) -> Effects:
+    """``grep PATTERN FILE...`` (the pattern is an operand unless -e/-f gave it)."""
+    operands = (
+        argv.operands
+        if ("-e" in argv.values or "--regexp" in argv.values or "-f" in argv.values)
+        else argv.operands[1:]
+    )
+    if not operands:
+        return Effects(cwd=False)
+    return _path_effects(operands, walk, read=True, write=False)
+
+
+def _handle_sed(command: Command, argv: _Argv, walk: _Walk, spec: dict) -> Effects:
+    in_place = any(flag == "-i" or flag.startswith("-i") or flag.startswith("--in-place") for flag in argv.flags)
+    script_given = (
+        "-e" in argv.values or "--expression" in argv.values or "-f" in argv.values or "--file" in argv.values
+    )
+    files = argv.operands if script_given else argv.operands[1:]
+    return _path_effects(files, walk, read=True, write=in_place)
+
+
+def _handle_tar(command: Command, argv: _Argv, walk: _Walk, spec: dict) -> Effects:
+    letters = set()
+    for flag in argv.flags:
+        if flag.startswith("-") and not flag.startswith("--"):
+            letters.update(flag[1:])
+    operands = list(argv.operands)
+    # old-style bundle without a dash: `tar xzf file.tgz -C /x`
+    if (
+        operands
+        and re.fullmatch(r"[A-Za-z]+", operands[0].value)
+        and not operands[0].value.startswith("-")
+        and "f" in operands[0].value
+    ):
+        letters.update(operands[0].value)
+        bundle = operands.pop(0)
+        if operands:
+            argv.values.setdefault("-f", []).append(operands.pop(0))
+        del bundle
+    archive = argv.values.get("-f", []) + argv.values.get("--file", [])
+    directory = argv.values.get("-C", []) + argv.values.get("--directory", [])
+    extract = "x" in letters or "--extract" in argv.flags or "--get" in argv.flags
+    create = "c" in letters or "--create" in argv.flags
+    if extract:
+        if not archive:
+            return Effects.unknowable("`tar -x` without `-f` reads standard input")
+        target = _path_effects(directory, walk, read=False, write=True) if directory else _cwd_write(walk)
+        return _path_effects(archive, walk, read=True, write=False) | target
+    if create:
+        return _path_effects(archive, walk, read=False, write=True) | _path_effects(
+            operands, walk, read=True, write=False
+        )
+    return _path_effects(archive, walk, read=True, write=False)  # -t: list
+
+
+def _cwd_write(walk: _Walk) -> Effects:
+    if walk.cwd is None:
+        return Effects.unknowable("writes into an unknown working directory")
+    return Effects(writes=frozenset({walk.cwd}), cwd=walk.cwd_is_workdir)
+
+
+def _handle_unzip(command: Command, argv: _Argv, walk: _Walk, spec: dict) -> Effects:
+    archive = argv.operands[:1]
+    target = argv.values.get("-d")
+    written = _path_effects(target, walk, read=False, write=True) if target else _cwd_write(walk)
+    return _path_effects(archive, walk, read=True, write=False) | written
+
+
+def _handle_download(command: Command, argv: _Argv, walk: _Walk, spec: dict) -> Effects:
+    """curl/wget: the output options are in ``option_writes``; without one, curl prints (no
+    file), ``curl -O`` and plain ``wget`` write into the working directory."""
+    if any(flag in argv.values for flag in spec.get("option_writes", ())):
+        return NOTHING
+    if command.name == "curl":
+        remote_name = any(f in argv.flags for f in ("-O", "--remote-name", "--remote-name-all", "-J"))
+        return _cwd_write(walk) if remote_name else NOTHING
+    return _cwd_write(walk)  # wget
+
+
+_HANDLERS = {
+    "move": _handle_move,
+    "pattern-first": _handle_pattern_first,
+    "sed": _handle_sed,
+    "tar": _handle_tar,
+    "unzip": _handle_unzip,
+    "download": _handle_download,
+}
+
+
+# -- package managers ---------------------------------------------------------------------------
+
+
+def _package_effects(fact: PackageFact, command: Command, walk: _Walk) -> Effects:
+    table = _table()
+    system = table["managers"].get(fact.manager)
+    if system is not None:
+        fixed = _fixed(system, walk)
+        return Effects.unknowable(fixed) if isinstance(fixed, str) else fixed
+    install = table["installs"].get(fact.manager)
+    if install is None or fact.action not in ("install", "add"):
+        return Effects.unknowable(f"`{fact.tool} {fact.action}` works on the project, not on named packages")
+    if install.get("global_only") and not _global(fact):
+        return Effects.unknowable(f"`{fact.tool} {fact.action}` without `-g` installs into the project")
+    local = _project_operands(fact)
+    if local:
+        return Effects.unknowable(f"`{fact.tool}` installs `{local}`, which is not a named package")
+    fixed = _fixed(install, walk)
+    if isinstance(fixed, str):
+        return Effects.unknowable(fixed)
+    if install.get("interpreter_on_path"):
+        fixed = fixed | _interpreter_prefix(walk)
+    return fixed
+
+
+def _global(fact: PackageFact) -> bool:
+    return fact.has("global") or any(word.value == "global" for word in fact.subcommand)
+
+
+def _project_operands(fact: PackageFact) -> str | None:
+    """The first operand or option that makes an install read files (a path, ``-r``, ``-e``)."""
+    if fact.option(
+        "-r",
+        "--requirement",
+        "-c",
+        "--constraint",
+        "-e",
+        "--editable",
+        "--target",
+        "-t",
+        "--prefix",
+        "--root",
+        "--user",
+    ):
+        return "a requirements file, a target or an editable project"
+    if not fact.packages:
+        return "the project's own manifest"
+    for word in fact.packages:
+        value = word.value
+        if (
+            value in (".", "..")
+            or value.startswith(("./", "../", "/", "~", "file:"))
+            or "/" in value.split("@")[0]
+            or not word.static
+        ):
+            return value
+    return None
+
+
+_STANDARD_BIN = frozenset({"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"})
+
+
+def _interpreter_prefix(walk: _Walk) -> Effects:
+    """A virtualenv or another prefix first on PATH is where ``pip`` installs."""
+    path = walk.env.get("PATH")
+    if path is None:
+        return NOTHING
+    extra = {
+        posixpath.dirname(entry.rstrip("/"))
+        for entry in path.split(":")
+        if entry.startswith("/") and entry not in _STANDARD_BIN
+    }
+    if any("$" in entry for entry in path.split(":")):
+        return Effects.unknowable("PATH holds a value slimfile cannot expand")
+    return Effects(reads=frozenset(extra), writes=frozenset(extra))
