@@ -60,6 +60,12 @@ class Install:
     fact: PackageFact
     reads: tuple[str, ...]  # image paths (absolute) of the files and directories it reads
     outputs: tuple[str, ...]  # image paths it writes inside the project
+    # when the install also reads the project (poetry installs the root package, `go build`
+    # compiles it), the command that installs only the dependencies, run in a new RUN above
+    # the copy while the original stays where it is
+    prepare: str | None = None
+    writes: tuple[str, ...] = ()  # image paths it writes outside the project (caches, prefixes)
+    env: tuple[str, ...] = ()  # variables it reads (a trailing * is a prefix)
 
 
 @dataclass(frozen=True)

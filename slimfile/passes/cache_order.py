@@ -175,6 +175,13 @@ class Move:
     effects: StepEffects
     installs: list[Install] = field(default_factory=list)
     split: int | None = None
+    # a new RUN goes above the copy (the first ``split`` commands, then this command) and the
+    # original RUN stays: e.g. ``poetry install --no-root`` before, the full install after
+    prepare: str | None = None
+
+    @property
+    def leaves_something(self) -> bool:
+        return self.split is not None or self.prepare is not None
 
 
 @dataclass
@@ -265,7 +272,7 @@ class _Planner:
                 blocker = next((other for other in staying if commute(move.effects, other.effects)), None)
                 if blocker is None:
                     moves.append(move)
-                    if move.split is None:
+                    if not move.leaves_something:
                         continue  # moved whole: nothing of it stays
                 elif move.installs:
                     clash = commute(move.effects, blocker.effects)
@@ -312,6 +319,10 @@ class _Planner:
                     break
                 installs.append(found)
                 moved = moved | _install_effects(found, item.cwd_is_workdir)
+                if found.prepare is not None:
+                    if self.files is None:
+                        self.unsafe = "the build context was not read"
+                    return Move(step, run_step_effects(moved), installs, split=count, prepare=found.prepare)
             else:
                 blocked = item.effects.unknown or commute(run_step_effects(item.effects), self.copy.effects)
                 if blocked:
@@ -375,7 +386,12 @@ class _Planner:
 
 
 def _install_effects(install: Install, cwd_is_workdir: bool) -> Effects:
-    return Effects(frozenset(install.reads), frozenset(install.outputs), env_always(), cwd=cwd_is_workdir)
+    return Effects(
+        frozenset(install.reads),
+        frozenset(install.outputs) | frozenset(install.writes),
+        env_always() | frozenset(install.env),
+        cwd=cwd_is_workdir,
+    )
 
 
 def _install_follows(script: ShellScript, facts: dict, index: int) -> bool:
@@ -487,7 +503,11 @@ def _fix(ctx: Context, plan: Plan) -> Fix | None:
             lines = _manifest_copy(ctx, plan, move)
             pieces.extend(lines)
             added.extend(line.decode("utf-8", "surrogateescape").strip() for line in lines)
-        if move.split is None:
+        if move.prepare is not None:
+            pieces.append(_prepared(ctx, move))
+            added.append("RUN")
+            splits += 1
+        elif move.split is None:
             block = index.block(node)
             pieces.append(block_text(dockerfile, block))
             edits.append(removal(dockerfile, block))
@@ -576,6 +596,20 @@ def _split(ctx: Context, move: Move) -> tuple[bytes, tuple[Edit, ...]]:
     body = ctx.dockerfile.text(first.start, last.end)
     flags = " ".join(ctx.dockerfile.text(f.start, f.end) for f in node.flags)
     return instruction_line(ctx.dockerfile, node, "RUN", f"{flags} {body}" if flags else body), removals
+
+
+def _prepared(ctx: Context, move: Move) -> bytes:
+    """A new RUN: the commands before the install in its RUN, then the install's
+    dependencies-only form."""
+    node = move.step.instruction
+    script = ctx.shell(node)
+    assert isinstance(script, ShellScript) and move.prepare is not None
+    body = move.prepare
+    if move.split:
+        first, last = script.commands[0], script.commands[move.split - 1]
+        body = ctx.dockerfile.text(first.start, last.end) + " && " + body
+    flags = " ".join(ctx.dockerfile.text(f.start, f.end) for f in node.flags)
+    return instruction_line(ctx.dockerfile, node, "RUN", f"{flags} {body}" if flags else body)
 
 
 def _short(node: Instruction) -> str:
