@@ -34,6 +34,8 @@ EXPECTED = {
     "copy-order": ("inventory/__init__.py", "total value 29.50"),
     "build-tools": ("checksum.c", "slimfile b7cb5b6a"),
     "arg-before-from": ("main.py", "files: greeter/__init__.py main.py requirements.txt"),
+    "go-single-stage": ("main.go", '/greet?name=slimfile 200 {"greeting":"hello, slimfile"}'),
+    "go-cgo": ("main.go", "slimfile b7cb5b6a"),
 }
 
 
