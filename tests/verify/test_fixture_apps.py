@@ -36,6 +36,7 @@ EXPECTED = {
     "arg-before-from": ("main.py", "files: greeter/__init__.py main.py requirements.txt"),
     "go-single-stage": ("main.go", '/greet?name=slimfile 200 {"greeting":"hello, slimfile"}'),
     "go-cgo": ("main.go", "slimfile b7cb5b6a"),
+    "python-compiled": ("app.py", "psycopg2 2.9.10 libpq 15"),
 }
 
 
