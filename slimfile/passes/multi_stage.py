@@ -183,7 +183,7 @@ def _finding(ctx: Context, stage: Stage, message: str, fix: Fix | None, saving: 
 
 def _saving(release: Release) -> Saving | None:
     if release.build_size is None:
-        return Saving("most of the build image", "the release base is far smaller than the build image")
+        return Saving("the build tools", "the compiler, headers and build caches stay in the build stage (slimfile verify measures it)")
     saved = max(release.build_size - release.base.size, 0)
     return Saving(
         f"~{saved / 1e6:.0f} MB",

@@ -55,6 +55,8 @@ def release(ctx: Context, stage: Stage, steps: list[Step]) -> Release | Refusal 
     build = [name for name in names if is_build_package(name)]
     if not pip or not build:
         return None  # nothing is compiled here, or nothing installed: no toolchain to leave behind
+    if _removed_where_installed(apt, _facts(ctx, steps), set(build)):
+        return None  # the RUN that installs the build tools purges them again: no layer keeps them
     if len(names) != len(installed):
         return Refusal("python", "an apt install names packages through variables")
     for _step, fact in pip:
@@ -91,7 +93,7 @@ def release(ctx: Context, stage: Stage, steps: list[Step]) -> Release | Refusal 
         [Edit.insert(at, created)],
         packages=sorted(set(runtime)),
         notes=[f"leaves {', '.join(sorted(set(build)))} in the build stage"],
-        build_size=FULL_SIZE if full else SLIM_SIZE,
+        build_size=FULL_SIZE if full else None,
         env=[f'PATH="{venv}/bin:$PATH"'],
         new_build_runs=1,
         runs_any_program=True,
@@ -108,6 +110,19 @@ def _facts(ctx: Context, steps: list[Step]):
         if isinstance(script, ShellScript):
             for fact in script.packages:
                 yield step, fact
+
+
+def _removed_where_installed(installs, every, build: set[str]) -> bool:
+    """Every build package is removed again by the RUN that installed it."""
+    removed_in: dict[int, set[str]] = {}
+    for step, fact in every:
+        if fact.manager == "apt" and fact.action == "remove":
+            removed_in.setdefault(id(step), set()).update(w.value for w in fact.packages)
+    for step, fact in installs:
+        wanted = {w.value for w in fact.packages} & build
+        if wanted - removed_in.get(id(step), set()):
+            return False
+    return True
 
 
 def _pip_problem(fact: PackageFact) -> str | None:
