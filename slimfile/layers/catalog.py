@@ -5,9 +5,9 @@ cleanup passes use, so the report and the fixes agree on what a cache is."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Mapping
 
 from slimfile.analysis.globs import clean_path, compile_glob
 from slimfile.shell.data import load

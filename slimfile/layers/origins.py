@@ -111,9 +111,9 @@ def _mismatches(rows: list[LayerRow], instructions: dict[int, tuple[Stage, Instr
         if row.origin != "dockerfile" or row.line not in instructions:
             continue
         _, instruction = instructions[row.line]
-        if instruction.name == "RUN" and not instruction.is_json and not instruction.heredocs:
-            if _words(row.instruction) != _words("RUN " + instruction.args_text):
-                out.append(f"line {row.line}: the image's history records {row.instruction[:80]!r}")
+        shell_run = instruction.name == "RUN" and not instruction.is_json and not instruction.heredocs
+        if shell_run and _words(row.instruction) != _words("RUN " + instruction.args_text):
+            out.append(f"line {row.line}: the image's history records {row.instruction[:80]!r}")
         if step_texts is not None and instruction.name in ("RUN", "COPY", "ADD") and _as_step(instruction) not in step_texts:
             out.append(f"line {row.line}: the build listed no step {_as_step(instruction)[:80]!r}")
     return out

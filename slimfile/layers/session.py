@@ -17,7 +17,7 @@ from slimfile.engine import PassFunction, Settings, lint
 from slimfile.layers.catalog import Catalog, default_catalog
 from slimfile.layers.contents import LayerContents, SavedImage, SavedImageError, read_saved_image
 from slimfile.layers.fixes import RuleIndex
-from slimfile.layers.origins import LayerOrigin, Origins, layer_origins
+from slimfile.layers.origins import LayerOrigin, layer_origins
 from slimfile.layers.report import LayerReport, LayersReport, WasteItem
 from slimfile.layers.waste import WasteBucket, largest_files, largest_folders, measure_waste, waste_by_layer
 from slimfile.syntax.errors import DockerfileError
@@ -67,7 +67,7 @@ def analyze(
     )
     built: list[str] = []
     try:
-        tree, index = _read_dockerfile(request, report, catalog or default_catalog(), passes)
+        tree, index = read_dockerfile(request, report, catalog or default_catalog(), passes)
         engine = engine or Engine.connect()
         report.engine = engine.versions()
         with tempfile.TemporaryDirectory(prefix="slimfile-layers-") as scratch:
@@ -86,8 +86,8 @@ def analyze(
     return report
 
 
-def _read_dockerfile(
-    request: LayersRequest, report: LayersReport, catalog: Catalog, passes: Sequence[PassFunction] | None
+def read_dockerfile(
+    request: LayersRequest, report: LayersReport, catalog: Catalog, passes: Sequence[PassFunction] | None = None
 ) -> tuple[Dockerfile | None, RuleIndex | None]:
     """The parsed Dockerfile and its findings, indexed for waste items (None without one)."""
     from slimfile.files import InputError, read_dockerfile
@@ -160,20 +160,23 @@ def _measure(
         except Exception as exc:  # the SDK's stream errors surface while the tar is read
             raise EngineError(f"reading the image {report.image} failed: {exc}") from None
     progress.phase("measuring waste")
-    diff_ids = list((saved.config.get("rootfs") or {}).get("diff_ids") or [])
-    origins = layer_origins(history, saved.config, len(saved.layers), tree, request.target, steps)
-    _fill(report, request, saved, diff_ids, origins, index, catalog)
+    fill_report(report, request, saved, history, tree, index, catalog, steps)
 
 
-def _fill(
+def fill_report(
     report: LayersReport,
     request: LayersRequest,
     saved: SavedImage,
-    diff_ids: list[str],
-    origins: Origins,
+    history: list[dict],
+    tree: Dockerfile | None,
     index: RuleIndex | None,
     catalog: Catalog,
+    steps: list[Step] | None = None,
 ) -> None:
+    """Everything the report says, from the saved image, its history and the Dockerfile (no
+    engine needed: tests feed it archives they made)."""
+    diff_ids = list((saved.config.get("rootfs") or {}).get("diff_ids") or [])
+    origins = layer_origins(history, saved.config, len(saved.layers), tree, request.target, steps)
     report.base_image, report.base_line, report.mismatches = origins.base_image, origins.base_line, origins.mismatches
     env = dict(item.split("=", 1) for item in ((saved.config.get("config") or {}).get("Env") or []) if "=" in item)
     result = measure_waste(saved.layers, catalog, catalog.classifier(env))

@@ -93,15 +93,26 @@ class _Walk:
 
     def _place(self, index: int, path: str, record: FileRecord) -> None:
         old = self.visible.get(path)
-        if old is not None:
+        if record.kind != "dir" and path in self.children:
+            self._hide_tree(path, index, "deleted")  # a file or link replaces a directory
+        elif old is not None:
             if old.record.kind == "dir" and record.kind == "dir":
                 return  # directories merge; the lower one stays the owner
-            if old.record.kind == "dir":
-                self._hide_tree(path, index, "deleted")
-            elif old.layer != index:
+            if old.layer != index:
                 self._hidden(path, old, index, "overwritten")
         self.visible[path] = _Placed(index, record)
-        self.children.setdefault(posixpath.dirname(path), set()).add(path)
+        self._link(path)
+
+    def _link(self, path: str) -> None:
+        """Enter ``path`` under its parent, and the parent under its own, up to the first one
+        already there (a tar need not list every directory): each link is made once."""
+        while path:
+            parent = posixpath.dirname(path)
+            siblings = self.children.setdefault(parent, set())
+            if path in siblings:
+                return
+            siblings.add(path)
+            path = parent
 
     def _hide_tree(self, root: str, by_layer: int, kind: str) -> None:
         """Hide ``root`` and everything under it (a whiteout, an opaque directory, a file
