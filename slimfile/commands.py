@@ -551,9 +551,9 @@ def run_layers(options: LayersOptions) -> int:
     finally:
         progress.close()
     if report.error is not None and options.output_format != "json":
-        from slimfile.layers.render_text import render as render_text
-
-        render_text(report, Console(stderr=True))
+        for line in report.error_log:
+            err(line)
+        err(f"error: {report.error}")
         return report.exit_code
     if options.output_format == "text" and not options.output_file:
         from slimfile.layers.render_text import render as render_text

@@ -45,7 +45,7 @@ class ConsoleProgress:
         if self.status is not None:
             self.status.update(escape(text))
         elif self.plain_lines:
-            self.console.print(f"{self.command}: {escape(text)}", highlight=False)
+            self.console.print(f"{self.command}: {escape(text)}", highlight=False, soft_wrap=True)
 
     def build_line(self, line: str) -> None:
         match = _STEP.match(line)
