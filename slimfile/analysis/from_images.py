@@ -1,0 +1,255 @@
+"""What each FROM names, and how its image word could be rewritten.
+
+A FROM names another stage, ``scratch``, or an image; the image may be written with global
+ARGs (``ARG PY=3.11`` + ``FROM python:${PY}``), carry ``--platform``, a digest, or be used by
+several stages. :func:`from_images` answers, per stage: the reference as written and as
+resolved with the ARG defaults, the catalog's entry for it, the source span of the image word
+(the only bytes a base-image edit touches: ``--platform``, ``AS name``, case and spacing stay),
+and for an ARG-driven reference the ARG whose default would change instead.
+
+:func:`rewrite` turns "this stage should run on NEW" into an edit, or says why not: a pinned
+digest cannot be swapped offline (the new digest is unknown), and an ARG default changes only
+when every use of that ARG is this image reference.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from slimfile.analysis.context import Context
+from slimfile.analysis.images import CatalogImage, lookup
+from slimfile.analysis.steps import referenced
+from slimfile.syntax.edits import Edit
+from slimfile.syntax.nodes import Instruction
+from slimfile.syntax.stages import ImageRef, Stage, parse_image_ref
+
+_SIMPLE_VARIABLE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
+
+
+@dataclass(frozen=True)
+class ArgBinding:
+    """The global ARG an image reference is written with (``python:${PY}``)."""
+
+    name: str
+    default: str | None  # None: declared without a default, or not declared before FROM
+    declaration: Instruction | None
+    value_span: tuple[int, int] | None  # source bytes of the default value (quotes excluded)
+    prefix: str  # the reference text before the variable, resolved
+    suffix: str  # and after it
+    other_uses: tuple[str, ...]  # where else the ARG is used: "line 9 (LABEL)"
+
+
+@dataclass(frozen=True)
+class FromImage:
+    stage: Stage
+    kind: str  # "image", "stage", "scratch" or "unresolved"
+    written: str  # the image word as written
+    resolved: str | None  # with the global ARG defaults expanded
+    ref: ImageRef | None
+    image: CatalogImage | None  # None: not an image the catalog knows
+    word: tuple[int, int] | None  # source span of the image word
+    binding: ArgBinding | None = None
+    base_stage: Stage | None = None  # for kind "stage" (also when named through an ARG)
+    problem: str | None = None  # why the word cannot be rewritten here
+
+    @property
+    def line(self) -> int:
+        return self.stage.from_instruction.start_line
+
+
+def from_images(ctx: Context) -> list[FromImage]:
+    """One entry per stage, in order (computed once per round)."""
+    return ctx.memo("from-images", lambda: [_describe(ctx, stage) for stage in ctx.stages.stages])
+
+
+def base_of(ctx: Context, stage: Stage) -> Stage | None:
+    """The stage ``stage`` is built FROM, also when named through an ARG."""
+    return from_images(ctx)[stage.index].base_stage
+
+
+def descendants(ctx: Context, stage: Stage) -> list[Stage]:
+    """The stages built FROM ``stage``, directly or through others, in file order."""
+    family = {stage.index}
+    out = []
+    for entry in from_images(ctx)[stage.index + 1 :]:
+        if entry.base_stage is not None and entry.base_stage.index in family:
+            family.add(entry.stage.index)
+            out.append(entry.stage)
+    return out
+
+
+def final_chain(ctx: Context) -> list[Stage]:
+    """The final stage and the stages it is built FROM, root first: what the image ships."""
+    chain: list[Stage] = []
+    stage = ctx.stages.final
+    while stage is not None and stage not in chain:
+        chain.append(stage)
+        stage = base_of(ctx, stage)
+    return list(reversed(chain))
+
+
+# -- one FROM ----------------------------------------------------------------------------------------
+
+
+def _describe(ctx: Context, stage: Stage) -> FromImage:
+    written = stage.image_text
+    word = _image_word_span(stage.from_instruction)
+    earlier = {s.alias: s for s in ctx.stages.stages[: stage.index] if s.alias}
+    if stage.base_stage is not None:
+        return FromImage(stage, "stage", written, written, None, None, word, base_stage=stage.base_stage)
+    binding = None
+    resolved: str | None = written
+    if "$" in written:
+        binding = _binding(ctx, stage, written)
+        resolved = _expand(written, _global_defaults(ctx))
+        if resolved is None:
+            return FromImage(stage, "unresolved", written, None, None, None, word, binding, problem=_unresolved(written, binding))
+        if resolved.lower() in earlier:
+            return FromImage(stage, "stage", written, resolved, None, None, word, binding, base_stage=earlier[resolved.lower()])
+    if resolved.lower() == "scratch":
+        return FromImage(stage, "scratch", written, resolved, None, None, word, binding)
+    ref = parse_image_ref(resolved)
+    problem = None
+    if ref.digest:
+        problem = f"`{written}` is pinned by digest: the new image's digest cannot be looked up offline"
+    elif word is None:
+        problem = "the image word spans a line continuation"
+    elif binding is not None:
+        problem = _binding_problem(binding)
+    return FromImage(stage, "image", written, resolved, ref, lookup(ref), word, binding, problem=problem)
+
+
+def _image_word_span(node: Instruction) -> tuple[int, int] | None:
+    """Source span of the first argument of FROM (after the flags), when it is written on one
+    line (a word cut by a continuation is never edited)."""
+    text = node.logical.text
+    match = re.compile(rb"\S+").search(text, node.args_start, node.args_end)
+    if match is None:
+        return None
+    start, end = node.logical.source_span(match.start(), match.end())
+    return (start, end) if end - start == match.end() - match.start() else None
+
+
+def _global_defaults(ctx: Context) -> dict[str, str]:
+    from slimfile.analysis.steps import assignments, expand_known
+
+    def compute() -> dict[str, str]:
+        values: dict[str, str] = {}
+        for node in ctx.stages.global_args:
+            for name, value in assignments(node, ctx.dockerfile.escape).items():
+                if value is None:
+                    values.pop(name, None)
+                else:
+                    values[name] = expand_known(value, values)
+        return values
+
+    return ctx.memo("from-images.global-args", compute)
+
+
+def _expand(text: str, values: dict[str, str]) -> str | None:
+    """Only ``$NAME`` and ``${NAME}`` with known values; anything else is unresolved."""
+    if re.search(r"\$\{[^}]*[:#%/]", text):
+        return None
+    try:
+        expanded = _SIMPLE_VARIABLE.sub(lambda m: values[m.group("braced") or m.group("plain")], text)
+    except KeyError:
+        return None
+    return None if "$" in expanded else expanded
+
+
+def _unresolved(written: str, binding: ArgBinding | None) -> str:
+    if binding is not None and binding.default is None:
+        return f"`{written}` uses ${binding.name}, which has no default before the first FROM"
+    return f"`{written}` uses variables slimfile does not resolve"
+
+
+def _binding(ctx: Context, stage: Stage, written: str) -> ArgBinding | None:
+    """The one ARG the reference is written with; None with several or with modifiers."""
+    variables = list(_SIMPLE_VARIABLE.finditer(written))
+    if len(variables) != 1 or re.search(r"\$\{[^}]*[:#%/]", written):
+        return None
+    match = variables[0]
+    name = match.group("braced") or match.group("plain")
+    defaults = _global_defaults(ctx)
+    declaration, span = _declaration(ctx, name)
+    prefix = _expand(written[: match.start()], defaults)
+    suffix = _expand(written[match.end() :], defaults)
+    if prefix is None or suffix is None:
+        return None
+    return ArgBinding(name, defaults.get(name), declaration, span, prefix, suffix, tuple(_other_uses(ctx, stage, name)))
+
+
+def _declaration(ctx: Context, name: str) -> tuple[Instruction | None, tuple[int, int] | None]:
+    """The last global ``ARG NAME=value`` and the source span of its value."""
+    found: tuple[Instruction | None, tuple[int, int] | None] = (None, None)
+    pattern = re.compile(rb"(?:^|\s)" + re.escape(name.encode()) + rb"=(?:\"([^\"$\\`]*)\"|'([^'$\\`]*)'|([^\s\"'$\\`]*))(?=\s|$)")
+    for node in ctx.stages.global_args:
+        text = node.logical.text
+        segment = text[node.args_start : node.args_end]
+        match = pattern.search(segment)
+        if match is None:
+            if re.search(rb"(?:^|\s)" + re.escape(name.encode()) + rb"(?:=|\s|$)", segment):
+                found = (node, None)  # declared, but its value is not a plain word
+            continue
+        group = next(i for i in (1, 2, 3) if match.group(i) is not None)
+        start, end = node.args_start + match.start(group), node.args_start + match.end(group)
+        source = node.logical.source_span(start, end)
+        found = (node, source if source[1] - source[0] == end - start else None)
+    return found
+
+
+def _other_uses(ctx: Context, stage: Stage, name: str) -> list[str]:
+    """Where the global ARG ``name`` is read besides this FROM: other FROMs, later global ARGs,
+    and instructions of stages that declare ``ARG name`` again."""
+    uses: list[str] = []
+    for other in ctx.stages.stages:
+        if other is not stage and name in referenced(other.image_text):
+            uses.append(f"line {other.from_instruction.start_line} (FROM)")
+        if other is not stage and other.platform and name in referenced(other.platform):
+            uses.append(f"line {other.from_instruction.start_line} (FROM --platform)")
+        declared = False
+        for node in other.instructions:
+            inner = node.effective
+            if inner.name == "ARG" and any(w.split("=", 1)[0] == name for w in inner.args_text.split()):
+                declared = True
+                continue
+            if declared and (name in referenced(inner.args_text) or any(name in referenced(f.value) for f in inner.flags)):
+                uses.append(f"line {node.start_line} ({node.name})")
+    for node in ctx.stages.global_args:
+        words = node.args_text.split()
+        if any(name in referenced(w.split("=", 1)[1]) for w in words if "=" in w):
+            uses.append(f"line {node.start_line} (ARG)")
+    if stage.platform and name in referenced(stage.platform):
+        uses.append(f"line {stage.from_instruction.start_line} (FROM --platform)")
+    return uses
+
+
+def _binding_problem(binding: ArgBinding) -> str | None:
+    if binding.declaration is None or binding.value_span is None:
+        return f"the default of ARG {binding.name} is not a plain word slimfile can change"
+    if binding.other_uses:
+        return f"ARG {binding.name} is also used at {', '.join(binding.other_uses)}"
+    return None
+
+
+# -- the edit -----------------------------------------------------------------------------------------
+
+
+def rewrite(entry: FromImage, new_text: str) -> Edit | str:
+    """The edit that makes ``entry``'s stage run on ``new_text``: the image word, or the
+    default of the ARG it is written with; or why there is none."""
+    if entry.problem:
+        return entry.problem
+    if entry.word is None:
+        return "the image word is not on one line"
+    binding = entry.binding
+    if binding is None:
+        return Edit(entry.word[0], entry.word[1], new_text.encode())
+    if not (new_text.startswith(binding.prefix) and new_text.endswith(binding.suffix)):
+        return f"`{new_text}` cannot be written by changing the default of ARG {binding.name} alone"
+    value = new_text[len(binding.prefix) : len(new_text) - len(binding.suffix) if binding.suffix else None]
+    if not value or not re.fullmatch(r"[A-Za-z0-9._:/@-]+", value):
+        return f"`{new_text}` cannot be written by changing the default of ARG {binding.name} alone"
+    assert binding.value_span is not None
+    return Edit(binding.value_span[0], binding.value_span[1], value.encode())
