@@ -61,6 +61,14 @@ QuietOpt = typer.Option(False, "--quiet", "-q", help="Print only findings, diffs
 ContextOpt = typer.Option(
     None, "--context", help="The build context, for rules that look at COPY/ADD sources (default: each Dockerfile's directory)."
 )
+TimeoutOpt = typer.Option(
+    None,
+    "--timeout",
+    metavar="SECONDS",
+    help="Time budget per file: a file that takes longer is an error and the others go on "
+    "(default: the `timeout` setting, else 60; 0 or 'none': no budget).",
+)
+VerboseOpt = typer.Option(False, "--verbose", "-v", help="Show a traceback for internal errors.")
 BuildkitOpt = typer.Option("current", "--buildkit", help="Parser rules: 'current' (buildkit HEAD) or '0.12'.", hidden=True)
 
 
@@ -85,6 +93,8 @@ def _options(values: dict):
         quiet=values["quiet"],
         buildkit=values["buildkit"],
         build_context=values["context"],
+        timeout=values["timeout"],
+        verbose=values["verbose"],
     )
 
 
@@ -107,6 +117,8 @@ def fix(
     force_exclude: bool = ForceExcludeOpt,
     quiet: bool = QuietOpt,
     context: Optional[str] = ContextOpt,
+    timeout: Optional[str] = TimeoutOpt,
+    verbose: bool = VerboseOpt,
     buildkit: str = BuildkitOpt,
 ) -> None:
     """Apply fixes: in place, or as a diff (--diff), or just report (--check)."""
@@ -140,6 +152,8 @@ def check(
     exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when there are findings."),
     quiet: bool = QuietOpt,
     context: Optional[str] = ContextOpt,
+    timeout: Optional[str] = TimeoutOpt,
+    verbose: bool = VerboseOpt,
     buildkit: str = BuildkitOpt,
 ) -> None:
     """Report findings as `path:line:col: RULE message` ([*] marks fixable ones)."""
