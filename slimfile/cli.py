@@ -213,13 +213,15 @@ def verify(
     verify does this only when you ask for it, never pushes anything, and removes every image it
     built unless --keep. The only write to your tree: for the warm-rebuild measure, one comment
     line is appended to one application source file while that rebuild runs, and the file is
-    restored byte for byte afterwards (also on Ctrl-C).
+    restored byte for byte afterwards. Ctrl-C or SIGTERM at any point stops the build, removes
+    every image and container verify made and restores that file (exit code 130).
 
     \b
     Exit codes:
       0  verified: the rewrite builds and every difference is declared by a fix
       1  the rewrite does not build, or differs in a way no applied fix declares
       2  verify could not run (bad arguments, no engine, or the original does not build)
+      130  interrupted (Ctrl-C, SIGTERM); what verify built is removed
     """
     from slimfile.commands import VerifyOptions, run_verify
 

@@ -19,6 +19,7 @@ from slimfile.runner import FileOutcome, Job, job_for, run_jobs
 from slimfile.syntax.errors import DockerfileError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 
 
 @dataclass
@@ -498,8 +499,14 @@ def run_verify(options: VerifyOptions, passes=None) -> int:
     progress = ConsoleProgress(_stderr_console(), plain_lines=not options.json_output)
     try:
         report = verify(request, passes=passes, progress=progress)
+    except KeyboardInterrupt:  # before anything was built (reading, fixing, connecting)
+        err("error: interrupted")
+        return EXIT_INTERRUPTED
     finally:
         progress.close()
+    if report.error is not None and not report.engine and not options.json_output:
+        err(f"error: {report.error}")  # verify could not start (arguments, input, engine): one line
+        return report.exit_code
     if options.json_output:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
     else:
