@@ -141,9 +141,10 @@ class WalkWarning:
 
     path: str
     reason: str
+    action: str = "skipped"  # or "not followed", for a link
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.reason}"
+        return f"{self.path}: {self.reason}; {self.action}"
 
 
 def _identity(path: str) -> tuple[int, int] | None:
@@ -170,7 +171,8 @@ def discover(
     anchored at the walk root, or per directory from ``exclude_for`` (hierarchical
     configuration). A file reached twice (two paths, a symlink) is yielded once. Problems are
     yielded, not raised, so one bad path never stops the others: an :class:`InputError` for a
-    named path (an error), a :class:`WalkWarning` for an entry a walk skipped.
+    path named on the command line (an error, also for a directory that cannot be read), a
+    :class:`WalkWarning` for an entry found by walking that the walk skipped.
     """
     from slimfile.ignore import IgnoreMatcher
 
@@ -186,9 +188,11 @@ def discover(
             continue
         if p.is_dir():
             matcher = IgnoreMatcher(os.path.abspath(p), exclude, respect_gitignore, exclude_for)
+            top = os.path.normpath(raw)
             for item in _walk(raw, os.path.realpath(p), matcher):
                 if isinstance(item, WalkWarning):
-                    yield item
+                    # the directory named on the command line itself is an error, like a missing path
+                    yield InputError(item.reason, path=raw) if item.path == top else item
                 elif item[2] not in seen:
                     seen.add(item[2])
                     yield Discovered(item[0], False, item[1])
@@ -255,7 +259,7 @@ def _walk(top: str, root: str, matcher) -> Iterator[tuple[str, str, Identity] | 
                     continue
                 is_dir, key = target
                 if is_dir and key in inside:
-                    yield WalkWarning(path, "symbolic link to a directory that contains it (a loop); not followed")
+                    yield WalkWarning(path, "symbolic link to a directory that contains it (a loop)", "not followed")
                     continue
                 if is_dir and key in visited:
                     continue
@@ -286,10 +290,10 @@ def _follow(entry: os.DirEntry, path: str, root: str, root_prefix: str) -> tuple
     try:
         st = os.stat(entry.path)
     except FileNotFoundError:
-        return WalkWarning(path, "broken symbolic link; skipped") if is_dockerfile_name(entry.name) else None
+        return WalkWarning(path, "broken symbolic link") if is_dockerfile_name(entry.name) else None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            return WalkWarning(path, "symlink loop (too many levels of symbolic links); not followed")
+            return WalkWarning(path, "symlink loop (too many levels of symbolic links)", "not followed")
         return WalkWarning(path, _os_reason(exc, "symbolic link"))
     return stat.S_ISDIR(st.st_mode), (st.st_dev, st.st_ino)
 
@@ -303,7 +307,7 @@ def _is_file(entry: os.DirEntry) -> bool:
 
 def _os_reason(exc: OSError, what: str) -> str:
     if isinstance(exc, FileNotFoundError):
-        return f"{what} vanished during the walk; skipped"
+        return f"{what} vanished during the walk"
     if exc.errno == errno.ELOOP:
-        return "symlink loop (too many levels of symbolic links); not followed"
-    return f"cannot read {what}: {exc.strerror or exc}; skipped"
+        return "symlink loop (too many levels of symbolic links)"
+    return f"cannot read {what}: {exc.strerror or exc}"

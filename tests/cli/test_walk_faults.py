@@ -102,7 +102,7 @@ def test_a_directory_that_vanishes_during_the_walk_is_skipped(tmp_path, monkeypa
     refuse_listing(monkeypatch, tmp_path / "gone", FileNotFoundError(2, "No such file or directory"))
     items = list(discover([str(tmp_path)]))
     assert [os.path.relpath(i.path, tmp_path) for i in items if isinstance(i, Discovered)] == ["a/Dockerfile"]
-    assert [i.reason for i in items if isinstance(i, WalkWarning)] == ["directory vanished during the walk; skipped"]
+    assert [str(i) for i in items if isinstance(i, WalkWarning)] == [f"{tmp_path / 'gone'}: directory vanished during the walk; skipped"]
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
@@ -131,6 +131,15 @@ def test_a_broken_symlink_with_a_dockerfile_name_is_warned_about(cli, tmp_path):
     result = cli("check", "-o", "json", ".", cwd=tmp_path)
     assert checked(result) == ["a/Dockerfile"]
     assert warnings(result) == ["warning: b.Dockerfile: broken symbolic link; skipped"]
+
+
+def test_an_unreadable_directory_named_on_the_command_line_is_an_error(cli, tmp_path, monkeypatch):
+    write(tmp_path, {"secret/Dockerfile": SUDO, "open/Dockerfile": SUDO})
+    refuse_listing(monkeypatch, tmp_path / "secret", PermissionError(13, "Permission denied"))
+    result = cli("check", "-o", "json", "secret", "open", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert checked(result) == ["open/Dockerfile"]
+    assert "error: secret: cannot read directory: Permission denied" in result.stderr.splitlines()
 
 
 def refuse_listing(monkeypatch, directory: Path, error: OSError) -> None:
