@@ -71,6 +71,10 @@ TimeoutOpt = typer.Option(
     "(default: the `timeout` setting, else 60; 0 or 'none': no budget).",
 )
 VerboseOpt = typer.Option(False, "--verbose", "-v", help="Show a traceback for internal errors.")
+BaseVariantOpt = typer.Option(
+    None, "--base-variant", help="The smaller base image variant SF801/SF802 propose: slim (default), alpine or none.",
+    autocompletion=lambda: ["slim", "alpine", "none"],
+)
 BuildkitOpt = typer.Option("current", "--buildkit", help="Parser rules: 'current' (buildkit HEAD) or '0.12'.", hidden=True)
 
 
@@ -97,7 +101,14 @@ def _options(values: dict):
         build_context=values["context"],
         timeout=values["timeout"],
         verbose=values["verbose"],
+        base_variant=_base_variant(values.get("base_variant")),
     )
+
+
+def _base_variant(value: str | None) -> str | None:
+    if value is not None and value not in ("slim", "alpine", "none"):
+        raise typer.BadParameter(f"must be slim, alpine or none, not {value!r}", param_hint="--base-variant")
+    return value
 
 
 @app.command()
@@ -121,6 +132,7 @@ def fix(
     context: Optional[str] = ContextOpt,
     timeout: Optional[str] = TimeoutOpt,
     verbose: bool = VerboseOpt,
+    base_variant: Optional[str] = BaseVariantOpt,
     buildkit: str = BuildkitOpt,
 ) -> None:
     """Apply fixes: in place, or as a diff (--diff), or just report (--check)."""
@@ -156,6 +168,7 @@ def check(
     context: Optional[str] = ContextOpt,
     timeout: Optional[str] = TimeoutOpt,
     verbose: bool = VerboseOpt,
+    base_variant: Optional[str] = BaseVariantOpt,
     buildkit: str = BuildkitOpt,
 ) -> None:
     """Report findings as `path:line:col: RULE message` ([*] marks fixable ones)."""
@@ -207,6 +220,7 @@ def verify(
     run_timeout: float = typer.Option(120.0, "--run-timeout", help="Seconds each --run command may take."),
     config: Optional[str] = ConfigOpt,
     isolated: bool = IsolatedOpt,
+    base_variant: Optional[str] = BaseVariantOpt,
 ) -> None:
     """Prove a rewrite with real builds: size, layers, cache reuse, config and files, before and after.
 
@@ -239,6 +253,7 @@ def verify(
         run_timeout=run_timeout,
         config=config,
         isolated=isolated,
+        base_variant=_base_variant(base_variant),
     )
     raise typer.Exit(run_verify(options))
 

@@ -40,6 +40,7 @@ class Options:
     quiet: bool = False
     buildkit: str = "current"
     build_context: str | None = None  # where COPY/ADD sources are (default: each Dockerfile's directory)
+    base_variant: str | None = None  # SF801/SF802: "slim" (default), "alpine" or "none"; overrides the configuration
     timeout: str | None = None  # --timeout: seconds per file, or "0" / "none" (default: configuration, else 60)
     verbose: bool = False  # tracebacks of internal errors
 
@@ -136,7 +137,7 @@ class SettingsResolver:
             buildkit=self.options.buildkit,
             build_context=self.options.build_context,
             timeout=timeout or None,
-            options=dict(config.preferences),
+            options=dict(config.preferences) | ({"base-variant": self.options.base_variant} if self.options.base_variant else {}),
         )
 
     def exclude_rules(self, directory: str) -> ExcludeRules:
@@ -468,6 +469,7 @@ class VerifyOptions:
     run_timeout: float = 120.0
     config: str | None = None
     isolated: bool = False
+    base_variant: str | None = None
 
 
 def run_verify(options: VerifyOptions, passes=None) -> int:
@@ -480,7 +482,10 @@ def run_verify(options: VerifyOptions, passes=None) -> int:
 
     try:
         resolver = SettingsResolver(
-            Options(paths=[options.dockerfile], unsafe_fixes=options.unsafe_fixes, config=options.config, isolated=options.isolated)
+            Options(
+                paths=[options.dockerfile], unsafe_fixes=options.unsafe_fixes, config=options.config, isolated=options.isolated,
+                base_variant=options.base_variant,
+            )
         )
         settings = resolver.settings_for(options.dockerfile)
     except ConfigError as exc:

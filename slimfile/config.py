@@ -40,6 +40,7 @@ KNOWN_KEYS = {
 KNOWN_PREFERENCES = {
     "merge-runs": ("small", "all"),
     "keep-ca-certificates": (True, False),
+    "base-variant": ("slim", "alpine", "none"),
 }
 
 

@@ -16,6 +16,7 @@ from slimfile.passes import (
     add_to_copy,
     apk,
     apt,
+    base_image,
     cache_order,
     language_caches,
     merge_runs,
@@ -31,6 +32,9 @@ PIPELINE: tuple[ModuleType, ...] = (
     cache_order,
     # then the stage split: the build stage keeps the cache-friendly order it was given above
     multi_stage,
+    # then the base swap, on the stages the final image is built from once the split is made
+    # (a release stage already stands on the slim base), before the apt hygiene of what it adds
+    base_image,
     # hygiene inside each RUN first, so that merged RUNs are already clean
     apt,
     apk,

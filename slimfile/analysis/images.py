@@ -230,7 +230,7 @@ class CatalogImage:
     def packages(self) -> frozenset[str]:
         """Debian (or Alpine) packages the variant has beyond its distribution's base image,
         and the image's own programs as ``image:<program>``."""
-        return _packages(self.repository, self.variant, self.flavour)
+        return _packages(self.repository, self.variant, self.flavour, self.distribution)
 
     @property
     def programs(self) -> frozenset[str]:
@@ -305,13 +305,14 @@ def _major(version: str | None) -> int | None:
 
 
 @lru_cache(maxsize=None)
-def _packages(repository: str, variant: str, flavour: str | None) -> frozenset[str]:
+def _packages(repository: str, variant: str, flavour: str | None, distribution: str) -> frozenset[str]:
     if repository == "distroless":
         return frozenset(catalog()["distroless"]["provides"])
     spec = repositories()[repository]
     facts = spec.get("variants", {}).get(variant, {})
     layers = catalog()["layers"]
-    out: set[str] = set()
+    base = {"debian": "debian-base", "ubuntu": "debian-base", "alpine": "alpine-base"}.get(distribution)
+    out: set[str] = set(layers[base]["packages"]) if base else set()
     for layer in facts.get("layers", ()):
         out |= set(layers[layer]["packages"])
     out |= set(facts.get("packages", ()))

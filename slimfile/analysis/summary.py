@@ -253,6 +253,6 @@ def semantic_differences(
                 problems.append(f"the final image's config changed ({', '.join(changed)})")
         elif config_summary(before, skip=skip) != config_summary(after, skip=skip):
             problems.append("image config instructions changed (CMD/ENTRYPOINT/USER/WORKDIR/ENV/...)")
-    if global_args(before) != global_args(after) and "stages" not in declared:
+    if global_args(before) != global_args(after) and not declared & {"stages", "global-args"}:
         problems.append("global ARGs changed")
     return problems

@@ -108,3 +108,30 @@ def _build(
         errexit_at_start=shell.errexit,
     )
 
+
+
+def script_of_text(text: str, argv: tuple[str, ...] = ("/bin/sh", "-c")) -> RunShell | str:
+    """The model of shell text that is not a RUN: a script file copied from the build context,
+    a ``sh -c`` string, a package.json script, a shell-form HEALTHCHECK. Offsets are the text's
+    own (nothing here is ever edited), and the script has no instruction. A parse failure is
+    returned as the reason."""
+    from slimfile.syntax.nodes import LogicalLine, Segment
+
+    raw = text.encode("utf-8", "surrogateescape")
+    shell = shell_from_argv(argv, "command")
+    piece = ScriptText("text", raw, LogicalLine(raw, (Segment(0, 0, len(raw)),)), None, shell)
+    try:
+        parsed = parse_script(piece, {})
+    except ShellParseError as exc:
+        return str(exc)
+    commands = annotate_errexit(parsed.commands, parsed.texts)
+    return ShellScript(
+        instruction=None,  # type: ignore[arg-type]
+        shell=shell,
+        origin="text",
+        texts=tuple(parsed.texts),
+        commands=tuple(commands),
+        comments=tuple(parsed.comments),
+        functions=tuple(parsed.functions),
+        errexit_at_start=shell.errexit,
+    )

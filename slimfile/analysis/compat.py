@@ -1,0 +1,878 @@
+"""Does a stage still build and run on a smaller variant of its base image?
+
+A full official image (``python:3.11``, ``node:18``) is buildpack-deps underneath: compilers,
+``make``, ``git``, ``curl``, ``ssh``, ``procps`` and dozens of ``-dev`` headers. Its slim
+variant has none of them, so a naive swap breaks every build that used one without saying so.
+This module lists what a stage *uses* — every stage built FROM it too, ONBUILD triggers, and,
+when it ships, the final image's HEALTHCHECK, CMD and ENTRYPOINT — as :class:`Need`\\ s:
+
+* a program run by name (``curl``, ``git``, ``make``; data/base_image_tools.toml [commands]),
+  including inside ``sh -c`` strings, scripts copied from the build context, and package.json
+  scripts that ``npm run`` runs;
+* a build that compiles: pip requirements with no Linux wheel or under ``--no-binary``, node-gyp
+  addons, gems with native extensions, ``./configure`` (data/native_builds.toml), each with the
+  headers it needs;
+* a system library a pure-Python binding loads at run time (``psycopg`` -> libpq5);
+* something it cannot follow (a script that is not in the build context): never guessed.
+
+:func:`assess` then weighs them against two variants: a need the full image met and the slim
+one does not is *missing*. Missing tools are added to the stage (``curl`` for a HEALTHCHECK);
+a missing compiler or header the stage relied on the base image for blocks the swap (the
+multi-stage split keeps it in a build stage); a need the stage met itself (it installs ``gcc``)
+stays met. Package installs count from where they run, with their dependencies (and their
+recommends, unless ``--no-install-recommends``).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Iterable
+
+from slimfile.analysis.context import Context
+from slimfile.analysis.from_images import descendants, final_chain, base_of
+from slimfile.analysis.globs import clean_path
+from slimfile.analysis.images import CatalogImage
+from slimfile.analysis.manifests import (
+    classify_requirement,
+    normalise_name,
+    read_package_json,
+    read_requirements,
+)
+from slimfile.analysis.steps import Step, expand, stage_steps
+from slimfile.shell.analyze import script_of_text
+from slimfile.shell.data import load
+from slimfile.shell.model import Command, ShellScript
+from slimfile.shell.packages import PackageFact
+from slimfile.syntax.gocompat import parse_words
+from slimfile.syntax.nodes import Instruction
+from slimfile.syntax.stages import Stage
+
+SHELLS = frozenset({"sh", "bash", "dash", "ash"})
+SYSTEM_DIRS = ("/usr/", "/bin/", "/sbin/", "/opt/", "/lib/")
+RESOLVER_FILES = frozenset({"/etc/nsswitch.conf", "/etc/resolv.conf", "/etc/gai.conf", "/etc/host.conf"})
+PATH_DIRS = ("/usr/local/bin", "/usr/local/sbin", "/usr/bin", "/bin")
+MAX_SCRIPT_DEPTH = 3
+RUNTIME_ORDER = 1 << 40  # HEALTHCHECK, CMD, ENTRYPOINT: after every build step
+ONBUILD_ORDER = 1 << 41  # triggers run in images built FROM this one
+
+
+@dataclass(frozen=True)
+class Need:
+    """Something the stage uses that a base image may or may not have."""
+
+    kind: str  # "tool", "build", "library", "musl" (matters on Alpine only), "unknown"
+    packages: tuple[str, ...]  # Debian packages (or image:<program>) that meet it together
+    what: str  # "curl", "psycopg2 from source"
+    why: str  # "HEALTHCHECK runs curl", "pip builds psycopg2 from source (requirements.txt line 3)"
+    line: int
+    stage: int  # the stage (index) it is needed in; the final stage for the running image
+    order: int  # position, to know which installs come before it
+    command: str | None = None  # the program name, for tool needs
+
+
+@dataclass(frozen=True)
+class Install:
+    """Packages a stage installs itself (apt-get install, apk add)."""
+
+    manager: str  # "apt" or "apk"
+    packages: tuple[str, ...]
+    recommends: bool
+    stage: int
+    order: int
+    line: int
+    fact: PackageFact
+    instruction: Instruction | None  # None inside a script read from the build context
+
+
+@dataclass
+class Uses:
+    """What the family of stages built on one root stage uses."""
+
+    root: Stage
+    needs: list[Need] = field(default_factory=list)
+    installs: list[Install] = field(default_factory=list)
+    lineage: dict[int, tuple[int, ...]] = field(default_factory=dict)  # stage -> itself and its bases up to root
+    notes: list[str] = field(default_factory=list)  # assumptions the finding states
+
+
+@dataclass(frozen=True)
+class Missing:
+    need: Need
+    packages: tuple[str, ...]  # what the target lacks of it
+
+
+@dataclass
+class Verdict:
+    """What a swap from ``source`` to ``target`` would lack."""
+
+    source: CatalogImage
+    target: CatalogImage
+    missing: list[Missing] = field(default_factory=list)  # the swap adds their packages
+    blockers: list[Missing] = field(default_factory=list)  # the swap cannot be made
+    add: tuple[str, ...] = ()  # packages to add, in the target's names
+
+    @property
+    def ok(self) -> bool:
+        return not self.blockers
+
+
+# -- data -------------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def tools() -> dict:
+    return load("base_image_tools")
+
+
+@lru_cache(maxsize=1)
+def native() -> dict:
+    return load("native_builds")
+
+
+@lru_cache(maxsize=1)
+def apk_names() -> dict[str, str]:
+    return load("apt_to_apk")["packages"]
+
+
+@lru_cache(maxsize=1)
+def _build_only() -> frozenset[str]:
+    return frozenset(tools()["build_only"]) | frozenset(load("dev_runtime")["build_only"])
+
+
+def is_build_package(name: str) -> bool:
+    return name in _build_only() or name.endswith(("-dev", "-dev-bin"))
+
+
+@lru_cache(maxsize=1)
+def _image_programs() -> frozenset[str]:
+    """Programs some official image has and some variant lacks (javac in a JDK, not a JRE)."""
+    out: set[str] = set()
+    for spec in load("images")["repositories"].values():
+        for variant in spec.get("variants", {}).values():
+            out |= set(variant.get("programs", ()))
+    return frozenset(out)
+
+
+def closure(installs: Iterable[Install]) -> frozenset[str]:
+    """The packages the installs bring, with their dependencies (and recommends)."""
+    relations = tools()["relations"]
+    out: set[str] = set()
+    todo = [(name, install.recommends) for install in installs for name in install.packages]
+    while todo:
+        name, recommends = todo.pop()
+        if name in out:
+            continue
+        out.add(name)
+        spec = relations.get(name, {})
+        todo += [(dep, recommends) for dep in spec.get("depends", ())]
+        if recommends:
+            todo += [(dep, recommends) for dep in spec.get("recommends", ())]
+    return frozenset(out)
+
+
+# -- collecting what a family of stages uses ---------------------------------------------------------------
+
+
+def uses_of(ctx: Context, root: Stage) -> Uses:
+    """Everything the root stage and the stages built on it run (computed once per round)."""
+    return ctx.memo(("compat.uses", root.index), lambda: _Collector(ctx, root).collect())
+
+
+class _Collector:
+    def __init__(self, ctx: Context, root: Stage) -> None:
+        self.ctx = ctx
+        self.root = root
+        self.uses = Uses(root)
+        self.family = [root, *descendants(ctx, root)]
+        self.ships = root in final_chain(ctx)
+        self._copy_cache: dict[int, list[tuple[int, Step]]] = {}
+
+    def collect(self) -> Uses:
+        for stage in self.family:
+            self.uses.lineage[stage.index] = self._lineage(stage)
+            for number, step in enumerate(stage_steps(self.ctx, stage)):
+                order = (stage.index << 24) + (number << 12)
+                self._instruction(stage, step, order)
+        if self.ships:
+            self._running_image()
+        return self.uses
+
+    def _lineage(self, stage: Stage) -> tuple[int, ...]:
+        chain = [stage.index]
+        current = stage
+        while current is not self.root:
+            current = base_of(self.ctx, current)
+            if current is None:
+                break
+            chain.append(current.index)
+        return tuple(chain)
+
+    # -- instructions -------------------------------------------------------------------------------------
+
+    def _instruction(self, stage: Stage, step: Step, order: int) -> None:
+        node = step.instruction
+        if node.name == "RUN":
+            self._run(stage, step, node, order)
+        elif node.name == "ONBUILD" and node.inner is not None and node.inner.name == "RUN":
+            self._run(stage, step, node.inner, ONBUILD_ORDER + order, why=f"the ONBUILD trigger at line {node.start_line}")
+        elif node.name == "SHELL" and node.json:
+            program = posixpath.basename(node.json[0])
+            if program == "bash":
+                self._tool(stage, "bash", f"SHELL at line {node.start_line} runs bash", node.start_line, order)
+        elif node.name == "ADD" and any("://" in w for w in node.args_text.split()):
+            self._need("musl", (), "a downloaded file", f"ADD at line {node.start_line} downloads a file (a prebuilt release is usually linked against glibc)", node.start_line, stage, order)
+
+    def _run(self, stage: Stage, step: Step, node: Instruction, order: int, why: str | None = None) -> None:
+        script = self.ctx.shell(node)
+        where = why or f"line {node.start_line}"
+        if not isinstance(script, ShellScript):
+            if node.json:
+                self._argv(stage, step, list(node.json), where, node.start_line, order, depth=0)
+                return
+            self._need("unknown", (), "the RUN", f"{where} is not a shell script slimfile reads ({script.opaque})", node.start_line, stage, order)
+            return
+        self._script(stage, step, script, where, node.start_line, order, depth=0, instruction=node)
+
+    def _script(self, stage: Stage, step: Step, script: ShellScript, where: str, line: int, order: int, depth: int, instruction: Instruction | None = None) -> None:
+        facts = {fact.command: fact for fact in script.packages}
+        for index, command in enumerate(script.commands):
+            at = order + index
+            fact = facts.get(index)
+            if fact is not None:
+                self._package_fact(stage, step, fact, where, line, at, depth, instruction)
+            self._command(stage, step, command, where, line, at, depth)
+
+    # -- one command -------------------------------------------------------------------------------------------
+
+    def _command(self, stage: Stage, step: Step, command: Command, where: str, line: int, order: int, depth: int) -> None:
+        touched = [r.target.value for r in command.redirects if r.target is not None] + [w.value for w in command.words]
+        resolver = next((p for p in touched if p in RESOLVER_FILES), None)
+        if resolver:
+            self._need("musl", (), "DNS", f"{where} changes {resolver}: musl resolves names differently from glibc (no nsswitch, its own /etc/resolv.conf handling)", line, stage, order)
+        if command.name is None or command.name_index is None:
+            return
+        words = [w.value for w in command.words[command.name_index :]]
+        self._argv(stage, step, words, where, line, order, depth, checked_facts=True)
+
+    def _argv(self, stage: Stage, step: Step, argv: list[str], where: str, line: int, order: int, depth: int, checked_facts: bool = False) -> None:
+        if not argv:
+            return
+        program = argv[0]
+        name = posixpath.basename(program)
+        if name in SHELLS:
+            if name == "bash":
+                self._tool(stage, "bash", f"{where} runs bash", line, order)
+            self._shell_invocation(stage, step, argv, where, line, order, depth)
+            return
+        if name in (".", "source") and len(argv) > 1:
+            self._script_file(stage, step, argv[1], where, line, order, depth)
+            return
+        if "/" in program and (not program.startswith(SYSTEM_DIRS) or self._made_by_build(stage, _image_path(program, step) or program, order)):
+            self._program_path(stage, step, program, where, line, order, depth)
+            return
+        if not checked_facts:
+            text = " ".join(argv)
+            parsed = script_of_text(text)
+            if isinstance(parsed, ShellScript):
+                for fact in parsed.packages:
+                    self._package_fact(stage, step, fact, where, line, order, depth, None)
+        self._program(stage, name, argv, where, line, order, step, depth)
+
+    def _program(self, stage: Stage, name: str, argv: list[str], where: str, line: int, order: int, step: Step | None = None, depth: int = MAX_SCRIPT_DEPTH) -> None:
+        commands = tools()["commands"]
+        compile_sets = tools()["compile"]
+        if name in ("gcc", "cc", "c99"):
+            self._need("build", tuple(compile_sets["c"]), "a C compiler", f"{where} runs {name}", line, stage, order, command=name)
+        elif name in ("g++", "c++"):
+            self._need("build", tuple(compile_sets["c++"]), "a C++ compiler", f"{where} runs {name}", line, stage, order, command=name)
+        elif name == "make":
+            self._need("build", tuple(compile_sets["make"]), "make", f"{where} runs make", line, stage, order, command=name)
+        elif name in commands:
+            self._tool(stage, name, f"{where} runs {name}", line, order)
+            if name in ("curl", "wget") and order < RUNTIME_ORDER and _downloads_binary(argv):
+                self._need("musl", (), "a downloaded binary", f"{where} downloads {_url(argv)} (a prebuilt release is usually linked against glibc)", line, stage, order)
+        elif name in _image_programs():
+            self._need("tool", (f"image:{name}",), name, f"{where} runs {name}", line, stage, order, command=name)
+        elif step is not None and depth < MAX_SCRIPT_DEPTH:
+            # a script the stage copied into a folder on PATH, run by its name
+            for folder in PATH_DIRS:
+                if self._copied_from(stage, f"{folder}/{name}", order) is not None:
+                    self._script_file(stage, step, f"{folder}/{name}", where, line, order, depth)
+                    break
+
+    def _tool(self, stage: Stage, name: str, why: str, line: int, order: int) -> None:
+        package = tools()["commands"].get(name, name)
+        kind = "build" if is_build_package(package) else "tool"
+        self._need(kind, (package,), name, why, line, stage, order, command=name)
+
+    def _need(self, kind: str, packages: tuple[str, ...], what: str, why: str, line: int, stage: Stage, order: int, command: str | None = None) -> None:
+        self.uses.needs.append(Need(kind, packages, what, why, line, stage.index, order, command))
+
+    # -- scripts ---------------------------------------------------------------------------------------------
+
+    def _shell_invocation(self, stage: Stage, step: Step, argv: list[str], where: str, line: int, order: int, depth: int) -> None:
+        """``sh -c 'text'`` or ``bash script.sh`` (``sh <<EOF`` is already in the model)."""
+        rest = argv[1:]
+        while rest and rest[0].startswith("-") and rest[0] != "-c":
+            rest = rest[1:]
+        if rest and rest[0] == "-c":
+            if len(rest) > 1:
+                self._text(stage, step, rest[1], f"{where} (sh -c)", line, order, depth)
+            return
+        if rest:
+            self._script_file(stage, step, rest[0], where, line, order, depth)
+
+    def _text(self, stage: Stage, step: Step, text: str, where: str, line: int, order: int, depth: int) -> None:
+        if depth >= MAX_SCRIPT_DEPTH:
+            return
+        parsed = script_of_text(text)
+        if not isinstance(parsed, ShellScript):
+            self._need("unknown", (), "a script", f"{where} runs shell text slimfile cannot read ({parsed})", line, stage, order)
+            return
+        self._script(stage, step, parsed, where, line, order, depth + 1)
+
+    def _program_path(self, stage: Stage, step: Step, program: str, where: str, line: int, order: int, depth: int) -> None:
+        name = posixpath.basename(program)
+        known = tools().get("scripts", {}).get(name)
+        if name == "configure":
+            self._need("build", tuple(tools()["compile"]["configure"]), "./configure", f"{where} runs ./configure", line, stage, order, command="configure")
+            return
+        if known:
+            self._need("tool", tuple(f"image:{p}" for p in known), name, f"{where} runs {name}", line, stage, order, command=name)
+            return
+        self._script_file(stage, step, program, where, line, order, depth)
+
+    def _script_file(self, stage: Stage, step: Step, path: str, where: str, line: int, order: int, depth: int) -> None:
+        """A script the stage runs: read it from the build context, through the COPY that
+        brought it; a script slimfile cannot read is an unknown."""
+        if depth >= MAX_SCRIPT_DEPTH:
+            return
+        text, problem = self._context_text(stage, step, path, order)
+        if text is None:
+            self._need("unknown", (), path, f"{where} runs {path}, {problem}", line, stage, order)
+            return
+        first = text.split("\n", 1)[0]
+        if first.startswith("#!"):
+            interpreter = _shebang_program(first)
+            if interpreter not in SHELLS:
+                if interpreter in tools()["commands"]:
+                    self._tool(stage, interpreter, f"{where} runs {path} with {interpreter}", line, order)
+                return  # a program in another language: the application's own code
+            if interpreter == "bash":
+                self._tool(stage, "bash", f"{path} (run by {where}) is a bash script", line, order)
+        self._text(stage, step, text, f"{path} (run by {where})", line, order, depth)
+
+    def _context_text(self, stage: Stage, step: Step, path: str, order: int) -> tuple[str | None, str]:
+        """The text of the file at ``path`` (relative to the step's WORKDIR) as a COPY brought
+        it from the build context, or why it cannot be read."""
+        files = self.ctx.build_files
+        if files is None:
+            return None, "and the build context is not known"
+        image_path = _image_path(path, step)
+        if image_path is None:
+            return None, "a path relative to an unknown WORKDIR"
+        source = self._copied_from(stage, image_path, order)
+        if source is not None:
+            text = files.read_text(source)
+            if text is not None:
+                return text, ""
+        return None, self._why_unreadable(stage, image_path, order)
+
+    def _copied_from(self, stage: Stage, image_path: str, order: int) -> str | None:
+        """The context path of the file at ``image_path``, through the last COPY before
+        ``order`` in the stage's lineage that wrote it."""
+        if self.ctx.build_files is None:
+            return None
+        for at, step in self._copies(stage):
+            if at < order:
+                found, _expected = _copy_source(self.ctx, step, image_path)
+                if found is not None:
+                    return found
+        return None
+
+    def _made_by_build(self, stage: Stage, image_path: str, order: int) -> bool:
+        """An earlier step of the lineage wrote exactly this path (a download, a copied script)."""
+        for index in self.uses.lineage.get(stage.index, (stage.index,)):
+            for number, step in enumerate(stage_steps(self.ctx, self.ctx.stages.stages[index])):
+                if (index << 24) + (number << 12) <= order and image_path in step.effects.writes:
+                    return True
+        return self._copied_from(stage, image_path, order) is not None
+
+    def _why_unreadable(self, stage: Stage, image_path: str, order: int) -> str:
+        for at, step in self._copies(stage):
+            if at < order:
+                _found, expected = _copy_source(self.ctx, step, image_path)
+                if expected is not None:
+                    return f"which the COPY at line {step.instruction.start_line} brings from {expected or '.'}, not in the build context"
+        for index in self.uses.lineage.get(stage.index, (stage.index,)):
+            for number, step in enumerate(stage_steps(self.ctx, self.ctx.stages.stages[index])):
+                at = (index << 24) + (number << 12)
+                if at < order and step.instruction.name in ("RUN", "COPY", "ADD") and any(
+                    image_path == w or image_path.startswith(w.rstrip("/") + "/") for w in step.effects.writes
+                ):
+                    kind = "made by the RUN" if step.instruction.name == "RUN" else f"copied by the {step.instruction.name}"
+                    return f"a file {kind} at line {step.instruction.start_line} that slimfile cannot read"
+        return "which is not a file of the build context (a download, or made by the build)"
+
+    def _copies(self, stage: Stage) -> list[tuple[int, Step]]:
+        """COPY/ADD from the build context in the stage's lineage, latest first."""
+        if stage.index not in self._copy_cache:
+            found = []
+            for index in self.uses.lineage.get(stage.index, (stage.index,)):
+                member = self.ctx.stages.stages[index]
+                for number, step in enumerate(stage_steps(self.ctx, member)):
+                    if step.instruction.name in ("COPY", "ADD") and step.instruction.flag("from") is None:
+                        found.append(((member.index << 24) + (number << 12), step))
+            self._copy_cache[stage.index] = sorted(found, key=lambda pair: pair[0], reverse=True)
+        return self._copy_cache[stage.index]
+
+    # -- package managers -------------------------------------------------------------------------------------
+
+    def _package_fact(self, stage: Stage, step: Step, fact: PackageFact, where: str, line: int, order: int, depth: int, instruction: Instruction | None) -> None:
+        if fact.manager in ("apt", "apk") and fact.action == "install":
+            names = tuple(w.value for w in fact.packages if w.static)
+            recommends = fact.manager == "apt" and not fact.has("no-install-recommends")
+            self.uses.installs.append(Install(fact.manager, names, recommends, stage.index, order, line, fact, instruction))
+        elif fact.manager in ("pip", "uv") and fact.action == "install":
+            self._pip(stage, step, fact, where, line, order)
+        elif fact.manager in ("poetry", "uv") and fact.action in ("install", "sync"):
+            self._python_lock(stage, step, fact, where, line, order)
+        elif fact.manager in ("npm", "yarn", "pnpm") and fact.action in ("install", "ci"):
+            self._node_install(stage, step, fact, where, line, order, depth)
+        elif fact.manager in ("npm", "yarn", "pnpm") and fact.action == "run":
+            self._node_script(stage, step, fact, where, line, order, depth)
+        elif fact.manager in ("gem", "bundler") and fact.action == "install":
+            self._gems(stage, step, fact, where, line, order)
+        elif fact.manager == "go" and fact.action in ("build", "install"):
+            self._go(stage, step, fact, where, line, order)
+
+    def _pip(self, stage: Stage, step: Step, fact: PackageFact, where: str, line: int, order: int) -> None:
+        no_binary = {normalise_name(v) if v != ":all:" else v for value in fact.option_values("--no-binary") for v in value.split(",")}
+        if fact.env and any(k == "PIP_NO_BINARY" for k, _ in fact.env):
+            no_binary |= {v for k, value in fact.env if k == "PIP_NO_BINARY" for v in value.split(",")}
+        requirements = []
+        for word in fact.packages:
+            if not word.static or word.value.startswith("-"):
+                continue
+            requirements.append((classify_requirement(word.value), f"`pip install {word.value}`"))
+        files = fact.option_values("-r", "--requirement")
+        if files:
+            context = self.ctx.build_files
+            if context is None:
+                self._need("unknown", (), "requirements", f"{where} installs from {', '.join(files)}, and the build context is not known", line, stage, order)
+            else:
+                paths = []
+                for path in files:
+                    image_path = _image_path(path, step)
+                    source = self._copied_from(stage, image_path, order) if image_path else None
+                    if source is None:
+                        why = self._why_unreadable(stage, image_path, order) if image_path else "a path relative to an unknown WORKDIR"
+                        self._need("unknown", (), path, f"{where} installs from {path}, {why}", line, stage, order)
+                        continue
+                    paths.append(source)
+                found = read_requirements(context, paths)
+                no_binary |= found.no_binary
+                for problem in found.problems:
+                    self._need("unknown", (), "requirements", f"{where}: {problem}", line, stage, order)
+                for requirement in found.requirements:
+                    requirements.append((requirement, f"{requirement.file} line {requirement.line}"))
+        for requirement, source in requirements:
+            self._python_requirement(stage, requirement.name, requirement.kind, requirement.text, no_binary, f"{where}, {source}", line, order)
+
+    def _python_requirement(self, stage: Stage, name: str | None, kind: str, text: str, no_binary: set[str], where: str, line: int, order: int) -> None:
+        data = native()["pip"]
+        if kind == "vcs":
+            self._tool(stage, "git", f"pip clones `{text.strip()}` with git ({where})", line, order)
+            return
+        if name is None:
+            return
+        compile_c = tuple(tools()["compile"]["c"])
+        if name in data["source_only"]:
+            headers = tuple(data["source_only"][name])
+            self._need("build", compile_c + headers, f"{name} from source", f"pip builds {name} from source: it has no Linux wheel ({where})", line, stage, order)
+        elif name in data["c_extensions"] and (name in no_binary or ":all:" in no_binary):
+            headers = tuple(data["c_extensions"][name])
+            self._need("build", compile_c + headers, f"{name} from source", f"pip builds {name} from source (--no-binary, {where})", line, stage, order)
+        elif name in data["c_extensions"]:
+            self._need("musl", (), name, f"{name} ships manylinux (glibc) wheels ({where}); on Alpine pip may compile it", line, stage, order)
+        if name in data["runtime_libraries"]:
+            extras = set(re.findall(r"\[([^\]]*)\]", text)[0].replace(" ", "").split(",")) if "[" in text else set()
+            if not extras & set(data["binary_extras"].get(name, ())):
+                library = data["runtime_libraries"][name]
+                self._need("library", (library,), library, f"{name} loads {library} at run time ({where})", line, stage, order)
+
+    def _python_lock(self, stage: Stage, step: Step, fact: PackageFact, where: str, line: int, order: int) -> None:
+        """``poetry install`` / ``uv sync``: the lockfile names every package."""
+        lock = "poetry.lock" if fact.manager == "poetry" else "uv.lock"
+        text, problem = self._context_text(stage, step, lock, order)
+        if text is None:
+            self._need("unknown", (), lock, f"{where} installs from {lock}, {problem}", line, stage, order)
+            return
+        for name in re.findall(r'(?m)^name\s*=\s*"([^"]+)"', text):
+            self._python_requirement(stage, normalise_name(name), "name", name, set(), f"{where}, {lock}", line, order)
+
+    def _node_install(self, stage: Stage, step: Step, fact: PackageFact, where: str, line: int, order: int, depth: int) -> None:
+        data = native()["npm"]
+        from_source = any(o.name == "--build-from-source" for o in fact.options) or any(
+            k.lower() == "npm_config_build_from_source" for k, _ in fact.env
+        ) or "npm_config_build_from_source" in {k.lower() for k in step.state.env}
+        names: dict[str, str] = {}
+        explicit = [w.value for w in fact.packages if w.static and not w.value.startswith("-")]
+        for spec in explicit:
+            name = spec if not spec[1:].count("@") else spec[: spec.rindex("@")]
+            names[name] = spec
+        if not explicit:
+            found = self._node_manifests(stage, step, fact, where, line, order, depth)
+            if found is None:
+                return
+            names = found
+        for name, spec in sorted(names.items()):
+            if _git_spec(spec):
+                self._tool(stage, "git", f"{where} installs {name} from git ({spec})", line, order)
+            if name in data["compile"]:
+                packages = tuple(tools()["compile"]["node-gyp"]) + tuple(data["compile"][name])
+                self._need("build", packages, f"{name} (node-gyp)", f"{fact.tool} builds the native addon {name} with node-gyp ({where})", line, stage, order)
+                self._need("musl", (), name, f"{name} is a native addon ({where})", line, stage, order)
+            elif name in data["prebuilt"]:
+                if from_source:
+                    packages = tuple(tools()["compile"]["node-gyp"]) + tuple(data["prebuilt"][name])
+                    self._need("build", packages, f"{name} (node-gyp)", f"{fact.tool} builds {name} from source (--build-from-source, {where})", line, stage, order)
+                self._need("musl", (), name, f"{name} downloads a prebuilt native binary ({where}); musl builds are not always published", line, stage, order)
+
+    def _node_manifests(self, stage: Stage, step: Step, fact: PackageFact, where: str, line: int, order: int, depth: int) -> dict[str, str] | None:
+        """Dependencies of the package.json in the working directory (and its lockfile's
+        packages); the root package's install scripts are read as shell."""
+        context = self.ctx.build_files
+        if context is None:
+            self._need("unknown", (), "package.json", f"{where} installs package.json's dependencies, and the build context is not known", line, stage, order)
+            return None
+        image_path = _image_path("package.json", step)
+        source = self._copied_from(stage, image_path, order) if image_path else None
+        if source is None:
+            why = self._why_unreadable(stage, image_path, order) if image_path else "a path relative to an unknown WORKDIR"
+            self._need("unknown", (), "package.json", f"{where} installs from package.json, {why}", line, stage, order)
+            return None
+        package = read_package_json(context, source)
+        if isinstance(package, str):
+            self._need("unknown", (), "package.json", f"{where}: {package}", line, stage, order)
+            return None
+        production = fact.has("omit-dev") or fact.has("production")
+        names = dict(package.dependencies if production else package.all_dependencies)
+        lock = context.read_text(posixpath.join(posixpath.dirname(source), "package-lock.json"))
+        if lock:
+            names.update(_npm_lock_packages(lock, production))
+        for script_name, text in sorted(package.install_scripts.items()):
+            self._text(stage, step, text, f"the {script_name} script of {source} ({where})", line, order, depth)
+        return names
+
+    def _node_script(self, stage: Stage, step: Step, fact: PackageFact, where: str, line: int, order: int, depth: int) -> None:
+        """``npm run build`` / ``yarn build``: the script's text (and its pre/post scripts)."""
+        sub = fact.subcommand[-1].value if fact.subcommand else ""
+        if sub in ("exec", "dlx", "x"):
+            return
+        operands = [w.value for w in fact.operands]
+        name = operands[0] if sub in ("run", "run-script") and operands else sub if sub not in ("run", "run-script") else None
+        if not name:
+            return
+        text, _problem = self._context_text(stage, step, "package.json", order)
+        if text is None:
+            return  # the install of the same package.json says what is unknown
+        from slimfile.analysis.manifests import PackageJson
+        import json
+
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return
+        scripts = PackageJson("package.json", data if isinstance(data, dict) else {}).scripts
+        for key in (f"pre{name}", name, f"post{name}"):
+            if key in scripts:
+                self._text(stage, step, scripts[key], f"the {key} script of package.json ({where})", line, order, depth)
+
+    def _gems(self, stage: Stage, step: Step, fact: PackageFact, where: str, line: int, order: int) -> None:
+        data = native()["gem"]
+        names: dict[str, bool] = {}  # name -> precompiled
+        if fact.manager == "gem":
+            names = {w.value: False for w in fact.packages if w.static and not w.value.startswith("-")}
+        else:
+            text, problem = self._context_text(stage, step, "Gemfile.lock", order)
+            if text is None:
+                gemfile, problem = self._context_text(stage, step, "Gemfile", order)
+                if gemfile is None:
+                    self._need("unknown", (), "Gemfile", f"{where} installs the Gemfile's gems, {problem}", line, stage, order)
+                    return
+                names = {m: False for m in re.findall(r"""(?m)^\s*gem\s+["']([^"']+)["']""", gemfile)}
+                if re.search(r"(?m)^\s*(?:git|github)\s*[(:]|\bgit:\s", gemfile):
+                    self._tool(stage, "git", f"{where} installs gems from git (Gemfile)", line, order)
+            else:
+                names = _gemfile_lock(text)
+                if re.search(r"(?m)^GIT$", text):
+                    self._tool(stage, "git", f"{where} installs gems from git (Gemfile.lock)", line, order)
+        precompiled = set(data["precompiled"]["names"])
+        for name, platform in sorted(names.items()):
+            if name not in data["native"] or (platform and name in precompiled):
+                continue
+            packages = tuple(tools()["compile"]["configure"]) + tuple(data["native"][name])
+            self._need("build", packages, f"the {name} gem", f"{fact.tool} compiles the native extension of {name} ({where})", line, stage, order)
+
+    def _go(self, stage: Stage, step: Step, fact: PackageFact, where: str, line: int, order: int) -> None:
+        env = dict(step.state.env) | dict(fact.env)
+        if env.get("CGO_ENABLED") == "0":
+            return
+        context = self.ctx.build_files
+        uses_c = env.get("CGO_ENABLED") == "1"
+        if not uses_c and context is not None:
+            try:
+                sources = [p for p in context.listing().files if p.endswith(".go")]
+            except Exception:  # noqa: BLE001 - a context too large to list: cgo unknown
+                sources = []
+            uses_c = any(re.search(r'(?m)^\s*import\s+(?:\(\s*)?"C"', context.read_text(p) or "") for p in sources[:2000])
+        if uses_c:
+            self._need("musl", (), "cgo", f"{where} builds Go code that uses cgo (golang's Alpine image has no C compiler)", line, stage, order)
+
+    # -- the running image -------------------------------------------------------------------------------------
+
+    def _running_image(self) -> None:
+        """HEALTHCHECK, and the ENTRYPOINT/CMD the final image starts with."""
+        chain = final_chain(self.ctx)
+        final = chain[-1]
+        steps = [step for stage in chain for step in stage_steps(self.ctx, stage)]
+        last = {name: next((s for s in reversed(steps) if s.instruction.name == name), None) for name in ("HEALTHCHECK", "ENTRYPOINT", "CMD")}
+        health = last["HEALTHCHECK"]
+        if health is not None and health.instruction.args_text.strip().upper() != "NONE":
+            self._healthcheck(final, health)
+        for name in ("ENTRYPOINT", "CMD"):
+            step = last[name]
+            if step is None:
+                continue
+            node = step.instruction
+            where = f"{name} (line {node.start_line})"
+            if name == "CMD" and last["ENTRYPOINT"] is not None:
+                # arguments of the entrypoint: only a program named in them counts
+                words = list(node.json) if node.json is not None else node.args_text.split()
+                if words and "/" not in words[0]:
+                    self._program(final, posixpath.basename(words[0]), words, where, node.start_line, RUNTIME_ORDER)
+                continue
+            if node.json is not None:
+                self._argv(final, step, list(node.json), where, node.start_line, RUNTIME_ORDER, 0)
+            else:
+                self._text(final, step, node.args_text, where, node.start_line, RUNTIME_ORDER, 0)
+
+    def _healthcheck(self, final: Stage, step: Step) -> None:
+        """``HEALTHCHECK CMD ["curl", ...]`` runs its argv; ``HEALTHCHECK CMD curl ...`` its text
+        under /bin/sh (the parser gives the exec form's argv as ``json``)."""
+        node = step.instruction
+        where = f"HEALTHCHECK (line {node.start_line})"
+        if node.json is not None:
+            self._argv(final, step, list(node.json), where, node.start_line, RUNTIME_ORDER, 0)
+            return
+        keyword, _, text = node.args_text.strip().partition(" ")
+        if keyword.upper() == "CMD" and text.strip():
+            self._text(final, step, text.strip(), where, node.start_line, RUNTIME_ORDER, 0)
+
+
+# -- helpers ---------------------------------------------------------------------------------------------------------
+
+
+def _image_path(path: str, step: Step) -> str | None:
+    expanded = expand(path, step.state.env) if "$" in path else path
+    if expanded is None:
+        return None
+    if expanded.startswith("/"):
+        return posixpath.normpath(expanded)
+    if step.state.workdir is None:
+        return None
+    return posixpath.normpath(posixpath.join(step.state.workdir, expanded))
+
+
+def _copy_source(ctx: Context, step: Step, image_path: str) -> tuple[str | None, str | None]:
+    """The context path a COPY/ADD put at ``image_path`` (when the file is in the context), and
+    the context path it would come from by the COPY's paths alone (None: not this COPY)."""
+    node = step.instruction
+    files = ctx.build_files
+    if files is None or node.heredocs or step.effects.unknown or len(step.effects.writes) != 1:
+        return None, None
+    (destination,) = step.effects.writes
+    words = list(node.json) if node.json is not None else parse_words(node.args_text, ctx.dockerfile.escape)
+    sources = [expand(w.strip("\"'"), step.state.env) for w in words[:-1]]
+    into_folder = len(sources) > 1 or words[-1].endswith("/") or words[-1].strip("\"'") in (".", "./")
+    inside = image_path[len(destination) :].lstrip("/") if image_path.startswith(destination.rstrip("/") + "/") else None
+    expected = None
+    for source in reversed(sources):
+        if source is None or "://" in source:
+            continue
+        pattern = clean_path(source)
+        matches = files.glob(source) if any(c in source for c in "*?[") else [pattern]
+        for match in matches:
+            if match == "" or files.is_dir(match):
+                if inside is not None:
+                    candidate = clean_path(posixpath.join(match, inside))
+                    if files.is_file(candidate):
+                        return candidate, candidate
+                    expected = expected or candidate
+            elif files.is_file(match):
+                target = posixpath.join(destination, posixpath.basename(match)) if into_folder else destination
+                if posixpath.normpath(target) == image_path:
+                    return match, match
+        if expected is None and not matches and inside is not None:
+            # nothing in the context: what the COPY would bring, by its paths alone
+            name = posixpath.basename(image_path)
+            if into_folder and "/" not in inside and fnmatch.fnmatchcase(name, posixpath.basename(pattern)):
+                expected = clean_path(posixpath.join(posixpath.dirname(pattern), name))
+            elif not into_folder and image_path == destination:
+                expected = pattern
+            elif not any(c in source for c in "*?[") and not posixpath.splitext(pattern)[1]:
+                expected = clean_path(posixpath.join(pattern, inside))  # a folder copy, by its look
+        if expected is None and not matches and image_path == destination:
+            expected = pattern
+    return None, expected
+
+
+def _shebang_program(line: str) -> str:
+    words = line[2:].strip().split()
+    if not words:
+        return "sh"
+    program = posixpath.basename(words[0])
+    if program == "env" and len(words) > 1:
+        rest = [w for w in words[1:] if not w.startswith("-")]
+        program = posixpath.basename(rest[0]) if rest else "env"
+    return re.sub(r"[\d.]+$", "", program) if program.startswith(("python", "ruby", "perl", "node")) else program
+
+
+def _downloads_binary(argv: list[str]) -> bool:
+    """curl/wget saving a file (or piping it on) from a remote URL that does not say musl."""
+    url = _url(argv)
+    if not url or re.search(r"musl|alpine", url, re.I) or re.match(r"\w+://(localhost|127\.|\[::1\])", url):
+        return False
+    if url.split("?", 1)[0].endswith((".sh", ".txt", ".json", ".asc", ".sig", ".sha256", ".pem", ".crt", ".key", ".gpg")):
+        return False
+    if posixpath.basename(argv[0]) == "wget":
+        return "--spider" not in argv
+    return any(a in ("--output", "--remote-name", "-o", "-O") or (re.fullmatch(r"-[A-Za-z]+", a) and re.search("[oO]", a)) for a in argv[1:])
+
+
+def _url(argv: list[str]) -> str:
+    return next((a for a in argv[1:] if "://" in a), "")
+
+
+def _git_spec(spec: str) -> bool:
+    return spec.startswith(("git+", "git://", "github:", "gitlab:", "bitbucket:", "git@")) or bool(
+        re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(#.*)?", spec)
+    )
+
+
+def _npm_lock_packages(text: str, production: bool) -> dict[str, str]:
+    import json
+
+    try:
+        lock = json.loads(text)
+    except ValueError:
+        return {}
+    packages = lock.get("packages") if isinstance(lock, dict) else None
+    if not isinstance(packages, dict):
+        return {}
+    out = {}
+    for key, info in packages.items():
+        if not key or not isinstance(info, dict) or (production and info.get("dev")):
+            continue
+        name = key.rsplit("node_modules/", 1)[-1]
+        resolved = info.get("resolved") or info.get("version") or ""
+        out[name] = resolved if isinstance(resolved, str) and resolved.startswith("git") else str(info.get("version", ""))
+    return out
+
+
+def _gemfile_lock(text: str) -> dict[str, bool]:
+    """Gem name -> resolved to a precompiled platform gem, from a Gemfile.lock's specs."""
+    out: dict[str, bool] = {}
+    for match in re.finditer(r"(?m)^    ([A-Za-z0-9_.-]+) \(([^)]*)\)$", text):
+        name, version = match.group(1), match.group(2)
+        platform = bool(re.search(r"-(x86_64|aarch64|arm64)-linux", version))
+        out[name] = out.get(name, False) or platform
+    return out
+
+
+# -- weighing needs against two variants ---------------------------------------------------------------------
+
+
+def assess(uses: Uses, source: CatalogImage, target: CatalogImage, *, alpine: bool = False) -> Verdict:
+    """What the stage family would lack on ``target`` that it had on ``source``."""
+    verdict = Verdict(source, target)
+    for need in uses.needs:
+        if need.kind == "musl":
+            if alpine:
+                verdict.blockers.append(Missing(need, ()))
+            continue
+        if need.kind == "unknown":
+            verdict.blockers.append(Missing(need, ()))
+            continue
+        before = [i for i in uses.installs if i.stage in uses.lineage.get(need.stage, (need.stage,)) and i.order < need.order]
+        own = closure(i for i in before if i.manager == "apt")
+        if not _met(need, source.packages | own, alpine=False):
+            continue  # the full image did not meet it either: not the swap's doing
+        target_has = _target_packages(target, before, alpine)
+        lacking = tuple(p for p in need.packages if not _has(p, need, target_has, alpine))
+        if not lacking:
+            continue
+        missing = Missing(need, lacking)
+        if any(p.startswith("image:") for p in lacking):
+            verdict.blockers.append(missing)
+        elif any(is_build_package(p) for p in lacking) and not set(need.packages) & own:
+            verdict.blockers.append(missing)  # the stage relied on the base image's compiler
+        else:
+            verdict.missing.append(missing)
+    verdict.add = _additions(verdict, target, uses, alpine)
+    limit = tools()["max_added_packages"]
+    if len(verdict.add) > limit and verdict.ok:
+        first = verdict.missing[0]
+        verdict.blockers.append(Missing(
+            Need("tool", verdict.add, "tools", f"the stage uses {len(verdict.add)} packages {target.text} lacks ({', '.join(verdict.add)})", first.need.line, first.need.stage, first.need.order),
+            verdict.add,
+        ))
+    return verdict
+
+
+def _met(need: Need, packages: frozenset[str], alpine: bool) -> bool:
+    return all(p in packages for p in need.packages)
+
+
+def _target_packages(target: CatalogImage, before: list[Install], alpine: bool) -> frozenset[str]:
+    if not alpine:
+        return target.packages | closure(i for i in before if i.manager == "apt")
+    names = set(target.packages)
+    for install in before:
+        names |= set(install.packages) if install.manager == "apk" else {apk_names().get(p, p) for p in install.packages}
+    return frozenset(names)
+
+
+def _has(package: str, need: Need, target: frozenset[str], alpine: bool) -> bool:
+    if package in target:
+        return True
+    if not alpine or package.startswith("image:"):
+        return False
+    if need.command and need.command in tools()["alpine"]["busybox"]:
+        return True
+    mapped = apk_names().get(package)
+    return mapped == "" or (mapped is not None and mapped in target)
+
+
+def _additions(verdict: Verdict, target: CatalogImage, uses: Uses, alpine: bool) -> tuple[str, ...]:
+    names: list[str] = []
+    for missing in verdict.missing:
+        names.extend(missing.packages)
+    https = set(tools()["https_tools"])
+    if any(n in https for n in names) and not _has("ca-certificates", Need("tool", (), "", "", 0, 0, 0), target.packages | closure(uses.installs), alpine):
+        names.append("ca-certificates")
+    if alpine:
+        names = [apk_names().get(n, n) for n in names]
+        names = [n for n in names if n]
+    return tuple(sorted(set(names)))
+
+
+def unmapped_for_alpine(names: Iterable[str]) -> list[str]:
+    """Debian packages the apt -> apk map does not know (an Alpine swap cannot install them)."""
+    table = apk_names()
+    return sorted({n for n in names if n not in table})
