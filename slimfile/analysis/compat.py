@@ -370,13 +370,11 @@ class _Collector:
         """The text of the file at ``path`` (relative to the step's WORKDIR) as a COPY brought
         it from the build context, or why it cannot be read."""
         files = self.ctx.build_files
-        if files is None:
-            return None, "and the build context is not known"
         image_path = _image_path(path, step)
         if image_path is None:
             return None, "a path relative to an unknown WORKDIR"
-        source = self._copied_from(stage, image_path, order)
-        if source is not None:
+        source = self._copied_from(stage, image_path, order) if files is not None else None
+        if source is not None and files is not None:
             text = files.read_text(source)
             if text is not None:
                 return text, ""
@@ -416,6 +414,8 @@ class _Collector:
                 ):
                     kind = "made by the RUN" if step.instruction.name == "RUN" else f"copied by the {step.instruction.name}"
                     return f"a file {kind} at line {step.instruction.start_line} that slimfile cannot read"
+        if self.ctx.build_files is None:
+            return "and the build context is not known"
         return "which is not a file of the build context (a download, or made by the build)"
 
     def _copies(self, stage: Stage) -> list[tuple[int, Step]]:

@@ -1,0 +1,218 @@
+"""What a stage family uses, weighed against two variants of its base image
+(slimfile/analysis/compat.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from slimfile.analysis.compat import assess, closure, uses_of
+from slimfile.analysis.context import Context
+from slimfile.analysis.images import lookup
+from slimfile.engine import Settings
+from slimfile.syntax import parse
+
+
+def analyse(dockerfile: str, files: dict[str, str] | None = None, tmp_path: Path | None = None, source="python:3.11", target="python:3.11-slim", alpine=False):
+    path = None
+    settings = Settings(build_context="/nonexistent-context")
+    if files is not None:
+        assert tmp_path is not None
+        for name, text in files.items():
+            (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / name).write_text(text)
+        (tmp_path / "Dockerfile").write_text(dockerfile)
+        path = str(tmp_path / "Dockerfile")
+        settings = Settings(build_context=str(tmp_path))
+    ctx = Context(parse(dockerfile.encode(), path=path), settings)
+    root = ctx.stages.stages[0]
+    uses = uses_of(ctx, root)
+    return uses, assess(uses, lookup(source), lookup(target), alpine=alpine)
+
+
+def whys(items) -> list[str]:
+    return [m.need.why for m in items]
+
+
+def test_a_plain_stage_needs_nothing():
+    uses, verdict = analyse('FROM python:3.11\nRUN pip install --no-cache-dir flask\nCMD ["python", "-m", "flask"]\n')
+    assert verdict.ok and verdict.add == () and verdict.missing == []
+
+
+def test_tools_run_by_name_are_added():
+    _, verdict = analyse("FROM python:3.11\nRUN git clone https://x/y /src && unzip -q a.zip\nCMD ps aux\n")
+    assert verdict.ok and verdict.add == ("git", "procps", "unzip")
+
+
+def test_a_tool_the_stage_installs_first_is_not_missing():
+    _, verdict = analyse("FROM python:3.11\nRUN apt-get update && apt-get install -y --no-install-recommends git && git --version\n")
+    assert verdict.ok and verdict.add == ()
+
+
+def test_a_tool_installed_after_its_first_use_is_missing():
+    _, verdict = analyse("FROM python:3.11\nRUN git --version\nRUN apt-get update && apt-get install -y git\n")
+    assert verdict.add == ("git",)
+
+
+def test_ca_certificates_come_with_https_tools_where_the_variant_has_none():
+    _, verdict = analyse('FROM node:18\nHEALTHCHECK CMD curl -f http://localhost/\nCMD ["node", "a.js"]\n', source="node:18", target="node:18-slim")
+    assert verdict.add == ("ca-certificates", "curl")
+    _, verdict = analyse('FROM python:3.11\nHEALTHCHECK CMD ["curl", "-f", "http://localhost/"]\n')
+    assert verdict.add == ("curl",)  # python's slim images keep ca-certificates
+
+
+def test_compilers_from_the_base_image_block_the_swap():
+    _, verdict = analyse("FROM python:3.11\nRUN gcc -o /x x.c\n")
+    assert not verdict.ok and "runs gcc" in whys(verdict.blockers)[0]
+    assert verdict.blockers[0].packages == ("gcc", "libc6-dev")
+
+
+def test_a_compiler_the_stage_installs_keeps_working():
+    _, verdict = analyse("FROM python:3.11\nRUN apt-get update && apt-get install -y gcc && gcc -o /x x.c\n")
+    assert verdict.ok  # gcc recommends libc6-dev: installed too
+    _, verdict = analyse("FROM python:3.11\nRUN apt-get update && apt-get install -y --no-install-recommends gcc && gcc -o /x x.c\n")
+    # without recommends libc6-dev is missing: the stage brought the compiler, so it is added
+    assert verdict.ok and verdict.add == ("libc6-dev",)
+
+
+def test_requirements_without_wheels_are_read_from_the_context(tmp_path):
+    files = {"requirements.txt": "-r base.txt\nuwsgi==2.0.24\n", "base.txt": "flask\npsycopg2==2.9.9\n"}
+    dockerfile = "FROM python:3.11\nWORKDIR /app\nCOPY requirements.txt base.txt ./\nRUN pip install -r requirements.txt\n"
+    _, verdict = analyse(dockerfile, files, tmp_path)
+    reasons = whys(verdict.blockers)
+    assert any("psycopg2 from source" in r and "base.txt line 2" in r for r in reasons)
+    assert any("uwsgi from source" in r for r in reasons)
+    psycopg2 = next(m for m in verdict.blockers if "psycopg2" in m.need.why)
+    assert "libpq-dev" in psycopg2.packages
+
+
+def test_no_binary_makes_a_c_extension_compile(tmp_path):
+    files = {"requirements.txt": "ujson==5.9.0\n"}
+    base = "FROM python:3.11\nCOPY requirements.txt .\nRUN pip install {} -r requirements.txt\n"
+    _, verdict = analyse(base.format(""), files, tmp_path)
+    assert verdict.ok
+    (tmp_path / "b").mkdir()
+    _, verdict = analyse(base.format("--no-binary :all:"), files, tmp_path / "b")
+    assert not verdict.ok and "--no-binary" in whys(verdict.blockers)[0]
+
+
+def test_vcs_requirements_and_runtime_libraries(tmp_path):
+    files = {"requirements.txt": "git+https://github.com/x/y.git#egg=y\npsycopg==3.1.18\npsycopg[binary]==3.1.18\n"}
+    _, verdict = analyse("FROM python:3.11\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n", files, tmp_path)
+    assert verdict.ok and verdict.add == ("git", "libpq5")
+
+
+def test_a_missing_manifest_is_unknown():
+    _, verdict = analyse("FROM python:3.11\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n")
+    assert not verdict.ok and "build context is not known" in whys(verdict.blockers)[0]
+
+
+def test_node_addons_and_git_dependencies(tmp_path):
+    package = {"dependencies": {"isolated-vm": "^4.7.2", "left-pad": "github:stevemao/left-pad", "bcrypt": "^5.1.0"}}
+    files = {"package.json": json.dumps(package)}
+    dockerfile = "FROM node:18\nWORKDIR /app\nCOPY package.json .\nRUN npm install\n"
+    _, verdict = analyse(dockerfile, files, tmp_path, "node:18", "node:18-slim")
+    assert "npm builds the native addon isolated-vm with node-gyp" in whys(verdict.blockers)[0]
+    assert "git" in verdict.missing[0].packages or any("git" in m.packages for m in verdict.missing)
+
+
+def test_build_from_source_compiles_prebuilt_addons(tmp_path):
+    files = {"package.json": json.dumps({"dependencies": {"bcrypt": "^5.1.0"}})}
+    base = "FROM node:18\nWORKDIR /app\nCOPY package.json .\nRUN npm install{}\n"
+    _, verdict = analyse(base.format(""), files, tmp_path, "node:18", "node:18-slim")
+    assert verdict.ok
+    (tmp_path / "b").mkdir()
+    _, verdict = analyse(base.format(" --build-from-source"), files, tmp_path / "b", "node:18", "node:18-slim")
+    assert not verdict.ok and "--build-from-source" in whys(verdict.blockers)[0]
+
+
+def test_package_json_scripts_run_by_npm_are_read(tmp_path):
+    files = {"package.json": json.dumps({"scripts": {"prebuild": "git describe > version.txt", "build": "tsc"}})}
+    dockerfile = "FROM node:18\nWORKDIR /app\nCOPY . .\nRUN npm run build\n"
+    _, verdict = analyse(dockerfile, files, tmp_path, "node:18", "node:18-slim")
+    assert verdict.add == ("ca-certificates", "git") and "prebuild script" in whys(verdict.missing)[0]
+
+
+def test_gems_with_native_extensions(tmp_path):
+    lock = "GEM\n  remote: https://rubygems.org/\n  specs:\n    nokogiri (1.16.0-x86_64-linux)\n    pg (1.5.4)\n    rack (3.0.8)\n\nPLATFORMS\n  x86_64-linux\n"
+    files = {"Gemfile": "source 'https://rubygems.org'\ngem 'pg'\n", "Gemfile.lock": lock}
+    dockerfile = "FROM ruby:3.2\nWORKDIR /app\nCOPY Gemfile Gemfile.lock ./\nRUN bundle install\n"
+    _, verdict = analyse(dockerfile, files, tmp_path, "ruby:3.2", "ruby:3.2-slim")
+    reasons = whys(verdict.blockers)
+    assert len(reasons) == 1 and "native extension of pg" in reasons[0]  # nokogiri is precompiled
+
+
+def test_scripts_copied_from_the_context_are_read(tmp_path):
+    files = {"entrypoint.sh": "#!/bin/sh\nset -e\nwget -q -O /tmp/x http://config/\nexec \"$@\"\n"}
+    dockerfile = 'FROM python:3.11\nCOPY entrypoint.sh /usr/local/bin/\nENTRYPOINT ["entrypoint.sh"]\nCMD ["python", "app.py"]\n'
+    _, verdict = analyse(dockerfile, files, tmp_path)
+    assert verdict.add == ("wget",) and "entrypoint.sh" in whys(verdict.missing)[0]
+
+
+def test_a_script_in_another_language_is_application_code(tmp_path):
+    files = {"manage.py": "#!/usr/bin/env python3\nimport subprocess\n"}
+    _, verdict = analyse("FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN ./manage.py collectstatic\n", files, tmp_path)
+    assert verdict.ok and verdict.add == ()
+
+
+def test_an_unreadable_script_blocks():
+    _, verdict = analyse("FROM python:3.11\nRUN curl -fsSLo /usr/local/bin/setup https://x/setup && chmod +x /usr/local/bin/setup\nRUN setup.sh || /usr/local/bin/setup\n")
+    assert any("cannot read" in w for w in whys(verdict.blockers))
+
+
+def test_sh_dash_c_strings_and_onbuild_triggers():
+    _, verdict = analyse("FROM python:3.11\nRUN sh -c 'curl -fsS http://x/ > /y'\nONBUILD RUN make\n")
+    assert "make" in whys(verdict.blockers)[0] and "ONBUILD" in whys(verdict.blockers)[0]
+    assert verdict.missing and verdict.missing[0].packages == ("curl",)
+
+
+def test_stages_built_on_the_root_count_and_others_do_not():
+    dockerfile = "FROM node:18 AS tools\nRUN make\nFROM python:3.11 AS base\nFROM base AS test\nRUN git status\nFROM base\nCMD [\"python\"]\n"
+    ctx = Context(parse(dockerfile.encode()), Settings())
+    uses = uses_of(ctx, ctx.stages.stages[1])
+    verdict = assess(uses, lookup("python:3.11"), lookup("python:3.11-slim"))
+    assert verdict.add == ("git",) and verdict.ok  # the node stage's make is not this family's
+
+
+def test_jdk_programs_on_a_jre():
+    _, verdict = analyse("FROM eclipse-temurin:17\nRUN ./mvnw package -DskipTests\n", source="eclipse-temurin:17", target="eclipse-temurin:17-jre")
+    assert not verdict.ok
+    _, verdict = analyse('FROM eclipse-temurin:17\nCOPY app.jar .\nCMD ["java", "-jar", "app.jar"]\n', source="eclipse-temurin:17", target="eclipse-temurin:17-jre")
+    assert verdict.ok
+
+
+def test_too_many_packages_to_add_block():
+    _, verdict = analyse("FROM python:3.11\nRUN git a && curl b && unzip c && xz d && bzip2 e && patch f\n")
+    assert not verdict.ok and "packages" in whys(verdict.blockers)[0]
+
+
+@pytest.mark.parametrize(
+    "run,reason",
+    [
+        ("RUN wget -q https://example.com/tool-linux-amd64.tar.gz", "downloads"),
+        ("RUN curl -fsSLO https://github.com/x/y/releases/download/v1/y-linux-x86_64", "downloads"),
+        ("RUN echo 'hosts: files dns' > /etc/nsswitch.conf", "nsswitch"),
+    ],
+)
+def test_musl_caveats_block_alpine_only(run, reason):
+    dockerfile = f"FROM python:3.11-slim\n{run}\n"
+    _, slim = analyse(dockerfile, source="python:3.11", target="python:3.11-slim")
+    _, alpine = analyse(dockerfile, source="python:3.11-slim", target="python:3.11-alpine", alpine=True)
+    assert all(m.need.kind != "musl" for m in slim.blockers)
+    assert any(reason in m.need.why for m in alpine.blockers)
+
+
+def test_busybox_applets_meet_tool_needs_on_alpine():
+    _, verdict = analyse("FROM python:3.11-slim\nRUN unzip -q a.zip && bash -c 'echo hi'\n", source="python:3.11-slim", target="python:3.11-alpine", alpine=True)
+    assert verdict.add == ("bash",)
+
+
+def test_closure_follows_depends_and_recommends():
+    class Fake:
+        def __init__(self, packages, recommends):
+            self.packages, self.recommends = packages, recommends
+
+    assert {"gcc", "g++", "make", "libc6-dev"} <= closure([Fake(("build-essential",), False)])
+    assert "libc6-dev" in closure([Fake(("gcc",), True)]) and "libc6-dev" not in closure([Fake(("gcc",), False)])
