@@ -405,7 +405,7 @@ class _Collector:
             if at < order:
                 _found, expected = _copy_source(self.ctx, step, image_path)
                 if expected is not None:
-                    return f"which the COPY at line {step.instruction.start_line} brings from {expected or '.'}, not in the build context"
+                    return f"which the COPY at line {step.instruction.start_line} brings from {expected or '.'}, a file missing from the build context"
         for index in self.uses.lineage.get(stage.index, (stage.index,)):
             for number, step in enumerate(stage_steps(self.ctx, self.ctx.stages.stages[index])):
                 at = (index << 24) + (number << 12)
@@ -702,6 +702,7 @@ def _copy_source(ctx: Context, step: Step, image_path: str) -> tuple[str | None,
     into_folder = len(sources) > 1 or words[-1].endswith("/") or words[-1].strip("\"'") in (".", "./")
     inside = image_path[len(destination) :].lstrip("/") if image_path.startswith(destination.rstrip("/") + "/") else None
     expected = None
+    missing: list[str] = []
     for source in reversed(sources):
         if source is None or "://" in source:
             continue
@@ -718,18 +719,29 @@ def _copy_source(ctx: Context, step: Step, image_path: str) -> tuple[str | None,
                 target = posixpath.join(destination, posixpath.basename(match)) if into_folder else destination
                 if posixpath.normpath(target) == image_path:
                     return match, match
-        if expected is None and not matches and inside is not None:
-            # nothing in the context: what the COPY would bring, by its paths alone
-            name = posixpath.basename(image_path)
-            if into_folder and "/" not in inside and fnmatch.fnmatchcase(name, posixpath.basename(pattern)):
-                expected = clean_path(posixpath.join(posixpath.dirname(pattern), name))
-            elif not into_folder and image_path == destination:
-                expected = pattern
-            elif not any(c in source for c in "*?[") and not posixpath.splitext(pattern)[1]:
-                expected = clean_path(posixpath.join(pattern, inside))  # a folder copy, by its look
-        if expected is None and not matches and image_path == destination:
-            expected = pattern
+        if expected is None and not any(m == "" or files.exists(m) for m in matches):
+            missing.append(source)
+    if expected is None and missing:
+        expected = _expected_source(missing, len(sources), image_path, destination, inside, into_folder)
     return None, expected
+
+
+def _expected_source(missing: list[str], count: int, image_path: str, destination: str, inside: str | None, into_folder: bool) -> str | None:
+    """What a COPY whose sources are missing from the context would bring to ``image_path``,
+    by its paths alone: a source of that name (or pattern), else the one folder it copies."""
+    if not into_folder:
+        pattern = clean_path(missing[0])
+        return pattern if image_path == destination else (clean_path(posixpath.join(pattern, inside)) if inside else None)
+    if inside is None:
+        return None
+    name = posixpath.basename(image_path)
+    for source in missing:
+        pattern = clean_path(source)
+        if "/" not in inside and fnmatch.fnmatchcase(name, posixpath.basename(pattern)):
+            return clean_path(posixpath.join(posixpath.dirname(pattern), name))
+    if count == 1 and not any(c in missing[0] for c in "*?["):
+        return clean_path(posixpath.join(clean_path(missing[0]), inside))  # a folder copied into the destination
+    return None
 
 
 def _shebang_program(line: str) -> str:

@@ -45,6 +45,7 @@ and refuses whenever musl or busybox could change the result.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from slimfile.analysis.compat import ONBUILD_ORDER, Install, Missing, Uses, Verdict, apk_names, assess, uses_of
 from slimfile.analysis.context import Context
@@ -210,21 +211,52 @@ def check(ctx: Context) -> Iterator[Finding]:
 # -- SF801 --------------------------------------------------------------------------------------------
 
 
-def _slim(ctx: Context, entry: FromImage) -> Iterator[Finding]:
+@dataclass(frozen=True)
+class Decision:
+    """What SF801 decides for one stage: ``swap`` (nothing missing), ``swap+add`` (tools to
+    install), ``refused`` (the verdict's blockers say why) or ``not-editable`` (the swap is
+    sound but the reference cannot be rewritten: ``problem`` says why)."""
+
+    outcome: str
+    entry: FromImage
+    candidate: Counterpart
+    verdict: Verdict
+    uses: Uses
+    problem: str | None = None
+
+
+def slim_decision(ctx: Context, entry: FromImage) -> Decision | None:
+    """SF801's decision for a stage on an image the catalog knows; None when the image has no
+    smaller variant (nothing to say). The corpus report (benchmarks/base_images.py) reads it."""
     image = entry.image
-    assert image is not None
+    if image is None:
+        return None
     found, _reason = counterparts(image, "slim")
     if not found:
-        return  # no smaller variant of this image: nothing to say
+        return None
     uses = uses_of(ctx, entry.stage)
     verdicts = [(candidate, assess(uses, image, candidate.image)) for candidate in found]
     chosen = next(((c, v) for c, v in verdicts if v.ok), None)
     if chosen is None:
         candidate, verdict = _most_natural(verdicts)
+        return Decision("refused", entry, candidate, verdict, uses)
+    candidate, verdict = chosen
+    edit = rewrite(entry, candidate.text)
+    if isinstance(edit, str):
+        return Decision("not-editable", entry, candidate, verdict, uses, edit)
+    return Decision("swap+add" if verdict.add else "swap", entry, candidate, verdict, uses)
+
+
+def _slim(ctx: Context, entry: FromImage) -> Iterator[Finding]:
+    decision = slim_decision(ctx, entry)
+    if decision is None:
+        return
+    candidate, verdict, uses = decision.candidate, decision.verdict, decision.uses
+    if decision.outcome == "refused":
         yield _finding(ctx, SLIM_BASE_IMAGE, entry, _refusal(entry, candidate, verdict), None, None)
         return
-    candidate, verdict = chosen
-    saving = _saving(image, candidate.image, verdict.add)
+    assert entry.image is not None
+    saving = _saving(entry.image, candidate.image, verdict.add)
     message = _message(entry, candidate, verdict, uses)
     fix = _fix(ctx, SLIM_BASE_IMAGE, entry, candidate.text, verdict, uses, alpine=False)
     if isinstance(fix, str):
