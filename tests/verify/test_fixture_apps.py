@@ -39,6 +39,11 @@ EXPECTED = {
     "python-compiled": ("app.py", "psycopg2 2.9.10 libpq 15"),
     "java-jar": ("src/main/Main.java", "java 17"),
     "rust-cli": ("src/main.rs", "words 3"),
+    # base-image swaps (SF801): tests/verify/test_base_image_apps.py proves the unsafe rewrites
+    "python-full": ("report.py", "releases: 4"),
+    "python-source-build": ("ifaces.py", "lo ipv4 127.0.0.1"),
+    "node-patch": ("index.js", '/format?ms=90000 200 {"ms":90000,"short":"2m","long":"2 minutes"}'),
+    "ruby-full": ("report.rb", "total value 27.75"),
 }
 
 
