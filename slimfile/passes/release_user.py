@@ -132,4 +132,4 @@ def _fix(ctx: Context, stage: Stage, user: str) -> Fix:
         end = last.end
         prefix = b"" if ctx.dockerfile.source[:end].endswith((b"\n", b"\r")) else ctx.dockerfile.newline
         edit = Edit.insert(end, prefix + text.rstrip(b"\r\n") + (ctx.dockerfile.newline if prefix == b"" else b""))
-    return Fix((edit,), Safety.UNSAFE, NONROOT_RELEASE_USER.fix_title, frozenset({"config:User", "config"}))
+    return Fix((edit,), Safety.UNSAFE, NONROOT_RELEASE_USER.fix_title, frozenset({"config:User"}))
