@@ -8,7 +8,8 @@ Conventions (documented in docs/output-formats.md):
   (columns in Unicode code points, declared with ``columnKind``; the end column is exclusive)
   and its ``byteOffset``/``byteLength`` form; the two always describe the same bytes.
 - A fix is offered only when it is allowed (safe, or unsafe under ``--unsafe-fixes``); its
-  edits become ``replacements`` of one ``artifactChange``.
+  edits become ``replacements`` of one ``artifactChange``, and each file it creates an
+  ``artifactChange`` of its own: one insertion at line 1, column 1 of the new artifact.
 - Files that could not be processed become ``toolExecutionNotifications``.
 """
 
@@ -124,17 +125,30 @@ def _result(report: Report, file: FileFindings, finding: Finding, fingerprint: s
     result["properties"] = properties
     fix = report.offered_fix(file, finding)
     if fix is not None:
-        replacements = [
-            {"deletedRegion": region(file.index, e.start, e.end), "insertedContent": _content(e.content)}
-            for e in fix.edits
-        ]
+        changes = []
+        if fix.edits:
+            replacements = [
+                {"deletedRegion": region(file.index, e.start, e.end), "insertedContent": _content(e.content)}
+                for e in fix.edits
+            ]
+            changes.append({"artifactLocation": location, "replacements": replacements})
+        changes.extend(_new_artifact(report, new) for new in fix.creates)
         result["fixes"] = [
             {
                 "description": {"text": fix.title or finding.rule.fix_title or "Apply slimfile's fix"},
-                "artifactChanges": [{"artifactLocation": location, "replacements": replacements}],
+                "artifactChanges": changes,
             }
         ]
     return result
+
+
+def _new_artifact(report: Report, new) -> dict:
+    """A file the fix creates: one insertion at the start of an empty artifact."""
+    empty = {"startLine": 1, "startColumn": 1, "endLine": 1, "endColumn": 1, "byteOffset": 0, "byteLength": 0}
+    return {
+        "artifactLocation": _artifact_location(report, new.path),
+        "replacements": [{"deletedRegion": empty, "insertedContent": _content(new.content)}],
+    }
 
 
 def region(index: LineIndex, start: int, end: int) -> dict:
