@@ -198,7 +198,9 @@ excluded, and names the ignore line that excludes it.
 
 ## Why is this bad?
 The builder never receives excluded files, so the step fails with "not found" — often only
-in CI, where the `.dockerignore` was just tightened.
+in CI, where the `.dockerignore` was just tightened. A pattern whose every match is excluded
+is worse: BuildKit copies nothing and the build goes on without the files (the legacy
+builder fails with "no source files were specified").
 
 ## Example
 ```text
@@ -282,7 +284,9 @@ def check(ctx: Context) -> Iterator[Finding]:
     if files.ignore_file is None and (ctx.settings.selects(DOCKERIGNORE_MISSING.code) or ctx.settings.selects(SECRETS_IN_CONTEXT.code)):
         proposal = _proposal(ctx, files, inventory, copies)
     if ctx.settings.selects(DOCKERIGNORE_MISSING.code) and proposal:
-        yield _missing_finding(ctx, files, copies[0], proposal)
+        entries = [entry for group in proposal for entry in group.entries]
+        first = next((c for c in copies if any(c.brings(e.path) for e in entries)), copies[0])
+        yield _missing_finding(ctx, files, first, proposal)
     if ctx.settings.selects(SECRETS_IN_CONTEXT.code):
         yield from _secret_findings(ctx, files, inventory, copies, proposal)
 
@@ -333,11 +337,14 @@ def _excluded(ctx: Context, files: BuildContext, source: NamedSource) -> tuple[s
 def _excluded_message(ctx: Context, files: BuildContext, node: Instruction, source: NamedSource, path: str, rule: tuple[str, int]) -> str:
     line_text, number = rule
     ignore = _ignore_name(ctx, files, files.ignore_file)
-    what = f"`{source.written}`" if not source.is_pattern else f"`{source.written}` (every match, such as `{path}`)"
-    return (
-        f"`{_short(node)}` copies {what}, which {ignore} excludes (line {number}: `{line_text}`): the build fails "
-        f"with \"not found\"; add `!{path}` after that line, or stop copying it"
-    )
+    if source.is_pattern:
+        head = f"`{_short(node)}` copies `{source.written}`, and {ignore} excludes every match, such as `{path}` (line {number}: `{line_text}`)"
+        effect = "BuildKit copies nothing (the legacy builder fails with \"no source files were specified\")"
+    else:
+        head = f"`{_short(node)}` copies `{source.written}`, which {ignore} excludes (line {number}: `{line_text}`)"
+        effect = "the build fails with \"not found\""
+    include = source.path if source.is_pattern else path
+    return f"{head}: {effect}; add `!{include}` after that line, or stop copying it"
 
 
 # -- SF704: the proposal ------------------------------------------------------------------------
@@ -600,10 +607,8 @@ def _escape(path: str) -> str | None:
 def _missing_finding(ctx: Context, files: BuildContext, first: BroadCopy, proposal: list[GroupProposal]) -> Finding:
     node = first.step.instruction
     entries = [entry for group in proposal for entry in group.entries]
-    message = (
-        f"`{_short(node)}` copies the build context and no .dockerignore keeps anything out: "
-        f"the image also gets {_describe(entries)}"
-    )
+    what = "the build context" if first.copy.source == "" else f"the folder `{first.copy.source}` of the build context"
+    message = f"`{_short(node)}` copies {what} and no .dockerignore keeps anything out: the image also gets {_describe(entries)}"
     target = _target(ctx, files)
     fix = None
     if isinstance(target, str):
@@ -672,8 +677,9 @@ def _render(ctx: Context, proposal: list[GroupProposal], shown: str, specific: b
     ]
     if specific:
         head += [
-            f"# Other Dockerfiles share this folder, so this file is {name}'s own: BuildKit reads",
-            "# <Dockerfile>.dockerignore before .dockerignore (the legacy builder does not read it).",
+            "# Other Dockerfiles are built from the same folder (a .dockerignore there would change",
+            f"# their builds too), so this file is {name}'s own: BuildKit reads <Dockerfile>.dockerignore",
+            "# before .dockerignore (the legacy builder does not read it).",
         ]
     lines = list(head)
     for group in proposal:
