@@ -108,11 +108,12 @@ class Context:
         root = self.build_context
         if root is None or not root.is_dir():
             return None
-        from slimfile.analysis.build_context import walk_inventory
+        from slimfile.analysis import build_context
         from slimfile.shell.data import load
 
         unentered = frozenset(load("context_files")["unentered"])
-        return self.fix_memo(("context-inventory", str(root)), lambda: walk_inventory(root, unentered))
+        limit = build_context.MAX_ENTRIES
+        return self.fix_memo(("context-inventory", str(root)), lambda: build_context.walk_inventory(root, unentered, limit))
 
     def stage_of(self, instruction: Instruction) -> Stage | None:
         return self.stages.stage_of(instruction)

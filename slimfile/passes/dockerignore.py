@@ -51,7 +51,8 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 
-from slimfile.analysis.build_context import MAX_ENTRIES, BuildContext, Inventory
+from slimfile.analysis import build_context
+from slimfile.analysis.build_context import BuildContext, Inventory
 from slimfile.analysis.context import Context
 from slimfile.analysis.context_uses import Uses, file_uses
 from slimfile.analysis.copies import NamedSource, broad_copy, context_sources
@@ -265,6 +266,16 @@ class GroupProposal:
     why: str = ""  # what the group's condition found ("line 4: `pip install`")
 
 
+@dataclass
+class Proposal:
+    groups: list[GroupProposal]
+    kept: list[tuple[Entry, str]]  # candidates the build uses, and how
+
+    @property
+    def entries(self) -> list[Entry]:
+        return [entry for group in self.groups for entry in group.entries]
+
+
 @lru_cache(maxsize=1)
 def _data() -> dict:
     return load("context_files")
@@ -283,8 +294,8 @@ def check(ctx: Context) -> Iterator[Finding]:
     proposal = None
     if files.ignore_file is None and (ctx.settings.selects(DOCKERIGNORE_MISSING.code) or ctx.settings.selects(SECRETS_IN_CONTEXT.code)):
         proposal = _proposal(ctx, files, inventory, copies)
-    if ctx.settings.selects(DOCKERIGNORE_MISSING.code) and proposal:
-        entries = [entry for group in proposal for entry in group.entries]
+    if ctx.settings.selects(DOCKERIGNORE_MISSING.code) and proposal is not None and proposal.groups:
+        entries = proposal.entries
         first = next((c for c in copies if any(c.brings(e.path) for e in entries)), copies[0])
         yield _missing_finding(ctx, files, first, proposal)
     if ctx.settings.selects(SECRETS_IN_CONTEXT.code):
@@ -350,14 +361,14 @@ def _excluded_message(ctx: Context, files: BuildContext, node: Instruction, sour
 # -- SF704: the proposal ------------------------------------------------------------------------
 
 
-def _proposal(ctx: Context, files: BuildContext, inventory: Inventory, copies: list[BroadCopy]) -> list[GroupProposal]:
+def _proposal(ctx: Context, files: BuildContext, inventory: Inventory, copies: list[BroadCopy]) -> Proposal:
     uses = file_uses(ctx)
     named = _named_sources(ctx)
     secrets = _secrets(ctx, inventory, copies, files)
     kinds = _entries(inventory)
     accepted: list[str] = []
     decided: set[str] = set()  # an entry belongs to the first group that finds it, kept or not
-    proposal = []
+    proposal = Proposal([], [])
     for group in _data()["groups"]:
         found = [e for e in _group_entries(group, kinds, secrets) if any(c.brings(e.path) for c in copies)]
         found = [e for e in found if e.path not in decided and not any(e.path.startswith(a + "/") for a in accepted)]
@@ -371,12 +382,17 @@ def _proposal(ctx: Context, files: BuildContext, inventory: Inventory, copies: l
             if keep is None:
                 chosen.append(entry)
                 why = why or note
+            else:
+                proposal.kept.append((entry, keep))
         lines = _group_lines(group, chosen, named, inventory)
+        for entry in chosen:
+            if _line_of(group, entry) not in lines:
+                proposal.kept.append((entry, f"`{_line_of(group, entry)}` would also leave out a file a COPY names"))
+        chosen = [e for e in chosen if _line_of(group, e) in lines]
         if not lines:
             continue
-        chosen = [e for e in chosen if _line_of(group, e) in lines]
         accepted.extend(e.path for e in chosen)
-        proposal.append(GroupProposal(group["title"], lines, chosen, why))
+        proposal.groups.append(GroupProposal(group["title"], lines, chosen, why))
     return proposal
 
 
@@ -604,9 +620,9 @@ def _escape(path: str) -> str | None:
 # -- SF704: the finding and the file -----------------------------------------------------------
 
 
-def _missing_finding(ctx: Context, files: BuildContext, first: BroadCopy, proposal: list[GroupProposal]) -> Finding:
+def _missing_finding(ctx: Context, files: BuildContext, first: BroadCopy, proposal: Proposal) -> Finding:
     node = first.step.instruction
-    entries = [entry for group in proposal for entry in group.entries]
+    entries = proposal.entries
     what = "the build context" if first.copy.source == "" else f"the folder `{first.copy.source}` of the build context"
     message = f"`{_short(node)}` copies {what} and no .dockerignore keeps anything out: the image also gets {_describe(entries)}"
     target = _target(ctx, files)
@@ -622,7 +638,7 @@ def _missing_finding(ctx: Context, files: BuildContext, first: BroadCopy, propos
     return _finding(node, DOCKERIGNORE_MISSING, message, fix)
 
 
-def _with_itself(files: BuildContext, proposal: list[GroupProposal], shown: str) -> list[GroupProposal]:
+def _with_itself(files: BuildContext, proposal: Proposal, shown: str) -> Proposal:
     """The new file lists itself with Docker's own files when it lands in the context (it
     exists once the fix is applied)."""
     try:
@@ -630,13 +646,14 @@ def _with_itself(files: BuildContext, proposal: list[GroupProposal], shown: str)
     except ValueError:
         return proposal
     line = _escape(relative)
-    if line is None or any(line in group.lines for group in proposal):
+    if line is None or any(line in group.lines for group in proposal.groups):
         return proposal
     docker = next(g for g in _data()["groups"] if g["name"] == "docker")
-    own = next((g for g in proposal if g.title == docker["title"]), None)
+    own = next((g for g in proposal.groups if g.title == docker["title"]), None)
     if own is None:
-        return [*proposal, GroupProposal(docker["title"], [line], [])]
-    return [g if g is not own else GroupProposal(g.title, [*g.lines, line], g.entries, g.why) for g in proposal]
+        return Proposal([*proposal.groups, GroupProposal(docker["title"], [line], [])], proposal.kept)
+    groups = [g if g is not own else GroupProposal(g.title, [*g.lines, line], g.entries, g.why) for g in proposal.groups]
+    return Proposal(groups, proposal.kept)
 
 
 def _describe(entries: list[Entry]) -> str:
@@ -668,7 +685,7 @@ def _target(ctx: Context, files: BuildContext) -> tuple[str, bool] | str:
     return shown, bool(others)
 
 
-def _render(ctx: Context, proposal: list[GroupProposal], shown: str, specific: bool) -> bytes:
+def _render(ctx: Context, proposal: Proposal, shown: str, specific: bool) -> bytes:
     name = posixpath.basename(ctx.dockerfile.path or "Dockerfile")
     head = [
         f"# Generated by slimfile ({DOCKERIGNORE_MISSING.code} {DOCKERIGNORE_MISSING.name}) for {name}.",
@@ -682,9 +699,14 @@ def _render(ctx: Context, proposal: list[GroupProposal], shown: str, specific: b
             "# before .dockerignore (the legacy builder does not read it).",
         ]
     lines = list(head)
-    for group in proposal:
+    for group in proposal.groups:
         title = group.title + (f" ({group.why})" if group.why else "")
         lines += ["", f"# {title}", *group.lines]
+    if proposal.kept:
+        lines += ["", "# Left in: the build may need them"]
+        lines += [f"#   {entry.shown}: {reason}" for entry, reason in proposal.kept[:SHOWN]]
+        if len(proposal.kept) > SHOWN:
+            lines.append(f"#   and {len(proposal.kept) - SHOWN} more")
     newline = ctx.dockerfile.newline.decode("ascii")
     return (newline.join(lines) + newline).encode("utf-8", "surrogateescape")
 
@@ -708,15 +730,16 @@ def _secrets(ctx: Context, inventory: Inventory, copies: list[BroadCopy], files:
 
 
 def _secret_findings(
-    ctx: Context, files: BuildContext, inventory: Inventory, copies: list[BroadCopy], proposal: list[GroupProposal] | None
+    ctx: Context, files: BuildContext, inventory: Inventory, copies: list[BroadCopy], proposal: Proposal | None
 ) -> Iterator[Finding]:
     secrets = _secrets(ctx, inventory, copies, files)
-    proposed = {entry.path for group in proposal or () for entry in group.entries}
+    proposed = {entry.path for entry in proposal.entries} if proposal is not None else set()
     for copy in copies:
         mine = {path: kind for path, kind in secrets.items() if copy.brings(path)}
         node = copy.step.instruction
         if not inventory.complete and copy is copies[0]:
-            yield _finding(node, SECRETS_IN_CONTEXT, f"could not check the build context for secrets: it has more than {MAX_ENTRIES} entries")
+            limit = build_context.MAX_ENTRIES
+            yield _finding(node, SECRETS_IN_CONTEXT, f"could not check the whole build context for secrets: it has more than {limit} entries")
         if not mine:
             continue
         named = ", ".join(f"{path} ({kind})" for path, kind in sorted(mine.items()))
