@@ -275,6 +275,13 @@ class Proposal:
     def entries(self) -> list[Entry]:
         return [entry for group in self.groups for entry in group.entries]
 
+    @property
+    def worth_a_file(self) -> bool:
+        """Docker's own files alone are not worth a finding (an edit of the Dockerfile busts
+        the copy's cache, but every project would get one)."""
+        docker = next(g["title"] for g in _data()["groups"] if g["name"] == "docker")
+        return any(group.title != docker for group in self.groups)
+
 
 @lru_cache(maxsize=1)
 def _data() -> dict:
@@ -294,7 +301,7 @@ def check(ctx: Context) -> Iterator[Finding]:
     proposal = None
     if files.ignore_file is None and (ctx.settings.selects(DOCKERIGNORE_MISSING.code) or ctx.settings.selects(SECRETS_IN_CONTEXT.code)):
         proposal = _proposal(ctx, files, inventory, copies)
-    if ctx.settings.selects(DOCKERIGNORE_MISSING.code) and proposal is not None and proposal.groups:
+    if ctx.settings.selects(DOCKERIGNORE_MISSING.code) and proposal is not None and proposal.worth_a_file:
         entries = proposal.entries
         first = next((c for c in copies if any(c.brings(e.path) for e in entries)), copies[0])
         yield _missing_finding(ctx, files, first, proposal)

@@ -11,6 +11,10 @@ declared by a fix                      differences it allows in the built image
 ``base-image``, ``packages``,          files outside the application's own ("distribution
 ``distribution-files``                 files differ": a base-image swap, fewer packages)
 ``app-files``                          the application's own files (no fix should)
+``build-context``                      application files *removed* because an ignore file
+                                       the fix creates keeps them out of the build context
+                                       (exactly those: verify lists the context with and
+                                       without it; any other difference is still a problem)
 =====================================  ====================================================
 
 Passes declare ``packages`` on fixes that change which packages get installed
@@ -62,6 +66,16 @@ def config_problems(changes: list[ConfigChange], allowed: frozenset[str]) -> lis
         for change in changes
         if "config" not in allowed and f"config:{change.field}" not in allowed
     ]
+
+
+def declared_removals(diff: FsDiff, excluded: set[str]) -> FsDiff:
+    """``diff`` with the application files that are gone because a created ignore file keeps
+    them out (``excluded``: their image paths) moved to ``diff.excluded``."""
+    kept, removed = [], []
+    for change in diff.changes:
+        declared = change.category == "app" and change.change == "removed" and change.path in excluded
+        (removed if declared else kept).append(change)
+    return FsDiff(kept, diff.ignored, diff.compared, diff.nondeterministic, removed)
 
 
 def file_problems(diff: FsDiff, allowed: frozenset[str]) -> list[Problem]:

@@ -34,6 +34,7 @@ EXPECTED = {
     "copy-order": ("inventory/__init__.py", "total value 29.50"),
     "build-tools": ("checksum.c", "slimfile b7cb5b6a"),
     "arg-before-from": ("main.py", "files: greeter/__init__.py main.py requirements.txt"),
+    "broad-copy": ("greeter/__init__.py", "hello slimfile, from broad-copy"),
 }
 
 
