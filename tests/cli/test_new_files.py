@@ -16,7 +16,6 @@ import pytest
 
 from slimfile.files import create_atomic
 from tests.cli.conftest import write
-from tests.report.conftest import schemas_dir  # noqa: F401 (a fixture)
 
 APP = {
     "Dockerfile": 'FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\nRUN pip install --no-cache-dir -r requirements.txt\nCMD ["python", "app.py"]\n',
@@ -89,7 +88,7 @@ def test_diff_shows_a_new_file_that_git_apply_creates(cli, app: Path):
     assert lines[:3] == ["--- /dev/null", "+++ b/.dockerignore", f"@@ -0,0 +1,{len(content.splitlines())} @@"]
     assert lines[3:] == ["+" + line for line in content.splitlines()]
     assert not (app / ".dockerignore").exists()
-    git = lambda *args: subprocess.run(["git", *args], cwd=app, capture_output=True, text=True, check=True)  # noqa: E731
+    git = lambda *args: subprocess.run(["git", *args], cwd=app, capture_output=True, text=True, check=True)
     git("init", "-q")
     (app / "fix.patch").write_bytes(result.stdout)
     git("apply", "--check", "fix.patch")
@@ -162,9 +161,9 @@ def test_json_carries_path_and_content(cli, app: Path):
 
 
 @pytest.mark.shared
-def test_sarif_adds_the_new_artifact(cli, app: Path, schemas_dir: Path):
+def test_sarif_adds_the_new_artifact(cli, app: Path, shared_dir: Path):
     document = json.loads(check(cli, app, "sarif"))
-    schema = json.loads((schemas_dir / "sarif-schema-2.1.0.json").read_text())
+    schema = json.loads((shared_dir / "schemas" / "sarif-schema-2.1.0.json").read_text())
     jsonschema.validators.validator_for(schema)(schema).validate(document)
     (result,) = [r for r in document["runs"][0]["results"] if r["ruleId"] == "SF704"]
     (change,) = result["fixes"][0]["artifactChanges"]
@@ -175,9 +174,9 @@ def test_sarif_adds_the_new_artifact(cli, app: Path, schemas_dir: Path):
 
 
 @pytest.mark.shared
-def test_rdjson_adds_a_diagnostic_in_the_new_file(cli, app: Path, schemas_dir: Path):
+def test_rdjson_adds_a_diagnostic_in_the_new_file(cli, app: Path, shared_dir: Path):
     document = json.loads(check(cli, app, "rdjson"))
-    schema = json.loads((schemas_dir / "rdjson" / "DiagnosticResult.json").read_text())
+    schema = json.loads((shared_dir / "schemas" / "rdjson" / "DiagnosticResult.json").read_text())
     jsonschema.validators.validator_for(schema)(schema).validate(document)
     finding, new = [d for d in document["diagnostics"] if d["code"]["value"] == "SF704"]
     assert finding["location"]["path"] == "Dockerfile" and "suggestions" not in finding
