@@ -295,8 +295,10 @@ def check(ctx: Context) -> Iterator[Finding]:
     if ctx.settings.selects(IGNORED_COPY_SOURCE.code) and files.ignore_file is not None:
         yield from _excluded_sources(ctx, files)
     copies = broad_copies(ctx)
+    if not copies:
+        return
     inventory = ctx.context_inventory()
-    if not copies or inventory is None:
+    if inventory is None:
         return
     proposal = None
     if files.ignore_file is None and (ctx.settings.selects(DOCKERIGNORE_MISSING.code) or ctx.settings.selects(SECRETS_IN_CONTEXT.code)):
