@@ -318,7 +318,8 @@ def _write_fix(path: str, result, summary, errors: list) -> None:
         try:
             create_atomic(new.path, new.content)
         except FileExistsError:
-            errors.append(InputError(f"not created: it appeared while slimfile ran, and slimfile never overwrites a file; {path} left unchanged", path=new.path))
+            message = f"not created: the file exists now (another fix in this run, or another program, made it); {path} left unchanged, run slimfile fix again"
+            errors.append(InputError(message, path=new.path))
             return
         except OSError as exc:
             errors.append(InputError(f"cannot create: {exc.strerror}; {path} left unchanged", path=new.path))

@@ -96,20 +96,13 @@ def write_atomic(path: str, data: bytes) -> None:
         mode = stat.S_IMODE(target.stat().st_mode)
     except FileNotFoundError:
         pass
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".slimfile.tmp", dir=target.parent)
+    tmp = _written_beside(target, data)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
         if mode is not None:
             os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        _remove(tmp)
         raise
 
 
@@ -118,12 +111,8 @@ def create_atomic(path: str, data: bytes) -> None:
     to a temporary file that is then hard-linked in place (the link fails if ``path`` exists,
     ``FileExistsError``). The new file gets the usual permissions (0666 minus the umask)."""
     target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".slimfile.tmp", dir=target.parent)
+    tmp = _written_beside(target, data)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
         os.chmod(tmp, 0o666 & ~_umask())
         try:
             os.link(tmp, target)
@@ -132,10 +121,28 @@ def create_atomic(path: str, data: bytes) -> None:
         except OSError:  # a file system without hard links: exclusive create, then the bytes
             _create_exclusively(target, data)
     finally:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        _remove(tmp)
+
+
+def _written_beside(target: Path, data: bytes) -> str:
+    """A temporary file in ``target``'s folder holding ``data``, flushed to disk."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".slimfile.tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        _remove(tmp)
+        raise
+    return tmp
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def _create_exclusively(target: Path, data: bytes) -> None:

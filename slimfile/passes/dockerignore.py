@@ -374,7 +374,7 @@ def _proposal(ctx: Context, files: BuildContext, inventory: Inventory, copies: l
     uses = file_uses(ctx)
     named = _named_sources(ctx)
     secrets = _secrets(ctx, inventory, copies, files)
-    kinds = _entries(inventory)
+    kinds = _candidates(_entries(inventory), secrets)
     accepted: list[str] = []
     decided: set[str] = set()  # an entry belongs to the first group that finds it, kept or not
     proposal = Proposal([], [])
@@ -413,6 +413,16 @@ def _entries(inventory: Inventory) -> dict[str, str]:
     return kinds
 
 
+def _candidates(kinds: dict[str, str], secrets: dict[str, str]) -> dict[str, str]:
+    """The entries some group may claim, found in one pass (the context can be large)."""
+    names = _names_regex(None)
+    return {
+        path: kind
+        for path, kind in kinds.items()
+        if kind == "venv" or path in secrets or names.match(posixpath.basename(path)) is not None
+    }
+
+
 def _group_entries(group: dict, kinds: dict[str, str], secrets: dict[str, str]) -> list[Entry]:
     kind = group["kind"]
     if kind == "secret":
@@ -434,9 +444,10 @@ def _group_entries(group: dict, kinds: dict[str, str], secrets: dict[str, str]) 
 
 
 @cache
-def _names_regex(group_name: str) -> re.Pattern[str]:
-    group = next(g for g in _data()["groups"] if g["name"] == group_name)
-    return re.compile("|".join(fnmatch.translate(pattern) for pattern in group["names"]))
+def _names_regex(group_name: str | None) -> re.Pattern[str]:
+    """The names a group matches (every name-matched group's, for None)."""
+    groups = [g for g in _data()["groups"] if g["name"] == group_name or (group_name is None and g["kind"] not in ("venv", "secret"))]
+    return re.compile("|".join(fnmatch.translate(pattern) for group in groups for pattern in group["names"]))
 
 
 def _keep(
@@ -725,7 +736,11 @@ def _render(ctx: Context, proposal: Proposal, shown: str, specific: bool) -> byt
 
 def _secrets(ctx: Context, inventory: Inventory, copies: list[BroadCopy], files: BuildContext) -> dict[str, str]:
     """Context path -> kind, for every file a broad copy brings (ignore file applied) that looks
-    like a secret. File contents are read once per ``fix``."""
+    like a secret. File contents are read once per ``fix``, the scan made once per round."""
+    return ctx.memo(("secrets", id(files)), lambda: _scan_secrets(ctx, inventory, copies, files))
+
+
+def _scan_secrets(ctx: Context, inventory: Inventory, copies: list[BroadCopy], files: BuildContext) -> dict[str, str]:
     kinds: dict[str, str | None] = ctx.fix_memo(("secret-kinds", str(files.root)), dict)
     found = {}
     for path in inventory.files:

@@ -119,11 +119,6 @@ class Fix:
     def end(self) -> int:
         return max(e.end for e in self.edits)
 
-    @property
-    def edits_source(self) -> bool:
-        """False for a fix that only creates files: the Dockerfile itself stays as it is."""
-        return bool(self.edits)
-
     def conflicts_with(self, other: "Fix") -> bool:
         """Fixes of different findings conflict when their edits overlap or even touch: two
         rules writing at the same spot in one round could each invalidate the other's premise.

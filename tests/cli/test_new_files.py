@@ -197,3 +197,16 @@ def test_markdown_shows_the_proposed_file(cli, app: Path):
 def test_diff_format_of_check_shows_it_too(cli, app: Path):
     out = check(cli, app, "diff")
     assert out.startswith("--- /dev/null\n+++ b/.dockerignore\n")
+
+
+def test_two_dockerfiles_proposing_the_same_file_in_one_run(cli, tmp_path: Path):
+    """Both files were fixed against the same context before either was written: the first
+    creates the file, the second is left unchanged and reported (never an overwrite)."""
+    dockerfile = "FROM python:3.11-slim\nCOPY . /app\n"
+    write(tmp_path, {"a/Dockerfile": dockerfile, "b/Dockerfile": dockerfile, ".env": "A=1\n"})
+    result = cli("fix", "--unsafe-fixes", *ONLY, "--context", ".", "a/Dockerfile", "b/Dockerfile", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert "Created .dockerignore" in result.stderr
+    assert "error: .dockerignore: not created: the file exists now" in result.stderr
+    assert "b/Dockerfile left unchanged, run slimfile fix again" in result.stderr
+    assert cli("fix", "--unsafe-fixes", *ONLY, "--context", ".", "a/Dockerfile", "b/Dockerfile", cwd=tmp_path).exit_code == 0
