@@ -142,6 +142,7 @@ SECRETS_IN_CONTEXT = Rule(
     summary="A copy of the build context puts files that look like secrets into the image",
     fix_title="Keep the files out of the build context (.dockerignore) or pass them as build secrets",
     safety=Safety.UNSAFE,
+    tags=("security",),
     doc="""
 ## What it does
 Finds files that look like secrets in a folder that a broad copy (`COPY . .`) brings into the

@@ -29,6 +29,7 @@ from slimfile.report.positions import LineIndex
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SRCROOT = "%SRCROOT%"
 LEVEL = "warning"
+SECURITY_SEVERITY = "7.0"  # GitHub code scanning: 7.0-8.9 is "high" (a secret in an image)
 
 
 def render(report: Report) -> str:
@@ -57,8 +58,10 @@ def _rule(rule: Rule) -> dict:
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": first_paragraph(rule.doc) or rule.summary},
         "defaultConfiguration": {"level": LEVEL},
-        "properties": {"fixSafety": rule.safety.value, "tags": ["dockerfile", "image-size"]},
+        "properties": {"fixSafety": rule.safety.value, "tags": ["dockerfile", "image-size", *rule.tags]},
     }
+    if "security" in rule.tags:
+        descriptor["properties"]["security-severity"] = SECURITY_SEVERITY
     if rule.doc.strip():
         descriptor["help"] = {"text": rule.doc.strip(), "markdown": rule.doc.strip()}
     if rule.fix_title:

@@ -210,3 +210,9 @@ def test_two_dockerfiles_proposing_the_same_file_in_one_run(cli, tmp_path: Path)
     assert "error: .dockerignore: not created: the file exists now" in result.stderr
     assert "b/Dockerfile left unchanged, run slimfile fix again" in result.stderr
     assert cli("fix", "--unsafe-fixes", *ONLY, "--context", ".", "a/Dockerfile", "b/Dockerfile", cwd=tmp_path).exit_code == 0
+
+
+def test_sarif_files_secrets_as_security_alerts(cli, app: Path):
+    rules = {r["id"]: r for r in json.loads(check(cli, app, "sarif"))["runs"][0]["tool"]["driver"]["rules"]}
+    assert "security" in rules["SF705"]["properties"]["tags"] and rules["SF705"]["properties"]["security-severity"] == "7.0"
+    assert "security" not in rules["SF704"]["properties"]["tags"]
