@@ -372,10 +372,12 @@ def _excluded_message(ctx: Context, files: BuildContext, node: Instruction, sour
 
 
 def _proposal(ctx: Context, files: BuildContext, inventory: Inventory, copies: list[BroadCopy]) -> Proposal:
-    uses = file_uses(ctx)
-    named = _named_sources(ctx)
     secrets = _secrets(ctx, inventory, copies, files)
     kinds = _candidates(_entries(inventory), secrets)
+    if not _worth_looking(kinds, copies):
+        return Proposal([], [])
+    uses = file_uses(ctx)
+    named = _named_sources(ctx)
     accepted: list[str] = []
     decided: set[str] = set()  # an entry belongs to the first group that finds it, kept or not
     proposal = Proposal([], [])
@@ -412,6 +414,16 @@ def _entries(inventory: Inventory) -> dict[str, str]:
     kinds.update((path, "dir") for path in inventory.dirs)
     kinds.update((path, "venv" if inventory.markers.get(path) == "pyvenv.cfg" else "dir") for path in inventory.unentered)
     return kinds
+
+
+def _worth_looking(kinds: dict[str, str], copies: list[BroadCopy]) -> bool:
+    """A candidate other than Docker's own files lies in a copied folder (most contexts of a
+    monorepo's services hold none: the facts below are not worth computing then)."""
+    docker = _names_regex("docker")
+    return any(
+        (kind != "file" or docker.match(posixpath.basename(path)) is None) and any(c.brings(path) for c in copies)
+        for path, kind in kinds.items()
+    )
 
 
 def _candidates(kinds: dict[str, str], secrets: dict[str, str]) -> dict[str, str]:
