@@ -398,8 +398,11 @@ def _proposal(ctx: Context, files: BuildContext, inventory: Inventory, copies: l
                 proposal.kept.append((entry, keep))
         lines = _group_lines(group, chosen, named, inventory)
         for entry in chosen:
-            if _line_of(group, entry) not in lines:
-                proposal.kept.append((entry, f"`{_line_of(group, entry)}` would also leave out a file a COPY names"))
+            line = _line_of(group, entry)
+            if line is None:
+                proposal.kept.append((entry, "a .dockerignore line cannot name it (leading or trailing spaces)"))
+            elif line not in lines:
+                proposal.kept.append((entry, f"`{line}` would also leave out a file a COPY names"))
         chosen = [e for e in chosen if _line_of(group, e) in lines]
         if not lines:
             continue
@@ -606,7 +609,7 @@ def _named_sources(ctx: Context) -> list[tuple[NamedSource, int]]:
     return named
 
 
-def _line_of(group: dict, entry: Entry) -> str:
+def _line_of(group: dict, entry: Entry) -> str | None:
     if group["written"] == "anywhere":
         pattern = next(p for p in group["names"] if fnmatch.fnmatchcase(entry.name, p))
         return "**/" + pattern

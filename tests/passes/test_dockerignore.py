@@ -417,3 +417,9 @@ def test_a_fix_that_creates_files_must_say_so():
     a = Fix((), declares=frozenset({"build-context"}), creates=(new,))
     b = Fix((Edit(0, 1, b"x"),), declares=frozenset({"build-context"}), creates=(new,))
     assert a.conflicts_with(b) and not a.conflicts_with(Fix((Edit(0, 1, b"x"),)))
+
+
+def test_an_entry_no_ignore_line_can_name_stays_and_says_why(tmp_path: Path):
+    write(tmp_path, {**PYTHON_APP, " spaced/.env": "A=1\n"})
+    text = one(tmp_path, "SF704").fix.creates[0].content.decode()
+    assert "#    spaced/.env: a .dockerignore line cannot name it (leading or trailing spaces)" in text
