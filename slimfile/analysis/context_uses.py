@@ -217,11 +217,17 @@ def _package_uses(step: Step, fact: PackageFact, cwd: str | None, uses: Uses) ->
     if fact.manager == "uv" and fact.action == "configure" and fact.subcommand and fact.subcommand[0].value == "venv":
         target = next((w.value for w in fact.operands if not w.value.startswith("-")), ".venv")
         _rewrite_at(step, cwd, target, _text(fact), "venv", uses)
-    if fact.manager == "go" and fact.action in ("build", "install", "test", "run", "generate"):
-        if not fact.has("no-vcs-stamp") and "-buildvcs=false" not in _env(step, fact, "GOFLAGS"):
-            uses.vcs_readers.append((position, line, _text(fact)))
+    if _stamps_vcs(step, fact):
+        uses.vcs_readers.append((position, line, _text(fact)))
     if fact.action == "build" and cwd is not None:
         _build_output(step, fact, cwd, uses)
+
+
+def _stamps_vcs(step: Step, fact: PackageFact) -> bool:
+    """``go build`` and friends embed the repository's revision (``-buildvcs``, on by default)."""
+    if fact.manager != "go" or fact.action not in ("build", "install", "test", "run", "generate"):
+        return False
+    return not fact.has("no-vcs-stamp") and "-buildvcs=false" not in _env(step, fact, "GOFLAGS")
 
 
 def _env(step: Step, fact: PackageFact, name: str) -> str:
