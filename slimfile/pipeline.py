@@ -17,6 +17,7 @@ from slimfile.passes import (
     apk,
     apt,
     cache_order,
+    dockerignore,
     language_caches,
     merge_runs,
     move_cleanup,
@@ -26,6 +27,9 @@ from slimfile.passes import (
 )
 
 PIPELINE: tuple[ModuleType, ...] = (
+    # what the build context sends comes first: a proposed .dockerignore decides what a broad
+    # copy brings, which the moves below read from (it edits no byte of the Dockerfile)
+    dockerignore,
     # the order of steps first: installs and stable steps go above the copy of the sources
     # before any merge could glue a stable step to one that re-runs on every source change
     cache_order,

@@ -43,9 +43,9 @@ from dataclasses import dataclass, field
 
 from slimfile.analysis.build_context import BuildContext, ContextTooLarge
 from slimfile.analysis.context import Context
-from slimfile.analysis.globs import clean_path
+from slimfile.analysis.copies import broad_copy
 from slimfile.analysis.installs import CopyMap, Install, NotMovable, dependency_install, ecosystem_of
-from slimfile.analysis.steps import Step, StepEffects, commute, expand, run_step_effects, stage_steps
+from slimfile.analysis.steps import Step, StepEffects, commute, run_step_effects, stage_steps
 from slimfile.diagnostics import Finding, Rule
 from slimfile.passes.common import saving
 from slimfile.restructure.moves import ItemIndex, block_text, insertion_point, instruction_line, removal
@@ -53,7 +53,6 @@ from slimfile.shell.edit_helpers import EditRefused, remove_leading_commands
 from slimfile.shell.effects import Effects, command_effects, env_always
 from slimfile.shell.model import Operator, ShellScript
 from slimfile.syntax.edits import Edit, Fix, Safety
-from slimfile.syntax.gocompat import parse_words
 from slimfile.syntax.nodes import Instruction
 from slimfile.syntax.stages import Stage
 
@@ -163,7 +162,6 @@ copy brought stays.
 
 RULES = (COPY_MANIFESTS_FIRST, STABLE_STEPS_FIRST)
 
-_COPY_FLAGS_KEPT = ("chown", "chmod", "link")
 _CACHE_SAVING = "cache-order"
 
 
@@ -217,28 +215,6 @@ def stage_plan(ctx: Context, stage: Stage, *, split_installs: bool = True, move_
         planner = _Planner(ctx, step, copy_map, steps[index + 1 :], split_installs, move_steps)
         return planner.plan()
     return None
-
-
-def broad_copy(ctx: Context, step: Step) -> CopyMap | None:
-    """The folder a COPY/ADD brings from the build context, or None when it is not a copy of one
-    folder (a file, a pattern, several sources, another stage, a URL, a heredoc)."""
-    node = step.instruction
-    if node.name not in ("COPY", "ADD") or node.heredocs or step.effects.unknown:
-        return None
-    if any(flag.name not in _COPY_FLAGS_KEPT for flag in node.flags):
-        return None
-    words = list(node.json) if node.json is not None else parse_words(node.args_text, ctx.dockerfile.escape)
-    if len(words) != 2:
-        return None
-    source = expand(words[0].strip("\"'"), step.state.env)
-    if source is None or "://" in source or source.startswith("git@") or re.search(r"[*?\[]", source):
-        return None
-    cleaned = clean_path(source)
-    files = ctx.build_files
-    if cleaned and (files is None or not files.is_dir(cleaned)):
-        return None  # "." is always a folder; anything else must be seen to be one
-    (destination,) = step.effects.writes
-    return CopyMap(cleaned, destination)
 
 
 class _Planner:

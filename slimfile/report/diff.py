@@ -65,6 +65,26 @@ def _shift_hunk_header(line: str, skipped: int) -> str:
     return shifted + line[match.end() :]
 
 
+def new_file_diff(path: str, content: bytes) -> bytes:
+    """A diff that creates ``path`` (``--- /dev/null``), as ``git apply`` and ``patch -p1``
+    read it; ``git diff`` writes the same hunk after its own ``diff --git`` header."""
+    if not content:
+        return b""
+    name = path.lstrip("/")
+    lines = _split_keep(content)
+    out = ["--- /dev/null\n", f"+++ b/{name}\n", f"@@ -0,0 +1{'' if len(lines) == 1 else ',' + str(len(lines))} @@\n"]
+    for line in lines:
+        out.append("+" + line if line.endswith("\n") else "+" + line + "\n" + NO_NEWLINE)
+    return "".join(out).encode("utf-8", "surrogateescape")
+
+
+def fix_diff(result, path: str) -> bytes:
+    """Everything a fix result changes: the Dockerfile's diff, then each file it creates."""
+    parts = [unified_diff(result.source, result.output, path)]
+    parts.extend(new_file_diff(new.path, new.content) for new in result.created)
+    return b"".join(parts)
+
+
 def render_diffs(outcomes) -> bytes:
     """Every changed file's diff, in outcome order (the workers made most of them already)."""
     return b"".join(outcome_diff(o) for o in outcomes if o.fix is not None)
@@ -74,4 +94,4 @@ def outcome_diff(outcome) -> bytes:
     """The diff of a fixed file: the one its worker rendered, else rendered now."""
     if outcome.diff is not None:
         return outcome.diff
-    return unified_diff(outcome.fix.source, outcome.fix.output, outcome.path)
+    return fix_diff(outcome.fix, outcome.path)

@@ -565,6 +565,8 @@ def _package_effects(fact: PackageFact, command: Command, walk: _Walk) -> Effect
     if system is not None:
         fixed = _fixed(system, walk)
         return Effects.unknowable(fixed) if isinstance(fixed, str) else fixed
+    if fact.action == "clean":
+        return _cache_clean_effects(fact, walk)
     install = table["installs"].get(fact.manager)
     if install is None or fact.action not in ("install", "add"):
         return Effects.unknowable(f"`{fact.tool} {fact.action}` works on the project, not on named packages")
@@ -579,6 +581,26 @@ def _package_effects(fact: PackageFact, command: Command, walk: _Walk) -> Effect
     if install.get("interpreter_on_path"):
         fixed = fixed | _interpreter_prefix(walk)
     return fixed
+
+
+def _cache_clean_effects(fact: PackageFact, walk: _Walk) -> Effects:
+    """`npm cache clean --force`, `pip cache purge`, `yarn cache clean`: they empty the
+    manager's own cache folders (data/cache_paths.toml) and touch nothing else."""
+    clears = load("cache_paths").get(fact.manager, {}).get("clears", {})
+    words = " ".join(w.value for w in fact.subcommand)
+    paths = clears.get(words) or clears.get(fact.action)
+    if not paths:
+        return Effects.unknowable(f"`{fact.tool} {words}`: which cache it empties is not known")
+    resolved: set[str] = set()
+    for path in paths:
+        if path.startswith(("$HOME", "${HOME}")):
+            if walk.home is None:
+                return Effects.unknowable("the home directory of the user is not known")
+            path = walk.home + path.split("}", 1)[-1] if path.startswith("${") else walk.home + path[len("$HOME") :]
+        elif "$" in path:
+            continue  # a variable the image sets (XDG_CACHE_HOME): not this layer's concern
+        resolved.add(posixpath.normpath(path))
+    return Effects(frozenset(resolved), frozenset(resolved))
 
 
 def _global(fact: PackageFact) -> bool:

@@ -1,7 +1,8 @@
 """Byte-range edits and fixes.
 
 An :class:`Edit` replaces ``source[start:end]`` with new bytes; a :class:`Fix` groups the edits
-one finding needs, with its safety. Edits are applied from the end of the file backwards so
+one finding needs, with its safety, and any :class:`NewFile` it adds next to the Dockerfile (a
+proposed ``.dockerignore``). Edits are applied from the end of the file backwards so
 offsets stay valid (pyupgrade's trick), and fixes that touch the same bytes are never applied
 in the same round (ruff's rule): the later one waits for the next round, after a re-parse.
 """
@@ -58,11 +59,30 @@ class Edit:
 
 
 @dataclass(frozen=True, slots=True)
+class NewFile:
+    """A file a fix creates. ``path`` is written like the Dockerfile's own path (relative to
+    the current directory when that one is), so reports and diffs name it the same way. A new
+    file never replaces an existing one: the engine refuses the fix, and ``fix`` writes it
+    with an exclusive create."""
+
+    path: str
+    content: bytes
+
+    def __post_init__(self) -> None:
+        if isinstance(self.content, str):
+            raise TypeError("NewFile.content must be bytes")
+        if not self.path or self.path.endswith("/"):
+            raise ValueError(f"bad new file path {self.path!r}")
+
+
+@dataclass(frozen=True, slots=True)
 class Fix:
     """The edits that fix one finding. ``declares`` names what the fix is allowed to change
     beyond the bytes it edits (for example ``"base-image"``), ``runs_removed`` how many RUN
     instructions it folds into others (negative when it splits one) and ``adds`` which new
-    instructions a reorder brings: the semantic guard checks all three after every round."""
+    instructions a reorder brings: the semantic guard checks all three after every round.
+    ``creates`` are files the fix adds beside the Dockerfile; a fix that creates one must
+    declare ``build-context`` (it changes what the build sends), and may have no edits."""
 
     edits: tuple[Edit, ...]
     safety: Safety = Safety.SAFE
@@ -75,10 +95,15 @@ class Fix:
     # byte ranges the fix depends on beyond its edits: a fix that moves an instruction claims
     # all of it, so no other fix edits inside it in the same round (its premise may change)
     claims: tuple[tuple[int, int], ...] = ()
+    creates: tuple[NewFile, ...] = ()
 
     def __post_init__(self) -> None:
-        if not self.edits:
-            raise ValueError("a fix needs at least one edit")
+        if not self.edits and not self.creates:
+            raise ValueError("a fix needs at least one edit or new file")
+        if len({new.path for new in self.creates}) != len(self.creates):
+            raise ValueError("a fix creates the same file twice")
+        if self.creates and "build-context" not in self.declares:
+            raise ValueError("a fix that creates files must declare `build-context`")
         ordered = tuple(sorted(self.edits))
         for a, b in zip(ordered, ordered[1:]):
             if a.overlaps(b):
@@ -87,6 +112,7 @@ class Fix:
 
     @property
     def start(self) -> int:
+        """Where the first edit starts (a fix that only creates files has no position)."""
         return self.edits[0].start
 
     @property
@@ -96,7 +122,10 @@ class Fix:
     def conflicts_with(self, other: "Fix") -> bool:
         """Fixes of different findings conflict when their edits overlap or even touch: two
         rules writing at the same spot in one round could each invalidate the other's premise.
-        A claimed range counts as touched by its fix."""
+        A claimed range counts as touched by its fix; two fixes that create the same file
+        conflict too."""
+        if {new.path for new in self.creates} & {new.path for new in other.creates}:
+            return True
         if any(a.overlaps(b) or a.touches(b) for a in self.edits for b in other.edits):
             return True
         return _claimed(self.claims, other.edits) or _claimed(other.claims, self.edits)

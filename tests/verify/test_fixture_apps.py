@@ -39,6 +39,7 @@ EXPECTED = {
     "python-compiled": ("app.py", "psycopg2 2.9.10 libpq 15"),
     "java-jar": ("src/main/Main.java", "java 17"),
     "rust-cli": ("src/main.rs", "words 3"),
+    "broad-copy": ("greeter/__init__.py", "hello slimfile, from broad-copy"),
 }
 
 
@@ -94,7 +95,9 @@ def test_app_files_and_config_are_identical(app, verified):
 def test_sizes_layers_and_their_instructions_are_reported(app, verified):
     report, _, _ = verified(app)
     before, after = report.before, report.after
-    assert 0 < after.size <= before.size
+    # a cache-order fix copies the dependency manifests once more, in a layer of their own
+    manifests = sum(c.after.size for c in report.layer_changes if c.kind == "added" and c.after.keyword == "COPY")
+    assert 0 < after.size <= before.size + manifests
     assert report.size_ratio == after.size / before.size
     assert before.layers >= 1 and after.layers >= 1
     final_stage = (APPS_DIR / app / "Dockerfile").read_text().split("\nFROM ")[-1]
