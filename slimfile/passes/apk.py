@@ -178,7 +178,7 @@ def _add_virtual(ctx: Context, info: RunInfo, facts: list[PackageFact], add: Pac
         append = append_fix(ctx, info, last, "apk del .build-deps", VIRTUAL, Safety.UNSAFE)
         if append is not None:
             virtual = Edit.insert(add.anchor.end, b" --virtual .build-deps")
-            fix = Fix((virtual, *append.edits), Safety.UNSAFE, VIRTUAL.fix_title, PACKAGES)
+            fix = Fix((virtual, *append.edits), Safety.UNSAFE, VIRTUAL.fix_title, PACKAGES, brings=append.brings)
     names = " ".join(add.package_names)
     return Finding(VIRTUAL, f"build-only packages ({names}) stay in the image", command.start, command.end, fix,
                    saving("apk-virtual"))

@@ -462,7 +462,7 @@ def _update_alone(ctx: Context, info: RunInfo, facts: list[PackageFact], followi
     plan = plan_merge(ctx, info, following)
     fix = None
     if isinstance(plan, MergePlan):
-        fix = Fix(merge_edits(ctx, plan), Safety.SAFE, UPDATE_ALONE.fix_title, runs_removed=1)
+        fix = Fix(merge_edits(ctx, plan), Safety.SAFE, UPDATE_ALONE.fix_title, runs_removed=1, joins=plan.joins)
     start, end = info.instruction.keyword_source_span()
     message = "`apt-get update` runs in its own RUN; join it with the install that follows"
     if fix is None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from slimfile.shell.data import load
-from slimfile.shell.model import Command, ShellScript, Word
+from slimfile.shell.model import Command, Operator, ShellScript, Word
 from slimfile.shell.packages import PackageFact
 
 _GLOB = re.compile(r"[*?\[]")
@@ -144,3 +144,144 @@ def _command_fact(package: PackageFact) -> CleanupFact | None:
     if package.action in ("remove", "autoremove"):
         return CleanupFact(package.manager, "uninstall", (), "whole", None, package.command, package.start, package.end)
     return None
+
+
+# -- what a script leaves cleaned -----------------------------------------------------------------
+
+# actions that undo what package managers wrote rather than write more
+UNDOING_ACTIONS = frozenset({"clean", "remove", "autoremove"})
+
+
+@dataclass(frozen=True, slots=True)
+class CleanupKey:
+    """One thing a cleanup undoes, comparable across RUNs: a cache path as the data file lists
+    it (``/var/lib/apt/lists``), a path inside one, another removed path, or an uninstall
+    (``apk remove .build-deps``). ``family`` is the package manager that writes it again, or
+    None for a path no package manager writes."""
+
+    key: str
+    family: str | None
+
+
+def command_cleanup_keys(script: ShellScript) -> dict[int, frozenset[CleanupKey]]:
+    """For each command that cleans up (by index), what it undoes: every ``rm`` (each operand,
+    a cache as its data-file path), every clean command and every uninstall."""
+    found: dict[int, set[CleanupKey]] = {}
+    packages = {p.command: p for p in script.packages}
+    for fact in script.cleanups:
+        bucket = found.setdefault(fact.command, set())
+        if fact.kind == "remove-path":
+            family = None if fact.manager == "tmp" else fact.manager
+            if fact.coverage == "whole":
+                bucket.update(CleanupKey(path, family) for path in fact.paths)
+            else:
+                bucket.add(CleanupKey(_path_key(fact.word.value), family))
+        elif fact.kind == "clean-command":
+            bucket.update(CleanupKey(path, fact.manager) for path in fact.paths or (f"{fact.manager} clean",))
+        else:
+            package = packages[fact.command]
+            removed = " ".join(sorted(package.package_names))
+            bucket.add(CleanupKey(f"{fact.manager} {package.action} {removed}".rstrip(), fact.manager))
+    for command in script.command_named("rm"):
+        cached = {id(f.word) for f in script.cleanups if f.command == command.index}
+        bucket = found.setdefault(command.index, set())
+        for word in rm_operands(command):
+            if id(word) in cached:
+                continue
+            # a path only known at build time never matches another (it may differ)
+            key = _path_key(word.value) if word.static else f"{word.raw} (in command {command.index})"
+            bucket.add(CleanupKey(key, None))
+    return {index: frozenset(bucket) for index, bucket in found.items()}
+
+
+def _path_key(value: str) -> str:
+    parts = normalize_path(value)
+    if parts and parts[-1] == "*":
+        parts = parts[:-1]
+    return "/" + "/".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class CleanupProfile:
+    """Where a script's cleanups stand relative to what writes the same things again.
+
+    ``leading``: undone before anything in the script writes them (a merge that puts this script
+    after one that already undid them would undo them twice in a row); ``done``: undone after
+    the script's last write of them (a cleanup appended after it would repeat it); ``certain``:
+    the part of ``done`` whose cleanup runs whenever the script succeeds (top level, followed
+    only by ``&&``: ``(make && rm -rf X)`` or ``rm -rf X; make`` may end without it);
+    ``writes``: the families whose files the script writes."""
+
+    leading: frozenset[CleanupKey]
+    done: frozenset[CleanupKey]
+    certain: frozenset[CleanupKey]
+    writes: frozenset[str]
+
+
+def cleanup_profile(script: ShellScript) -> CleanupProfile:
+    """The script's cleanups in command order (lexically, like the rest of the model)."""
+    keys = command_cleanup_keys(script)
+    writers = {p.command: p.manager for p in script.packages if p.action not in UNDOING_ACTIONS}
+    leading: set[CleanupKey] = set()
+    done: set[CleanupKey] = set()
+    certain: set[CleanupKey] = set()
+    written: set[str] = set()
+    mentioned: list[str] = []  # word values of the commands so far that clean nothing
+    tail = _final_and_chain(script)
+    for command in script.commands:
+        family = writers.get(command.index)
+        if family is not None:
+            written.add(family)
+        undoes = keys.get(command.index, ())
+        if not undoes:
+            words = [w.value for w in command.words]
+            mentioned.extend(words)
+            # a path no package manager writes is written again by a command that names it
+            again = {k for k in done if (k.family is None and _named(k, words)) or (family is not None and k.family == family)}
+            done -= again
+            certain -= again
+        for key in undoes:
+            if key.family not in written and not (key.family is None and _named(key, mentioned)):
+                leading.add(key)
+            done.add(key)
+            if command.index in tail:
+                certain.add(key)
+    return CleanupProfile(frozenset(leading), frozenset(done), frozenset(certain), frozenset(written))
+
+
+def _named(key: CleanupKey, words: list[str]) -> bool:
+    return any(key.key in word for word in words)
+
+
+def _final_and_chain(script: ShellScript) -> set[int]:
+    """Top-level commands that run whenever the script succeeds: in its last list, not after
+    ``||`` or inside anything, and followed by nothing but ``&&``."""
+    items = sorted(
+        {
+            (c.start, c.before, c.after, c.index) if not c.scopes else (c.scopes[0].start, c.scopes[0].before, c.scopes[0].after, None)
+            for c in script.commands
+            if c.text == 0
+        },
+        key=lambda item: item[0],
+    )
+    chain: set[int] = set()
+    if not items or (items[-1][2] is not None and items[-1][2].operator not in _STATEMENT_END):
+        return chain  # the script ends with a background job
+    for _, before, _, index in reversed(items):
+        if index is not None and (before is None or before.operator in _STATEMENT_START):
+            chain.add(index)
+        if before is None or before.operator is not Operator.AND:
+            break
+    return chain
+
+
+_STATEMENT_END = frozenset({Operator.SEMICOLON, Operator.NEWLINE})
+_STATEMENT_START = frozenset({Operator.AND, Operator.SEMICOLON, Operator.NEWLINE})
+
+
+def after_writes(profile: CleanupProfile, later: CleanupProfile) -> CleanupProfile:
+    """The profile of one script followed by another (a merge, a RUN moved in)."""
+    done = {key for key in profile.done if key.family not in later.writes} | later.done
+    certain = {key for key in profile.certain if key.family not in later.writes} | later.certain
+    leading = profile.leading | {key for key in later.leading if key.family is None or key.family not in profile.writes}
+    return CleanupProfile(frozenset(leading), frozenset(done), frozenset(certain), profile.writes | later.writes)

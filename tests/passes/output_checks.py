@@ -1,0 +1,194 @@
+"""What a fixed Dockerfile must look like next to its input, as a reviewer would judge it.
+
+Used by the corpus test (``test_composition.py``), the fuzzing test (``test_fuzz_pipeline.py``)
+and ``benchmarks/fuzz.py``. Each check returns a list of problems (empty when all is well):
+
+* :func:`introduced_duplicates`: no fix brings a command into a RUN twice. For each RUN of the
+  output and each command in it (its assignments, words and redirects as written, blanks
+  normalised), the number of times it occurs must not exceed ``max(k_in, 1)``, where ``k_in``
+  is how often it occurs in the RUNs of the same stage of the input. An output RUN is made of
+  input RUNs of its stage (kept, merged, or with commands moved in) plus the commands fixes
+  add, so a count above ``k_in`` means a fix brought a copy of a command the RUN already had,
+  or two fixes brought the same one; repetitions the author wrote (``apt-get update`` in two
+  RUNs that a merge joins) stay allowed. It cannot see a fix that adds a command the stage
+  already has twice elsewhere: a bound that never blames the author, not a complete oracle.
+* :func:`introduced_space_runs`: no fix leaves a run of two or more blanks inside a line
+  (between two non-blank characters: leading indentation does not count) that the input did
+  not have. A run is identified by its blanks and the word after it (alignment before a
+  continuation marker, ``curl   \\``, keeps its key when an option goes in before it); the
+  output may hold each such key at most as often as the input.
+* :func:`lost_comment_lines`: every comment line of the input (a line whose first non-blank
+  character is ``#``, directives and comment lines inside continuations included) is still in
+  the output, as many times.
+* :func:`line_endings_changed`: an LF file stays LF, a CRLF file stays CRLF, a mixed file only
+  uses the endings it had.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from slimfile.analysis.context import Context
+from slimfile.engine import Settings
+from slimfile.shell.cleanup import rm_operands
+from slimfile.shell.model import ShellScript
+from slimfile.syntax import parse
+from slimfile.syntax.nodes import Dockerfile
+
+_GAP = re.compile(rb"([^ \t]+)([ \t]{2,})(?=([^ \t]+))")
+_BLANKS = re.compile(r"\s+")
+_UNDOING = frozenset({"remove", "autoremove", "clean"})  # actions that write nothing new
+
+
+@dataclass(frozen=True)
+class RunCommand:
+    key: str  # what the command does (see command_keys)
+    families: frozenset[str]  # package managers whose files it removes (cleanups)
+    writes: str | None  # the package manager whose files it writes
+
+
+def command_keys(script: ShellScript) -> list[RunCommand]:
+    """What each command of the script does, in order. A package-manager command is its family
+    and action (and, for removals and cleanups, what it removes), so that fixes rewriting it in
+    place (``apt`` -> ``apt-get``, a new option, ``ca-certificates`` added) do not make it
+    another command; ``rm`` is its operands; any other command its words as written."""
+    facts = {fact.command: fact for fact in script.packages}
+    removes: dict[int, set[str]] = {}
+    for cleanup in script.cleanups:
+        if cleanup.manager != "tmp":
+            removes.setdefault(cleanup.command, set()).add(cleanup.manager)
+    out = []
+    for command in script.commands:
+        fact = facts.get(command.index)
+        writes = None
+        if fact is not None:
+            removed = sorted(w.value for w in fact.packages) if fact.action in _UNDOING else []
+            key = " ".join([fact.manager, fact.action, *removed])
+            writes = fact.manager if fact.action not in _UNDOING else None
+        elif command.name == "rm":
+            key = " ".join(["rm", *sorted(w.value for w in rm_operands(command))])
+        else:
+            key = _BLANKS.sub(" ", " ".join(w.raw for w in command.words)).strip()
+        out.append(RunCommand(key, frozenset(removes.get(command.index, ())), writes))
+    return out
+
+
+def run_commands(dockerfile: Dockerfile) -> list[tuple[int, int, list[RunCommand]]]:
+    """(stage index, line, commands) for every RUN the shell model reads (ONBUILD RUNs
+    included; opaque RUNs have none)."""
+    context = Context(dockerfile, Settings())
+    out = []
+    for node in dockerfile.instructions:
+        inner = node.effective
+        if inner.name != "RUN":
+            continue
+        script = context.shell(inner)
+        if not isinstance(script, ShellScript):
+            continue
+        stage = context.stage_of(node)
+        index = stage.index if stage is not None else -1
+        out.append((index, node.start_line, command_keys(script)))
+    return out
+
+
+def repeated_without_writer(commands: list[RunCommand], key: str) -> bool:
+    """Two copies of ``key`` with nothing between them that writes again what they remove."""
+    previous: int | None = None
+    for position, command in enumerate(commands):
+        if command.key != key:
+            continue
+        if previous is not None:
+            between = commands[previous + 1 : position]
+            if not any(c.writes is not None and c.writes in command.families for c in between):
+                return True
+        previous = position
+    return False
+
+
+def introduced_duplicates(before: bytes, after: bytes) -> list[str]:
+    if before == after:
+        return []
+    per_stage: dict[int, Counter] = {}
+    for stage, _, commands in run_commands(parse(before)):
+        per_stage.setdefault(stage, Counter()).update(c.key for c in commands)
+    problems = []
+    for stage, line, commands in run_commands(parse(after)):
+        allowed = per_stage.get(stage, Counter())
+        for key, count in Counter(c.key for c in commands).items():
+            if count > max(allowed[key], 1) and repeated_without_writer(commands, key):
+                problems.append(f"line {line}: `{key}` {count} times in one RUN (the input stage has it {allowed[key]} times)")
+    return problems
+
+
+def _gaps(source: bytes) -> list[tuple[int, bytes, bytes, bytes]]:
+    """(line number, word before, blanks, word after) for every run of two or more blanks
+    between two non-blank characters."""
+    found = []
+    for number, line in enumerate(source.splitlines(), 1):
+        for match in _GAP.finditer(line):
+            found.append((number, match.group(1), match.group(2), match.group(3)))
+    return found
+
+
+def introduced_space_runs(before: bytes, after: bytes) -> list[str]:
+    """A run of blanks in the output is the author's when the input has the same blanks after
+    the same word or before the same word (a fix may write next to it on one side: an option
+    after ``install`` in ``install    curl``, a ``(`` before the script in ``RUN      cd``)."""
+    if before == after:
+        return []
+    lefts: Counter = Counter()
+    rights: Counter = Counter()
+    for _, left, blanks, right in _gaps(before):
+        lefts[(left, blanks)] += 1
+        rights[(blanks, right)] += 1
+    lines = after.splitlines()
+    problems = []
+    for number, left, blanks, right in _gaps(after):
+        if lefts[(left, blanks)] > 0:
+            lefts[(left, blanks)] -= 1
+        elif rights[(blanks, right)] > 0:
+            rights[(blanks, right)] -= 1
+        else:
+            problems.append(f"line {number}: {lines[number - 1].decode('utf-8', 'replace')!r}")
+    return problems
+
+
+def comment_lines(source: bytes) -> Counter:
+    if source.startswith(b"\xef\xbb\xbf"):
+        source = source[3:]
+    return Counter(s for s in (line.strip(b" \t\r") for line in source.splitlines()) if s.startswith(b"#"))
+
+
+def lost_comment_lines(before: bytes, after: bytes) -> list[str]:
+    lost = comment_lines(before) - comment_lines(after)
+    return [line.decode("utf-8", "replace") for line in lost.elements()]
+
+
+def line_endings(source: bytes) -> set[str]:
+    crlf = source.count(b"\r\n")
+    kinds = set()
+    if crlf:
+        kinds.add("CRLF")
+    if source.count(b"\n") > crlf:
+        kinds.add("LF")
+    return kinds
+
+
+def line_endings_changed(before: bytes, after: bytes) -> str | None:
+    old, new = line_endings(before), line_endings(after)
+    if not new <= old and old:
+        return f"line endings {sorted(old)} became {sorted(new)}"
+    return None
+
+
+def review(before: bytes, after: bytes) -> list[str]:
+    """Every problem a reviewer would raise about ``after`` as the fix of ``before``."""
+    problems = [f"duplicate: {p}" for p in introduced_duplicates(before, after)]
+    problems += [f"new run of blanks: {p}" for p in introduced_space_runs(before, after)]
+    problems += [f"lost comment: {c!r}" for c in lost_comment_lines(before, after)]
+    endings = line_endings_changed(before, after)
+    if endings:
+        problems.append(endings)
+    return problems
