@@ -260,7 +260,7 @@ class _Plan:
     brings: frozenset[str]
 
 
-def _plan(target: RunInfo, cleaner: RunInfo) -> _Plan | None:
+def _plan(target: RunInfo, cleaner: RunInfo) -> _Plan:
     done = cleanup_profile(target.script).certain  # removed whenever the RUN succeeds
     keys = command_cleanup_keys(cleaner.script)
     kept = []
@@ -272,17 +272,15 @@ def _plan(target: RunInfo, cleaner: RunInfo) -> _Plan | None:
     return _Plan(tuple(kept), brings)
 
 
-def _fix(ctx: Context, target: RunInfo, cleaner: RunInfo, cleanup: _Cleanup, plan: _Plan | None) -> Fix | None:
+def _fix(ctx: Context, target: RunInfo, cleaner: RunInfo, cleanup: _Cleanup, plan: _Plan) -> Fix | None:
+    if cleaner.instruction.flags or _target_changes_the_cleanup(target.script, cleaner.script, cleanup):
+        return None  # its mounts are part of what it does; or the earlier RUN may skip or change it
     removal = Edit.delete(cleaner.outer.start, cleaner.outer.end)
-    if plan is None:
-        return None
     if not plan.kept:  # the earlier RUN already does all of it: the RUN only goes
         return Fix((removal,), Safety.SAFE, MOVE_CLEANUP.fix_title, runs_removed=1)
     anchor = last_top_level_command(target.script)
-    if anchor is None or _target_changes_the_cleanup(target.script, cleaner.script, cleanup):
-        return None
-    if cleaner.script.origin != "run" or cleaner.instruction.heredocs or cleaner.instruction.flags:
-        return None  # its text is not a one-line command, or its mounts are part of what it does
+    if anchor is None or cleaner.script.origin != "run" or cleaner.instruction.heredocs:
+        return None  # its text is not a one-line command
     if _mounts_overlap(target.instruction, cleaner.script, cleanup):
         return None  # in the earlier RUN the cleanup would reach into a mount instead
     text = _moved_text(ctx, cleaner, plan)

@@ -13,10 +13,10 @@ and ``benchmarks/fuzz.py``. Each check returns a list of problems (empty when al
   RUNs that a merge joins) stay allowed. It cannot see a fix that adds a command the stage
   already has twice elsewhere: a bound that never blames the author, not a complete oracle.
 * :func:`introduced_space_runs`: no fix leaves a run of two or more blanks inside a line
-  (between two non-blank characters: leading indentation does not count) that the input did
-  not have. A run is identified by its blanks and the word after it (alignment before a
-  continuation marker, ``curl   \\``, keeps its key when an option goes in before it); the
-  output may hold each such key at most as often as the input.
+  (between two non-blank characters: leading indentation does not count) that does not follow
+  the file's own spacing: the input must have the same blanks after the same word or before
+  the same word (alignment before a continuation marker, ``curl   \\``, stays the author's
+  when an option goes in before it, and new lines may copy it).
 * :func:`lost_comment_lines`: every comment line of the input (a line whose first non-blank
   character is ``#``, directives and comment lines inside continuations included) is still in
   the output, as many times.
@@ -27,11 +27,14 @@ and ``benchmarks/fuzz.py``. Each check returns a list of problems (empty when al
 from __future__ import annotations
 
 import re
+import traceback
 from collections import Counter
+from pathlib import Path
 from dataclasses import dataclass
 
 from slimfile.analysis.context import Context
-from slimfile.engine import Settings
+from slimfile.engine import Settings, fix_source
+from slimfile.syntax.errors import DockerfileError
 from slimfile.shell.cleanup import rm_operands
 from slimfile.shell.model import ShellScript
 from slimfile.syntax import parse
@@ -133,26 +136,21 @@ def _gaps(source: bytes) -> list[tuple[int, bytes, bytes, bytes]]:
 
 
 def introduced_space_runs(before: bytes, after: bytes) -> list[str]:
-    """A run of blanks in the output is the author's when the input has the same blanks after
-    the same word or before the same word (a fix may write next to it on one side: an option
-    after ``install`` in ``install    curl``, a ``(`` before the script in ``RUN      cd``)."""
+    """A run of blanks in the output follows the file's own spacing when the input has the same
+    blanks after the same word or before the same word: the author's alignment (a fix may
+    write next to it, an option after ``install`` in ``install    curl``, a ``(`` before the
+    script in ``RUN      cd``), or the spacing before a continuation marker that new lines copy
+    (``&& new  \\`` in a file that writes ``cmd  \\``)."""
     if before == after:
         return []
-    lefts: Counter = Counter()
-    rights: Counter = Counter()
-    for _, left, blanks, right in _gaps(before):
-        lefts[(left, blanks)] += 1
-        rights[(blanks, right)] += 1
+    lefts = {(left, blanks) for _, left, blanks, _ in _gaps(before)}
+    rights = {(blanks, right) for _, _, blanks, right in _gaps(before)}
     lines = after.splitlines()
-    problems = []
-    for number, left, blanks, right in _gaps(after):
-        if lefts[(left, blanks)] > 0:
-            lefts[(left, blanks)] -= 1
-        elif rights[(blanks, right)] > 0:
-            rights[(blanks, right)] -= 1
-        else:
-            problems.append(f"line {number}: {lines[number - 1].decode('utf-8', 'replace')!r}")
-    return problems
+    return [
+        f"line {number}: {lines[number - 1].decode('utf-8', 'replace')!r}"
+        for number, left, blanks, right in _gaps(after)
+        if (left, blanks) not in lefts and (blanks, right) not in rights
+    ]
 
 
 def comment_lines(source: bytes) -> Counter:
@@ -192,3 +190,52 @@ def review(before: bytes, after: bytes) -> list[str]:
     if endings:
         problems.append(endings)
     return problems
+
+
+# the build context the generated Dockerfiles copy from (fixtures/fuzz-context/README.md)
+FUZZ_CONTEXT = Path(__file__).resolve().parents[2] / "fixtures" / "fuzz-context"
+FUZZ_SETTINGS = Settings(unsafe_fixes=True, build_context=str(FUZZ_CONTEXT))
+
+
+def pipeline_problems(source: bytes, settings: Settings = FUZZ_SETTINGS) -> list[str] | None:
+    """What goes wrong when the whole pipeline fixes ``source`` (None: the input itself is not
+    a Dockerfile slimfile reads, so there is nothing to judge). A crash is any exception but a
+    :class:`DockerfileError` for the input; the output must parse, fixing it again must change
+    nothing, no fix may be dropped by the engine's guard (a pass offered what it should not),
+    and :func:`review` must find nothing."""
+    try:
+        parse(source)
+    except DockerfileError:
+        return None
+    try:
+        result = fix_source(source, "Dockerfile", settings)
+    except Exception as exc:  # noqa: BLE001 - any exception is the finding
+        return [f"crash: {type(exc).__name__}: {exc} ({_where(exc)})"]
+    problems = [f"dropped fix {r.finding.rule.code}: {r.reason}" for r in result.rejected]
+    if not result.converged:
+        problems.append("did not converge")
+    try:
+        parse(result.output)
+    except DockerfileError as exc:
+        return problems + [f"output does not parse: {exc}"]
+    try:
+        again = fix_source(result.output, "Dockerfile", settings)
+    except Exception as exc:  # noqa: BLE001
+        return problems + [f"crash on the output: {type(exc).__name__}: {exc} ({_where(exc)})"]
+    if again.output != result.output:
+        problems.append("not idempotent: fixing the output changes it again")
+    return problems + review(source, result.output)
+
+
+def _where(exc: BaseException) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    frame = frames[-1] if frames else None
+    return f"{Path(frame.filename).name}:{frame.lineno} in {frame.name}" if frame else "?"
+
+
+def category(problem: str) -> str:
+    """What kind of failure a problem is (for counting): its text up to the first detail."""
+    head = problem.split(":", 1)[0]
+    if head in ("crash", "crash on the output"):
+        return ":".join(problem.split(":", 2)[:2]) + " " + problem.rsplit("(", 1)[-1].rstrip(")")
+    return head
