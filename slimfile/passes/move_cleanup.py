@@ -275,9 +275,10 @@ def _plan(target: RunInfo, cleaner: RunInfo) -> _Plan:
 def _fix(ctx: Context, target: RunInfo, cleaner: RunInfo, cleanup: _Cleanup, plan: _Plan) -> Fix | None:
     if cleaner.instruction.flags or _target_changes_the_cleanup(target.script, cleaner.script, cleanup):
         return None  # its mounts are part of what it does; or the earlier RUN may skip or change it
-    removal = Edit.delete(cleaner.outer.start, cleaner.outer.end)
     if not plan.kept:  # the earlier RUN already does all of it: the RUN only goes
-        return Fix((removal,), Safety.SAFE, MOVE_CLEANUP.fix_title, runs_removed=1)
+        edits = _delete_keeping_comment_lines(ctx, cleaner.outer)
+        return Fix(edits, Safety.SAFE, MOVE_CLEANUP.fix_title, runs_removed=1) if edits else None
+    removal = Edit.delete(cleaner.outer.start, cleaner.outer.end)
     anchor = last_top_level_command(target.script)
     if anchor is None or cleaner.script.origin != "run" or cleaner.instruction.heredocs:
         return None  # its text is not a one-line command
@@ -327,6 +328,25 @@ def _moved_text(ctx: Context, cleaner: RunInfo, plan: _Plan) -> str | None:
         text = b"".join(source[a:b] for a, b in pieces)
     decoded = text.decode("utf-8", "surrogateescape")
     return f"({decoded})" if wrap else decoded
+
+
+def _delete_keeping_comment_lines(ctx: Context, instruction: Instruction) -> tuple[Edit, ...]:
+    """The instruction goes; its comment lines stay where they were, as comment lines between
+    instructions (nothing the author wrote is lost). Nothing when a heredoc body line would be
+    lost that reads as a comment."""
+    source = ctx.dockerfile.source
+    kept = [line for line in instruction.lines if line.role is LineRole.INNER_COMMENT]
+    if any(line.role is LineRole.HEREDOC_BODY and source[line.start : line.content_end].lstrip().startswith(b"#")
+           for line in instruction.lines):
+        return ()
+    edits, position = [], instruction.start
+    for line in kept:
+        if line.start > position:
+            edits.append(Edit.delete(position, line.start))
+        position = max(position, line.end)
+    if instruction.end > position:
+        edits.append(Edit.delete(position, instruction.end))
+    return tuple(edits)
 
 
 def _has_comment_line(instruction: Instruction, start: int, end: int) -> bool:

@@ -69,7 +69,7 @@ def plan_merge(ctx: Context, first: RunInfo, second: RunInfo, before: CleanupPro
     again = head.done & tail.leading
     if again:
         # `... && rm -rf X && rm -rf X`: nothing in between writes X again
-        return f"the second RUN starts by removing what the first already removed ({min(k.key for k in again)})"
+        return f"the second RUN starts by doing what the first already did ({min(k.key for k in again)})"
     if a.comments and script_has_comment(a):
         return "the first RUN ends with a shell comment"
     if _has_top_level_background(a):
@@ -84,7 +84,8 @@ def plan_merge(ctx: Context, first: RunInfo, second: RunInfo, before: CleanupPro
     # in a row; brought into the second, one the first leaves removed and the second does
     # not write again
     joins = [(first.outer.start, key.key) for key in tail.leading]
-    joins += [(second.outer.start, key.key) for key in head.done if key.family is None or key.family not in tail.writes]
+    joins += [(second.outer.start, key.key) for key in head.done
+              if key.refresh or key.family is None or key.family not in tail.writes]
     return MergePlan(first, second, wrap_first, wrap_second, after_writes(head, tail), tuple(sorted(set(joins))))
 
 

@@ -154,13 +154,20 @@ UNDOING_ACTIONS = frozenset({"clean", "remove", "autoremove"})
 
 @dataclass(frozen=True, slots=True)
 class CleanupKey:
-    """One thing a cleanup undoes, comparable across RUNs: a cache path as the data file lists
-    it (``/var/lib/apt/lists``), a path inside one, another removed path, or an uninstall
-    (``apk remove .build-deps``). ``family`` is the package manager that writes it again, or
-    None for a path no package manager writes."""
+    """Something a command does that is pointless to do again right after, comparable across
+    RUNs. A cleanup: a cache path as the data file lists it (``/var/lib/apt/lists``), a path
+    inside one, another removed path, or an uninstall (``apk remove .build-deps``); ``family``
+    is the package manager that writes it again (None for a path no package manager writes).
+    A refresh (``refresh``): ``apt update``, the index a family fetches, worth fetching again
+    only after the family's caches were removed."""
 
     key: str
     family: str | None
+    refresh: bool = False
+
+
+def refresh_key(manager: str) -> CleanupKey:
+    return CleanupKey(f"{manager} update", manager, refresh=True)
 
 
 def command_cleanup_keys(script: ShellScript) -> dict[int, frozenset[CleanupKey]]:
@@ -203,54 +210,76 @@ def _path_key(value: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class CleanupProfile:
-    """Where a script's cleanups stand relative to what writes the same things again.
+    """Where a script's cleanups and refreshes stand relative to what makes them worth doing
+    again (for a cleanup, a write of the family; for a refresh, a cleanup of the family).
 
-    ``leading``: undone before anything in the script writes them (a merge that puts this script
-    after one that already undid them would undo them twice in a row); ``done``: undone after
-    the script's last write of them (a cleanup appended after it would repeat it); ``certain``:
-    the part of ``done`` whose cleanup runs whenever the script succeeds (top level, followed
-    only by ``&&``: ``(make && rm -rf X)`` or ``rm -rf X; make`` may end without it);
-    ``writes``: the families whose files the script writes."""
+    ``leading``: done before anything in the script made them worth doing (a merge that puts
+    this script after one that already did them would do them twice in a row); ``done``: done
+    after the last such thing (one appended after it would repeat it); ``certain``: the part of
+    ``done`` that runs whenever the script succeeds (top level, followed only by ``&&``:
+    ``(make && rm -rf X)`` or ``rm -rf X; make`` may end without it); ``writes`` and ``cleans``:
+    the families whose files the script writes, and whose caches it cleans."""
 
     leading: frozenset[CleanupKey]
     done: frozenset[CleanupKey]
     certain: frozenset[CleanupKey]
     writes: frozenset[str]
+    cleans: frozenset[str] = frozenset()
 
 
 def cleanup_profile(script: ShellScript) -> CleanupProfile:
-    """The script's cleanups in command order (lexically, like the rest of the model)."""
+    """The script's cleanups and refreshes in command order (lexically, like the rest of the
+    model)."""
     keys = command_cleanup_keys(script)
-    writers = {p.command: p.manager for p in script.packages if p.action not in UNDOING_ACTIONS}
+    facts = {p.command: p for p in script.packages}
     leading: set[CleanupKey] = set()
     done: set[CleanupKey] = set()
     certain: set[CleanupKey] = set()
     written: set[str] = set()
+    cleaned: set[str] = set()
     mentioned: list[str] = []  # word values of the commands so far that clean nothing
     tail = _final_and_chain(script)
     for command in script.commands:
-        family = writers.get(command.index)
-        if family is not None:
-            written.add(family)
-        undoes = keys.get(command.index, ())
-        if not undoes:
-            words = [w.value for w in command.words]
-            mentioned.extend(words)
-            # a path no package manager writes is written again by a command that names it
-            again = {k for k in done if (k.family is None and _named(k, words)) or (family is not None and k.family == family)}
-            done -= again
-            certain -= again
-        for key in undoes:
-            if key.family not in written and not (key.family is None and _named(key, mentioned)):
+        fact = facts.get(command.index)
+        does = set(keys.get(command.index, ()))
+        if fact is not None and fact.action == "update":
+            does.add(refresh_key(fact.manager))
+        writes = fact.manager if fact is not None and fact.action not in UNDOING_ACTIONS else None
+        cleans = {k.family for k in does if not k.refresh and k.family is not None}
+        words = [w.value for w in command.words] if command.index not in keys else []
+        again = {k for k in done if _worth_again(k, writes, cleans, words)}
+        done -= again
+        certain -= again
+        for key in does:
+            if _leads(key, written, cleaned, mentioned):
                 leading.add(key)
             done.add(key)
             if command.index in tail:
                 certain.add(key)
-    return CleanupProfile(frozenset(leading), frozenset(done), frozenset(certain), frozenset(written))
+        if writes is not None:
+            written.add(writes)
+        cleaned |= cleans
+        mentioned.extend(words)
+    return CleanupProfile(frozenset(leading), frozenset(done), frozenset(certain), frozenset(written),
+                          frozenset(cleaned))
 
 
-def _named(key: CleanupKey, words: list[str]) -> bool:
-    return any(key.key in word for word in words)
+def _worth_again(key: CleanupKey, writes: str | None, cleans: set[str], words: list[str]) -> bool:
+    """After this command, doing ``key`` again does something."""
+    if key.refresh:
+        return key.family in cleans
+    if key.family is None:  # a path no package manager writes: a command that names it may
+        return any(key.key in word for word in words)
+    return key.family == writes
+
+
+def _leads(key: CleanupKey, written: set[str], cleaned: set[str], mentioned: list[str]) -> bool:
+    """Nothing before it in the script made ``key`` worth doing."""
+    if key.refresh:
+        return key.family not in written and key.family not in cleaned
+    if key.family is None:
+        return not any(key.key in word for word in mentioned)
+    return key.family not in written
 
 
 def _final_and_chain(script: ShellScript) -> set[int]:
@@ -281,7 +310,19 @@ _STATEMENT_START = frozenset({Operator.AND, Operator.SEMICOLON, Operator.NEWLINE
 
 def after_writes(profile: CleanupProfile, later: CleanupProfile) -> CleanupProfile:
     """The profile of one script followed by another (a merge, a RUN moved in)."""
-    done = {key for key in profile.done if key.family not in later.writes} | later.done
-    certain = {key for key in profile.certain if key.family not in later.writes} | later.certain
-    leading = profile.leading | {key for key in later.leading if key.family is None or key.family not in profile.writes}
-    return CleanupProfile(frozenset(leading), frozenset(done), frozenset(certain), profile.writes | later.writes)
+
+    def survives(key: CleanupKey) -> bool:
+        return key.family not in (later.cleans if key.refresh else later.writes)
+
+    def still_leads(key: CleanupKey) -> bool:
+        if key.refresh:
+            return key.family not in profile.writes and key.family not in profile.cleans
+        return key.family is None or key.family not in profile.writes
+
+    return CleanupProfile(
+        frozenset(profile.leading | {k for k in later.leading if still_leads(k)}),
+        frozenset({k for k in profile.done if survives(k)} | later.done),
+        frozenset({k for k in profile.certain if survives(k)} | later.certain),
+        profile.writes | later.writes,
+        profile.cleans | later.cleans,
+    )

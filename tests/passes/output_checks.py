@@ -3,15 +3,20 @@
 Used by the corpus test (``test_composition.py``), the fuzzing test (``test_fuzz_pipeline.py``)
 and ``benchmarks/fuzz.py``. Each check returns a list of problems (empty when all is well):
 
-* :func:`introduced_duplicates`: no fix brings a command into a RUN twice. For each RUN of the
-  output and each command in it (its assignments, words and redirects as written, blanks
-  normalised), the number of times it occurs must not exceed ``max(k_in, 1)``, where ``k_in``
-  is how often it occurs in the RUNs of the same stage of the input. An output RUN is made of
-  input RUNs of its stage (kept, merged, or with commands moved in) plus the commands fixes
-  add, so a count above ``k_in`` means a fix brought a copy of a command the RUN already had,
-  or two fixes brought the same one; repetitions the author wrote (``apt-get update`` in two
-  RUNs that a merge joins) stay allowed. It cannot see a fix that adds a command the stage
-  already has twice elsewhere: a bound that never blames the author, not a complete oracle.
+* :func:`introduced_duplicates`: no fix brings a command into a RUN that does no work there.
+  A command is what it does (see :func:`command_keys`: a package-manager command is its family
+  and action, ``rm`` its operands, anything else its words). In each RUN of the output, a
+  command that occurs ``k`` times with ``k > max(k_in, 1)``, where ``k_in`` is how often it
+  occurs in the RUNs of the same stage of the input, is a duplicate when two of its copies
+  follow each other with the second doing nothing: the first always ran before it (no ``||``
+  after it, not in an ``if``/loop body the second is not in) and nothing in between writes
+  again what they remove (a package command of the family). An output RUN is made of input
+  RUNs of its stage (kept, merged, or with commands moved in) plus the commands fixes add, so
+  more copies than ``k_in`` means a fix brought one; the author's own repetitions (``apt-get
+  update`` in two RUNs that a merge joins) stay allowed, and so do copies that each do work
+  (``rm -rf /var/lib/apt/lists/* && apt-get update && ... && rm -rf /var/lib/apt/lists/*``).
+  It cannot see a fix that adds a command the stage already has as often elsewhere: a bound
+  that never blames the author, not a complete oracle.
 * :func:`introduced_space_runs`: no fix leaves a run of two or more blanks inside a line
   (between two non-blank characters: leading indentation does not count) that does not follow
   the file's own spacing: the input must have the same blanks after the same word or before
@@ -36,12 +41,14 @@ from slimfile.analysis.context import Context
 from slimfile.engine import Settings, fix_source
 from slimfile.syntax.errors import DockerfileError
 from slimfile.shell.cleanup import rm_operands
-from slimfile.shell.model import ShellScript
+from slimfile.shell.model import Operator, ScopeKind, ShellScript
 from slimfile.syntax import parse
 from slimfile.syntax.nodes import Dockerfile
 
 _GAP = re.compile(rb"([^ \t]+)([ \t]{2,})(?=([^ \t]+))")
 _BLANKS = re.compile(r"\s+")
+_CONDITIONAL = frozenset({ScopeKind.IF, ScopeKind.WHILE, ScopeKind.UNTIL, ScopeKind.FOR, ScopeKind.CASE,
+                          ScopeKind.FUNCTION})
 _UNDOING = frozenset({"remove", "autoremove", "clean"})  # actions that write nothing new
 
 
@@ -49,7 +56,9 @@ _UNDOING = frozenset({"remove", "autoremove", "clean"})  # actions that write no
 class RunCommand:
     key: str  # what the command does (see command_keys)
     families: frozenset[str]  # package managers whose files it removes (cleanups)
-    writes: str | None  # the package manager whose files it writes
+    writes: str | None  # the package manager whose files it writes (``apt-get update`` included)
+    or_after: bool  # `||` follows it (or a compound it is in): what comes next may run without it
+    conditional: frozenset[int]  # the if/loop/case/function bodies it is in (scope ids)
 
 
 def command_keys(script: ShellScript) -> list[RunCommand]:
@@ -74,7 +83,10 @@ def command_keys(script: ShellScript) -> list[RunCommand]:
             key = " ".join(["rm", *sorted(w.value for w in rm_operands(command))])
         else:
             key = _BLANKS.sub(" ", " ".join(w.raw for w in command.words)).strip()
-        out.append(RunCommand(key, frozenset(removes.get(command.index, ())), writes))
+        joints = [command.after, *(scope.after for scope in command.scopes)]
+        or_after = any(j is not None and j.operator is Operator.OR for j in joints)
+        conditional = frozenset(scope.id for scope in command.scopes if scope.kind in _CONDITIONAL)
+        out.append(RunCommand(key, frozenset(removes.get(command.index, ())), writes, or_after, conditional))
     return out
 
 
@@ -96,15 +108,22 @@ def run_commands(dockerfile: Dockerfile) -> list[tuple[int, int, list[RunCommand
     return out
 
 
-def repeated_without_writer(commands: list[RunCommand], key: str) -> bool:
-    """Two copies of ``key`` with nothing between them that writes again what they remove."""
+def repeated_for_nothing(commands: list[RunCommand], key: str) -> bool:
+    """Two copies of ``key`` where the second does no work: the first always ran before it and
+    nothing between them writes again what they remove. (After ``a && rm X || b``, or an ``if``
+    body, the second copy runs on paths where the first did not.)"""
     previous: int | None = None
     for position, command in enumerate(commands):
         if command.key != key:
             continue
         if previous is not None:
-            between = commands[previous + 1 : position]
-            if not any(c.writes is not None and c.writes in command.families for c in between):
+            first, between = commands[previous], commands[previous : position]
+            if command.families:  # a cleanup: worth doing again after the family wrote more
+                rewritten = any(c.writes is not None and c.writes in command.families for c in between[1:])
+            else:  # a refresh, an install: worth doing again after the family's caches went
+                rewritten = command.writes is not None and any(command.writes in c.families for c in between[1:])
+            skippable = any(c.or_after for c in between) or not first.conditional <= command.conditional
+            if not rewritten and not skippable:
                 return True
         previous = position
     return False
@@ -120,7 +139,7 @@ def introduced_duplicates(before: bytes, after: bytes) -> list[str]:
     for stage, line, commands in run_commands(parse(after)):
         allowed = per_stage.get(stage, Counter())
         for key, count in Counter(c.key for c in commands).items():
-            if count > max(allowed[key], 1) and repeated_without_writer(commands, key):
+            if count > max(allowed[key], 1) and repeated_for_nothing(commands, key):
                 problems.append(f"line {line}: `{key}` {count} times in one RUN (the input stage has it {allowed[key]} times)")
     return problems
 

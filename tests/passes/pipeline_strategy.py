@@ -32,7 +32,30 @@ at the end of the file); a few inputs slimfile may still refuse are counted by t
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from hypothesis import strategies as st
+
+
+@lru_cache(maxsize=None)
+def _sampled(options: tuple) -> st.SearchStrategy:
+    return st.sampled_from(options)
+
+
+def one_of(options) -> st.SearchStrategy:
+    """``st.sampled_from``, built once per list of options: hypothesis validates every new
+    strategy object, which made generating cost as much as fixing."""
+    return _sampled(tuple(tuple(o) if isinstance(o, list) else o for o in options))
+
+
+@lru_cache(maxsize=None)
+def between(low: int, high: int) -> st.SearchStrategy:
+    return st.integers(low, high)
+
+
+@lru_cache(maxsize=None)
+def coin() -> st.SearchStrategy:
+    return st.booleans()
 
 APT = [
     "apt-get update", "apt-get update -qq", "apt update", "apt-get -y update",
@@ -97,35 +120,33 @@ GLOBAL_ARGS = {
 
 
 def keyword(draw, word: str) -> str:
-    return draw(st.sampled_from([word, word, word, word.lower(), word.capitalize()]))
+    return draw(one_of([word, word, word, word.lower(), word.capitalize()]))
 
 
 # -- shell --------------------------------------------------------------------------------------
 
 
-@st.composite
 def simple_command(draw) -> str:
-    pool = draw(st.sampled_from(POOLS))
-    command = draw(st.sampled_from(pool))
-    if draw(st.integers(0, 12)) == 0:
+    pool = draw(one_of(POOLS))
+    command = draw(one_of(pool))
+    if draw(between(0, 12)) == 0:
         command += " || true"
     return command
 
 
-@st.composite
 def shell_item(draw, depth: int = 0) -> str:
     """A command, or (rarely, not too deep) a compound of commands."""
-    if depth >= 2 or draw(st.integers(0, 7)) > 0:
-        return draw(simple_command())
-    inner = [draw(shell_item(depth + 1)) for _ in range(draw(st.integers(1, 2)))]
-    body = draw(st.sampled_from([" && ", "; "])).join(inner)
-    kind = draw(st.sampled_from(["subshell", "brace", "if", "for", "pipe", "not"]))
+    if depth >= 2 or draw(between(0, 7)) > 0:
+        return simple_command(draw)
+    inner = [shell_item(draw, depth + 1) for _ in range(draw(between(1, 2)))]
+    body = draw(one_of([" && ", "; "])).join(inner)
+    kind = draw(one_of(["subshell", "brace", "if", "for", "pipe", "not"]))
     if kind == "subshell":
         return f"({body})"
     if kind == "brace":
         return f"{{ {body}; }}"
     if kind == "if":
-        condition = draw(st.sampled_from(["[ -f requirements.txt ]", "command -v apt-get", 'test -n "$CI"']))
+        condition = draw(one_of(["[ -f requirements.txt ]", "command -v apt-get", 'test -n "$CI"']))
         return f"if {condition}; then {body}; fi"
     if kind == "for":
         return f"for p in a b; do {body}; done"
@@ -134,33 +155,31 @@ def shell_item(draw, depth: int = 0) -> str:
     return f"{inner[0]} | tee /tmp/log"
 
 
-@st.composite
 def shell_script(draw) -> list[str]:
     """[item, operator, item, ...]: what a RUN line holds."""
-    parts = [draw(shell_item())]
-    for _ in range(draw(st.integers(0, 4))):
-        parts.append(draw(st.sampled_from(["&&", "&&", "&&", "&&", ";", "||"])))
-        parts.append(draw(shell_item()))
+    parts = [shell_item(draw)]
+    for _ in range(draw(between(0, 4))):
+        parts.append(draw(one_of(["&&", "&&", "&&", "&&", ";", "||"])))
+        parts.append(shell_item(draw))
     return parts
 
 
 # -- physical lines -----------------------------------------------------------------------------
 
 
-@st.composite
 def laid_out(draw, head: str, parts: list[str], escape: str) -> list[str]:
     """``head`` (``RUN --flags``) and the script, as physical lines in one of the usual layouts."""
-    layout = draw(st.sampled_from(["line", "line", "leading", "leading", "trailing", "words"]))
-    indent = draw(st.sampled_from(["    ", "    ", "  ", "\t", "        "]))
-    marker = draw(st.sampled_from([" " + escape, " " + escape, "  " + escape]))
+    layout = draw(one_of(["line", "line", "leading", "leading", "trailing", "words"]))
+    indent = draw(one_of(["    ", "    ", "  ", "\t", "        "]))
+    marker = draw(one_of([" " + escape, " " + escape, "  " + escape]))
     lines = [head + (parts[0] if layout != "words" or len(parts) > 1 else "")]
-    if draw(st.integers(0, 9)) == 0 and layout != "line":  # `RUN \` with the script below
+    if draw(between(0, 9)) == 0 and layout != "line":  # `RUN \` with the script below
         lines = [head.rstrip() + marker, indent + parts[0]]
 
     def extras() -> list[str]:
         found = []
-        for _ in range(draw(st.integers(0, 1)) if draw(st.integers(0, 4)) == 0 else 0):
-            found.append(draw(st.sampled_from([indent + "# a note", "# flush left", "", indent])))
+        for _ in range(draw(between(0, 1)) if draw(between(0, 4)) == 0 else 0):
+            found.append(draw(one_of([indent + "# a note", "# flush left", "", indent])))
         return found
 
     if layout == "words":  # a package list over several lines
@@ -168,7 +187,7 @@ def laid_out(draw, head: str, parts: list[str], escape: str) -> list[str]:
         lines = [head + " ".join(words[:3])]
         rest = words[3:]
         while rest:
-            take = draw(st.integers(1, 3))
+            take = draw(between(1, 3))
             lines[-1] += marker
             lines.extend(extras())
             lines.append(indent * 2 + " ".join(rest[:take]))
@@ -185,10 +204,10 @@ def laid_out(draw, head: str, parts: list[str], escape: str) -> list[str]:
             lines[-1] += f" {op}{marker}"
             lines.extend(extras())
             lines.append(f"{indent}{item}")
-    if draw(st.integers(0, 15)) == 0:
+    if draw(between(0, 15)) == 0:
         lines[-1] += " # done"
-    if draw(st.integers(0, 20)) == 0:
-        lines[-1] += draw(st.sampled_from([" ", "\t", "  "]))  # trailing blanks
+    if draw(between(0, 20)) == 0:
+        lines[-1] += draw(one_of([" ", "\t", "  "]))  # trailing blanks
     return lines
 
 
@@ -199,75 +218,71 @@ RUN_FLAGS = ["--mount=type=cache,target=/var/cache/apt ", "--mount=type=cache,ta
              "--mount=type=tmpfs,target=/var/lib/apt/lists "]
 
 
-@st.composite
 def run_instruction(draw, escape: str) -> list[str]:
-    flags = draw(st.sampled_from([""] * 8 + RUN_FLAGS))
+    flags = draw(one_of([""] * 8 + RUN_FLAGS))
     head = f"{keyword(draw, 'RUN')} {flags}"
-    kind = draw(st.sampled_from(["shell"] * 8 + ["small"] * 4 + ["cleanup"] * 3 + ["update", "heredoc", "heredoc-dash",
+    kind = draw(one_of(["shell"] * 8 + ["small"] * 4 + ["cleanup"] * 3 + ["update", "heredoc", "heredoc-dash",
                                                                              "heredoc-bash", "heredoc-data", "json"]))
     if kind == "json":
-        argv = draw(st.sampled_from(['["apt-get", "install", "-y", "curl"]', '["pip", "install", "flask"]',
+        argv = draw(one_of(['["apt-get", "install", "-y", "curl"]', '["pip", "install", "flask"]',
                                     '["/bin/sh", "-c", "npm ci"]', '["make"]']))
         return [head + argv]
     if kind.startswith("heredoc"):
-        return draw(heredoc_run(head, kind))
+        return heredoc_run(draw, head, kind)
     if kind == "update":  # what SF101 joins with the install after it
-        return [head + draw(st.sampled_from(["apt-get update", "apt-get update -qq", "apt update"]))]
+        return [head + draw(one_of(["apt-get update", "apt-get update -qq", "apt update"]))]
     if kind == "cleanup":  # what SF501 moves into the RUN that made the mess
-        parts = [draw(st.sampled_from(CLEANUPS))]
-        if draw(st.booleans()):
-            parts += [draw(st.sampled_from(["&&", "&&", ";"])), draw(st.sampled_from(CLEANUPS))]
-        return draw(laid_out(head, parts, escape))
+        parts = [draw(one_of(CLEANUPS))]
+        if draw(coin()):
+            parts += [draw(one_of(["&&", "&&", ";"])), draw(one_of(CLEANUPS))]
+        return laid_out(draw, head, parts, escape)
     if kind == "small":  # what SF502 merges
-        parts = [draw(simple_command())]
-        if draw(st.booleans()):
-            parts += [draw(st.sampled_from(["&&", "&&", ";"])), draw(simple_command())]
-        return draw(laid_out(head, parts, escape))
-    return draw(laid_out(head, draw(shell_script()), escape))
+        parts = [simple_command(draw)]
+        if draw(coin()):
+            parts += [draw(one_of(["&&", "&&", ";"])), simple_command(draw)]
+        return laid_out(draw, head, parts, escape)
+    return laid_out(draw, head, shell_script(draw), escape)
 
 
-@st.composite
 def heredoc_run(draw, head: str, kind: str) -> list[str]:
-    name = draw(st.sampled_from(["EOF", "EOT", "SCRIPT"]))
-    statements = [" && ".join(draw(st.lists(simple_command(), min_size=1, max_size=2)))
-                  for _ in range(draw(st.integers(1, 4)))]
-    if draw(st.booleans()):
+    name = draw(one_of(["EOF", "EOT", "SCRIPT"]))
+    statements = [" && ".join(simple_command(draw) for _ in range(draw(between(1, 2))))
+                  for _ in range(draw(between(1, 4)))]
+    if draw(coin()):
         statements.insert(0, "set -e")
-    if draw(st.integers(0, 3)) == 0:
-        statements.insert(draw(st.integers(0, len(statements))), "# a comment in the script")
+    if draw(between(0, 3)) == 0:
+        statements.insert(draw(between(0, len(statements))), "# a comment in the script")
     if kind == "heredoc-data":
-        target = draw(st.sampled_from(["/etc/apt/apt.conf.d/99local", "/app/config.ini"]))
-        body = draw(st.lists(st.sampled_from(["key = value", "# setting", "APT::Install-Recommends \"0\";", ""]),
-                             min_size=1, max_size=3))
+        target = draw(one_of(["/etc/apt/apt.conf.d/99local", "/app/config.ini"]))
+        body = [draw(one_of(["key = value", "# setting", 'APT::Install-Recommends "0";', ""]))
+                for _ in range(draw(between(1, 3)))]
         return [f"{head}cat <<{name} > {target}", *body, name]
     if kind == "heredoc-dash":
         return [f"{head}<<-{name}", *("\t" + s for s in statements), "\t" + name]
     if kind == "heredoc-bash":
-        return [f"{head}bash <<{name}" if draw(st.booleans()) else f"{head}<<{name} bash", *statements, name]
-    if draw(st.integers(0, 4)) == 0:
-        statements.insert(0, draw(st.sampled_from(["#!/bin/bash", "#!/bin/sh -e"])))
-    quote = draw(st.sampled_from(["", "", "'", '"']))
+        return [f"{head}bash <<{name}" if draw(coin()) else f"{head}<<{name} bash", *statements, name]
+    if draw(between(0, 4)) == 0:
+        statements.insert(0, draw(one_of(["#!/bin/bash", "#!/bin/sh -e"])))
+    quote = draw(one_of(["", "", "'", '"']))
     return [f"{head}<<{quote}{name}{quote}", *statements, name]
 
 
-@st.composite
 def copy_instruction(draw, stages: list[str]) -> list[str]:
-    word = keyword(draw, draw(st.sampled_from(["COPY", "COPY", "ADD"])))
+    word = keyword(draw, draw(one_of(["COPY", "COPY", "ADD"])))
     flags = []
-    if stages and draw(st.integers(0, 3)) == 0:
-        flags.append(f"--from={draw(st.sampled_from(stages))}")
-    if draw(st.integers(0, 4)) == 0:
-        flags.append(draw(st.sampled_from(["--chown=app:app", "--chown=1000:1000", "--link", "--chmod=755"])))
+    if stages and draw(between(0, 3)) == 0:
+        flags.append(f"--from={draw(one_of(stages))}")
+    if draw(between(0, 4)) == 0:
+        flags.append(draw(one_of(["--chown=app:app", "--chown=1000:1000", "--link", "--chmod=755"])))
     head = " ".join([word, *flags]) + " "
-    if word.upper() == "COPY" and not flags[:1] == ["--from"] and draw(st.integers(0, 6)) == 0:
+    if word.upper() == "COPY" and not flags[:1] == ["--from"] and draw(between(0, 6)) == 0:
         return [head + "<<EOF /etc/app.conf", "key=value", "# not a Dockerfile comment", "EOF"]
-    return [head + draw(st.sampled_from([". .", ". /app", "requirements.txt .", "package.json package-lock.json ./",
+    return [head + draw(one_of([". .", ". /app", "requirements.txt .", "package.json package-lock.json ./",
                                          "src/ /app/src/", "app.py /app/", "https://example.com/x.tgz /tmp/"]))]
 
 
-@st.composite
 def other_instruction(draw, stages: list[str]) -> list[str]:
-    kind = draw(st.sampled_from(["ENV", "ENV", "ARG", "WORKDIR", "WORKDIR", "USER", "LABEL", "EXPOSE", "CMD",
+    kind = draw(one_of(["ENV", "ENV", "ARG", "WORKDIR", "WORKDIR", "USER", "LABEL", "EXPOSE", "CMD",
                                  "ENTRYPOINT", "SHELL", "ONBUILD", "HEALTHCHECK"]))
     word = keyword(draw, kind)
     value = {
@@ -285,22 +300,21 @@ def other_instruction(draw, stages: list[str]) -> list[str]:
                     "RUN apt-get update && apt-get install -y curl"],
         "HEALTHCHECK": ["CMD curl -f http://localhost/ || exit 1", "NONE"],
     }[kind]
-    return [f"{word} {draw(st.sampled_from(value))}"]
+    return [f"{word} {draw(one_of(value))}"]
 
 
-@st.composite
 def from_line(draw, stages: list[str], global_args: list[str]) -> tuple[str, str | None]:
     bases = IMAGES + [form for a in global_args for form in GLOBAL_ARGS[a][1:]] + stages * 2
-    base = draw(st.sampled_from(bases))
-    platform = draw(st.sampled_from([""] * 6 + PLATFORMS))
+    base = draw(one_of(bases))
+    platform = draw(one_of([""] * 6 + PLATFORMS))
     name = None
-    if draw(st.integers(0, 2)) > 0:
+    if draw(between(0, 2)) > 0:
         free = [n for n in STAGE_NAMES if n not in stages]
         if free:
-            name = draw(st.sampled_from(free))
+            name = draw(one_of(free))
     line = f"{keyword(draw, 'FROM')} {platform}{base}"
     if name:
-        line += f" {draw(st.sampled_from(['AS', 'AS', 'as']))} {name}"
+        line += f" {draw(one_of(['AS', 'AS', 'as']))} {name}"
     return line, name
 
 
@@ -309,53 +323,53 @@ def from_line(draw, stages: list[str], global_args: list[str]) -> tuple[str, str
 
 @st.composite
 def pipeline_dockerfiles(draw) -> bytes:
-    escape = draw(st.sampled_from(["\\"] * 7 + ["`"]))
+    escape = draw(one_of(["\\"] * 7 + ["`"]))
     lines: list[str] = []
-    if draw(st.integers(0, 3)) == 0:
+    if draw(between(0, 3)) == 0:
         lines.append("# syntax=docker/dockerfile:1")
     if escape == "`":
-        lines.append(draw(st.sampled_from(["# escape=`", "#escape=`"])))
-    elif draw(st.integers(0, 12)) == 0:
+        lines.append(draw(one_of(["# escape=`", "#escape=`"])))
+    elif draw(between(0, 12)) == 0:
         lines.append("# escape=\\")
-    if draw(st.integers(0, 12)) == 0:
+    if draw(between(0, 12)) == 0:
         lines.append("# check=skip=JSONArgsRecommended")
-    if draw(st.integers(0, 4)) == 0:
-        lines.append(draw(st.sampled_from(["# Build the app", "", "# Dockerfile for the service"])))
+    if draw(between(0, 4)) == 0:
+        lines.append(draw(one_of(["# Build the app", "", "# Dockerfile for the service"])))
     global_args: list[str] = []
-    for _ in range(draw(st.integers(0, 2)) if draw(st.integers(0, 3)) == 0 else 0):
-        name = draw(st.sampled_from(sorted(GLOBAL_ARGS)))
+    for _ in range(draw(between(0, 2)) if draw(between(0, 3)) == 0 else 0):
+        name = draw(one_of(sorted(GLOBAL_ARGS)))
         if name not in global_args:
             global_args.append(name)
             lines.append(f"ARG {name}={GLOBAL_ARGS[name][0]}")
     stages: list[str] = []
-    for _ in range(draw(st.integers(1, 3))):
-        line, name = draw(from_line(stages, global_args))
+    for _ in range(draw(between(1, 3))):
+        line, name = from_line(draw, stages, global_args)
         lines.append(line)
-        for _ in range(draw(st.integers(1, 7))):
-            block = draw(st.sampled_from(["run"] * 6 + ["copy", "other", "other", "comment", "blank"]))
+        for _ in range(draw(between(1, 7))):
+            block = draw(one_of(["run"] * 6 + ["copy", "other", "other", "comment", "blank"]))
             if block == "run":
-                lines.extend(draw(run_instruction(escape)))
+                lines.extend(run_instruction(draw, escape))
             elif block == "copy":
-                lines.extend(draw(copy_instruction(stages)))
+                lines.extend(copy_instruction(draw, stages))
             elif block == "other":
-                lines.extend(draw(other_instruction(stages)))
+                lines.extend(other_instruction(draw, stages))
             elif block == "comment":
-                lines.append(draw(st.sampled_from(["# install the tools", "## section", "#", "  # indented"])))
+                lines.append(draw(one_of(["# install the tools", "## section", "#", "  # indented"])))
             else:
-                lines.append(draw(st.sampled_from(["", "", "  "])))
+                lines.append(draw(one_of(["", "", "  "])))
         if name:
             stages.append(name)
     return _encode(draw, lines)
 
 
 def _encode(draw, lines: list[str]) -> bytes:
-    style = draw(st.sampled_from(["lf", "lf", "lf", "crlf", "mixed"]))
+    style = draw(one_of(["lf", "lf", "lf", "crlf", "mixed"]))
     out = []
     for line in lines:
-        eol = {"lf": "\n", "crlf": "\r\n"}.get(style) or draw(st.sampled_from(["\n", "\r\n"]))
+        eol = {"lf": "\n", "crlf": "\r\n"}.get(style) or draw(one_of(["\n", "\r\n"]))
         out.append(line + eol)
     text = "".join(out)
-    if draw(st.integers(0, 6)) == 0:
+    if draw(between(0, 6)) == 0:
         text = text.rstrip("\r\n")
-    bom = "\ufeff" if draw(st.integers(0, 15)) == 0 else ""
+    bom = "\ufeff" if draw(between(0, 15)) == 0 else ""
     return (bom + text).encode("utf-8")

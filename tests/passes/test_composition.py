@@ -86,3 +86,10 @@ def test_checks_see_what_they_are_meant_to_see():
     # alignment the author wrote stays the author's when an option goes in before it
     aligned = b"FROM debian\nRUN apt-get install    curl\n"
     assert introduced_space_runs(aligned, b"FROM debian\nRUN apt-get install -y    curl\n") == []
+    # a copy after one that may have been skipped (`|| ...`, an `if` body) does work too
+    skipped = b"FROM fedora\nRUN dnf install -y x && dnf clean all || echo failed && dnf clean all\n"
+    assert introduced_duplicates(b"FROM fedora\nRUN dnf install -y x\n", skipped) == []
+    in_if = b"FROM fedora\nRUN if [ -f x ]; then dnf clean all; fi && dnf clean all\n"
+    assert introduced_duplicates(b"FROM fedora\nRUN echo\n", in_if) == []
+    plain = b"FROM fedora\nRUN dnf install -y x && dnf clean all && echo && dnf clean all\n"
+    assert len(introduced_duplicates(b"FROM fedora\nRUN dnf install -y x\n", plain)) == 1

@@ -64,6 +64,21 @@ REGRESSIONS = {
     # SF302 only counted a `clean all` of the same tool: `microdnf clean all` after `yum install`
     # cleans the same caches, and `yum clean all` came on top
     "sf302-another-tool-of-the-family-cleans": b"FROM fedora:40\nRUN yum install -y httpd && microdnf clean all || true\n",
+    # SF501 deleted a cleanup RUN that only repeats what the RUN before it does, and its comment
+    # line inside the continuation went with it
+    "sf501-deleted-run-keeps-its-comment-lines": (
+        b"FROM node:20\nRUN npm ci\nRUN npm cache clean --force\nRUN npm cache clean \\\n    # note\n    --force\n"
+    ),
+    # SF106 prefixed both installs with `apt-get update`, then SF502 merged them: an update twice in
+    # a row (the merge is refused when the second RUN starts by doing what the first already did)
+    "sf502-update-twice-in-a-row": (
+        b"FROM debian AS runtime\nRUN echo hi && apt-get update\nRUN apt-get install -y a\nRUN apt-get install -y b\n"
+    ),
+    # SF302 added `yum clean all` before `|| gem install`, SF501 then moved a `dnf clean all` in:
+    # the second one runs when the first did not (not a duplicate)
+    "sf501-after-a-cleanup-that-may-not-run": (
+        b"FROM fedora\nRUN yum install -y x && /src || gem install y\nRUN \\\ndnf clean all\n"
+    ),
 }
 
 

@@ -185,9 +185,13 @@ def profile_keys(run: str) -> dict[str, list[str]]:
 @pytest.mark.parametrize(
     "run, leading, done, certain",
     [
-        ("apt-get update && apt-get install -y x && rm -rf /var/lib/apt/lists/*", [], ["/var/lib/apt/lists"], ["/var/lib/apt/lists"]),
+        # the update is a refresh: done again only after the lists were removed
+        ("apt-get update && apt-get install -y x && rm -rf /var/lib/apt/lists/*", ["apt update"], ["/var/lib/apt/lists"],
+         ["/var/lib/apt/lists"]),
         # a removal before the update: the update writes the lists again
-        ("rm -rf /var/lib/apt/lists/* && apt-get update && apt-get install -y x", ["/var/lib/apt/lists"], [], []),
+        ("rm -rf /var/lib/apt/lists/* && apt-get update && apt-get install -y x", ["/var/lib/apt/lists"], ["apt update"],
+         ["apt update"]),
+        ("apt-get install -y x && apt-get update", [], ["apt update"], ["apt update"]),
         # `apt-get clean` and `rm -rf /var/cache/apt/*` undo the same thing
         ("apt-get install -y x && apt-get clean", [], ["/var/cache/apt"], ["/var/cache/apt"]),
         ("apt-get install -y x && rm -rf /var/cache/apt/*", [], ["/var/cache/apt"], ["/var/cache/apt"]),
