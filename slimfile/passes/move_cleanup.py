@@ -261,7 +261,7 @@ class _Plan:
 
 
 def _plan(target: RunInfo, cleaner: RunInfo) -> _Plan:
-    done = cleanup_profile(target.script).certain  # removed whenever the RUN succeeds
+    done = cleanup_profile(target.script).certain  # removed whenever the RUN ends well
     keys = command_cleanup_keys(cleaner.script)
     kept = []
     for command in cleaner.script.commands:

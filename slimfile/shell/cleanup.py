@@ -216,8 +216,9 @@ class CleanupProfile:
     ``leading``: done before anything in the script made them worth doing (a merge that puts
     this script after one that already did them would do them twice in a row); ``done``: done
     after the last such thing (one appended after it would repeat it); ``certain``: the part of
-    ``done`` that runs whenever the script succeeds (top level, followed only by ``&&``:
-    ``(make && rm -rf X)`` or ``rm -rf X; make`` may end without it); ``writes`` and ``cleans``:
+    ``done`` that has run whenever the script ends well (top level, starting a list or in the
+    last one followed only by ``&&``: ``(make && rm -rf X)`` or ``make && rm -rf X; ls`` may end
+    without it); ``writes`` and ``cleans``:
     the families whose files the script writes, and whose caches it cleans."""
 
     leading: frozenset[CleanupKey]
@@ -238,7 +239,7 @@ def cleanup_profile(script: ShellScript) -> CleanupProfile:
     written: set[str] = set()
     cleaned: set[str] = set()
     mentioned: list[str] = []  # word values of the commands so far that clean nothing
-    tail = _final_and_chain(script)
+    tail = _always_run(script)
     for command in script.commands:
         fact = facts.get(command.index)
         does = set(keys.get(command.index, ()))
@@ -282,9 +283,11 @@ def _leads(key: CleanupKey, written: set[str], cleaned: set[str], mentioned: lis
     return key.family not in written
 
 
-def _final_and_chain(script: ShellScript) -> set[int]:
-    """Top-level commands that run whenever the script succeeds: in its last list, not after
-    ``||`` or inside anything, and followed by nothing but ``&&``."""
+def _always_run(script: ShellScript) -> set[int]:
+    """Top-level commands that have run whenever the script ends well: each one that starts a
+    list (``a; c && x; b``: ``c``), and those of the last list followed by nothing but ``&&``
+    (``a || b && c``: ``c``; the list fails, and so does the script, when ``c`` does not run).
+    Not one after ``||`` elsewhere, or inside anything."""
     items = sorted(
         {
             (c.start, c.before, c.after, c.index) if not c.scopes else (c.scopes[0].start, c.scopes[0].before, c.scopes[0].after, None)
@@ -293,15 +296,16 @@ def _final_and_chain(script: ShellScript) -> set[int]:
         },
         key=lambda item: item[0],
     )
-    chain: set[int] = set()
+    found = {index for _, before, _, index in items
+             if index is not None and (before is None or before.operator in _STATEMENT_END)}
     if not items or (items[-1][2] is not None and items[-1][2].operator not in _STATEMENT_END):
-        return chain  # the script ends with a background job
+        return set()  # the script ends with a background job
     for _, before, _, index in reversed(items):
         if index is not None and (before is None or before.operator in _STATEMENT_START):
-            chain.add(index)
+            found.add(index)
         if before is None or before.operator is not Operator.AND:
             break
-    return chain
+    return found
 
 
 _STATEMENT_END = frozenset({Operator.SEMICOLON, Operator.NEWLINE})

@@ -79,6 +79,12 @@ REGRESSIONS = {
     "sf501-after-a-cleanup-that-may-not-run": (
         b"FROM fedora\nRUN yum install -y x && /src || gem install y\nRUN \\\ndnf clean all\n"
     ),
+    # SF105 added `rm -rf /var/lib/apt/lists/*` before `; pip3 ...`; SF501 then moved the same
+    # removal in at the end: the first always runs (it starts a list), so the second did nothing
+    "sf501-removal-that-starts-a-list-counts": (
+        b"FROM debian\nRUN apt-get update || true\nRUN apt-get install -y curl && apt-get upgrade -y ; pip3 install x\n"
+        b"RUN pip cache purge \\\n\t&& rm -rf /var/lib/apt/lists/*\n"
+    ),
 }
 
 

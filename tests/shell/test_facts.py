@@ -198,6 +198,7 @@ def profile_keys(run: str) -> dict[str, list[str]]:
         # only a cleanup that runs whenever the script succeeds is certain
         ("(npm ci && npm cache clean --force)", [], ["$HOME/.npm/_cacache", "/root/.npm/_cacache"], []),
         ("apt-get install -y x && rm -rf /var/lib/apt/lists/*; echo done", [], ["/var/lib/apt/lists"], []),
+        ("apt-get install -y x; rm -rf /var/lib/apt/lists/*; echo done", [], ["/var/lib/apt/lists"], ["/var/lib/apt/lists"]),
         ("apt-get install -y x || rm -rf /var/lib/apt/lists/*", [], ["/var/lib/apt/lists"], []),
         ("apk add --virtual .b gcc && make && apk del .b", [], ["apk remove .b"], ["apk remove .b"]),
         # a path no package manager writes is written again by a command that names it
