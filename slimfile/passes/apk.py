@@ -77,8 +77,8 @@ Finds an `apk add` whose packages are all build tools (compilers, `-dev` headers
 `build-base`, ...: the list is `data/apk.toml`) in a RUN that goes on to use them, when no
 later RUN of the stage needs them. It installs them under `--virtual .build-deps` and appends
 `apk del .build-deps` to the RUN (`.build-deps-2`... when the RUN already has a group of that
-name: adding to an existing virtual package replaces what it holds). An `apk add --virtual NAME` without a matching `apk del NAME`
-in its RUN gets the `apk del`.
+name: adding to an existing virtual package replaces what it holds). An `apk add --virtual
+NAME` without a matching `apk del NAME` in its RUN gets the `apk del`.
 
 ## Why is this bad?
 Compilers and headers are only needed while building; in the final image they are dead
