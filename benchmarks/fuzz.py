@@ -7,7 +7,7 @@ Prints progress, the count of failures by kind (target: 0) and the first failing
 each kind, minimized (lines, then words, removed while the same kind of failure remains).
 Exits 1 when something failed.
 
-    python benchmarks/fuzz.py [--examples 100000] [--seed 0] [--show 3] [--progress 1000]
+    python benchmarks/fuzz.py [--examples 100000] [--seed 0] [--show 3] [--progress 1000] [--save DIR]
 """
 
 from __future__ import annotations
@@ -29,8 +29,9 @@ from tests.passes.pipeline_strategy import pipeline_dockerfiles  # noqa: E402
 
 
 class Tally:
-    def __init__(self, progress: int) -> None:
+    def __init__(self, progress: int, save: Path | None = None) -> None:
         self.progress = progress
+        self.save = save  # a folder for every failing input
         self.examples = 0
         self.unreadable = 0  # inputs slimfile refuses: not judged
         self.failed = 0
@@ -45,6 +46,9 @@ class Tally:
             self.unreadable += 1
         elif problems:
             self.failed += 1
+            if self.save is not None:
+                (self.save / f"failure-{self.failed:05d}.Dockerfile").write_bytes(source)
+                (self.save / f"failure-{self.failed:05d}.txt").write_text("\n".join(problems) + "\n")
             for kind in sorted({category(p) for p in problems}):
                 self.kinds[kind] += 1
                 self.first.setdefault(kind, (source, problems))
@@ -57,8 +61,8 @@ class Tally:
               f"  not read: {self.unreadable}", flush=True)
 
 
-def run(examples: int, seed_value: int, progress: int) -> Tally:
-    tally = Tally(progress)
+def run(examples: int, seed_value: int, progress: int, save: Path | None = None) -> Tally:
+    tally = Tally(progress, save)
 
     @seed(seed_value)
     @settings(max_examples=examples, deadline=None, database=None, phases=[Phase.generate],
@@ -119,9 +123,12 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--show", type=int, default=3, help="failing kinds to minimize and print")
     parser.add_argument("--progress", type=int, default=1000, help="print a line every N examples")
+    parser.add_argument("--save", type=Path, help="write every failing input (and its problems) to this folder")
     args = parser.parse_args()
+    if args.save:
+        args.save.mkdir(parents=True, exist_ok=True)
     print(f"fuzzing the pipeline: {args.examples:,} examples, seed {args.seed}", flush=True)
-    tally = run(args.examples, args.seed, args.progress)
+    tally = run(args.examples, args.seed, args.progress, args.save)
     elapsed = time.monotonic() - tally.started
     judged = tally.examples - tally.unreadable
     print(f"\n{tally.examples:,} examples in {elapsed:.0f} s ({tally.examples / elapsed:.1f}/s): "

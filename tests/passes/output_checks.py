@@ -3,20 +3,22 @@
 Used by the corpus test (``test_composition.py``), the fuzzing test (``test_fuzz_pipeline.py``)
 and ``benchmarks/fuzz.py``. Each check returns a list of problems (empty when all is well):
 
-* :func:`introduced_duplicates`: no fix brings a command into a RUN that does no work there.
+* :func:`introduced_duplicates`: no fix brings a command into a RUN where it does nothing.
   A command is what it does (see :func:`command_keys`: a package-manager command is its family
-  and action, ``rm`` its operands, anything else its words). In each RUN of the output, a
-  command that occurs ``k`` times with ``k > max(k_in, 1)``, where ``k_in`` is how often it
-  occurs in the RUNs of the same stage of the input, is a duplicate when two of its copies
-  follow each other with the second doing nothing: the first always ran before it (no ``||``
-  after it, not in an ``if``/loop body the second is not in) and nothing in between writes
-  again what they remove (a package command of the family). An output RUN is made of input
-  RUNs of its stage (kept, merged, or with commands moved in) plus the commands fixes add, so
-  more copies than ``k_in`` means a fix brought one; the author's own repetitions (``apt-get
-  update`` in two RUNs that a merge joins) stay allowed, and so do copies that each do work
-  (``rm -rf /var/lib/apt/lists/* && apt-get update && ... && rm -rf /var/lib/apt/lists/*``).
-  It cannot see a fix that adds a command the stage already has as often elsewhere: a bound
-  that never blames the author, not a complete oracle.
+  and action, ``rm`` its operands, anything else its words). A copy does nothing when the copy
+  before it in the RUN always ran first (no ``||`` after it, not in an ``if``/loop body the
+  later one is not in) and nothing between them makes it worth doing again (for a cleanup, a
+  package command of its family writing more; for an ``apt-get update`` or an install, a
+  cleanup of the family's caches). In each RUN of the output, a command that occurs ``k``
+  times with ``k > max(k_in, 1)``, where ``k_in`` is how often it occurs in the RUNs of the
+  same stage of the input, must not have more copies that do nothing than those RUNs had. An
+  output RUN is made of input RUNs of its stage (kept, merged, or with commands moved in)
+  plus the commands fixes add, so more copies than ``k_in`` means a fix brought one, and a new
+  copy that does nothing is one no fix should have brought; the author's own repetitions
+  (``apt-get update`` in two RUNs that a merge joins) stay allowed, and so do copies that each
+  do work (``rm -rf /var/lib/apt/lists/* && apt-get update && ... && rm -rf
+  /var/lib/apt/lists/*``). It cannot see a fix that adds a command the stage already has as
+  often elsewhere: a bound that never blames the author, not a complete oracle.
 * :func:`introduced_space_runs`: no fix leaves a run of two or more blanks inside a line
   (between two non-blank characters: leading indentation does not count) that does not follow
   the file's own spacing: the input must have the same blanks after the same word or before
@@ -108,38 +110,42 @@ def run_commands(dockerfile: Dockerfile) -> list[tuple[int, int, list[RunCommand
     return out
 
 
-def repeated_for_nothing(commands: list[RunCommand], key: str) -> bool:
-    """Two copies of ``key`` where the second does no work: the first always ran before it and
-    nothing between them writes again what they remove. (After ``a && rm X || b``, or an ``if``
-    body, the second copy runs on paths where the first did not.)"""
+def useless_repeats(commands: list[RunCommand], key: str) -> int:
+    """Copies of ``key`` that do nothing: the copy before always ran before it (no ``||``
+    after it, not in an ``if``/loop body this one is not in) and nothing between them makes it
+    worth doing again (for a cleanup, a package command of the family writing more; for a
+    refresh or an install, a cleanup of the family's caches)."""
+    count = 0
     previous: int | None = None
     for position, command in enumerate(commands):
         if command.key != key:
             continue
         if previous is not None:
-            first, between = commands[previous], commands[previous : position]
+            first, between = commands[previous], commands[previous:position]
             if command.families:  # a cleanup: worth doing again after the family wrote more
                 rewritten = any(c.writes is not None and c.writes in command.families for c in between[1:])
             else:  # a refresh, an install: worth doing again after the family's caches went
                 rewritten = command.writes is not None and any(command.writes in c.families for c in between[1:])
             skippable = any(c.or_after for c in between) or not first.conditional <= command.conditional
-            if not rewritten and not skippable:
-                return True
+            count += not rewritten and not skippable
         previous = position
-    return False
+    return count
 
 
 def introduced_duplicates(before: bytes, after: bytes) -> list[str]:
     if before == after:
         return []
-    per_stage: dict[int, Counter] = {}
+    copies: dict[int, Counter] = {}
+    useless: dict[int, Counter] = {}
     for stage, _, commands in run_commands(parse(before)):
-        per_stage.setdefault(stage, Counter()).update(c.key for c in commands)
+        copies.setdefault(stage, Counter()).update(c.key for c in commands)
+        for key in {c.key for c in commands}:
+            useless.setdefault(stage, Counter())[key] += useless_repeats(commands, key)
     problems = []
     for stage, line, commands in run_commands(parse(after)):
-        allowed = per_stage.get(stage, Counter())
+        allowed, author = copies.get(stage, Counter()), useless.get(stage, Counter())
         for key, count in Counter(c.key for c in commands).items():
-            if count > max(allowed[key], 1) and repeated_for_nothing(commands, key):
+            if count > max(allowed[key], 1) and useless_repeats(commands, key) > author[key]:
                 problems.append(f"line {line}: `{key}` {count} times in one RUN (the input stage has it {allowed[key]} times)")
     return problems
 
