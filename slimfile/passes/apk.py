@@ -76,8 +76,9 @@ VIRTUAL = Rule(
 Finds an `apk add` whose packages are all build tools (compilers, `-dev` headers, `make`,
 `build-base`, ...: the list is `data/apk.toml`) in a RUN that goes on to use them, when no
 later RUN of the stage needs them. It installs them under `--virtual .build-deps` and appends
-`apk del .build-deps` to the RUN. An `apk add --virtual NAME` without a matching `apk del NAME`
-in its RUN gets the `apk del`.
+`apk del .build-deps` to the RUN (`.build-deps-2`... when the RUN already has a group of that
+name: adding to an existing virtual package replaces what it holds). An `apk add --virtual
+NAME` without a matching `apk del NAME` in its RUN gets the `apk del`.
 
 ## Why is this bad?
 Compilers and headers are only needed while building; in the final image they are dead
@@ -175,13 +176,26 @@ def _add_virtual(ctx: Context, info: RunInfo, facts: list[PackageFact], add: Pac
     last = last_top_level_command(info.script)
     fix = None
     if last is not None and add.anchor is not None:
-        append = append_fix(ctx, info, last, "apk del .build-deps", VIRTUAL, Safety.UNSAFE)
+        name = _free_virtual_name(facts)
+        append = append_fix(ctx, info, last, f"apk del {name}", VIRTUAL, Safety.UNSAFE)
         if append is not None:
-            virtual = Edit.insert(add.anchor.end, b" --virtual .build-deps")
-            fix = Fix((virtual, *append.edits), Safety.UNSAFE, VIRTUAL.fix_title, PACKAGES)
+            virtual = Edit.insert(add.anchor.end, f" --virtual {name}".encode())
+            fix = Fix((virtual, *append.edits), Safety.UNSAFE, VIRTUAL.fix_title, PACKAGES, brings=append.brings)
     names = " ".join(add.package_names)
     return Finding(VIRTUAL, f"build-only packages ({names}) stay in the image", command.start, command.end, fix,
                    saving("apk-virtual"))
+
+
+def _free_virtual_name(facts: list[PackageFact]) -> str:
+    """``.build-deps``, or ``.build-deps-2``...: adding to a virtual package that exists replaces
+    what it depends on, so the packages of the first group would stay when it is deleted."""
+    used = {name for f in facts for name in f.option_values("-t", "--virtual")}
+    used |= {w.value for f in facts if f.action == "remove" for w in f.packages}
+    name, number = ".build-deps", 1
+    while name in used:
+        number += 1
+        name = f".build-deps-{number}"
+    return name
 
 
 def _build_only(add: PackageFact) -> bool:

@@ -41,6 +41,7 @@ from slimfile.syntax.edits import Edit, Fix, Safety
 LISTS = "/var/lib/apt/lists"
 RM_LISTS = "rm -rf /var/lib/apt/lists/*"
 NEEDS_LISTS = frozenset({"install", "upgrade", "download"})
+UPDATE_KEY = "apt update"  # what SF106 brings into a RUN and SF101 joins to one (Fix.brings, Fix.joins)
 
 UPDATE_ALONE = Rule(
     code="SF101",
@@ -239,7 +240,8 @@ RUN apt-get update && apt-get install -y jq
 ```
 
 ## Fix safety
-Unsafe: fresh lists may install newer package versions than the cached ones did.
+Unsafe: fresh lists may install newer package versions than the cached ones did. Not fixed
+when the RUN runs `apt-get update` after the install: it would run twice.
 """,
 )
 
@@ -424,13 +426,17 @@ def _stale_lists(ctx: Context, info: RunInfo, facts: list[PackageFact], earlier:
     fact = next(f for f in facts if f.action in NEEDS_LISTS)
     command = info.script.commands[fact.command]
     fix = None
+    message = f"`{fact.tool} {fact.action}` uses package lists from an earlier layer"
     joiner = _prepend_joiner(command)
-    if joiner is not None:
+    if _runs_update(info):
+        # a second `apt-get update` in the RUN: the author's one after the install would stay
+        message += " (not fixed automatically: the RUN runs `apt-get update` after it; move that before it)"
+    elif joiner is not None:
         tool = "apt-get" if fact.tool == "apt-get" else fact.tool
         edit = Edit.insert(command.start, f"{tool} update{joiner}".encode())
-        fix = Fix((edit,), Safety.UNSAFE, STALE_LISTS.fix_title, PACKAGES)  # fresh lists: other versions
-    yield Finding(STALE_LISTS, f"`{fact.tool} {fact.action}` uses package lists from an earlier layer",
-                  command.start, command.end, fix, saving("apt-update-same-layer"))
+        # fresh lists: other versions. What it brings, so that no merge brings an update too
+        fix = Fix((edit,), Safety.UNSAFE, STALE_LISTS.fix_title, PACKAGES, brings=((info.outer.start, UPDATE_KEY),))
+    yield Finding(STALE_LISTS, message, command.start, command.end, fix, saving("apt-update-same-layer"))
 
 
 def _runs_update(info: RunInfo) -> bool:
@@ -462,7 +468,9 @@ def _update_alone(ctx: Context, info: RunInfo, facts: list[PackageFact], followi
     plan = plan_merge(ctx, info, following)
     fix = None
     if isinstance(plan, MergePlan):
-        fix = Fix(merge_edits(ctx, plan), Safety.SAFE, UPDATE_ALONE.fix_title, runs_removed=1)
+        # the install RUN gets this update: no other fix of the round may bring one into it
+        joins = (*plan.joins, (following.outer.start, UPDATE_KEY))
+        fix = Fix(merge_edits(ctx, plan), Safety.SAFE, UPDATE_ALONE.fix_title, runs_removed=1, joins=joins)
     start, end = info.instruction.keyword_source_span()
     message = "`apt-get update` runs in its own RUN; join it with the install that follows"
     if fix is None:

@@ -4,10 +4,13 @@ up in the final image, cache mounts, and the estimated savings table (``data/sav
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterator
 
 from slimfile.analysis.context import Context
 from slimfile.diagnostics import Rule, Saving
+from slimfile.shell.analyze import analyze_run
+from slimfile.shell.cleanup import command_cleanup_keys
 from slimfile.shell.data import load
 from slimfile.shell.edit_helpers import EditRefused, append_command, insert_option
 from slimfile.shell.model import Command, ShellScript, Word
@@ -15,6 +18,7 @@ from slimfile.shell.packages import PackageFact
 from slimfile.syntax.edits import Edit, Fix, Safety
 from slimfile.syntax.gocompat import parse_words
 from slimfile.syntax.nodes import Instruction
+from slimfile.syntax.parser import parse
 from slimfile.syntax.stages import Stage
 
 
@@ -114,12 +118,25 @@ PACKAGES = frozenset({"packages"})
 
 def append_fix(ctx: Context, info: RunInfo, after: Command, text: str, rule: Rule, safety: Safety = Safety.SAFE,
                declares: frozenset[str] = frozenset()) -> Fix | None:
-    """A fix that adds ``text`` as a command after ``after``, or None when the helper refuses."""
+    """A fix that adds ``text`` as a command after ``after``, or None when the helper refuses.
+    It declares the cleanups it brings into the RUN, so no other fix of the round brings them too."""
     try:
         edit = append_command(ctx.dockerfile, info.script, after, text)
     except EditRefused:
         return None
-    return Fix((edit,), safety, rule.fix_title, declares)
+    brings = tuple((info.outer.start, key) for key in sorted(text_cleanup_keys(text)))
+    return Fix((edit,), safety, rule.fix_title, declares, brings=brings)
+
+
+@lru_cache(maxsize=128)
+def text_cleanup_keys(text: str) -> frozenset[str]:
+    """What a command text that a pass adds cleans up, read by the shell model as any RUN is
+    (``shell.cleanup.command_cleanup_keys``)."""
+    dockerfile = parse(f"FROM scratch\nRUN {text}\n".encode())
+    script = analyze_run(dockerfile, dockerfile.instructions[-1])
+    if not isinstance(script, ShellScript):
+        return frozenset()
+    return frozenset(key.key for keys in command_cleanup_keys(script).values() for key in keys)
 
 
 def option_fix(ctx: Context, info: RunInfo, after: Word, option: str, rule: Rule, safety: Safety = Safety.SAFE,

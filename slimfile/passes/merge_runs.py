@@ -70,10 +70,12 @@ bind tighter than the new `&&`, and the second RUN runs in a subshell unless it 
 functions, traps) or can end the shell early (`exit`, `exec`), it runs in a subshell, so
 nothing leaks into the second. RUNs with different `--mount`/`--network`/`--security` flags,
 exec-form or heredoc RUNs, RUNs under different shells and RUNs separated by any other
-instruction are never merged; nor is a first RUN that relies on `set -e` in a part that would
-end up on the left of the new `&&` inside a subshell or compound command, where the shell
-ignores `set -e` (`(set -e; ./configure; make) && make install` would go on after a failed
-`./configure`).
+instruction are never merged, nor RUNs where the second starts by removing what the first
+already removed (`... && rm -rf /var/lib/apt/lists/*`, then `rm -rf /var/lib/apt/lists/* && ...`:
+merged, the removal would run twice in a row); nor is a first RUN that relies on `set -e` in
+a part that would end up on the left of the new `&&` inside a subshell or compound command,
+where the shell ignores `set -e` (`(set -e; ./configure; make) && make install` would go on
+after a failed `./configure`).
 """,
 )
 
@@ -83,11 +85,14 @@ RULES = (MERGE_RUNS,)
 def check(ctx: Context) -> Iterator[Finding]:
     merge_all = ctx.option("merge-runs", "small") == "all"
     previous: RunInfo | None = None
+    chain: MergePlan | None = None  # the merge offered for `previous`, if any: one RUN with it
     for info in runs(ctx, include_onbuild=False):
+        plan = None
         if previous is not None and (merge_all or _both_small(previous, info)):
-            plan = plan_merge(ctx, previous, info)
+            plan = plan_merge(ctx, previous, info, chain.cleanups if chain is not None else None)
             if isinstance(plan, MergePlan):
                 yield _finding(ctx, plan)
+        chain = plan if isinstance(plan, MergePlan) else None
         previous = info
 
 
@@ -106,6 +111,6 @@ def _finding(ctx: Context, plan: MergePlan) -> Finding:
         message,
         start,
         end,
-        Fix(merge_edits(ctx, plan), Safety.SAFE, MERGE_RUNS.fix_title, runs_removed=1),
+        Fix(merge_edits(ctx, plan), Safety.SAFE, MERGE_RUNS.fix_title, runs_removed=1, joins=plan.joins),
         saving("merge-runs", count="1"),
     )

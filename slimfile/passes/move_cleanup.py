@@ -14,6 +14,11 @@ After::
 
 Deleting files in a later RUN does not shrink the image: the files stay in the layer that
 wrote them, and the later layer only adds a whiteout that hides them.
+
+Fixes compose: a command the earlier RUN already runs whenever it succeeds, after its last
+write of what the command removes (``shell.cleanup.cleanup_profile``, e.g. the removal SF105
+added in an earlier round), is not moved again, and the fix declares what it brings
+(``Fix.brings``) so that no other fix of the round brings the same cleanup into that RUN.
 """
 
 from __future__ import annotations
@@ -25,11 +30,11 @@ from slimfile.analysis.context import Context
 from slimfile.diagnostics import Finding, Rule
 from slimfile.passes.common import RunInfo, last_top_level_command, runs, saving
 from slimfile.passes.run_merge import is_and_list, script_has_comment
-from slimfile.shell.cleanup import CleanupFact, rm_operands
+from slimfile.shell.cleanup import CleanupFact, cleanup_profile, command_cleanup_keys, rm_operands
 from slimfile.shell.edit_helpers import EditRefused, append_command
-from slimfile.shell.model import ShellScript
+from slimfile.shell.model import Command, ShellScript
 from slimfile.syntax.edits import Edit, Fix, Safety
-from slimfile.syntax.nodes import Instruction
+from slimfile.syntax.nodes import Instruction, LineRole
 
 MOVE_CLEANUP = Rule(
     code="SF501",
@@ -42,7 +47,11 @@ MOVE_CLEANUP = Rule(
 Finds a RUN that only cleans up (removes package caches and lists, runs `apt-get clean`,
 `yum clean all`, `npm cache clean`, `apk del`, or removes a directory an earlier RUN
 created), and moves its commands to the end of the earlier RUN that wrote those files,
-when nothing in between uses them.
+when nothing in between uses them. A command the earlier RUN already runs whenever it
+succeeds, after its last write of what it removes (`rm -rf /var/lib/apt/lists/*` after the
+install, perhaps added by SF105), is not repeated; a cleanup RUN that only repeats such
+commands is removed. The moved commands keep their lines as written (continuation lines,
+their indentation, comment lines among them).
 
 ## Why is this bad?
 Each RUN is a layer, and layers only add: a file deleted by a later RUN is still shipped in
@@ -70,7 +79,8 @@ No fix is offered when the earlier RUN can exit early (`exit`, `exec`), or leave
 that could change the cleanup (`set -f`, functions, aliases, `source`; a changed directory or
 variables unless the cleanup only removes absolute paths, without `~`), when the cleanup RUN
 has flags or is a heredoc, or when a `--mount` of the earlier RUN covers a removed path (the
-cleanup would empty the mount instead of the layer).
+cleanup would empty the mount instead of the layer). A repeated command is dropped only from a
+plain `&&` list and never with a comment line next to it (the RUN then stays as it is).
 """,
 )
 
@@ -231,25 +241,116 @@ def _between_is_safe(ctx: Context, maker: Instruction, cleaner: Instruction, cle
 def _finding(ctx: Context, target: RunInfo, cleaner: RunInfo, cleanup: _Cleanup) -> Finding:
     start, end = cleaner.instruction.keyword_source_span()
     what = ", ".join(sorted(cleanup.managers) + [p for p in cleanup.paths]) or "files"
-    message = f"This RUN only removes files written by the RUN on line {target.instruction.start_line} ({what}); they stay in that layer"
-    fix = _fix(ctx, target, cleaner, cleanup)
+    line = target.instruction.start_line
+    plan = _plan(target, cleaner)
+    if plan is not None and not plan.kept:
+        message = f"This RUN only removes what the RUN on line {line} already removed ({what}); it is a layer for nothing"
+    else:
+        message = f"This RUN only removes files written by the RUN on line {line} ({what}); they stay in that layer"
+    fix = _fix(ctx, target, cleaner, cleanup, plan)
     return Finding(MOVE_CLEANUP, message, start, end, fix, saving("move-cleanup", what=f"what it removes ({what})"))
 
 
-def _fix(ctx: Context, target: RunInfo, cleaner: RunInfo, cleanup: _Cleanup) -> Fix | None:
+@dataclass(frozen=True)
+class _Plan:
+    """Which commands of the cleanup RUN go into the earlier RUN: those it does not already
+    run after its last write of what they remove (``kept``, in order), and what they bring."""
+
+    kept: tuple[Command, ...]
+    brings: frozenset[str]
+
+
+def _plan(target: RunInfo, cleaner: RunInfo) -> _Plan:
+    done = cleanup_profile(target.script).certain  # removed whenever the RUN ends well
+    keys = command_cleanup_keys(cleaner.script)
+    kept = []
+    for command in cleaner.script.commands:
+        undoes = keys.get(command.index, frozenset())
+        if not undoes or not undoes <= done:
+            kept.append(command)
+    brings = frozenset(k.key for c in kept for k in keys.get(c.index, ()))
+    return _Plan(tuple(kept), brings)
+
+
+def _fix(ctx: Context, target: RunInfo, cleaner: RunInfo, cleanup: _Cleanup, plan: _Plan) -> Fix | None:
+    if cleaner.instruction.flags or _target_changes_the_cleanup(target.script, cleaner.script, cleanup):
+        return None  # its mounts are part of what it does; or the earlier RUN may skip or change it
+    if not plan.kept:  # the earlier RUN already does all of it: the RUN only goes
+        edits = _delete_keeping_comment_lines(ctx, cleaner.outer)
+        return Fix(edits, Safety.SAFE, MOVE_CLEANUP.fix_title, runs_removed=1) if edits else None
+    removal = Edit.delete(cleaner.outer.start, cleaner.outer.end)
     anchor = last_top_level_command(target.script)
-    if anchor is None or _target_changes_the_cleanup(target.script, cleaner.script, cleanup):
-        return None
-    if cleaner.script.origin != "run" or cleaner.instruction.heredocs or cleaner.instruction.flags:
-        return None  # its text is not a one-line command, or its mounts are part of what it does
+    if anchor is None or cleaner.script.origin != "run" or cleaner.instruction.heredocs:
+        return None  # its text is not a one-line command
     if _mounts_overlap(target.instruction, cleaner.script, cleanup):
         return None  # in the earlier RUN the cleanup would reach into a mount instead
-    text = cleaner.instruction.args_text
-    if not is_and_list(cleaner.script):
-        text = f"({text})"
+    text = _moved_text(ctx, cleaner, plan)
+    if text is None:
+        return None
     try:
         append = append_command(ctx.dockerfile, target.script, anchor, text, operator="&&")
     except EditRefused:
         return None
-    removal = Edit.delete(cleaner.outer.start, cleaner.outer.end)
-    return Fix((append, removal), Safety.SAFE, MOVE_CLEANUP.fix_title, runs_removed=1)
+    brings = tuple((target.outer.start, key) for key in sorted(plan.brings))
+    return Fix((append, removal), Safety.SAFE, MOVE_CLEANUP.fix_title, runs_removed=1, brings=brings)
+
+
+def _moved_text(ctx: Context, cleaner: RunInfo, plan: _Plan) -> str | None:
+    """The cleanup RUN's script as its source has it (continuation lines, their indentation and
+    the comment lines among them kept: the logical line would glue the lines with their
+    indentation in between), minus the commands the earlier RUN already runs. Those go only from
+    a plain ``&&`` list and never with a comment line; None when that cannot be done."""
+    source = ctx.dockerfile.source
+    start, end = cleaner.instruction.args_source_span()
+    commands = cleaner.script.commands
+    wrap = not is_and_list(cleaner.script)
+    if len(plan.kept) == len(commands):
+        text = source[start:end]
+    else:
+        if wrap:
+            return None
+        pieces: list[tuple[int, int]] = []
+        dropped: list[tuple[int, int]] = []
+        kept = {c.index for c in plan.kept}
+        previous_end = start
+        for command in commands:  # each command owns the separator before it
+            if command.index not in kept:
+                dropped.append((previous_end, command.end))
+            elif pieces:
+                pieces.append((previous_end, command.end))
+            else:  # the first command that goes keeps no separator before it
+                dropped.append((previous_end, command.start))
+                pieces.append((command.start, command.end))
+            previous_end = command.end
+        dropped.append((previous_end, end))
+        if any(_has_comment_line(cleaner.instruction, a, b) for a, b in dropped):
+            return None  # the comment would be lost with the command
+        text = b"".join(source[a:b] for a, b in pieces)
+    decoded = text.decode("utf-8", "surrogateescape")
+    return f"({decoded})" if wrap else decoded
+
+
+def _delete_keeping_comment_lines(ctx: Context, instruction: Instruction) -> tuple[Edit, ...]:
+    """The instruction goes; its comment lines stay where they were, as comment lines between
+    instructions (nothing the author wrote is lost). Nothing when a heredoc body line would be
+    lost that reads as a comment."""
+    source = ctx.dockerfile.source
+    kept = [line for line in instruction.lines if line.role is LineRole.INNER_COMMENT]
+    if any(line.role is LineRole.HEREDOC_BODY and source[line.start : line.content_end].lstrip().startswith(b"#")
+           for line in instruction.lines):
+        return ()
+    edits, position = [], instruction.start
+    for line in kept:
+        if line.start > position:
+            edits.append(Edit.delete(position, line.start))
+        position = max(position, line.end)
+    if instruction.end > position:
+        edits.append(Edit.delete(position, instruction.end))
+    return tuple(edits)
+
+
+def _has_comment_line(instruction: Instruction, start: int, end: int) -> bool:
+    return any(
+        line.role in (LineRole.INNER_COMMENT, LineRole.INNER_EMPTY) and start < line.end and line.start < end
+        for line in instruction.lines
+    )

@@ -96,6 +96,15 @@ class Fix:
     # all of it, so no other fix edits inside it in the same round (its premise may change)
     claims: tuple[tuple[int, int], ...] = ()
     creates: tuple[NewFile, ...] = ()
+    # what the fix brings into RUNs that must not be there twice (a cleanup, see
+    # ``shell.cleanup.command_cleanup_keys``): (offset of the RUN's first byte, key). Each pass
+    # checks what the RUN already does; two fixes of one round bringing the same key into
+    # one RUN conflict, so the second waits and sees the first's work
+    brings: tuple[tuple[int, str], ...] = ()
+    # for a merge: what another fix of the round must not bring into one of the two RUNs,
+    # (RUN offset, key) as in ``brings``: a key the other RUN removes with nothing in between
+    # writing it again (brought in the same round, it would be removed twice in a row)
+    joins: tuple[tuple[int, str], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.edits and not self.creates:
@@ -128,11 +137,21 @@ class Fix:
             return True
         if any(a.overlaps(b) or a.touches(b) for a in self.edits for b in other.edits):
             return True
-        return _claimed(self.claims, other.edits) or _claimed(other.claims, self.edits)
+        if _claimed(self.claims, other.edits) or _claimed(other.claims, self.edits):
+            return True
+        return _brings_twice(self, other) or _brings_twice(other, self)
 
 
 def _claimed(claims: tuple[tuple[int, int], ...], edits: tuple[Edit, ...]) -> bool:
     return any(start <= edit.end and edit.start <= end for start, end in claims for edit in edits)
+
+
+def _brings_twice(fix: Fix, other: Fix) -> bool:
+    """``fix`` brings something into a RUN that ``other`` brings too, or that the RUN ``other``
+    merges it with already removes."""
+    if not fix.brings or not (other.brings or other.joins):
+        return False
+    return not set(fix.brings).isdisjoint(other.brings + other.joins)
 
 
 def apply_edits(source: bytes, edits: Iterable[Edit]) -> bytes:

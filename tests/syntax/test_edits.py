@@ -81,3 +81,22 @@ def test_appending_a_continuation_line_in_file_style():
     out = apply_edits(text, [Edit.insert(end, line_break(tree, run, run.lines[-1]) + b"&& rm -rf /var/lib/apt/lists/*")])
     assert out.endswith(b"gcc \\\n  && rm -rf /var/lib/apt/lists/*\n")
     assert parse(out).instructions[1].args.endswith(b"&& rm -rf /var/lib/apt/lists/*")
+
+
+def test_fixes_bringing_the_same_cleanup_into_one_run_conflict():
+    lists = Fix((Edit.insert(40, b" && rm -rf /var/lib/apt/lists/*"),), brings=((10, "/var/lib/apt/lists"),))
+    moved = Fix((Edit.insert(60, b" && rm -rf /var/lib/apt/lists/*"), Edit.delete(70, 90)), brings=((10, "/var/lib/apt/lists"),))
+    elsewhere = Fix((Edit.insert(60, b" && rm -rf /var/lib/apt/lists/*"),), brings=((50, "/var/lib/apt/lists"),))
+    other_cache = Fix((Edit.insert(60, b" && apt-get clean"),), brings=((10, "/var/cache/apt"),))
+    assert lists.conflicts_with(moved) and moved.conflicts_with(lists)
+    assert not lists.conflicts_with(elsewhere)
+    assert not lists.conflicts_with(other_cache)
+    assert select_compatible([lists, moved, elsewhere]) == ([0, 2], [1])
+
+
+def test_a_merge_conflicts_with_bringing_what_the_other_run_removes():
+    merge = Fix((Edit(45, 46, b" \\"), Edit(47, 51, b"    && ")), joins=((10, "/var/lib/apt/lists"),))
+    adds_lists = Fix((Edit.insert(30, b" && rm -rf /var/lib/apt/lists/*"),), brings=((10, "/var/lib/apt/lists"),))
+    adds_other = Fix((Edit.insert(30, b" && apt-get clean"),), brings=((10, "/var/cache/apt"),))
+    assert merge.conflicts_with(adds_lists) and adds_lists.conflicts_with(merge)
+    assert not merge.conflicts_with(adds_other)
