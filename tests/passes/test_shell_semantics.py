@@ -226,7 +226,7 @@ def assert_same_behaviour(original: str, fixed: str, shims: Path, work: Path) ->
         got = echo_numbers(after.steps[after.stopped_at].text)
         assert wanted <= got, f"the build stops in another RUN: {wanted} not in {got}{context}"
     lost = set(cleanups(before.log)) - set(cleanups(after.log))
-    assert not lost, f"cleanups no longer run: {dict(lost)}{context}"
+    assert not lost, f"cleanups no longer run: {sorted(lost)}{context}"
 
 
 # -- generating Dockerfiles ---------------------------------------------------------------------------
