@@ -94,7 +94,7 @@ def check(ctx: Context) -> Iterator[Finding]:
         cleanup = _cleanup_only(info.script)
         if cleanup is None:
             continue
-        target = _maker(ctx, infos[:position], info, cleanup)
+        target = _maker(ctx, infos, position, cleanup)
         if target is None:
             continue
         yield _finding(ctx, target, info, cleanup)
@@ -138,10 +138,11 @@ def _cleanup_only(script: ShellScript) -> _Cleanup | None:
     return _Cleanup(frozenset(managers), tuple(paths), uses_home, lists)
 
 
-def _maker(ctx: Context, earlier: list[RunInfo], cleanup_run: RunInfo, cleanup: _Cleanup) -> RunInfo | None:
+def _maker(ctx: Context, infos: list[RunInfo], position: int, cleanup: _Cleanup) -> RunInfo | None:
     """The nearest earlier RUN of the stage that made everything the cleanup removes, provided
-    nothing between it and the cleanup uses those files."""
-    for candidate in reversed(earlier):
+    nothing between it and the cleanup (``infos[position]``) uses those files."""
+    cleanup_run = infos[position]
+    for candidate in reversed(infos[:position]):
         if candidate.stage is not cleanup_run.stage:
             return None
         made = _made_by(candidate, cleanup)
@@ -219,8 +220,10 @@ def _path_root(path: str) -> str:
 
 
 def _between_is_safe(ctx: Context, maker: Instruction, cleaner: Instruction, cleanup: _Cleanup) -> bool:
-    for node in ctx.dockerfile.instructions:
-        if not (maker.end <= node.start < cleaner.start):
+    dockerfile = ctx.dockerfile
+    between = dockerfile.items[dockerfile.item_index(maker) + 1 : dockerfile.item_index(cleaner)]
+    for node in between:
+        if not isinstance(node, Instruction):
             continue
         # RUNs in between were vetted by _maker's walk: they do not touch what is removed
         if node.name in _UNSAFE_BETWEEN or (cleanup.uses_home and node.name in ("ENV", "ARG")):
