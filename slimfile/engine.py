@@ -8,6 +8,7 @@ a time and the offending fixes are dropped and reported; nothing unparsable is e
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
@@ -16,7 +17,7 @@ from slimfile.analysis.context import Context
 from slimfile.analysis.summary import semantic_differences
 from slimfile.diagnostics import Finding
 from slimfile.suppressions import Suppressions
-from slimfile.syntax.edits import apply_fixes, select_compatible
+from slimfile.syntax.edits import Change, apply_fixes, compose_changes, select_compatible, select_with_blockers
 from slimfile.syntax.errors import DockerfileError
 from slimfile.syntax.nodes import Dockerfile
 from slimfile.syntax.parser import parse
@@ -60,6 +61,9 @@ class FixResult:
     rejected: list[RejectedFix]
     rounds: int
     converged: bool = True
+    # where ``output`` differs from ``source`` (slimfile.syntax.edits.compose_changes): the diff
+    # looks only there; None when unknown
+    changes: tuple[Change, ...] | None = None
 
     @property
     def changed(self) -> bool:
@@ -98,10 +102,9 @@ def lint(
 def _mark_waiting_fixes(collected: list[tuple[int, Finding]], settings: Settings) -> None:
     ordered = [f for _, f in sorted(collected, key=lambda pf: (pf[0], pf[1].start))]
     fixable = [f for f in ordered if f.fix_allowed(settings.unsafe_fixes)]
-    accepted, deferred = select_compatible([f.fix for f in fixable])
-    for i in deferred:
-        blocker = next(fixable[j] for j in accepted if fixable[j].fix.conflicts_with(fixable[i].fix))
-        fixable[i].extra["waits_for"] = blocker.rule.code
+    _accepted, blockers = select_with_blockers([f.fix for f in fixable])
+    for i, blocker in sorted(blockers.items()):
+        fixable[i].extra["waits_for"] = fixable[blocker].rule.code
 
 
 def _collect(
@@ -117,26 +120,41 @@ def _collect(
     if suppressions.skip_file:
         return []
     found: list[tuple[int, Finding]] = []
+    onbuilds = _OnbuildSpans(dockerfile)
     for position, check in enumerate(passes):
         for finding in check(context):
             if not settings.selects(finding.rule.code) or suppressions.suppresses(finding):
                 continue
             locate(dockerfile, finding)
-            _declare_onbuild_edits(dockerfile, finding)
+            _declare_onbuild_edits(onbuilds, finding)
             found.append((position, finding))
     return found
 
 
-def _declare_onbuild_edits(dockerfile: Dockerfile, finding: Finding) -> None:
+class _OnbuildSpans:
+    """The byte spans of the file's ONBUILD instructions, to find the one holding an edit."""
+
+    def __init__(self, dockerfile: Dockerfile) -> None:
+        nodes = [node for node in dockerfile.instructions if node.inner is not None]
+        self.starts = [node.start for node in nodes]
+        self.ends = [node.end for node in nodes]
+
+    def hold(self, edit) -> bool:
+        """Some ONBUILD holds ``edit``: instructions are disjoint and in order, so the last one
+        starting at or before the edit holds it if any does (an insertion where one ends and
+        the next starts is held by both)."""
+        i = bisect.bisect_right(self.starts, edit.start) - 1
+        return i >= 0 and edit.end <= self.ends[i]
+
+
+def _declare_onbuild_edits(onbuilds: _OnbuildSpans, finding: Finding) -> None:
     """An edit inside an ONBUILD instruction changes the image's ONBUILD triggers (part of its
     config) by construction; say so, so the semantic guard checks the rest of the config."""
     fix = finding.fix
-    if fix is None or "onbuild" in fix.declares:
+    if fix is None or "onbuild" in fix.declares or not onbuilds.starts:
         return
-    for node in dockerfile.instructions:
-        if node.inner is not None and any(node.start <= e.start and e.end <= node.end for e in fix.edits):
-            finding.fix = dataclasses.replace(fix, declares=fix.declares | {"onbuild"})
-            return
+    if any(onbuilds.hold(e) for e in fix.edits):
+        finding.fix = dataclasses.replace(fix, declares=fix.declares | {"onbuild"})
 
 
 def locate(dockerfile: Dockerfile, finding: Finding) -> None:
@@ -173,6 +191,7 @@ def fix_source(
     rounds = 0
     remaining: list[Finding] | None = None
     shell_models: dict = {}  # RUN models reused across rounds while a RUN is unchanged
+    changes: tuple[Change, ...] = ()
     for rounds in range(1, MAX_ROUNDS + 1):
         # earlier passes win conflicts: the pipeline order is the priority order
         collected = _collect(current, settings, passes, shell_models)
@@ -200,6 +219,7 @@ def fix_source(
             if not chosen:
                 continue
         applied.extend(chosen)
+        changes = compose_changes(changes, [e for f in chosen if f.fix is not None for e in f.fix.edits])
         current = result
     if remaining is None:  # did not converge: lint what we ended with
         remaining = lint(current, settings, passes)
@@ -212,6 +232,7 @@ def fix_source(
         rejected=rejected,
         rounds=rounds,
         converged=converged,
+        changes=changes,
     )
 
 

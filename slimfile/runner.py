@@ -79,7 +79,7 @@ def run_job(job: Job) -> FileOutcome:
 def _diff(result: FixResult, name: str) -> bytes:
     from slimfile.report.diff import unified_diff
 
-    return unified_diff(result.source, result.output, name)
+    return unified_diff(result.source, result.output, name, changes=result.changes)
 
 
 def _run_chunk(jobs: Sequence[Job]) -> list[FileOutcome]:
