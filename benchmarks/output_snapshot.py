@@ -5,7 +5,8 @@ For each file of ``../shared/corpus/files``, ``../shared/parsing/cases`` and
 (``slimfile.cli.app``, argument parsing included):
 
 - ``parse --json FILE``
-- ``check FILE`` and ``check --output-format json FILE``
+- ``check FILE``, and ``check --output-format F FILE`` for json, sarif, rdjson, github and
+  markdown (with ``--unsafe-fixes``, so that it shows suggestions for every fix)
 - ``fix --diff FILE`` and ``fix --diff --unsafe-fixes FILE``
 
 and writes stdout, stderr and the exit code of each to ``OUT/<dir>/<file>/<command>``. Paths are
@@ -33,6 +34,10 @@ COMMANDS = {
     "parse-json": ["parse", "--json"],
     "check": ["check"],
     "check-json": ["check", "--output-format", "json"],
+    "check-sarif": ["check", "--output-format", "sarif"],
+    "check-rdjson": ["check", "--output-format", "rdjson"],
+    "check-github": ["check", "--output-format", "github"],
+    "check-markdown": ["check", "--output-format", "markdown", "--unsafe-fixes"],
     "fix-diff": ["fix", "--diff"],
     "fix-diff-unsafe": ["fix", "--diff", "--unsafe-fixes"],
 }

@@ -117,6 +117,15 @@ def nested_quotes(n: int) -> bytes:
     return ("\n".join(["FROM debian:12", "RUN echo \\", *opens, "  x \\", *closes]) + "\n").encode()
 
 
+def nested_runs(n: int) -> bytes:
+    """RUNs nested 20 deep each (subshells and command substitutions in quotes), one after
+    another: the work per RUN grows with its depth, the number of RUNs with the file."""
+    depth = 20
+    run = ["RUN ( \\"] + ['  "$(echo \\'] * depth + ["  x \\"] + ['  )" \\'] * depth + ["  )"]
+    body = lambda i: run[i % len(run)]  # noqa: E731
+    return _lines(["FROM debian:12"], body, n - (n - 1) % len(run))
+
+
 def many_stages(n: int) -> bytes:
     def body(i: int) -> str:
         stage = i // 3
@@ -186,6 +195,7 @@ SHAPES: dict[str, tuple[Callable[[int], bytes], str]] = {
     "unclosed-quote": (unclosed_quote, "a 9n-byte word after an unclosed double quote"),
     "nested-subshells": (nested_subshells, "( ( ( ... ) ) ) nested n/2 deep"),
     "nested-quotes": (nested_quotes, '"$(echo "$(echo ...)")" nested n/2 deep'),
+    "nested-runs": (nested_runs, "RUNs of 43 lines each, nested 20 deep"),
     "many-stages": (many_stages, "n/3 stages, each FROM the previous, COPY --from and RUN"),
     "args-envs": (args_envs, "n/4 global ARGs, then ARG/ENV lines"),
     "env-continuation": (env_continuation, "one ENV with n continuation lines"),

@@ -80,8 +80,10 @@ def unknown_codes(source: bytes, known: list[str]) -> list[tuple[int, str]]:
     if b"slimfile:" not in source:
         return []
     out = []
+    line, counted = 1, 0  # lines counted from the previous match, not from the file's start
     for match in _COMMENT_DIRECTIVE.finditer(source):
-        line = source.count(b"\n", 0, match.start()) + 1
+        line += source.count(b"\n", counted, match.start())
+        counted = match.start()
         for code in sorted(_codes(match.group(1)) - {ALL}):
             if not any(k.startswith(code) for k in known):
                 out.append((line, code))

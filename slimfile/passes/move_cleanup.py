@@ -14,6 +14,9 @@ After::
 
 Deleting files in a later RUN does not shrink the image: the files stay in the layer that
 wrote them, and the later layer only adds a whiteout that hides them.
+
+The maker is looked for among the ``MAX_LOOKBACK`` RUNs before the cleanup, so that the cost
+stays linear in the number of RUNs.
 """
 
 from __future__ import annotations
@@ -77,6 +80,10 @@ cleanup would empty the mount instead of the layer).
 RULES = (MOVE_CLEANUP,)
 
 _UNSAFE_BETWEEN = frozenset({"USER", "ONBUILD", "SHELL"})
+# how many RUNs back the maker of a cleanup is looked for: whether an earlier RUN used or made
+# the removed paths is a substring test that no index answers, so an unbounded walk was
+# quadratic on a generated file of cleanups (in the shared corpus the farthest is 7 RUNs back)
+MAX_LOOKBACK = 64
 APT_LISTS = "/var/lib/apt/lists"
 
 
@@ -142,7 +149,8 @@ def _maker(ctx: Context, infos: list[RunInfo], position: int, cleanup: _Cleanup)
     """The nearest earlier RUN of the stage that made everything the cleanup removes, provided
     nothing between it and the cleanup (``infos[position]``) uses those files."""
     cleanup_run = infos[position]
-    for candidate in reversed(infos[:position]):
+    for earlier in range(position - 1, max(position - MAX_LOOKBACK, 0) - 1, -1):
+        candidate = infos[earlier]
         if candidate.stage is not cleanup_run.stage:
             return None
         made = _made_by(candidate, cleanup)
