@@ -78,6 +78,58 @@ def apt_runs(n: int) -> bytes:
     return _lines(["FROM debian:12"], body, n)
 
 
+def apt_install_runs(n: int) -> bytes:
+    """Installs that rely on the lists of one update at the top (SF106 asks about every earlier RUN)."""
+    return _lines(["FROM debian:12", "RUN apt-get update"], lambda i: f"RUN apt-get install -y pkg{i}", n)
+
+
+def apt_stages(n: int) -> bytes:
+    """Independent stages, each fetching lists and installing (SF105 looks for later installs)."""
+    body = lambda i: f"FROM debian:12 AS s{i // 3}" if i % 3 == 0 else ("RUN apt-get update && apt-get install -y x" if i % 3 == 1 else "RUN echo y")  # noqa: E731
+    return _lines([], body, n)
+
+
+def rm_runs(n: int) -> bytes:
+    """Cleanup RUNs of paths no earlier RUN mentions (SF501 looks back for their maker)."""
+    return _lines(["FROM debian:12"], lambda i: f"RUN rm -rf /opt/build{i}", n)
+
+
+def pip_env(n: int) -> bytes:
+    """ENV lines and pip installs, alternating (SF401 reads PIP_NO_CACHE_DIR at every install)."""
+    body = lambda i: f"ENV V{i}=x" if i % 2 else f"RUN pip install pkg{i}"  # noqa: E731
+    return _lines(["FROM python:3.12"], body, n)
+
+
+def apk_build(n: int) -> bytes:
+    """Build-only apk installs, each used in its RUN (SF202 asks whether a later RUN builds)."""
+    return _lines(["FROM alpine:3.20"], lambda i: f"RUN apk add gcc musl-dev && gcc -o /x{i} x.c", n)
+
+
+def backquote_comments(n: int) -> bytes:
+    """One RUN listing packages, each annotated with a backquoted comment."""
+    body = lambda i: f"    pkg{i} `# needed by {i}` \\"  # noqa: E731
+    return _lines(["FROM debian:12", "RUN apt-get install -y \\"], body, n, ["    end"])
+
+
+def heredoc_words(n: int) -> bytes:
+    """One RUN line with n/2 heredoc words (non-ASCII), each with its one-line body."""
+    count = max(n // 2 - 1, 1)
+    line = "RUN cat " + " ".join(f"<<É{i:06d}" for i in range(count))  # fixed width: linear size
+    bodies = "".join(f"é\nÉ{i:06d}\n" for i in range(count))
+    return f"FROM debian:12\n{line}\n{bodies}".encode()
+
+
+def findings_on_one_line(n: int) -> bytes:
+    """n apt installs without -y on one physical line: n findings whose columns are counted
+    on a line of non-ASCII text."""
+    return ("FROM debian:12\nRUN " + " && ".join(f"apt-get install pkg{i} é" for i in range(n)) + "\n").encode()
+
+
+def variable_image(n: int) -> bytes:
+    """A FROM whose image is n variables (the reference is split outside variables)."""
+    return ("ARG A=x\nFROM " + "$A" * (5 * n) + ":tag\nRUN echo\n").encode()
+
+
 def long_line(n: int) -> bytes:
     """One physical line with n commands: ``RUN echo 0 && echo 1 && ...``."""
     return ("FROM debian:12\nRUN " + " && ".join(f"echo {i}" for i in range(n)) + "\n").encode()
@@ -188,6 +240,15 @@ SHAPES: dict[str, tuple[Callable[[int], bytes], str]] = {
     "continuation": (continuation, "one RUN with n continuation lines"),
     "comments-in-cont": (comments_in_continuation, "one RUN, a comment line inside the continuation every other line"),
     "apt-chain": (apt_chain, "one RUN: apt-get update && n apt-get installs"),
+    "apt-install-runs": (apt_install_runs, "one apt-get update, then n RUN apt-get install"),
+    "apt-stages": (apt_stages, "n/3 independent stages: update && install, then a RUN"),
+    "rm-runs": (rm_runs, "n RUN rm -rf of paths no other RUN mentions"),
+    "pip-env": (pip_env, "ENV and RUN pip install, alternating"),
+    "apk-build": (apk_build, "n RUN apk add gcc && gcc ..."),
+    "backquote-comments": (backquote_comments, "one RUN: n packages, each with a `# comment`"),
+    "heredoc-words": (heredoc_words, "one RUN line with n/2 non-ASCII heredocs"),
+    "findings-one-line": (findings_on_one_line, "one non-ASCII line: n installs without -y (n findings)"),
+    "variable-image": (variable_image, "FROM $A$A...:tag, 10n bytes"),
     "long-line": (long_line, "one physical line: RUN echo 0 && echo 1 && ... (n commands)"),
     "heredoc": (heredoc, "one RUN <<EOF with an n-line body"),
     "many-heredocs": (many_heredocs, "n/3 RUN <<EOF heredocs"),

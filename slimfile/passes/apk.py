@@ -18,6 +18,7 @@ from typing import Iterator
 
 from slimfile.analysis.context import Context
 from slimfile.diagnostics import Finding, Rule
+from slimfile.memo import cached
 from slimfile.passes.common import (
     PACKAGES,
     RunInfo,
@@ -195,7 +196,12 @@ def _build_only(add: PackageFact) -> bool:
 
 def _used_after_in_run(info: RunInfo, add: PackageFact) -> bool:
     """Something runs after the install in the same RUN (so the tools were used here)."""
-    return any(c.index > add.command and c.name not in (None, "apk") for c in info.script.commands)
+    return cached(info.script, "apk.last-other-command", lambda: _last_other_command(info.script)) > add.command
+
+
+def _last_other_command(script) -> int:
+    """Index of the RUN's last command that is not apk (-1 if none): asked per install."""
+    return max((c.index for c in script.commands if c.name not in (None, "apk")), default=-1)
 
 
 def _needed_later(ctx: Context, infos: list[RunInfo], position: int) -> bool:

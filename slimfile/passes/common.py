@@ -9,6 +9,7 @@ from typing import Iterator
 
 from slimfile.analysis.context import Context
 from slimfile.diagnostics import Rule, Saving
+from slimfile.memo import cached
 from slimfile.shell.data import load
 from slimfile.shell.edit_helpers import EditRefused, append_command, insert_option
 from slimfile.shell.model import Command, ShellScript, Word
@@ -240,7 +241,12 @@ def truthy(value: str | None) -> bool:
 
 def last_top_level_command(script: ShellScript) -> Command | None:
     """The script's last command when it stands at its top level (not inside an if/for/...
-    body), so that a command appended after it runs after everything else."""
+    body), so that a command appended after it runs after everything else. Passes ask for
+    each finding in a RUN: worked out once per script."""
+    return cached(script, "last-top-level-command", lambda: _last_top_level_command(script))
+
+
+def _last_top_level_command(script: ShellScript) -> Command | None:
     if not script.commands:
         return None
     last = max(script.commands, key=lambda c: c.end)

@@ -26,6 +26,7 @@ from typing import Iterator
 
 from slimfile.analysis.context import Context
 from slimfile.diagnostics import Finding, Rule
+from slimfile.memo import cached
 from slimfile.passes.common import RunInfo, last_top_level_command, runs, saving
 from slimfile.passes.run_merge import is_and_list, script_has_comment
 from slimfile.shell.cleanup import CleanupFact, rm_operands
@@ -149,32 +150,30 @@ def _maker(ctx: Context, infos: list[RunInfo], position: int, cleanup: _Cleanup)
     """The nearest earlier RUN of the stage that made everything the cleanup removes, provided
     nothing between it and the cleanup (``infos[position]``) uses those files."""
     cleanup_run = infos[position]
+    roots = [_path_root(path).encode() for path in cleanup.paths]
     for earlier in range(position - 1, max(position - MAX_LOOKBACK, 0) - 1, -1):
         candidate = infos[earlier]
         if candidate.stage is not cleanup_run.stage:
             return None
-        made = _made_by(candidate, cleanup)
-        if made and _between_is_safe(ctx, candidate.instruction, cleanup_run.instruction, cleanup):
-            return candidate
-        if _uses(candidate, cleanup):
+        text = candidate.instruction.logical.text
+        mentioned = [root in text for root in roots]
+        if not cleanup.managers and not any(mentioned):
+            continue  # it neither made nor used the paths
+        managers = cached(candidate.script, "move_cleanup.managers", lambda: {f.manager for f in candidate.script.packages})
+        if _made_by(candidate, cleanup, managers) and all(mentioned):
+            if _between_is_safe(ctx, candidate.instruction, cleanup_run.instruction, cleanup):
+                return candidate
+        if cleanup.managers & managers or any(mentioned):
             return None  # it uses the files (or part of them): moving past it is not safe
     return None
 
 
-def _made_by(info: RunInfo, cleanup: _Cleanup) -> bool:
-    managers = {f.manager for f in info.script.packages}
+def _made_by(info: RunInfo, cleanup: _Cleanup, managers: set[str]) -> bool:
+    """The RUN ran the package managers whose leftovers the cleanup removes (and the update
+    that fetched apt's lists, when it removes those)."""
     if not cleanup.managers <= managers:
         return False
-    if cleanup.removes_apt_lists and not any(f.manager == "apt" and f.action == "update" for f in info.script.packages):
-        return False
-    text = info.instruction.logical.text
-    return all(_path_root(path).encode() in text for path in cleanup.paths)
-
-
-def _uses(info: RunInfo, cleanup: _Cleanup) -> bool:
-    managers = {f.manager for f in info.script.packages}
-    text = info.instruction.logical.text
-    return bool(cleanup.managers & managers) or any(_path_root(p).encode() in text for p in cleanup.paths)
+    return not cleanup.removes_apt_lists or any(f.manager == "apt" and f.action == "update" for f in info.script.packages)
 
 
 # `set` options that cannot change what a static `rm` or a cache-clean command does
