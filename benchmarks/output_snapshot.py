@@ -64,10 +64,10 @@ def run_cli(args: list[str]) -> tuple[bytes, bytes, int]:
     return out.getvalue(), err.getvalue(), code
 
 
-def snapshot(out_dir: Path) -> int:
-    os.chdir(SHARED)  # relative paths: the snapshot does not name the checkout
+def snapshot(out_dir: Path, base: Path = SHARED, directories: tuple[str, ...] = DIRECTORIES) -> int:
+    os.chdir(base)  # relative paths: the snapshot does not name the checkout
     count = 0
-    for directory in DIRECTORIES:
+    for directory in directories:
         for path in sorted(Path(directory).iterdir()):
             if not path.is_file() or path.name == "NOTICE":
                 continue
@@ -96,10 +96,14 @@ def main() -> None:
     parser.add_argument("out", type=Path, help="directory to write the snapshot to")
     parser.add_argument("--root", type=Path, default=HERE, help="the checkout whose slimfile runs (default: this one)")
     parser.add_argument("--compare", type=Path, help="a snapshot to compare the new one with")
+    parser.add_argument("--inputs", type=Path, help="a directory of Dockerfiles to use instead of the shared ones")
     args = parser.parse_args()
     sys.path.insert(0, str(args.root.resolve()))
     out_dir = args.out.resolve()
-    count = snapshot(out_dir)
+    if args.inputs is not None:
+        count = snapshot(out_dir, args.inputs.resolve().parent, (args.inputs.resolve().name,))
+    else:
+        count = snapshot(out_dir)
     print(f"{count} files x {len(COMMANDS)} commands written to {out_dir}")
     if args.compare is not None:
         differ = compare(args.compare.resolve(), out_dir)

@@ -26,6 +26,8 @@ NO_NEWLINE = "\\ No newline at end of file\n"
 SEPARATE_AFTER = 7
 # but a run of stretches is cut at its next gap once it spans this many lines
 MAX_PIECE = 200
+# equal lines given to difflib around each piece
+PADDING = 7
 # a piece bigger than this (old lines x new lines) is shown as removed and added instead of
 # being aligned by difflib, whose matching is quadratic in it
 MAX_ALIGNED = 4_000_000
@@ -58,7 +60,7 @@ def unified_diff(
     if stretches is None:
         pieces = [_trimmed_middle(old, new, context)]
     else:
-        pieces = _pieces(old, stretches, popular)
+        pieces = _pieces(old, new, stretches, popular)
     opcodes = _opcodes(old, new, pieces, popular)
     name = path.lstrip("/") if path != "-" else "-"
     return _render(old, new, opcodes, name, context).encode("utf-8", "surrogateescape")
@@ -120,8 +122,11 @@ def _changed_stretches(
     return [tuple(s) for s in stretches]
 
 
-def _pieces(old: list[str], stretches, popular: set[str]) -> list[tuple[int, int, int, int]]:
-    """The changed stretches, joined into the pieces difflib compares (see SEPARATE_AFTER)."""
+def _pieces(old: list[str], new: list[str], stretches, popular: set[str]) -> list[tuple[int, int, int, int]]:
+    """The changed stretches, joined into the pieces difflib compares (see SEPARATE_AFTER),
+    each with up to PADDING equal lines around it (never more than half the gap to the next
+    piece): difflib may pair a changed line with an equal one nearby, as it would in the whole
+    file (two identical lines, one of them changed)."""
     pieces = [list(stretches[0])]
     for stretch in stretches[1:]:
         piece = pieces[-1]
@@ -131,7 +136,13 @@ def _pieces(old: list[str], stretches, popular: set[str]) -> list[tuple[int, int
             pieces.append(list(stretch))
         else:
             piece[1], piece[3] = stretch[1], stretch[3]
-    return [tuple(p) for p in pieces]
+    padded = []
+    for i, (old_start, old_end, new_start, new_end) in enumerate(pieces):
+        before = old_start if i == 0 else (old_start - pieces[i - 1][1]) // 2
+        after = len(old) - old_end if i == len(pieces) - 1 else (pieces[i + 1][0] - old_end - 1) // 2
+        before, after = min(before, new_start, PADDING), min(after, len(new) - new_end, PADDING)
+        padded.append((old_start - before, old_end + after, new_start - before, new_end + after))
+    return padded
 
 
 class _LineStarts:
