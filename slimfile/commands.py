@@ -423,8 +423,12 @@ def run_parse(file: str, *, json_output: bool, buildkit: str) -> int:
         exc.path = exc.path or file
         err(f"error: {exc}")
         return EXIT_ERROR
-    data = to_dict(tree)
-    add_run_facts(tree, data)
+    try:
+        data = to_dict(tree)
+        add_run_facts(tree, data)
+    except RecursionError:  # as run_job reports it for check and fix
+        err(f"error: {file}: input too deeply nested to analyse")
+        return EXIT_ERROR
     if json_output:
         sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         return EXIT_OK

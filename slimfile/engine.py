@@ -8,6 +8,7 @@ a time and the offending fixes are dropped and reported; nothing unparsable is e
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import os
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from slimfile.analysis.summary import semantic_differences
 from slimfile.diagnostics import Finding
 from slimfile.isolation import blame, pass_label
 from slimfile.suppressions import Suppressions
-from slimfile.syntax.edits import NewFile, apply_fixes, select_compatible
+from slimfile.syntax.edits import Change, NewFile, apply_fixes, compose_changes, select_compatible, select_with_blockers
 from slimfile.syntax.errors import DockerfileError
 from slimfile.syntax.nodes import Dockerfile
 from slimfile.syntax.parser import parse
@@ -67,6 +68,9 @@ class FixResult:
     rounds: int
     converged: bool = True
     created: list[NewFile] = field(default_factory=list)  # files the applied fixes create
+    # where ``output`` differs from ``source`` (slimfile.syntax.edits.compose_changes): the diff
+    # looks only there; None when unknown
+    changes: tuple[Change, ...] | None = None
 
     @property
     def changed(self) -> bool:
@@ -108,10 +112,9 @@ def lint(
 def _mark_waiting_fixes(collected: list[tuple[int, Finding]], settings: Settings) -> None:
     ordered = [f for _, f in sorted(collected, key=lambda pf: (pf[0], pf[1].start))]
     fixable = [f for f in ordered if f.fix_allowed(settings.unsafe_fixes)]
-    accepted, deferred = select_compatible([f.fix for f in fixable])
-    for i in deferred:
-        blocker = next(fixable[j] for j in accepted if fixable[j].fix.conflicts_with(fixable[i].fix))
-        fixable[i].extra["waits_for"] = blocker.rule.code
+    _accepted, blockers = select_with_blockers([f.fix for f in fixable])
+    for i, blocker in sorted(blockers.items()):
+        fixable[i].extra["waits_for"] = fixable[blocker].rule.code
 
 
 def _collect(
@@ -129,27 +132,42 @@ def _collect(
     if suppressions.skip_file:
         return []
     found: list[tuple[int, Finding]] = []
+    onbuilds = _OnbuildSpans(dockerfile)
     for position, check in enumerate(passes):
         with blame(lambda: pass_label(check)):  # a bug in one pass is reported with its name
             for finding in check(context):
                 if not settings.selects(finding.rule.code) or suppressions.suppresses(finding):
                     continue
                 locate(dockerfile, finding)
-                _declare_onbuild_edits(dockerfile, finding)
+                _declare_onbuild_edits(onbuilds, finding)
                 found.append((position, finding))
     return found
 
 
-def _declare_onbuild_edits(dockerfile: Dockerfile, finding: Finding) -> None:
+class _OnbuildSpans:
+    """The byte spans of the file's ONBUILD instructions, to find the one holding an edit."""
+
+    def __init__(self, dockerfile: Dockerfile) -> None:
+        nodes = [node for node in dockerfile.instructions if node.inner is not None]
+        self.starts = [node.start for node in nodes]
+        self.ends = [node.end for node in nodes]
+
+    def hold(self, edit) -> bool:
+        """Some ONBUILD holds ``edit``: instructions are disjoint and in order, so the last one
+        starting at or before the edit holds it if any does (an insertion where one ends and
+        the next starts is held by both)."""
+        i = bisect.bisect_right(self.starts, edit.start) - 1
+        return i >= 0 and edit.end <= self.ends[i]
+
+
+def _declare_onbuild_edits(onbuilds: _OnbuildSpans, finding: Finding) -> None:
     """An edit inside an ONBUILD instruction changes the image's ONBUILD triggers (part of its
     config) by construction; say so, so the semantic guard checks the rest of the config."""
     fix = finding.fix
-    if fix is None or "onbuild" in fix.declares:
+    if fix is None or "onbuild" in fix.declares or not onbuilds.starts:
         return
-    for node in dockerfile.instructions:
-        if node.inner is not None and any(node.start <= e.start and e.end <= node.end for e in fix.edits):
-            finding.fix = dataclasses.replace(fix, declares=fix.declares | {"onbuild"})
-            return
+    if any(onbuilds.hold(e) for e in fix.edits):
+        finding.fix = dataclasses.replace(fix, declares=fix.declares | {"onbuild"})
 
 
 def locate(dockerfile: Dockerfile, finding: Finding) -> None:
@@ -193,6 +211,7 @@ def fix_source(
     remaining: list[Finding] | None = None
     shell_models: dict = {}  # RUN models reused across rounds while a RUN is unchanged
     created: dict[str, bytes] = {}  # files applied fixes create; later rounds see them
+    changes: tuple[Change, ...] = ()
     for rounds in range(1, MAX_ROUNDS + 1):
         # earlier passes win conflicts: the pipeline order is the priority order
         collected = _collect(current, settings, passes, shell_models, created)
@@ -221,6 +240,7 @@ def fix_source(
                 continue
         applied.extend(chosen)
         created.update((new.path, new.content) for f in chosen for new in f.fix.creates)
+        changes = compose_changes(changes, [e for f in chosen if f.fix is not None for e in f.fix.edits])
         current = result
     if remaining is None:  # did not converge: lint what we ended with
         remaining = lint(current, settings, passes, created)
@@ -234,6 +254,7 @@ def fix_source(
         rounds=rounds,
         converged=converged,
         created=[NewFile(p, content) for p, content in created.items()],
+        changes=changes,
     )
 
 

@@ -28,9 +28,15 @@ from slimfile.analysis.context import Context
 from slimfile.diagnostics import Finding, Rule
 from slimfile.passes.common import RunInfo, runs, saving
 from slimfile.passes.run_merge import MergePlan, merge_edits, plan_merge
+from slimfile.shell.cleanup import CleanupProfile
 from slimfile.syntax.edits import Fix, Safety
 
 SMALL = 2  # commands per RUN, as hadolint's DL3059 counts them
+# A chain of merges (RUNs 1+2, 2+3, ... in one round) carries the cleanup profile of the RUN it
+# builds; past this many cleanups the chain's history is dropped and the next merge looks at
+# the previous RUN alone (thousands of `RUN rm -rf <path>` made every merge copy all the paths
+# before it). A removal that far back is no longer "twice in a row" worth refusing.
+CHAIN_PROFILE_LIMIT = 64
 
 MERGE_RUNS = Rule(
     code="SF502",
@@ -89,11 +95,21 @@ def check(ctx: Context) -> Iterator[Finding]:
     for info in runs(ctx, include_onbuild=False):
         plan = None
         if previous is not None and (merge_all or _both_small(previous, info)):
-            plan = plan_merge(ctx, previous, info, chain.cleanups if chain is not None else None)
+            plan = plan_merge(ctx, previous, info, _chain_profile(chain))
             if isinstance(plan, MergePlan):
                 yield _finding(ctx, plan)
         chain = plan if isinstance(plan, MergePlan) else None
         previous = info
+
+
+def _chain_profile(chain: MergePlan | None) -> CleanupProfile | None:
+    """The profile of the RUN a chain of merges builds, unless it grew past the limit."""
+    if chain is None:
+        return None
+    profile = chain.cleanups
+    if len(profile.done) + len(profile.leading) > CHAIN_PROFILE_LIMIT:
+        return None
+    return profile
 
 
 def _both_small(first: RunInfo, second: RunInfo) -> bool:

@@ -19,6 +19,9 @@ Fixes compose: a command the earlier RUN already runs whenever it succeeds, afte
 write of what the command removes (``shell.cleanup.cleanup_profile``, e.g. the removal SF105
 added in an earlier round), is not moved again, and the fix declares what it brings
 (``Fix.brings``) so that no other fix of the round brings the same cleanup into that RUN.
+
+The maker is looked for among the ``MAX_LOOKBACK`` RUNs before the cleanup, so that the cost
+stays linear in the number of RUNs.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import Iterator
 
 from slimfile.analysis.context import Context
 from slimfile.diagnostics import Finding, Rule
+from slimfile.memo import cached
 from slimfile.passes.common import RunInfo, last_top_level_command, runs, saving
 from slimfile.passes.run_merge import is_and_list, script_has_comment
 from slimfile.shell.cleanup import CleanupFact, cleanup_profile, command_cleanup_keys, rm_operands
@@ -87,6 +91,10 @@ plain `&&` list and never with a comment line next to it (the RUN then stays as 
 RULES = (MOVE_CLEANUP,)
 
 _UNSAFE_BETWEEN = frozenset({"USER", "ONBUILD", "SHELL"})
+# how many RUNs back the maker of a cleanup is looked for: whether an earlier RUN used or made
+# the removed paths is a substring test that no index answers, so an unbounded walk was
+# quadratic on a generated file of cleanups (in the shared corpus the farthest is 7 RUNs back)
+MAX_LOOKBACK = 64
 APT_LISTS = "/var/lib/apt/lists"
 
 
@@ -104,7 +112,7 @@ def check(ctx: Context) -> Iterator[Finding]:
         cleanup = _cleanup_only(info.script)
         if cleanup is None:
             continue
-        target = _maker(ctx, infos[:position], info, cleanup)
+        target = _maker(ctx, infos, position, cleanup)
         if target is None:
             continue
         yield _finding(ctx, target, info, cleanup)
@@ -148,34 +156,34 @@ def _cleanup_only(script: ShellScript) -> _Cleanup | None:
     return _Cleanup(frozenset(managers), tuple(paths), uses_home, lists)
 
 
-def _maker(ctx: Context, earlier: list[RunInfo], cleanup_run: RunInfo, cleanup: _Cleanup) -> RunInfo | None:
+def _maker(ctx: Context, infos: list[RunInfo], position: int, cleanup: _Cleanup) -> RunInfo | None:
     """The nearest earlier RUN of the stage that made everything the cleanup removes, provided
-    nothing between it and the cleanup uses those files."""
-    for candidate in reversed(earlier):
+    nothing between it and the cleanup (``infos[position]``) uses those files."""
+    cleanup_run = infos[position]
+    roots = [_path_root(path).encode() for path in cleanup.paths]
+    for earlier in range(position - 1, max(position - MAX_LOOKBACK, 0) - 1, -1):
+        candidate = infos[earlier]
         if candidate.stage is not cleanup_run.stage:
             return None
-        made = _made_by(candidate, cleanup)
-        if made and _between_is_safe(ctx, candidate.instruction, cleanup_run.instruction, cleanup):
-            return candidate
-        if _uses(candidate, cleanup):
+        text = candidate.instruction.logical.text
+        mentioned = [root in text for root in roots]
+        if not cleanup.managers and not any(mentioned):
+            continue  # it neither made nor used the paths
+        managers = cached(candidate.script, "move_cleanup.managers", lambda: {f.manager for f in candidate.script.packages})
+        if _made_by(candidate, cleanup, managers) and all(mentioned):
+            if _between_is_safe(ctx, candidate.instruction, cleanup_run.instruction, cleanup):
+                return candidate
+        if cleanup.managers & managers or any(mentioned):
             return None  # it uses the files (or part of them): moving past it is not safe
     return None
 
 
-def _made_by(info: RunInfo, cleanup: _Cleanup) -> bool:
-    managers = {f.manager for f in info.script.packages}
+def _made_by(info: RunInfo, cleanup: _Cleanup, managers: set[str]) -> bool:
+    """The RUN ran the package managers whose leftovers the cleanup removes (and the update
+    that fetched apt's lists, when it removes those)."""
     if not cleanup.managers <= managers:
         return False
-    if cleanup.removes_apt_lists and not any(f.manager == "apt" and f.action == "update" for f in info.script.packages):
-        return False
-    text = info.instruction.logical.text
-    return all(_path_root(path).encode() in text for path in cleanup.paths)
-
-
-def _uses(info: RunInfo, cleanup: _Cleanup) -> bool:
-    managers = {f.manager for f in info.script.packages}
-    text = info.instruction.logical.text
-    return bool(cleanup.managers & managers) or any(_path_root(p).encode() in text for p in cleanup.paths)
+    return not cleanup.removes_apt_lists or any(f.manager == "apt" and f.action == "update" for f in info.script.packages)
 
 
 # `set` options that cannot change what a static `rm` or a cache-clean command does
@@ -229,8 +237,10 @@ def _path_root(path: str) -> str:
 
 
 def _between_is_safe(ctx: Context, maker: Instruction, cleaner: Instruction, cleanup: _Cleanup) -> bool:
-    for node in ctx.dockerfile.instructions:
-        if not (maker.end <= node.start < cleaner.start):
+    dockerfile = ctx.dockerfile
+    between = dockerfile.items[dockerfile.item_index(maker) + 1 : dockerfile.item_index(cleaner)]
+    for node in between:
+        if not isinstance(node, Instruction):
             continue
         # RUNs in between were vetted by _maker's walk: they do not touch what is removed
         if node.name in _UNSAFE_BETWEEN or (cleanup.uses_home and node.name in ("ENV", "ARG")):

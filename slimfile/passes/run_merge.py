@@ -117,10 +117,8 @@ def _structural_obstacle(ctx: Context, first: RunInfo, second: RunInfo) -> str |
 
 
 def _only_trivia_between(dockerfile: Dockerfile, a: Instruction, b: Instruction) -> bool:
-    items = dockerfile.items
-    i = next(k for k, item in enumerate(items) if item is a)
-    j = next(k for k, item in enumerate(items) if item is b)
-    return j > i and all(isinstance(item, Trivia) for item in items[i + 1 : j])
+    i, j = dockerfile.item_index(a), dockerfile.item_index(b)
+    return j > i and all(isinstance(item, Trivia) for item in dockerfile.items[i + 1 : j])
 
 
 _LINTER_DIRECTIVE = re.compile(
@@ -242,7 +240,9 @@ def merge_edits(ctx: Context, plan: MergePlan) -> tuple[Edit, ...]:
 
 
 def _trivia_between(dockerfile: Dockerfile, a: Instruction, b: Instruction) -> list[Trivia]:
-    return [item for item in dockerfile.items if isinstance(item, Trivia) and a.end <= item.start < b.start]
+    """The comment and blank lines between ``a`` and ``b`` (the items tile the file in order)."""
+    i, j = dockerfile.item_index(a), dockerfile.item_index(b)
+    return [item for item in dockerfile.items[i + 1 : j] if isinstance(item, Trivia)]
 
 
 def operators_trail(dockerfile: Dockerfile) -> bool:

@@ -81,6 +81,35 @@ def _cache_table() -> tuple[tuple[str, str, tuple[str, ...]], ...]:
     )
 
 
+@lru_cache(maxsize=1)
+def _by_first_component() -> tuple[dict[str, tuple], tuple]:
+    """The cache table by first component, and the entries any operand may match (a glob
+    first component, or none at all)."""
+    by_first: dict[str, list] = {}
+    always = []
+    for entry in _cache_table():
+        parts = entry[2]
+        if not parts or _is_glob(parts[0]):
+            always.append(entry)
+        else:
+            by_first.setdefault(parts[0], []).append(entry)
+    return {k: tuple(v) for k, v in by_first.items()}, tuple(always)
+
+
+def _candidates(first: str) -> tuple:
+    """The cache paths whose first component can match ``first``, in table order: a plain
+    component only matches an equal one or a glob (each ``rm`` operand used to be compared
+    with every path of the table)."""
+    if _is_glob(first):
+        return _cache_table()
+    by_first, always = _by_first_component()
+    plain = by_first.get(first, ())
+    if not always:
+        return plain
+    order = {id(entry): i for i, entry in enumerate(_cache_table())}
+    return tuple(sorted(plain + always, key=lambda entry: order[id(entry)]))
+
+
 def normalize_path(value: str) -> list[str]:
     """The components of a path as the cache table writes it: ``~`` and ``${HOME}`` become
     ``$HOME``, repeated and trailing slashes and ``/.`` go. A final ``*`` stays a component."""
@@ -106,7 +135,7 @@ def match_cache_paths(value: str) -> tuple[tuple[str, tuple[str, ...], str], ...
     if not target:
         return ()  # `rm -rf /` or `/*`: not a cleanup slimfile reasons about
     matches = []
-    for manager, cache, parts in _cache_table():
+    for manager, cache, parts in _candidates(target[0]):
         coverage = _coverage(target, parts)
         if coverage is not None:
             matches.append((manager, cache, coverage, len(parts) == len(target)))
@@ -129,7 +158,16 @@ def _coverage(target: list[str], cache: tuple[str, ...]) -> str | None:
 
 
 def _component_matches(a: str, b: str) -> bool:
-    return a == b or fnmatch.fnmatchcase(a, b) or fnmatch.fnmatchcase(b, a)
+    """``a`` and ``b`` are equal, or one is a glob that matches the other. A component with no
+    ``*``, ``?`` or ``[`` matches only itself, so it is never compiled into a pattern: every
+    distinct word of an ``rm`` would otherwise cost a regex compilation."""
+    if a == b:
+        return True
+    return (_is_glob(b) and fnmatch.fnmatchcase(a, b)) or (_is_glob(a) and fnmatch.fnmatchcase(b, a))
+
+
+def _is_glob(component: str) -> bool:
+    return "*" in component or "?" in component or "[" in component
 
 
 # -- clean commands and uninstalls --------------------------------------------------------------
