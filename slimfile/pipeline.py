@@ -18,6 +18,7 @@ from slimfile.passes import (
     cache_order,
     # then the stage split: the build stage keeps the cache-friendly order it was given above
     language_caches,
+    lockfile_install,
     merge_runs,
     move_cleanup,
     multi_stage,
@@ -30,6 +31,8 @@ PIPELINE: tuple[ModuleType, ...] = (
     cache_order,
     # then the stage split: the build stage keeps the cache-friendly order it was given above
     multi_stage,
+    # installs from the lockfile (`npm ci`): a word of a command, decided once steps stand where they stay
+    lockfile_install,
     # hygiene inside each RUN first, so that merged RUNs are already clean
     apt,
     apk,

@@ -415,6 +415,8 @@ def _program_effects(command: Command, walk: _Walk) -> Effects:
     unknown = set(spec.get("unknown_options", ())) & argv.flags
     if unknown:
         return Effects.unknowable(f"`{command.name} {sorted(unknown)[0]}`")
+    if argv.operands and argv.operands[0].value in spec.get("unknown_subcommands", ()):
+        return Effects.unknowable(f"`{command.name} {argv.operands[0].value}` works on the project")
     fixed = _fixed(spec, walk)
     if isinstance(fixed, str):
         return Effects.unknowable(fixed)
@@ -570,7 +572,7 @@ def _package_effects(fact: PackageFact, command: Command, walk: _Walk) -> Effect
         return Effects.unknowable(f"`{fact.tool} {fact.action}` works on the project, not on named packages")
     if install.get("global_only") and not _global(fact):
         return Effects.unknowable(f"`{fact.tool} {fact.action}` without `-g` installs into the project")
-    local = _project_operands(fact)
+    local = _project_operands(fact, walk)
     if local:
         return Effects.unknowable(f"`{fact.tool}` installs `{local}`, which is not a named package")
     fixed = _fixed(install, walk)
@@ -585,7 +587,7 @@ def _global(fact: PackageFact) -> bool:
     return fact.has("global") or any(word.value == "global" for word in fact.subcommand)
 
 
-def _project_operands(fact: PackageFact) -> str | None:
+def _project_operands(fact: PackageFact, walk: _Walk) -> str | None:
     """The first operand or option that makes an install read files (a path, ``-r``, ``-e``)."""
     if fact.option(
         "-r",
@@ -604,13 +606,10 @@ def _project_operands(fact: PackageFact) -> str | None:
     if not fact.packages:
         return "the project's own manifest"
     for word in fact.packages:
-        value = word.value
-        if (
-            value in (".", "..")
-            or value.startswith(("./", "../", "/", "~", "file:"))
-            or "/" in value.split("@")[0]
-            or not word.static
-        ):
+        value = word.value if word.static else _expand(word.raw, walk)  # `pnpm@$PNPM_VERSION`
+        if value is None:
+            return word.value
+        if value in (".", "..") or value.startswith(("./", "../", "/", "~", "file:")) or "/" in value.split("@")[0]:
             return value
     return None
 
