@@ -115,6 +115,12 @@ def _group(entries: Iterable[str], home: str | None) -> frozenset[str] | str:
     return frozenset(paths)
 
 
+def expand_paths(entries: Iterable[str], home: str | None) -> frozenset[str] | str:
+    """Image paths of table entries (``@python``, ``$HOME/.cache/pip``) for a user whose home
+    is ``home``; a string is the reason they cannot be known."""
+    return _group(entries, home)
+
+
 def system_paths() -> frozenset[str]:
     """Where system packages write (``[paths] system`` of the table)."""
     return frozenset(_table()["paths"]["system"])
@@ -567,6 +573,9 @@ def _package_effects(fact: PackageFact, command: Command, walk: _Walk) -> Effect
     if system is not None:
         fixed = _fixed(system, walk)
         return Effects.unknowable(fixed) if isinstance(fixed, str) else fixed
+    other = table.get("actions", {}).get(fact.manager, {}).get(fact.action)
+    if other is not None:
+        return _action_effects(other, fact, walk)
     install = table["installs"].get(fact.manager)
     if install is None or fact.action not in ("install", "add"):
         return Effects.unknowable(f"`{fact.tool} {fact.action}` works on the project, not on named packages")
@@ -585,6 +594,15 @@ def _package_effects(fact: PackageFact, command: Command, walk: _Walk) -> Effect
 
 def _global(fact: PackageFact) -> bool:
     return fact.has("global") or any(word.value == "global" for word in fact.subcommand)
+
+
+def _action_effects(spec: dict, fact: PackageFact, walk: _Walk) -> Effects:
+    """A package manager's own configuration commands (``poetry config x y``)."""
+    unknown = next((o.name for o in fact.options if o.name in spec.get("unknown_options", ())), None)
+    if unknown:
+        return Effects.unknowable(f"`{fact.tool} {fact.action} {unknown}` works on the project")
+    fixed = _fixed(spec, walk)
+    return Effects.unknowable(fixed) if isinstance(fixed, str) else fixed
 
 
 def _project_operands(fact: PackageFact, walk: _Walk) -> str | None:
