@@ -5,7 +5,8 @@ writes, why one cannot move, and the request a reader answers."""
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from slimfile.analysis.build_context import BuildContext
@@ -83,6 +84,7 @@ class InstallRequest:
     files: BuildContext | None  # None: the build context was not read
     copy: CopyMap
     home: str | None  # the running user's home directory, when known
+    env: Mapping[str, str] = field(default_factory=dict)  # ENV/ARG values known where it runs
 
     @property
     def spec(self) -> dict:

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Mapping
 
-from slimfile.analysis import installs_python
+from slimfile.analysis import installs_go, installs_python
 from slimfile.analysis.build_context import BuildContext
 from slimfile.analysis.globs import clean_path
 from slimfile.analysis.install_model import CopyMap, Install, InstallRequest, NotMovable, ecosystems
@@ -56,10 +57,16 @@ def _global(fact: PackageFact) -> bool:
 
 
 def dependency_install(
-    each: CommandEffects, fact: PackageFact, files: BuildContext | None, copy: CopyMap, home: str | None = None
+    each: CommandEffects,
+    fact: PackageFact,
+    files: BuildContext | None,
+    copy: CopyMap,
+    home: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Install | NotMovable | None:
-    """What the install ``fact`` (run as ``each.command`` by a user whose home is ``home``)
-    reads, or why that is unknown; None when it is not a project dependency install."""
+    """What the install ``fact`` (run as ``each.command`` by a user whose home is ``home``, with
+    the ENV/ARG values ``env``) reads, or why that is unknown; None when it is not a project
+    dependency install."""
     ecosystem = ecosystem_of(fact)
     if ecosystem is None:
         return None
@@ -68,7 +75,7 @@ def dependency_install(
     reader = _READERS[ecosystem]
     if reader in _NODE_AND_PIP:
         return reader(ecosystem, fact, each.cwd, files, copy)
-    return reader(InstallRequest(ecosystem, fact, each.command, each.cwd, files, copy, home))
+    return reader(InstallRequest(ecosystem, fact, each.command, each.cwd, files, copy, home, dict(env or {})))
 
 
 # -- Node: npm, yarn, pnpm ----------------------------------------------------------------------
@@ -243,4 +250,5 @@ _READERS = {
     "poetry": installs_python.poetry_install,
     "uv": installs_python.uv_sync,
     "pipenv": installs_python.pipenv_install,
+    "go": installs_go.go_install,
 }

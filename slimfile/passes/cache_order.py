@@ -66,14 +66,16 @@ COPY_MANIFESTS_FIRST = Rule(
     doc="""
 ## What it does
 Finds a dependency install (`npm ci`, `npm install`, `yarn install`, `pnpm install`,
-`pip install -r FILE`, `poetry install`, `uv sync`, `pipenv install`) that runs after a copy
+`pip install -r FILE`, `poetry install`, `uv sync`, `pipenv install`, `go mod download`,
+and the Go builds that download modules: `go build`, `go install ./...`, `go test`) that runs after a copy
 of a whole folder of the build context (`COPY . .`, `COPY . /app`, `ADD . .`,
 `COPY src/ /app/`), and rewrites the stage so that a `COPY` of exactly the files the install
 reads comes first, then the install, then the copy of everything else. Steps between that do
 not use the sources move up with it. An install that also installs the project itself
-(`poetry install` of a package, `uv sync` of a package) keeps its place after the copy, and
-its dependencies-only form (`poetry install --no-root`, `uv sync --no-install-project`) runs
-above it: after an edit of the sources only the project itself is installed again.
+(`poetry install` of a package, `uv sync` of a package) or compiles it (`go build`) keeps its
+place after the copy, and its dependencies-only form (`poetry install --no-root`,
+`uv sync --no-install-project`, `go mod download`) runs above it: after an edit of the
+sources only the project itself is installed or compiled again.
 
 ## Why is this bad?
 Docker reuses a cached step only while every step before it is unchanged. A copy of the
@@ -104,12 +106,15 @@ every file the install reads is known: `package.json`, the lockfile, `.npmrc`, Y
 `.yarnrc.yml` and `.yarn/releases`, pnpm's workspace file, every workspace's `package.json`,
 for pip the requirements files with their nested `-r`/`-c` includes, for poetry
 `pyproject.toml`, `poetry.lock` and `poetry.toml`, for uv `pyproject.toml`, `uv.lock`,
-`.python-version` and `uv.toml`, for pipenv `Pipfile`, `Pipfile.lock` and `.env`. No fix is
+`.python-version` and `uv.toml`, for pipenv `Pipfile`, `Pipfile.lock` and `.env`, for Go
+`go.mod` and `go.sum` (found in the build's folder or above it). No fix is
 offered (the finding says why) when the install may read other files: a `preinstall`,
 `install`, `postinstall` or `prepare` script in `package.json`, a dependency on a local path
 (`file:../lib`, `-e .`, `./libs/x`, `{ path = "libs/x" }` in pyproject.toml or the Pipfile,
-`[tool.uv.sources]` paths), a `--find-links` folder or a local package source, a uv
-workspace, `[project] dynamic` metadata (uv builds the project to read it), a manifest that
+`[tool.uv.sources]` paths, a `replace` of a Go module by a folder), a `--find-links` folder
+or a local package source, a uv workspace or a `go.work`, `[project] dynamic` metadata (uv
+builds the project to read it), a Go `vendor/` folder or `-mod=vendor` (nothing is
+downloaded: nothing to gain), `go mod tidy` or `go get` (they read every source file), a manifest that
 `.dockerignore` excludes or that the copy does not bring; when the context sends what the
 install writes (`node_modules`, a `.venv`: the copy would land on top of the fresh install);
 or when the install or a step it must pass reads or writes something only known at build
@@ -317,13 +322,15 @@ class _Planner:
         stop: str | None = None
         for item in each:
             fact = facts.get(item.command.index)
-            found = dependency_install(item, fact, self.files, self.copy_map, state.home) if fact is not None else None
+            found = dependency_install(item, fact, self.files, self.copy_map, state.home, state.env) if fact is not None else None
             if isinstance(found, NotMovable):
                 stop = found.reason
                 break
             if isinstance(found, Install):
-                if found.prepare is not None and self._prepared_above(found, item.cwd):
-                    break  # its dependencies-only form already runs above the copy: the rest needs the sources
+                if found.prepare is not None and (
+                    self._prepared_above(found, item.cwd) or any(prepares(i.fact, found.ecosystem) for i in installs)
+                ):
+                    break  # its dependencies-only form runs before it (above the copy or earlier in this RUN)
                 problem = self._install_problem(found)
                 if problem:
                     stop = problem
