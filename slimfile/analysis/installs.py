@@ -17,7 +17,7 @@ import posixpath
 import re
 from collections.abc import Mapping
 
-from slimfile.analysis import installs_go, installs_python
+from slimfile.analysis import installs_go, installs_jvm_rust, installs_python, installs_ruby_php
 from slimfile.analysis.build_context import BuildContext
 from slimfile.analysis.globs import clean_path
 from slimfile.analysis.install_model import CopyMap, Install, InstallRequest, NotMovable, ecosystems
@@ -251,4 +251,8 @@ _READERS = {
     "uv": installs_python.uv_sync,
     "pipenv": installs_python.pipenv_install,
     "go": installs_go.go_install,
+    "bundler": installs_ruby_php.bundle_install,
+    "composer": installs_ruby_php.composer_install,
+    "maven": installs_jvm_rust.maven_build,
+    "cargo": installs_jvm_rust.cargo_build,
 }

@@ -598,16 +598,21 @@ class Gemfile:
     gemspec: bool  # `gemspec` reads *.gemspec, which may read any file
     local_paths: tuple[str, ...]  # `path:` gems and `path "x" do` blocks
     gems: tuple[str, ...]
+    reads: tuple[str, ...] = ()  # files it names for bundler to read (`ruby file: ".ruby-version"`)
+    dynamic: tuple[str, ...] = ()  # Ruby that may read other files (`eval_gemfile`, `Dir[...]`)
 
 
 _GEM = re.compile(r"""^\s*gem\s+["']([^"']+)["']""")
+# `ruby file: ".ruby-version"` and `File.read(".ruby-version")`: a file bundler reads
+_GEMFILE_READS = re.compile(r"""(?:\bfile:\s*|=>\s*|File\.read\(\s*)["']([^"'/]+)["']""")
+_GEMFILE_DYNAMIC = re.compile(r"\b(eval_gemfile|instance_eval|require_relative|require|load|Dir\[|Dir\.glob|File\.\w+|IO\.\w+|`)")
 
 
 def read_gemfile(context: BuildContext, path: str) -> Gemfile | str:
     text = context.read_text(path)
     if text is None:
         return f"{clean_path(path)} is not in the build context"
-    gems, local = [], []
+    gems, local, reads, dynamic = [], [], [], []
     gemspec = False
     for raw in text.splitlines():
         line = raw.split("#", 1)[0]
@@ -619,4 +624,11 @@ def read_gemfile(context: BuildContext, path: str) -> Gemfile | str:
         path_match = re.search(r"""\bpath(?::\s*|\s*=>\s*|\s+)["']([^"']+)["']""", line)
         if path_match:
             local.append(path_match.group(1))
-    return Gemfile(gemspec, tuple(local), tuple(gems))
+        if re.match(r"^\s*ruby\b", line) or "File.read(" in line:
+            named = _GEMFILE_READS.findall(line)
+            reads.extend(named)
+            line = _GEMFILE_READS.sub("", line).replace("File.read(", "(")
+        found = _GEMFILE_DYNAMIC.search(line)
+        if found:
+            dynamic.append(found.group(1))
+    return Gemfile(gemspec, tuple(local), tuple(gems), tuple(dict.fromkeys(reads)), tuple(dynamic))

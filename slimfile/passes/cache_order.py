@@ -67,15 +67,18 @@ COPY_MANIFESTS_FIRST = Rule(
 ## What it does
 Finds a dependency install (`npm ci`, `npm install`, `yarn install`, `pnpm install`,
 `pip install -r FILE`, `poetry install`, `uv sync`, `pipenv install`, `go mod download`,
-and the Go builds that download modules: `go build`, `go install ./...`, `go test`) that runs after a copy
+`bundle install`, `composer install`, and the builds that download as they go: `go build`,
+`go install ./...`, `go test`, `mvn package`) that runs after a copy
 of a whole folder of the build context (`COPY . .`, `COPY . /app`, `ADD . .`,
 `COPY src/ /app/`), and rewrites the stage so that a `COPY` of exactly the files the install
 reads comes first, then the install, then the copy of everything else. Steps between that do
 not use the sources move up with it. An install that also installs the project itself
-(`poetry install` of a package, `uv sync` of a package) or compiles it (`go build`) keeps its
-place after the copy, and its dependencies-only form (`poetry install --no-root`,
-`uv sync --no-install-project`, `go mod download`) runs above it: after an edit of the
-sources only the project itself is installed or compiled again.
+(`poetry install` of a package, `uv sync` of a package), compiles it (`go build`,
+`mvn package`) or runs its scripts (`composer install`) keeps its place after the copy, and
+its dependencies-only form (`poetry install --no-root`, `uv sync --no-install-project`,
+`go mod download`, `mvn dependency:go-offline` with the same options, `composer install
+--no-scripts --no-autoloader`) runs above it: after an edit of the sources only the project
+itself is installed or compiled again.
 
 ## Why is this bad?
 Docker reuses a cached step only while every step before it is unchanged. A copy of the
@@ -107,11 +110,17 @@ every file the install reads is known: `package.json`, the lockfile, `.npmrc`, Y
 for pip the requirements files with their nested `-r`/`-c` includes, for poetry
 `pyproject.toml`, `poetry.lock` and `poetry.toml`, for uv `pyproject.toml`, `uv.lock`,
 `.python-version` and `uv.toml`, for pipenv `Pipfile`, `Pipfile.lock` and `.env`, for Go
-`go.mod` and `go.sum` (found in the build's folder or above it). No fix is
+`go.mod` and `go.sum` (found in the build's folder or above it), for Bundler the `Gemfile`,
+`Gemfile.lock`, `.bundle/config` and the files the Gemfile names (`ruby file:
+".ruby-version"`), for Composer `composer.json`, `composer.lock` and `auth.json`, for Maven
+`pom.xml`, `.mvn/`, the wrapper `mvnw` and a `-s` settings file. No fix is
 offered (the finding says why) when the install may read other files: a `preinstall`,
 `install`, `postinstall` or `prepare` script in `package.json`, a dependency on a local path
 (`file:../lib`, `-e .`, `./libs/x`, `{ path = "libs/x" }` in pyproject.toml or the Pipfile,
-`[tool.uv.sources]` paths, a `replace` of a Go module by a folder), a `--find-links` folder
+`[tool.uv.sources]` paths, a `replace` of a Go module by a folder, `path:` gems, Composer
+`path` repositories), a `gemspec` or Ruby code in the Gemfile that reads files, Composer
+plugins (they run during the install), a Maven multi-module project or a parent POM in the
+project, an offline build (`mvn -o`), a `--find-links` folder
 or a local package source, a uv workspace or a `go.work`, `[project] dynamic` metadata (uv
 builds the project to read it), a Go `vendor/` folder or `-mod=vendor` (nothing is
 downloaded: nothing to gain), `go mod tidy` or `go get` (they read every source file), a manifest that
@@ -120,6 +129,12 @@ install writes (`node_modules`, a `.venv`: the copy would land on top of the fre
 or when the install or a step it must pass reads or writes something only known at build
 time (the user's home for a non-root `USER`). Without the build context the fix copies only
 the files the command itself needs and is unsafe.
+
+A cargo build is reported and never moved: cargo loads the crate's targets (`src/main.rs`,
+`src/lib.rs`, every `[[bin]]` path) before it fetches anything, so `cargo fetch` needs the
+sources. Creating an empty `src/main.rs` to fetch and deleting it afterwards guesses at the
+crate's targets instead of reading them; cargo-chef (`cargo chef prepare` in one stage,
+`cargo chef cook` before the copy in the next) is the tool for it.
 """,
 )
 
