@@ -36,6 +36,7 @@ from slimfile.syntax.nodes import Instruction
 from slimfile.syntax.stages import Stage
 
 _GLOB = re.compile(r"[*?\[]")
+_PLAIN_COPY_FLAGS = ("chown", "chmod", "link", "checksum")
 _ARCHIVES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".gz", ".bz2", ".xz")
 
 
@@ -171,6 +172,9 @@ def _read_copy(ctx: Context, step: Step) -> _Copy | str:
         return "it writes a heredoc"
     if node.flag("from") is not None:
         return "it copies from another stage or image"
+    other = next((f.name for f in node.flags if f.name not in _PLAIN_COPY_FLAGS), None)
+    if other is not None:
+        return f"`--{other}` changes what it copies where"
     if step.effects.unknown:
         return step.effects.unknown
     words = list(node.json) if node.json is not None else parse_words(node.args_text, ctx.dockerfile.escape)

@@ -56,3 +56,10 @@ def test_dockerignore_and_folders(tmp_path: Path):
     assert found["/app/package-lock.json"] == ABSENT
     assert tree_origin(ctx, stage, stage.instructions[-1], "/app/node_modules") == FromContext("node_modules", 3)
     assert tree_origin(ctx, stage, stage.instructions[-1], "/srv/node_modules") == ABSENT
+
+
+def test_copy_flags_that_change_what_lands_where_make_it_unknown(tmp_path: Path):
+    _, _, found = at_last(tmp_path, "FROM node\nWORKDIR /app\nCOPY --exclude=*.lock . .\nRUN true\n", ["/app/package.json"])
+    assert "`--exclude`" in found["/app/package.json"].reason
+    _, _, found = at_last(tmp_path, "FROM node\nWORKDIR /app\nCOPY --chown=node:node --chmod=644 package.json ./\nRUN true\n", ["/app/package.json"])
+    assert found["/app/package.json"] == FromContext("package.json", 3)
