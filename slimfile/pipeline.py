@@ -19,6 +19,7 @@ from slimfile.passes import (
     cache_order,
     dockerignore,
     language_caches,
+    lockfile_install,
     merge_runs,
     move_cleanup,
     multi_stage,
@@ -35,6 +36,8 @@ PIPELINE: tuple[ModuleType, ...] = (
     cache_order,
     # then the stage split: the build stage keeps the cache-friendly order it was given above
     multi_stage,
+    # installs from the lockfile (`npm ci`): a word of a command, decided once steps stand where they stay
+    lockfile_install,
     # hygiene inside each RUN first, so that merged RUNs are already clean
     apt,
     apk,

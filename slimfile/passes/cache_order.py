@@ -44,8 +44,9 @@ from dataclasses import dataclass, field
 from slimfile.analysis.build_context import BuildContext, ContextTooLarge
 from slimfile.analysis.context import Context
 from slimfile.analysis.copies import broad_copy
-from slimfile.analysis.installs import CopyMap, Install, NotMovable, dependency_install, ecosystem_of
-from slimfile.analysis.steps import Step, StepEffects, commute, run_step_effects, stage_steps
+from slimfile.analysis.globs import clean_path
+from slimfile.analysis.installs import CopyMap, Install, NotMovable, dependency_install, ecosystem_of, prepares
+from slimfile.analysis.steps import Step, StepEffects, commute, expand, run_step_effects, stage_steps
 from slimfile.diagnostics import Finding, Rule
 from slimfile.passes.common import saving
 from slimfile.restructure.moves import ItemIndex, block_text, insertion_point, instruction_line, removal
@@ -65,10 +66,19 @@ COPY_MANIFESTS_FIRST = Rule(
     doc="""
 ## What it does
 Finds a dependency install (`npm ci`, `npm install`, `yarn install`, `pnpm install`,
-`pip install -r FILE`) that runs after a copy of a whole folder of the build context
-(`COPY . .`, `COPY . /app`, `ADD . .`, `COPY src/ /app/`), and rewrites the stage so that
-a `COPY` of exactly the files the install reads comes first, then the install, then the
-copy of everything else. Steps between that do not use the sources move up with it.
+`pip install -r FILE`, `poetry install`, `uv sync`, `pipenv install`, `go mod download`,
+`bundle install`, `composer install`, and the builds that download as they go: `go build`,
+`go install ./...`, `go test`, `mvn package`) that runs after a copy
+of a whole folder of the build context (`COPY . .`, `COPY . /app`, `ADD . .`,
+`COPY src/ /app/`), and rewrites the stage so that a `COPY` of exactly the files the install
+reads comes first, then the install, then the copy of everything else. Steps between that do
+not use the sources move up with it. An install that also installs the project itself
+(`poetry install` of a package, `uv sync` of a package), compiles it (`go build`,
+`mvn package`) or runs its scripts (`composer install`) keeps its place after the copy, and
+its dependencies-only form (`poetry install --no-root`, `uv sync --no-install-project`,
+`go mod download`, `mvn dependency:go-offline` with the same options, `composer install
+--no-scripts --no-autoloader`) runs above it: after an edit of the sources only the project
+itself is installed or compiled again.
 
 ## Why is this bad?
 Docker reuses a cached step only while every step before it is unchanged. A copy of the
@@ -97,15 +107,34 @@ RUN npm run build
 Safe when the build context was read (`--context`, default: the Dockerfile's folder) and
 every file the install reads is known: `package.json`, the lockfile, `.npmrc`, Yarn's
 `.yarnrc.yml` and `.yarn/releases`, pnpm's workspace file, every workspace's `package.json`,
-and for pip the requirements files with their nested `-r`/`-c` includes. No fix is offered
-(the finding says why) when the install may read other files: a `preinstall`, `install`,
-`postinstall` or `prepare` script in `package.json`, a dependency on a local path
-(`file:../lib`, `-e .`, `./libs/x`), a `--find-links` folder, a manifest that
+for pip the requirements files with their nested `-r`/`-c` includes, for poetry
+`pyproject.toml`, `poetry.lock` and `poetry.toml`, for uv `pyproject.toml`, `uv.lock`,
+`.python-version` and `uv.toml`, for pipenv `Pipfile`, `Pipfile.lock` and `.env`, for Go
+`go.mod` and `go.sum` (found in the build's folder or above it), for Bundler the `Gemfile`,
+`Gemfile.lock`, `.bundle/config` and the files the Gemfile names (`ruby file:
+".ruby-version"`), for Composer `composer.json`, `composer.lock` and `auth.json`, for Maven
+`pom.xml`, `.mvn/`, the wrapper `mvnw` and a `-s` settings file. No fix is
+offered (the finding says why) when the install may read other files: a `preinstall`,
+`install`, `postinstall` or `prepare` script in `package.json`, a dependency on a local path
+(`file:../lib`, `-e .`, `./libs/x`, `{ path = "libs/x" }` in pyproject.toml or the Pipfile,
+`[tool.uv.sources]` paths, a `replace` of a Go module by a folder, `path:` gems, Composer
+`path` repositories), a `gemspec` or Ruby code in the Gemfile that reads files, Composer
+plugins (they run during the install), a Maven multi-module project or a parent POM in the
+project, an offline build (`mvn -o`), a `--find-links` folder
+or a local package source, a uv workspace or a `go.work`, `[project] dynamic` metadata (uv
+builds the project to read it), a Go `vendor/` folder or `-mod=vendor` (nothing is
+downloaded: nothing to gain), `go mod tidy` or `go get` (they read every source file), a manifest that
 `.dockerignore` excludes or that the copy does not bring; when the context sends what the
-install writes (`node_modules` without a `.dockerignore`: the copy would land on top of the
-fresh install); or when the install or a step it must pass reads or writes something only
-known at build time. Without the build context the fix copies only the files the command
-itself needs and is unsafe.
+install writes (`node_modules`, a `.venv`: the copy would land on top of the fresh install);
+or when the install or a step it must pass reads or writes something only known at build
+time (the user's home for a non-root `USER`). Without the build context the fix copies only
+the files the command itself needs and is unsafe.
+
+A cargo build is reported and never moved: cargo loads the crate's targets (`src/main.rs`,
+`src/lib.rs`, every `[[bin]]` path) before it fetches anything, so `cargo fetch` needs the
+sources. Creating an empty `src/main.rs` to fetch and deleting it afterwards guesses at the
+crate's targets instead of reading them; cargo-chef (`cargo chef prepare` in one stage,
+`cargo chef cook` before the copy in the next) is the tool for it.
 """,
 )
 
@@ -212,14 +241,15 @@ def stage_plan(ctx: Context, stage: Stage, *, split_installs: bool = True, move_
         copy_map = broad_copy(ctx, step)
         if copy_map is None:
             continue
-        planner = _Planner(ctx, step, copy_map, steps[index + 1 :], split_installs, move_steps)
+        planner = _Planner(ctx, step, copy_map, steps[index + 1 :], split_installs, move_steps, steps[:index])
         return planner.plan()
     return None
 
 
 class _Planner:
-    def __init__(self, ctx: Context, copy: Step, copy_map: CopyMap, later: list[Step], split_installs: bool, move_steps: bool):
+    def __init__(self, ctx: Context, copy: Step, copy_map: CopyMap, later: list[Step], split_installs: bool, move_steps: bool, earlier: list[Step] = ()):
         self.ctx = ctx
+        self.earlier = earlier  # the steps above the copy (where a dependencies-only form may already run)
         self.copy = copy
         self.copy_map = copy_map
         self.later = later
@@ -284,11 +314,15 @@ class _Planner:
         stop: str | None = None
         for item in each:
             fact = facts.get(item.command.index)
-            found = dependency_install(item, fact, self.files, self.copy_map) if fact is not None else None
+            found = dependency_install(item, fact, self.files, self.copy_map, state.home, state.env) if fact is not None else None
             if isinstance(found, NotMovable):
                 stop = found.reason
                 break
             if isinstance(found, Install):
+                if found.prepare is not None and (
+                    self._prepared_above(found, item.cwd) or any(prepares(i.fact, found.ecosystem) for i in installs)
+                ):
+                    break  # its dependencies-only form runs before it (above the copy or earlier in this RUN)
                 problem = self._install_problem(found)
                 if problem:
                     stop = problem
@@ -322,6 +356,23 @@ class _Planner:
             refused.append((step, f"the install cannot be split from the rest of its RUN ({reason})"))
             return None
         return Move(step, effects, installs, split=count)
+
+    def _prepared_above(self, install: Install, cwd: str | None) -> bool:
+        """A RUN above the copy already runs the install's dependencies-only form in the same
+        folder (``poetry install --no-root``, ``go mod download``): the fix was made."""
+        for step in self.earlier:
+            if step.instruction.name != "RUN":
+                continue
+            script = self.ctx.shell(step.instruction)
+            if not isinstance(script, ShellScript):
+                continue
+            facts = [fact for fact in script.packages if prepares(fact, install.ecosystem)]
+            if not facts:
+                continue
+            each = command_effects(script, workdir=step.state.workdir, env=step.state.env, home=step.state.home)
+            if any(each[fact.command].cwd == cwd for fact in facts):
+                return True
+        return False
 
     def _install_problem(self, install: Install) -> str | None:
         """Why the install cannot go above the copy even with its manifests copied first."""
@@ -363,7 +414,7 @@ class _Planner:
 
 def _install_effects(install: Install, cwd_is_workdir: bool) -> Effects:
     return Effects(
-        frozenset(install.reads),
+        frozenset(install.reads) | frozenset(install.uses),
         frozenset(install.outputs) | frozenset(install.writes),
         env_always() | frozenset(install.env),
         cwd=cwd_is_workdir,
@@ -450,7 +501,8 @@ def _install_in(ctx: Context, step: Step) -> str:
     """The first dependency install of a RUN, named as written (`npm ci`), for messages."""
     script = ctx.shell(step.instruction)
     for fact in script.packages:
-        if ecosystem_of(fact) is not None:
+        named = fact.packages and not fact.option("-r", "--requirement", "-c", "--constraint")
+        if ecosystem_of(fact) is not None and not named:  # `pip install poetry` only sets the tool up
             return "`" + " ".join([fact.tool, *(w.value for w in fact.subcommand)]) + "`"
     return "the install"
 

@@ -115,6 +115,12 @@ def _group(entries: Iterable[str], home: str | None) -> frozenset[str] | str:
     return frozenset(paths)
 
 
+def expand_paths(entries: Iterable[str], home: str | None) -> frozenset[str] | str:
+    """Image paths of table entries (``@python``, ``$HOME/.cache/pip``) for a user whose home
+    is ``home``; a string is the reason they cannot be known."""
+    return _group(entries, home)
+
+
 def system_paths() -> frozenset[str]:
     """Where system packages write (``[paths] system`` of the table)."""
     return frozenset(_table()["paths"]["system"])
@@ -415,6 +421,8 @@ def _program_effects(command: Command, walk: _Walk) -> Effects:
     unknown = set(spec.get("unknown_options", ())) & argv.flags
     if unknown:
         return Effects.unknowable(f"`{command.name} {sorted(unknown)[0]}`")
+    if argv.operands and argv.operands[0].value in spec.get("unknown_subcommands", ()):
+        return Effects.unknowable(f"`{command.name} {argv.operands[0].value}` works on the project")
     fixed = _fixed(spec, walk)
     if isinstance(fixed, str):
         return Effects.unknowable(fixed)
@@ -567,12 +575,15 @@ def _package_effects(fact: PackageFact, command: Command, walk: _Walk) -> Effect
         return Effects.unknowable(fixed) if isinstance(fixed, str) else fixed
     if fact.action == "clean":
         return _cache_clean_effects(fact, walk)
+    other = table.get("actions", {}).get(fact.manager, {}).get(fact.action)
+    if other is not None:
+        return _action_effects(other, fact, walk)
     install = table["installs"].get(fact.manager)
     if install is None or fact.action not in ("install", "add"):
         return Effects.unknowable(f"`{fact.tool} {fact.action}` works on the project, not on named packages")
     if install.get("global_only") and not _global(fact):
         return Effects.unknowable(f"`{fact.tool} {fact.action}` without `-g` installs into the project")
-    local = _project_operands(fact)
+    local = _project_operands(fact, walk)
     if local:
         return Effects.unknowable(f"`{fact.tool}` installs `{local}`, which is not a named package")
     fixed = _fixed(install, walk)
@@ -607,7 +618,16 @@ def _global(fact: PackageFact) -> bool:
     return fact.has("global") or any(word.value == "global" for word in fact.subcommand)
 
 
-def _project_operands(fact: PackageFact) -> str | None:
+def _action_effects(spec: dict, fact: PackageFact, walk: _Walk) -> Effects:
+    """A package manager's own configuration commands (``poetry config x y``)."""
+    unknown = next((o.name for o in fact.options if o.name in spec.get("unknown_options", ())), None)
+    if unknown:
+        return Effects.unknowable(f"`{fact.tool} {fact.action} {unknown}` works on the project")
+    fixed = _fixed(spec, walk)
+    return Effects.unknowable(fixed) if isinstance(fixed, str) else fixed
+
+
+def _project_operands(fact: PackageFact, walk: _Walk) -> str | None:
     """The first operand or option that makes an install read files (a path, ``-r``, ``-e``)."""
     if fact.option(
         "-r",
@@ -626,13 +646,10 @@ def _project_operands(fact: PackageFact) -> str | None:
     if not fact.packages:
         return "the project's own manifest"
     for word in fact.packages:
-        value = word.value
-        if (
-            value in (".", "..")
-            or value.startswith(("./", "../", "/", "~", "file:"))
-            or "/" in value.split("@")[0]
-            or not word.static
-        ):
+        value = word.value if word.static else _expand(word.raw, walk)  # `pnpm@$PNPM_VERSION`
+        if value is None:
+            return word.value
+        if value in (".", "..") or value.startswith(("./", "../", "/", "~", "file:")) or "/" in value.split("@")[0]:
             return value
     return None
 
