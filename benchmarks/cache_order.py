@@ -44,6 +44,7 @@ APPS = ROOT / "fixtures" / "apps"
 EXPERT = "expert.Dockerfile"
 # the dependency manifest each app's manifest-edit rebuild changes
 MANIFESTS = {
+    "copy-order": "requirements.txt",
     "npm-build": "package.json",
     "pnpm-app": "package.json",
     "pip-nested": "requirements/base.txt",
