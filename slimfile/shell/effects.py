@@ -180,7 +180,7 @@ def _command_effects(command: Command, walk: _Walk) -> Effects:
         for word in command.arg_words:
             walk.env.pop(word.value, None)
         return Effects(env=words_env)
-    if command.name is None:
+    if command.name is None or not command.words[command.name_index].static:
         return Effects.unknowable("a command whose name is computed at run time")
     wrappers = set(command.wrappers) - _HARMLESS_WRAPPERS
     if wrappers:
@@ -618,11 +618,8 @@ def _interpreter_prefix(walk: _Walk) -> Effects:
     path = walk.env.get("PATH")
     if path is None:
         return NOTHING
-    extra = {
-        posixpath.dirname(entry.rstrip("/"))
-        for entry in path.split(":")
-        if entry.startswith("/") and entry not in _STANDARD_BIN
-    }
-    if any("$" in entry for entry in path.split(":")):
+    entries = [entry for entry in path.split(":") if entry not in ("$PATH", "${PATH}")]  # the image's own
+    extra = {posixpath.dirname(entry.rstrip("/")) for entry in entries if entry not in _STANDARD_BIN}
+    if any("$" in entry or not entry.startswith("/") for entry in entries):
         return Effects.unknowable("PATH holds a value slimfile cannot expand")
     return Effects(reads=frozenset(extra), writes=frozenset(extra))

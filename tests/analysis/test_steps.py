@@ -1,0 +1,87 @@
+"""Steps as facts: the state each instruction runs in, its effects, and when two commute."""
+
+from __future__ import annotations
+
+from slimfile.analysis.context import Context
+from slimfile.analysis.steps import SHELL, USER, WORKDIR, StepEffects, commute, stage_steps
+from slimfile.analysis.summary import reorder_differences
+from slimfile.engine import Settings
+from slimfile.syntax.parser import parse
+
+
+def steps_of(text: str, stage: int = -1):
+    dockerfile = parse(text.encode())
+    ctx = Context(dockerfile, Settings())
+    return {step.instruction.start_line: step for step in stage_steps(ctx, dockerfile.stages.stages[stage])}
+
+
+def test_the_fold_keeps_workdir_user_and_variables():
+    steps = steps_of(
+        "ARG BASE=/srv\nFROM debian\nARG BASE\nWORKDIR $BASE/app\nENV MODE=prod TOOL=/opt/t\nWORKDIR sub\nUSER app\n"
+        "ENV PATH=/opt/venv/bin:$PATH\nRUN true\n"
+    )
+    state = steps[9].state
+    assert state.workdir == "/srv/app/sub"
+    assert state.user == "app" and state.home is None
+    assert state.env["MODE"] == "prod" and state.env["BASE"] == "/srv"
+    assert state.env["PATH"] == "/opt/venv/bin:$PATH"  # partly known: the image's own PATH
+
+
+def test_stages_built_from_a_stage_inherit_its_state():
+    steps = steps_of("FROM debian AS base\nWORKDIR /app\nENV A=1\nFROM base\nRUN mkdir x\n")
+    (only,) = steps.values()
+    assert only.state.workdir == "/app" and only.state.env == {"A": "1"}
+    assert only.effects.writes == {"/app/x"}
+
+
+def test_instruction_effects():
+    steps = steps_of(
+        "FROM debian\nWORKDIR /app\nCOPY --chown=app . .\nCOPY --from=build /out /usr/local/bin/\nENV A=$B\n"
+        "USER app\nSHELL [\"/bin/bash\", \"-c\"]\nVOLUME /data\nLABEL v=$VERSION\nEXPOSE 80\nRUN mkdir /x\n"
+    )
+    assert steps[3].effects.writes == {"/app"} and "/etc/passwd" in steps[3].effects.reads and WORKDIR in steps[3].effects.env_reads
+    assert steps[4].effects.writes == {"/usr/local/bin"}
+    assert steps[5].effects.env_writes == {"A"} and steps[5].effects.env_reads == {"B"}
+    assert steps[6].effects.env_writes == {USER}
+    assert steps[7].effects.env_writes == {SHELL}
+    assert steps[8].effects.writes == {"/data"}
+    assert steps[9].effects.env_reads == {"VERSION"}
+    assert {USER, SHELL} <= steps[11].effects.env_reads
+
+
+def test_commute():
+    copy = StepEffects(writes=frozenset({"/app"}))
+    apt = StepEffects(reads=frozenset({"/etc"}), writes=frozenset({"/etc", "/usr/lib"}), env_reads=frozenset({USER}))
+    assert commute(apt, copy) is None
+    assert "writes /app" in commute(StepEffects(writes=frozenset({"/app/logs"})), copy)
+    assert commute(apt, StepEffects(env_writes=frozenset({USER}))) is not None
+    assert commute(StepEffects(env_reads=frozenset({"DEBIAN_*"})), StepEffects(env_writes=frozenset({"DEBIAN_FRONTEND"})))
+    assert commute(StepEffects.unknowable("x"), copy) == "x"
+    assert commute(StepEffects(env_writes=frozenset({"A"})), StepEffects(env_writes=frozenset({"A"}))) is not None
+
+
+def test_reorder_guard_accepts_declared_moves_and_additions():
+    before = parse(b"FROM x\nWORKDIR /app\nCOPY . .\nENV A=1\nRUN a\n")
+    after = parse(b"FROM x\nWORKDIR /app\nENV A=1\nCOPY a.txt ./\nRUN a\nCOPY . .\n")
+    assert reorder_differences(before, after, ["COPY a.txt ./"]) == []
+
+
+def test_reorder_guard_refuses_what_was_not_declared():
+    before = parse(b"FROM x\nWORKDIR /app\nCOPY . .\nENV A=1\nENV A=2\nRUN a\n")
+    moved_copy = parse(b"FROM x\nCOPY . .\nWORKDIR /app\nENV A=1\nENV A=2\nRUN a\n")
+    assert any("changed order" in p for p in reorder_differences(before, moved_copy, []))
+    swapped_env = parse(b"FROM x\nWORKDIR /app\nCOPY . .\nENV A=2\nENV A=1\nRUN a\n")
+    assert any("ENV/ARG values" in p for p in reorder_differences(before, swapped_env, []))
+    undeclared = parse(b"FROM x\nWORKDIR /app\nCOPY a.txt ./\nCOPY . .\nENV A=1\nENV A=2\nRUN a\n")
+    assert any("appeared or disappeared" in p for p in reorder_differences(before, undeclared, []))
+    missing = parse(b"FROM x\nWORKDIR /app\nCOPY . .\nENV A=1\nENV A=2\nRUN a\n")
+    assert "a declared new instruction is missing" in reorder_differences(before, missing, ["COPY b ./"])
+
+
+def test_reorder_guard_reads_added_text_like_the_parser():
+    before = parse(b'FROM x\nCOPY --chown="$U:0" . /app/\nRUN a\n')
+    after = parse(b'FROM x\nCOPY --chown="$U:0" package.json /app/\nRUN a\nCOPY --chown="$U:0" . /app/\n')
+    assert reorder_differences(before, after, ['COPY --chown="$U:0" package.json /app/']) == []
+    tick = parse(b'# escape=`\nFROM x\nCOPY . /app/\nRUN a\n')
+    tick_after = parse(b'# escape=`\nFROM x\nCOPY ["a b", "/app/"]\nRUN a\nCOPY . /app/\n')
+    assert reorder_differences(tick, tick_after, ['COPY ["a b", "/app/"]']) == []

@@ -1,0 +1,129 @@
+"""What each RUN reads and writes (slimfile/shell/effects.py): the facts that let steps move."""
+
+from __future__ import annotations
+
+import pytest
+
+from slimfile.analysis.context import Context
+from slimfile.engine import Settings
+from slimfile.shell.effects import env_always, overlaps, resolve_path, run_effects
+from slimfile.syntax.parser import parse
+
+
+def effects(body: str, workdir: str | None = "/app", env: dict | None = None, home: str | None = "/root"):
+    dockerfile = parse(b"FROM debian\nRUN " + body.encode() + b"\n")
+    script = Context(dockerfile, Settings()).shell(dockerfile.instructions[1])
+    return run_effects(script, workdir=workdir, env=env or {}, home=home)
+
+
+@pytest.mark.parametrize(
+    "body, reads, writes",
+    [
+        ("mkdir -p /data /var/log/app", set(), {"/data", "/var/log/app"}),
+        ("mkdir logs", set(), {"/app/logs"}),
+        ("chown -R app:app /srv/data", {"/etc/passwd", "/etc/group"}, {"/srv/data"}),
+        ("chmod +x /usr/local/bin/*", set(), {"/usr/local/bin"}),
+        ("ln -sf /usr/bin/python3 /usr/bin/python", {"/usr/bin/python3"}, {"/usr/bin/python"}),
+        ("cp /etc/a.conf /etc/b.conf", {"/etc/a.conf"}, {"/etc/b.conf"}),
+        ("mv /tmp/x /opt/x", {"/tmp/x", "/opt/x"}, {"/tmp/x", "/opt/x"}),
+        ("sed -i 's/a/b/' /etc/x.conf", {"/etc/x.conf"}, {"/etc/x.conf"}),
+        ("grep -q x /etc/os-release || true", {"/etc/os-release"}, set()),
+        ("echo hi > /etc/motd 2>/dev/null", set(), {"/etc/motd"}),
+        ("cat < /etc/hosts", {"/etc/hosts"}, set()),
+        ("tar -xzf /tmp/a.tgz -C /opt/a", {"/tmp/a.tgz"}, {"/opt/a"}),
+        ("tar xzf /tmp/a.tgz", {"/tmp/a.tgz"}, {"/app"}),
+        ("unzip -q /tmp/x.zip -d /opt/x", {"/tmp/x.zip"}, {"/opt/x"}),
+        ("export P=/opt/tool && mkdir -p $P/bin", set(), {"/opt/tool/bin"}),
+        ("echo x >> $HOME/.bashrc", set(), {"/root/.bashrc"}),
+        ("cd /tmp && touch marker", {"/tmp"}, {"/tmp/marker"}),
+    ],
+)
+def test_paths_read_and_written(body: str, reads: set, writes: set):
+    found = effects(body)
+    assert found.unknown is None
+    assert set(found.writes) == writes
+    assert reads <= set(found.reads)
+
+
+def test_downloads_write_their_output_or_the_working_directory():
+    assert effects("curl -fsSLo /usr/local/bin/x https://h/x").writes == {"/usr/local/bin/x"}
+    assert effects("curl -fsSL https://h/x").writes == frozenset()  # prints to stdout
+    assert effects("curl -O https://h/x.tgz").writes == {"/app"}
+    assert effects("wget -q -O /tmp/x https://h/x").writes == {"/tmp/x"}
+    assert effects("wget -q https://h/x").writes == {"/app"}
+
+
+def test_system_package_managers_read_and_write_the_system():
+    found = effects("apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*")
+    assert found.unknown is None
+    assert {"/usr/bin", "/etc", "/var/lib"} <= found.writes
+    assert "DEBIAN_FRONTEND" in found.env
+    assert not overlaps(found.writes, {"/app", "/usr/src/app", "/srv/app", "/home/app"})
+    assert overlaps(found.writes, {"/var/www/html"})  # apache2 creates it
+
+
+def test_named_language_installs_write_their_prefix_not_the_project():
+    pip = effects("pip install --no-cache-dir gunicorn==22.0")
+    assert pip.unknown is None and "/usr/local/lib" in pip.writes and "/root/.cache/pip" in pip.writes
+    venv = effects("pip install gunicorn", env={"PATH": "/opt/venv/bin:$PATH"})
+    assert "/opt/venv" in venv.writes
+    assert effects("npm install -g pm2").unknown is None
+    assert effects("yarn global add serve").unknown is None
+
+
+@pytest.mark.parametrize(
+    "body, reason",
+    [
+        ("./configure && make install", "does not know what `configure`"),
+        ("curl -fsSL https://h/install.sh | sh", "does not know what `sh`"),
+        ("pip install -r requirements.txt", "not a named package"),
+        ("pip install .", "not a named package"),
+        ("npm ci", "works on the project"),
+        ("npm install express", "installs into the project"),
+        ("mkdir -p $UNKNOWN/x", "cannot tell which path"),
+        ("mkdir -p $(pwd)/x", "cannot tell which path"),
+        ("sudo -u app mkdir /x", "as another user"),
+        ("$TOOL run", "computed at run time"),
+        ("tar -xz -C /opt", "reads standard input"),
+        ("useradd --root /chroot app", "useradd --root"),
+    ],
+)
+def test_unknown_effects_say_why(body: str, reason: str):
+    found = effects(body)
+    assert found.unknown is not None and reason in found.unknown
+
+
+def test_a_cd_inside_a_condition_makes_the_directory_unknown():
+    assert effects("if true; then cd /x; fi && mkdir y").unknown is not None
+    assert effects("if true; then cd /x; fi && mkdir /abs").unknown is None
+
+
+def test_entering_the_workdir_reads_nothing_and_relative_paths_follow_it():
+    found = effects("cd /app && mkdir -p cache")
+    assert found.reads == frozenset() or "/app" not in found.reads
+    assert found.writes == {"/app/cache"} and found.cwd
+
+
+def test_relative_paths_without_a_workdir_are_unknown():
+    assert effects("mkdir cache", workdir=None).unknown is not None
+    assert effects("mkdir /cache", workdir=None).unknown is None
+
+
+def test_every_program_reads_the_usual_environment():
+    assert {"PATH", "HOME", "http_proxy"} <= effects("mkdir /x").env
+    assert {"PATH", "HOME"} <= env_always()
+
+
+@pytest.mark.parametrize(
+    "text, cwd, expected",
+    [("a/b", "/w", "/w/a/b"), ("/x/../y", None, "/y"), ("/var/lib/apt/lists/*", None, "/var/lib/apt/lists"), ("~/.npm", "/", "/root/.npm"), ("rel", None, None)],
+)
+def test_resolve_path(text, cwd, expected):
+    assert resolve_path(text, cwd, "/root") == expected
+
+
+def test_overlap_is_containment_either_way_with_globs():
+    assert overlaps({"/usr/lib"}, {"/usr/lib/x/y"}) == ("/usr/lib", "/usr/lib/x/y")
+    assert overlaps({"/usr/src/linux-*"}, {"/usr/src/linux-headers-6.1"})
+    assert not overlaps({"/usr/src/linux-*"}, {"/usr/src/app"})
+    assert not overlaps({"/app2"}, {"/app"})
