@@ -2,7 +2,9 @@
 
 Each case has ``before.Dockerfile`` and ``after.Dockerfile``, optionally ``case.toml``
 (``unsafe-fixes``, ``select`` (default: the rule the directory is named after), ``context``
-(a directory of the case used as build context; default ``context/`` when it exists)).
+(a directory of the case used as build context; default ``context/`` when it exists),
+``xfail`` (a known bug: the reason; the case must fail until the bug is fixed, then the key
+goes)).
 For every case: fixing ``before`` gives exactly ``after``; fixing ``after`` changes nothing;
 the output parses and agrees with buildkit's parser.
 """
@@ -21,8 +23,12 @@ from tests.conftest import FIXTURES
 CASES = sorted(p.parent for p in (FIXTURES / "passes").glob("*/*/before.Dockerfile"))
 
 
+def _options(case: Path) -> dict:
+    return tomllib.loads((case / "case.toml").read_text()) if (case / "case.toml").exists() else {}
+
+
 def case_settings(case: Path) -> Settings:
-    options = tomllib.loads((case / "case.toml").read_text()) if (case / "case.toml").exists() else {}
+    options = _options(case)
     code = case.parent.name.split("-", 1)[0]
     select = options.get("select", [code])
     context = options.get("context", "context" if (case / "context").is_dir() else None)
@@ -39,7 +45,10 @@ def test_there_are_fixtures():
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.parent.name}/{c.name}" for c in CASES])
-def test_fixture(case: Path):
+def test_fixture(case: Path, request):
+    known_bug = _options(case).get("xfail")
+    if known_bug:
+        request.applymarker(pytest.mark.xfail(reason=known_bug, strict=True))
     before = (case / "before.Dockerfile").read_bytes()
     after = (case / "after.Dockerfile").read_bytes()
     settings = case_settings(case)
