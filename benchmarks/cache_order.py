@@ -10,14 +10,15 @@ engineer writes by hand), three Dockerfiles are measured with real builds:
   fix declares anything, so any difference counts).
 
 Each is built cold, then rebuilt twice with the cache: after a one-line edit of a source file
-(verify's warm-rebuild probe: what every commit does) and after a one-line edit of a
-dependency manifest (a comment line, or a blank line in JSON and go.mod: the install re-runs,
-as after a dependency bump, but installs the same thing). The table gives the Dockerfile steps
+(verify's warm-rebuild probe: what every commit does) and after an edit of a dependency
+manifest that installs the same thing (a comment line; in package.json a ``"//"`` key, npm's
+comment convention): the install re-runs, as after a dependency bump. Every edit carries a
+random token, so no rebuild is served from the cache of another variant's. The table gives the Dockerfile steps
 BuildKit served from the cache, the seconds each rebuild took and the image sizes. Needs a
 Docker engine with the zoo images (``source ../shared/docker-zoo/env.sh``); a few minutes.
 
     python benchmarks/cache_order.py                     # Markdown on stdout
-    python benchmarks/cache_order.py --apps pip-nested --json
+    python benchmarks/cache_order.py --apps pip-nested --json reports.json
 """
 
 from __future__ import annotations
@@ -25,8 +26,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
+import secrets
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +41,6 @@ sys.path.insert(0, str(ROOT))
 from slimfile.engine import Settings, fix_source  # noqa: E402
 from slimfile.verify import VerifyReport, VerifyRequest, verify  # noqa: E402
 from slimfile.verify.build import BuildResult, run_build  # noqa: E402
-from slimfile.verify.cache import one_line_change  # noqa: E402
 from slimfile.verify.docker_engine import Engine  # noqa: E402
 from slimfile.verify.report import human_size  # noqa: E402
 
@@ -86,9 +90,13 @@ class Measured:
             "expert": self.expert.to_dict(),
             "manifest_edit": {
                 "file": MANIFESTS.get(self.app),
-                **{role: build.to_dict() if build else None for role, build in self.manifest_edit.items()},
+                **{role: _with_steps(build) for role, build in self.manifest_edit.items()},
             },
         }
+
+
+def _with_steps(build: BuildResult | None) -> dict | None:
+    return None if build is None else {**build.to_dict(), "step_list": [step.to_dict() for step in build.steps]}
 
 
 def apps_with_an_expert() -> list[str]:
@@ -127,10 +135,30 @@ def manifest_edit_rebuilds(app: str, dockerfiles: dict[str, bytes], engine: Engi
             if not cold.ok:
                 results[role] = cold
                 continue
-            with one_line_change(context / manifest):
+            with manifest_change(context / manifest):
                 results[role] = run_build(engine, path, context, tag, workdir=workdir)
             engine.remove_images([tag])
     return results
+
+
+@contextmanager
+def manifest_change(path: Path) -> Iterator[None]:
+    """Change ``path`` without changing what gets installed, then put it back byte for byte
+    (with its times): a ``"//"`` key in JSON, a comment line elsewhere; a random token each time."""
+    token = f"slimfile benchmark probe {secrets.token_hex(6)}"
+    times = path.stat()
+    original = path.read_bytes()
+    if path.suffix == ".json":
+        changed = json.dumps({"//": token, **json.loads(original)}, indent=2).encode() + b"\n"
+    else:
+        marker = b"//" if path.name == "go.mod" else b"#"
+        changed = original + (b"" if original.endswith(b"\n") else b"\n") + marker + b" " + token.encode() + b"\n"
+    try:
+        path.write_bytes(changed)
+        yield
+    finally:
+        path.write_bytes(original)
+        os.utime(path, ns=(times.st_atime_ns, times.st_mtime_ns))
 
 
 # -- the table ----------------------------------------------------------------------------------
@@ -188,15 +216,14 @@ def markdown(rows: list[Measured], engine: Engine) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--apps", help="comma-separated app names (default: every app with an expert.Dockerfile)")
-    parser.add_argument("--json", action="store_true", help="print the reports as JSON")
+    parser.add_argument("--json", metavar="PATH", help="also write the verify reports and rebuilds as JSON")
     args = parser.parse_args(argv)
     apps = args.apps.split(",") if args.apps else apps_with_an_expert()
     engine = Engine.connect()
     rows = [measure(app, engine) for app in apps]
     if args.json:
-        print(json.dumps([row.to_dict() for row in rows], indent=2))
-    else:
-        print(markdown(rows, engine), end="")
+        Path(args.json).write_text(json.dumps([row.to_dict() for row in rows], indent=2) + "\n")
+    print(markdown(rows, engine), end="")
     return 0 if all(row.slimfile.exit_code == 0 and row.expert.exit_code == 0 for row in rows) else 1
 
 
