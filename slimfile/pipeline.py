@@ -11,12 +11,25 @@ from __future__ import annotations
 from types import ModuleType
 
 from slimfile.diagnostics import Rule
-from slimfile.passes import add_to_copy, apk, apt, cache_order, language_caches, merge_runs, move_cleanup, rpm
+from slimfile.passes import (
+    add_to_copy,
+    apk,
+    apt,
+    cache_order,
+    # then the stage split: the build stage keeps the cache-friendly order it was given above
+    language_caches,
+    merge_runs,
+    move_cleanup,
+    multi_stage,
+    rpm,
+)
 
 PIPELINE: tuple[ModuleType, ...] = (
     # the order of steps first: installs and stable steps go above the copy of the sources
     # before any merge could glue a stable step to one that re-runs on every source change
     cache_order,
+    # then the stage split: the build stage keeps the cache-friendly order it was given above
+    multi_stage,
     # hygiene inside each RUN first, so that merged RUNs are already clean
     apt,
     apk,

@@ -26,7 +26,6 @@ from slimfile.shell.effects import CommandEffects
 from slimfile.shell.packages import PackageFact
 
 
-
 @dataclass(frozen=True)
 class CopyMap:
     """A copy of a context folder ``source`` ("" is the root) to the image folder ``dest``."""

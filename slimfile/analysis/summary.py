@@ -7,9 +7,11 @@ old one: same stages with the same names and bases, and the same final-stage con
 
 from __future__ import annotations
 
+import posixpath
 from collections import Counter
 from collections.abc import Sequence
 
+from slimfile.syntax.gocompat import parse_words
 from slimfile.syntax.nodes import Dockerfile
 
 # instructions whose arguments become the image's config (or the build's interface)
@@ -53,6 +55,62 @@ def final_config(dockerfile: Dockerfile, *, skip: frozenset[str] = frozenset()) 
             if instruction.name in CONFIG_KEYWORDS and instruction.name not in skip:
                 out.append((instruction.name, instruction.flag_values(), _normalise(instruction.args)))
     return out
+
+
+def image_config(dockerfile: Dockerfile) -> dict[str, object]:
+    """The final image's config as far as the Dockerfile sets it (docker inspect's Config,
+    without what the base image brings): what a stage split must keep. ARG lines are not
+    part of it, and ENV/LABEL count by their final values, so a release stage that repeats
+    only what the image needs compares equal."""
+    chain = []
+    stage = dockerfile.stages.final
+    while stage is not None and stage not in chain:
+        chain.append(stage)
+        stage = stage.base_stage
+    config: dict[str, object] = {"Env": {}, "Labels": {}, "ExposedPorts": set(), "Volumes": set(), "OnBuild": []}
+    for member in reversed(chain):
+        for node in member.instructions:
+            _fold_config(config, node, dockerfile.escape)
+    return config
+
+
+def _fold_config(config: dict[str, object], node, escape: str) -> None:
+    name = node.name
+    text = _normalise(node.args)
+    if name == "ENV":
+        words = parse_words(node.args_text, escape)
+        if words and "=" not in words[0]:
+            config["Env"][words[0]] = " ".join(words[1:])
+        else:
+            config["Env"].update(w.split("=", 1) for w in words if "=" in w)
+    elif name == "LABEL":
+        config["Labels"].update(w.split("=", 1) for w in parse_words(node.args_text, escape) if "=" in w)
+    elif name == "EXPOSE":
+        config["ExposedPorts"].update(text.split())
+    elif name == "VOLUME":
+        config["Volumes"].update(node.json if node.json is not None else text.split())
+    elif name == "ONBUILD":
+        config["OnBuild"].append(text)
+    elif name in _FIELDS:
+        field = _FIELDS[name]
+        config[field] = (tuple(node.json) if node.json is not None else text, node.flag_values())
+        if name == "ENTRYPOINT":
+            config.pop("Cmd", None)  # ENTRYPOINT resets an inherited CMD, as Docker does
+    elif name in ("USER", "STOPSIGNAL", "MAINTAINER"):
+        config[{"USER": "User", "STOPSIGNAL": "StopSignal", "MAINTAINER": "Author"}[name]] = text
+    elif name == "WORKDIR":
+        current = str(config.get("WorkingDir", "/"))
+        config["WorkingDir"] = posixpath.normpath(posixpath.join(current, text.strip("\"'")))
+
+
+# instructions whose value is Docker's config field of the same meaning (docker inspect names)
+_FIELDS = {"CMD": "Cmd", "ENTRYPOINT": "Entrypoint", "SHELL": "Shell", "HEALTHCHECK": "Healthcheck"}
+
+
+def _config_changes(old: dict, new: dict, declared: frozenset[str]) -> list[str]:
+    """Config keys that differ and that no ``config:<Key>`` declaration allows."""
+    keys = sorted(set(old) | set(new))
+    return [key for key in keys if old.get(key) != new.get(key) and f"config:{key}" not in declared]
 
 
 def global_args(dockerfile: Dockerfile) -> list[str]:
@@ -177,8 +235,13 @@ def semantic_differences(
     if "config" not in declared:
         # a fix that restructures stages may move config between stages, but the final image's
         # config (its stage and the stages it is built FROM) must still be the same
-        summarise = final_config if "stages" in declared else config_summary
-        if summarise(before, skip=skip) != summarise(after, skip=skip):
+        if "stages" in declared:
+            # a fix that restructures stages may move config between stages, but the final
+            # image's config must still be the same
+            changed = _config_changes(image_config(before), image_config(after), declared)
+            if changed:
+                problems.append(f"the final image's config changed ({', '.join(changed)})")
+        elif config_summary(before, skip=skip) != config_summary(after, skip=skip):
             problems.append("image config instructions changed (CMD/ENTRYPOINT/USER/WORKDIR/ENV/...)")
     if global_args(before) != global_args(after) and "stages" not in declared:
         problems.append("global ARGs changed")

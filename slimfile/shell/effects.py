@@ -115,6 +115,11 @@ def _group(entries: Iterable[str], home: str | None) -> frozenset[str] | str:
     return frozenset(paths)
 
 
+def system_paths() -> frozenset[str]:
+    """Where system packages write (``[paths] system`` of the table)."""
+    return frozenset(_table()["paths"]["system"])
+
+
 def env_always() -> frozenset[str]:
     return frozenset(_table()["env_always"])
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from slimfile.analysis.build_context import list_context, load_dockerignore
+from slimfile.analysis.summary import image_config
 from slimfile.engine import FixResult, PassFunction, Settings, fix_source
 from slimfile.syntax.errors import DockerfileError
 from slimfile.syntax.nodes import Dockerfile
@@ -283,18 +284,30 @@ class Session:
         allowed = allowed_differences(rewrite.declares if rewrite else ())
         report.layer_changes = layers.compare_layers(before.rows, after.rows)
         report.config_changes = config_differences(before.config, after.config)
-        report.problems += config_problems(report.config_changes, allowed)
+        report.problems += config_problems(report.config_changes, allowed, self._config_set_by_dockerfiles())
         self.progress.phase("exporting both images and comparing their files")
         original = self._manifest(before.tag)
         report.files = diff_manifests(original, self._manifest(after.tag), self.rules, apps)
         if report.files.changes:
             report.files = self._without_nondeterminism(report.files, original, apps)
-        report.problems += file_problems(report.files, allowed)
+        report.problems += file_problems(report.files, allowed, rewrite.declares if rewrite else ())
         if self.request.run is not None:
             self.progress.phase(f"running both images: {self.request.run or '(their own CMD)'}")
             report.run = compare_runs(self.engine, before.tag, after.tag, self.request.run, self.request.run_timeout)
             if differences := report.run.differences():
                 report.problems.append(Problem("run", f"--run {self.request.run!r}: " + "; ".join(differences)))
+
+    def _config_set_by_dockerfiles(self) -> frozenset[str]:
+        """Config the two Dockerfiles set themselves (``Cmd``, ``Env:PORT``): a base-image
+        change may change everything else."""
+        found: set[str] = set()
+        for tree in (self.prepared.original, self.prepared.fixed_tree):
+            for key, value in image_config(tree).items():
+                if isinstance(value, dict):
+                    found.update(f"{key}:{name}" for name in value)
+                elif value:
+                    found.add(key)
+        return frozenset(found)
 
     def _without_nondeterminism(self, files: FsDiff, original: Manifest, apps: AppPaths) -> FsDiff:
         """Build the original once more, cold: what differs between its two builds is noise of

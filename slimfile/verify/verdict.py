@@ -11,6 +11,12 @@ declared by a fix                      differences it allows in the built image
 ``base-image``, ``packages``,          files outside the application's own ("distribution
 ``distribution-files``                 files differ": a base-image swap, fewer packages)
 ``app-files``                          the application's own files (no fix should)
+``drops:<glob>``                       application files matching the image glob may be
+                                       gone (a stage split leaves sources in the build stage)
+``rebuilds:<path>``                    that application file's content may change (an
+                                       artefact built with other flags, e.g. CGO_ENABLED=0)
+``base-image`` (config)                config values the Dockerfile does not set itself
+                                       (the base image's own ENV, LABEL, USER, ...)
 =====================================  ====================================================
 
 Passes declare ``packages`` on fixes that change which packages get installed
@@ -23,8 +29,9 @@ Anything else differing is an undeclared difference: verify exits 1.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from slimfile.analysis.globs import clean_path, compile_glob
 from slimfile.verify.config_diff import ConfigChange
 from slimfile.verify.fs_diff import FsDiff
 
@@ -32,7 +39,7 @@ GRANTS: dict[str, frozenset[str]] = {
     "config": frozenset({"config"}),
     "app-files": frozenset({"app-files"}),
     "distribution-files": frozenset({"system-files"}),
-    "base-image": frozenset({"system-files"}),
+    "base-image": frozenset({"system-files", "base-image"}),
     "packages": frozenset({"system-files"}),
 }
 SHOWN_PATHS = 8  # paths quoted per problem; the JSON report has them all
@@ -56,16 +63,31 @@ def allowed_differences(declared: Iterable[str]) -> frozenset[str]:
     return frozenset(allowed)
 
 
-def config_problems(changes: list[ConfigChange], allowed: frozenset[str]) -> list[Problem]:
+def config_problems(
+    changes: list[ConfigChange], allowed: frozenset[str], set_by_dockerfile: frozenset[str] = frozenset()
+) -> list[Problem]:
+    """``set_by_dockerfile``: the config the Dockerfiles set themselves (``Cmd``, ``Env:PORT``);
+    with ``base-image`` declared, everything else may follow the new base image."""
     return [
         Problem("config", f"config {change.describe()} (no applied fix declares `config` or `config:{change.field}`)")
         for change in changes
-        if "config" not in allowed and f"config:{change.field}" not in allowed
+        if "config" not in allowed
+        and f"config:{change.field}" not in allowed
+        and not ("base-image" in allowed and not _set_by_dockerfile(change, set_by_dockerfile))
     ]
 
 
-def file_problems(diff: FsDiff, allowed: frozenset[str]) -> list[Problem]:
+def _set_by_dockerfile(change: ConfigChange, set_by_dockerfile: frozenset[str]) -> bool:
+    if change.field in ("Env", "Labels"):
+        old, new = change.before or {}, change.after or {}
+        keys = {key for key in set(old) | set(new) if old.get(key) != new.get(key)}
+        return any(f"{change.field}:{key}" in set_by_dockerfile for key in keys)
+    return change.field in set_by_dockerfile
+
+
+def file_problems(diff: FsDiff, allowed: frozenset[str], declared: Iterable[str] = ()) -> list[Problem]:
     problems = []
+    diff = _without_declared_app_changes(diff, declared)
     for category, kind, label, grants in (
         ("app", "app-files", "application files differ", "`app-files`"),
         ("system", "system-files", "distribution files differ", "`base-image`, `packages` or `distribution-files`"),
@@ -77,3 +99,33 @@ def file_problems(diff: FsDiff, allowed: frozenset[str]) -> list[Problem]:
         more = f"; and {len(changes) - SHOWN_PATHS} more" if len(changes) > SHOWN_PATHS else ""
         problems.append(Problem(kind, f"{label} ({len(changes)}): {shown}{more} (no applied fix declares {grants})"))
     return problems
+
+
+def _without_declared_app_changes(diff: FsDiff, declared: Iterable[str]) -> FsDiff:
+    """The diff without the app-file removals a ``drops:`` glob allows (folders left empty by
+    them included) and the content changes a ``rebuilds:`` path allows."""
+    declared = list(declared)
+    drops = [compile_glob(name[len("drops:") :]) for name in declared if name.startswith("drops:")]
+    rebuilds = {clean_path(name[len("rebuilds:") :]) for name in declared if name.startswith("rebuilds:")}
+    if not drops and not rebuilds:
+        return diff
+
+    def dropped(change) -> bool:
+        return change.category == "app" and change.change == "removed" and any(g.match(change.path) for g in drops)
+
+    def rebuilt(change) -> bool:
+        return change.category == "app" and change.change == "changed" and change.fields == ("content",) and change.path in rebuilds
+
+    gone = {c.path for c in diff.changes if dropped(c)}
+    kept = [c for c in diff.changes if c.path not in gone and not rebuilt(c)]
+    # folders removed because everything in them was dropped (deepest first)
+    removed_dirs = sorted(
+        (c for c in kept if c.category == "app" and c.change == "removed" and c.before is not None and c.before.kind == "dir"),
+        key=lambda c: -c.path.count("/"),
+    )
+    removed = {c.path for c in diff.changes if c.change == "removed"}
+    for folder in removed_dirs:
+        inside = [path for path in removed if path.startswith(folder.path + "/")]
+        if inside and all(path in gone for path in inside):
+            gone.add(folder.path)
+    return replace(diff, changes=[c for c in kept if c.path not in gone])

@@ -38,6 +38,8 @@ EXPECTED = {
     "pnpm-app": ("index.js", "caching-docker-builds-a-field-guide <- Caching Docker builds: a field guide"),
     "pip-nested": ("shelf/__init__.py", "2 overdue on 2024-03-15"),
     "sys-packages": ("sniff.py", "checked by sniffer"),
+    "go-single-stage": ("main.go", '/greet?name=slimfile 200 {"greeting":"hello, slimfile"}'),
+    "go-cgo": ("main.go", "slimfile b7cb5b6a"),
 }
 
 # Cache order (issue 9): apps whose original copies the sources before the dependency install

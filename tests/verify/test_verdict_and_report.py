@@ -17,9 +17,22 @@ def diff_with(*categories):
 
 def test_declarations_grant_kinds_of_difference():
     assert allowed_differences([]) == frozenset()
-    assert allowed_differences(["base-image"]) == {"system-files"}
+    assert allowed_differences(["base-image"]) == {"system-files", "base-image"}
     assert allowed_differences(["packages", "config:Env"]) == {"system-files", "config:Env"}
     assert allowed_differences(["stages"]) == frozenset()  # a structural change is no licence
+
+
+def test_a_base_image_change_may_change_only_the_config_the_dockerfile_does_not_set():
+    changes = config_differences(
+        {"Env": ["GOPATH=/go", "PORT=80"], "User": "", "Cmd": ["/app"]},
+        {"Env": ["SSL_CERT_FILE=/x", "PORT=80"], "User": "65532", "Cmd": ["/app"]},
+    )
+    allowed = allowed_differences(["base-image"])
+    assert config_problems(changes, allowed, frozenset({"Env:PORT", "Cmd"})) == []
+    assert [p.message.split(":")[0] for p in config_problems(changes, allowed, frozenset({"Env:GOPATH", "User"}))] == [
+        "config Env",
+        "config User",
+    ]
 
 
 def test_config_changes_need_config_or_the_field_declared():
@@ -78,3 +91,26 @@ def test_json_report_has_sizes_ratio_and_is_serialisable():
 def test_sizes_print_in_decimal_units_like_docker():
     assert [human_size(n) for n in (0, 999, 1000, 150_156_805, 2_500_000_000)] == ["0 B", "999 B", "1.0 kB", "150.2 MB", "2.5 GB"]
     assert [signed_size(n) for n in (-19_856_468, 0, 42)] == ["-19.9 MB", "±0", "+42 B"]
+
+
+def test_drops_and_rebuilds_allow_exactly_the_split_s_app_file_changes():
+    from slimfile.verify.fs_diff import diff_manifests, read_manifest
+    from slimfile.verify.ignore_rules import default_rules
+    from tests.verify.tarfiles import Item, tar_stream
+
+    before = read_manifest(
+        tar_stream(
+            Item("src/", kind="dir"), Item("src/cmd/", kind="dir"), Item("src/cmd/main.go", b"package main"),
+            Item("src/go.mod", b"module x"), Item("src/templates/", kind="dir"), Item("src/templates/a.html", b"<a>"),
+            Item("app", b"\x7fELF 1"),
+        )
+    )
+    after = read_manifest(tar_stream(Item("src/", kind="dir"), Item("src/templates/", kind="dir"), Item("src/templates/a.html", b"<a>"), Item("app", b"\x7fELF 2")))
+    diff = diff_manifests(before, after, default_rules(), lambda p: p.startswith(("src", "app")))
+    declared = ["base-image", "drops:/src/**/*.go", "drops:/src/**/go.mod", "rebuilds:/app"]
+    assert file_problems(diff, allowed_differences(declared), declared) == []
+    (problem,) = file_problems(diff, allowed_differences(declared[:-1]), declared[:-1])
+    assert "/app changed (content)" in problem.message and "main.go" not in problem.message
+    lost_template = diff_manifests(before, read_manifest(tar_stream(Item("app", b"\x7fELF 2"))), default_rules(), lambda p: p.startswith(("src", "app")))
+    (problem,) = file_problems(lost_template, allowed_differences(declared), declared)
+    assert "/src/templates/a.html removed" in problem.message

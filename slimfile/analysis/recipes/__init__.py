@@ -1,0 +1,121 @@
+"""Recipes for a multi-stage split: what a stage builds, and what its release stage needs.
+
+A recipe reads a stage (its RUNs through the shell model, the build context) and answers with
+a :class:`Release` — the artefacts to copy from the build stage and where they go, the base
+the release runs on, runtime packages, edits the build stage needs (``CGO_ENABLED=0``) — or
+with a :class:`Refusal` that names the missing fact, or None when the stage is not one it
+knows. The pass (``slimfile/passes/multi_stage.py``) turns a Release into edits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from slimfile.analysis.context import Context
+from slimfile.analysis.steps import Step
+from slimfile.shell.data import load
+from slimfile.syntax.edits import Edit
+from slimfile.syntax.stages import Stage
+
+
+@dataclass(frozen=True)
+class Artefact:
+    """A path of the build stage that the release stage copies (``source`` -> ``target``)."""
+
+    source: str
+    target: str
+    chown: str | None = None
+    why: str = ""  # "the Go binary", "a runtime file"
+
+
+@dataclass(frozen=True)
+class Base:
+    """A release base from ``data/release_bases.toml``."""
+
+    key: str
+    image: str
+    shell: bool
+    users: frozenset[str]
+    apt: bool
+    size: int
+    provides: frozenset[str] = frozenset()
+
+
+@dataclass
+class Release:
+    recipe: str  # "go"
+    base: Base
+    artefacts: list[Artefact]
+    summary: str  # one line for the finding: what is built and where it goes
+    build_edits: list[Edit] = field(default_factory=list)
+    packages: list[str] = field(default_factory=list)  # Debian packages the release installs
+    notes: list[str] = field(default_factory=list)  # assumptions the finding states
+    build_size: int | None = None  # typical size of the build image, for the estimate
+    rebuilds: list[str] = field(default_factory=list)  # artefacts the build edits build differently
+    fallback: Base | None = None  # a base with a shell, when the image needs one after all
+
+    def on(self, other: Base, note: str) -> Release:
+        """The same release on another base (a base with a shell, for a shell-form CMD)."""
+        summary = self.summary.replace(self.base.image, other.image)
+        return Release(
+            self.recipe, other, list(self.artefacts), summary, list(self.build_edits), list(self.packages),
+            [*self.notes, note], self.build_size, list(self.rebuilds), None,
+        )
+
+
+@dataclass(frozen=True)
+class Refusal:
+    recipe: str
+    reason: str
+
+
+Recipe = Callable[[Context, Stage, list[Step]], "Release | Refusal | None"]
+
+
+@lru_cache(maxsize=1)
+def _bases() -> dict:
+    return load("release_bases")
+
+
+def base(key: str, suite: str | None = None) -> Base:
+    spec = _bases()["bases"][key]
+    return Base(
+        key=key,
+        image=spec["image"].format(suite=suite or _bases()["suites"]["default"]),
+        shell=spec["shell"],
+        users=frozenset(spec.get("users", ())),
+        apt=spec["apt"],
+        size=spec["size"],
+        provides=frozenset(spec.get("provides", ())),
+    )
+
+
+def debian_suite(tag: str | None) -> str:
+    """The Debian suite of an official image tag (``1.21-bullseye`` -> bullseye)."""
+    suites = _bases()["suites"]
+    for suite in suites["known"]:
+        if tag and (tag == suite or tag.endswith("-" + suite) or f"-{suite}-" in tag):
+            return suite
+    return suites["default"]
+
+
+def build_image_size(repository: str) -> int | None:
+    return _bases()["build_images"].get(repository)
+
+
+def recipes() -> list[Recipe]:
+    """Every recipe, in the order they are tried."""
+    from slimfile.analysis.recipes import go
+
+    return [go.release]
+
+
+def release_plan(ctx: Context, stage: Stage, steps: list[Step]) -> Release | Refusal | None:
+    """The first recipe's answer for the stage (None: no recipe recognises what it builds)."""
+    for recipe in recipes():
+        answer = recipe(ctx, stage, steps)
+        if answer is not None:
+            return answer
+    return None

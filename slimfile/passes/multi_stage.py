@@ -1,0 +1,469 @@
+"""Split a stage that builds with a toolchain into a build stage and a small release stage.
+
+Before::
+
+    FROM golang:1.21
+    WORKDIR /src
+    COPY . .
+    RUN go build -o /app ./cmd/server
+    EXPOSE 8080
+    CMD ["/app"]
+
+After::
+
+    FROM golang:1.21 AS build
+    WORKDIR /src
+    COPY . .
+    RUN CGO_ENABLED=0 go build -o /app ./cmd/server
+
+    FROM gcr.io/distroless/static-debian12 AS release
+    COPY --from=build /app /app
+    WORKDIR /src
+    EXPOSE 8080
+    CMD ["/app"]
+
+The final image of a single-stage build carries the compiler, the package caches and the
+sources it was built from. A release stage that copies only what runs ships none of that.
+What the release keeps is decided from facts: the recipe of the ecosystem names the artefacts
+(``slimfile/analysis/recipes/``), the files the stage copied from the context go along unless
+they only build the program, and every config instruction of the stage (ENV, WORKDIR, USER,
+EXPOSE, LABEL, VOLUME, HEALTHCHECK, CMD, ENTRYPOINT, ...) is in the release, so the image's
+config is the same; the ones after the last build step move there, the others are repeated.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+from slimfile.analysis.context import Context
+from slimfile.analysis.recipes import Artefact, Refusal, Release, release_plan
+from slimfile.analysis.recipes.files import build_only
+from slimfile.analysis.steps import Step, referenced, stage_steps
+from slimfile.diagnostics import Finding, Rule, Saving
+from slimfile.restructure.moves import ItemIndex, block_text, removal
+from slimfile.restructure.stages import (
+    append_at_end,
+    copy_from_line,
+    exec_form,
+    free_stage_name,
+    line,
+    shell_words_if_plain,
+    stage_name_edit,
+)
+from slimfile.shell.effects import overlaps, system_paths
+from slimfile.shell.model import ShellScript
+from slimfile.syntax.edits import Edit, Fix, Safety
+from slimfile.syntax.nodes import Instruction
+from slimfile.syntax.stages import Stage
+
+MULTI_STAGE_SPLIT = Rule(
+    code="SF901",
+    name="multi-stage-split",
+    summary="The final image carries the toolchain that built the application",
+    fix_title="Split into a build stage and a release stage that copies only the artefacts",
+    safety=Safety.UNSAFE,
+    related=("hadolint issue #279 (multi-stage suggestion, not implemented)",),
+    doc="""
+## What it does
+Finds a final stage (or a single-stage file) whose RUNs build an artefact with a toolchain
+the application does not need at run time, and splits it: the stage becomes a `build`
+stage, and a new `release` stage on a small base copies exactly the artefacts with
+`COPY --from=build`, the files the application reads at run time, and the stage's config.
+
+Recipes: Go (`go build -o OUT`, `go install`): the binary on
+`gcr.io/distroless/static-debian12` when no `.go` file of the build context imports `"C"`
+(the build gets `CGO_ENABLED=0` so the binary links statically), else on
+`debian:<suite>-slim` of the build image's Debian suite.
+
+## Why is this bad?
+A Go toolchain image is about 800 MB; the binary it builds is a few MB. Everything in the
+final stage ships: compilers, headers, module and build caches, the sources.
+
+## Example
+```dockerfile
+FROM golang:1.21
+WORKDIR /src
+COPY . .
+RUN go build -o /app ./cmd/server
+CMD ["/app"]
+```
+
+## Use instead
+```dockerfile
+FROM golang:1.21 AS build
+WORKDIR /src
+COPY . .
+RUN CGO_ENABLED=0 go build -o /app ./cmd/server
+
+FROM gcr.io/distroless/static-debian12 AS release
+COPY --from=build /app /app
+WORKDIR /src
+CMD ["/app"]
+```
+
+## Fix safety
+Always unsafe: the image changes (its base, its files), so `slimfile verify` should prove it
+(it checks that the artefacts and runtime files are the same, the config is the same, and
+that the image runs the same). No fix is offered, and the finding says which fact is
+missing, when the artefacts cannot be determined (an output path from a variable, several
+packages built at once), when the image runs something other than the artefacts (`go run`,
+a shell script on a base without a shell), when a RUN of the stage writes files whose use
+is unknown, when the final USER does not exist in the release base and cannot be created
+there, or when the stage has ONBUILD triggers. Files of the build context that only build
+the program (`data/recipes.toml`: sources, module files, docs, CI files) stay behind; every
+other file the stage copied goes to the release with its owner.
+""",
+)
+
+RULES = (MULTI_STAGE_SPLIT,)
+
+# config instructions: all of them end up in the release (moved or repeated)
+CONFIG = frozenset({"ENV", "LABEL", "EXPOSE", "VOLUME", "STOPSIGNAL", "HEALTHCHECK", "CMD", "ENTRYPOINT", "USER", "WORKDIR", "SHELL"})
+BUILD_STEPS = frozenset({"RUN", "COPY", "ADD"})
+USER_PROGRAMS = frozenset({"useradd", "groupadd", "adduser", "addgroup", "usermod"})
+
+
+@dataclass
+class _Layout:
+    """How the stage's instructions go: what moves to the release, what is repeated there."""
+
+    moved: list[Instruction]
+    repeated: list[Instruction]
+    args: list[Instruction]
+    user_runs: list[Instruction]
+    extra_copies: list[Artefact]
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    stage = ctx.stages.final
+    if stage is None or stage.image is None:
+        return
+    steps = stage_steps(ctx, stage)
+    answer = release_plan(ctx, stage, steps)
+    if answer is None:
+        return
+    toolchain = TOOLCHAINS.get(answer.recipe, answer.recipe)
+    if isinstance(answer, Refusal):
+        yield _finding(ctx, stage, f"the final image carries the {toolchain}; not split: {answer.reason}", None, None)
+        return
+    layout = _layout(ctx, stage, steps, answer)
+    if isinstance(layout, _NeedsShell) and answer.fallback is not None:
+        answer = answer.on(answer.fallback, f"{layout.reason}: it runs on {answer.fallback.image}, which has a shell")
+        layout = _layout(ctx, stage, steps, answer)
+    if isinstance(layout, str):
+        yield _finding(ctx, stage, f"the final image carries the {toolchain}; not split: {layout}", None, None)
+        return
+    fix = _fix(ctx, stage, answer, layout)
+    if isinstance(fix, str):
+        yield _finding(ctx, stage, f"the final image carries the {toolchain}; not split: {fix}", None, None)
+        return
+    message = f"the final image carries the {toolchain} and the sources: a release stage with {answer.summary} is enough"
+    if answer.notes:
+        message += " (" + "; ".join(answer.notes) + ")"
+    yield _finding(ctx, stage, message, fix, _saving(answer))
+
+
+TOOLCHAINS = {"go": "Go toolchain", "rust": "Rust toolchain", "python": "build tools", "node": "build tools and dev dependencies", "java": "JDK and build tool"}
+
+
+class _NeedsShell(str):
+    """A layout refusal that a base with a shell would not have."""
+
+    @property
+    def reason(self) -> str:
+        return str(self)
+
+
+def _finding(ctx: Context, stage: Stage, message: str, fix: Fix | None, saving: Saving | None) -> Finding:
+    start, end = stage.from_instruction.keyword_source_span()
+    return Finding(MULTI_STAGE_SPLIT, message, start, end, fix, saving)
+
+
+def _saving(release: Release) -> Saving | None:
+    if release.build_size is None:
+        return Saving("most of the build image", "the release base is far smaller than the build image")
+    saved = max(release.build_size - release.base.size, 0)
+    return Saving(
+        f"~{saved / 1e6:.0f} MB",
+        f"a typical build image is {release.build_size / 1e6:.0f} MB, {release.base.image} {release.base.size / 1e6:.1f} MB (data/release_bases.toml)",
+        saved,
+    )
+
+
+# -- which instruction goes where ---------------------------------------------------------------
+
+
+def _layout(ctx: Context, stage: Stage, steps: list[Step], release: Release) -> _Layout | str:
+    nodes = [step.instruction for step in steps]
+    if any(node.name == "ONBUILD" for node in nodes):
+        return "the stage has ONBUILD triggers"
+    last_build = max((i for i, node in enumerate(nodes) if node.name in BUILD_STEPS), default=-1)
+    moved = [node for node in nodes[last_build + 1 :] if node.name in CONFIG]
+    repeated = [node for node in nodes[: last_build + 1] if node.name in CONFIG]
+    needed_vars = set()
+    for node in moved + repeated:
+        needed_vars |= referenced(node.args_text) | {v for f in node.flags for v in referenced(f.value)}
+    args = [node for node in nodes if node.name == "ARG" and any(name.split("=", 1)[0] in needed_vars for name in node.args_text.split())]
+    users = _user_runs(ctx, steps, release)
+    if isinstance(users, str):
+        return users
+    extra = _other_runs(ctx, steps, release)
+    if isinstance(extra, str):
+        return extra
+    problem = _runs_what_it_ships(ctx, steps, release)
+    if problem:
+        return problem
+    return _Layout(moved, repeated, args, users, extra)
+
+
+def _user_runs(ctx: Context, steps: list[Step], release: Release) -> list[Instruction] | str:
+    """RUNs that only create users and groups: the release repeats them when the final USER
+    needs it and its base can run them."""
+    final_user = steps[-1].state.user if steps else "root"
+    name = final_user.split(":", 1)[0]
+    if name in ("root", "0", "") or name.isdigit() or name in release.base.users:
+        return []
+    runs = [step.instruction for step in steps if step.instruction.name == "RUN" and _only_user_commands(ctx, step.instruction)]
+    if not runs:
+        return f"the image runs as `{final_user}`, a user {release.base.image} does not have and no RUN of the stage only creates"
+    if not release.base.shell:
+        return _NeedsShell(f"the image runs as `{final_user}`, which {release.base.image} (no shell) cannot create")
+    return runs
+
+
+def _only_user_commands(ctx: Context, node: Instruction) -> bool:
+    script = ctx.shell(node)
+    return isinstance(script, ShellScript) and bool(script.commands) and all(c.name in USER_PROGRAMS for c in script.commands)
+
+
+def _other_runs(ctx: Context, steps: list[Step], release: Release) -> list[Artefact] | str:
+    """Every RUN that is not the build or a user creation must have known effects; what it
+    writes outside the system is copied to the release."""
+    build_lines = {a for a in _build_run_lines(ctx, steps, release)}
+    extra: list[Artefact] = []
+    for step in steps:
+        node = step.instruction
+        if node.name != "RUN" or node.start_line in build_lines or _only_user_commands(ctx, node):
+            continue
+        if step.effects.unknown:
+            return f"line {node.start_line} runs something slimfile cannot follow ({step.effects.unknown}), and its output may be needed at run time"
+        outside = [p for p in step.effects.writes if not _system_or_scratch(p)]
+        for path in sorted(outside):
+            extra.append(Artefact(path, path, why=f"written by line {node.start_line}"))
+    return extra
+
+
+def _system_or_scratch(path: str) -> bool:
+    """System packages (the build's own tools), temporary files and caches stay behind."""
+    return bool(overlaps({path}, system_paths())) or path.startswith(("/tmp", "/root/.cache", "/var/cache"))
+
+
+def _build_run_lines(ctx: Context, steps: list[Step], release: Release) -> set[int]:
+    """Lines of the RUNs that run the recipe's build (they are the build, not runtime setup)."""
+    lines = set()
+    for step in steps:
+        node = step.instruction
+        if node.name != "RUN":
+            continue
+        script = ctx.shell(node)
+        if isinstance(script, ShellScript) and any(f.manager == release.recipe and f.action in ("build", "install", "download") for f in script.packages):
+            lines.add(node.start_line)
+    return lines
+
+
+def _runs_what_it_ships(ctx: Context, steps: list[Step], release: Release) -> str | None:
+    """CMD/ENTRYPOINT must run an artefact (or something the base has), and with a shell only
+    when the base has one (a shell form without one is converted when that is exact)."""
+    targets = {a.target for a in release.artefacts}
+    for step in steps:
+        node = step.instruction
+        if node.name == "HEALTHCHECK" and node.args_text.strip().upper() != "NONE":
+            runs = list(node.json[1:]) if node.json is not None else None
+            if not runs or runs[0] not in targets:
+                return f"`{_short(node)}` runs something other than what the stage builds, which the release base may lack"
+
+    runs = _what_runs(steps)
+    if runs is None:
+        return "the stage has no CMD or ENTRYPOINT: what the image runs is not known"
+    step = runs
+    node = step.instruction
+    words = list(node.json) if node.json is not None else shell_words_if_plain(node.args_text)
+    if words is None:
+        if release.base.shell:
+            return None
+        return _NeedsShell(f"`{_short(node)}` needs a shell, which {release.base.image} does not have")
+    if not words:
+        return f"`{_short(node)}` runs nothing"
+    program = words[0]
+    resolved = program if program.startswith("/") else (_join(step.state.workdir, program) if "/" in program else None)
+    if resolved is not None and resolved not in targets:
+        return f"the image runs `{program}`, which is not what the stage builds"
+    if resolved is None:
+        return _on_path(release, program)
+    return None
+
+
+def _what_runs(steps: list[Step]) -> Step | None:
+    """The instruction whose first word is the program the image starts: the last ENTRYPOINT
+    when there is one, else the last CMD."""
+    entrypoint = next((s for s in reversed(steps) if s.instruction.name == "ENTRYPOINT"), None)
+    if entrypoint is not None:
+        return entrypoint
+    return next((s for s in reversed(steps) if s.instruction.name == "CMD"), None)
+
+
+_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
+
+
+def _on_path(release: Release, program: str) -> str | None:
+    """The image runs ``program`` by name: an artefact of that name goes to /usr/local/bin of
+    the release when the build put it somewhere the release's PATH does not look."""
+    for i, artefact in enumerate(release.artefacts):
+        folder, _, name = artefact.target.rpartition("/")
+        if name != program:
+            continue
+        if folder not in _PATH:
+            release.artefacts[i] = replace(artefact, target=f"/usr/local/bin/{name}")
+        return None
+    return f"the image runs `{program}` from PATH, which is not what the stage builds"
+
+
+def _join(workdir: str | None, path: str) -> str | None:
+    return posixpath.normpath(posixpath.join(workdir, path)) if workdir else None
+
+
+# -- the fix ------------------------------------------------------------------------------------
+
+
+def _fix(ctx: Context, stage: Stage, release: Release, layout: _Layout) -> Fix | str:
+    dockerfile = ctx.dockerfile
+    index: ItemIndex = ctx.memo("restructure.items", lambda: ItemIndex(dockerfile))
+    edits: list[Edit] = list(release.build_edits)
+    build_name = stage.name
+    if build_name is None:
+        build_name = free_stage_name(ctx.stages, "build")
+        edits.append(stage_name_edit(dockerfile, stage, build_name))
+    like = stage.from_instruction
+    release_name = free_stage_name(ctx.stages, "release")
+    text: list[bytes] = [line(dockerfile, like, "FROM", f"{release.base.image} {_as(like)} {release_name}")]
+    text.extend(_arg_line(dockerfile, node) for node in layout.args)
+    if release.packages:
+        text.append(line(dockerfile, like, "RUN", _apt_install(release.packages)))
+    for node in layout.user_runs:
+        text.append(_instruction_text(dockerfile, node))
+    copies = list(release.artefacts) + layout.extra_copies
+    for artefact in copies:
+        text.append(copy_from_line(dockerfile, like, build_name, artefact.source, artefact.target, artefact.chown))
+    declares = {"stages", "instructions", "base-image", *_drops(ctx, stage, release), *(f"rebuilds:{p}" for p in release.rebuilds)}
+    moved_ids = {id(node) for node in layout.moved}
+    for node in sorted(layout.moved + layout.repeated, key=lambda n: n.start):
+        converted = _without_shell(dockerfile, node, release)
+        if converted is not None:
+            text.append(converted)
+            declares.add("config:" + {"CMD": "Cmd", "ENTRYPOINT": "Entrypoint", "HEALTHCHECK": "Healthcheck"}[node.name])
+        elif id(node) in moved_ids:
+            text.append(block_text(dockerfile, index.block(node)))
+        else:
+            text.append(_instruction_text(dockerfile, node))
+    if not dockerfile.source.endswith((b"\n", b"\r")) and text:
+        text[-1] = text[-1].rstrip(b"\r\n")  # the file ended without a newline: so does the new one
+    tail = _tail_start(dockerfile, index, stage, layout)
+    if tail is not None:
+        # the stage ends with what moves: the release takes the place of that tail
+        edits.append(Edit(tail, len(dockerfile.source), dockerfile.newline + dockerfile.newline + b"".join(text)))
+    else:
+        edits.extend(removal(dockerfile, index.block(node)) for node in layout.moved)
+        edits.append(append_at_end(dockerfile, b"".join(text)))
+    new_runs = (1 if release.packages else 0) + len(layout.user_runs)
+    claims = ((stage.from_instruction.start, dockerfile.instructions[-1].end),)
+    try:
+        return Fix(tuple(edits), Safety.UNSAFE, MULTI_STAGE_SPLIT.fix_title, frozenset(declares), runs_removed=-new_runs, claims=claims)
+    except ValueError as exc:
+        return f"the edits would overlap ({exc})"
+
+
+def _tail_start(dockerfile, index: ItemIndex, stage: Stage, layout: _Layout) -> int | None:
+    """Where the file's tail of moved instructions starts (after the last instruction that
+    stays, its EOL excluded), when nothing but those instructions, their comments and blank
+    lines follow it; None otherwise."""
+    moved = {id(node) for node in layout.moved}
+    items = index.items
+    last_kept = None
+    for i, item in enumerate(items):
+        if isinstance(item, Instruction) and id(item) not in moved:
+            last_kept = i
+    if last_kept is None or not isinstance(items[last_kept], Instruction):
+        return None
+    for item in items[last_kept + 1 :]:
+        if isinstance(item, Instruction):
+            continue  # a moved one (every later instruction is)
+        if item.is_comment and not _attached(items, item):
+            return None  # a comment of its own would be lost
+    node = items[last_kept]
+    last_line = node.lines[-1]
+    return last_line.content_end
+
+
+def _attached(items, comment) -> bool:
+    """A comment line followed, through comment lines only, by an instruction."""
+    i = items.index(comment)
+    for item in items[i + 1 :]:
+        if isinstance(item, Instruction):
+            return True
+        if not getattr(item, "is_comment", False):
+            return False
+    return False
+
+
+def _drops(ctx: Context, stage: Stage, release: Release) -> list[str]:
+    """``drops:<glob>`` for verify: the files only the build needed, under every folder the
+    stage copied the build context into."""
+    destinations = set()
+    for step in stage_steps(ctx, stage):
+        node = step.instruction
+        if node.name in ("COPY", "ADD") and node.flag("from") is None and not step.effects.unknown:
+            destinations |= step.effects.writes
+    globs = []
+    for destination in sorted(destinations):
+        for pattern in build_only(release.recipe):
+            globs += [f"drops:{destination}/**/{pattern}", f"drops:{destination}/**/{pattern}/**"]
+    return globs
+
+
+def _as(like: Instruction) -> str:
+    return "as" if like.keyword.islower() else "AS"
+
+
+def _instruction_text(dockerfile, node: Instruction) -> bytes:
+    """The instruction's own bytes (no comments above it), ending with a newline."""
+    text = dockerfile.source[node.start : node.end]
+    return text if text.endswith((b"\n", b"\r")) else text + dockerfile.newline
+
+
+def _arg_line(dockerfile, node: Instruction) -> bytes:
+    return _instruction_text(dockerfile, node)
+
+
+def _without_shell(dockerfile, node: Instruction, release: Release) -> bytes | None:
+    """A shell-form CMD/ENTRYPOINT/HEALTHCHECK written in exec form, for a base without a shell."""
+    if release.base.shell or node.name not in ("CMD", "ENTRYPOINT", "HEALTHCHECK") or node.json is not None:
+        return None
+    if node.name == "HEALTHCHECK":
+        return None  # kept as written: _runs_what_it_ships refuses shells it cannot convert
+    words = shell_words_if_plain(node.args_text)
+    if words is None:
+        return None
+    return line(dockerfile, node, node.name, exec_form(words))
+
+
+def _apt_install(packages: list[str]) -> str:
+    names = " ".join(sorted(packages))
+    return f"apt-get update && apt-get install -y --no-install-recommends {names} && rm -rf /var/lib/apt/lists/*"
+
+
+def _short(node: Instruction) -> str:
+    text = " ".join(node.logical.decode(node.keyword_start).split())
+    return text if len(text) <= 40 else text[:37] + "..."
+
