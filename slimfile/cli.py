@@ -5,6 +5,8 @@ Exit codes: 0 nothing to change, 1 findings or changes under ``check`` / ``fix -
 ``fix --diff``, 2 errors (unreadable or unparsable input, bad options or configuration).
 ``verify`` keeps the same scheme: 0 verified, 1 the rewrite fails to build or differs in an
 undeclared way, 2 verify could not run (arguments, engine, or an original that does not build).
+``layers``: 0 report made, 1 efficiency below ``--fail-under``, 2 no report (arguments, engine,
+image not found, build failed).
 """
 
 from __future__ import annotations
@@ -223,6 +225,70 @@ def verify(
         isolated=isolated,
     )
     raise typer.Exit(run_verify(options))
+
+
+LAYERS_FORMATS = ("text", "json", "markdown", "html")
+
+
+@app.command()
+def layers(
+    subject: str = typer.Argument(
+        "Dockerfile", help="An image (with --dockerfile), or a Dockerfile to build first (default: ./Dockerfile)."
+    ),
+    dockerfile: Optional[str] = typer.Option(None, "--dockerfile", help="The Dockerfile SUBJECT was built from: SUBJECT is then an image."),
+    context: Optional[str] = typer.Option(None, "--context", help="The build context (default: the Dockerfile's directory)."),
+    target: Optional[str] = typer.Option(None, "--target", help="The stage the image was (or is to be) built for (default: the last)."),
+    output_format: str = typer.Option(
+        "text", "--output-format", "-o", help="text, json, markdown (a PR comment) or html (one self-contained file).",
+        autocompletion=lambda: list(LAYERS_FORMATS),
+    ),
+    output_file: Optional[str] = typer.Option(None, "--output-file", help="Write the report to this file instead of standard output."),
+    fail_under: Optional[float] = typer.Option(
+        None, "--fail-under", min=0, max=100, help="Exit 1 when the efficiency (percent of the image's bytes that are not waste) is below this."
+    ),
+    top: int = typer.Option(5, "--top", min=1, help="Largest files and folders shown per layer."),
+    depth: int = typer.Option(3, "--depth", min=1, help="Folders are summed at this many path components (/usr/lib/go-1.19 is 3)."),
+    keep: bool = typer.Option(False, "--keep", help="Keep the image built for the report (tagged slimfile-layers:...)."),
+    config: Optional[str] = ConfigOpt,
+    isolated: bool = IsolatedOpt,
+) -> None:
+    """Where an image's bytes go: each layer with its size, the Dockerfile line that made it and
+    its largest folders; the waste measured in the layers (caches, lists, toolchains, docs, VCS
+    folders, files a later layer deletes or overwrites, duplicates) with the rule whose fix
+    removes it; an efficiency score.
+
+    \b
+      slimfile layers myimage:tag --dockerfile Dockerfile   an image you built
+      slimfile layers Dockerfile --context .                build it first, then report
+      slimfile layers -o html --output-file layers.html     one self-contained HTML page
+
+    The image is read from the Docker engine at DOCKER_HOST (inspect, history, save); it is
+    never pulled. Building RUNS CODE FROM THE DOCKERFILE (BuildKit, host network, the build
+    cache used); the image built for the report is removed unless --keep.
+
+    \b
+    Exit codes:
+      0  the report was made (and the efficiency is not below --fail-under)
+      1  the efficiency is below --fail-under
+      2  no report: bad arguments, no engine, image not found, or the build failed
+    """
+    from slimfile.commands import LayersOptions, run_layers
+
+    options = LayersOptions(
+        subject=subject,
+        dockerfile=dockerfile,
+        context=context,
+        target=target,
+        output_format=output_format,
+        output_file=output_file,
+        fail_under=fail_under,
+        top=top,
+        depth=depth,
+        keep=keep,
+        config=config,
+        isolated=isolated,
+    )
+    raise typer.Exit(run_layers(options))
 
 
 def entry() -> None:

@@ -480,3 +480,90 @@ def run_verify(options: VerifyOptions, passes=None) -> int:
     else:
         render(report, Console())
     return report.exit_code
+
+
+@dataclass
+class LayersOptions:
+    subject: str = "Dockerfile"  # an image with --dockerfile, else a Dockerfile to build
+    dockerfile: str | None = None
+    context: str | None = None
+    target: str | None = None
+    output_format: str = "text"
+    output_file: str | None = None
+    fail_under: float | None = None
+    top: int = 5
+    depth: int = 3
+    keep: bool = False
+    config: str | None = None
+    isolated: bool = False
+
+
+def layers_request(options: LayersOptions):
+    """What ``slimfile layers`` is asked: an image (``--dockerfile`` names its Dockerfile) or a
+    Dockerfile to build (a file or a directory with one; anything else is an image reference)."""
+    from slimfile.layers import LayersRequest
+
+    subject = Path(options.subject)
+    if options.dockerfile is not None:
+        image, dockerfile = options.subject, Path(options.dockerfile)
+    elif options.context is not None or subject.is_file():
+        image, dockerfile = None, subject
+    elif subject.is_dir():
+        image, dockerfile = None, subject / "Dockerfile"
+    else:
+        image, dockerfile = options.subject, None
+    if dockerfile is not None and not dockerfile.is_file():
+        raise InputError(f"{dockerfile}: no such Dockerfile")
+    settings_path = str(dockerfile) if dockerfile is not None else os.getcwd()
+    resolver = SettingsResolver(Options(paths=[settings_path], config=options.config, isolated=options.isolated))
+    return LayersRequest(
+        image=image,
+        dockerfile=dockerfile,
+        context=Path(options.context) if options.context else None,
+        target=options.target,
+        settings=resolver.settings_for(settings_path),
+        keep=options.keep,
+        top=options.top,
+        depth=options.depth,
+        fail_under=options.fail_under,
+    )
+
+
+def run_layers(options: LayersOptions) -> int:
+    """Report, render in the chosen format, exit 0 / 1 (below --fail-under) / 2 (no report)."""
+    from rich.console import Console
+
+    from slimfile.layers import analyze
+    from slimfile.layers.render import RENDERERS
+    from slimfile.verify.progress import ConsoleProgress
+
+    if options.output_format not in RENDERERS:
+        err(f"error: unknown output format {options.output_format!r} (choose from {', '.join(RENDERERS)})")
+        return EXIT_ERROR
+    try:
+        request = layers_request(options)
+    except (InputError, ConfigError) as exc:
+        err(f"error: {exc}")
+        return EXIT_ERROR
+    progress = ConsoleProgress(_stderr_console(), plain_lines=options.output_format == "text", command="slimfile layers")
+    try:
+        report = analyze(request, progress=progress)
+    finally:
+        progress.close()
+    if report.error is not None and options.output_format != "json":
+        for line in report.error_log:
+            err(line)
+        err(f"error: {report.error}")
+        return report.exit_code
+    if options.output_format == "text" and not options.output_file:
+        from slimfile.layers.render_text import render as render_text
+
+        render_text(report, Console())
+        return report.exit_code
+    text = RENDERERS[options.output_format](report)
+    if options.output_file:
+        write_atomic(options.output_file, text.encode("utf-8"))
+        err(f"slimfile layers: report written to {options.output_file}")
+    else:
+        sys.stdout.write(text)
+    return report.exit_code

@@ -108,9 +108,19 @@ _FIELDS = {"CMD": "Cmd", "ENTRYPOINT": "Entrypoint", "SHELL": "Shell", "HEALTHCH
 
 
 def _config_changes(old: dict, new: dict, declared: frozenset[str]) -> list[str]:
-    """Config keys that differ and that no ``config:<Key>`` declaration allows."""
-    keys = sorted(set(old) | set(new))
-    return [key for key in keys if old.get(key) != new.get(key) and f"config:{key}" not in declared]
+    """Config keys that differ and that no ``config:<Key>`` (or, for Env and Labels,
+    ``config:Env:<NAME>``) declaration allows."""
+    changed = []
+    for key in sorted(set(old) | set(new)):
+        before, after = old.get(key), new.get(key)
+        if before == after or f"config:{key}" in declared:
+            continue
+        if isinstance(before, dict) and isinstance(after, dict):
+            names = {n for n in set(before) | set(after) if before.get(n) != after.get(n)}
+            if all(f"config:{key}:{n}" in declared for n in names):
+                continue
+        changed.append(key)
+    return changed
 
 
 def global_args(dockerfile: Dockerfile) -> list[str]:

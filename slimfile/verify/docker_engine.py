@@ -2,8 +2,8 @@
 run and remove, and the ``docker`` command line for builds, because the SDK only drives the
 classic builder and verify measures what BuildKit does.
 
-Everything the engine makes is tagged or named ``slimfile-verify…`` so that it can be found and
-removed; nothing is ever pushed.
+Everything the engine makes is tagged or named ``slimfile-verify…`` (``slimfile-layers…`` for
+``slimfile layers``) so that it can be found and removed; nothing is ever pushed.
 """
 
 from __future__ import annotations
@@ -201,6 +201,13 @@ class Engine:
             yield io.BufferedReader(ChunkStream(chunks), buffer_size=_EXPORT_CHUNK)
         finally:
             self._remove_container(container["Id"])
+
+    @contextmanager
+    def saved_image(self, ref: str) -> Iterator[BinaryIO]:
+        """``docker save`` of one image as a tar stream: its config, manifest and every layer's
+        own tar (what ``slimfile layers`` reads), streamed, never held in memory."""
+        chunks = self._api("save", lambda: self.client.api.get_image(ref, chunk_size=_EXPORT_CHUNK))
+        yield io.BufferedReader(ChunkStream(chunks), buffer_size=_EXPORT_CHUNK)
 
     def run(self, ref: str, command: Sequence[str] | None, timeout: float) -> RunOutput:
         """Run once on the host network, no ports published; the container is removed after."""

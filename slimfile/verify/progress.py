@@ -1,4 +1,4 @@
-"""Progress for people while images build: a spinner with the current phase and build step on a
+"""Progress for people while images build (``verify``, ``layers``): a spinner with the current phase and build step on a
 terminal, one line per phase otherwise (stderr, so that ``--json`` output stays clean)."""
 
 from __future__ import annotations
@@ -31,8 +31,9 @@ class SilentProgress:
 
 
 class ConsoleProgress:
-    def __init__(self, console, *, plain_lines: bool = True) -> None:
+    def __init__(self, console, *, plain_lines: bool = True, command: str = "slimfile verify") -> None:
         self.console = console
+        self.command = command  # the prefix of plain phase lines
         self.current = ""
         self.status = console.status("") if console.is_terminal else None
         self.plain_lines = plain_lines
@@ -44,7 +45,7 @@ class ConsoleProgress:
         if self.status is not None:
             self.status.update(escape(text))
         elif self.plain_lines:
-            self.console.print(f"slimfile verify: {escape(text)}", highlight=False)
+            self.console.print(f"{self.command}: {escape(text)}", highlight=False, soft_wrap=True)
 
     def build_line(self, line: str) -> None:
         match = _STEP.match(line)

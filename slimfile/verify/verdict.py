@@ -13,6 +13,8 @@ declared by a fix                      differences it allows in the built image
 ``app-files``                          the application's own files (no fix should)
 ``drops:<glob>``                       application files matching the image glob may be
                                        gone (a stage split leaves sources in the build stage)
+``adds:<glob>``                        application files matching the image glob may be new
+                                       (the virtualenv a stage split installs into)
 ``rebuilds:<path>``                    that application file's content may change (an
                                        artefact built with other flags, e.g. CGO_ENABLED=0)
 ``base-image`` (config)                config values the Dockerfile does not set itself
@@ -73,8 +75,23 @@ def config_problems(
         for change in changes
         if "config" not in allowed
         and f"config:{change.field}" not in allowed
-        and not ("base-image" in allowed and not _set_by_dockerfile(change, set_by_dockerfile))
+        and not _keys_declared(change, allowed)
+        and not ("base-image" in allowed and not _set_by_dockerfile(change, set_by_dockerfile - _declared_keys(allowed)))
     ]
+
+
+def _declared_keys(allowed: frozenset[str]) -> frozenset[str]:
+    """``config:Env:PATH`` -> ``Env:PATH``: keys a fix declared it may change."""
+    return frozenset(name[len("config:") :] for name in allowed if name.count(":") == 2)
+
+
+def _keys_declared(change: ConfigChange, allowed: frozenset[str]) -> bool:
+    """Every differing key of an Env/Labels change is declared (``config:Env:PATH``)."""
+    if change.field not in ("Env", "Labels"):
+        return False
+    old, new = change.before or {}, change.after or {}
+    keys = {key for key in set(old) | set(new) if old.get(key) != new.get(key)}
+    return bool(keys) and all(f"config:{change.field}:{key}" in allowed for key in keys)
 
 
 def _set_by_dockerfile(change: ConfigChange, set_by_dockerfile: frozenset[str]) -> bool:
@@ -106,12 +123,16 @@ def _without_declared_app_changes(diff: FsDiff, declared: Iterable[str]) -> FsDi
     them included) and the content changes a ``rebuilds:`` path allows."""
     declared = list(declared)
     drops = [compile_glob(name[len("drops:") :]) for name in declared if name.startswith("drops:")]
+    adds = [compile_glob(name[len("adds:") :]) for name in declared if name.startswith("adds:")]
     rebuilds = {clean_path(name[len("rebuilds:") :]) for name in declared if name.startswith("rebuilds:")}
-    if not drops and not rebuilds:
+    if not drops and not rebuilds and not adds:
         return diff
 
     def dropped(change) -> bool:
-        return change.category == "app" and change.change == "removed" and any(g.match(change.path) for g in drops)
+        if change.category != "app":
+            return False
+        globs = drops if change.change == "removed" else adds if change.change == "added" else []
+        return any(g.match(change.path) for g in globs)
 
     def rebuilt(change) -> bool:
         return change.category == "app" and change.change == "changed" and change.fields == ("content",) and change.path in rebuilds

@@ -40,6 +40,7 @@ EXPECTED = {
     "sys-packages": ("sniff.py", "checked by sniffer"),
     "go-single-stage": ("main.go", '/greet?name=slimfile 200 {"greeting":"hello, slimfile"}'),
     "go-cgo": ("main.go", "slimfile b7cb5b6a"),
+    "python-compiled": ("app.py", "psycopg2 2.9.10 libpq 15"),
 }
 
 # Cache order (issue 9): apps whose original copies the sources before the dependency install

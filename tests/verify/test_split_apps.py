@@ -23,6 +23,7 @@ APPS_DIR = fixture_apps_dir()
 SPLITS = {
     "go-single-stage": (0.02, "gcr.io/distroless/static-debian12", '/greet?name=slimfile 200 {"greeting":"hello, slimfile"}'),
     "go-cgo": (0.10, "debian:bookworm-slim", "slimfile b7cb5b6a"),
+    "python-compiled": (0.5, "python:3.11-slim", "psycopg2 2.9.10 libpq 15"),
 }
 
 
@@ -64,5 +65,6 @@ def test_the_config_the_dockerfile_sets_is_kept(app, split):
     for field in ("Cmd", "Entrypoint", "WorkingDir", "ExposedPorts"):
         assert report.after.config.get(field) == report.before.config.get(field), field
     # Env may differ only where the base images set it (GOPATH of golang, SSL_CERT_FILE of
-    # distroless): the verdict above holds that, since the Dockerfiles set no ENV here
+    # distroless) or where the split says so (PATH for a virtualenv): the verdict holds that
     assert "config:Env" not in report.rewrite.declares
+    assert {d for d in report.rewrite.declares if d.startswith("config:")} <= {"config:Env:PATH", "config:Cmd"}

@@ -55,13 +55,19 @@ class Release:
     build_size: int | None = None  # typical size of the build image, for the estimate
     rebuilds: list[str] = field(default_factory=list)  # artefacts the build edits build differently
     fallback: Base | None = None  # a base with a shell, when the image needs one after all
+    env: list[str] = field(default_factory=list)  # ENV lines the release adds (`PATH="/opt/venv/bin:$PATH"`)
+    new_build_runs: int = 0  # RUN instructions the build edits add
+    runs_any_program: bool = False  # a program named without a path may come from the release's PATH
+    build_managers: frozenset[str] = frozenset()  # package managers whose RUNs are the build
+    adds: list[str] = field(default_factory=list)  # image globs of files new in the release (a venv)
 
     def on(self, other: Base, note: str) -> Release:
         """The same release on another base (a base with a shell, for a shell-form CMD)."""
         summary = self.summary.replace(self.base.image, other.image)
         return Release(
             self.recipe, other, list(self.artefacts), summary, list(self.build_edits), list(self.packages),
-            [*self.notes, note], self.build_size, list(self.rebuilds), None,
+            [*self.notes, note], self.build_size, list(self.rebuilds), None, list(self.env), self.new_build_runs,
+            self.runs_any_program, self.build_managers, list(self.adds),
         )
 
 
@@ -107,9 +113,9 @@ def build_image_size(repository: str) -> int | None:
 
 def recipes() -> list[Recipe]:
     """Every recipe, in the order they are tried."""
-    from slimfile.analysis.recipes import go
+    from slimfile.analysis.recipes import go, python
 
-    return [go.release]
+    return [go.release, python.release]
 
 
 def release_plan(ctx: Context, stage: Stage, steps: list[Step]) -> Release | Refusal | None:

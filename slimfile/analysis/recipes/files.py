@@ -73,7 +73,19 @@ def runtime_copies(ctx: Context, steps: list[Step], recipe: str) -> list[Runtime
         if isinstance(found, str):
             return found
         copies.extend(found)
-    return copies
+    return _deduplicated(copies)
+
+
+def _deduplicated(copies: list[RuntimeCopy]) -> list[RuntimeCopy]:
+    """Each path once, and none inside a folder that is copied whole (a later COPY of the same
+    path wins, as in the build: its owner counts)."""
+    latest = {copy.path: copy for copy in copies}
+    paths = list(latest)
+    return [
+        latest[path]
+        for path in paths
+        if not any(other != path and path.startswith(other.rstrip("/") + "/") for other in paths)
+    ]
 
 
 def _context_copies(ctx: Context, step: Step, destination: str, owner: str | None, patterns: list[str]) -> list[RuntimeCopy] | str:

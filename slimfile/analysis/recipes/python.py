@@ -1,0 +1,147 @@
+"""Python with compiled dependencies: a virtualenv built where the compiler is, copied to the
+slim variant of the same Python image with the runtime libraries the compiled modules link.
+
+The stage must install Python packages with pip and build tools with apt (``gcc``,
+``build-essential``, ``-dev`` packages): that is what the release leaves behind. The build
+stage gets a virtualenv (``RUN python -m venv /opt/venv`` and ``ENV PATH``) right before its
+first pip install, so every later pip and python of the stage use it; the release copies
+it whole. Each ``-dev`` package becomes its runtime library (``data/dev_runtime.toml``), and
+every other package the stage installed with apt is installed in the release too.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from slimfile.analysis.context import Context
+from slimfile.analysis.recipes import Artefact, Base, Refusal, Release
+from slimfile.analysis.recipes.files import recipe_data, runtime_copies
+from slimfile.analysis.steps import Step
+from slimfile.restructure.moves import ItemIndex
+from slimfile.restructure.stages import line
+from slimfile.shell.data import load
+from slimfile.shell.model import ShellScript
+from slimfile.shell.packages import PackageFact
+from slimfile.syntax.edits import Edit
+from slimfile.syntax.stages import Stage
+
+# pip options that put packages somewhere else than the environment's own prefix
+_ELSEWHERE = ("--user", "-t", "--target", "--prefix", "--root")
+# typical uncompressed sizes (stand-ins, ../shared/docker-zoo/zoo-sizes.tsv): the full image
+# and its slim variant
+FULL_SIZE, SLIM_SIZE = 653129599, 149270239
+
+
+@lru_cache(maxsize=1)
+def _packages() -> dict:
+    return load("dev_runtime")
+
+
+def is_build_package(name: str) -> bool:
+    return name in _packages()["build_only"] or name.endswith("-dev")
+
+
+def runtime_of(dev: str) -> str | None:
+    return _packages()["runtime"].get(dev)
+
+
+def release(ctx: Context, stage: Stage, steps: list[Step]) -> Release | Refusal | None:
+    if stage.image is None or stage.image.short_repository not in recipe_data("python")["repositories"]:
+        return None
+    pip = [(step, fact) for step, fact in _facts(ctx, steps) if fact.manager == "pip" and fact.action == "install"]
+    apt = [(step, fact) for step, fact in _facts(ctx, steps) if fact.manager == "apt" and fact.action == "install"]
+    installed = [word for _step, fact in apt for word in fact.packages]
+    names = [word.value for word in installed if word.static]
+    build = [name for name in names if is_build_package(name)]
+    if not pip or not build:
+        return None  # nothing is compiled here, or nothing installed: no toolchain to leave behind
+    if _removed_where_installed(apt, _facts(ctx, steps), set(build)):
+        return None  # the RUN that installs the build tools purges them again: no layer keeps them
+    if len(names) != len(installed):
+        return Refusal("python", "an apt install names packages through variables")
+    for _step, fact in pip:
+        problem = _pip_problem(fact)
+        if problem:
+            return Refusal("python", problem)
+    runtime = []
+    for name in names:
+        if not is_build_package(name):
+            runtime.append(name)
+        elif name.endswith("-dev"):
+            library = runtime_of(name)
+            if library is None:
+                return Refusal("python", f"no runtime library is known for `{name}` (data/dev_runtime.toml)")
+            runtime.append(library)
+    files = runtime_copies(ctx, steps, "python")
+    if isinstance(files, str):
+        return Refusal("python", files)
+    venv = recipe_data("python")["venv"]
+    slim = _slim(stage.image.tag)
+    target = Base("python-slim", f"{stage.image.name}:{slim}", True, frozenset(), True, SLIM_SIZE)
+    artefacts = [Artefact(venv, venv, why="the virtualenv")] + [Artefact(f.path, f.path, f.chown, "a runtime file") for f in files]
+    first_pip = pip[0][0].instruction
+    index: ItemIndex = ctx.memo("restructure.items", lambda: ItemIndex(ctx.dockerfile))
+    at = index.block(first_pip).start
+    created = line(ctx.dockerfile, first_pip, "RUN", f"python -m venv {venv}") + line(ctx.dockerfile, first_pip, "ENV", f'PATH="{venv}/bin:$PATH"')
+    summary = f"the virtualenv {venv} on {target.image}" + (f" with {', '.join(sorted(set(runtime)))}" if runtime else "")
+    full = stage.image.tag is None or "slim" not in (stage.image.tag or "")
+    return Release(
+        "python",
+        target,
+        artefacts,
+        summary,
+        [Edit.insert(at, created)],
+        packages=sorted(set(runtime)),
+        notes=[f"leaves {', '.join(sorted(set(build)))} in the build stage"],
+        build_size=FULL_SIZE if full else None,
+        env=[f'PATH="{venv}/bin:$PATH"'],
+        new_build_runs=1,
+        runs_any_program=True,
+        build_managers=frozenset({"pip", "apt"}),
+        adds=[venv, f"{venv}/**"],
+    )
+
+
+def _facts(ctx: Context, steps: list[Step]):
+    for step in steps:
+        if step.instruction.name != "RUN":
+            continue
+        script = ctx.shell(step.instruction)
+        if isinstance(script, ShellScript):
+            for fact in script.packages:
+                yield step, fact
+
+
+def _removed_where_installed(installs, every, build: set[str]) -> bool:
+    """Every build package is removed again by the RUN that installed it."""
+    removed_in: dict[int, set[str]] = {}
+    for step, fact in every:
+        if fact.manager == "apt" and fact.action == "remove":
+            removed_in.setdefault(id(step), set()).update(w.value for w in fact.packages)
+    for step, fact in installs:
+        wanted = {w.value for w in fact.packages} & build
+        if wanted - removed_in.get(id(step), set()):
+            return False
+    return True
+
+
+def _pip_problem(fact: PackageFact) -> str | None:
+    for option in _ELSEWHERE:
+        if fact.option(option) is not None or fact.has(option.lstrip("-")):
+            return f"`pip install {option}` installs outside the environment the release would copy"
+    if fact.tool.startswith("/") and not fact.tool.startswith("/opt/venv"):
+        return f"`{fact.tool}` is called by its path, so a virtualenv on PATH would not be used"
+    return None
+
+
+def _slim(tag: str | None) -> str:
+    """``3.11`` -> ``3.11-slim``, ``3.11-bookworm`` -> ``3.11-slim-bookworm``, no tag -> ``slim``."""
+    if not tag:
+        return "slim"
+    if "slim" in tag:
+        return tag
+    for suite in ("trixie", "bookworm", "bullseye", "buster"):
+        if tag.endswith("-" + suite):
+            return tag[: -len(suite) - 1] + "-slim-" + suite
+    return tag + "-slim"
+
