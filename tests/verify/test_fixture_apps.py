@@ -38,6 +38,8 @@ EXPECTED = {
     "pnpm-app": ("index.js", "caching-docker-builds-a-field-guide <- Caching Docker builds: a field guide"),
     "pip-nested": ("shelf/__init__.py", "2 overdue on 2024-03-15"),
     "sys-packages": ("sniff.py", "checked by sniffer"),
+    "poetry-app": ("sizes/__init__.py", "90 minutes = 1 hour and 30 minutes"),
+    "go-stdlib": ("main.go", "1. the 8"),
     "go-single-stage": ("main.go", '/greet?name=slimfile 200 {"greeting":"hello, slimfile"}'),
     "go-cgo": ("main.go", "slimfile b7cb5b6a"),
     "python-compiled": ("app.py", "psycopg2 2.9.10 libpq 15"),
@@ -52,6 +54,8 @@ CACHE_ORDER = {
     "pnpm-app": ("npm install -g pnpm", "pnpm install"),
     "pip-nested": ("pip install",),
     "sys-packages": ("pip install", "apt-get install", "useradd"),
+    "poetry-app": ("poetry==1.8.3",),  # and `poetry install --no-root` once SF701 knows poetry
+    # go-stdlib joins once SF701 knows Go (`go mod download` above the copy)
 }
 
 
@@ -117,7 +121,9 @@ def test_sizes_layers_and_their_instructions_are_reported(app, verified):
     mine = [row for row in before.rows if row.origin == "dockerfile"]
     assert mine and all(row.line for row in mine)
     # every final-stage instruction shows up with the line that made it
-    keywords = [line.split()[0] for line in final_stage.splitlines()[1:] if line and not line.startswith("#")]
+    lines = final_stage.splitlines()[1:]
+    continued = [False] + [line.endswith("\\") for line in lines[:-1]]  # a continuation is no instruction
+    keywords = [line.split()[0] for line, cont in zip(lines, continued) if line and not line.startswith("#") and not cont]
     assert [row.keyword for row in mine][-len(keywords):] == keywords
     assert sum(row.size for row in before.rows) == before.size
 
