@@ -43,6 +43,8 @@ EXPECTED = {
     "go-single-stage": ("main.go", '/greet?name=slimfile 200 {"greeting":"hello, slimfile"}'),
     "go-cgo": ("main.go", "slimfile b7cb5b6a"),
     "python-compiled": ("app.py", "psycopg2 2.9.10 libpq 15"),
+    "java-jar": ("src/main/Main.java", "java 17"),
+    "rust-cli": ("src/main.rs", "words 3"),
 }
 
 # Cache order (issue 9): apps whose original copies the sources before the dependency install

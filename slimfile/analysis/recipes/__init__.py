@@ -41,6 +41,7 @@ class Base:
     apt: bool
     size: int
     provides: frozenset[str] = frozenset()
+    programs: frozenset[str] = frozenset()  # programs on its PATH that a CMD may name (java)
 
 
 @dataclass
@@ -60,6 +61,7 @@ class Release:
     runs_any_program: bool = False  # a program named without a path may come from the release's PATH
     build_managers: frozenset[str] = frozenset()  # package managers whose RUNs are the build
     adds: list[str] = field(default_factory=list)  # image globs of files new in the release (a venv)
+    build_programs: frozenset[str] = frozenset()  # programs whose RUNs are the build (javac, jar)
 
     def on(self, other: Base, note: str) -> Release:
         """The same release on another base (a base with a shell, for a shell-form CMD)."""
@@ -67,7 +69,7 @@ class Release:
         return Release(
             self.recipe, other, list(self.artefacts), summary, list(self.build_edits), list(self.packages),
             [*self.notes, note], self.build_size, list(self.rebuilds), None, list(self.env), self.new_build_runs,
-            self.runs_any_program, self.build_managers, list(self.adds),
+            self.runs_any_program, self.build_managers, list(self.adds), self.build_programs,
         )
 
 
@@ -95,6 +97,7 @@ def base(key: str, suite: str | None = None) -> Base:
         apt=spec["apt"],
         size=spec["size"],
         provides=frozenset(spec.get("provides", ())),
+        programs=frozenset(spec.get("programs", ())),
     )
 
 
@@ -113,9 +116,9 @@ def build_image_size(repository: str) -> int | None:
 
 def recipes() -> list[Recipe]:
     """Every recipe, in the order they are tried."""
-    from slimfile.analysis.recipes import go, python
+    from slimfile.analysis.recipes import go, java, others, python, rust
 
-    return [go.release, python.release]
+    return [go.release, rust.release, java.release, python.release, others.release]
 
 
 def release_plan(ctx: Context, stage: Stage, steps: list[Step]) -> Release | Refusal | None:
