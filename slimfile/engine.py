@@ -15,6 +15,7 @@ from typing import Callable, Iterable, Sequence
 from slimfile.analysis.context import Context
 from slimfile.analysis.summary import semantic_differences
 from slimfile.diagnostics import Finding
+from slimfile.isolation import blame, pass_label
 from slimfile.suppressions import Suppressions
 from slimfile.syntax.edits import apply_fixes, select_compatible
 from slimfile.syntax.errors import DockerfileError
@@ -34,6 +35,7 @@ class Settings:
     extend_select: frozenset[str] = frozenset()
     buildkit: str = "current"
     build_context: str | None = None  # default: the Dockerfile's directory
+    timeout: float | None = None  # seconds per file, enforced by slimfile.runner (None: no budget)
     options: dict = field(default_factory=dict, hash=False, compare=False)
 
     def selects(self, code: str) -> bool:
@@ -113,17 +115,19 @@ def _collect(
     """(pass position, finding) for every selected, unsuppressed finding, in pipeline order."""
     passes = default_passes() if passes is None else passes
     context = Context(dockerfile, settings, shell_models)
-    suppressions = Suppressions.of(dockerfile)
+    with blame("reading suppression comments"):
+        suppressions = Suppressions.of(dockerfile)
     if suppressions.skip_file:
         return []
     found: list[tuple[int, Finding]] = []
     for position, check in enumerate(passes):
-        for finding in check(context):
-            if not settings.selects(finding.rule.code) or suppressions.suppresses(finding):
-                continue
-            locate(dockerfile, finding)
-            _declare_onbuild_edits(dockerfile, finding)
-            found.append((position, finding))
+        with blame(lambda: pass_label(check)):  # a bug in one pass is reported with its name
+            for finding in check(context):
+                if not settings.selects(finding.rule.code) or suppressions.suppresses(finding):
+                    continue
+                locate(dockerfile, finding)
+                _declare_onbuild_edits(dockerfile, finding)
+                found.append((position, finding))
     return found
 
 
@@ -154,7 +158,13 @@ def locate(dockerfile: Dockerfile, finding: Finding) -> None:
 def check_source(
     source: bytes, path: str, settings: Settings = Settings(), passes: Sequence[PassFunction] | None = None
 ) -> list[Finding]:
-    return lint(parse(source, path=path, buildkit=settings.buildkit), settings, passes)
+    return lint(_parse_input(source, path, settings), settings, passes)
+
+
+def _parse_input(source: bytes, path: str, settings: Settings) -> Dockerfile:
+    """The input's own errors are DockerfileErrors; anything else is a bug in the parser."""
+    with blame("the parser", expected=(DockerfileError,)):
+        return parse(source, path=path, buildkit=settings.buildkit)
 
 
 def fix_source(
@@ -165,7 +175,7 @@ def fix_source(
 ) -> FixResult:
     """Apply fixes in rounds. Raises :class:`DockerfileError` only if the input does not parse."""
     passes = default_passes() if passes is None else passes
-    current = parse(source, path=path, buildkit=settings.buildkit)
+    current = _parse_input(source, path, settings)
     applied: list[Finding] = []
     rejected: list[RejectedFix] = []
     refused: set[tuple] = set()
@@ -234,9 +244,14 @@ def _verify(before: Dockerfile, output: bytes, chosen: Sequence[Finding], path: 
     return after
 
 
+def _fixes_of(chosen: Sequence[Finding]) -> str:
+    return "applying the fixes of " + ", ".join(sorted({f.rule.code for f in chosen}))
+
+
 def _try_apply(current: Dockerfile, chosen: Sequence[Finding], path: str, settings: Settings) -> Dockerfile | None:
-    output = apply_fixes(current.source, [f.fix for f in chosen if f.fix is not None])
-    result = _verify(current, output, chosen, path, settings)
+    with blame(lambda: _fixes_of(chosen)):
+        output = apply_fixes(current.source, [f.fix for f in chosen if f.fix is not None])
+        result = _verify(current, output, chosen, path, settings)
     return result if isinstance(result, Dockerfile) else None
 
 
@@ -245,8 +260,9 @@ def _apply_one_by_one(current: Dockerfile, chosen: Sequence[Finding], path: str,
     good: list[Finding] = []
     bad: list[tuple[Finding, str]] = []
     for finding in chosen:
-        output = apply_fixes(current.source, [finding.fix])
-        verdict = _verify(current, output, [finding], path, settings)
+        with blame(lambda: _fixes_of([finding])):
+            output = apply_fixes(current.source, [finding.fix])
+            verdict = _verify(current, output, [finding], path, settings)
         if isinstance(verdict, Dockerfile):
             good.append(finding)
         else:

@@ -1,9 +1,10 @@
 """The pass pipeline, in the order the passes run. This is the one place that lists it.
 
 Order matters: steps are put in a cache-friendly order first (a merge must never glue a
-stable step to one after the copy of the sources); hygiene inside a RUN comes before merging RUNs (so merged RUNs are already
-clean), and cleanup moves come before merges (so a cleanup lands in the layer that made
-the mess rather than in a merged blob).
+stable step to one after the copy of the sources), then stages are split; hygiene inside a
+RUN comes before merging RUNs (so merged RUNs are already clean), and cleanup moves come
+before merges (so a cleanup lands in the layer that made the mess rather than in a merged
+blob).
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from slimfile.passes import (
     apk,
     apt,
     cache_order,
-    # then the stage split: the build stage keeps the cache-friendly order it was given above
     language_caches,
     merge_runs,
     move_cleanup,
     multi_stage,
+    release_user,
     rpm,
 )
 
@@ -40,6 +41,8 @@ PIPELINE: tuple[ModuleType, ...] = (
     # then layer structure
     merge_runs,
     add_to_copy,
+    # last: the user of the final image, once its stage (and base) are settled
+    release_user,
 )
 
 

@@ -3,7 +3,9 @@
 The order is fixed so that the measures are fair: each Dockerfile is built cold (``--no-cache``,
 base images present) and then rebuilt warm after a one-line change to the same application file;
 only then are the two cold-built images inspected, exported and run. Everything built is removed
-at the end unless ``keep`` is set, and the changed application file is always restored.
+at the end unless ``keep`` is set, and the changed application file is always restored: also on
+Ctrl-C, SIGTERM (a CI time limit, ``timeout(1)``) or SIGHUP, which stop the running build, and
+whatever containers verify created are removed too (slimfile/verify/signals.py).
 """
 
 from __future__ import annotations
@@ -32,13 +34,14 @@ from slimfile.verify.app_files import (
     expand,
 )
 from slimfile.verify.build import run_build
-from slimfile.verify.cache import Interrupted, Probe, pick_probe, warm_rebuild
+from slimfile.verify.cache import Probe, pick_probe, warm_rebuild
 from slimfile.verify.config_diff import config_differences
 from slimfile.verify.docker_engine import Engine, EngineError
 from slimfile.verify.fs_diff import FsDiff, Manifest, diff_manifests, read_manifest, remove_noise
 from slimfile.verify.ignore_rules import IgnoreRules, default_rules
 from slimfile.verify.progress import Progress, SilentProgress
 from slimfile.verify.report import ImageFacts, RewriteSummary, VerifyReport
+from slimfile.verify.signals import Interrupted, stop_signals_held, stop_signals_raise
 from slimfile.verify.run_compare import DEFAULT_TIMEOUT, compare_runs
 from slimfile.verify.stages import UnknownTarget, needed_stages, stage_chain
 from slimfile.verify.verdict import Problem, allowed_differences, config_problems, file_problems
@@ -107,9 +110,9 @@ def verify(
 def prepare(request: VerifyRequest, context: Path, passes: Sequence[PassFunction] | None) -> Prepared:
     from slimfile.files import read_dockerfile
 
+    source = read_dockerfile(str(request.dockerfile))
     if not context.is_dir():
         raise UsageError(f"{context}: the build context is not a directory")
-    source = read_dockerfile(str(request.dockerfile))
     original = parse(source, path=str(request.dockerfile), buildkit=request.settings.buildkit)
     try:
         stage_chain(original, request.target)
@@ -165,6 +168,7 @@ class Session:
         self.report = report
         self.passes = passes
         self.slug = image_slug(request.dockerfile, prepared.context)
+        engine.container_prefix = f"{REPOSITORY}-{self.slug}"
         self.built: list[str] = []
         self.base_workdirs: dict[str, str] = {}
 
@@ -174,19 +178,25 @@ class Session:
         return tag
 
     def run(self) -> None:
-        with tempfile.TemporaryDirectory(prefix="slimfile-verify-") as scratch:
+        with tempfile.TemporaryDirectory(prefix="slimfile-verify-") as scratch, stop_signals_raise():
             self.scratch = Path(scratch)
             try:
                 self._verify()
             except EngineError as exc:
                 self.report.error = str(exc)
             except (KeyboardInterrupt, Interrupted):
-                self.report.interrupted = True
-                self.report.error = "interrupted"
+                self._interrupted()
             finally:
-                self.progress.phase("removing the images verify built" if not self.request.keep else "keeping the images")
-                self._clean_up()
-                self.progress.close()
+                with stop_signals_held() as held:  # a second Ctrl-C must not leave half of it behind
+                    self.progress.phase("removing the images verify built" if not self.request.keep else "keeping the images")
+                    self._clean_up()
+                    self.progress.close()
+                if held:
+                    self._interrupted()
+
+    def _interrupted(self) -> None:
+        self.report.interrupted = True
+        self.report.error = "interrupted"
 
     # the steps --------------------------------------------------------------------------------
 
@@ -368,11 +378,15 @@ class Session:
         return sizes[dockerfile]
 
     def _clean_up(self) -> None:
+        """Stop a build an interrupt left running, remove the containers, then the images."""
+        self.engine.stop_builds()
+        containers = self.engine.remove_containers()
         self.report.built_images = list(self.built)
         if self.request.keep:
             self.report.kept_images = [tag for tag in self.built if self.engine.has_image(tag)]
+            self.report.not_removed = containers
             return
-        self.report.not_removed = self.engine.remove_images(self.built)
+        self.report.not_removed = containers + self.engine.remove_images(self.built)
 
 
 def _global_args(tree: Dockerfile) -> dict[str, str]:

@@ -19,6 +19,8 @@ import pytest
 from slimfile.engine import Settings, check_source
 from tests.conftest import CORPUS, ROOT
 
+pytestmark = pytest.mark.shared
+
 
 def _load_eval():
     spec = importlib.util.spec_from_file_location("hadolint_eval", ROOT / "benchmarks" / "hadolint_eval.py")

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from slimfile.engine import Settings, fix_source
 from slimfile.report.diff import NO_NEWLINE, unified_diff
-from tests.conftest import CORPUS, shared_files
+from tests.conftest import corpus_files
 
 HUNK = re.compile(rb"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@$")
 
@@ -92,11 +92,12 @@ def test_a_change_at_the_very_end_without_final_newline():
     assert apply_unified(before, diff) == after
 
 
+@pytest.mark.shared
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 def test_git_applies_the_diffs_of_the_whole_corpus(tmp_path: Path):
     """Every corpus file fixed with --unsafe-fixes: git apply takes the diffs, and the result is
     the fixed file."""
-    files = shared_files(CORPUS)
+    files = corpus_files()
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     expected = {}
     patch = []

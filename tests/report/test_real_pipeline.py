@@ -1,4 +1,4 @@
-"""Every report format over real corpus files with the real pass pipeline (no sample pass):
+"""Every report format over real corpus files (the sample kept in tests/data) with the real pass pipeline (no sample pass):
 SARIF and rdjson validate, and each offered fix, as SARIF replacements or as a whole-line
 suggestion, gives the same text as applying that fix alone."""
 
@@ -14,9 +14,9 @@ from slimfile.report import github, markdown, rdjson, sarif
 from slimfile.report.model import Report
 from slimfile.runner import Job, run_jobs
 from slimfile.syntax.edits import Edit, apply_edits, apply_fixes
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS_SAMPLE, corpus_sample
 
-SAMPLE = sorted(CORPUS.iterdir())[::5]
+SAMPLE = corpus_sample()
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def report() -> Report:
     outcomes = run_jobs([Job(str(p), "check", Settings(unsafe_fixes=True)) for p in SAMPLE], workers=2)
     errors = [o.error for o in outcomes if o.error is not None]
     good = [o for o in outcomes if o.error is None]
-    report = Report.from_outcomes(good, errors=errors, unsafe_fixes=True, root=CORPUS)
+    report = Report.from_outcomes(good, errors=errors, unsafe_fixes=True, root=CORPUS_SAMPLE)
     assert report.finding_count > 50, "the real pipeline should find plenty in the corpus"
     return report
 
