@@ -42,7 +42,9 @@ def _rewrite(report: VerifyReport, console: Console) -> None:
     rewrite = report.rewrite
     if rewrite is None:
         return
-    if not rewrite.applied:
+    if not rewrite.applied and rewrite.changed:
+        console.print("rewrite: a hand-written Dockerfile (no fix applied, so every difference counts)")
+    elif not rewrite.applied:
         console.print("rewrite: no fix applies, so the rewritten Dockerfile is the original (both are built and compared)")
     else:
         codes = ", ".join(sorted({a["code"] for a in rewrite.applied}))
