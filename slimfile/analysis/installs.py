@@ -13,6 +13,7 @@ The file lists are data (``data/dependency_installs.toml``); the manifests are r
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 import re
 from collections.abc import Mapping
@@ -21,8 +22,8 @@ from slimfile.analysis import installs_go, installs_jvm_rust, installs_python, i
 from slimfile.analysis.build_context import BuildContext
 from slimfile.analysis.globs import clean_path
 from slimfile.analysis.install_model import CopyMap, Install, InstallRequest, NotMovable, ecosystems
-from slimfile.analysis.manifests import PackageJson, read_package_json, read_requirements
-from slimfile.shell.effects import CommandEffects
+from slimfile.analysis.manifests import PackageJson, npm_lock_in_sync, read_package_json, read_requirements
+from slimfile.shell.effects import CommandEffects, expand_paths
 from slimfile.shell.packages import PackageFact
 
 __all__ = ["CopyMap", "Install", "NotMovable", "dependency_install", "ecosystem_of", "prepares"]
@@ -74,8 +75,24 @@ def dependency_install(
         return NotMovable(ecosystem, "it runs in a directory slimfile cannot tell")
     reader = _READERS[ecosystem]
     if reader in _NODE_AND_PIP:
-        return reader(ecosystem, fact, each.cwd, files, copy)
+        found = reader(ecosystem, fact, each.cwd, files, copy)
+        return _with_outside(found, home) if isinstance(found, Install) else found
     return reader(InstallRequest(ecosystem, fact, each.command, each.cwd, files, copy, home, dict(env or {})))
+
+
+def _with_outside(install: Install, home: str | None) -> Install | NotMovable:
+    """The install with what it reads and writes outside the project (its configuration, the
+    interpreter, its cache) and the variables it reads, from data/dependency_installs.toml:
+    a step that sets one of those must stay above it."""
+    spec = _ecosystems()[install.ecosystem]
+    uses = expand_paths(spec.get("uses", ()), home)
+    writes = expand_paths(spec.get("writes", ()), home)
+    for found in (uses, writes):
+        if isinstance(found, str):
+            return NotMovable(install.ecosystem, found)
+    return dataclasses.replace(
+        install, uses=tuple(sorted(uses)), writes=tuple(sorted(writes)), env=tuple(spec.get("env", ()))
+    )
 
 
 # -- Node: npm, yarn, pnpm ----------------------------------------------------------------------
@@ -98,7 +115,7 @@ def _node_install(ecosystem: str, fact: PackageFact, cwd: str, files: BuildConte
     package = read_package_json(files, package_path)
     if isinstance(package, str):
         return NotMovable(ecosystem, package)
-    problem = _node_package_problem(package, fact)
+    problem = _node_package_problem(package, fact) or _npm_rewrites_lockfile(ecosystem, fact, package, package_path, files)
     if problem:
         return NotMovable(ecosystem, problem)
     reads = [posixpath.join(cwd, name) for name in spec["required"]]
@@ -116,6 +133,22 @@ def _node_install(ecosystem: str, fact: PackageFact, cwd: str, files: BuildConte
     reads.extend(workspace_reads)
     outputs = tuple(posixpath.join(cwd, name) for name in spec["outputs"])
     return Install(ecosystem, fact, tuple(dict.fromkeys(reads)), outputs)
+
+
+def _npm_rewrites_lockfile(ecosystem: str, fact: PackageFact, package: PackageJson, package_path: str, files: BuildContext) -> str | None:
+    """``npm install`` rewrites a lockfile that ``npm ci`` would refuse (lockfileVersion 1, or
+    out of step with package.json); moved above the copy, the broad copy would then put the
+    old lockfile back over the one the install wrote."""
+    if ecosystem != "npm" or fact.action != "install":
+        return None
+    lock_path = posixpath.join(posixpath.dirname(package_path), "package-lock.json")
+    if not files.exists(lock_path):
+        return None
+    text = files.read_text(lock_path)
+    problem = npm_lock_in_sync(package, text) if text is not None else "it cannot be read"
+    if problem is None:
+        return None
+    return f"`npm install` rewrites {lock_path} ({problem}), which the copy would then replace; `npm ci` with an up-to-date lockfile can move"
 
 
 def _without_context(ecosystem: str, fact: PackageFact, cwd: str, spec: dict) -> Install:

@@ -51,7 +51,7 @@ from slimfile.diagnostics import Finding, Rule
 from slimfile.passes.common import saving
 from slimfile.restructure.moves import ItemIndex, block_text, insertion_point, instruction_line, removal
 from slimfile.shell.edit_helpers import EditRefused, remove_leading_commands
-from slimfile.shell.effects import Effects, command_effects, env_always
+from slimfile.shell.effects import Effects, command_effects, env_always, env_overlap
 from slimfile.shell.model import Operator, ShellScript
 from slimfile.syntax.edits import Edit, Fix, Safety
 from slimfile.syntax.nodes import Instruction
@@ -227,8 +227,25 @@ def check(ctx: Context) -> Iterator[Finding]:
         return
     for stage in ctx.stages.stages:
         plan = stage_plan(ctx, stage, split_installs=split_installs, move_steps=move_steps)
-        if plan is not None:
-            yield from _findings(ctx, plan)
+        if plan is None:
+            continue
+        yield from _findings(ctx, plan)
+        if plan.unsafe_because and move_steps:
+            yield from _safe_moves_alone(ctx, stage, plan)
+
+
+def _safe_moves_alone(ctx: Context, stage: Stage, unsafe: Plan) -> Iterator[Finding]:
+    """The stable-step moves of an unsafe plan, as a safe fix of their own: with safe fixes
+    only, they still apply (and no merge glues a stable step to the install below the copy);
+    with unsafe fixes, the next round splits the install."""
+    if not any(not m.installs and m.step.instruction.name == "RUN" for m in unsafe.moves):
+        return
+    plan = stage_plan(ctx, stage, split_installs=False, move_steps=True)
+    if plan is None or plan.unsafe_because or not plan.moves:
+        return
+    for finding in _findings(ctx, plan):
+        if finding.rule is STABLE_STEPS_FIRST:
+            yield finding
 
 
 # -- the plan -----------------------------------------------------------------------------------
@@ -289,7 +306,7 @@ class _Planner:
     def _candidate(self, step: Step, env_names: set[str] | None, refused: list[tuple[Step, str]]) -> Move | None:
         name = step.instruction.name
         if name in ("ENV", "ARG"):
-            if env_names is not None and not step.effects.env_writes & env_names:
+            if env_names is not None and not env_overlap(env_names, step.effects.env_writes):
                 return None
             return Move(step, step.effects) if commute(step.effects, self.copy.effects) is None else None
         if name != "RUN":

@@ -15,7 +15,7 @@ from __future__ import annotations
 import fnmatch
 import posixpath
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -24,6 +24,9 @@ from slimfile.shell.model import Command, CommandKind, ShellScript, Word
 from slimfile.shell.packages import PackageFact
 
 _VARIABLE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
+# a variable an expansion reads: $V, ${V}, and ${V:-x}, ${V%x}, ${#V} and the other operators;
+# ${!V} (bash's indirection) may read any variable
+_READ_VARIABLE = re.compile(r"\$(?:\{(?P<indirect>!)?#?(?P<braced>[A-Za-z_][A-Za-z0-9_]*)|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
 _ANY_EXPANSION = re.compile(r"[$`]")
 _GLOB = re.compile(r"[*?\[]")
 _WRITE_REDIRECTS = frozenset({">", ">>", ">|", "&>", "&>>", ">&"})
@@ -210,11 +213,17 @@ def _words_env(command: Command) -> frozenset[str]:
     names: set[str] = set()
     for word in command.words:
         if not word.static:
-            names.update(m.group("braced") or m.group("plain") for m in _VARIABLE.finditer(word.raw))
+            names.update(_read_names(word.raw))
     for assignment in command.assignments:
         if assignment.value is not None and not assignment.value.static:
-            names.update(m.group("braced") or m.group("plain") for m in _VARIABLE.finditer(assignment.value.raw))
+            names.update(_read_names(assignment.value.raw))
     return frozenset(names)
+
+
+def _read_names(raw: str) -> Iterator[str]:
+    """The variables a word's expansions read ("*": any, for ``${!V}``)."""
+    for match in _READ_VARIABLE.finditer(raw):
+        yield "*" if match.group("indirect") else match.group("braced") or match.group("plain")
 
 
 def _assign(command: Command, walk: _Walk) -> Effects:
