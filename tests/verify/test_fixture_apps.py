@@ -51,14 +51,14 @@ EXPECTED = {
 # Cache order (issue 9): apps whose original copies the sources before the dependency install
 # (or before steps that do not use them), and what the rewrite's warm rebuild after a source
 # edit must take from the cache: the dependency install, the system packages, the user.
-CACHE_ORDER = {
+CACHE_ORDER = {  # the installs that must come from the cache: the original's command, or (original's, rewrite's)
     "copy-order": ("pip install",),
-    "npm-build": ("npm install",),
+    "npm-build": (("npm install", "npm ci"),),  # SF702 makes it `npm ci`
     "pnpm-app": ("npm install -g pnpm", "pnpm install"),
     "pip-nested": ("pip install",),
     "sys-packages": ("pip install", "apt-get install", "useradd"),
-    "poetry-app": ("poetry==1.8.3",),  # and `poetry install --no-root` once SF701 knows poetry
-    # go-stdlib joins once SF701 knows Go (`go mod download` above the copy)
+    "poetry-app": ("poetry==1.8.3", ("poetry install", "poetry install --no-root")),
+    "go-stdlib": (("go build", "go mod download"),),  # the rewrite's own dependencies-only step
 }
 
 
@@ -117,7 +117,10 @@ def test_sizes_layers_and_their_instructions_are_reported(app, verified):
     # a manifest copied first is in the image twice (its own layer and the broad copy's)
     copied_twice = sum(c.after.size for c in report.layer_changes if c.kind == "added" and c.after.keyword == "COPY")
     assert copied_twice < 10_000
-    assert 0 < after.size <= before.size + copied_twice
+    # and a dependencies-only install above the copy (poetry --no-root) leaves a few records the
+    # full install below rewrites in a layer of its own
+    rewritten_records = 4096
+    assert 0 < after.size <= before.size + copied_twice + rewritten_records
     assert report.size_ratio == after.size / before.size
     assert before.layers >= 1 and after.layers >= 1
     final_stage = (APPS_DIR / app / "Dockerfile").read_text().split("\nFROM ")[-1]
@@ -165,7 +168,8 @@ def test_after_a_source_edit_the_rewrite_takes_the_installs_from_the_cache(app, 
     assert before.ok and after.ok
     assert after.cached_steps > before.cached_steps, (before.steps, after.steps)
     for fragment in CACHE_ORDER[app]:
-        ran_before, ran_after = _steps_running(before, fragment), _steps_running(after, fragment)
+        original, rewritten = fragment if isinstance(fragment, tuple) else (fragment, fragment)
+        ran_before, ran_after = _steps_running(before, original), _steps_running(after, rewritten)
         assert ran_before and not any(step.cached for step in ran_before), (fragment, before.steps)
         assert ran_after and all(step.cached for step in ran_after), (fragment, after.steps)
     # what still runs is the broad copy and what reads it, nothing above it
