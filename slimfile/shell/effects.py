@@ -162,12 +162,25 @@ class CommandEffects:
 def run_effects(script: ShellScript, *, workdir: str | None, env: Mapping[str, str], home: str | None) -> Effects:
     """The effects of a RUN whose working directory is ``workdir`` (None: unknown), with the
     ENV/ARG values in force ``env`` and the running user's home directory ``home``."""
-    total = Effects(env=env_always())
-    for each in command_effects(script, workdir=workdir, env=env, home=home):
-        total = total | each.effects
-        if total.unknown:
-            return total
-    return total
+    return union(each.effects for each in command_effects(script, workdir=workdir, env=env, home=home))
+
+
+def union(parts: Iterable[Effects]) -> Effects:
+    """All the effects together (with the variables every program reads), gathered in one pass:
+    ``a | b | c ...`` copies the growing sets at each step, which a RUN of thousands of
+    commands made quadratic. Stops at the first unknown."""
+    reads: set[str] = set()
+    writes: set[str] = set()
+    names: set[str] = set(env_always())
+    cwd = False
+    for part in parts:
+        reads |= part.reads
+        writes |= part.writes
+        names |= part.env
+        cwd = cwd or part.cwd
+        if part.unknown:
+            return Effects(frozenset(reads), frozenset(writes), frozenset(names), cwd, part.unknown)
+    return Effects(frozenset(reads), frozenset(writes), frozenset(names), cwd)
 
 
 def command_effects(script: ShellScript, *, workdir: str | None, env: Mapping[str, str], home: str | None) -> list[CommandEffects]:
