@@ -12,7 +12,7 @@ from typing import Iterator, Sequence
 
 from slimfile.config import ConfigError, FileConfig, config_in, load_config, split_codes, validate_codes
 from slimfile.engine import Settings
-from slimfile.files import STDIN, InputError, WalkWarning, discover, write_atomic
+from slimfile.files import STDIN, InputError, WalkWarning, create_atomic, discover, write_atomic
 from slimfile.ignore import DEFAULT_EXCLUDE, ExcludeRules
 from slimfile.isolation import DEFAULT_TIMEOUT, InternalFailure, parse_timeout
 from slimfile.runner import FileOutcome, Job, job_for, run_jobs
@@ -316,16 +316,15 @@ def run_fix(options: Options, *, diff: bool, check: bool) -> int:
         summary.applied.extend(result.applied)
         if diff:
             out.write(outcome_diff(outcome))
+            summary.created.extend(new.path for new in result.created)
         elif check:
             if not options.quiet:
                 err(f"Would fix: {outcome.path}")
+            summary.created.extend(new.path for new in result.created)
         elif is_stdin:
             out.write(result.output)
         else:
-            try:
-                write_atomic(outcome.path, result.output)
-            except OSError as exc:
-                errors.append(InputError(f"cannot write: {exc.strerror}", path=outcome.path))
+            _write_fix(outcome.path, result, summary, errors)
     out.flush()
     _report_errors(errors, options.verbose)
     summary.files_failed = len(errors)
@@ -337,6 +336,28 @@ def run_fix(options: Options, *, diff: bool, check: bool) -> int:
     if (diff or check) and summary.files_changed:
         return EXIT_FINDINGS
     return EXIT_OK
+
+
+def _write_fix(path: str, result, summary, errors: list) -> None:
+    """New files first (never over an existing file), then the Dockerfile: a rewrite that
+    relies on a new .dockerignore is not written without it."""
+    for new in result.created:
+        try:
+            create_atomic(new.path, new.content)
+        except FileExistsError:
+            message = f"not created: the file exists now (another fix in this run, or another program, made it); {path} left unchanged, run slimfile fix again"
+            errors.append(InputError(message, path=new.path))
+            return
+        except OSError as exc:
+            errors.append(InputError(f"cannot create: {exc.strerror}; {path} left unchanged", path=new.path))
+            return
+        summary.created.append(new.path)
+    if result.output == result.source:
+        return
+    try:
+        write_atomic(path, result.output)
+    except OSError as exc:
+        errors.append(InputError(f"cannot write: {exc.strerror}", path=path))
 
 
 def _warn_about_fixes(path: str, result) -> None:
@@ -403,8 +424,12 @@ def run_parse(file: str, *, json_output: bool, buildkit: str) -> int:
         exc.path = exc.path or file
         err(f"error: {exc}")
         return EXIT_ERROR
-    data = to_dict(tree)
-    add_run_facts(tree, data)
+    try:
+        data = to_dict(tree)
+        add_run_facts(tree, data)
+    except RecursionError:  # as run_job reports it for check and fix
+        err(f"error: {file}: input too deeply nested to analyse")
+        return EXIT_ERROR
     if json_output:
         sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         return EXIT_OK

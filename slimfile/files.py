@@ -111,21 +111,67 @@ def write_atomic(path: str, data: bytes) -> None:
         mode = stat.S_IMODE(target.stat().st_mode)
     except FileNotFoundError:
         pass
+    tmp = _written_beside(target, data)
+    try:
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        _remove(tmp)
+        raise
+
+
+def create_atomic(path: str, data: bytes) -> None:
+    """Create ``path`` with ``data``, atomically and never over an existing file: the bytes go
+    to a temporary file that is then hard-linked in place (the link fails if ``path`` exists,
+    ``FileExistsError``). The new file gets the usual permissions (0666 minus the umask)."""
+    target = Path(path)
+    tmp = _written_beside(target, data)
+    try:
+        os.chmod(tmp, 0o666 & ~_umask())
+        try:
+            os.link(tmp, target)
+        except FileExistsError:
+            raise
+        except OSError:  # a file system without hard links: exclusive create, then the bytes
+            _create_exclusively(target, data)
+    finally:
+        _remove(tmp)
+
+
+def _written_beside(target: Path, data: bytes) -> str:
+    """A temporary file in ``target``'s folder holding ``data``, flushed to disk."""
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".slimfile.tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, target)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        _remove(tmp)
         raise
+    return tmp
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _create_exclusively(target: Path, data: bytes) -> None:
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 @dataclass(frozen=True)

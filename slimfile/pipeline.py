@@ -18,7 +18,9 @@ from slimfile.passes import (
     apt,
     base_image,
     cache_order,
+    dockerignore,
     language_caches,
+    lockfile_install,
     merge_runs,
     move_cleanup,
     multi_stage,
@@ -27,11 +29,16 @@ from slimfile.passes import (
 )
 
 PIPELINE: tuple[ModuleType, ...] = (
+    # what the build context sends comes first: a proposed .dockerignore decides what a broad
+    # copy brings, which the moves below read from (it edits no byte of the Dockerfile)
+    dockerignore,
     # the order of steps first: installs and stable steps go above the copy of the sources
     # before any merge could glue a stable step to one that re-runs on every source change
     cache_order,
     # then the stage split: the build stage keeps the cache-friendly order it was given above
     multi_stage,
+    # installs from the lockfile (`npm ci`): a word of a command, decided once steps stand where they stay
+    lockfile_install,
     # then the base swap, on the stages the final image is built from once the split is made
     # (a release stage already stands on the slim base), before the apt hygiene of what it adds
     base_image,

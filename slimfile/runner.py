@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import chain, islice
 
 from slimfile.diagnostics import Finding
@@ -85,10 +85,10 @@ def _process(job: Job, name: str) -> FileOutcome:
 
 
 def _diff(result: FixResult, name: str) -> bytes:
-    from slimfile.report.diff import unified_diff
+    from slimfile.report.diff import fix_diff
 
     with blame("rendering the diff"):
-        return unified_diff(result.source, result.output, name)
+        return fix_diff(result, name)
 
 
 def _run_chunk(jobs: Sequence[Job]) -> list[FileOutcome]:
@@ -228,6 +228,8 @@ def job_for(
     path: str, mode: str, settings: Settings, *, explicit: bool = True, stdin_filename: str | None = None
 ) -> Job:
     if path == STDIN:
+        # the fixed text goes to stdout, and nothing else is written: fixes create no files
+        settings = replace(settings, create_files=False)
         return Job(STDIN, mode, settings, stdin_data=read_stdin(), display_path=stdin_filename or STDIN)
     return Job(path, mode, settings, explicit=explicit)
 

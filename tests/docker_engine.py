@@ -16,7 +16,6 @@ import re
 import subprocess
 from pathlib import Path
 
-import pytest
 
 from tests.conftest import SHARED
 

@@ -10,7 +10,7 @@ After::
 
     FROM gcr.io/distroless/static-debian12 AS release
     COPY --from=build /app /app
-    USER nonroot
+    USER 65532:65532
     CMD ["/app"]
 
 A process that runs as root in a container is root on anything the container can reach
@@ -36,14 +36,15 @@ NONROOT_RELEASE_USER = Rule(
     code="SF902",
     name="nonroot-release-user",
     summary="The final image runs as root although its base has a non-root user",
-    fix_title="Add `USER <the base's non-root user>` before CMD/ENTRYPOINT",
+    fix_title="Add `USER <uid:gid of the base's non-root user>` before CMD/ENTRYPOINT",
     safety=Safety.UNSAFE,
     related=("hadolint DL3002",),
     doc="""
 ## What it does
 Finds a final stage that never sets USER (so the container runs as root) on a base image
 that ships a non-root user (`data/image_defaults.toml`: `nonroot` in the distroless images,
-`node` in the node images), and adds `USER <that user>` before its CMD/ENTRYPOINT.
+`node` in the node images), and adds `USER <its uid:gid>` before its CMD/ENTRYPOINT (numeric,
+so that Kubernetes' `runAsNonRoot` can check it).
 
 ## Why is this bad?
 Root in the container is root for every file the container can write, including mounted
@@ -61,7 +62,7 @@ CMD ["/app"]
 ```dockerfile
 FROM gcr.io/distroless/static-debian12
 COPY --from=build /app /app
-USER nonroot
+USER 65532:65532
 CMD ["/app"]
 ```
 
@@ -77,7 +78,7 @@ RULES = (NONROOT_RELEASE_USER,)
 
 
 @lru_cache(maxsize=1)
-def _users() -> dict[str, str]:
+def _users() -> dict[str, list[str]]:
     return load("image_defaults")["nonroot_user"]
 
 
@@ -85,22 +86,23 @@ def check(ctx: Context) -> Iterator[Finding]:
     stage = ctx.stages.final
     if stage is None:
         return
-    user = _base_user(ctx, stage)
-    if user is None or _sets_user(stage):
+    found = _base_user(ctx, stage)
+    if found is None or _sets_user(stage):
         return
+    user, uid = found
     node = stage.from_instruction
     start, end = node.keyword_source_span()
     yield Finding(
         NONROOT_RELEASE_USER,
-        f"the image runs as root; its base {stage.image.text} has the user `{user}`",
+        f"the image runs as root; its base {stage.image.text} has the user `{user}` ({uid})",
         start,
         end,
-        _fix(ctx, stage, user),
+        _fix(ctx, stage, uid),
         Saving("security", "a container process without root privileges", kind="clarity"),
     )
 
 
-def _base_user(ctx: Context, stage: Stage) -> str | None:
+def _base_user(ctx: Context, stage: Stage) -> tuple[str, str] | None:
     current: Stage | None = stage
     while current is not None and current.base_stage is not None:
         if _sets_user(current.base_stage):
@@ -109,7 +111,8 @@ def _base_user(ctx: Context, stage: Stage) -> str | None:
     image = current.image if current is not None else None
     if image is None or image.has_variables or image.digest:
         return None
-    return _users().get(image.name) or _users().get(image.short_repository)
+    found = _users().get(image.name) or _users().get(image.short_repository)
+    return (found[0], found[1]) if found else None
 
 
 def _sets_user(stage: Stage) -> bool:
@@ -129,4 +132,4 @@ def _fix(ctx: Context, stage: Stage, user: str) -> Fix:
         end = last.end
         prefix = b"" if ctx.dockerfile.source[:end].endswith((b"\n", b"\r")) else ctx.dockerfile.newline
         edit = Edit.insert(end, prefix + text.rstrip(b"\r\n") + (ctx.dockerfile.newline if prefix == b"" else b""))
-    return Fix((edit,), Safety.UNSAFE, NONROOT_RELEASE_USER.fix_title, frozenset({"config:User", "config"}))
+    return Fix((edit,), Safety.UNSAFE, NONROOT_RELEASE_USER.fix_title, frozenset({"config:User"}))

@@ -40,9 +40,11 @@ def test_each_text_is_linted_once(source, rounds_linted):
 
 @pytest.mark.parametrize("path", corpus_sample(), ids=lambda p: p.name)
 def test_remaining_findings_are_those_of_the_output(path: Path):
-    """With the real pipeline: what fix reports as remaining is exactly a fresh lint."""
+    """With the real pipeline: what fix reports as remaining is exactly a fresh lint (of the
+    output and the files the fixes create)."""
     settings = Settings(unsafe_fixes=True)
     result = fix_source(path.read_bytes(), str(path), settings)
-    fresh = lint(parse(result.output, path=str(path)), settings)
+    created = {new.path: new.content for new in result.created}  # the output includes the files fix creates
+    fresh = lint(parse(result.output, path=str(path)), settings, created=created)
     key = lambda f: (f.start, f.end, f.rule.code, f.message)  # noqa: E731
     assert [key(f) for f in result.remaining] == [key(f) for f in fresh]

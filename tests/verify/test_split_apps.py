@@ -71,4 +71,4 @@ def test_the_config_the_dockerfile_sets_is_kept(app, split):
     # Env may differ only where the base images set it (GOPATH of golang, SSL_CERT_FILE of
     # distroless) or where the split says so (PATH for a virtualenv): the verdict holds that
     assert "config:Env" not in report.rewrite.declares
-    assert {d for d in report.rewrite.declares if d.startswith("config:")} <= {"config:Env:PATH", "config:Cmd"}
+    assert {d for d in report.rewrite.declares if d.startswith("config:")} <= {"config:Env:PATH", "config:Cmd", "config:User"}

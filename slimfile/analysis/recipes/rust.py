@@ -25,7 +25,7 @@ from slimfile.syntax.stages import Stage
 
 
 def release(ctx: Context, stage: Stage, steps: list[Step]) -> Release | Refusal | None:
-    builds = [(step, fact) for step, fact in facts(ctx, steps) if fact.manager == "cargo" and fact.action in ("build", "install")]
+    builds = [(step, fact) for step, fact in facts(ctx, steps) if _builds_the_project(fact)]
     if not builds:
         return None
     artefacts: list[Artefact] = []
@@ -47,6 +47,14 @@ def release(ctx: Context, stage: Stage, steps: list[Step]) -> Release | Refusal 
     return Release(
         "rust", target, artefacts, summary, packages=packages.runtime, build_size=build_image_size(repository), build_managers=frozenset({"cargo"})
     )
+
+
+def _builds_the_project(fact: PackageFact) -> bool:
+    """`cargo build`, or `cargo install --path DIR`; `cargo install NAME` installs a tool from a
+    registry, which is the image's purpose, not an artefact to split out."""
+    if fact.manager != "cargo":
+        return False
+    return fact.action == "build" or (fact.action == "install" and fact.option("--path") is not None)
 
 
 def _output(ctx: Context, steps: list[Step], step: Step, fact: PackageFact) -> str | Refusal:
