@@ -236,3 +236,16 @@ def test_empty_tag_and_latest():
     assert parse_tag("python", None) == Tag()
     assert parse_tag("python", "latest") == Tag(latest=True)
     assert format_tag("python", Tag()) is None
+
+
+@pytest.mark.parametrize("image", ["python", "python:latest", "python:3", "python:3.11.4", "python:3.11-bookworm", "python:3-trixie"])
+def test_the_split_and_the_swap_name_the_same_slim_base(image):
+    """SF901's Python release base and SF801's slim swap read the same catalog: a split's
+    release stage already stands on what SF801 would pick, so it is never swapped again."""
+    from slimfile.analysis.recipes.python import _slim_image
+    from slimfile.syntax.parser import parse
+    from slimfile.syntax.stages import build_stage_model
+
+    stage = build_stage_model(parse(f"FROM {image}\n".encode())).stages[0]
+    found, _reason = counterparts(lookup(image))
+    assert _slim_image(stage) == next(c.text for c in found if c.kind == "slim")

@@ -12,6 +12,7 @@ every other package the stage installed with apt is installed in the release too
 from __future__ import annotations
 
 from slimfile.analysis.context import Context
+from slimfile.analysis.images import runtime_base
 from slimfile.analysis.recipes import Artefact, Base, Refusal, Release, debian_suite
 from slimfile.analysis.recipes.files import recipe_data, runtime_copies
 from slimfile.analysis.recipes.packages import apt_installs, facts, stage_packages
@@ -49,8 +50,7 @@ def release(ctx: Context, stage: Stage, steps: list[Step]) -> Release | Refusal 
     if isinstance(files, str):
         return Refusal("python", files)
     venv = recipe_data("python")["venv"]
-    slim = _slim(stage.image.tag)
-    target = Base("python-slim", f"{stage.image.name}:{slim}", True, frozenset(), True, SLIM_SIZE)
+    target = Base("python-slim", _slim_image(stage), True, frozenset(), True, SLIM_SIZE)
     artefacts = [Artefact(venv, venv, why="the virtualenv")] + [Artefact(f.path, f.path, f.chown, "a runtime file") for f in files]
     first_pip = pip[0][0].instruction
     index: ItemIndex = ctx.memo("restructure.items", lambda: ItemIndex(ctx.dockerfile))
@@ -95,6 +95,15 @@ def _pip_problem(fact: PackageFact) -> str | None:
     if fact.tool.startswith("/") and not fact.tool.startswith("/opt/venv"):
         return f"`{fact.tool}` is called by its path, so a virtualenv on PATH would not be used"
     return None
+
+
+def _slim_image(stage: Stage) -> str:
+    """The slim variant of the stage's image, as the image catalog (``data/images.toml``) names
+    it, so the split's release base and SF801's swap agree (``python:latest`` -> ``python:slim``);
+    the tag rule below only for a tag the catalog does not read."""
+    assert stage.image is not None
+    known = runtime_base(stage.image, "python")
+    return known.text if known is not None else f"{stage.image.name}:{_slim(stage.image.tag)}"
 
 
 def _slim(tag: str | None) -> str:
