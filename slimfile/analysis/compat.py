@@ -30,10 +30,10 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from slimfile.analysis.context import Context
-from slimfile.analysis.from_images import descendants, final_chain, base_of
+from slimfile.analysis.from_images import base_of, descendants, final_chain, in_final_chain
 from slimfile.analysis.globs import clean_path
 from slimfile.analysis.images import CatalogImage
 from slimfile.analysis.manifests import (
@@ -95,8 +95,16 @@ class Uses:
     root: Stage
     needs: list[Need] = field(default_factory=list)
     installs: list[Install] = field(default_factory=list)
-    lineage: dict[int, tuple[int, ...]] = field(default_factory=dict)  # stage -> itself and its bases up to root
+    parents: dict[int, int | None] = field(default_factory=dict)  # stage -> the family stage it is built FROM
     notes: list[str] = field(default_factory=list)  # assumptions the finding states
+
+    def lineage(self, index: int) -> Iterator[int]:
+        """The stage and its bases up to the root, walked from the parent map (a tuple per
+        stage would be quadratic in a long chain of stages)."""
+        current: int | None = index
+        while current is not None:
+            yield current
+            current = self.parents.get(current)
 
 
 @dataclass(frozen=True)
@@ -188,12 +196,13 @@ class _Collector:
         self.root = root
         self.uses = Uses(root)
         self.family = [root, *descendants(ctx, root)]
-        self.ships = root in final_chain(ctx)
-        self._copy_cache: dict[int, list[tuple[int, Step]]] = {}
+        self.ships = in_final_chain(ctx, root)
+        self._copy_cache: dict[int, list[tuple[int, Step]]] = {}  # stage -> its own copies, latest first
+        self._nearest: dict[int, int | None] = {}  # stage -> the nearest stage of its lineage with copies
 
     def collect(self) -> Uses:
         for stage in self.family:
-            self.uses.lineage[stage.index] = self._lineage(stage)
+            self.uses.parents[stage.index] = self._parent(stage)
             for number, step in enumerate(stage_steps(self.ctx, stage)):
                 order = (stage.index << 24) + (number << 12)
                 self._instruction(stage, step, order)
@@ -201,15 +210,11 @@ class _Collector:
             self._running_image()
         return self.uses
 
-    def _lineage(self, stage: Stage) -> tuple[int, ...]:
-        chain = [stage.index]
-        current = stage
-        while current is not self.root:
-            current = base_of(self.ctx, current)
-            if current is None:
-                break
-            chain.append(current.index)
-        return tuple(chain)
+    def _parent(self, stage: Stage) -> int | None:
+        if stage is self.root:
+            return None
+        base = base_of(self.ctx, stage)
+        return base.index if base is not None else None
 
     # -- instructions -------------------------------------------------------------------------------------
 
@@ -394,7 +399,7 @@ class _Collector:
 
     def _made_by_build(self, stage: Stage, image_path: str, order: int) -> bool:
         """An earlier step of the lineage wrote exactly this path (a download, a copied script)."""
-        for index in self.uses.lineage.get(stage.index, (stage.index,)):
+        for index in self.uses.lineage(stage.index):
             for number, step in enumerate(stage_steps(self.ctx, self.ctx.stages.stages[index])):
                 if (index << 24) + (number << 12) <= order and image_path in step.effects.writes:
                     return True
@@ -406,7 +411,7 @@ class _Collector:
                 _found, expected = _copy_source(self.ctx, step, image_path)
                 if expected is not None:
                     return f"which the COPY at line {step.instruction.start_line} brings from {expected or '.'}, a file missing from the build context"
-        for index in self.uses.lineage.get(stage.index, (stage.index,)):
+        for index in self.uses.lineage(stage.index):
             for number, step in enumerate(stage_steps(self.ctx, self.ctx.stages.stages[index])):
                 at = (index << 24) + (number << 12)
                 if at < order and step.instruction.name in ("RUN", "COPY", "ADD") and any(
@@ -418,17 +423,39 @@ class _Collector:
             return "and the build context is not known"
         return "which is not a file of the build context (a download, or made by the build)"
 
-    def _copies(self, stage: Stage) -> list[tuple[int, Step]]:
-        """COPY/ADD from the build context in the stage's lineage, latest first."""
-        if stage.index not in self._copy_cache:
-            found = []
-            for index in self.uses.lineage.get(stage.index, (stage.index,)):
-                member = self.ctx.stages.stages[index]
-                for number, step in enumerate(stage_steps(self.ctx, member)):
-                    if step.instruction.name in ("COPY", "ADD") and step.instruction.flag("from") is None:
-                        found.append(((member.index << 24) + (number << 12), step))
-            self._copy_cache[stage.index] = sorted(found, key=lambda pair: pair[0], reverse=True)
-        return self._copy_cache[stage.index]
+    def _copies(self, stage: Stage) -> Iterator[tuple[int, Step]]:
+        """COPY/ADD from the build context in the stage's lineage, latest first. Only the stages
+        that have such copies are visited (each stage's own list and its nearest copying base
+        are computed once), so asking for every stage of a long chain stays linear."""
+        index = self._nearest_copying(stage.index)
+        while index is not None:
+            yield from self._own_copies(index)
+            index = self._nearest_copying(self.uses.parents.get(index))
+
+    def _own_copies(self, index: int) -> list[tuple[int, Step]]:
+        if index not in self._copy_cache:
+            member = self.ctx.stages.stages[index]
+            found = [
+                ((index << 24) + (number << 12), step)
+                for number, step in enumerate(stage_steps(self.ctx, member))
+                if step.instruction.name in ("COPY", "ADD") and step.instruction.flag("from") is None
+            ]
+            self._copy_cache[index] = found[::-1]
+        return self._copy_cache[index]
+
+    def _nearest_copying(self, index: int | None) -> int | None:
+        """The first stage of ``index``'s lineage (itself included) with copies of its own."""
+        walked = []
+        while index is not None and index not in self._nearest:
+            if self._own_copies(index):
+                self._nearest[index] = index
+                break
+            walked.append(index)
+            index = self.uses.parents.get(index)
+        found = self._nearest.get(index) if index is not None else None
+        for member in walked:
+            self._nearest[member] = found
+        return found
 
     # -- package managers -------------------------------------------------------------------------------------
 
@@ -821,7 +848,8 @@ def assess(uses: Uses, source: CatalogImage, target: CatalogImage, *, alpine: bo
         if need.kind == "unknown":
             verdict.blockers.append(Missing(need, ()))
             continue
-        before = [i for i in uses.installs if i.stage in uses.lineage.get(need.stage, (need.stage,)) and i.order < need.order]
+        lineage = set(uses.lineage(need.stage))
+        before = [i for i in uses.installs if i.stage in lineage and i.order < need.order]
         own = closure(i for i in before if i.manager == "apt")
         if not _met(need, source.packages | own, alpine=False):
             continue  # the full image did not meet it either: not the swap's doing

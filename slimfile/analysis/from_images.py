@@ -60,7 +60,19 @@ class FromImage:
 
 def from_images(ctx: Context) -> list[FromImage]:
     """One entry per stage, in order (computed once per round)."""
-    return ctx.memo("from-images", lambda: [_describe(ctx, stage) for stage in ctx.stages.stages])
+    return ctx.memo("from-images", lambda: _describe_all(ctx))
+
+
+def _describe_all(ctx: Context) -> list[FromImage]:
+    """Each stage with the aliases of the stages before it, kept as one running map (a stage
+    named through an ARG may be an earlier one; rebuilding the map per stage would be quadratic)."""
+    earlier: dict[str, Stage] = {}
+    out = []
+    for stage in ctx.stages.stages:
+        out.append(_describe(ctx, stage, earlier))
+        if stage.alias:
+            earlier[stage.alias] = stage
+    return out
 
 
 def base_of(ctx: Context, stage: Stage) -> Stage | None:
@@ -80,11 +92,23 @@ def descendants(ctx: Context, stage: Stage) -> list[Stage]:
 
 
 def final_chain(ctx: Context) -> list[Stage]:
-    """The final stage and the stages it is built FROM, root first: what the image ships."""
+    """The final stage and the stages it is built FROM, root first: what the image ships
+    (computed once per round; callers must not change the list)."""
+    return ctx.memo("from-images.final-chain", lambda: _final_chain(ctx))
+
+
+def in_final_chain(ctx: Context, stage: Stage) -> bool:
+    indexes = ctx.memo("from-images.final-chain-indexes", lambda: {s.index for s in final_chain(ctx)})
+    return stage.index in indexes
+
+
+def _final_chain(ctx: Context) -> list[Stage]:
     chain: list[Stage] = []
+    seen: set[int] = set()
     stage = ctx.stages.final
-    while stage is not None and stage not in chain:
+    while stage is not None and stage.index not in seen:
         chain.append(stage)
+        seen.add(stage.index)
         stage = base_of(ctx, stage)
     return list(reversed(chain))
 
@@ -92,10 +116,9 @@ def final_chain(ctx: Context) -> list[Stage]:
 # -- one FROM ----------------------------------------------------------------------------------------
 
 
-def _describe(ctx: Context, stage: Stage) -> FromImage:
+def _describe(ctx: Context, stage: Stage, earlier: dict[str, Stage]) -> FromImage:
     written = stage.image_text
     word = _image_word_span(stage.from_instruction)
-    earlier = {s.alias: s for s in ctx.stages.stages[: stage.index] if s.alias}
     if stage.base_stage is not None:
         return FromImage(stage, "stage", written, written, None, None, word, base_stage=stage.base_stage)
     binding = None
