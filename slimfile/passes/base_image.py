@@ -107,8 +107,9 @@ CMD ["python", "app.py"]
 - a build that compiles with the full image's compiler and headers: a requirement without a
   Linux wheel (`psycopg2`, `mysqlclient`, `uwsgi`, `python-ldap`, ...), `--no-binary`, a
   node-gyp addon (`--build-from-source`), a gem with a native extension, `./configure`, `make`,
-  `gcc`. The multi-stage split (SF901) keeps the compiler in a build stage and ships the slim
-  variant; a stage that installs its own compiler keeps working and is swapped;
+  `gcc`. A multi-stage build keeps the compiler in a build stage and ships the slim variant
+  (SF901 writes it when the stage installs its own build tools; a compiler the full image
+  brings is not split today); a stage that installs its own compiler keeps working and is swapped;
 - a JDK program (`javac`, `jar`, `jlink`, `./mvnw`, `./gradlew`) on a JRE;
 - a script the stage runs that slimfile cannot read (not in the build context);
 - more than four packages to add: the stage relies on the full image;
@@ -323,7 +324,7 @@ def _refusal(entry: FromImage, candidate: Counterpart, verdict: Verdict) -> str:
     more = f" (and {len(verdict.blockers) - 3} more)" if len(verdict.blockers) > 3 else ""
     text = f"`{image.text}` stays: {'; '.join(reasons)}{more}"
     if any(m.need.kind == "build" for m in verdict.blockers):
-        text += f"; the multi-stage split (SF901) keeps the compiler in a build stage and ships `{candidate.text}`"
+        text += f"; a multi-stage build keeps the compiler in a build stage and ships `{candidate.text}` (SF901 writes it when the stage installs its own build tools)"
     return text
 
 
