@@ -77,7 +77,7 @@ def dependency_install(
     if reader in _NODE_AND_PIP:
         found = reader(ecosystem, fact, each.cwd, files, copy)
         return _with_outside(found, home) if isinstance(found, Install) else found
-    return reader(InstallRequest(ecosystem, fact, each.command, each.cwd, files, copy, home, dict(env or {})))
+    return reader(InstallRequest(ecosystem, fact, each.command, each.cwd, files, copy, home, env if env is not None else {}))
 
 
 def _with_outside(install: Install, home: str | None) -> Install | NotMovable:

@@ -12,9 +12,10 @@ the other reads or writes** (:func:`commute`).
 
 from __future__ import annotations
 
+import bisect
 import posixpath
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 
 from slimfile.analysis.context import Context
@@ -126,20 +127,90 @@ def _fold(ctx: Context, stage: Stage) -> list[Step]:
 
 def _advance(ctx: Context, state: StepState, node: Instruction) -> StepState:
     if node.name in ("ENV", "ARG"):
-        values = dict(state.env)
+        values = _next_env(state.env)
         for name, value in assignments(node, ctx.dockerfile.escape).items():
             if value is None and node.name == "ARG":
                 value = _global_defaults(ctx).get(name)
-            if value is None:
-                values.pop(name, None)  # a build argument with no default: unknown
-            else:
-                values[name] = expand_known(value, values)
+            # a build argument with no default is unknown (None)
+            values.timeline.set(name, None if value is None else expand_known(value, values))
         return replace(state, env=values)
     if node.name == "WORKDIR":
         return replace(state, workdir=_workdir(node, state))
     if node.name == "USER":
         return replace(state, user=expand(node.args_text.strip(), state.env) or "?")
     return state
+
+
+class EnvTimeline:
+    """Every ENV/ARG value of a stage, by the position (count of ENV/ARG lines) it was set at:
+    each step's variables are a view of it (:class:`EnvAt`), so a stage of thousands of ENV
+    lines costs no copy per step. Names never set here are looked up in ``base`` (the parent
+    stage's variables)."""
+
+    def __init__(self, base: Mapping[str, str]) -> None:
+        self.base = base
+        self.head = 0
+        self.history: dict[str, tuple[list[int], list[str | None]]] = {}
+
+    def set(self, name: str, value: str | None) -> None:
+        positions, values = self.history.setdefault(name, ([], []))
+        if positions and positions[-1] == self.head:
+            values[-1] = value
+        else:
+            positions.append(self.head)
+            values.append(value)
+
+
+class EnvAt(Mapping):
+    """The variables in force at one position of a timeline (None values are not there)."""
+
+    __slots__ = ("timeline", "position")
+
+    def __init__(self, timeline: EnvTimeline, position: int) -> None:
+        self.timeline = timeline
+        self.position = position
+
+    def _lookup(self, name: str) -> tuple[bool, str | None]:
+        found = self.timeline.history.get(name)
+        if found is not None:
+            index = bisect.bisect_right(found[0], self.position) - 1
+            if index >= 0:
+                return True, found[1][index]
+        return False, None
+
+    def __getitem__(self, name: str) -> str:
+        local, value = self._lookup(name)
+        if not local:
+            return self.timeline.base[name]
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        local, value = self._lookup(name)
+        return value is not None if local else name in self.timeline.base
+
+    def __iter__(self) -> Iterator[str]:
+        for name in self.timeline.history:
+            if name in self:
+                yield name
+        yield from (name for name in self.timeline.base if name not in self.timeline.history)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def _next_env(env: Mapping[str, str]) -> EnvAt:
+    """A view one position further than ``env``: on its own timeline when ``env`` is that
+    timeline's head, else on a new one that falls back to ``env``."""
+    if isinstance(env, EnvAt) and env.position == env.timeline.head:
+        timeline = env.timeline
+    else:
+        timeline = EnvTimeline(env)
+    timeline.head += 1
+    return EnvAt(timeline, timeline.head)
 
 
 def _workdir(node: Instruction, state: StepState) -> str | None:

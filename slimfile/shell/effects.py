@@ -15,7 +15,7 @@ from __future__ import annotations
 import fnmatch
 import posixpath
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -141,11 +141,53 @@ class _Walk:
     """What is known while reading the script in order: directory and variables."""
 
     cwd: str | None
-    env: dict[str, str | None]
+    env: MutableMapping[str, str | None]
     home: str | None
     facts: dict[int, PackageFact] = field(default_factory=dict)
     cwd_is_workdir: bool = True  # until a `cd` to an absolute path, relative paths follow WORKDIR
     workdir: str | None = None  # the stage's WORKDIR (it exists before the step runs)
+
+
+class Overlay(MutableMapping):
+    """The variables a script sets over those in force where it runs, without copying them
+    (a stage with thousands of ENV lines made a copy per RUN quadratic). ``unset`` hides a
+    variable of the base."""
+
+    _GONE = object()
+
+    def __init__(self, base: Mapping[str, str | None]) -> None:
+        self.base = base
+        self.changes: dict[str, object] = {}
+
+    def __getitem__(self, name: str):
+        value = self.changes.get(name, None) if name in self.changes else self.base[name]
+        if value is Overlay._GONE:
+            raise KeyError(name)
+        return value
+
+    def __contains__(self, name: object) -> bool:
+        if name in self.changes:
+            return self.changes[name] is not Overlay._GONE
+        return name in self.base
+
+    def __setitem__(self, name: str, value) -> None:
+        self.changes[name] = value
+
+    def __delitem__(self, name: str) -> None:
+        if name not in self:
+            raise KeyError(name)
+        self.changes[name] = Overlay._GONE
+
+    def __iter__(self):
+        seen = set()
+        for name, value in self.changes.items():
+            seen.add(name)
+            if value is not Overlay._GONE:
+                yield name
+        yield from (name for name in self.base if name not in seen)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 @dataclass(frozen=True)
@@ -185,9 +227,9 @@ def union(parts: Iterable[Effects]) -> Effects:
 
 def command_effects(script: ShellScript, *, workdir: str | None, env: Mapping[str, str], home: str | None) -> list[CommandEffects]:
     """Each command's effects, in source order (the walk tracks ``cd`` and variables)."""
-    known = dict(env)
-    if home is not None:
-        known.setdefault("HOME", home)
+    known = Overlay(env)
+    if home is not None and "HOME" not in known:
+        known["HOME"] = home
     walk = _Walk(workdir, known, home, {fact.command: fact for fact in script.packages}, workdir=workdir)
     out = []
     for command in script.commands:

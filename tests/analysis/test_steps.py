@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from slimfile.analysis.context import Context
 from slimfile.analysis.steps import SHELL, USER, WORKDIR, StepEffects, commute, stage_steps
 from slimfile.analysis.summary import reorder_differences
@@ -85,3 +88,30 @@ def test_reorder_guard_reads_added_text_like_the_parser():
     tick = parse(b'# escape=`\nFROM x\nCOPY . /app/\nRUN a\n')
     tick_after = parse(b'# escape=`\nFROM x\nCOPY ["a b", "/app/"]\nRUN a\nCOPY . /app/\n')
     assert reorder_differences(tick, tick_after, ['COPY ["a b", "/app/"]']) == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["ENV", "ARG", "RUN"]), st.sampled_from(["A", "B", "C"]), st.sampled_from(["1", "$A", "", None])), max_size=12),
+       st.booleans())
+def test_each_step_sees_the_variables_a_plain_fold_gives(lines, child_stage):
+    """The per-step variables are views of one timeline per stage (no copy per step): they
+    equal what folding a dict line by line gives, in a stage and in a stage built FROM it."""
+    text, expected, wanted = ["FROM debian:12 AS base\n"], [], {}
+    for keyword, name, value in lines:
+        expected.append(dict(wanted))
+        if keyword == "RUN":
+            text.append("RUN true\n")
+        elif value is None:
+            text.append(f"ARG {name}\n") if keyword == "ARG" else text.append("RUN true\n")
+            if keyword == "ARG":
+                wanted.pop(name, None)
+        else:
+            text.append(f"{keyword} {name}={value}\n")
+            wanted[name] = value.replace("$A", wanted["A"]) if "$A" in value and "A" in wanted else value
+    if child_stage:
+        text.append("FROM base\nRUN true\n")
+    steps = steps_of("".join(text), stage=0)  # by line: the lines are 2, 3, ...
+    assert [dict(steps[line].state.env) for line in range(2, 2 + len(lines))] == expected
+    if child_stage:
+        (child,) = steps_of("".join(text)).values()
+        assert dict(child.state.env) == wanted
