@@ -85,6 +85,13 @@ REGRESSIONS = {
         b"FROM debian\nRUN apt-get update || true\nRUN apt-get install -y curl && apt-get upgrade -y ; pip3 install x\n"
         b"RUN pip cache purge \\\n\t&& rm -rf /var/lib/apt/lists/*\n"
     ),
+    # SF801 (base swap) and SF902 (USER) make the guard compare the final config; SF401's edit
+    # of an ONBUILD trigger changed OnBuild, so each round kept one fix: no convergence in 12
+    "onbuild-edit-beside-a-config-declaring-fix": (
+        b"from ruby:3.3 as test\nCOPY src/ /app/src/\nrun apt-get update \\\n; apt-get install\nFROM test\n"
+        b"RUN pip install\nRUN microdnf && apk add ; gem install\nRun apt-get dist-upgrade\n/app\n"
+        b"run <<'EOF'\ninstall && apt-get install\nEOF\nFROM node:20\nonbuild RUN pip install\n"
+    ),
 }
 
 
