@@ -57,6 +57,7 @@ from slimfile.shell.model import ShellScript
 from slimfile.syntax.edits import Edit, Fix, Safety
 from slimfile.syntax.nodes import Instruction
 from slimfile.syntax.stages import Stage
+from slimfile.syntax.style import line_break
 
 MULTI_STAGE_SPLIT = Rule(
     code="SF901",
@@ -123,6 +124,11 @@ RULES = (MULTI_STAGE_SPLIT,)
 CONFIG = frozenset({"ENV", "LABEL", "EXPOSE", "VOLUME", "STOPSIGNAL", "HEALTHCHECK", "CMD", "ENTRYPOINT", "USER", "WORKDIR", "SHELL"})
 BUILD_STEPS = frozenset({"RUN", "COPY", "ADD"})
 USER_PROGRAMS = frozenset({"useradd", "groupadd", "adduser", "addgroup", "usermod"})
+# the image config field each config instruction sets (for `config:<Field>` declarations)
+CONFIG_FIELDS = {
+    "CMD": "Cmd", "ENTRYPOINT": "Entrypoint", "HEALTHCHECK": "Healthcheck", "EXPOSE": "ExposedPorts", "ENV": "Env",
+    "LABEL": "Labels", "USER": "User", "WORKDIR": "WorkingDir", "VOLUME": "Volumes", "STOPSIGNAL": "StopSignal", "SHELL": "Shell",
+}
 
 
 @dataclass
@@ -262,7 +268,7 @@ def _system_or_scratch(path: str) -> bool:
 
 def _build_run_lines(ctx: Context, steps: list[Step], release: Release) -> set[int]:
     """Lines of the RUNs that run the recipe's build (they are the build, not runtime setup)."""
-    lines = set()
+    lines = set(release.build_runs)
     for step in steps:
         node = step.instruction
         if node.name != "RUN":
@@ -357,6 +363,7 @@ def _fix(ctx: Context, stage: Stage, release: Release, layout: _Layout) -> Fix |
     text.extend(_arg_line(dockerfile, node) for node in layout.args)
     if release.packages:
         text.append(line(dockerfile, like, "RUN", _apt_install(release.packages)))
+    text.extend(_run_text(dockerfile, like, lines) for lines in release.release_runs)
     for node in layout.user_runs:
         text.append(_instruction_text(dockerfile, node))
     copies = list(release.artefacts) + layout.extra_copies
@@ -367,12 +374,17 @@ def _fix(ctx: Context, stage: Stage, release: Release, layout: _Layout) -> Fix |
     declares = {"stages", "instructions", "base-image", *_drops(ctx, stage, release), *(f"rebuilds:{p}" for p in release.rebuilds)}
     declares |= {"config:Env:" + assignment.split("=", 1)[0] for assignment in release.env}
     declares |= {f"adds:{glob}" for glob in release.adds}
+    declares |= {f"drops:{glob}" for glob in release.drops} | set(release.declares)
     moved_ids = {id(node) for node in layout.moved}
     for node in sorted(layout.moved + layout.repeated, key=lambda n: n.start):
         converted = _without_shell(dockerfile, node, release)
-        if converted is not None:
+        if node.name in release.config:
+            comments = dockerfile.source[index.block(node).start : node.start] if id(node) in moved_ids else b""
+            text.append(comments + line(dockerfile, node, node.name, release.config[node.name]))
+            declares.add("config:" + CONFIG_FIELDS[node.name])
+        elif converted is not None:
             text.append(converted)
-            declares.add("config:" + {"CMD": "Cmd", "ENTRYPOINT": "Entrypoint", "HEALTHCHECK": "Healthcheck"}[node.name])
+            declares.add("config:" + CONFIG_FIELDS[node.name])
         elif id(node) in moved_ids:
             text.append(block_text(dockerfile, index.block(node)))
         else:
@@ -380,13 +392,17 @@ def _fix(ctx: Context, stage: Stage, release: Release, layout: _Layout) -> Fix |
     if not dockerfile.source.endswith((b"\n", b"\r")) and text:
         text[-1] = text[-1].rstrip(b"\r\n")  # the file ended without a newline: so does the new one
     tail = _tail_start(dockerfile, index, stage, layout)
+    build_tail = b"".join(dockerfile.newline + line(dockerfile, like, "RUN", command).rstrip(b"\r\n") for command in release.build_tail)
     if tail is not None:
         # the stage ends with what moves: the release takes the place of that tail
-        edits.append(Edit(tail, len(dockerfile.source), dockerfile.newline + dockerfile.newline + b"".join(text)))
+        edits.append(Edit(tail, len(dockerfile.source), build_tail + dockerfile.newline + dockerfile.newline + b"".join(text)))
     else:
         edits.extend(removal(dockerfile, index.block(node)) for node in layout.moved)
+        if build_tail:
+            edits.append(Edit.insert(_last_kept(index, layout).lines[-1].content_end, build_tail))
         edits.append(append_at_end(dockerfile, b"".join(text)))
     new_runs = (1 if release.packages else 0) + len(layout.user_runs) + release.new_build_runs
+    new_runs += len(release.release_runs) + len(release.build_tail)
     claims = ((stage.from_instruction.start, dockerfile.instructions[-1].end),)
     try:
         return Fix(tuple(edits), Safety.UNSAFE, MULTI_STAGE_SPLIT.fix_title, frozenset(declares), runs_removed=-new_runs, claims=claims)
@@ -398,14 +414,11 @@ def _tail_start(dockerfile, index: ItemIndex, stage: Stage, layout: _Layout) -> 
     """Where the file's tail of moved instructions starts (after the last instruction that
     stays, its EOL excluded), when nothing but those instructions, their comments and blank
     lines follow it; None otherwise."""
-    moved = {id(node) for node in layout.moved}
     items = index.items
-    last_kept = None
-    for i, item in enumerate(items):
-        if isinstance(item, Instruction) and id(item) not in moved:
-            last_kept = i
-    if last_kept is None or not isinstance(items[last_kept], Instruction):
+    kept = _last_kept(index, layout)
+    if kept is None:
         return None
+    last_kept = index.position[id(kept)]
     for item in items[last_kept + 1 :]:
         if isinstance(item, Instruction):
             continue  # a moved one (every later instruction is)
@@ -414,6 +427,12 @@ def _tail_start(dockerfile, index: ItemIndex, stage: Stage, layout: _Layout) -> 
     node = items[last_kept]
     last_line = node.lines[-1]
     return last_line.content_end
+
+
+def _last_kept(index: ItemIndex, layout: _Layout) -> Instruction | None:
+    """The last instruction of the file that stays where it is (the build stage's end)."""
+    moved = {id(node) for node in layout.moved}
+    return next((item for item in reversed(index.items) if isinstance(item, Instruction) and id(item) not in moved), None)
 
 
 def _attached(items, comment) -> bool:
@@ -466,6 +485,12 @@ def _without_shell(dockerfile, node: Instruction, release: Release) -> bytes | N
     if words is None:
         return None
     return line(dockerfile, node, node.name, exec_form(words))
+
+
+def _run_text(dockerfile, like: Instruction, lines: list[str]) -> bytes:
+    """A new RUN whose command spans ``lines``, joined with continuations in the file's style."""
+    joint = line_break(dockerfile, like).decode("utf-8", "surrogateescape")
+    return line(dockerfile, like, "RUN", joint.join(lines))
 
 
 def _apt_install(packages: list[str]) -> str:
