@@ -81,6 +81,8 @@ def release(ctx: Context, stage: Stage, steps: list[Step]) -> Release | Refusal 
         if isinstance(site, NginxSite):
             return _nginx_release(ctx, stage, steps, project, site, build_lines)
         why_not_nginx = site
+        if start.serve_problem:
+            return Refusal("node", f"{start.serve_problem}; not on nginx: {site}")
     return _node_release(ctx, stage, steps, project, installs, outputs, start, build_lines, why_not_nginx)
 
 
@@ -230,11 +232,11 @@ def _artefacts(ctx: Context, steps: list[Step], project: Project, installs, outp
     out = [Artefact(posixpath.join(project.root, "node_modules"), posixpath.join(project.root, "node_modules"), install_user, "the production dependencies")]
     build_user = _owner(_last_build_step(steps))
     out += [Artefact(o, o, build_user, "the build output") for o in outputs.outputs]
-    out += [Artefact(p, p, None, "read by the build output at run time") for p in outputs.runtime]
     files = runtime_copies(ctx, steps, "node")
     if isinstance(files, str):
         return files
     out += [Artefact(f.path, f.path, f.chown, "a runtime file") for f in files]
+    out += [Artefact(p, p, _copy_owner(ctx, steps, p), "read by the build output at run time") for p in outputs.runtime]
     package = posixpath.join(project.root, "package.json")
     if not _ships(package, out):
         out.append(Artefact(package, package, None, "package.json (`type`, `main`, the start script)"))
@@ -262,6 +264,16 @@ def _ships(path: str, artefacts: list[Artefact]) -> bool:
         for a in artefacts
         for candidate in (path + extension for extension in SCRIPT_EXTENSIONS)
     )
+
+
+def _copy_owner(ctx: Context, steps: list[Step], path: str) -> str | None:
+    """The --chown of the last COPY that wrote ``path`` (a file a build-only pattern excluded)."""
+    for step in reversed(steps):
+        node = step.instruction
+        if node.name in ("COPY", "ADD") and any(path == w or path.startswith(w.rstrip("/") + "/") for w in step.effects.writes):
+            flag = node.flag("chown")
+            return flag.argument if flag else None
+    return None
 
 
 def _owner(step: Step | None) -> str | None:

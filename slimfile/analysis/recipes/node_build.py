@@ -85,9 +85,7 @@ def outputs_of(project: Project, inv: Invocation) -> BuildOutputs | str:
         return _tool(project, inv, name, data["tools"][name])
     if name in ("node", "nodejs"):
         return f"{inv.where}: `{inv.text}` runs a script of its own, whose output slimfile does not know"
-    if inv.effects is not None and inv.runner is None:
-        if inv.effects.unknown:
-            return f"{inv.where}: `{inv.text}`: {inv.effects.unknown}"
+    if inv.effects is not None and not inv.effects.unknown:  # cp, mkdir, rm: the shell model knows
         writes = [p for p in inv.effects.writes if not _system_or_scratch(p)]
         return BuildOutputs(outputs=sorted(writes))
     return f"{inv.where}: `{inv.text}` writes somewhere slimfile does not know (data/recipes.toml [node.tools])"

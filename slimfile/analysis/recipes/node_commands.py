@@ -207,9 +207,11 @@ def _expand_script(walk: _Walk, script: ShellScript, cwd: str | None, env: Mappi
         command = item.command
         if command.name_index is None:
             continue  # a bare assignment
-        if item.cwd is None:
-            return f"{where}: `{_short(command)}` runs in a folder slimfile cannot tell"
         words = [w.value for w in command.words[command.name_index :]]
+        if item.cwd is None:
+            if command.name in RUNNERS and any(w in ("-g", "--global", "global") for w in words):
+                continue  # a global install: where it runs does not matter
+            return f"{where}: `{_short(command)}` runs in a folder slimfile cannot tell"
         dynamic = any(not w.static for w in command.words[command.name_index :])
         words = words + list(extra) if command is script.commands[-1] else words
         local_env = {**env, **{a.name: a.value.value for a in command.assignments if a.value is not None}}

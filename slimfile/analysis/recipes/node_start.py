@@ -34,6 +34,7 @@ class Start:
     node_files: list[tuple[str, str]] = field(default_factory=list)  # (image path, as written)
     runners: set[str] = field(default_factory=set)
     serve: Invocation | None = None
+    serve_problem: str | None = None  # why a node release could not run serve (nginx can)
 
 
 def start_of(ctx: Context, project: Project, steps: list[Step]) -> Start | str:
@@ -98,13 +99,19 @@ def _check(project: Project, inv: Invocation, start: Start) -> str | None:
         return f"the image runs `{inv.text}` when it starts, which needs the build's package manager state"
     if name in RUN_ANYWHERE:
         return None
+    problem = _available(project, inv, name)
     if name == "serve":
-        start.serve = inv
+        start.serve, start.serve_problem = inv, problem
+        return None  # nginx does not need it: the recipe decides with serve_problem
+    return problem
+
+
+def _available(project: Project, inv: Invocation, name: str) -> str | None:
     if inv.runner is not None or "node_modules/.bin/" in inv.program:
         return _bin(project, inv, name)
     if "/" in inv.program:
         return f"the image starts `{inv.program}`, whose commands slimfile does not read (it may need devDependencies)"
-    return f"the image starts `{name}`, which the release base may not have"
+    return f"the image starts `{name}`, which the release base may not have (installed globally in the build stage?)"
 
 
 def _dev_server(inv: Invocation, name: str) -> str | None:
