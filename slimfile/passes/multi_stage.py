@@ -78,6 +78,39 @@ Recipes: Go (`go build -o OUT`, `go install`): the binary on
 (the build gets `CGO_ENABLED=0` so the binary links statically), else on
 `debian:<suite>-slim` of the build image's Debian suite.
 
+Node (an install with npm, yarn 1 or pnpm, then a build: `npm run build`, `yarn build`,
+`pnpm build`, `npx tsc`, ...): package.json's scripts, with their `pre`/`post` scripts, are
+read with the shell model, and where each program writes is decided from facts (data in
+`data/recipes.toml` [node]): tsc writes tsconfig.json's `outDir` (read with its comments,
+trailing commas and local `extends`), vite `dist` or a plain `outDir` of vite.config.*, next
+`.next` (with `next.config.*`; its build cache stays behind), react-scripts `build`, nest
+its tsconfig's `outDir`, babel, esbuild and webpack their output options; cp, mkdir and rm
+what the shell model says. The release is the slim variant of the same node image
+(`node:18` -> `node:18-slim`, `node:20-bookworm` -> `node:20-bookworm-slim`) with the build
+output, the files the stage copied that are not build inputs (TypeScript sources, lockfiles,
+tool configs stay behind), package.json, and the build stage's `node_modules` after a prune
+that runs there once the build is done (`npm prune --omit=dev`, `pnpm prune --prod`, yarn 1's
+`install --production`). Pruning the build's own `node_modules` is exact where a second
+install in the release (`npm ci --omit=dev`) is not: the files are the ones the build
+installed and used (native addons compiled with the build image's compilers, which the slim
+image lacks), nothing is resolved or downloaded again, and no `prepare` script that calls a
+devDependency runs on the release base. What the image starts (`node dist/server.js`, `npm
+start` and its script) must find its file in the release and its programs among the
+production dependencies.
+
+A static front end, an image that only runs `serve -s DIR` on the folder its build writes,
+gets an `nginx:1` release: `DIR` in `/usr/share/nginx/html` and an nginx config, written by a
+RUN (slimfile never writes into the build context), that answers as serve does: on serve's
+port (`-l`, else `$PORT`, else 3000), every path without an extension and every missing file
+with index.html (serve's single-page fallback), `/x.html` and `/x/index` redirected to `/x`
+(its clean URLs), with the same Content-Type charset and compression threshold. The
+real-build test asks both images the same paths and compares status, Location, Content-Type
+and body. What still differs is in the finding: ETag and Last-Modified values, serve's
+Content-Disposition header, the bodies of redirects; the CMD becomes nginx's, and nginx's
+image also exposes port 80. serve without `-s` (it lists folders and renders its own 404
+page), another serve option, a serve.json, a non-root USER (nginx starts as root), an
+ENTRYPOINT or a HEALTHCHECK keep the release on node, and the finding says why.
+
 ## Why is this bad?
 A Go toolchain image is about 800 MB; the binary it builds is a few MB. Everything in the
 final stage ships: compilers, headers, module and build caches, the sources.
@@ -115,6 +148,13 @@ is unknown, when the final USER does not exist in the release base and cannot be
 there, or when the stage has ONBUILD triggers. Files of the build context that only build
 the program (`data/recipes.toml`: sources, module files, docs, CI files) stay behind; every
 other file the stage copied goes to the release with its owner.
+
+For Node, no fix is offered when the build context was not read, when where the build
+writes is unknown (a build script that runs a program of its own, a vite or webpack config
+that sets its output in a way slimfile does not read, a tsconfig without `outDir`), when the
+image starts a development server or runner (`npm run dev`, `vite`, `next dev`, `nodemon`,
+`ts-node`, `node --watch`), when the start needs a devDependency or a program installed
+globally in the build stage, or for workspaces and Yarn 2+ (which needs a plugin to prune).
 """,
 )
 

@@ -37,7 +37,11 @@ EXPECTED = {
     "go-single-stage": ("main.go", '/greet?name=slimfile 200 {"greeting":"hello, slimfile"}'),
     "go-cgo": ("main.go", "slimfile b7cb5b6a"),
     "python-compiled": ("app.py", "psycopg2 2.9.10 libpq 15"),
+    "node-typescript": ("src/ms.d.ts", '/uptime?after=90s 200 {"greeting":"hello from node-typescript","after":"90s","words":"2 minutes"}'),
+    "node-static-site": ("src/render.js", "    <title>slimfile static site</title>"),
 }
+# apps whose own CMD is a server that never exits: both images run this instead
+RUN_COMMANDS = {"node-static-site": "cat dist/index.html"}
 
 
 def test_every_app_is_covered():
@@ -63,7 +67,7 @@ def verified(engine):
         if app not in cache:
             directory = APPS_DIR / app
             before = tree_digest(directory)
-            report = verify(VerifyRequest(dockerfile=directory / "Dockerfile", run=""), engine=engine)
+            report = verify(VerifyRequest(dockerfile=directory / "Dockerfile", run=RUN_COMMANDS.get(app, "")), engine=engine)
             cache[app] = (report, before, tree_digest(directory))
         return cache[app]
 

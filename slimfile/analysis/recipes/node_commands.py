@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from slimfile.analysis.build_context import BuildContext
+from slimfile.analysis.build_context import BuildContext, ContextTooLarge
 from slimfile.analysis.context import Context
 from slimfile.analysis.globs import clean_path
 from slimfile.analysis.manifests import PackageJson
@@ -90,15 +90,19 @@ def context_paths(ctx: Context, steps: list[Step], files: BuildContext) -> Conte
         (destination,) = step.effects.writes
         words = list(node.json) if node.json is not None else parse_words(node.args_text, ctx.dockerfile.escape)
         sources = [expand(w.strip("\"'"), step.state.env) for w in words[:-1]]
-        if any(s is None or "://" in s or any(c in s for c in "*?[") for s in sources):
-            return f"line {node.start_line} copies from a variable, a pattern or a URL"
-        into_folder = len(sources) > 1 or words[-1].endswith("/") or words[-1] in (".", "./")
-        for source in sources:
-            cleaned = clean_path(source or "")
+        if any(s is None or "://" in s for s in sources):
+            return f"line {node.start_line} copies from a variable or a URL"
+        patterns = any(c in s for s in sources for c in "*?[")
+        into_folder = len(sources) > 1 or patterns or words[-1].endswith("/") or words[-1] in (".", "./")
+        try:
+            matched = [path for source in sources for path in files.glob(source or ".")]
+        except ContextTooLarge as exc:
+            return str(exc)
+        for cleaned in matched:
             if files.is_file(cleaned):
                 target = posixpath.join(destination, posixpath.basename(cleaned)) if into_folder else destination
                 copies.append(ContextCopy(cleaned, target, False))
-            else:
+            else:  # a folder: its contents go into the destination (a pattern's folders too)
                 copies.append(ContextCopy(cleaned, destination, True))
     return ContextPaths(files, tuple(copies))
 
