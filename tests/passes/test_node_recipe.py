@@ -251,3 +251,43 @@ def test_a_global_serve_is_fine_on_nginx_but_not_on_node(tmp_path):
     assert "FROM nginx:1 AS release" in fixed(source, context)
     text = message(source.replace('"-s", ', ""), context)
     assert "the image starts `serve`, which the release base may not have" in text and "not on nginx: without -s" in text
+
+
+def test_the_replaced_cmd_keeps_the_comment_above_it(tmp_path):
+    source = SITE.replace("CMD [", "# serve the bundle\nCMD [")
+    assert '# serve the bundle\nCMD ["nginx", "-g", "daemon off;"]\n' in fixed(source, site(tmp_path))
+
+
+def test_the_nginx_split_declares_what_verify_will_see(tmp_path):
+    (finding,) = check_source(SITE.encode(), "Dockerfile", Settings(**SETTINGS, build_context=str(site(tmp_path))))
+    declares = finding.fix.declares
+    assert {"config:Cmd", "config:ExposedPorts", "drops:/app", "drops:/app/**"} <= declares
+    assert {"adds:/usr/share/nginx/html", "adds:/usr/share/nginx/html/**"} <= declares
+    assert finding.fix.runs_removed == -1  # the RUN that writes nginx's config
+
+
+def test_the_prune_declares_exactly_the_dev_packages_of_the_lockfile():
+    directory = CASES / "node-typescript-slim-release"
+    source = (directory / "before.Dockerfile").read_bytes()
+    (finding,) = check_source(source, "Dockerfile", Settings(**SETTINGS, build_context=str(directory / "context")))
+    drops = {d for d in finding.fix.declares if d.startswith("drops:/srv/app/node_modules")}
+    assert drops == {
+        "drops:/srv/app/node_modules/rimraf", "drops:/srv/app/node_modules/rimraf/**", "drops:/srv/app/node_modules/.bin/rimraf",
+        "drops:/srv/app/node_modules/typescript", "drops:/srv/app/node_modules/typescript/**",
+        "drops:/srv/app/node_modules/.bin/tsc", "drops:/srv/app/node_modules/.bin/tsserver",
+    }
+    assert "rebuilds:/srv/app/node_modules/.package-lock.json" in finding.fix.declares
+    assert finding.fix.runs_removed == -1  # the prune
+
+
+def test_copy_patterns_are_followed_to_package_json(tmp_path):
+    context = project(tmp_path, {"package.json": package(), "package-lock.json": "{}", "tsconfig.json": '{"compilerOptions": {"outDir": "dist"}}'})
+    source = TSC_APP.replace("COPY . .\nRUN npm ci && npm run build", 'COPY ["package.json", "package-lock.json*", "./"]\nRUN npm ci\nCOPY . .\nRUN npm run build')
+    assert "FROM node:18-slim AS release" in fixed(source, context)
+
+
+def test_a_start_through_sh_c_is_read(tmp_path):
+    context = project(tmp_path, {"package.json": package(), "tsconfig.json": '{"compilerOptions": {"outDir": "dist"}}'})
+    assert "FROM node:18-slim AS release" in fixed(TSC_APP.replace('["node", "dist/index.js"]', '["sh", "-c", "exec node dist/index.js"]'), context)
+    text = message(TSC_APP.replace('["node", "dist/index.js"]', '["sh", "-c", "nodemon dist/index.js"]'), context)
+    assert "development server or runner (`nodemon`)" in text

@@ -38,7 +38,7 @@ EXPECTED = {
     "go-cgo": ("main.go", "slimfile b7cb5b6a"),
     "python-compiled": ("app.py", "psycopg2 2.9.10 libpq 15"),
     "node-typescript": ("src/ms.d.ts", '/uptime?after=90s 200 {"greeting":"hello from node-typescript","after":"90s","words":"2 minutes"}'),
-    "node-static-site": ("src/render.js", "    <title>slimfile static site</title>"),
+    "node-static-site": ("index.html", "    <title>slimfile static site</title>"),
 }
 # apps whose own CMD is a server that never exits: both images run this instead
 RUN_COMMANDS = {"node-static-site": "cat dist/index.html"}

@@ -23,6 +23,7 @@ from slimfile.analysis.manifests import PackageJson
 from slimfile.analysis.recipes.files import recipe_data
 from slimfile.analysis.steps import Step, expand
 from slimfile.shell.analyze import analyze_run
+from slimfile.shell.data import load
 from slimfile.shell.effects import Effects, command_effects
 from slimfile.shell.model import Command, ShellScript
 from slimfile.syntax.errors import ParseError
@@ -237,6 +238,11 @@ def _expand_argv(walk: _Walk, words: list[str], cwd: str, env: Mapping[str, str]
         return _bin_call(walk, _after_npx_options(args), cwd, env, where, name, dynamic)
     if name in ("npm", "yarn", "yarnpkg", "pnpm"):
         return _runner_call(walk, name if name != "yarnpkg" else "yarn", args, cwd, env, where, dynamic)
+    if name in ("sh", "bash", "dash") and len(args) >= 2 and args[0] == "-c":
+        script = script_text_commands(args[1])
+        if isinstance(script, str):
+            return f"{where}: `{name} -c` runs a command line slimfile cannot read ({script})"
+        return _expand_script(walk, script, cwd, env, None, where, ())
     if name == "cross-env":
         rest = list(args)
         while rest and "=" in rest[0] and not rest[0].startswith("-"):
@@ -275,16 +281,23 @@ def _runner_call(walk: _Walk, runner: str, args: list[str], cwd: str, env: Mappi
         return _bin_call(walk, _after_npx_options(rest), cwd, env, where, runner, dynamic)
     if first in walk.project.package.scripts:
         return _run_script(walk, runner, args, cwd, env, where, dynamic)
-    if first in _RUNNER_OWN.get(runner, ()):
+    if _own_subcommand(runner, args):
         return [Invocation(runner, tuple(args), cwd, env, where, None, None, dynamic)]
     return _bin_call(walk, args, cwd, env, where, runner, dynamic)  # `yarn tsc`: a bin
 
 
-# subcommands of yarn and pnpm that are theirs, not a script or a bin
-_RUNNER_OWN = {
-    "yarn": ("install", "add", "remove", "upgrade", "cache", "config", "global", "workspaces", "workspace", "autoclean", "info", "list", "why", "version", "init", "link", "unlink", "pack", "publish", "audit", "check", "import", "outdated", "policies", "licenses", "login", "logout", "owner", "tag", "team", "generate-lock-entry", "set", "plugin", "dedupe", "up"),
-    "pnpm": ("install", "i", "add", "remove", "rm", "uninstall", "update", "up", "prune", "fetch", "store", "config", "list", "ls", "why", "outdated", "audit", "link", "unlink", "pack", "publish", "deploy", "setup", "env", "rebuild", "import", "patch", "patch-commit", "server", "root", "bin", "licenses", "ci", "init"),
-}
+def _own_subcommand(runner: str, args: list[str]) -> bool:
+    """`yarn add`, `pnpm store prune`: the package manager's own work, as
+    data/package_managers.toml knows its subcommands (anything else runs a script or a bin)."""
+    actions = _manager_actions(runner)
+    two = " ".join(args[:2])
+    action = actions.get(two) or actions.get(args[0])
+    return action is not None and action != "run"
+
+
+@lru_cache(maxsize=None)
+def _manager_actions(runner: str) -> dict[str, str]:
+    return dict(load("package_managers")["managers"][runner].get("actions", {}))
 
 
 def _bin_call(walk: _Walk, args: list[str], cwd: str, env: Mapping[str, str], where: str, runner: str, dynamic: bool) -> list[Invocation] | str:

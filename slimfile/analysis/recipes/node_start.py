@@ -121,7 +121,7 @@ def _dev_server(inv: Invocation, name: str) -> str | None:
     words = operands(inv.args, set())
     subcommand = words[0] if words else ""
     if "*" in servers[name] or subcommand in servers[name]:
-        shown = " ".join(filter(None, (name, subcommand)))
+        shown = name if "*" in servers[name] else " ".join(filter(None, (name, subcommand)))
         return f"the image starts a development server or runner (`{shown}`), which needs the sources and the devDependencies"
     return None
 
