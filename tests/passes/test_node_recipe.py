@@ -19,7 +19,7 @@ from slimfile.engine import Settings, check_source, fix_source
 from tests.conftest import FIXTURES
 
 CASES = FIXTURES / "passes" / "SF901-multi-stage-split"
-SETTINGS = dict(unsafe_fixes=True, select=frozenset({"SF901"}))
+SETTINGS = {"unsafe_fixes": True, "select": frozenset({"SF901"})}
 
 
 def message(source: str, context: Path | None) -> str:
@@ -77,7 +77,7 @@ def test_the_refusals_of_the_fixture_cases_name_the_missing_fact(case: str, reas
 def test_the_findings_of_the_splits_say_what_stays_behind():
     directory = CASES / "node-typescript-slim-release"
     text = message((directory / "before.Dockerfile").read_text(), directory / "context")
-    assert "build and the production dependencies (npm prune --omit=dev) on node:20-bookworm-slim" in text
+    assert "build and the production dependencies (`npm prune --omit=dev` in the build stage) on node:20-bookworm-slim" in text
     assert "the devDependencies (rimraf, typescript) stay in the build stage" in text
 
 

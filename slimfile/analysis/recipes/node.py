@@ -192,7 +192,8 @@ def _node_release(ctx: Context, stage: Stage, steps: list[Step], project: Projec
             return Refusal("node", f"the image runs `node {written}`, which the build does not write and the stage did not copy")
     prune = _prune(project, installs, image.tag, steps, outputs.caches)
     names = ", ".join(posixpath.relpath(o, project.root) if o.startswith(project.root + "/") else o for o in outputs.outputs)
-    summary = f"{names} and the production dependencies ({prune or 'installed so'}) on {target.image}"
+    pruned = f" (`{prune}` in the build stage)" if prune else ""
+    summary = f"{names} and the production dependencies{pruned} on {target.image}"
     notes = []
     dev = sorted(project.package.dev_dependencies)
     if dev and prune:

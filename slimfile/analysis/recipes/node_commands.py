@@ -295,7 +295,7 @@ def _own_subcommand(runner: str, args: list[str]) -> bool:
     return action is not None and action != "run"
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=8)
 def _manager_actions(runner: str) -> dict[str, str]:
     return dict(load("package_managers")["managers"][runner].get("actions", {}))
 

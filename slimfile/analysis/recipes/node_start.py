@@ -18,7 +18,15 @@ from dataclasses import dataclass, field
 from slimfile.analysis.context import Context
 from slimfile.analysis.recipes.files import recipe_data
 from slimfile.analysis.recipes.node_build import operands
-from slimfile.analysis.recipes.node_commands import RUNNERS, Invocation, Project, commands_data, expand_run, expand_words, script_text_commands
+from slimfile.analysis.recipes.node_commands import (
+    RUNNERS,
+    Invocation,
+    Project,
+    commands_data,
+    expand_run,
+    expand_words,
+    script_text_commands,
+)
 from slimfile.analysis.steps import Step
 from slimfile.restructure.stages import shell_words_if_plain
 
