@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -25,7 +26,7 @@ from slimfile.engine import Settings, fix_source  # noqa: E402
 from slimfile.syntax import parse  # noqa: E402
 from slimfile.syntax.errors import DockerfileError  # noqa: E402
 
-CORPUS = ROOT.parent / "shared" / "corpus" / "files"
+CORPUS = Path(os.environ.get("SLIMFILE_SHARED", ROOT.parent / "shared")) / "corpus" / "files"
 TARGETED = ("DL3009", "DL3014", "DL3015", "DL3019", "DL3020", "DL3027", "DL3032", "DL3036", "DL3040",
             "DL3042", "DL3059", "DL3060")
 

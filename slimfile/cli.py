@@ -63,6 +63,14 @@ QuietOpt = typer.Option(False, "--quiet", "-q", help="Print only findings, diffs
 ContextOpt = typer.Option(
     None, "--context", help="The build context, for rules that look at COPY/ADD sources (default: each Dockerfile's directory)."
 )
+TimeoutOpt = typer.Option(
+    None,
+    "--timeout",
+    metavar="SECONDS",
+    help="Time budget per file: a file that takes longer is an error and the others go on "
+    "(default: the `timeout` setting, else 60; 0 or 'none': no budget).",
+)
+VerboseOpt = typer.Option(False, "--verbose", "-v", help="Show a traceback for internal errors.")
 BuildkitOpt = typer.Option("current", "--buildkit", help="Parser rules: 'current' (buildkit HEAD) or '0.12'.", hidden=True)
 
 
@@ -87,6 +95,8 @@ def _options(values: dict):
         quiet=values["quiet"],
         buildkit=values["buildkit"],
         build_context=values["context"],
+        timeout=values["timeout"],
+        verbose=values["verbose"],
     )
 
 
@@ -109,6 +119,8 @@ def fix(
     force_exclude: bool = ForceExcludeOpt,
     quiet: bool = QuietOpt,
     context: Optional[str] = ContextOpt,
+    timeout: Optional[str] = TimeoutOpt,
+    verbose: bool = VerboseOpt,
     buildkit: str = BuildkitOpt,
 ) -> None:
     """Apply fixes: in place, or as a diff (--diff), or just report (--check)."""
@@ -142,6 +154,8 @@ def check(
     exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when there are findings."),
     quiet: bool = QuietOpt,
     context: Optional[str] = ContextOpt,
+    timeout: Optional[str] = TimeoutOpt,
+    verbose: bool = VerboseOpt,
     buildkit: str = BuildkitOpt,
 ) -> None:
     """Report findings as `path:line:col: RULE message` ([*] marks fixable ones)."""
@@ -201,13 +215,15 @@ def verify(
     verify does this only when you ask for it, never pushes anything, and removes every image it
     built unless --keep. The only write to your tree: for the warm-rebuild measure, one comment
     line is appended to one application source file while that rebuild runs, and the file is
-    restored byte for byte afterwards (also on Ctrl-C).
+    restored byte for byte afterwards. Ctrl-C or SIGTERM at any point stops the build, removes
+    every image and container verify made and restores that file (exit code 130).
 
     \b
     Exit codes:
       0  verified: the rewrite builds and every difference is declared by a fix
       1  the rewrite does not build, or differs in a way no applied fix declares
       2  verify could not run (bad arguments, no engine, or the original does not build)
+      130  interrupted (Ctrl-C, SIGTERM); what verify built is removed
     """
     from slimfile.commands import VerifyOptions, run_verify
 

@@ -12,12 +12,14 @@ from typing import Iterator, Sequence
 
 from slimfile.config import ConfigError, FileConfig, config_in, load_config, split_codes, validate_codes
 from slimfile.engine import Settings
-from slimfile.files import STDIN, InputError, discover, write_atomic
+from slimfile.files import STDIN, InputError, WalkWarning, create_atomic, discover, write_atomic
 from slimfile.ignore import DEFAULT_EXCLUDE, ExcludeRules
+from slimfile.isolation import DEFAULT_TIMEOUT, InternalFailure, parse_timeout
 from slimfile.runner import FileOutcome, Job, job_for, run_jobs
 from slimfile.syntax.errors import DockerfileError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 
 
 @dataclass
@@ -38,6 +40,8 @@ class Options:
     quiet: bool = False
     buildkit: str = "current"
     build_context: str | None = None  # where COPY/ADD sources are (default: each Dockerfile's directory)
+    timeout: str | None = None  # --timeout: seconds per file, or "0" / "none" (default: configuration, else 60)
+    verbose: bool = False  # tracebacks of internal errors
 
 
 def err(message: str) -> None:
@@ -68,6 +72,17 @@ class SettingsResolver:
         self.cli_select = self._codes(options.select, "--select")
         self.cli_extend = self._codes(options.extend_select, "--extend-select") or ()
         self.cli_ignore = self._codes(options.ignore, "--ignore") or ()
+        self.cli_timeout = self._timeout(options.timeout)
+
+    @staticmethod
+    def _timeout(text: str | None) -> float | None:
+        """``--timeout`` in seconds (0.0: no budget); None when not given."""
+        if text is None:
+            return None
+        try:
+            return parse_timeout(text, "--timeout") or 0.0
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
 
     def _codes(self, text: str | None, key: str) -> tuple[str, ...] | None:
         values = split_codes(text)
@@ -112,6 +127,7 @@ class SettingsResolver:
         select = self.cli_select if self.cli_select is not None else config.select
         unsafe = self.options.unsafe_fixes if self.options.unsafe_fixes is not None else bool(config.unsafe_fixes)
         ignore = set(config.ignore) | set(self.cli_ignore) | set(extra_ignores)
+        timeout = next(t for t in (self.cli_timeout, config.timeout, DEFAULT_TIMEOUT) if t is not None)
         return Settings(
             unsafe_fixes=unsafe,
             select=frozenset(select) if select is not None else None,
@@ -119,6 +135,7 @@ class SettingsResolver:
             ignore=frozenset(ignore),
             buildkit=self.options.buildkit,
             build_context=self.options.build_context,
+            timeout=timeout or None,
             options=dict(config.preferences),
         )
 
@@ -155,9 +172,10 @@ class SettingsResolver:
         return root_config.respect_gitignore is not False
 
 
-def _jobs(options: Options, mode: str, errors: list[DockerfileError]) -> Iterator[Job]:
+def _jobs(options: Options, mode: str, errors: list[DockerfileError], warnings: list[WalkWarning]) -> Iterator[Job]:
     """Jobs as discovery finds files (lazily, so workers start while the walk goes on); paths
-    that cannot even be discovered go to ``errors``. A ConfigError stops everything."""
+    that cannot even be discovered go to ``errors``, entries a walk skipped to ``warnings``.
+    A ConfigError stops everything."""
     resolver = SettingsResolver(options)
     found = discover(
         options.paths or ["."],
@@ -169,6 +187,9 @@ def _jobs(options: Options, mode: str, errors: list[DockerfileError]) -> Iterato
         if isinstance(item, InputError):
             errors.append(item)
             continue
+        if isinstance(item, WalkWarning):
+            warnings.append(item)
+            continue
         settings = resolver.settings_for(item.path, item.directory)
         yield job_for(item.path, mode, settings, explicit=item.explicit, stdin_filename=options.stdin_filename)
 
@@ -176,7 +197,8 @@ def _jobs(options: Options, mode: str, errors: list[DockerfileError]) -> Iterato
 def _execute(options: Options, mode: str) -> tuple[list[FileOutcome], list[DockerfileError]]:
     """Discover and run every file. Configuration errors raise ConfigError before any output."""
     errors: list[DockerfileError] = []
-    jobs = _jobs(options, mode, errors)
+    warnings: list[WalkWarning] = []
+    jobs = _jobs(options, mode, errors, warnings)
     first = next(jobs, None)  # reads the configuration: a ConfigError surfaces before any work
     progress = ProgressDisplay()
     try:
@@ -185,13 +207,15 @@ def _execute(options: Options, mode: str) -> tuple[list[FileOutcome], list[Docke
     finally:
         progress.stop()
     if not options.quiet:
-        _warn(outcomes, _known_codes())
+        _warn(outcomes, warnings, _known_codes())
     return outcomes, errors
 
 
-def _warn(outcomes: Sequence[FileOutcome], known: list[str]) -> None:
+def _warn(outcomes: Sequence[FileOutcome], walk_warnings: Sequence[WalkWarning], known: list[str]) -> None:
     from slimfile.suppressions import unknown_codes
 
+    for warning in walk_warnings:
+        err(f"warning: {warning}")
     for outcome in outcomes:
         if outcome.skipped is not None:
             err(f"warning: skipped {outcome.skipped}")
@@ -199,9 +223,11 @@ def _warn(outcomes: Sequence[FileOutcome], known: list[str]) -> None:
             err(f"warning: {outcome.path}:{line}: unknown rule code '{code}' in a suppression comment")
 
 
-def _report_errors(errors: Sequence[DockerfileError]) -> None:
+def _report_errors(errors: Sequence[DockerfileError], verbose: bool = False) -> None:
     for error in errors:
         err(f"error: {error}")
+        if verbose and isinstance(error, InternalFailure) and error.details:
+            err("  " + error.details.replace("\n", "\n  "))
 
 
 PROGRESS_MIN_FILES = 50
@@ -289,18 +315,17 @@ def run_fix(options: Options, *, diff: bool, check: bool) -> int:
         summary.applied.extend(result.applied)
         if diff:
             out.write(outcome_diff(outcome))
+            summary.created.extend(new.path for new in result.created)
         elif check:
             if not options.quiet:
                 err(f"Would fix: {outcome.path}")
+            summary.created.extend(new.path for new in result.created)
         elif is_stdin:
             out.write(result.output)
         else:
-            try:
-                write_atomic(outcome.path, result.output)
-            except OSError as exc:
-                errors.append(InputError(f"cannot write: {exc.strerror}", path=outcome.path))
+            _write_fix(outcome.path, result, summary, errors)
     out.flush()
-    _report_errors(errors)
+    _report_errors(errors, options.verbose)
     summary.files_failed = len(errors)
     if not options.quiet:
         for line in summary.lines(dry_run=diff or check):
@@ -310,6 +335,28 @@ def run_fix(options: Options, *, diff: bool, check: bool) -> int:
     if (diff or check) and summary.files_changed:
         return EXIT_FINDINGS
     return EXIT_OK
+
+
+def _write_fix(path: str, result, summary, errors: list) -> None:
+    """New files first (never over an existing file), then the Dockerfile: a rewrite that
+    relies on a new .dockerignore is not written without it."""
+    for new in result.created:
+        try:
+            create_atomic(new.path, new.content)
+        except FileExistsError:
+            message = f"not created: the file exists now (another fix in this run, or another program, made it); {path} left unchanged, run slimfile fix again"
+            errors.append(InputError(message, path=new.path))
+            return
+        except OSError as exc:
+            errors.append(InputError(f"cannot create: {exc.strerror}; {path} left unchanged", path=new.path))
+            return
+        summary.created.append(new.path)
+    if result.output == result.source:
+        return
+    try:
+        write_atomic(path, result.output)
+    except OSError as exc:
+        errors.append(InputError(f"cannot write: {exc.strerror}", path=path))
 
 
 def _warn_about_fixes(path: str, result) -> None:
@@ -334,7 +381,7 @@ def run_check(options: Options, *, output_format: str, exit_zero: bool = False) 
     good = [o for o in outcomes if o.error is None and o.skipped is None]
     unsafe = _unsafe_fixes(options, good)
     found = _render_check(good, output_format, unsafe, options, errors)
-    _report_errors(errors)
+    _report_errors(errors, options.verbose)
     if errors:
         return EXIT_ERROR
     return EXIT_FINDINGS if found and not exit_zero else EXIT_OK
@@ -376,8 +423,12 @@ def run_parse(file: str, *, json_output: bool, buildkit: str) -> int:
         exc.path = exc.path or file
         err(f"error: {exc}")
         return EXIT_ERROR
-    data = to_dict(tree)
-    add_run_facts(tree, data)
+    try:
+        data = to_dict(tree)
+        add_run_facts(tree, data)
+    except RecursionError:  # as run_job reports it for check and fix
+        err(f"error: {file}: input too deeply nested to analyse")
+        return EXIT_ERROR
     if json_output:
         sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         return EXIT_OK
@@ -473,8 +524,14 @@ def run_verify(options: VerifyOptions, passes=None) -> int:
     progress = ConsoleProgress(_stderr_console(), plain_lines=not options.json_output)
     try:
         report = verify(request, passes=passes, progress=progress)
+    except KeyboardInterrupt:  # before anything was built (reading, fixing, connecting)
+        err("error: interrupted")
+        return EXIT_INTERRUPTED
     finally:
         progress.close()
+    if report.error is not None and not report.engine and not options.json_output:
+        err(f"error: {report.error}")  # verify could not start (arguments, input, engine): one line
+        return report.exit_code
     if options.json_output:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
     else:

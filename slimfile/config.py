@@ -3,8 +3,8 @@ found hierarchically as ruff does (the closest one to each file wins, no merging
 files); command-line options override it.
 
 Keys: ``select``, ``extend-select``, ``ignore``, ``unsafe-fixes``, ``per-file-ignores``
-(a table of glob -> codes), ``exclude``, ``extend-exclude``, ``respect-gitignore``, and a
-``preferences`` table for pass options (for example ``merge-runs``).
+(a table of glob -> codes), ``exclude``, ``extend-exclude``, ``respect-gitignore``, ``timeout``
+(seconds per file), and a ``preferences`` table for pass options (for example ``merge-runs``).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from slimfile.isolation import parse_timeout
 from slimfile.syntax.errors import DockerfileError
 
 if sys.version_info >= (3, 11):
@@ -34,6 +35,7 @@ KNOWN_KEYS = {
     "extend-exclude",
     "respect-gitignore",
     "preferences",
+    "timeout",
 }
 KNOWN_PREFERENCES = {
     "merge-runs": ("small", "all"),
@@ -42,7 +44,10 @@ KNOWN_PREFERENCES = {
 
 
 class ConfigError(DockerfileError):
-    """A configuration file that cannot be used (bad TOML, unknown key or rule)."""
+    """A configuration file that cannot be used (bad TOML, unknown key or rule), or a bad option."""
+
+    def __str__(self) -> str:
+        return super().__str__() if self.path else self.message  # a command-line option: no file to name
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,7 @@ class FileConfig:
     exclude: tuple[str, ...] | None = None
     extend_exclude: tuple[str, ...] = ()
     respect_gitignore: bool | None = None
+    timeout: float | None = None  # seconds per file; 0.0 turns the budget off; None: not set here
     preferences: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     @property
@@ -165,6 +171,12 @@ def parse_config_table(table: dict, path: str, known_codes: Iterable[str] | None
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"per-file-ignores '{pattern}' must be a list of rule codes", path=path)
         per_file.append((pattern, validate_codes(value, codes, path, f"per-file-ignores.{pattern}")))
+    timeout = None
+    if "timeout" in table:
+        try:
+            timeout = parse_timeout(table["timeout"], "'timeout'") or 0.0
+        except ValueError as exc:
+            raise ConfigError(str(exc), path=path) from None
     preferences = table.get("preferences", {})
     if not isinstance(preferences, dict):
         raise ConfigError("'preferences' must be a table", path=path)
@@ -184,6 +196,7 @@ def parse_config_table(table: dict, path: str, known_codes: Iterable[str] | None
         exclude=str_list("exclude"),
         extend_exclude=str_list("extend-exclude") or (),
         respect_gitignore=boolean("respect-gitignore"),
+        timeout=timeout,
         preferences=dict(preferences),
     )
 

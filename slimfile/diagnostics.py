@@ -18,6 +18,7 @@ class Rule:
     doc: str  # markdown with ruff's sections (What it does / Why / Example / Use instead / Fix safety)
     safety: Safety = Safety.SAFE  # the usual safety; each finding decides its own
     related: tuple[str, ...] = ()  # e.g. hadolint rule ids
+    tags: tuple[str, ...] = ()  # extra report tags: "security" makes SARIF viewers file it as a security alert
 
     def __str__(self) -> str:
         return self.code

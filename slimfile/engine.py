@@ -8,15 +8,18 @@ a time and the offending fixes are dropped and reported; nothing unparsable is e
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
 
 from slimfile.analysis.context import Context
 from slimfile.analysis.summary import semantic_differences
 from slimfile.diagnostics import Finding
+from slimfile.isolation import blame, pass_label
 from slimfile.suppressions import Suppressions
-from slimfile.syntax.edits import apply_fixes, select_compatible
+from slimfile.syntax.edits import Change, NewFile, apply_fixes, compose_changes, select_compatible, select_with_blockers
 from slimfile.syntax.errors import DockerfileError
 from slimfile.syntax.nodes import Dockerfile
 from slimfile.syntax.parser import parse
@@ -34,6 +37,10 @@ class Settings:
     extend_select: frozenset[str] = frozenset()
     buildkit: str = "current"
     build_context: str | None = None  # default: the Dockerfile's directory
+    timeout: float | None = None  # seconds per file, enforced by slimfile.runner (None: no budget)
+    # fixes may create files beside the Dockerfile (a proposed .dockerignore); off when the
+    # Dockerfile comes from standard input, whose fixed text is all the output there is
+    create_files: bool = True
     options: dict = field(default_factory=dict, hash=False, compare=False)
 
     def selects(self, code: str) -> bool:
@@ -60,10 +67,15 @@ class FixResult:
     rejected: list[RejectedFix]
     rounds: int
     converged: bool = True
+    created: list[NewFile] = field(default_factory=list)  # files the applied fixes create
+    # where ``output`` differs from ``source`` (slimfile.syntax.edits.compose_changes): the diff
+    # looks only there; None when unknown
+    changes: tuple[Change, ...] | None = None
 
     @property
     def changed(self) -> bool:
-        return self.output != self.source
+        """The Dockerfile changes, or a fix creates a file beside it."""
+        return self.output != self.source or bool(self.created)
 
     def hidden_unsafe(self) -> int:
         return sum(1 for f in self.remaining if f.fix is not None and not f.fix_allowed(False))
@@ -82,13 +94,15 @@ def lint(
     dockerfile: Dockerfile,
     settings: Settings = Settings(),
     passes: Sequence[PassFunction] | None = None,
+    created: dict[str, bytes] | None = None,
 ) -> list[Finding]:
     """Every finding of the selected rules, located and sorted, minus suppressed ones.
+    ``created``: files fixes create (the rounds of ``fix`` pass them on).
 
     A finding whose fix touches the bytes of a fix that comes first (pipeline order) gets
     ``extra["waits_for"]``: it only applies in a later round, after a re-parse, so reports
     that show fixes one by one (PR suggestions) must not offer both."""
-    collected = _collect(dockerfile, settings, passes)
+    collected = _collect(dockerfile, settings, passes, created=created)
     _mark_waiting_fixes(collected, settings)
     findings = [finding for _, finding in collected]
     findings.sort(key=lambda f: (f.start, f.rule.code))
@@ -98,10 +112,9 @@ def lint(
 def _mark_waiting_fixes(collected: list[tuple[int, Finding]], settings: Settings) -> None:
     ordered = [f for _, f in sorted(collected, key=lambda pf: (pf[0], pf[1].start))]
     fixable = [f for f in ordered if f.fix_allowed(settings.unsafe_fixes)]
-    accepted, deferred = select_compatible([f.fix for f in fixable])
-    for i in deferred:
-        blocker = next(fixable[j] for j in accepted if fixable[j].fix.conflicts_with(fixable[i].fix))
-        fixable[i].extra["waits_for"] = blocker.rule.code
+    _accepted, blockers = select_with_blockers([f.fix for f in fixable])
+    for i, blocker in sorted(blockers.items()):
+        fixable[i].extra["waits_for"] = fixable[blocker].rule.code
 
 
 def _collect(
@@ -109,34 +122,52 @@ def _collect(
     settings: Settings,
     passes: Sequence[PassFunction] | None,
     shell_models: dict | None = None,
+    created: dict[str, bytes] | None = None,
 ) -> list[tuple[int, Finding]]:
     """(pass position, finding) for every selected, unsuppressed finding, in pipeline order."""
     passes = default_passes() if passes is None else passes
-    context = Context(dockerfile, settings, shell_models)
-    suppressions = Suppressions.of(dockerfile)
+    context = Context(dockerfile, settings, shell_models, created)
+    with blame("reading suppression comments"):
+        suppressions = Suppressions.of(dockerfile)
     if suppressions.skip_file:
         return []
     found: list[tuple[int, Finding]] = []
+    onbuilds = _OnbuildSpans(dockerfile)
     for position, check in enumerate(passes):
-        for finding in check(context):
-            if not settings.selects(finding.rule.code) or suppressions.suppresses(finding):
-                continue
-            locate(dockerfile, finding)
-            _declare_onbuild_edits(dockerfile, finding)
-            found.append((position, finding))
+        with blame(lambda: pass_label(check)):  # a bug in one pass is reported with its name
+            for finding in check(context):
+                if not settings.selects(finding.rule.code) or suppressions.suppresses(finding):
+                    continue
+                locate(dockerfile, finding)
+                _declare_onbuild_edits(onbuilds, finding)
+                found.append((position, finding))
     return found
 
 
-def _declare_onbuild_edits(dockerfile: Dockerfile, finding: Finding) -> None:
+class _OnbuildSpans:
+    """The byte spans of the file's ONBUILD instructions, to find the one holding an edit."""
+
+    def __init__(self, dockerfile: Dockerfile) -> None:
+        nodes = [node for node in dockerfile.instructions if node.inner is not None]
+        self.starts = [node.start for node in nodes]
+        self.ends = [node.end for node in nodes]
+
+    def hold(self, edit) -> bool:
+        """Some ONBUILD holds ``edit``: instructions are disjoint and in order, so the last one
+        starting at or before the edit holds it if any does (an insertion where one ends and
+        the next starts is held by both)."""
+        i = bisect.bisect_right(self.starts, edit.start) - 1
+        return i >= 0 and edit.end <= self.ends[i]
+
+
+def _declare_onbuild_edits(onbuilds: _OnbuildSpans, finding: Finding) -> None:
     """An edit inside an ONBUILD instruction changes the image's ONBUILD triggers (part of its
     config) by construction; say so, so the semantic guard checks the rest of the config."""
     fix = finding.fix
-    if fix is None or "onbuild" in fix.declares:
+    if fix is None or "onbuild" in fix.declares or not onbuilds.starts:
         return
-    for node in dockerfile.instructions:
-        if node.inner is not None and any(node.start <= e.start and e.end <= node.end for e in fix.edits):
-            finding.fix = dataclasses.replace(fix, declares=fix.declares | {"onbuild"})
-            return
+    if any(onbuilds.hold(e) for e in fix.edits):
+        finding.fix = dataclasses.replace(fix, declares=fix.declares | {"onbuild"})
 
 
 def locate(dockerfile: Dockerfile, finding: Finding) -> None:
@@ -154,7 +185,13 @@ def locate(dockerfile: Dockerfile, finding: Finding) -> None:
 def check_source(
     source: bytes, path: str, settings: Settings = Settings(), passes: Sequence[PassFunction] | None = None
 ) -> list[Finding]:
-    return lint(parse(source, path=path, buildkit=settings.buildkit), settings, passes)
+    return lint(_parse_input(source, path, settings), settings, passes)
+
+
+def _parse_input(source: bytes, path: str, settings: Settings) -> Dockerfile:
+    """The input's own errors are DockerfileErrors; anything else is a bug in the parser."""
+    with blame("the parser", expected=(DockerfileError,)):
+        return parse(source, path=path, buildkit=settings.buildkit)
 
 
 def fix_source(
@@ -165,7 +202,7 @@ def fix_source(
 ) -> FixResult:
     """Apply fixes in rounds. Raises :class:`DockerfileError` only if the input does not parse."""
     passes = default_passes() if passes is None else passes
-    current = parse(source, path=path, buildkit=settings.buildkit)
+    current = _parse_input(source, path, settings)
     applied: list[Finding] = []
     rejected: list[RejectedFix] = []
     refused: set[tuple] = set()
@@ -173,9 +210,11 @@ def fix_source(
     rounds = 0
     remaining: list[Finding] | None = None
     shell_models: dict = {}  # RUN models reused across rounds while a RUN is unchanged
+    created: dict[str, bytes] = {}  # files applied fixes create; later rounds see them
+    changes: tuple[Change, ...] = ()
     for rounds in range(1, MAX_ROUNDS + 1):
         # earlier passes win conflicts: the pipeline order is the priority order
-        collected = _collect(current, settings, passes, shell_models)
+        collected = _collect(current, settings, passes, shell_models, created)
         ordered = sorted(collected, key=lambda pf: (pf[0], pf[1].start))
         candidates = [
             f for _, f in ordered if f.fix_allowed(settings.unsafe_fixes) and _key(current, f) not in refused
@@ -189,10 +228,10 @@ def fix_source(
         fixes = [f.fix for f in candidates]
         accepted, _deferred = select_compatible(fixes)
         chosen = [candidates[i] for i in accepted]
-        result = _try_apply(current, chosen, path, settings)
+        result = _try_apply(current, chosen, path, settings, created)
         if result is None:
             # isolate: apply the fixes one by one and keep the ones that are sound
-            result, good, bad = _apply_one_by_one(current, chosen, path, settings)
+            result, good, bad = _apply_one_by_one(current, chosen, path, settings, created)
             for finding, reason in bad:
                 refused.add(_key(current, finding))
                 rejected.append(RejectedFix(finding, reason))
@@ -200,9 +239,11 @@ def fix_source(
             if not chosen:
                 continue
         applied.extend(chosen)
+        created.update((new.path, new.content) for f in chosen for new in f.fix.creates)
+        changes = compose_changes(changes, [e for f in chosen if f.fix is not None for e in f.fix.edits])
         current = result
     if remaining is None:  # did not converge: lint what we ended with
-        remaining = lint(current, settings, passes)
+        remaining = lint(current, settings, passes, created)
     return FixResult(
         path=path,
         source=source,
@@ -212,6 +253,8 @@ def fix_source(
         rejected=rejected,
         rounds=rounds,
         converged=converged,
+        created=[NewFile(p, content) for p, content in created.items()],
+        changes=changes,
     )
 
 
@@ -220,12 +263,17 @@ def _key(dockerfile: Dockerfile, finding: Finding) -> tuple:
     return (finding.rule.code, dockerfile.source[finding.start : finding.end], finding.message)
 
 
-def _verify(before: Dockerfile, output: bytes, chosen: Sequence[Finding], path: str, settings: Settings) -> Dockerfile | str:
+def _verify(
+    before: Dockerfile, output: bytes, chosen: Sequence[Finding], path: str, settings: Settings, created: dict[str, bytes]
+) -> Dockerfile | str:
     try:
         after = parse(output, path=path, buildkit=settings.buildkit)
     except DockerfileError as exc:
         return f"output does not parse: {exc.message} (line {exc.line})"
     fixes = [f.fix for f in chosen if f.fix is not None]
+    refused = _new_file_problems(fixes, settings, created)
+    if refused:
+        return refused
     declared = frozenset().union(*(fix.declares for fix in fixes))
     adds = [text for fix in fixes for text in fix.adds]
     differences = semantic_differences(before, after, declared, sum(fix.runs_removed for fix in fixes), adds)
@@ -234,19 +282,39 @@ def _verify(before: Dockerfile, output: bytes, chosen: Sequence[Finding], path: 
     return after
 
 
-def _try_apply(current: Dockerfile, chosen: Sequence[Finding], path: str, settings: Settings) -> Dockerfile | None:
-    output = apply_fixes(current.source, [f.fix for f in chosen if f.fix is not None])
-    result = _verify(current, output, chosen, path, settings)
+def _fixes_of(chosen: Sequence[Finding]) -> str:
+    return "applying the fixes of " + ", ".join(sorted({f.rule.code for f in chosen}))
+
+
+def _new_file_problems(fixes: Sequence, settings: Settings, created: dict[str, bytes]) -> str | None:
+    """Why the files these fixes create cannot be created: a new file never replaces one that
+    exists (on disk, or created by an earlier round), and nothing is created for standard input."""
+    for fix in fixes:
+        for new in fix.creates:
+            if not settings.create_files:
+                return f"{new.path}: fixes create no files when the Dockerfile comes from standard input"
+            if new.path in created or os.path.lexists(new.path):
+                return f"{new.path} already exists; a fix never overwrites a file"
+    return None
+
+
+def _try_apply(
+    current: Dockerfile, chosen: Sequence[Finding], path: str, settings: Settings, created: dict[str, bytes]
+) -> Dockerfile | None:
+    with blame(lambda: _fixes_of(chosen)):
+        output = apply_fixes(current.source, [f.fix for f in chosen if f.fix is not None])
+        result = _verify(current, output, chosen, path, settings, created)
     return result if isinstance(result, Dockerfile) else None
 
 
-def _apply_one_by_one(current: Dockerfile, chosen: Sequence[Finding], path: str, settings: Settings):
+def _apply_one_by_one(current: Dockerfile, chosen: Sequence[Finding], path: str, settings: Settings, created: dict[str, bytes]):
     """Apply each fix alone against the round's text; keep the sound ones that still fit together."""
     good: list[Finding] = []
     bad: list[tuple[Finding, str]] = []
     for finding in chosen:
-        output = apply_fixes(current.source, [finding.fix])
-        verdict = _verify(current, output, [finding], path, settings)
+        with blame(lambda: _fixes_of([finding])):
+            output = apply_fixes(current.source, [finding.fix])
+            verdict = _verify(current, output, [finding], path, settings, created)
         if isinstance(verdict, Dockerfile):
             good.append(finding)
         else:
@@ -254,8 +322,8 @@ def _apply_one_by_one(current: Dockerfile, chosen: Sequence[Finding], path: str,
     if not good:
         return current, [], bad
     # the sound fixes are applied together; if even that fails, keep only the first one
-    together = _try_apply(current, good, path, settings)
+    together = _try_apply(current, good, path, settings, created)
     if together is None:
         good = good[:1]
-        together = _try_apply(current, good, path, settings)
+        together = _try_apply(current, good, path, settings, created)
     return together, good, bad

@@ -5,12 +5,15 @@ bytes, so such a file is processed, and every byte a fix does not touch is writt
 was); files with NUL bytes are binary and refused; files over ``MAX_BYTES`` are refused. A
 refused file named on the command line is an error (exit 2); one found by walking a directory
 is reported as skipped and the run goes on (its exit code is not affected).
+A directory walk never stops on a bad entry: symlink loops, links back to an ancestor,
+unreadable directories and files that vanish meanwhile are reported as warnings and skipped.
 Writes go to a temporary file in the same directory, then ``os.replace``: a crash leaves either
 the old file or the new one, never half of each.
 """
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 import re
@@ -46,9 +49,19 @@ STDIN = "-"
 class InputError(DockerfileError):
     """A path that cannot be read as a Dockerfile (missing, a directory, binary, too large)."""
 
+    skip_when_walked = False  # found by walking a directory, the file is skipped with a warning
+
 
 class NotADockerfile(InputError):
     """A file that is readable but cannot be a Dockerfile (binary, or far too large)."""
+
+    skip_when_walked = True
+
+
+class FileVanished(InputError):
+    """A file that was there when the walk found it and is gone when it is read."""
+
+    skip_when_walked = True
 
 
 _DOCKERFILE_RE = re.compile("|".join(fnmatch.translate(p) for p in DOCKERFILE_PATTERNS))
@@ -66,7 +79,7 @@ def read_dockerfile(path: str) -> bytes:
     try:
         st = p.stat()
     except FileNotFoundError:
-        raise InputError("no such file or directory", path=path) from None
+        raise FileVanished("no such file or directory", path=path) from None
     except OSError as exc:
         raise InputError(exc.strerror or str(exc), path=path) from None
     if stat.S_ISDIR(st.st_mode):
@@ -75,6 +88,8 @@ def read_dockerfile(path: str) -> bytes:
         raise NotADockerfile(f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB; not a Dockerfile?", path=path)
     try:
         data = p.read_bytes()
+    except FileNotFoundError:
+        raise FileVanished("no such file or directory", path=path) from None
     except OSError as exc:
         raise InputError(exc.strerror or str(exc), path=path) from None
     check_not_binary(data, path)
@@ -96,21 +111,67 @@ def write_atomic(path: str, data: bytes) -> None:
         mode = stat.S_IMODE(target.stat().st_mode)
     except FileNotFoundError:
         pass
+    tmp = _written_beside(target, data)
+    try:
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        _remove(tmp)
+        raise
+
+
+def create_atomic(path: str, data: bytes) -> None:
+    """Create ``path`` with ``data``, atomically and never over an existing file: the bytes go
+    to a temporary file that is then hard-linked in place (the link fails if ``path`` exists,
+    ``FileExistsError``). The new file gets the usual permissions (0666 minus the umask)."""
+    target = Path(path)
+    tmp = _written_beside(target, data)
+    try:
+        os.chmod(tmp, 0o666 & ~_umask())
+        try:
+            os.link(tmp, target)
+        except FileExistsError:
+            raise
+        except OSError:  # a file system without hard links: exclusive create, then the bytes
+            _create_exclusively(target, data)
+    finally:
+        _remove(tmp)
+
+
+def _written_beside(target: Path, data: bytes) -> str:
+    """A temporary file in ``target``'s folder holding ``data``, flushed to disk."""
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".slimfile.tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, target)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        _remove(tmp)
         raise
+    return tmp
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _create_exclusively(target: Path, data: bytes) -> None:
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 @dataclass(frozen=True)
@@ -118,6 +179,18 @@ class Discovered:
     path: str
     explicit: bool  # named on the command line (always processed, whatever its name)
     directory: str = ""  # absolute directory of the file (saves the caller a getcwd per file)
+
+
+@dataclass(frozen=True)
+class WalkWarning:
+    """An entry the walk could not, or would not, go into; the walk goes on without it."""
+
+    path: str
+    reason: str
+    action: str = "skipped"  # or "not followed", for a link
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}; {self.action}"
 
 
 def _identity(path: str) -> tuple[int, int] | None:
@@ -135,14 +208,17 @@ def discover(
     respect_gitignore: bool = True,
     force_exclude: bool = False,
     exclude_for: "ExcludeProvider | None" = None,
-) -> Iterator[Discovered | InputError]:
+) -> Iterator[Discovered | InputError | WalkWarning]:
     """Files named on the command line, and Dockerfiles found under named directories.
 
-    Directories are walked without following symlinks out of the root; ``.gitignore`` files
-    and exclude patterns (gitignore syntax) prune the walk: ``exclude`` anchored at the walk
-    root, or per directory from ``exclude_for`` (hierarchical configuration). A file reached
-    twice (two paths, a symlink) is yielded once. Problems are yielded, not raised, so one bad
-    path never stops the others.
+    A path named on the command line is read wherever it points (a symlink to a file is that
+    file). Walks follow symlinks only inside the walked directory (see :func:`_walk`);
+    ``.gitignore`` files and exclude patterns (gitignore syntax) prune the walk: ``exclude``
+    anchored at the walk root, or per directory from ``exclude_for`` (hierarchical
+    configuration). A file reached twice (two paths, a symlink) is yielded once. Problems are
+    yielded, not raised, so one bad path never stops the others: an :class:`InputError` for a
+    path named on the command line (an error, also for a directory that cannot be read), a
+    :class:`WalkWarning` for an entry found by walking that the walk skipped.
     """
     from slimfile.ignore import IgnoreMatcher
 
@@ -158,10 +234,14 @@ def discover(
             continue
         if p.is_dir():
             matcher = IgnoreMatcher(os.path.abspath(p), exclude, respect_gitignore, exclude_for)
-            for found, directory, key in _walk(raw, str(p.resolve()), matcher):
-                if key not in seen:
-                    seen.add(key)
-                    yield Discovered(found, False, directory)
+            top = os.path.normpath(raw)
+            for item in _walk(raw, os.path.realpath(p), matcher):
+                if isinstance(item, WalkWarning):
+                    # the directory named on the command line itself is an error, like a missing path
+                    yield InputError(item.reason, path=raw) if item.path == top else item
+                elif item[2] not in seen:
+                    seen.add(item[2])
+                    yield Discovered(item[0], False, item[1])
             continue
         if force_exclude:
             matcher = IgnoreMatcher(os.getcwd(), exclude, respect_gitignore=False, exclude_for=exclude_for)
@@ -173,47 +253,107 @@ def discover(
             yield Discovered(raw, True, os.path.dirname(os.path.abspath(raw)))
 
 
-def _walk(top: str, root: str, matcher) -> Iterator[tuple[str, str, tuple[int, int]]]:
-    """(display path, absolute directory, file identity) of each Dockerfile under ``top``.
+Identity = tuple[int, int]
+
+
+def _walk(top: str, root: str, matcher) -> Iterator[tuple[str, str, Identity] | WalkWarning]:
+    """(display path, absolute directory, file identity) of each Dockerfile under ``top``, and a
+    :class:`WalkWarning` for each entry it skips for a reason worth telling.
 
     Depth-first, entries in name order (so output order never depends on the file system). It
     visits every entry of a monorepo, so it works on strings with absolute paths carried along
     (no getcwd per entry) and takes file identities from the directory listing (no stat).
+
+    Symlinks: one whose target lies outside ``root`` is never followed (a walk stays in the tree
+    it was given). A directory symlink inside is followed unless its directory was visited
+    already (a second path to the same files: silently once) or is an ancestor of the link (a
+    loop: warned); a symlink loop or an unreadable directory is warned about and skipped.
     """
     root_prefix = root.rstrip(os.sep) + os.sep
-    stack = [(os.path.normpath(top), os.path.abspath(top))]
-    visited: set[tuple[int, int]] = set()
+    # (display path, absolute path, identities of the directories above it)
+    stack: list[tuple[str, str, tuple[Identity, ...]]] = [(os.path.normpath(top), os.path.abspath(top), ())]
+    visited: set[Identity] = set()
     while stack:
-        directory, absolute = stack.pop()
+        directory, absolute, ancestors = stack.pop()
         try:
             st = os.stat(absolute)
-        except OSError:
+        except OSError as exc:
+            yield WalkWarning(directory, _os_reason(exc, "directory"))
             continue
-        if (st.st_dev, st.st_ino) in visited:
-            continue  # a symlink loop or a second path to the same directory
-        visited.add((st.st_dev, st.st_ino))
+        identity = (st.st_dev, st.st_ino)
+        if identity in visited:
+            continue  # a second path to a directory walked already
+        visited.add(identity)
         matcher.enter(absolute)
         try:
             with os.scandir(absolute) as scan:
                 entries = sorted(scan, key=lambda e: e.name)
-        except OSError:
+        except OSError as exc:
+            yield WalkWarning(directory, _os_reason(exc, "directory"))
             continue
+        inside = (*ancestors, identity)
         subdirs = []
         for entry in entries:
             name = entry.name
             path = name if directory == os.curdir else os.path.join(directory, name)  # "Dockerfile", not "./Dockerfile"
-            entry_absolute = entry.path
-            key = (st.st_dev, entry.inode())
             if entry.is_symlink():
-                resolved = os.path.realpath(entry_absolute)
-                if resolved != root and not resolved.startswith(root_prefix):
-                    continue  # never follow a symlink out of the root
-                key = _identity(entry_absolute) or key
-            if entry.is_dir():
-                if name == ".git" or matcher.ignored_absolute(entry_absolute, is_dir=True):
+                target = _follow(entry, path, root, root_prefix)
+                if target is None:
                     continue
-                subdirs.append((path, entry_absolute))
-            elif is_dockerfile_name(name) and entry.is_file():
-                if not matcher.ignored_absolute(entry_absolute, is_dir=False):
+                if isinstance(target, WalkWarning):
+                    yield target
+                    continue
+                is_dir, key = target
+                if is_dir and key in inside:
+                    yield WalkWarning(path, "symbolic link to a directory that contains it (a loop)", "not followed")
+                    continue
+                if is_dir and key in visited:
+                    continue
+            else:
+                try:
+                    is_dir = entry.is_dir(follow_symlinks=False)
+                except OSError as exc:
+                    yield WalkWarning(path, _os_reason(exc, "entry"))
+                    continue
+                key = (st.st_dev, entry.inode())
+            if is_dir:
+                if name == ".git" or matcher.ignored_absolute(entry.path, is_dir=True):
+                    continue
+                subdirs.append((path, entry.path, inside))
+            elif is_dockerfile_name(name) and _is_file(entry):
+                if not matcher.ignored_absolute(entry.path, is_dir=False):
                     yield path, absolute, key
         stack.extend(reversed(subdirs))
+
+
+def _follow(entry: os.DirEntry, path: str, root: str, root_prefix: str) -> tuple[bool, Identity] | WalkWarning | None:
+    """Where a symlink leads: (is a directory, identity); ``None`` when it leads out of the
+    root (not followed, by design) or nowhere (a dangling link, worth a warning only when it
+    has a Dockerfile's name); or a warning."""
+    resolved = os.path.realpath(entry.path)
+    if resolved != root and not resolved.startswith(root_prefix):
+        return None
+    try:
+        st = os.stat(entry.path)
+    except FileNotFoundError:
+        return WalkWarning(path, "broken symbolic link") if is_dockerfile_name(entry.name) else None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return WalkWarning(path, "symlink loop (too many levels of symbolic links)", "not followed")
+        return WalkWarning(path, _os_reason(exc, "symbolic link"))
+    return stat.S_ISDIR(st.st_mode), (st.st_dev, st.st_ino)
+
+
+def _is_file(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
+
+
+def _os_reason(exc: OSError, what: str) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return f"{what} vanished during the walk"
+    if exc.errno == errno.ELOOP:
+        return "symlink loop (too many levels of symbolic links)"
+    return f"cannot read {what}: {exc.strerror or exc}"

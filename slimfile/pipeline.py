@@ -1,9 +1,10 @@
 """The pass pipeline, in the order the passes run. This is the one place that lists it.
 
 Order matters: steps are put in a cache-friendly order first (a merge must never glue a
-stable step to one after the copy of the sources); hygiene inside a RUN comes before merging RUNs (so merged RUNs are already
-clean), and cleanup moves come before merges (so a cleanup lands in the layer that made
-the mess rather than in a merged blob).
+stable step to one after the copy of the sources), then stages are split; hygiene inside a
+RUN comes before merging RUNs (so merged RUNs are already clean), and cleanup moves come
+before merges (so a cleanup lands in the layer that made the mess rather than in a merged
+blob).
 """
 
 from __future__ import annotations
@@ -16,20 +17,27 @@ from slimfile.passes import (
     apk,
     apt,
     cache_order,
-    # then the stage split: the build stage keeps the cache-friendly order it was given above
+    dockerignore,
     language_caches,
+    lockfile_install,
     merge_runs,
     move_cleanup,
     multi_stage,
+    release_user,
     rpm,
 )
 
 PIPELINE: tuple[ModuleType, ...] = (
+    # what the build context sends comes first: a proposed .dockerignore decides what a broad
+    # copy brings, which the moves below read from (it edits no byte of the Dockerfile)
+    dockerignore,
     # the order of steps first: installs and stable steps go above the copy of the sources
     # before any merge could glue a stable step to one that re-runs on every source change
     cache_order,
     # then the stage split: the build stage keeps the cache-friendly order it was given above
     multi_stage,
+    # installs from the lockfile (`npm ci`): a word of a command, decided once steps stand where they stay
+    lockfile_install,
     # hygiene inside each RUN first, so that merged RUNs are already clean
     apt,
     apk,
@@ -40,6 +48,8 @@ PIPELINE: tuple[ModuleType, ...] = (
     # then layer structure
     merge_runs,
     add_to_copy,
+    # last: the user of the final image, once its stage (and base) are settled
+    release_user,
 )
 
 

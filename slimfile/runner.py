@@ -9,13 +9,14 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import chain, islice
 
 from slimfile.diagnostics import Finding
 from slimfile.engine import FixResult, Settings, check_source, fix_source
-from slimfile.files import STDIN, NotADockerfile, check_not_binary, read_dockerfile
+from slimfile.files import STDIN, check_not_binary, read_dockerfile
 from slimfile.gc_tuning import tune_garbage_collector
+from slimfile.isolation import FileTimeout, blame, internal_error, time_limit, timeout_error
 from slimfile.syntax.errors import DockerfileError
 
 POOL_THRESHOLD = 16  # below this many files a process pool costs more than it saves
@@ -49,37 +50,45 @@ class Job:
 
 
 def run_job(job: Job) -> FileOutcome:
-    """Check or fix one file; every failure becomes the outcome's error, never an exception."""
+    """Check or fix one file within its time budget; every failure becomes the outcome's error
+    (a timeout and a bug in a pass included), never an exception."""
     name = job.display_path or job.path
     try:
-        if job.stdin_data is not None:
-            source = job.stdin_data
-            check_not_binary(source, name)
-        else:
-            source = read_dockerfile(job.path)
-        unsafe = job.settings.unsafe_fixes
-        if job.mode == "check":
-            return FileOutcome(name, source, findings=check_source(source, name, job.settings), unsafe_fixes=unsafe)
-        result = fix_source(source, name, job.settings)
-        diff = _diff(result, name) if job.mode == "diff" else None
-        return FileOutcome(name, source, fix=result, diff=diff, unsafe_fixes=unsafe)
+        with time_limit(job.settings.timeout):
+            return _process(job, name)
+    except FileTimeout as exc:
+        return FileOutcome(name, error=timeout_error(exc, name))
     except DockerfileError as exc:
         if exc.path is None or exc.path == job.path:
             exc.path = name
-        if isinstance(exc, NotADockerfile) and not job.explicit:
+        if getattr(exc, "skip_when_walked", False) and not job.explicit:
             return FileOutcome(name, skipped=exc)
         return FileOutcome(name, error=exc)
     except RecursionError:
         return FileOutcome(name, error=DockerfileError("input too deeply nested to analyse", path=name))
     except Exception as exc:  # a bug in a pass must cost one file, not the run
-        message = f"internal error ({type(exc).__name__}: {exc}); please report this file to slimfile"
-        return FileOutcome(name, error=DockerfileError(message, path=name))
+        return FileOutcome(name, error=internal_error(exc, name))
+
+
+def _process(job: Job, name: str) -> FileOutcome:
+    if job.stdin_data is not None:
+        source = job.stdin_data
+        check_not_binary(source, name)
+    else:
+        source = read_dockerfile(job.path)
+    unsafe = job.settings.unsafe_fixes
+    if job.mode == "check":
+        return FileOutcome(name, source, findings=check_source(source, name, job.settings), unsafe_fixes=unsafe)
+    result = fix_source(source, name, job.settings)
+    diff = _diff(result, name) if job.mode == "diff" else None
+    return FileOutcome(name, source, fix=result, diff=diff, unsafe_fixes=unsafe)
 
 
 def _diff(result: FixResult, name: str) -> bytes:
-    from slimfile.report.diff import unified_diff
+    from slimfile.report.diff import fix_diff
 
-    return unified_diff(result.source, result.output, name)
+    with blame("rendering the diff"):
+        return fix_diff(result, name)
 
 
 def _run_chunk(jobs: Sequence[Job]) -> list[FileOutcome]:
@@ -219,6 +228,8 @@ def job_for(
     path: str, mode: str, settings: Settings, *, explicit: bool = True, stdin_filename: str | None = None
 ) -> Job:
     if path == STDIN:
+        # the fixed text goes to stdout, and nothing else is written: fixes create no files
+        settings = replace(settings, create_files=False)
         return Job(STDIN, mode, settings, stdin_data=read_stdin(), display_path=stdin_filename or STDIN)
     return Job(path, mode, settings, explicit=explicit)
 

@@ -4,8 +4,9 @@ an instruction (``# slimfile: ignore`` alone silences every rule there), and
 
 from __future__ import annotations
 
+import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from slimfile.diagnostics import Finding
 from slimfile.syntax.nodes import Dockerfile, Instruction, Trivia
@@ -20,6 +21,7 @@ class Suppressions:
     # (instruction start, instruction end, codes or {"*"})
     ranges: list[tuple[int, int, frozenset[str]]]
     mentioned: list[tuple[int, str]]  # (line, code) for every code a suppression names
+    _starts: list[int] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def of(cls, dockerfile: Dockerfile) -> "Suppressions":
@@ -50,10 +52,16 @@ class Suppressions:
         return cls(skip, ranges, lines_with_codes)
 
     def suppresses(self, finding: Finding) -> bool:
-        for start, end, codes in self.ranges:
-            if start <= finding.start < end and (ALL in codes or any(finding.rule.code.startswith(c) for c in codes)):
-                return True
-        return False
+        # the ranges are instructions, in file order and disjoint: one at most holds the finding
+        if not self.ranges:
+            return False
+        if self._starts is None:
+            self._starts = [start for start, _, _ in self.ranges]
+        i = bisect.bisect_right(self._starts, finding.start) - 1
+        if i < 0:
+            return False
+        _, end, codes = self.ranges[i]
+        return finding.start < end and (ALL in codes or any(finding.rule.code.startswith(c) for c in codes))
 
 
 def _codes(group: bytes | None) -> frozenset[str]:
@@ -72,8 +80,10 @@ def unknown_codes(source: bytes, known: list[str]) -> list[tuple[int, str]]:
     if b"slimfile:" not in source:
         return []
     out = []
+    line, counted = 1, 0  # lines counted from the previous match, not from the file's start
     for match in _COMMENT_DIRECTIVE.finditer(source):
-        line = source.count(b"\n", 0, match.start()) + 1
+        line += source.count(b"\n", counted, match.start())
+        counted = match.start()
         for code in sorted(_codes(match.group(1)) - {ALL}):
             if not any(k.startswith(code) for k in known):
                 out.append((line, code))

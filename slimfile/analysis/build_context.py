@@ -24,15 +24,21 @@ class ContextTooLarge(Exception):
     """The context has more entries than a static analysis should walk."""
 
 
-def dockerignore_path(context: Path, dockerfile: Path | None = None) -> Path | None:
-    """BuildKit's choice: ``<Dockerfile>.dockerignore`` next to the Dockerfile wins over the
-    context's ``.dockerignore``."""
+def dockerignore_candidates(context: Path, dockerfile: Path | None = None) -> list[Path]:
+    """Where BuildKit looks, in order: ``<Dockerfile>.dockerignore`` next to the Dockerfile
+    wins over the context's ``.dockerignore``."""
     candidates = []
     if dockerfile is not None:
         candidates.append(dockerfile.with_name(dockerfile.name + ".dockerignore"))
     candidates.append(context / ".dockerignore")
-    for candidate in candidates:
-        if candidate.is_file():
+    return candidates
+
+
+def dockerignore_path(context: Path, dockerfile: Path | None = None, proposed: Path | None = None) -> Path | None:
+    """The ignore file the build uses; ``proposed`` is a file a fix creates (it counts as
+    there)."""
+    for candidate in dockerignore_candidates(context, dockerfile):
+        if candidate == proposed or candidate.is_file():
             return candidate
     return None
 
@@ -80,6 +86,60 @@ def list_context(context: Path, ignore: DockerIgnore, limit: int | None = None) 
     return listing
 
 
+@dataclass
+class Inventory:
+    """Every path in the context directory, sent or not (what a proposed ``.dockerignore`` may
+    leave out, what a secret scan reads). Some directories are seen but not entered: their
+    name or a marker inside says what they are (``.git``, ``node_modules``, a virtualenv with
+    its ``pyvenv.cfg``, a cache with ``CACHEDIR.TAG``), and walking them would cost more than
+    the rest of the context together."""
+
+    files: list[str] = field(default_factory=list)
+    dirs: list[str] = field(default_factory=list)
+    unentered: list[str] = field(default_factory=list)  # directories listed but not walked
+    markers: dict[str, str] = field(default_factory=dict)  # unentered directory -> marker inside
+    complete: bool = True  # False: the walk stopped at its limit (what was found is still true)
+
+
+# markers inside a directory that say it is not the project's own: a virtualenv, a cache
+# directory tagged per https://bford.info/cachedir/ (cargo's target/, pytest, mypy, ruff)
+_OPAQUE_MARKERS = ("pyvenv.cfg", "CACHEDIR.TAG")
+
+
+def walk_inventory(root: Path, unentered_names: frozenset[str], limit: int = MAX_ENTRIES) -> Inventory:
+    """One walk of the context directory (symlinks are not followed), stopping after
+    ``limit`` entries."""
+    inventory = Inventory()
+    dirs: dict[str, None] = {}  # in walk order; a directory found to be opaque leaves it
+    seen = 0
+    for current, dirnames, filenames in os.walk(root):
+        rel_root = Path(current).relative_to(root).as_posix()
+        rel_root = "" if rel_root == "." else rel_root
+        marker = next((m for m in _OPAQUE_MARKERS if m in filenames), None) if rel_root else None
+        if marker is not None:
+            del dirs[rel_root]
+            inventory.unentered.append(rel_root)
+            inventory.markers[rel_root] = marker
+            dirnames[:] = []
+            continue
+        seen += len(dirnames) + len(filenames)
+        if seen > limit:
+            inventory.complete = False
+            break
+        kept = []
+        for name in sorted(dirnames):
+            rel = f"{rel_root}/{name}" if rel_root else name
+            if name in unentered_names:
+                inventory.unentered.append(rel)
+            else:
+                dirs[rel] = None
+                kept.append(name)
+        dirnames[:] = kept
+        inventory.files.extend(f"{rel_root}/{name}" if rel_root else name for name in sorted(filenames))
+    inventory.dirs = list(dirs)
+    return inventory
+
+
 class BuildContext:
     """One build context: ``root`` and the ``.dockerignore`` that applies to it.
 
@@ -87,10 +147,16 @@ class BuildContext:
     ``"web/package.json"``); a leading ``./`` or ``/`` is dropped, as the builder does.
     """
 
-    def __init__(self, root: Path, dockerfile: Path | None = None) -> None:
+    def __init__(self, root: Path, dockerfile: Path | None = None, proposed: tuple[Path, str] | None = None) -> None:
+        """``proposed``: an ignore file a fix creates (absolute path, text), seen as if written."""
         self.root = root
-        self.ignore_file = dockerignore_path(root, dockerfile)
-        self.ignore = load_dockerignore(root, dockerfile)
+        self.dockerfile = dockerfile
+        self.ignore_file = dockerignore_path(root, dockerfile, proposed[0] if proposed else None)
+        self.proposed = proposed is not None and self.ignore_file == proposed[0]
+        if self.proposed:
+            self.ignore = DockerIgnore.from_text(proposed[1])
+        else:
+            self.ignore = load_dockerignore(root, dockerfile)
         self._texts: dict[str, str | None] = {}
         self._listing: ContextListing | None = None
         self._listing_error: str | None = None

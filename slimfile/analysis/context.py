@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from slimfile.syntax.nodes import Dockerfile, Instruction
@@ -27,9 +28,18 @@ def _moved(model: "RunShell", instruction: Instruction, distance: int) -> "RunSh
 class Context:
     """Facts are computed lazily and cached, so passes never re-derive them (hadolint's idea)."""
 
-    def __init__(self, dockerfile: Dockerfile, settings: "Settings", carried: dict | None = None) -> None:
+    def __init__(
+        self,
+        dockerfile: Dockerfile,
+        settings: "Settings",
+        carried: dict | None = None,
+        created: Mapping[str, bytes] | None = None,
+    ) -> None:
         self.dockerfile = dockerfile
         self.settings = settings
+        # files the fixes of earlier rounds create (path as reported -> content): passes see
+        # them as if they were written (a proposed .dockerignore applies to the build context)
+        self.created: Mapping[str, bytes] = created or {}
         self._cache: dict[Any, Any] = {}
         # shared by the rounds of one `fix`: a RUN whose bytes, position and shell did not
         # change since an earlier round has the same model (its spans are absolute offsets);
@@ -66,11 +76,44 @@ class Context:
         from slimfile.analysis.build_context import BuildContext
 
         dockerfile = self.dockerfile.path
-        key = ("build-context", str(root), dockerfile)
+        proposed = self._proposed_ignore(root)
+        key = ("build-context", str(root), dockerfile, proposed)
         if key not in self._carried:
-            path = Path(dockerfile).resolve() if dockerfile and dockerfile != "-" else None
-            self._carried[key] = BuildContext(root, path)
+            self._carried[key] = BuildContext(root, self.dockerfile_path, proposed)
         return self._carried[key]
+
+    @cached_property
+    def dockerfile_path(self) -> Path | None:
+        """The Dockerfile's absolute path, or None for standard input."""
+        path = self.dockerfile.path
+        return Path(path).resolve() if path and path != "-" else None
+
+    def _proposed_ignore(self, root: Path) -> tuple[Path, str] | None:
+        """A created file that is this build's ignore file (``.dockerignore`` of the context,
+        or the Dockerfile's own ``<name>.dockerignore``), as (absolute path, text)."""
+        if not self.created:
+            return None
+        from slimfile.analysis.build_context import dockerignore_candidates
+
+        candidates = set(dockerignore_candidates(root.resolve(), self.dockerfile_path))
+        for path, content in self.created.items():
+            absolute = Path(path).resolve()
+            if absolute in candidates:
+                return absolute, content.decode("utf-8", "replace")
+        return None
+
+    def context_inventory(self):
+        """Every path of the build context directory, sent or not, walked once per ``fix``
+        (see :class:`~slimfile.analysis.build_context.Inventory`); None without a context."""
+        root = self.build_context
+        if root is None or not root.is_dir():
+            return None
+        from slimfile.analysis import build_context
+        from slimfile.shell.data import load
+
+        unentered = frozenset(load("context_files")["unentered"])
+        limit = build_context.MAX_ENTRIES
+        return self.fix_memo(("context-inventory", str(root)), lambda: build_context.walk_inventory(root, unentered, limit))
 
     def stage_of(self, instruction: Instruction) -> Stage | None:
         return self.stages.stage_of(instruction)
@@ -99,6 +142,13 @@ class Context:
         model = analyze_run(self.dockerfile, instruction, shells)
         self._carried[anywhere] = (instruction.start, model)
         return model
+
+    def fix_memo(self, key: Any, compute):
+        """Cache a fact for every round of this ``fix``: only facts that no fix can change
+        (what the build context directory holds, the content of its files)."""
+        if key not in self._carried:
+            self._carried[key] = compute()
+        return self._carried[key]
 
     def memo(self, key: Any, compute):
         """Cache any derived fact under ``key`` for the other passes of this round."""

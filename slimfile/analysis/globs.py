@@ -77,7 +77,8 @@ class DockerIgnore:
 
     def __init__(self, lines: list[str]) -> None:
         self.rules: list[tuple[str, bool]] = []
-        for raw in lines:
+        self.written: list[tuple[str, int]] = []  # per rule: the line as written, its number
+        for number, raw in enumerate(lines, start=1):
             line = raw.strip()
             if not line or line.startswith("#"):
                 continue
@@ -85,14 +86,20 @@ class DockerIgnore:
             pattern = clean_path(line if exclude else line[1:].strip())
             if pattern:
                 self.rules.append((pattern, exclude))
+                self.written.append((line, number))
 
     @classmethod
     def from_text(cls, text: str) -> DockerIgnore:
         return cls(text.splitlines())
 
     def excludes(self, path: str) -> bool:
-        excluded = False
-        for pattern, exclude in self.rules:
-            if excluded != exclude and matches_or_parent(pattern, path):
-                excluded = exclude
-        return excluded
+        return self.deciding_rule(path) is not None
+
+    def deciding_rule(self, path: str) -> tuple[str, int] | None:
+        """The line (as written, and its number) whose pattern keeps ``path`` out of the build,
+        or None when the path is sent."""
+        decided: int | None = None
+        for index, (pattern, exclude) in enumerate(self.rules):
+            if (decided is not None) != exclude and matches_or_parent(pattern, path):
+                decided = index if exclude else None
+        return None if decided is None else self.written[decided]

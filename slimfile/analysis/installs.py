@@ -13,71 +13,24 @@ The file lists are data (``data/dependency_installs.toml``); the manifests are r
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 import re
-from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import Mapping
 
+from slimfile.analysis import installs_go, installs_jvm_rust, installs_python, installs_ruby_php
 from slimfile.analysis.build_context import BuildContext
 from slimfile.analysis.globs import clean_path
-from slimfile.analysis.manifests import PackageJson, read_package_json, read_requirements
-from slimfile.shell.data import load
-from slimfile.shell.effects import CommandEffects
+from slimfile.analysis.install_model import CopyMap, Install, InstallRequest, NotMovable, ecosystems
+from slimfile.analysis.manifests import PackageJson, npm_lock_in_sync, read_package_json, read_requirements
+from slimfile.shell.effects import CommandEffects, expand_paths
 from slimfile.shell.packages import PackageFact
 
-
-@dataclass(frozen=True)
-class CopyMap:
-    """A copy of a context folder ``source`` ("" is the root) to the image folder ``dest``."""
-
-    source: str
-    dest: str
-
-    def context_path(self, image_path: str) -> str | None:
-        """The context path a file at ``image_path`` comes from, or None when outside the copy."""
-        image_path = posixpath.normpath(image_path)
-        if image_path == self.dest:
-            return self.source
-        prefix = self.dest.rstrip("/") + "/"
-        if not image_path.startswith(prefix):
-            return None
-        return clean_path(posixpath.join(self.source, image_path[len(prefix) :]))
-
-    def image_path(self, context_path: str) -> str | None:
-        context_path = clean_path(context_path)
-        if self.source and context_path != self.source and not context_path.startswith(self.source + "/"):
-            return None
-        relative = context_path[len(self.source) :].lstrip("/") if self.source else context_path
-        return posixpath.normpath(posixpath.join(self.dest, relative)) if relative else self.dest
+__all__ = ["CopyMap", "Install", "NotMovable", "dependency_install", "ecosystem_of", "prepares"]
 
 
-@dataclass(frozen=True)
-class Install:
-    """A dependency install whose reads are known."""
-
-    ecosystem: str
-    fact: PackageFact
-    reads: tuple[str, ...]  # image paths (absolute) of the files and directories it reads
-    outputs: tuple[str, ...]  # image paths it writes inside the project
-    # when the install also reads the project (poetry installs the root package, `go build`
-    # compiles it), the command that installs only the dependencies, run in a new RUN above
-    # the copy while the original stays where it is
-    prepare: str | None = None
-    writes: tuple[str, ...] = ()  # image paths it writes outside the project (caches, prefixes)
-    env: tuple[str, ...] = ()  # variables it reads (a trailing * is a prefix)
-
-
-@dataclass(frozen=True)
-class NotMovable:
-    """A dependency install whose reads cannot be bounded, and why."""
-
-    ecosystem: str
-    reason: str
-
-
-@lru_cache(maxsize=1)
 def _ecosystems() -> dict:
-    return load("dependency_installs")["ecosystems"]
+    return ecosystems()
 
 
 def ecosystem_of(fact: PackageFact) -> str | None:
@@ -88,22 +41,58 @@ def ecosystem_of(fact: PackageFact) -> str | None:
     return None
 
 
+def prepares(fact: PackageFact, ecosystem: str) -> bool:
+    """``fact`` is the dependencies-only form of an ``ecosystem`` install (``poetry install
+    --no-root``, ``go mod download``): what SF701 puts above the copy (``prepared_by`` in the data)."""
+    spec = _ecosystems()[ecosystem]
+    marker = spec.get("prepared_by")
+    if marker is None or fact.manager != spec["manager"]:
+        return False
+    if "action" in marker:
+        return fact.action == marker["action"]
+    return fact.action in spec["actions"] and fact.has(marker["trait"])
+
+
 def _global(fact: PackageFact) -> bool:
     return fact.has("global") or any(w.value == "global" for w in fact.subcommand)
 
 
 def dependency_install(
-    each: CommandEffects, fact: PackageFact, files: BuildContext | None, copy: CopyMap
+    each: CommandEffects,
+    fact: PackageFact,
+    files: BuildContext | None,
+    copy: CopyMap,
+    home: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Install | NotMovable | None:
-    """What the install ``fact`` (run as ``each.command``) reads, or why that is unknown; None
-    when it is not a project dependency install."""
+    """What the install ``fact`` (run as ``each.command`` by a user whose home is ``home``, with
+    the ENV/ARG values ``env``) reads, or why that is unknown; None when it is not a project
+    dependency install."""
     ecosystem = ecosystem_of(fact)
     if ecosystem is None:
         return None
     if each.cwd is None:
         return NotMovable(ecosystem, "it runs in a directory slimfile cannot tell")
     reader = _READERS[ecosystem]
-    return reader(ecosystem, fact, each.cwd, files, copy)
+    if reader in _NODE_AND_PIP:
+        found = reader(ecosystem, fact, each.cwd, files, copy)
+        return _with_outside(found, home) if isinstance(found, Install) else found
+    return reader(InstallRequest(ecosystem, fact, each.command, each.cwd, files, copy, home, dict(env or {})))
+
+
+def _with_outside(install: Install, home: str | None) -> Install | NotMovable:
+    """The install with what it reads and writes outside the project (its configuration, the
+    interpreter, its cache) and the variables it reads, from data/dependency_installs.toml:
+    a step that sets one of those must stay above it."""
+    spec = _ecosystems()[install.ecosystem]
+    uses = expand_paths(spec.get("uses", ()), home)
+    writes = expand_paths(spec.get("writes", ()), home)
+    for found in (uses, writes):
+        if isinstance(found, str):
+            return NotMovable(install.ecosystem, found)
+    return dataclasses.replace(
+        install, uses=tuple(sorted(uses)), writes=tuple(sorted(writes)), env=tuple(spec.get("env", ()))
+    )
 
 
 # -- Node: npm, yarn, pnpm ----------------------------------------------------------------------
@@ -126,7 +115,7 @@ def _node_install(ecosystem: str, fact: PackageFact, cwd: str, files: BuildConte
     package = read_package_json(files, package_path)
     if isinstance(package, str):
         return NotMovable(ecosystem, package)
-    problem = _node_package_problem(package, fact)
+    problem = _node_package_problem(package, fact) or _npm_rewrites_lockfile(ecosystem, fact, package, package_path, files)
     if problem:
         return NotMovable(ecosystem, problem)
     reads = [posixpath.join(cwd, name) for name in spec["required"]]
@@ -144,6 +133,22 @@ def _node_install(ecosystem: str, fact: PackageFact, cwd: str, files: BuildConte
     reads.extend(workspace_reads)
     outputs = tuple(posixpath.join(cwd, name) for name in spec["outputs"])
     return Install(ecosystem, fact, tuple(dict.fromkeys(reads)), outputs)
+
+
+def _npm_rewrites_lockfile(ecosystem: str, fact: PackageFact, package: PackageJson, package_path: str, files: BuildContext) -> str | None:
+    """``npm install`` rewrites a lockfile that ``npm ci`` would refuse (lockfileVersion 1, or
+    out of step with package.json); moved above the copy, the broad copy would then put the
+    old lockfile back over the one the install wrote."""
+    if ecosystem != "npm" or fact.action != "install":
+        return None
+    lock_path = posixpath.join(posixpath.dirname(package_path), "package-lock.json")
+    if not files.exists(lock_path):
+        return None
+    text = files.read_text(lock_path)
+    problem = npm_lock_in_sync(package, text) if text is not None else "it cannot be read"
+    if problem is None:
+        return None
+    return f"`npm install` rewrites {lock_path} ({problem}), which the copy would then replace; `npm ci` with an up-to-date lockfile can move"
 
 
 def _without_context(ecosystem: str, fact: PackageFact, cwd: str, spec: dict) -> Install:
@@ -269,9 +274,18 @@ def _pip_install(ecosystem: str, fact: PackageFact, cwd: str, files: BuildContex
     return Install(ecosystem, fact, tuple(reads), ())
 
 
+_NODE_AND_PIP = (_node_install, _pip_install)
 _READERS = {
     "npm": _node_install,
     "yarn": _node_install,
     "pnpm": _node_install,
     "pip": _pip_install,
+    "poetry": installs_python.poetry_install,
+    "uv": installs_python.uv_sync,
+    "pipenv": installs_python.pipenv_install,
+    "go": installs_go.go_install,
+    "bundler": installs_ruby_php.bundle_install,
+    "composer": installs_ruby_php.composer_install,
+    "maven": installs_jvm_rust.maven_build,
+    "cargo": installs_jvm_rust.cargo_build,
 }

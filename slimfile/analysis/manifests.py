@@ -390,6 +390,181 @@ def _without_trailing_commas(text: str) -> str:
     return _TRAILING_COMMA.sub(lambda m: m.group(1) if m.group(1) is not None else m.group(0), text)
 
 
+# what `yarn install --frozen-lockfile` / `--immutable` and `pnpm install --frozen-lockfile`
+# compare: the dependency sections of package.json
+NODE_DEPENDENCY_SECTIONS = ("dependencies", "devDependencies", "optionalDependencies")
+
+
+@dataclass(frozen=True)
+class YarnLock:
+    """A ``yarn.lock``: Yarn 2+ ("berry") writes a ``__metadata`` entry, Yarn 1 does not."""
+
+    berry: bool
+    descriptors: frozenset[str]  # every `name@range` an entry is keyed by
+
+
+def read_yarn_lock(text: str) -> YarnLock:
+    """The entry keys of a yarn.lock (both formats key entries by their descriptors at the
+    start of a line: ``"a@^1", a@^1.2:`` / ``"a@npm:^1":``)."""
+    descriptors: set[str] = set()
+    berry = False
+    for line in text.splitlines():
+        if not line or line[0] in " \t#" or not line.rstrip().endswith(":"):
+            continue
+        key = line.rstrip()[:-1]
+        if key == "__metadata":
+            berry = True
+            continue
+        for part in key.split(","):
+            descriptor = part.strip().strip('"')
+            if descriptor:
+                descriptors.add(descriptor)
+    return YarnLock(berry, frozenset(descriptors))
+
+
+def yarn_lock_in_sync(package: PackageJson, lock: YarnLock) -> str | None:
+    """None when every dependency of package.json has its entry in the lockfile, as
+    ``yarn install --frozen-lockfile`` (Yarn 1) and ``--immutable`` (Yarn 2+) require; else why
+    not. Yarn 2+ keys a plain range under the ``npm:`` protocol."""
+    for section in NODE_DEPENDENCY_SECTIONS:
+        for name, spec in package.section(section).items():
+            wanted = f"{name}@{spec}"
+            if lock.berry:
+                if ":" in spec or "/" in spec:
+                    if wanted not in lock.descriptors:
+                        return f"`{name}@{spec}` is not in yarn.lock (or uses a protocol slimfile does not check)"
+                    continue
+                wanted = f"{name}@npm:{spec}"
+            if wanted not in lock.descriptors:
+                return f"package.json {section} `{name}@{spec}` has no entry in yarn.lock"
+    return None
+
+
+def read_simple_yaml(text: str) -> dict[str, Any] | str:
+    """The block mappings of a machine-written YAML file (``pnpm-lock.yaml``): nested dicts of
+    plain or quoted scalars; a flow value (``{node: '>=12'}``) and a block list are kept as
+    raw text. Anything else (tabs, anchors, multi-line scalars) is refused with the reason."""
+    root: dict[str, Any] = {}
+    stack: list[tuple[int, dict[str, Any]]] = [(-1, root)]
+    last_key: tuple[dict[str, Any], str] | None = None
+    for number, raw in enumerate(text.splitlines(), 1):
+        if not raw.strip() or raw.lstrip().startswith("#") or raw.startswith("---"):
+            continue
+        if "\t" in raw[: len(raw) - len(raw.lstrip())]:
+            return f"line {number} is indented with a tab"
+        indent = len(raw) - len(raw.lstrip(" "))
+        line = raw.strip()
+        while stack and indent <= stack[-1][0]:
+            stack.pop()
+        parent = stack[-1][1]
+        if line.startswith("- ") or line == "-":
+            if last_key is None:
+                return f"line {number}: a list slimfile does not read"
+            holder, key = last_key
+            value = holder.get(key)
+            holder[key] = (value if isinstance(value, list) else []) + [_yaml_scalar(line[1:].strip())]
+            continue
+        key, value = _yaml_key_value(line)
+        if key is None:
+            return f"line {number} is not a `key: value` line"
+        if value in ("|", ">", "|-", ">-") or value.startswith(("&", "*")):
+            return f"line {number} uses YAML slimfile does not read"
+        if value == "":
+            child: dict[str, Any] = {}
+            parent[key] = child
+            stack.append((indent, child))
+        else:
+            parent[key] = _yaml_scalar(value)
+        last_key = (parent, key)
+    return root
+
+
+def _yaml_key_value(line: str) -> tuple[str | None, str]:
+    if line[0] in "'\"":
+        quote = line[0]
+        end = line.find(quote, 1)
+        while quote == "'" and end != -1 and line[end + 1 : end + 2] == "'":
+            end = line.find(quote, end + 2)
+        if end == -1 or line[end + 1 : end + 2] != ":":
+            return None, ""
+        return _yaml_scalar(line[: end + 1]), line[end + 2 :].strip()
+    key, sep, value = line.partition(": ")
+    if not sep:
+        if not line.endswith(":"):
+            return None, ""
+        key, value = line[:-1], ""
+    return key.strip(), value.strip()
+
+
+def _yaml_scalar(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] == "'":
+        return value[1:-1].replace("''", "'")
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        return json.loads(value) if "\\" in value else value[1:-1]
+    return value.split(" #", 1)[0].strip()
+
+
+@dataclass(frozen=True)
+class PnpmLock:
+    version: str  # lockfileVersion as written: "5.4", "6.0", "9.0"
+    specifiers: dict[str, dict[str, str]] | None  # the root project's {section: {name: specifier}}
+    extras: tuple[str, ...]  # top-level keys that pin more than the specifiers (overrides, patches...)
+    settings: dict[str, str]
+
+
+def read_pnpm_lock(text: str) -> PnpmLock | str:
+    """The root project's specifiers of a pnpm-lock.yaml (formats 5.x, 6.x and 9.x)."""
+    data = read_simple_yaml(text)
+    if isinstance(data, str):
+        return f"pnpm-lock.yaml: {data}"
+    version = str(data.get("lockfileVersion", "")).strip("'\"")
+    if not version:
+        return "pnpm-lock.yaml has no lockfileVersion"
+    extras = tuple(k for k in ("overrides", "patchedDependencies", "packageExtensionsChecksum", "pnpmfileChecksum", "catalogs") if k in data)
+    settings = data.get("settings") if isinstance(data.get("settings"), dict) else {}
+    importers = data.get("importers")
+    project = importers.get(".") if isinstance(importers, dict) else data
+    if not isinstance(project, dict):
+        return "pnpm-lock.yaml has no entry for the root project"
+    specifiers: dict[str, dict[str, str]] = {}
+    flat = project.get("specifiers") if isinstance(project.get("specifiers"), dict) else None
+    for section in NODE_DEPENDENCY_SECTIONS:
+        entries = project.get(section)
+        if entries in (None, "{}"):
+            specifiers[section] = {}
+            continue
+        if not isinstance(entries, dict):
+            return f"pnpm-lock.yaml: `{section}` is not a mapping"
+        found = {}
+        for name, entry in entries.items():
+            if isinstance(entry, dict) and "specifier" in entry:
+                found[name] = entry["specifier"]
+            elif flat is not None and name in flat:
+                found[name] = flat[name]
+            else:
+                return f"pnpm-lock.yaml: no specifier for `{name}`"
+        specifiers[section] = found
+    return PnpmLock(version, specifiers, extras, {k: v for k, v in settings.items() if isinstance(v, str)})
+
+
+def pnpm_lock_in_sync(package: PackageJson, lock: PnpmLock) -> str | None:
+    """None when the lockfile's root project lists exactly package.json's dependency ranges
+    (what ``pnpm install --frozen-lockfile`` checks), else why not."""
+    if lock.extras:
+        return f"pnpm-lock.yaml has `{lock.extras[0]}`, which slimfile does not check"
+    if package.data.get("pnpm") or package.data.get("resolutions"):
+        return f"{package.path} configures pnpm (overrides, patches), which slimfile does not check"
+    assert lock.specifiers is not None
+    for section in NODE_DEPENDENCY_SECTIONS:
+        wanted = package.section(section)
+        locked = lock.specifiers.get(section, {})
+        if wanted != locked:
+            changed = sorted(set(wanted.items()) ^ set(locked.items()))
+            name = changed[0][0] if changed else section
+            return f"package.json {section} differ from pnpm-lock.yaml (`{name}`)"
+    return None
+
+
 # ---------------------------------------------------------------------------------------------
 # TOML manifests (pyproject.toml, Cargo.toml) and the small line formats (go.mod, Gemfile)
 
@@ -454,16 +629,21 @@ class Gemfile:
     gemspec: bool  # `gemspec` reads *.gemspec, which may read any file
     local_paths: tuple[str, ...]  # `path:` gems and `path "x" do` blocks
     gems: tuple[str, ...]
+    reads: tuple[str, ...] = ()  # files it names for bundler to read (`ruby file: ".ruby-version"`)
+    dynamic: tuple[str, ...] = ()  # Ruby that may read other files (`eval_gemfile`, `Dir[...]`)
 
 
 _GEM = re.compile(r"""^\s*gem\s+["']([^"']+)["']""")
+# `ruby file: ".ruby-version"` and `File.read(".ruby-version")`: a file bundler reads
+_GEMFILE_READS = re.compile(r"""(?:\bfile:\s*|=>\s*|File\.read\(\s*)["']([^"'/]+)["']""")
+_GEMFILE_DYNAMIC = re.compile(r"\b(eval_gemfile|instance_eval|require_relative|require|load|Dir\[|Dir\.glob|File\.\w+|IO\.\w+|`)")
 
 
 def read_gemfile(context: BuildContext, path: str) -> Gemfile | str:
     text = context.read_text(path)
     if text is None:
         return f"{clean_path(path)} is not in the build context"
-    gems, local = [], []
+    gems, local, reads, dynamic = [], [], [], []
     gemspec = False
     for raw in text.splitlines():
         line = raw.split("#", 1)[0]
@@ -475,4 +655,11 @@ def read_gemfile(context: BuildContext, path: str) -> Gemfile | str:
         path_match = re.search(r"""\bpath(?::\s*|\s*=>\s*|\s+)["']([^"']+)["']""", line)
         if path_match:
             local.append(path_match.group(1))
-    return Gemfile(gemspec, tuple(local), tuple(gems))
+        if re.match(r"^\s*ruby\b", line) or "File.read(" in line:
+            named = _GEMFILE_READS.findall(line)
+            reads.extend(named)
+            line = _GEMFILE_READS.sub("", line).replace("File.read(", "(")
+        found = _GEMFILE_DYNAMIC.search(line)
+        if found:
+            dynamic.append(found.group(1))
+    return Gemfile(gemspec, tuple(local), tuple(gems), tuple(dict.fromkeys(reads)), tuple(dynamic))

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from slimfile.analysis.context import Context
+from slimfile.shell.data import load
 from slimfile.shell.effects import Effects, env_overlap, overlaps, resolve_path, run_effects
 from slimfile.shell.model import ShellScript
 from slimfile.syntax.gocompat import parse_words
@@ -90,8 +91,14 @@ def _initial_state(ctx: Context, stage: Stage) -> StepState:
             last = steps[-1]
             return _advance(ctx, last.state, last.instruction)
         return _initial_state(ctx, stage.base_stage)
-    # an image's own WORKDIR and ENV are not known here: only what this file sets counts
-    return StepState(workdir=None, user="root", env={})
+    # an image's own ENV is not known here; its WORKDIR is for the official images
+    return StepState(workdir=_image_workdir(stage), user="root", env={})
+
+
+def _image_workdir(stage: Stage) -> str | None:
+    if stage.image is None or stage.image.has_variables or stage.image.registry not in (None, "docker.io", "index.docker.io"):
+        return None
+    return load("image_defaults")["workdir"].get(stage.image.short_repository)
 
 
 def _global_defaults(ctx: Context) -> dict[str, str]:

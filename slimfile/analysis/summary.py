@@ -243,11 +243,10 @@ def semantic_differences(
             problems.append("a stage's base image or platform changed")
     skip = frozenset({"ONBUILD"}) if "onbuild" in declared else frozenset()
     if "config" not in declared:
-        # a fix that restructures stages may move config between stages, but the final image's
-        # config (its stage and the stages it is built FROM) must still be the same
-        if "stages" in declared:
-            # a fix that restructures stages may move config between stages, but the final
-            # image's config must still be the same
+        # a fix that restructures stages may move config between stages, and one that declares
+        # a config field (`config:User`) may change it, but the rest of the final image's config
+        # must still be the same
+        if "stages" in declared or any(name.startswith("config:") for name in declared):
             changed = _config_changes(image_config(before), image_config(after), declared)
             if changed:
                 problems.append(f"the final image's config changed ({', '.join(changed)})")

@@ -18,6 +18,7 @@ from typing import Iterator
 
 from slimfile.analysis.context import Context
 from slimfile.diagnostics import Finding, Rule
+from slimfile.memo import cached
 from slimfile.passes.common import (
     PACKAGES,
     RunInfo,
@@ -76,8 +77,9 @@ VIRTUAL = Rule(
 Finds an `apk add` whose packages are all build tools (compilers, `-dev` headers, `make`,
 `build-base`, ...: the list is `data/apk.toml`) in a RUN that goes on to use them, when no
 later RUN of the stage needs them. It installs them under `--virtual .build-deps` and appends
-`apk del .build-deps` to the RUN. An `apk add --virtual NAME` without a matching `apk del NAME`
-in its RUN gets the `apk del`.
+`apk del .build-deps` to the RUN (`.build-deps-2`... when the RUN already has a group of that
+name: adding to an existing virtual package replaces what it holds). An `apk add --virtual
+NAME` without a matching `apk del NAME` in its RUN gets the `apk del`.
 
 ## Why is this bad?
 Compilers and headers are only needed while building; in the final image they are dead
@@ -110,7 +112,7 @@ def check(ctx: Context) -> Iterator[Finding]:
         if not facts:
             continue
         yield from _no_cache(ctx, info, facts)
-        yield from _virtual(ctx, info, facts, infos[position + 1 :])
+        yield from _virtual(ctx, info, facts, infos, position)
 
 
 # -- SF201 ------------------------------------------------------------------------------------
@@ -148,7 +150,7 @@ def _drop_redundant_update(ctx: Context, info: RunInfo, facts: list[PackageFact]
 # -- SF202 ------------------------------------------------------------------------------------
 
 
-def _virtual(ctx: Context, info: RunInfo, facts: list[PackageFact], later: list[RunInfo]) -> Iterator[Finding]:
+def _virtual(ctx: Context, info: RunInfo, facts: list[PackageFact], infos: list[RunInfo], position: int) -> Iterator[Finding]:
     deleted = {w.value for f in facts if f.action == "remove" for w in f.packages}
     for add in (f for f in facts if f.action == "install"):
         virtual = add.option_values("-t", "--virtual")
@@ -157,7 +159,7 @@ def _virtual(ctx: Context, info: RunInfo, facts: list[PackageFact], later: list[
             if name not in deleted and _used_after_in_run(info, add):
                 yield _missing_del(ctx, info, add, name)
             continue
-        if _build_only(add) and _used_after_in_run(info, add) and not _needed_later(add, info, later):
+        if _build_only(add) and _used_after_in_run(info, add) and not _needed_later(ctx, infos, position):
             yield _add_virtual(ctx, info, facts, add)
 
 
@@ -175,13 +177,26 @@ def _add_virtual(ctx: Context, info: RunInfo, facts: list[PackageFact], add: Pac
     last = last_top_level_command(info.script)
     fix = None
     if last is not None and add.anchor is not None:
-        append = append_fix(ctx, info, last, "apk del .build-deps", VIRTUAL, Safety.UNSAFE)
+        name = cached(info.script, "apk.free-virtual-name", lambda: _free_virtual_name(facts))
+        append = append_fix(ctx, info, last, f"apk del {name}", VIRTUAL, Safety.UNSAFE)
         if append is not None:
-            virtual = Edit.insert(add.anchor.end, b" --virtual .build-deps")
-            fix = Fix((virtual, *append.edits), Safety.UNSAFE, VIRTUAL.fix_title, PACKAGES)
+            virtual = Edit.insert(add.anchor.end, f" --virtual {name}".encode())
+            fix = Fix((virtual, *append.edits), Safety.UNSAFE, VIRTUAL.fix_title, PACKAGES, brings=append.brings)
     names = " ".join(add.package_names)
     return Finding(VIRTUAL, f"build-only packages ({names}) stay in the image", command.start, command.end, fix,
                    saving("apk-virtual"))
+
+
+def _free_virtual_name(facts: list[PackageFact]) -> str:
+    """``.build-deps``, or ``.build-deps-2``...: adding to a virtual package that exists replaces
+    what it depends on, so the packages of the first group would stay when it is deleted."""
+    used = {name for f in facts for name in f.option_values("-t", "--virtual")}
+    used |= {w.value for f in facts if f.action == "remove" for w in f.packages}
+    name, number = ".build-deps", 1
+    while name in used:
+        number += 1
+        name = f".build-deps-{number}"
+    return name
 
 
 def _build_only(add: PackageFact) -> bool:
@@ -195,12 +210,27 @@ def _build_only(add: PackageFact) -> bool:
 
 def _used_after_in_run(info: RunInfo, add: PackageFact) -> bool:
     """Something runs after the install in the same RUN (so the tools were used here)."""
-    return any(c.index > add.command and c.name not in (None, "apk") for c in info.script.commands)
+    return cached(info.script, "apk.last-other-command", lambda: _last_other_command(info.script)) > add.command
 
 
-def _needed_later(add: PackageFact, info: RunInfo, later: list[RunInfo]) -> bool:
+def _last_other_command(script) -> int:
+    """Index of the RUN's last command that is not apk (-1 if none): asked per install."""
+    return max((c.index for c in script.commands if c.name not in (None, "apk")), default=-1)
+
+
+def _needed_later(ctx: Context, infos: list[RunInfo], position: int) -> bool:
     """A later RUN of the stage compiles or builds (it would miss the tools)."""
+    last = ctx.memo("apk.last-build-run", lambda: _last_build_run(infos))
+    stage = infos[position].stage
+    return last.get(id(stage), -1) > position
+
+
+def _last_build_run(infos: list[RunInfo]) -> dict[int, int]:
+    """``id`` of each stage -> position of its last RUN that compiles or builds: one pass over
+    the RUNs, instead of a scan of the later RUNs for each build-only install."""
     tools = set(load("apk")["build_commands"])
-    return any(
-        other.stage is info.stage and any(c.name in tools for c in other.script.commands) for other in later
-    )
+    last: dict[int, int] = {}
+    for position, other in enumerate(infos):
+        if any(c.name in tools for c in other.script.commands):
+            last[id(other.stage)] = position
+    return last

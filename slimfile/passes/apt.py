@@ -17,6 +17,7 @@ After (with ``--unsafe-fixes``)::
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Iterator
 
 from slimfile.analysis.context import Context
@@ -41,6 +42,7 @@ from slimfile.syntax.edits import Edit, Fix, Safety
 LISTS = "/var/lib/apt/lists"
 RM_LISTS = "rm -rf /var/lib/apt/lists/*"
 NEEDS_LISTS = frozenset({"install", "upgrade", "download"})
+UPDATE_KEY = "apt update"  # what SF106 brings into a RUN and SF101 joins to one (Fix.brings, Fix.joins)
 
 UPDATE_ALONE = Rule(
     code="SF101",
@@ -239,7 +241,8 @@ RUN apt-get update && apt-get install -y jq
 ```
 
 ## Fix safety
-Unsafe: fresh lists may install newer package versions than the cached ones did.
+Unsafe: fresh lists may install newer package versions than the cached ones did. Not fixed
+when the RUN runs `apt-get update` after the install: it would run twice.
 """,
 )
 
@@ -254,6 +257,7 @@ _APT_CACHE_SUBCOMMANDS = frozenset({"show", "search", "policy", "depends", "rdep
 
 def check(ctx: Context) -> Iterator[Finding]:
     all_runs = list(runs(ctx))
+    timeline = _ListsTimeline(ctx, all_runs)
     for position, info in enumerate(all_runs):
         facts = [f for f in info.script.packages if f.manager == "apt"]
         for fact in facts:
@@ -261,8 +265,8 @@ def check(ctx: Context) -> Iterator[Finding]:
             if fact.action == "install":
                 yield from _install_yes(ctx, info, fact)
                 yield from _no_recommends(ctx, info, fact)
-        yield from _lists_not_removed(ctx, info, facts, all_runs[position + 1 :])
-        yield from _stale_lists(ctx, info, facts, all_runs[:position])
+        yield from _lists_not_removed(ctx, info, facts, timeline, position)
+        yield from _stale_lists(ctx, info, facts, timeline, position)
         if position + 1 < len(all_runs):
             yield from _update_alone(ctx, info, facts, all_runs[position + 1])
 
@@ -342,7 +346,9 @@ def _keep_ca_certificates(fact: PackageFact) -> tuple[Edit, ...]:
 # -- SF105 ------------------------------------------------------------------------------------
 
 
-def _lists_not_removed(ctx: Context, info: RunInfo, facts: list[PackageFact], later: list[RunInfo]) -> Iterator[Finding]:
+def _lists_not_removed(
+    ctx: Context, info: RunInfo, facts: list[PackageFact], timeline: _ListsTimeline, position: int
+) -> Iterator[Finding]:
     updates = [f for f in facts if f.action == "update"]
     if not updates or not layers_are_reused(ctx, info.stage):
         return
@@ -352,7 +358,7 @@ def _lists_not_removed(ctx: Context, info: RunInfo, facts: list[PackageFact], la
         return  # an update on its own: SF101 joins it with its install
     if _lists_removed_after(info.script, uses[-1]) or _lists_kept_out(info):
         return
-    if _later_install_needs_these_lists(ctx, info, later):
+    if timeline.later_install_needs_these_lists(position):
         return  # removing the lists would break that later install (SF106 first)
     fix = append_fix(ctx, info, last_command_of(info, facts), RM_LISTS, LISTS_NOT_REMOVED)
     yield Finding(LISTS_NOT_REMOVED, "apt lists are not removed after `apt-get update` (they stay in this layer)",
@@ -374,31 +380,93 @@ def _lists_kept_out(info: RunInfo) -> bool:
     )
 
 
-def _same_lineage(ctx: Context, info: RunInfo, other: RunInfo) -> bool:
-    """``other`` runs on top of ``info``'s layer: same stage, or a stage built FROM it."""
-    if other.stage is None or info.stage is None:
-        return False
-    stage = other.stage
-    seen = set()
-    while stage is not None and stage.index not in seen:
-        if stage is info.stage:
-            return True
-        seen.add(stage.index)
-        stage = stage.base_stage
-    return False
+class _ListsTimeline:
+    """Which RUNs fetch apt lists and which rely on lists fetched before, in file order, so that
+    each RUN asks about the RUNs before or after it on its lineage (its stage, and the stages
+    built FROM it or that it is built FROM) in constant time: scanning them per RUN was
+    quadratic. Stages are contiguous and a stage's base comes before it, so every RUN of a
+    base stage comes before every RUN of the stages built on it."""
 
+    def __init__(self, ctx: Context, all_runs: list[RunInfo]) -> None:
+        self.ctx = ctx
+        self.all_runs = all_runs
 
-def _later_install_needs_these_lists(ctx: Context, info: RunInfo, later: list[RunInfo]) -> bool:
-    """A later RUN on top of this layer installs without its own update before another RUN
-    fetched fresh lists."""
-    for other in later:
-        if not _same_lineage(ctx, info, other):
-            continue
-        if _relies_on_earlier_lists(other):
-            return True
-        if _runs_update(other):
+    @cached_property
+    def _updates(self) -> list[bool]:
+        return [_runs_update(info) for info in self.all_runs]
+
+    @cached_property
+    def _relies(self) -> list[bool]:
+        return [_relies_on_earlier_lists(info) for info in self.all_runs]
+
+    @cached_property
+    def _first_update(self) -> dict[int, int]:
+        """Stage index -> position of its first RUN that runs ``apt-get update``."""
+        first: dict[int, int] = {}
+        for position, (info, update) in enumerate(zip(self.all_runs, self._updates)):
+            if update and info.stage is not None:
+                first.setdefault(info.stage.index, position)
+        return first
+
+    @cached_property
+    def _updated_below(self) -> dict[int, bool]:
+        """Stage index -> some stage it is built FROM (transitively) runs ``apt-get update``."""
+        below: dict[int, bool] = {}
+        for stage in self.ctx.stages.stages:  # a base stage comes before the stages on it
+            base = stage.base_stage
+            below[stage.index] = base is not None and (base.index in self._first_update or below.get(base.index, False))
+        return below
+
+    def update_before(self, position: int) -> bool:
+        """An earlier RUN this one runs on top of (same stage, or a stage it is built FROM)
+        runs ``apt-get update``."""
+        stage = self.all_runs[position].stage
+        if stage is None:
             return False
-    return False
+        return self._first_update.get(stage.index, position) < position or self._updated_below[stage.index]
+
+    @cached_property
+    def _next_event(self) -> list[int | None]:
+        """For each RUN, the next RUN of its stage that runs ``apt-get update`` or relies on
+        earlier lists."""
+        following: list[int | None] = [None] * len(self.all_runs)
+        upcoming: dict[int, int] = {}
+        for position in range(len(self.all_runs) - 1, -1, -1):
+            stage = self.all_runs[position].stage
+            if stage is None:
+                continue
+            following[position] = upcoming.get(stage.index)
+            if self._updates[position] or self._relies[position]:
+                upcoming[stage.index] = position
+        return following
+
+    @cached_property
+    def _first_event_above(self) -> dict[int, int]:
+        """Stage index -> the first such RUN in the stages built FROM it (transitively)."""
+        first_event: dict[int, int] = {}
+        for position, info in enumerate(self.all_runs):
+            if info.stage is not None and (self._updates[position] or self._relies[position]):
+                first_event.setdefault(info.stage.index, position)
+        above: dict[int, int] = {}
+        for stage in reversed(self.ctx.stages.stages):  # the stages on a stage come after it
+            base = stage.base_stage
+            if base is None:
+                continue
+            candidates = [p for p in (first_event.get(stage.index), above.get(stage.index), above.get(base.index)) if p is not None]
+            if candidates:
+                above[base.index] = min(candidates)
+        return above
+
+    def later_install_needs_these_lists(self, position: int) -> bool:
+        """A later RUN on top of this layer installs without its own update before another RUN
+        fetched fresh lists."""
+        stage = self.all_runs[position].stage
+        if stage is None:
+            return False
+        event = self._next_event[position]
+        if event is None:
+            event = self._first_event_above.get(stage.index)
+        return event is not None and self._relies[event]
 
 
 def _relies_on_earlier_lists(info: RunInfo) -> bool:
@@ -416,21 +484,27 @@ def _relies_on_earlier_lists(info: RunInfo) -> bool:
 # -- SF106 ------------------------------------------------------------------------------------
 
 
-def _stale_lists(ctx: Context, info: RunInfo, facts: list[PackageFact], earlier: list[RunInfo]) -> Iterator[Finding]:
+def _stale_lists(
+    ctx: Context, info: RunInfo, facts: list[PackageFact], timeline: _ListsTimeline, position: int
+) -> Iterator[Finding]:
     if not _relies_on_earlier_lists(info):
         return
-    if not any(_runs_update(other) and _same_lineage(ctx, other, info) for other in earlier):
+    if not timeline.update_before(position):
         return
     fact = next(f for f in facts if f.action in NEEDS_LISTS)
     command = info.script.commands[fact.command]
     fix = None
+    message = f"`{fact.tool} {fact.action}` uses package lists from an earlier layer"
     joiner = _prepend_joiner(command)
-    if joiner is not None:
+    if _runs_update(info):
+        # a second `apt-get update` in the RUN: the author's one after the install would stay
+        message += " (not fixed automatically: the RUN runs `apt-get update` after it; move that before it)"
+    elif joiner is not None:
         tool = "apt-get" if fact.tool == "apt-get" else fact.tool
         edit = Edit.insert(command.start, f"{tool} update{joiner}".encode())
-        fix = Fix((edit,), Safety.UNSAFE, STALE_LISTS.fix_title, PACKAGES)  # fresh lists: other versions
-    yield Finding(STALE_LISTS, f"`{fact.tool} {fact.action}` uses package lists from an earlier layer",
-                  command.start, command.end, fix, saving("apt-update-same-layer"))
+        # fresh lists: other versions. What it brings, so that no merge brings an update too
+        fix = Fix((edit,), Safety.UNSAFE, STALE_LISTS.fix_title, PACKAGES, brings=((info.outer.start, UPDATE_KEY),))
+    yield Finding(STALE_LISTS, message, command.start, command.end, fix, saving("apt-update-same-layer"))
 
 
 def _runs_update(info: RunInfo) -> bool:
@@ -462,7 +536,9 @@ def _update_alone(ctx: Context, info: RunInfo, facts: list[PackageFact], followi
     plan = plan_merge(ctx, info, following)
     fix = None
     if isinstance(plan, MergePlan):
-        fix = Fix(merge_edits(ctx, plan), Safety.SAFE, UPDATE_ALONE.fix_title, runs_removed=1)
+        # the install RUN gets this update: no other fix of the round may bring one into it
+        joins = (*plan.joins, (following.outer.start, UPDATE_KEY))
+        fix = Fix(merge_edits(ctx, plan), Safety.SAFE, UPDATE_ALONE.fix_title, runs_removed=1, joins=joins)
     start, end = info.instruction.keyword_source_span()
     message = "`apt-get update` runs in its own RUN; join it with the install that follows"
     if fix is None:

@@ -43,17 +43,17 @@ from dataclasses import dataclass, field
 
 from slimfile.analysis.build_context import BuildContext, ContextTooLarge
 from slimfile.analysis.context import Context
+from slimfile.analysis.copies import broad_copy
 from slimfile.analysis.globs import clean_path
-from slimfile.analysis.installs import CopyMap, Install, NotMovable, dependency_install, ecosystem_of
+from slimfile.analysis.installs import CopyMap, Install, NotMovable, dependency_install, ecosystem_of, prepares
 from slimfile.analysis.steps import Step, StepEffects, commute, expand, run_step_effects, stage_steps
 from slimfile.diagnostics import Finding, Rule
 from slimfile.passes.common import saving
 from slimfile.restructure.moves import ItemIndex, block_text, insertion_point, instruction_line, removal
 from slimfile.shell.edit_helpers import EditRefused, remove_leading_commands
-from slimfile.shell.effects import Effects, command_effects, env_always
+from slimfile.shell.effects import Effects, command_effects, env_always, env_overlap
 from slimfile.shell.model import Operator, ShellScript
 from slimfile.syntax.edits import Edit, Fix, Safety
-from slimfile.syntax.gocompat import parse_words
 from slimfile.syntax.nodes import Instruction
 from slimfile.syntax.stages import Stage
 
@@ -66,10 +66,19 @@ COPY_MANIFESTS_FIRST = Rule(
     doc="""
 ## What it does
 Finds a dependency install (`npm ci`, `npm install`, `yarn install`, `pnpm install`,
-`pip install -r FILE`) that runs after a copy of a whole folder of the build context
-(`COPY . .`, `COPY . /app`, `ADD . .`, `COPY src/ /app/`), and rewrites the stage so that
-a `COPY` of exactly the files the install reads comes first, then the install, then the
-copy of everything else. Steps between that do not use the sources move up with it.
+`pip install -r FILE`, `poetry install`, `uv sync`, `pipenv install`, `go mod download`,
+`bundle install`, `composer install`, and the builds that download as they go: `go build`,
+`go install ./...`, `go test`, `mvn package`) that runs after a copy
+of a whole folder of the build context (`COPY . .`, `COPY . /app`, `ADD . .`,
+`COPY src/ /app/`), and rewrites the stage so that a `COPY` of exactly the files the install
+reads comes first, then the install, then the copy of everything else. Steps between that do
+not use the sources move up with it. An install that also installs the project itself
+(`poetry install` of a package, `uv sync` of a package), compiles it (`go build`,
+`mvn package`) or runs its scripts (`composer install`) keeps its place after the copy, and
+its dependencies-only form (`poetry install --no-root`, `uv sync --no-install-project`,
+`go mod download`, `mvn dependency:go-offline` with the same options, `composer install
+--no-scripts --no-autoloader`) runs above it: after an edit of the sources only the project
+itself is installed or compiled again.
 
 ## Why is this bad?
 Docker reuses a cached step only while every step before it is unchanged. A copy of the
@@ -98,15 +107,34 @@ RUN npm run build
 Safe when the build context was read (`--context`, default: the Dockerfile's folder) and
 every file the install reads is known: `package.json`, the lockfile, `.npmrc`, Yarn's
 `.yarnrc.yml` and `.yarn/releases`, pnpm's workspace file, every workspace's `package.json`,
-and for pip the requirements files with their nested `-r`/`-c` includes. No fix is offered
-(the finding says why) when the install may read other files: a `preinstall`, `install`,
-`postinstall` or `prepare` script in `package.json`, a dependency on a local path
-(`file:../lib`, `-e .`, `./libs/x`), a `--find-links` folder, a manifest that
+for pip the requirements files with their nested `-r`/`-c` includes, for poetry
+`pyproject.toml`, `poetry.lock` and `poetry.toml`, for uv `pyproject.toml`, `uv.lock`,
+`.python-version` and `uv.toml`, for pipenv `Pipfile`, `Pipfile.lock` and `.env`, for Go
+`go.mod` and `go.sum` (found in the build's folder or above it), for Bundler the `Gemfile`,
+`Gemfile.lock`, `.bundle/config` and the files the Gemfile names (`ruby file:
+".ruby-version"`), for Composer `composer.json`, `composer.lock` and `auth.json`, for Maven
+`pom.xml`, `.mvn/`, the wrapper `mvnw` and a `-s` settings file. No fix is
+offered (the finding says why) when the install may read other files: a `preinstall`,
+`install`, `postinstall` or `prepare` script in `package.json`, a dependency on a local path
+(`file:../lib`, `-e .`, `./libs/x`, `{ path = "libs/x" }` in pyproject.toml or the Pipfile,
+`[tool.uv.sources]` paths, a `replace` of a Go module by a folder, `path:` gems, Composer
+`path` repositories), a `gemspec` or Ruby code in the Gemfile that reads files, Composer
+plugins (they run during the install), a Maven multi-module project or a parent POM in the
+project, an offline build (`mvn -o`), a `--find-links` folder
+or a local package source, a uv workspace or a `go.work`, `[project] dynamic` metadata (uv
+builds the project to read it), a Go `vendor/` folder or `-mod=vendor` (nothing is
+downloaded: nothing to gain), `go mod tidy` or `go get` (they read every source file), a manifest that
 `.dockerignore` excludes or that the copy does not bring; when the context sends what the
-install writes (`node_modules` without a `.dockerignore`: the copy would land on top of the
-fresh install); or when the install or a step it must pass reads or writes something only
-known at build time. Without the build context the fix copies only the files the command
-itself needs and is unsafe.
+install writes (`node_modules`, a `.venv`: the copy would land on top of the fresh install);
+or when the install or a step it must pass reads or writes something only known at build
+time (the user's home for a non-root `USER`). Without the build context the fix copies only
+the files the command itself needs and is unsafe.
+
+A cargo build is reported and never moved: cargo loads the crate's targets (`src/main.rs`,
+`src/lib.rs`, every `[[bin]]` path) before it fetches anything, so `cargo fetch` needs the
+sources. Creating an empty `src/main.rs` to fetch and deleting it afterwards guesses at the
+crate's targets instead of reading them; cargo-chef (`cargo chef prepare` in one stage,
+`cargo chef cook` before the copy in the next) is the tool for it.
 """,
 )
 
@@ -163,7 +191,6 @@ copy brought stays.
 
 RULES = (COPY_MANIFESTS_FIRST, STABLE_STEPS_FIRST)
 
-_COPY_FLAGS_KEPT = ("chown", "chmod", "link")
 _CACHE_SAVING = "cache-order"
 
 
@@ -200,8 +227,25 @@ def check(ctx: Context) -> Iterator[Finding]:
         return
     for stage in ctx.stages.stages:
         plan = stage_plan(ctx, stage, split_installs=split_installs, move_steps=move_steps)
-        if plan is not None:
-            yield from _findings(ctx, plan)
+        if plan is None:
+            continue
+        yield from _findings(ctx, plan)
+        if plan.unsafe_because and move_steps:
+            yield from _safe_moves_alone(ctx, stage, plan)
+
+
+def _safe_moves_alone(ctx: Context, stage: Stage, unsafe: Plan) -> Iterator[Finding]:
+    """The stable-step moves of an unsafe plan, as a safe fix of their own: with safe fixes
+    only, they still apply (and no merge glues a stable step to the install below the copy);
+    with unsafe fixes, the next round splits the install."""
+    if not any(not m.installs and m.step.instruction.name == "RUN" for m in unsafe.moves):
+        return
+    plan = stage_plan(ctx, stage, split_installs=False, move_steps=True)
+    if plan is None or plan.unsafe_because or not plan.moves:
+        return
+    for finding in _findings(ctx, plan):
+        if finding.rule is STABLE_STEPS_FIRST:
+            yield finding
 
 
 # -- the plan -----------------------------------------------------------------------------------
@@ -214,36 +258,15 @@ def stage_plan(ctx: Context, stage: Stage, *, split_installs: bool = True, move_
         copy_map = broad_copy(ctx, step)
         if copy_map is None:
             continue
-        planner = _Planner(ctx, step, copy_map, steps[index + 1 :], split_installs, move_steps)
+        planner = _Planner(ctx, step, copy_map, steps[index + 1 :], split_installs, move_steps, steps[:index])
         return planner.plan()
     return None
 
 
-def broad_copy(ctx: Context, step: Step) -> CopyMap | None:
-    """The folder a COPY/ADD brings from the build context, or None when it is not a copy of one
-    folder (a file, a pattern, several sources, another stage, a URL, a heredoc)."""
-    node = step.instruction
-    if node.name not in ("COPY", "ADD") or node.heredocs or step.effects.unknown:
-        return None
-    if any(flag.name not in _COPY_FLAGS_KEPT for flag in node.flags):
-        return None
-    words = list(node.json) if node.json is not None else parse_words(node.args_text, ctx.dockerfile.escape)
-    if len(words) != 2:
-        return None
-    source = expand(words[0].strip("\"'"), step.state.env)
-    if source is None or "://" in source or source.startswith("git@") or re.search(r"[*?\[]", source):
-        return None
-    cleaned = clean_path(source)
-    files = ctx.build_files
-    if cleaned and (files is None or not files.is_dir(cleaned)):
-        return None  # "." is always a folder; anything else must be seen to be one
-    (destination,) = step.effects.writes
-    return CopyMap(cleaned, destination)
-
-
 class _Planner:
-    def __init__(self, ctx: Context, copy: Step, copy_map: CopyMap, later: list[Step], split_installs: bool, move_steps: bool):
+    def __init__(self, ctx: Context, copy: Step, copy_map: CopyMap, later: list[Step], split_installs: bool, move_steps: bool, earlier: list[Step] = ()):
         self.ctx = ctx
+        self.earlier = earlier  # the steps above the copy (where a dependencies-only form may already run)
         self.copy = copy
         self.copy_map = copy_map
         self.later = later
@@ -283,7 +306,7 @@ class _Planner:
     def _candidate(self, step: Step, env_names: set[str] | None, refused: list[tuple[Step, str]]) -> Move | None:
         name = step.instruction.name
         if name in ("ENV", "ARG"):
-            if env_names is not None and not step.effects.env_writes & env_names:
+            if env_names is not None and not env_overlap(env_names, step.effects.env_writes):
                 return None
             return Move(step, step.effects) if commute(step.effects, self.copy.effects) is None else None
         if name != "RUN":
@@ -308,11 +331,15 @@ class _Planner:
         stop: str | None = None
         for item in each:
             fact = facts.get(item.command.index)
-            found = dependency_install(item, fact, self.files, self.copy_map) if fact is not None else None
+            found = dependency_install(item, fact, self.files, self.copy_map, state.home, state.env) if fact is not None else None
             if isinstance(found, NotMovable):
                 stop = found.reason
                 break
             if isinstance(found, Install):
+                if found.prepare is not None and (
+                    self._prepared_above(found, item.cwd) or any(prepares(i.fact, found.ecosystem) for i in installs)
+                ):
+                    break  # its dependencies-only form runs before it (above the copy or earlier in this RUN)
                 problem = self._install_problem(found)
                 if problem:
                     stop = problem
@@ -346,6 +373,23 @@ class _Planner:
             refused.append((step, f"the install cannot be split from the rest of its RUN ({reason})"))
             return None
         return Move(step, effects, installs, split=count)
+
+    def _prepared_above(self, install: Install, cwd: str | None) -> bool:
+        """A RUN above the copy already runs the install's dependencies-only form in the same
+        folder (``poetry install --no-root``, ``go mod download``): the fix was made."""
+        for step in self.earlier:
+            if step.instruction.name != "RUN":
+                continue
+            script = self.ctx.shell(step.instruction)
+            if not isinstance(script, ShellScript):
+                continue
+            facts = [fact for fact in script.packages if prepares(fact, install.ecosystem)]
+            if not facts:
+                continue
+            each = command_effects(script, workdir=step.state.workdir, env=step.state.env, home=step.state.home)
+            if any(each[fact.command].cwd == cwd for fact in facts):
+                return True
+        return False
 
     def _install_problem(self, install: Install) -> str | None:
         """Why the install cannot go above the copy even with its manifests copied first."""
@@ -387,7 +431,7 @@ class _Planner:
 
 def _install_effects(install: Install, cwd_is_workdir: bool) -> Effects:
     return Effects(
-        frozenset(install.reads),
+        frozenset(install.reads) | frozenset(install.uses),
         frozenset(install.outputs) | frozenset(install.writes),
         env_always() | frozenset(install.env),
         cwd=cwd_is_workdir,
@@ -474,7 +518,8 @@ def _install_in(ctx: Context, step: Step) -> str:
     """The first dependency install of a RUN, named as written (`npm ci`), for messages."""
     script = ctx.shell(step.instruction)
     for fact in script.packages:
-        if ecosystem_of(fact) is not None:
+        named = fact.packages and not fact.option("-r", "--requirement", "-c", "--constraint")
+        if ecosystem_of(fact) is not None and not named:  # `pip install poetry` only sets the tool up
             return "`" + " ".join([fact.tool, *(w.value for w in fact.subcommand)]) + "`"
     return "the install"
 

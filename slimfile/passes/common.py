@@ -3,11 +3,16 @@ up in the final image, cache mounts, and the estimated savings table (``data/sav
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterator
 
 from slimfile.analysis.context import Context
 from slimfile.diagnostics import Rule, Saving
+from slimfile.shell.analyze import analyze_run
+from slimfile.shell.cleanup import command_cleanup_keys
+from slimfile.memo import cached
 from slimfile.shell.data import load
 from slimfile.shell.edit_helpers import EditRefused, append_command, insert_option
 from slimfile.shell.model import Command, ShellScript, Word
@@ -15,6 +20,7 @@ from slimfile.shell.packages import PackageFact
 from slimfile.syntax.edits import Edit, Fix, Safety
 from slimfile.syntax.gocompat import parse_words
 from slimfile.syntax.nodes import Instruction
+from slimfile.syntax.parser import parse
 from slimfile.syntax.stages import Stage
 
 
@@ -78,7 +84,8 @@ def layers_are_reused(ctx: Context, stage: Stage | None) -> bool:
     cleaning them up pays off (hadolint's DL3009 uses the same test)."""
     if in_final_image(ctx, stage):
         return True
-    return any(other.base_stage is stage for other in ctx.stages.stages)
+    bases = ctx.memo("base-stages", lambda: {id(other.base_stage) for other in ctx.stages.stages})
+    return id(stage) in bases
 
 
 def cache_mount_covers(instruction: Instruction, path: str) -> bool:
@@ -114,12 +121,25 @@ PACKAGES = frozenset({"packages"})
 
 def append_fix(ctx: Context, info: RunInfo, after: Command, text: str, rule: Rule, safety: Safety = Safety.SAFE,
                declares: frozenset[str] = frozenset()) -> Fix | None:
-    """A fix that adds ``text`` as a command after ``after``, or None when the helper refuses."""
+    """A fix that adds ``text`` as a command after ``after``, or None when the helper refuses.
+    It declares the cleanups it brings into the RUN, so no other fix of the round brings them too."""
     try:
         edit = append_command(ctx.dockerfile, info.script, after, text)
     except EditRefused:
         return None
-    return Fix((edit,), safety, rule.fix_title, declares)
+    brings = tuple((info.outer.start, key) for key in sorted(text_cleanup_keys(text)))
+    return Fix((edit,), safety, rule.fix_title, declares, brings=brings)
+
+
+@lru_cache(maxsize=128)
+def text_cleanup_keys(text: str) -> frozenset[str]:
+    """What a command text that a pass adds cleans up, read by the shell model as any RUN is
+    (``shell.cleanup.command_cleanup_keys``)."""
+    dockerfile = parse(f"FROM scratch\nRUN {text}\n".encode())
+    script = analyze_run(dockerfile, dockerfile.instructions[-1])
+    if not isinstance(script, ShellScript):
+        return frozenset()
+    return frozenset(key.key for keys in command_cleanup_keys(script).values() for key in keys)
 
 
 def option_fix(ctx: Context, info: RunInfo, after: Word, option: str, rule: Rule, safety: Safety = Safety.SAFE,
@@ -137,7 +157,8 @@ def last_command_of(info: RunInfo, facts: list[PackageFact]) -> Command:
 
 
 def stage_env(ctx: Context, stage: Stage | None, before: Instruction) -> dict[str, str]:
-    """ENV values (and ARG defaults) in force at ``before``, through the stage's FROM chain."""
+    """ENV values (and ARG defaults) in force at ``before``, through the stage's FROM chain.
+    This reads the whole chain; to look up one variable per RUN use :func:`env_value`."""
     if stage is None:
         return {}
     chain = []
@@ -153,6 +174,62 @@ def stage_env(ctx: Context, stage: Stage | None, before: Instruction) -> dict[st
             if node.name in ("ENV", "ARG"):
                 env.update(_assignments(node, ctx.dockerfile.escape))
     return env
+
+
+def env_value(ctx: Context, stage: Stage | None, before: Instruction, name: str) -> str | None:
+    """``stage_env(ctx, stage, before).get(name)``, in logarithmic time: the file's assignments
+    are indexed once per round, where reading the FROM chain for every RUN was quadratic."""
+    if stage is None:
+        return None
+    return ctx.memo("env-index", lambda: _EnvIndex(ctx)).value(stage, before, name)
+
+
+class _EnvIndex:
+    """Every ENV/ARG assignment of every stage: per stage and variable, the positions (in the
+    stage's instructions) that set it and the values they set."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.escape = ctx.dockerfile.escape
+        self.sets: dict[int, dict[str, tuple[list[int], list[str]]]] = {}
+        self.positions: dict[int, dict[int, int]] = {}
+        self.inherited: dict[tuple[int, str], str | None] = {}
+
+    def _stage(self, stage: Stage) -> dict[str, tuple[list[int], list[str]]]:
+        if id(stage) not in self.sets:
+            sets: dict[str, tuple[list[int], list[str]]] = {}
+            for position, node in enumerate(stage.instructions):
+                if node.name in ("ENV", "ARG"):
+                    for key, value in _assignments(node, self.escape).items():
+                        positions, values = sets.setdefault(key, ([], []))
+                        positions.append(position)
+                        values.append(value)
+            self.sets[id(stage)] = sets
+            self.positions[id(stage)] = {id(node): i for i, node in enumerate(stage.instructions)}
+        return self.sets[id(stage)]
+
+    def value(self, stage: Stage, before: Instruction, name: str) -> str | None:
+        entry = self._stage(stage).get(name)
+        limit = self.positions[id(stage)].get(id(before), len(stage.instructions))
+        if entry is not None:
+            i = bisect.bisect_left(entry[0], limit)
+            if i > 0:
+                return entry[1][i - 1]
+        return self._final(stage.base_stage, name, {id(stage)})
+
+    def _final(self, stage: Stage | None, name: str, seen: set[int]) -> str | None:
+        """The value a stage ends with, through its own FROM chain (memoised)."""
+        chain: list[Stage] = []
+        while stage is not None and id(stage) not in seen and (id(stage), name) not in self.inherited:
+            seen.add(id(stage))
+            chain.append(stage)
+            stage = stage.base_stage
+        value = self.inherited.get((id(stage), name)) if stage is not None else None
+        for member in reversed(chain):
+            entry = self._stage(member).get(name)
+            if entry is not None:
+                value = entry[1][-1]
+            self.inherited[(id(member), name)] = value
+        return value
 
 
 def _assignments(node: Instruction, escape: str) -> dict[str, str]:
@@ -172,7 +249,12 @@ def truthy(value: str | None) -> bool:
 
 def last_top_level_command(script: ShellScript) -> Command | None:
     """The script's last command when it stands at its top level (not inside an if/for/...
-    body), so that a command appended after it runs after everything else."""
+    body), so that a command appended after it runs after everything else. Passes ask for
+    each finding in a RUN: worked out once per script."""
+    return cached(script, "last-top-level-command", lambda: _last_top_level_command(script))
+
+
+def _last_top_level_command(script: ShellScript) -> Command | None:
     if not script.commands:
         return None
     last = max(script.commands, key=lambda c: c.end)

@@ -27,12 +27,12 @@ from slimfile.passes.common import (
     RunInfo,
     append_fix,
     cache_mount_covers,
+    env_value,
     last_command_of,
     layers_are_reused,
     option_fix,
     runs,
     saving,
-    stage_env,
     truthy,
 )
 from slimfile.shell.packages import PackageFact
@@ -173,7 +173,7 @@ def _pip(ctx: Context, info: RunInfo, fact: PackageFact) -> Iterator[Finding]:
         return
     if cache_mount_covers(info.instruction, "/root/.cache/pip") or cache_mount_covers(info.instruction, "/root/.cache"):
         return
-    if truthy(stage_env(ctx, info.stage, info.outer).get("PIP_NO_CACHE_DIR")):
+    if truthy(env_value(ctx, info.stage, info.outer, "PIP_NO_CACHE_DIR")):
         return
     command = info.script.commands[fact.command]
     fix = option_fix(ctx, info, fact.anchor, "--no-cache-dir", PIP)

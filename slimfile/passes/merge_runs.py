@@ -28,9 +28,15 @@ from slimfile.analysis.context import Context
 from slimfile.diagnostics import Finding, Rule
 from slimfile.passes.common import RunInfo, runs, saving
 from slimfile.passes.run_merge import MergePlan, merge_edits, plan_merge
+from slimfile.shell.cleanup import CleanupProfile
 from slimfile.syntax.edits import Fix, Safety
 
 SMALL = 2  # commands per RUN, as hadolint's DL3059 counts them
+# A chain of merges (RUNs 1+2, 2+3, ... in one round) carries the cleanup profile of the RUN it
+# builds; past this many cleanups the chain's history is dropped and the next merge looks at
+# the previous RUN alone (thousands of `RUN rm -rf <path>` made every merge copy all the paths
+# before it). A removal that far back is no longer "twice in a row" worth refusing.
+CHAIN_PROFILE_LIMIT = 64
 
 MERGE_RUNS = Rule(
     code="SF502",
@@ -70,10 +76,12 @@ bind tighter than the new `&&`, and the second RUN runs in a subshell unless it 
 functions, traps) or can end the shell early (`exit`, `exec`), it runs in a subshell, so
 nothing leaks into the second. RUNs with different `--mount`/`--network`/`--security` flags,
 exec-form or heredoc RUNs, RUNs under different shells and RUNs separated by any other
-instruction are never merged; nor is a first RUN that relies on `set -e` in a part that would
-end up on the left of the new `&&` inside a subshell or compound command, where the shell
-ignores `set -e` (`(set -e; ./configure; make) && make install` would go on after a failed
-`./configure`).
+instruction are never merged, nor RUNs where the second starts by removing what the first
+already removed (`... && rm -rf /var/lib/apt/lists/*`, then `rm -rf /var/lib/apt/lists/* && ...`:
+merged, the removal would run twice in a row); nor is a first RUN that relies on `set -e` in
+a part that would end up on the left of the new `&&` inside a subshell or compound command,
+where the shell ignores `set -e` (`(set -e; ./configure; make) && make install` would go on
+after a failed `./configure`).
 """,
 )
 
@@ -83,12 +91,25 @@ RULES = (MERGE_RUNS,)
 def check(ctx: Context) -> Iterator[Finding]:
     merge_all = ctx.option("merge-runs", "small") == "all"
     previous: RunInfo | None = None
+    chain: MergePlan | None = None  # the merge offered for `previous`, if any: one RUN with it
     for info in runs(ctx, include_onbuild=False):
+        plan = None
         if previous is not None and (merge_all or _both_small(previous, info)):
-            plan = plan_merge(ctx, previous, info)
+            plan = plan_merge(ctx, previous, info, _chain_profile(chain))
             if isinstance(plan, MergePlan):
                 yield _finding(ctx, plan)
+        chain = plan if isinstance(plan, MergePlan) else None
         previous = info
+
+
+def _chain_profile(chain: MergePlan | None) -> CleanupProfile | None:
+    """The profile of the RUN a chain of merges builds, unless it grew past the limit."""
+    if chain is None:
+        return None
+    profile = chain.cleanups
+    if len(profile.done) + len(profile.leading) > CHAIN_PROFILE_LIMIT:
+        return None
+    return profile
 
 
 def _both_small(first: RunInfo, second: RunInfo) -> bool:
@@ -106,6 +127,6 @@ def _finding(ctx: Context, plan: MergePlan) -> Finding:
         message,
         start,
         end,
-        Fix(merge_edits(ctx, plan), Safety.SAFE, MERGE_RUNS.fix_title, runs_removed=1),
+        Fix(merge_edits(ctx, plan), Safety.SAFE, MERGE_RUNS.fix_title, runs_removed=1, joins=plan.joins),
         saving("merge-runs", count="1"),
     )

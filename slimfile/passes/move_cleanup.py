@@ -14,6 +14,14 @@ After::
 
 Deleting files in a later RUN does not shrink the image: the files stay in the layer that
 wrote them, and the later layer only adds a whiteout that hides them.
+
+Fixes compose: a command the earlier RUN already runs whenever it succeeds, after its last
+write of what the command removes (``shell.cleanup.cleanup_profile``, e.g. the removal SF105
+added in an earlier round), is not moved again, and the fix declares what it brings
+(``Fix.brings``) so that no other fix of the round brings the same cleanup into that RUN.
+
+The maker is looked for among the ``MAX_LOOKBACK`` RUNs before the cleanup, so that the cost
+stays linear in the number of RUNs.
 """
 
 from __future__ import annotations
@@ -23,13 +31,14 @@ from typing import Iterator
 
 from slimfile.analysis.context import Context
 from slimfile.diagnostics import Finding, Rule
+from slimfile.memo import cached
 from slimfile.passes.common import RunInfo, last_top_level_command, runs, saving
 from slimfile.passes.run_merge import is_and_list, script_has_comment
-from slimfile.shell.cleanup import CleanupFact, rm_operands
+from slimfile.shell.cleanup import CleanupFact, cleanup_profile, command_cleanup_keys, rm_operands
 from slimfile.shell.edit_helpers import EditRefused, append_command
-from slimfile.shell.model import ShellScript
+from slimfile.shell.model import Command, ShellScript
 from slimfile.syntax.edits import Edit, Fix, Safety
-from slimfile.syntax.nodes import Instruction
+from slimfile.syntax.nodes import Instruction, LineRole
 
 MOVE_CLEANUP = Rule(
     code="SF501",
@@ -42,7 +51,11 @@ MOVE_CLEANUP = Rule(
 Finds a RUN that only cleans up (removes package caches and lists, runs `apt-get clean`,
 `yum clean all`, `npm cache clean`, `apk del`, or removes a directory an earlier RUN
 created), and moves its commands to the end of the earlier RUN that wrote those files,
-when nothing in between uses them.
+when nothing in between uses them. A command the earlier RUN already runs whenever it
+succeeds, after its last write of what it removes (`rm -rf /var/lib/apt/lists/*` after the
+install, perhaps added by SF105), is not repeated; a cleanup RUN that only repeats such
+commands is removed. The moved commands keep their lines as written (continuation lines,
+their indentation, comment lines among them).
 
 ## Why is this bad?
 Each RUN is a layer, and layers only add: a file deleted by a later RUN is still shipped in
@@ -70,13 +83,18 @@ No fix is offered when the earlier RUN can exit early (`exit`, `exec`), or leave
 that could change the cleanup (`set -f`, functions, aliases, `source`; a changed directory or
 variables unless the cleanup only removes absolute paths, without `~`), when the cleanup RUN
 has flags or is a heredoc, or when a `--mount` of the earlier RUN covers a removed path (the
-cleanup would empty the mount instead of the layer).
+cleanup would empty the mount instead of the layer). A repeated command is dropped only from a
+plain `&&` list and never with a comment line next to it (the RUN then stays as it is).
 """,
 )
 
 RULES = (MOVE_CLEANUP,)
 
 _UNSAFE_BETWEEN = frozenset({"USER", "ONBUILD", "SHELL"})
+# how many RUNs back the maker of a cleanup is looked for: whether an earlier RUN used or made
+# the removed paths is a substring test that no index answers, so an unbounded walk was
+# quadratic on a generated file of cleanups (in the shared corpus the farthest is 7 RUNs back)
+MAX_LOOKBACK = 64
 APT_LISTS = "/var/lib/apt/lists"
 
 
@@ -94,7 +112,7 @@ def check(ctx: Context) -> Iterator[Finding]:
         cleanup = _cleanup_only(info.script)
         if cleanup is None:
             continue
-        target = _maker(ctx, infos[:position], info, cleanup)
+        target = _maker(ctx, infos, position, cleanup)
         if target is None:
             continue
         yield _finding(ctx, target, info, cleanup)
@@ -138,34 +156,34 @@ def _cleanup_only(script: ShellScript) -> _Cleanup | None:
     return _Cleanup(frozenset(managers), tuple(paths), uses_home, lists)
 
 
-def _maker(ctx: Context, earlier: list[RunInfo], cleanup_run: RunInfo, cleanup: _Cleanup) -> RunInfo | None:
+def _maker(ctx: Context, infos: list[RunInfo], position: int, cleanup: _Cleanup) -> RunInfo | None:
     """The nearest earlier RUN of the stage that made everything the cleanup removes, provided
-    nothing between it and the cleanup uses those files."""
-    for candidate in reversed(earlier):
+    nothing between it and the cleanup (``infos[position]``) uses those files."""
+    cleanup_run = infos[position]
+    roots = [_path_root(path).encode() for path in cleanup.paths]
+    for earlier in range(position - 1, max(position - MAX_LOOKBACK, 0) - 1, -1):
+        candidate = infos[earlier]
         if candidate.stage is not cleanup_run.stage:
             return None
-        made = _made_by(candidate, cleanup)
-        if made and _between_is_safe(ctx, candidate.instruction, cleanup_run.instruction, cleanup):
-            return candidate
-        if _uses(candidate, cleanup):
+        text = candidate.instruction.logical.text
+        mentioned = [root in text for root in roots]
+        if not cleanup.managers and not any(mentioned):
+            continue  # it neither made nor used the paths
+        managers = cached(candidate.script, "move_cleanup.managers", lambda: {f.manager for f in candidate.script.packages})
+        if _made_by(candidate, cleanup, managers) and all(mentioned):
+            if _between_is_safe(ctx, candidate.instruction, cleanup_run.instruction, cleanup):
+                return candidate
+        if cleanup.managers & managers or any(mentioned):
             return None  # it uses the files (or part of them): moving past it is not safe
     return None
 
 
-def _made_by(info: RunInfo, cleanup: _Cleanup) -> bool:
-    managers = {f.manager for f in info.script.packages}
+def _made_by(info: RunInfo, cleanup: _Cleanup, managers: set[str]) -> bool:
+    """The RUN ran the package managers whose leftovers the cleanup removes (and the update
+    that fetched apt's lists, when it removes those)."""
     if not cleanup.managers <= managers:
         return False
-    if cleanup.removes_apt_lists and not any(f.manager == "apt" and f.action == "update" for f in info.script.packages):
-        return False
-    text = info.instruction.logical.text
-    return all(_path_root(path).encode() in text for path in cleanup.paths)
-
-
-def _uses(info: RunInfo, cleanup: _Cleanup) -> bool:
-    managers = {f.manager for f in info.script.packages}
-    text = info.instruction.logical.text
-    return bool(cleanup.managers & managers) or any(_path_root(p).encode() in text for p in cleanup.paths)
+    return not cleanup.removes_apt_lists or any(f.manager == "apt" and f.action == "update" for f in info.script.packages)
 
 
 # `set` options that cannot change what a static `rm` or a cache-clean command does
@@ -219,8 +237,10 @@ def _path_root(path: str) -> str:
 
 
 def _between_is_safe(ctx: Context, maker: Instruction, cleaner: Instruction, cleanup: _Cleanup) -> bool:
-    for node in ctx.dockerfile.instructions:
-        if not (maker.end <= node.start < cleaner.start):
+    dockerfile = ctx.dockerfile
+    between = dockerfile.items[dockerfile.item_index(maker) + 1 : dockerfile.item_index(cleaner)]
+    for node in between:
+        if not isinstance(node, Instruction):
             continue
         # RUNs in between were vetted by _maker's walk: they do not touch what is removed
         if node.name in _UNSAFE_BETWEEN or (cleanup.uses_home and node.name in ("ENV", "ARG")):
@@ -231,25 +251,116 @@ def _between_is_safe(ctx: Context, maker: Instruction, cleaner: Instruction, cle
 def _finding(ctx: Context, target: RunInfo, cleaner: RunInfo, cleanup: _Cleanup) -> Finding:
     start, end = cleaner.instruction.keyword_source_span()
     what = ", ".join(sorted(cleanup.managers) + [p for p in cleanup.paths]) or "files"
-    message = f"This RUN only removes files written by the RUN on line {target.instruction.start_line} ({what}); they stay in that layer"
-    fix = _fix(ctx, target, cleaner, cleanup)
+    line = target.instruction.start_line
+    plan = _plan(target, cleaner)
+    if plan is not None and not plan.kept:
+        message = f"This RUN only removes what the RUN on line {line} already removed ({what}); it is a layer for nothing"
+    else:
+        message = f"This RUN only removes files written by the RUN on line {line} ({what}); they stay in that layer"
+    fix = _fix(ctx, target, cleaner, cleanup, plan)
     return Finding(MOVE_CLEANUP, message, start, end, fix, saving("move-cleanup", what=f"what it removes ({what})"))
 
 
-def _fix(ctx: Context, target: RunInfo, cleaner: RunInfo, cleanup: _Cleanup) -> Fix | None:
+@dataclass(frozen=True)
+class _Plan:
+    """Which commands of the cleanup RUN go into the earlier RUN: those it does not already
+    run after its last write of what they remove (``kept``, in order), and what they bring."""
+
+    kept: tuple[Command, ...]
+    brings: frozenset[str]
+
+
+def _plan(target: RunInfo, cleaner: RunInfo) -> _Plan:
+    done = cleanup_profile(target.script).certain  # removed whenever the RUN ends well
+    keys = command_cleanup_keys(cleaner.script)
+    kept = []
+    for command in cleaner.script.commands:
+        undoes = keys.get(command.index, frozenset())
+        if not undoes or not undoes <= done:
+            kept.append(command)
+    brings = frozenset(k.key for c in kept for k in keys.get(c.index, ()))
+    return _Plan(tuple(kept), brings)
+
+
+def _fix(ctx: Context, target: RunInfo, cleaner: RunInfo, cleanup: _Cleanup, plan: _Plan) -> Fix | None:
+    if cleaner.instruction.flags or _target_changes_the_cleanup(target.script, cleaner.script, cleanup):
+        return None  # its mounts are part of what it does; or the earlier RUN may skip or change it
+    if not plan.kept:  # the earlier RUN already does all of it: the RUN only goes
+        edits = _delete_keeping_comment_lines(ctx, cleaner.outer)
+        return Fix(edits, Safety.SAFE, MOVE_CLEANUP.fix_title, runs_removed=1) if edits else None
+    removal = Edit.delete(cleaner.outer.start, cleaner.outer.end)
     anchor = last_top_level_command(target.script)
-    if anchor is None or _target_changes_the_cleanup(target.script, cleaner.script, cleanup):
-        return None
-    if cleaner.script.origin != "run" or cleaner.instruction.heredocs or cleaner.instruction.flags:
-        return None  # its text is not a one-line command, or its mounts are part of what it does
+    if anchor is None or cleaner.script.origin != "run" or cleaner.instruction.heredocs:
+        return None  # its text is not a one-line command
     if _mounts_overlap(target.instruction, cleaner.script, cleanup):
         return None  # in the earlier RUN the cleanup would reach into a mount instead
-    text = cleaner.instruction.args_text
-    if not is_and_list(cleaner.script):
-        text = f"({text})"
+    text = _moved_text(ctx, cleaner, plan)
+    if text is None:
+        return None
     try:
         append = append_command(ctx.dockerfile, target.script, anchor, text, operator="&&")
     except EditRefused:
         return None
-    removal = Edit.delete(cleaner.outer.start, cleaner.outer.end)
-    return Fix((append, removal), Safety.SAFE, MOVE_CLEANUP.fix_title, runs_removed=1)
+    brings = tuple((target.outer.start, key) for key in sorted(plan.brings))
+    return Fix((append, removal), Safety.SAFE, MOVE_CLEANUP.fix_title, runs_removed=1, brings=brings)
+
+
+def _moved_text(ctx: Context, cleaner: RunInfo, plan: _Plan) -> str | None:
+    """The cleanup RUN's script as its source has it (continuation lines, their indentation and
+    the comment lines among them kept: the logical line would glue the lines with their
+    indentation in between), minus the commands the earlier RUN already runs. Those go only from
+    a plain ``&&`` list and never with a comment line; None when that cannot be done."""
+    source = ctx.dockerfile.source
+    start, end = cleaner.instruction.args_source_span()
+    commands = cleaner.script.commands
+    wrap = not is_and_list(cleaner.script)
+    if len(plan.kept) == len(commands):
+        text = source[start:end]
+    else:
+        if wrap:
+            return None
+        pieces: list[tuple[int, int]] = []
+        dropped: list[tuple[int, int]] = []
+        kept = {c.index for c in plan.kept}
+        previous_end = start
+        for command in commands:  # each command owns the separator before it
+            if command.index not in kept:
+                dropped.append((previous_end, command.end))
+            elif pieces:
+                pieces.append((previous_end, command.end))
+            else:  # the first command that goes keeps no separator before it
+                dropped.append((previous_end, command.start))
+                pieces.append((command.start, command.end))
+            previous_end = command.end
+        dropped.append((previous_end, end))
+        if any(_has_comment_line(cleaner.instruction, a, b) for a, b in dropped):
+            return None  # the comment would be lost with the command
+        text = b"".join(source[a:b] for a, b in pieces)
+    decoded = text.decode("utf-8", "surrogateescape")
+    return f"({decoded})" if wrap else decoded
+
+
+def _delete_keeping_comment_lines(ctx: Context, instruction: Instruction) -> tuple[Edit, ...]:
+    """The instruction goes; its comment lines stay where they were, as comment lines between
+    instructions (nothing the author wrote is lost). Nothing when a heredoc body line would be
+    lost that reads as a comment."""
+    source = ctx.dockerfile.source
+    kept = [line for line in instruction.lines if line.role is LineRole.INNER_COMMENT]
+    if any(line.role is LineRole.HEREDOC_BODY and source[line.start : line.content_end].lstrip().startswith(b"#")
+           for line in instruction.lines):
+        return ()
+    edits, position = [], instruction.start
+    for line in kept:
+        if line.start > position:
+            edits.append(Edit.delete(position, line.start))
+        position = max(position, line.end)
+    if instruction.end > position:
+        edits.append(Edit.delete(position, instruction.end))
+    return tuple(edits)
+
+
+def _has_comment_line(instruction: Instruction, start: int, end: int) -> bool:
+    return any(
+        line.role in (LineRole.INNER_COMMENT, LineRole.INNER_EMPTY) and start < line.end and line.start < end
+        for line in instruction.lines
+    )

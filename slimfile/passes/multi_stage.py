@@ -73,10 +73,21 @@ the application does not need at run time, and splits it: the stage becomes a `b
 stage, and a new `release` stage on a small base copies exactly the artefacts with
 `COPY --from=build`, the files the application reads at run time, and the stage's config.
 
-Recipes: Go (`go build -o OUT`, `go install`): the binary on
-`gcr.io/distroless/static-debian12` when no `.go` file of the build context imports `"C"`
-(the build gets `CGO_ENABLED=0` so the binary links statically), else on
-`debian:<suite>-slim` of the build image's Debian suite.
+Recipes (`slimfile/analysis/recipes/`):
+- Go (`go build -o OUT`, `go install`): the binary on `gcr.io/distroless/static-debian12`
+  when no `.go` file of the build context imports `"C"` (the build gets `CGO_ENABLED=0` so
+  the binary links statically), else on `debian:<suite>-slim` of the build image's suite.
+- Rust (`cargo build --release`, `cargo install`): `target/release/<bin>` (the name from
+  Cargo.toml) on `debian:<suite>-slim`, with the runtime libraries of the `-dev` packages.
+- Java (maven, gradle, javac + jar): the jar that CMD/ENTRYPOINT runs (`java -jar PATH`,
+  `java -cp ...`) on `eclipse-temurin:<version>-jre`.
+- Python with compiled dependencies (pip installs beside gcc, `build-essential` or `-dev`
+  packages): a virtualenv (`/opt/venv`, added to the build stage before its first pip
+  install) copied to the slim variant of the same Python image, with the runtime library of
+  each `-dev` package (`data/dev_runtime.toml`, per Debian suite) and every other package
+  the stage installed.
+- Ruby, PHP and .NET are recognised and explained, not split (see
+  `slimfile/analysis/recipes/others.py` for why).
 
 Node (an install with npm, yarn 1 or pnpm, then a build: `npm run build`, `yarn build`,
 `pnpm build`, `npx tsc`, ...): package.json's scripts, with their `pre`/`post` scripts, are
@@ -113,7 +124,10 @@ ENTRYPOINT or a HEALTHCHECK keep the release on node, and the finding says why.
 
 ## Why is this bad?
 A Go toolchain image is about 800 MB; the binary it builds is a few MB. Everything in the
-final stage ships: compilers, headers, module and build caches, the sources.
+final stage ships: compilers, headers, module and build caches, the sources. Measured on
+the fixture apps (`benchmarks/experts.py`): a static Go service 983.7 → 6.4 MB, a cgo tool
+980.6 → 77.2 MB, a Rust CLI 1029 → 86.9 MB, Python with psycopg2 built from source 677.2 →
+174.4 MB.
 
 ## Example
 ```dockerfile
@@ -211,7 +225,16 @@ def check(ctx: Context) -> Iterator[Finding]:
     yield _finding(ctx, stage, message, fix, _saving(answer))
 
 
-TOOLCHAINS = {"go": "Go toolchain", "rust": "Rust toolchain", "python": "build tools", "node": "build tools and dev dependencies", "java": "JDK and build tool"}
+TOOLCHAINS = {
+    "go": "Go toolchain",
+    "rust": "Rust toolchain",
+    "python": "build tools",
+    "node": "build tools and dev dependencies",
+    "java": "JDK and build tool",
+    "ruby": "compiler and headers of its gems",
+    "php": "compiler and headers of its extensions",
+    "dotnet": ".NET SDK",
+}
 
 
 class _NeedsShell(str):
@@ -315,7 +338,11 @@ def _build_run_lines(ctx: Context, steps: list[Step], release: Release) -> set[i
             continue
         script = ctx.shell(node)
         managers = release.build_managers or {release.recipe}
-        if isinstance(script, ShellScript) and any(f.manager in managers and f.action in ("build", "install", "download") for f in script.packages):
+        if not isinstance(script, ShellScript):
+            continue
+        if any(f.manager in managers and f.action in ("build", "install", "download") for f in script.packages):
+            lines.add(node.start_line)
+        elif any(c.name in release.build_programs for c in script.commands):
             lines.add(node.start_line)
     return lines
 
@@ -348,7 +375,9 @@ def _runs_what_it_ships(ctx: Context, steps: list[Step], release: Release) -> st
     if resolved is not None and not _ships(resolved, targets):
         return f"the image runs `{program}`, which is not what the stage builds"
     if resolved is None:
-        return None if release.runs_any_program else _on_path(release, program)
+        if release.runs_any_program or program in release.base.programs:
+            return None
+        return _on_path(release, program)
     return None
 
 

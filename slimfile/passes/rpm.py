@@ -132,7 +132,9 @@ def _clean_all(ctx: Context, info: RunInfo, facts: list[PackageFact]) -> Iterato
         return
     text, cache = CLEANUP[tool]
     last_install = installs[-1]
-    if any(f.action == "clean" and f.start > last_install.start for f in facts):
+    # any tool of the family cleans the same caches (`microdnf clean all` after `yum install`)
+    if any(f.action == "clean" and f.manager == last_install.manager and f.start > last_install.start
+           for f in info.script.packages):
         return
     if _cache_removed_after(info, last_install) or cache_mount_covers(info.instruction, cache):
         return

@@ -14,7 +14,11 @@ install it feeds). ``A`` is the earlier RUN, ``B`` the next one:
   after ``A`` failed: ``A && (x; y)``;
 * ``A`` ending with a comment or a background job (``x &``) is never merged;
 * nor is ``A`` when ``set -e`` is in force in a part of it that would become the left side of
-  the ``&&`` inside a subshell or compound command (the shell ignores ``set -e`` there).
+  the ``&&`` inside a subshell or compound command (the shell ignores ``set -e`` there);
+* nor when ``B`` starts by removing what ``A`` (with the RUNs the same round merges into it)
+  already removed, with nothing in between writing it again: the merged RUN would remove it
+  twice in a row (``shell.cleanup.cleanup_profile``). The fix also declares (``Fix.joins``) the
+  cleanups another fix of the round must not bring into either RUN for the same reason.
 
 The join keeps every byte of both RUNs except ``B``'s ``RUN`` keyword and flags: ``A``'s last
 line gets a continuation marker, comment lines between the RUNs become comment lines inside the
@@ -30,6 +34,7 @@ from dataclasses import dataclass
 
 from slimfile.analysis.context import Context
 from slimfile.passes.common import RunInfo
+from slimfile.shell.cleanup import CleanupProfile, after_writes, cleanup_profile
 from slimfile.shell.model import Command, Operator, ScopeKind, ShellScript
 from slimfile.syntax import style
 from slimfile.syntax.edits import Edit
@@ -44,14 +49,27 @@ class MergePlan:
     second: RunInfo
     wrap_first: str | None  # why the first RUN goes into a subshell, if it does
     wrap_second: bool
+    cleanups: CleanupProfile  # of the merged RUN: a merge after this one is checked against it
+
+    # what no other fix of the round may bring into the RUNs (``Fix.joins``)
+    joins: tuple[tuple[int, str], ...] = ()
 
 
-def plan_merge(ctx: Context, first: RunInfo, second: RunInfo) -> MergePlan | str:
-    """A plan to join ``second`` onto ``first``, or the reason they cannot be joined."""
+def plan_merge(ctx: Context, first: RunInfo, second: RunInfo, before: CleanupProfile | None = None) -> MergePlan | str:
+    """A plan to join ``second`` onto ``first``, or the reason they cannot be joined.
+
+    ``before`` is the cleanup profile of the RUN ``first`` will be part of when an earlier
+    merge of the same round joins it to the RUN before it (a chain of merges is one RUN)."""
     reason = _structural_obstacle(ctx, first, second)
     if reason:
         return reason
     a, b = first.script, second.script
+    head = before if before is not None else cleanup_profile(a)
+    tail = cleanup_profile(b)
+    again = head.done & tail.leading
+    if again:
+        # `... && rm -rf X && rm -rf X`: nothing in between writes X again
+        return f"the second RUN starts by doing what the first already did ({min(k.key for k in again)})"
     if a.comments and script_has_comment(a):
         return "the first RUN ends with a shell comment"
     if _has_top_level_background(a):
@@ -62,7 +80,13 @@ def plan_merge(ctx: Context, first: RunInfo, second: RunInfo) -> MergePlan | str
     wrap_first = _why_wrap_first(a)
     if _errexit_would_be_ignored(a, wrap_first is not None):
         return "the first RUN relies on `set -e`, which is ignored on the left of `&&`"
-    return MergePlan(first, second, wrap_first, wrap_second)
+    # brought into the first RUN, a key the second starts by removing would be removed twice
+    # in a row; brought into the second, one the first leaves removed and the second does
+    # not write again
+    joins = [(first.outer.start, key.key) for key in tail.leading]
+    joins += [(second.outer.start, key.key) for key in head.done
+              if key.refresh or key.family is None or key.family not in tail.writes]
+    return MergePlan(first, second, wrap_first, wrap_second, after_writes(head, tail), tuple(sorted(set(joins))))
 
 
 def _structural_obstacle(ctx: Context, first: RunInfo, second: RunInfo) -> str | None:
@@ -93,10 +117,8 @@ def _structural_obstacle(ctx: Context, first: RunInfo, second: RunInfo) -> str |
 
 
 def _only_trivia_between(dockerfile: Dockerfile, a: Instruction, b: Instruction) -> bool:
-    items = dockerfile.items
-    i = next(k for k, item in enumerate(items) if item is a)
-    j = next(k for k, item in enumerate(items) if item is b)
-    return j > i and all(isinstance(item, Trivia) for item in items[i + 1 : j])
+    i, j = dockerfile.item_index(a), dockerfile.item_index(b)
+    return j > i and all(isinstance(item, Trivia) for item in dockerfile.items[i + 1 : j])
 
 
 _LINTER_DIRECTIVE = re.compile(
@@ -218,7 +240,9 @@ def merge_edits(ctx: Context, plan: MergePlan) -> tuple[Edit, ...]:
 
 
 def _trivia_between(dockerfile: Dockerfile, a: Instruction, b: Instruction) -> list[Trivia]:
-    return [item for item in dockerfile.items if isinstance(item, Trivia) and a.end <= item.start < b.start]
+    """The comment and blank lines between ``a`` and ``b`` (the items tile the file in order)."""
+    i, j = dockerfile.item_index(a), dockerfile.item_index(b)
+    return [item for item in dockerfile.items[i + 1 : j] if isinstance(item, Trivia)]
 
 
 def operators_trail(dockerfile: Dockerfile) -> bool:

@@ -25,22 +25,28 @@ def _normalise(data: bytes) -> bytes:
     return _SPACES.sub(b" ", data).strip()
 
 
-def _identity(finding: Finding, index: LineIndex) -> bytes:
-    first = index.line_number(finding.start)
-    last = index.line_number(max(finding.start, finding.end - 1))
-    lines = index.source[index.line_start(first) : index.line_end(last)]
-    own = index.source[finding.start : finding.end]
-    return b"\0".join((finding.rule.code.encode(), _normalise(lines), _normalise(own)))
-
-
 def fingerprints(findings: Iterable[Finding], index: LineIndex) -> list[str]:
-    """One fingerprint per finding of one file, in the given order."""
-    seen: Counter[bytes] = Counter()
+    """One fingerprint per finding of one file, in the given order.
+
+    The fingerprint is ``sha256(code \\0 lines \\0 own text \\0 ordinal)``. The normalised text of
+    each line range is made and hashed once: many findings on one long line (a generated
+    file) would otherwise normalise and hash that line once each."""
+    seen: Counter[tuple[str, bytes, bytes]] = Counter()
+    prefixes: dict[tuple[str, int, int], tuple[bytes, object]] = {}
     out = []
     for finding in findings:
-        identity = _identity(finding, index)
+        first = index.line_number(finding.start)
+        last = index.line_number(max(finding.start, finding.end - 1))
+        key = (finding.rule.code, first, last)
+        if key not in prefixes:
+            lines = _normalise(index.source[index.line_start(first) : index.line_end(last)])
+            prefixes[key] = (lines, hashlib.sha256(finding.rule.code.encode() + b"\0" + lines + b"\0"))
+        lines, prefix = prefixes[key]
+        own = _normalise(index.source[finding.start : finding.end])
+        identity = (finding.rule.code, lines, own)
         ordinal = seen[identity]
         seen[identity] += 1
-        digest = hashlib.sha256(identity + b"\0" + str(ordinal).encode()).hexdigest()[:32]
-        out.append(digest)
+        digest = prefix.copy()
+        digest.update(own + b"\0" + str(ordinal).encode())
+        out.append(digest.hexdigest()[:32])
     return out

@@ -29,8 +29,10 @@ def render(report: Report) -> str:
         line, column = file.index.position(finding.start)
         end_line, end_column = file.index.position(finding.end)
         message = finding.message
-        if report.offered_fix(file, finding) is not None:
-            message += f" (fixable with `slimfile fix`{' --unsafe-fixes' if report.unsafe_fixes else ''})"
+        fix = report.offered_fix(file, finding)
+        if fix is not None:
+            creates = "".join(f"; it creates {report.relative_path(new.path)}" for new in fix.creates)
+            message += f" (fixable with `slimfile fix`{' --unsafe-fixes' if report.unsafe_fixes else ''}{creates})"
         properties = {
             "file": report.relative_path(file.path),
             "line": line,

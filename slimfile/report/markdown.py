@@ -3,7 +3,8 @@
 A headline, a summary table by rule (findings, fixable, estimated savings), then per file one
 section per finding with its estimated saving and, when a fix is offered, a
 ```` ```suggestion ```` block holding the changed lines in full (so a bot can post it as a review
-comment on ``lines a-b`` and GitHub can apply it as it is).
+comment on ``lines a-b`` and GitHub can apply it as it is), and each file the fix creates in a
+block of its own (a review suggestion cannot add a file).
 """
 
 from __future__ import annotations
@@ -89,21 +90,40 @@ def _finding_section(report: Report, file: FileFindings, finding: Finding) -> li
         elif finding.fix is not None:
             lines.extend(["An unsafe fix is available with `slimfile fix --unsafe-fixes`.", ""])
         return lines
-    suggestion = line_suggestion(fix, file.index)
-    span = (
-        f"line {suggestion.start_line}"
-        if suggestion.start_line == suggestion.end_line
-        else f"lines {suggestion.start_line}-{suggestion.end_line}"
-    )
     title = fix.title or finding.rule.fix_title
-    lines.append(f"Suggested fix ({span}){': ' + title if title else ''}")
-    lines.append("")
-    fence = code_fence(suggestion.new_text)
-    lines.append(f"{fence}suggestion")
-    if suggestion.new_text:
-        lines.append(suggestion.new_text)
-    lines.extend([fence, ""])
+    if fix.edits:
+        suggestion = line_suggestion(fix, file.index)
+        span = (
+            f"line {suggestion.start_line}"
+            if suggestion.start_line == suggestion.end_line
+            else f"lines {suggestion.start_line}-{suggestion.end_line}"
+        )
+        lines.append(f"Suggested fix ({span}){': ' + title if title else ''}")
+        lines.append("")
+        fence = code_fence(suggestion.new_text)
+        lines.append(f"{fence}suggestion")
+        if suggestion.new_text:
+            lines.append(suggestion.new_text)
+        lines.extend([fence, ""])
+    elif title:
+        lines.extend([f"Suggested fix: {title}", ""])
+    for new in fix.creates:
+        lines.extend(_new_file(report, new))
     return lines
+
+
+def _new_file(report: Report, new) -> list[str]:
+    """A file the fix creates: shown whole (a review suggestion cannot add a file; `slimfile
+    fix` writes it)."""
+    text = new.content.decode("utf-8", "surrogateescape").replace("\r\n", "\n").rstrip("\n")
+    fence = code_fence(text)
+    path = report.relative_path(new.path)
+    return [f"New file `{path}` (`slimfile fix` creates it):", "", f"{fence}{_language(path)}", text, fence, ""]
+
+
+def _language(path: str) -> str:
+    """The fence's language: ignore files read like .gitignore (GitHub highlights both)."""
+    return "gitignore" if path.endswith(".dockerignore") else ""
 
 
 def _errors_section(report: Report) -> list[str]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import bisect
 
+from slimfile.syntax.columns import CharColumns
+
 BOM = b"\xef\xbb\xbf"
 
 
@@ -22,6 +24,7 @@ class LineIndex:
         while pos >= 0:
             self.starts.append(pos + 1)
             pos = find(b"\n", pos + 1)
+        self._columns = CharColumns(source)
 
     def line_number(self, offset: int) -> int:
         return bisect.bisect_right(self.starts, offset)
@@ -45,8 +48,7 @@ class LineIndex:
         start = self.starts[line - 1]
         if line == 1 and self.source.startswith(BOM):
             start = min(offset, len(BOM))
-        column = len(self.source[start:offset].decode("utf-8", "replace")) + 1
-        return line, column
+        return line, self._columns.characters(start, offset, self.line_end(line)) + 1
 
     def byte_position(self, offset: int) -> tuple[int, int]:
         """(line, UTF-8 byte column)."""

@@ -8,6 +8,10 @@ Conventions, following reviewdog's ``rdf`` definitions:
   the changed lines in full. ``github-pr-review`` posts exactly such suggestions as a
   ```` ```suggestion ```` block and anchors the comment on the suggestion's lines, which
   column-based suggestions cannot always do (they need the source lines from the diff);
+- a fix that creates a file (a proposed ``.dockerignore``) adds, after its finding, one
+  diagnostic located in the new file whose suggestion inserts the whole content at line 1,
+  column 1 (reviewdog's zero-width range), with ``related_locations`` pointing back at the
+  finding;
 - files that could not be processed are reported as ERROR diagnostics without a code.
 """
 
@@ -24,7 +28,10 @@ SOURCE = {"name": "slimfile"}
 
 
 def render(report: Report) -> str:
-    diagnostics = [_diagnostic(report, file, finding) for file, finding in report.items()]
+    diagnostics = []
+    for file, finding in report.items():
+        diagnostics.append(_diagnostic(report, file, finding))
+        diagnostics.extend(_new_file_diagnostics(report, file, finding))
     diagnostics.extend(_error_diagnostic(report, error) for error in report.errors)
     document = {"source": SOURCE, "severity": "WARNING", "diagnostics": diagnostics}
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
@@ -51,7 +58,7 @@ def _diagnostic(report: Report, file: FileFindings, finding: Finding) -> dict:
     if url:
         diagnostic["code"]["url"] = url
     fix = report.offered_fix(file, finding)
-    if fix is not None:
+    if fix is not None and fix.edits:
         suggestion = line_suggestion(fix, file.index)
         diagnostic["suggestions"] = [
             {
@@ -60,6 +67,30 @@ def _diagnostic(report: Report, file: FileFindings, finding: Finding) -> dict:
             }
         ]
     return diagnostic
+
+
+def _new_file_diagnostics(report: Report, file: FileFindings, finding: Finding) -> list[dict]:
+    """One diagnostic per file the offered fix creates, located in that (new) file, whose
+    suggestion inserts its whole content at line 1, column 1; ``related_locations`` points
+    back at the finding."""
+    fix = report.offered_fix(file, finding)
+    if fix is None:
+        return []
+    start_line, start_column = file.index.byte_position(finding.start)
+    finding_location = {"path": report.relative_path(file.path), "range": {"start": {"line": start_line, "column": start_column}}}
+    empty = {"start": {"line": 1, "column": 1}, "end": {"line": 1, "column": 1}}
+    return [
+        {
+            "message": f"new file: {fix.title or finding.rule.fix_title} ({finding.rule.code}, {report.relative_path(file.path)}:{start_line})",
+            "location": {"path": report.relative_path(new.path), "range": empty},
+            "severity": "WARNING",
+            "source": SOURCE,
+            "code": {"value": finding.rule.code},
+            "suggestions": [{"range": empty, "text": new.content.decode("utf-8", "surrogateescape")}],
+            "related_locations": [{"message": finding.message, "location": finding_location}],
+        }
+        for new in fix.creates
+    ]
 
 
 def _error_diagnostic(report: Report, error) -> dict:

@@ -8,7 +8,8 @@ Conventions (documented in docs/output-formats.md):
   (columns in Unicode code points, declared with ``columnKind``; the end column is exclusive)
   and its ``byteOffset``/``byteLength`` form; the two always describe the same bytes.
 - A fix is offered only when it is allowed (safe, or unsafe under ``--unsafe-fixes``); its
-  edits become ``replacements`` of one ``artifactChange``.
+  edits become ``replacements`` of one ``artifactChange``, and each file it creates an
+  ``artifactChange`` of its own: one insertion at line 1, column 1 of the new artifact.
 - Files that could not be processed become ``toolExecutionNotifications``.
 """
 
@@ -28,6 +29,7 @@ from slimfile.report.positions import LineIndex
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SRCROOT = "%SRCROOT%"
 LEVEL = "warning"
+SECURITY_SEVERITY = "7.0"  # GitHub code scanning: 7.0-8.9 is "high" (a secret in an image)
 
 
 def render(report: Report) -> str:
@@ -56,8 +58,10 @@ def _rule(rule: Rule) -> dict:
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": first_paragraph(rule.doc) or rule.summary},
         "defaultConfiguration": {"level": LEVEL},
-        "properties": {"fixSafety": rule.safety.value, "tags": ["dockerfile", "image-size"]},
+        "properties": {"fixSafety": rule.safety.value, "tags": ["dockerfile", "image-size", *rule.tags]},
     }
+    if "security" in rule.tags:
+        descriptor["properties"]["security-severity"] = SECURITY_SEVERITY
     if rule.doc.strip():
         descriptor["help"] = {"text": rule.doc.strip(), "markdown": rule.doc.strip()}
     if rule.fix_title:
@@ -124,17 +128,30 @@ def _result(report: Report, file: FileFindings, finding: Finding, fingerprint: s
     result["properties"] = properties
     fix = report.offered_fix(file, finding)
     if fix is not None:
-        replacements = [
-            {"deletedRegion": region(file.index, e.start, e.end), "insertedContent": _content(e.content)}
-            for e in fix.edits
-        ]
+        changes = []
+        if fix.edits:
+            replacements = [
+                {"deletedRegion": region(file.index, e.start, e.end), "insertedContent": _content(e.content)}
+                for e in fix.edits
+            ]
+            changes.append({"artifactLocation": location, "replacements": replacements})
+        changes.extend(_new_artifact(report, new) for new in fix.creates)
         result["fixes"] = [
             {
                 "description": {"text": fix.title or finding.rule.fix_title or "Apply slimfile's fix"},
-                "artifactChanges": [{"artifactLocation": location, "replacements": replacements}],
+                "artifactChanges": changes,
             }
         ]
     return result
+
+
+def _new_artifact(report: Report, new) -> dict:
+    """A file the fix creates: one insertion at the start of an empty artifact."""
+    empty = {"startLine": 1, "startColumn": 1, "endLine": 1, "endColumn": 1, "byteOffset": 0, "byteLength": 0}
+    return {
+        "artifactLocation": _artifact_location(report, new.path),
+        "replacements": [{"deletedRegion": empty, "insertedContent": _content(new.content)}],
+    }
 
 
 def region(index: LineIndex, start: int, end: int) -> dict:

@@ -23,6 +23,15 @@ def edit_dicts(finding: Finding, index: LineIndex) -> list[dict]:
     return edits
 
 
+def new_file_dicts(finding: Finding) -> list[dict]:
+    """Files the fix creates beside the Dockerfile: path (as the Dockerfile's path is written)
+    and content."""
+    return [
+        {"path": new.path, "content": new.content.decode("utf-8", "surrogateescape")}
+        for new in (finding.fix.creates if finding.fix else ())
+    ]
+
+
 def finding_dict(finding: Finding, index: LineIndex) -> dict:
     fix = None
     if finding.fix is not None:
@@ -30,6 +39,7 @@ def finding_dict(finding: Finding, index: LineIndex) -> dict:
             "applicability": finding.fix.safety.value,
             "message": finding.fix.title or finding.rule.fix_title,
             "edits": edit_dicts(finding, index),
+            "new_files": new_file_dicts(finding),
         }
     saving = None
     if finding.saving is not None:

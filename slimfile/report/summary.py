@@ -18,6 +18,7 @@ class FixSummary:
     applied: list[Finding] = field(default_factory=list)
     remaining: int = 0
     hidden_unsafe: int = 0
+    created: list[str] = field(default_factory=list)  # files the fixes create (or would)
 
     def fixes_by_rule(self) -> list[tuple[str, str, int]]:
         """(code, name, count) per rule, by code."""
@@ -36,6 +37,8 @@ class FixSummary:
         width = max((len(code) + len(name) for code, name, _ in self.fixes_by_rule()), default=0) + 1
         for code, name, count in self.fixes_by_rule():
             lines.append(f"  {code} {name}".ljust(width + 3) + f" {count:>5}")
+        for path in self.created:
+            lines.append(f"{'Would create' if dry_run else 'Created'} {path}")
         if any(f.saving for f in self.applied):
             lines.append("Estimated savings (measure with `slimfile verify`):")
             lines.extend(savings_lines(self.applied))

@@ -26,10 +26,17 @@ def render(report: "Report") -> str:
     lines = [finding_line(f, fixable_marker=f.fix_allowed(unsafe or file.unsafe_fixes)) for file, f in report.items()]
     if not report.quiet:
         lines.extend(check_summary(findings, report.unsafe_fixes, failed=len(report.errors)))
+        lines.extend(new_files_lines(report))
         if any(f.saving for f in findings):
             lines.append("Estimated savings if fixed (measure with `slimfile verify`):")
             lines.extend(savings_lines(findings))
     return "".join(line + "\n" for line in lines)
+
+
+def new_files_lines(report: "Report") -> list[str]:
+    """The files the offered fixes would create (the finding lines cannot show them)."""
+    paths = [new.path for file, f in report.items() if (fix := report.offered_fix(file, f)) is not None for new in fix.creates]
+    return [f"`slimfile fix` would create {path}" for path in paths]
 
 
 def check_summary(findings: Sequence[Finding], unsafe_fixes: bool, failed: int = 0) -> list[str]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from slimfile.shell.data import load
-from slimfile.shell.model import Command, ShellScript, Word
+from slimfile.shell.model import Command, Operator, ShellScript, Word
 from slimfile.shell.packages import PackageFact
 
 _GLOB = re.compile(r"[*?\[]")
@@ -81,6 +81,35 @@ def _cache_table() -> tuple[tuple[str, str, tuple[str, ...]], ...]:
     )
 
 
+@lru_cache(maxsize=1)
+def _by_first_component() -> tuple[dict[str, tuple], tuple]:
+    """The cache table by first component, and the entries any operand may match (a glob
+    first component, or none at all)."""
+    by_first: dict[str, list] = {}
+    always = []
+    for entry in _cache_table():
+        parts = entry[2]
+        if not parts or _is_glob(parts[0]):
+            always.append(entry)
+        else:
+            by_first.setdefault(parts[0], []).append(entry)
+    return {k: tuple(v) for k, v in by_first.items()}, tuple(always)
+
+
+def _candidates(first: str) -> tuple:
+    """The cache paths whose first component can match ``first``, in table order: a plain
+    component only matches an equal one or a glob (each ``rm`` operand used to be compared
+    with every path of the table)."""
+    if _is_glob(first):
+        return _cache_table()
+    by_first, always = _by_first_component()
+    plain = by_first.get(first, ())
+    if not always:
+        return plain
+    order = {id(entry): i for i, entry in enumerate(_cache_table())}
+    return tuple(sorted(plain + always, key=lambda entry: order[id(entry)]))
+
+
 def normalize_path(value: str) -> list[str]:
     """The components of a path as the cache table writes it: ``~`` and ``${HOME}`` become
     ``$HOME``, repeated and trailing slashes and ``/.`` go. A final ``*`` stays a component."""
@@ -106,7 +135,7 @@ def match_cache_paths(value: str) -> tuple[tuple[str, tuple[str, ...], str], ...
     if not target:
         return ()  # `rm -rf /` or `/*`: not a cleanup slimfile reasons about
     matches = []
-    for manager, cache, parts in _cache_table():
+    for manager, cache, parts in _candidates(target[0]):
         coverage = _coverage(target, parts)
         if coverage is not None:
             matches.append((manager, cache, coverage, len(parts) == len(target)))
@@ -129,7 +158,16 @@ def _coverage(target: list[str], cache: tuple[str, ...]) -> str | None:
 
 
 def _component_matches(a: str, b: str) -> bool:
-    return a == b or fnmatch.fnmatchcase(a, b) or fnmatch.fnmatchcase(b, a)
+    """``a`` and ``b`` are equal, or one is a glob that matches the other. A component with no
+    ``*``, ``?`` or ``[`` matches only itself, so it is never compiled into a pattern: every
+    distinct word of an ``rm`` would otherwise cost a regex compilation."""
+    if a == b:
+        return True
+    return (_is_glob(b) and fnmatch.fnmatchcase(a, b)) or (_is_glob(a) and fnmatch.fnmatchcase(b, a))
+
+
+def _is_glob(component: str) -> bool:
+    return "*" in component or "?" in component or "[" in component
 
 
 # -- clean commands and uninstalls --------------------------------------------------------------
@@ -144,3 +182,189 @@ def _command_fact(package: PackageFact) -> CleanupFact | None:
     if package.action in ("remove", "autoremove"):
         return CleanupFact(package.manager, "uninstall", (), "whole", None, package.command, package.start, package.end)
     return None
+
+
+# -- what a script leaves cleaned -----------------------------------------------------------------
+
+# actions that undo what package managers wrote rather than write more
+UNDOING_ACTIONS = frozenset({"clean", "remove", "autoremove"})
+
+
+@dataclass(frozen=True, slots=True)
+class CleanupKey:
+    """Something a command does that is pointless to do again right after, comparable across
+    RUNs. A cleanup: a cache path as the data file lists it (``/var/lib/apt/lists``), a path
+    inside one, another removed path, or an uninstall (``apk remove .build-deps``); ``family``
+    is the package manager that writes it again (None for a path no package manager writes).
+    A refresh (``refresh``): ``apt update``, the index a family fetches, worth fetching again
+    only after the family's caches were removed."""
+
+    key: str
+    family: str | None
+    refresh: bool = False
+
+
+def refresh_key(manager: str) -> CleanupKey:
+    return CleanupKey(f"{manager} update", manager, refresh=True)
+
+
+def command_cleanup_keys(script: ShellScript) -> dict[int, frozenset[CleanupKey]]:
+    """For each command that cleans up (by index), what it undoes: every ``rm`` (each operand,
+    a cache as its data-file path), every clean command and every uninstall."""
+    found: dict[int, set[CleanupKey]] = {}
+    packages = {p.command: p for p in script.packages}
+    for fact in script.cleanups:
+        bucket = found.setdefault(fact.command, set())
+        if fact.kind == "remove-path":
+            family = None if fact.manager == "tmp" else fact.manager
+            if fact.coverage == "whole":
+                bucket.update(CleanupKey(path, family) for path in fact.paths)
+            else:
+                bucket.add(CleanupKey(_path_key(fact.word.value), family))
+        elif fact.kind == "clean-command":
+            bucket.update(CleanupKey(path, fact.manager) for path in fact.paths or (f"{fact.manager} clean",))
+        else:
+            package = packages[fact.command]
+            removed = " ".join(sorted(package.package_names))
+            bucket.add(CleanupKey(f"{fact.manager} {package.action} {removed}".rstrip(), fact.manager))
+    for command in script.command_named("rm"):
+        cached = {id(f.word) for f in script.cleanups if f.command == command.index}
+        bucket = found.setdefault(command.index, set())
+        for word in rm_operands(command):
+            if id(word) in cached:
+                continue
+            # a path only known at build time never matches another (it may differ)
+            key = _path_key(word.value) if word.static else f"{word.raw} (in command {command.index})"
+            bucket.add(CleanupKey(key, None))
+    return {index: frozenset(bucket) for index, bucket in found.items()}
+
+
+def _path_key(value: str) -> str:
+    parts = normalize_path(value)
+    if parts and parts[-1] == "*":
+        parts = parts[:-1]
+    return "/" + "/".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class CleanupProfile:
+    """Where a script's cleanups and refreshes stand relative to what makes them worth doing
+    again (for a cleanup, a write of the family; for a refresh, a cleanup of the family).
+
+    ``leading``: done before anything in the script made them worth doing (a merge that puts
+    this script after one that already did them would do them twice in a row); ``done``: done
+    after the last such thing (one appended after it would repeat it); ``certain``: the part of
+    ``done`` that has run whenever the script ends well (top level, starting a list or in the
+    last one followed only by ``&&``: ``(make && rm -rf X)`` or ``make && rm -rf X; ls`` may end
+    without it); ``writes`` and ``cleans``:
+    the families whose files the script writes, and whose caches it cleans."""
+
+    leading: frozenset[CleanupKey]
+    done: frozenset[CleanupKey]
+    certain: frozenset[CleanupKey]
+    writes: frozenset[str]
+    cleans: frozenset[str] = frozenset()
+
+
+def cleanup_profile(script: ShellScript) -> CleanupProfile:
+    """The script's cleanups and refreshes in command order (lexically, like the rest of the
+    model)."""
+    keys = command_cleanup_keys(script)
+    facts = {p.command: p for p in script.packages}
+    leading: set[CleanupKey] = set()
+    done: set[CleanupKey] = set()
+    certain: set[CleanupKey] = set()
+    written: set[str] = set()
+    cleaned: set[str] = set()
+    mentioned: list[str] = []  # word values of the commands so far that clean nothing
+    tail = _always_run(script)
+    for command in script.commands:
+        fact = facts.get(command.index)
+        does = set(keys.get(command.index, ()))
+        if fact is not None and fact.action == "update":
+            does.add(refresh_key(fact.manager))
+        writes = fact.manager if fact is not None and fact.action not in UNDOING_ACTIONS else None
+        cleans = {k.family for k in does if not k.refresh and k.family is not None}
+        words = [w.value for w in command.words] if command.index not in keys else []
+        again = {k for k in done if _worth_again(k, writes, cleans, words)}
+        done -= again
+        certain -= again
+        for key in does:
+            if _leads(key, written, cleaned, mentioned):
+                leading.add(key)
+            done.add(key)
+            if command.index in tail:
+                certain.add(key)
+        if writes is not None:
+            written.add(writes)
+        cleaned |= cleans
+        mentioned.extend(words)
+    return CleanupProfile(frozenset(leading), frozenset(done), frozenset(certain), frozenset(written),
+                          frozenset(cleaned))
+
+
+def _worth_again(key: CleanupKey, writes: str | None, cleans: set[str], words: list[str]) -> bool:
+    """After this command, doing ``key`` again does something."""
+    if key.refresh:
+        return key.family in cleans
+    if key.family is None:  # a path no package manager writes: a command that names it may
+        return any(key.key in word for word in words)
+    return key.family == writes
+
+
+def _leads(key: CleanupKey, written: set[str], cleaned: set[str], mentioned: list[str]) -> bool:
+    """Nothing before it in the script made ``key`` worth doing."""
+    if key.refresh:
+        return key.family not in written and key.family not in cleaned
+    if key.family is None:
+        return not any(key.key in word for word in mentioned)
+    return key.family not in written
+
+
+def _always_run(script: ShellScript) -> set[int]:
+    """Top-level commands that have run whenever the script ends well: each one that starts a
+    list (``a; c && x; b``: ``c``), and those of the last list followed by nothing but ``&&``
+    (``a || b && c``: ``c``; the list fails, and so does the script, when ``c`` does not run).
+    Not one after ``||`` elsewhere, or inside anything."""
+    items = sorted(
+        {
+            (c.start, c.before, c.after, c.index) if not c.scopes else (c.scopes[0].start, c.scopes[0].before, c.scopes[0].after, None)
+            for c in script.commands
+            if c.text == 0
+        },
+        key=lambda item: item[0],
+    )
+    found = {index for _, before, _, index in items
+             if index is not None and (before is None or before.operator in _STATEMENT_END)}
+    if not items or (items[-1][2] is not None and items[-1][2].operator not in _STATEMENT_END):
+        return set()  # the script ends with a background job
+    for _, before, _, index in reversed(items):
+        if index is not None and (before is None or before.operator in _STATEMENT_START):
+            found.add(index)
+        if before is None or before.operator is not Operator.AND:
+            break
+    return found
+
+
+_STATEMENT_END = frozenset({Operator.SEMICOLON, Operator.NEWLINE})
+_STATEMENT_START = frozenset({Operator.AND, Operator.SEMICOLON, Operator.NEWLINE})
+
+
+def after_writes(profile: CleanupProfile, later: CleanupProfile) -> CleanupProfile:
+    """The profile of one script followed by another (a merge, a RUN moved in)."""
+
+    def survives(key: CleanupKey) -> bool:
+        return key.family not in (later.cleans if key.refresh else later.writes)
+
+    def still_leads(key: CleanupKey) -> bool:
+        if key.refresh:
+            return key.family not in profile.writes and key.family not in profile.cleans
+        return key.family is None or key.family not in profile.writes
+
+    return CleanupProfile(
+        frozenset(profile.leading | {k for k in later.leading if still_leads(k)}),
+        frozenset({k for k in profile.done if survives(k)} | later.done),
+        frozenset({k for k in profile.certain if survives(k)} | later.certain),
+        profile.writes | later.writes,
+        profile.cleans | later.cleans,
+    )

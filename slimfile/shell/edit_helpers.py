@@ -16,9 +16,13 @@ cannot vouch for. Style rules (see ``docs/shell-model.md``):
 
 from __future__ import annotations
 
+import bisect
 import re
 import shlex
 from dataclasses import dataclass
+from operator import attrgetter
+
+from slimfile.memo import cached
 
 from slimfile.shell.model import (
     CHILD_PROCESS_SCOPES,
@@ -105,10 +109,24 @@ def _next_reads_status(script: ShellScript, command: Command, after: Joint) -> b
     """True when the text from ``after`` to the end of the next command mentions ``$?``
     (``x; echo $?``, ``x; if [ $? -ne 0 ]``, ``x; case $? in``)."""
     text = script.texts[command.text].text
-    following = [c.text_end for c in script.commands if c.text == command.text and c.text_start >= after.text_end]
-    end = min(following) if following else len(text)
+    starts, first_ends = cached(script, ("command-ends", command.text), lambda: _command_ends(script, command.text))
+    i = bisect.bisect_left(starts, after.text_end)
+    end = first_ends[i] if i < len(starts) else len(text)
     region = text[after.text_end : end]
     return b"$?" in region or b"${?" in region
+
+
+def _command_ends(script: ShellScript, text: int) -> tuple[list[int], list[int]]:
+    """The text starts of the commands of one script text, sorted, and for each position the
+    smallest text end of the commands from there on (a command inside ``$( )`` starts after
+    the command around it but ends before it)."""
+    spans = sorted((c.text_start, c.text_end) for c in script.commands if c.text == text)
+    first_ends = [0] * len(spans)
+    smallest = None
+    for i in range(len(spans) - 1, -1, -1):
+        smallest = spans[i][1] if smallest is None else min(smallest, spans[i][1])
+        first_ends[i] = smallest
+    return [start for start, _ in spans], first_ends
 
 
 def _errexit_ignored(command: Command) -> bool:
@@ -205,21 +223,27 @@ def _append_in_run_line(dockerfile: Dockerfile, instruction: Instruction, item: 
     src = dockerfile.source
     line = dockerfile.line_of(max(item.end - 1, 0))
     rest = _line_rest(dockerfile, line, item.end)
-    multi_line = any(l.role is LineRole.CONTINUATION for l in instruction.lines)
+    multi_line = cached(dockerfile, ("multi-line", id(instruction)), lambda: _has_continuation(instruction))
     same_line = _same_line_text(operator, new)
     if not multi_line or (rest and not _is_trailing_operator(rest, item.after, operator)):
         return Edit.insert(item.end, same_line)
     if operator != "&&" and item.after is not None:
         return Edit.insert(item.end, same_line)
     indent = _indent_for(dockerfile, instruction, line, dockerfile.line_of(item.start))
-    breaker = style.marker_spacing(dockerfile, instruction) + style.escape_byte(dockerfile) + style.eol_of(dockerfile, line) + indent
+    spacing = cached(dockerfile, ("marker-spacing", id(instruction)), lambda: style.marker_spacing(dockerfile, instruction))
+    breaker = spacing + style.escape_byte(dockerfile) + style.eol_of(dockerfile, line) + indent
     op = operator.encode()
     if rest:  # `cmd && \` : the author puts operators at line ends here
         spacing_start = _marker_spacing_start(src, line)
         return Edit.insert(spacing_start, breaker + new + b" " + op)
-    if line.marker_start is not None or not _trailing_style(dockerfile, instruction):
+    trailing = cached(dockerfile, ("trailing-style", id(instruction)), lambda: _trailing_style(dockerfile, instruction))
+    if line.marker_start is not None or not trailing:
         return Edit.insert(item.end, breaker + op + b" " + new)
     return Edit.insert(item.end, b" " + op + breaker + new)
+
+
+def _has_continuation(instruction: Instruction) -> bool:
+    return any(line.role is LineRole.CONTINUATION for line in instruction.lines)
 
 
 def _same_line_text(operator: str, new: bytes) -> bytes:
@@ -247,13 +271,27 @@ def _indent_for(dockerfile: Dockerfile, instruction: Instruction, line: Physical
     """Indentation for a new continuation line after ``line``: the next text line's (where the
     next operator is), else that of the line the anchor command starts on, else the RUN's."""
     lines = instruction.lines
-    index = next(i for i, l in enumerate(lines) if l.start == line.start)
-    for later in lines[index + 1 :]:
-        if later.role is LineRole.CONTINUATION:
-            return _leading_blanks(dockerfile.source, later)
+    index = bisect.bisect_left(lines, line.start, key=_line_start)
+    following = cached(dockerfile, ("next-continuation", id(instruction)), lambda: _next_continuations(lines))
+    if following[index] is not None:
+        return _leading_blanks(dockerfile.source, lines[following[index]])
     if first.role is LineRole.CONTINUATION:
         return _leading_blanks(dockerfile.source, first)
-    return style.continuation_indent(dockerfile, instruction)
+    return cached(dockerfile, ("indent", id(instruction)), lambda: style.continuation_indent(dockerfile, instruction))
+
+
+_line_start = attrgetter("start")
+
+
+def _next_continuations(lines: tuple[PhysicalLine, ...]) -> list[int | None]:
+    """For each line of an instruction, the index of the first continuation line after it."""
+    following: list[int | None] = [None] * len(lines)
+    nearest = None
+    for i in range(len(lines) - 1, -1, -1):
+        following[i] = nearest
+        if lines[i].role is LineRole.CONTINUATION:
+            nearest = i
+    return following
 
 
 def _leading_blanks(src: bytes, line: PhysicalLine) -> bytes:
@@ -297,9 +335,12 @@ def _append_in_heredoc(
 
 def _heredoc_body_follows(script: ShellScript, line: PhysicalLine) -> bool:
     """A heredoc redirect on this line reads the next lines: nothing may go between."""
-    return any(
-        r.heredoc is not None and r.heredoc.body_start == line.end for c in script.commands for r in c.redirects
-    )
+    starts = cached(script, "heredoc-body-starts", lambda: _heredoc_body_starts(script))
+    return line.end in starts
+
+
+def _heredoc_body_starts(script: ShellScript) -> frozenset[int]:
+    return frozenset(r.heredoc.body_start for c in script.commands for r in c.redirects if r.heredoc is not None)
 
 
 # -- removing a command --------------------------------------------------------------------------
@@ -383,12 +424,13 @@ def _same_source_line(piece: ScriptText, joint: Joint, command: Command) -> bool
 
 def _has_next(script: ShellScript, joint: Joint) -> bool:
     """True when an item follows the joint (a trailing ``;`` before ``}``/``fi`` has none)."""
-    for command in script.commands:
-        if command.before == joint:
-            return True
-        if any(scope.before == joint for scope in command.scopes):
-            return True
-    return False
+    return joint in cached(script, "joints-before-items", lambda: _joints_before_items(script))
+
+
+def _joints_before_items(script: ShellScript) -> frozenset[Joint]:
+    joints = {command.before for command in script.commands}
+    joints.update(scope.before for command in script.commands for scope in command.scopes)
+    return frozenset(joints)
 
 
 def _skip_blanks(text: bytes, pos: int, piece: ScriptText) -> int:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import fnmatch
 import posixpath
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -24,6 +24,9 @@ from slimfile.shell.model import Command, CommandKind, ShellScript, Word
 from slimfile.shell.packages import PackageFact
 
 _VARIABLE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
+# a variable an expansion reads: $V, ${V}, and ${V:-x}, ${V%x}, ${#V} and the other operators;
+# ${!V} (bash's indirection) may read any variable
+_READ_VARIABLE = re.compile(r"\$(?:\{(?P<indirect>!)?#?(?P<braced>[A-Za-z_][A-Za-z0-9_]*)|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
 _ANY_EXPANSION = re.compile(r"[$`]")
 _GLOB = re.compile(r"[*?\[]")
 _WRITE_REDIRECTS = frozenset({">", ">>", ">|", "&>", "&>>", ">&"})
@@ -115,6 +118,12 @@ def _group(entries: Iterable[str], home: str | None) -> frozenset[str] | str:
     return frozenset(paths)
 
 
+def expand_paths(entries: Iterable[str], home: str | None) -> frozenset[str] | str:
+    """Image paths of table entries (``@python``, ``$HOME/.cache/pip``) for a user whose home
+    is ``home``; a string is the reason they cannot be known."""
+    return _group(entries, home)
+
+
 def system_paths() -> frozenset[str]:
     """Where system packages write (``[paths] system`` of the table)."""
     return frozenset(_table()["paths"]["system"])
@@ -153,12 +162,25 @@ class CommandEffects:
 def run_effects(script: ShellScript, *, workdir: str | None, env: Mapping[str, str], home: str | None) -> Effects:
     """The effects of a RUN whose working directory is ``workdir`` (None: unknown), with the
     ENV/ARG values in force ``env`` and the running user's home directory ``home``."""
-    total = Effects(env=env_always())
-    for each in command_effects(script, workdir=workdir, env=env, home=home):
-        total = total | each.effects
-        if total.unknown:
-            return total
-    return total
+    return union(each.effects for each in command_effects(script, workdir=workdir, env=env, home=home))
+
+
+def union(parts: Iterable[Effects]) -> Effects:
+    """All the effects together (with the variables every program reads), gathered in one pass:
+    ``a | b | c ...`` copies the growing sets at each step, which a RUN of thousands of
+    commands made quadratic. Stops at the first unknown."""
+    reads: set[str] = set()
+    writes: set[str] = set()
+    names: set[str] = set(env_always())
+    cwd = False
+    for part in parts:
+        reads |= part.reads
+        writes |= part.writes
+        names |= part.env
+        cwd = cwd or part.cwd
+        if part.unknown:
+            return Effects(frozenset(reads), frozenset(writes), frozenset(names), cwd, part.unknown)
+    return Effects(frozenset(reads), frozenset(writes), frozenset(names), cwd)
 
 
 def command_effects(script: ShellScript, *, workdir: str | None, env: Mapping[str, str], home: str | None) -> list[CommandEffects]:
@@ -204,11 +226,17 @@ def _words_env(command: Command) -> frozenset[str]:
     names: set[str] = set()
     for word in command.words:
         if not word.static:
-            names.update(m.group("braced") or m.group("plain") for m in _VARIABLE.finditer(word.raw))
+            names.update(_read_names(word.raw))
     for assignment in command.assignments:
         if assignment.value is not None and not assignment.value.static:
-            names.update(m.group("braced") or m.group("plain") for m in _VARIABLE.finditer(assignment.value.raw))
+            names.update(_read_names(assignment.value.raw))
     return frozenset(names)
+
+
+def _read_names(raw: str) -> Iterator[str]:
+    """The variables a word's expansions read ("*": any, for ``${!V}``)."""
+    for match in _READ_VARIABLE.finditer(raw):
+        yield "*" if match.group("indirect") else match.group("braced") or match.group("plain")
 
 
 def _assign(command: Command, walk: _Walk) -> Effects:
@@ -415,6 +443,8 @@ def _program_effects(command: Command, walk: _Walk) -> Effects:
     unknown = set(spec.get("unknown_options", ())) & argv.flags
     if unknown:
         return Effects.unknowable(f"`{command.name} {sorted(unknown)[0]}`")
+    if argv.operands and argv.operands[0].value in spec.get("unknown_subcommands", ()):
+        return Effects.unknowable(f"`{command.name} {argv.operands[0].value}` works on the project")
     fixed = _fixed(spec, walk)
     if isinstance(fixed, str):
         return Effects.unknowable(fixed)
@@ -565,12 +595,17 @@ def _package_effects(fact: PackageFact, command: Command, walk: _Walk) -> Effect
     if system is not None:
         fixed = _fixed(system, walk)
         return Effects.unknowable(fixed) if isinstance(fixed, str) else fixed
+    if fact.action == "clean":
+        return _cache_clean_effects(fact, walk)
+    other = table.get("actions", {}).get(fact.manager, {}).get(fact.action)
+    if other is not None:
+        return _action_effects(other, fact, walk)
     install = table["installs"].get(fact.manager)
     if install is None or fact.action not in ("install", "add"):
         return Effects.unknowable(f"`{fact.tool} {fact.action}` works on the project, not on named packages")
     if install.get("global_only") and not _global(fact):
         return Effects.unknowable(f"`{fact.tool} {fact.action}` without `-g` installs into the project")
-    local = _project_operands(fact)
+    local = _project_operands(fact, walk)
     if local:
         return Effects.unknowable(f"`{fact.tool}` installs `{local}`, which is not a named package")
     fixed = _fixed(install, walk)
@@ -581,11 +616,40 @@ def _package_effects(fact: PackageFact, command: Command, walk: _Walk) -> Effect
     return fixed
 
 
+def _cache_clean_effects(fact: PackageFact, walk: _Walk) -> Effects:
+    """`npm cache clean --force`, `pip cache purge`, `yarn cache clean`: they empty the
+    manager's own cache folders (data/cache_paths.toml) and touch nothing else."""
+    clears = load("cache_paths").get(fact.manager, {}).get("clears", {})
+    words = " ".join(w.value for w in fact.subcommand)
+    paths = clears.get(words) or clears.get(fact.action)
+    if not paths:
+        return Effects.unknowable(f"`{fact.tool} {words}`: which cache it empties is not known")
+    resolved: set[str] = set()
+    for path in paths:
+        if path.startswith(("$HOME", "${HOME}")):
+            if walk.home is None:
+                return Effects.unknowable("the home directory of the user is not known")
+            path = walk.home + path.split("}", 1)[-1] if path.startswith("${") else walk.home + path[len("$HOME") :]
+        elif "$" in path:
+            continue  # a variable the image sets (XDG_CACHE_HOME): not this layer's concern
+        resolved.add(posixpath.normpath(path))
+    return Effects(frozenset(resolved), frozenset(resolved))
+
+
 def _global(fact: PackageFact) -> bool:
     return fact.has("global") or any(word.value == "global" for word in fact.subcommand)
 
 
-def _project_operands(fact: PackageFact) -> str | None:
+def _action_effects(spec: dict, fact: PackageFact, walk: _Walk) -> Effects:
+    """A package manager's own configuration commands (``poetry config x y``)."""
+    unknown = next((o.name for o in fact.options if o.name in spec.get("unknown_options", ())), None)
+    if unknown:
+        return Effects.unknowable(f"`{fact.tool} {fact.action} {unknown}` works on the project")
+    fixed = _fixed(spec, walk)
+    return Effects.unknowable(fixed) if isinstance(fixed, str) else fixed
+
+
+def _project_operands(fact: PackageFact, walk: _Walk) -> str | None:
     """The first operand or option that makes an install read files (a path, ``-r``, ``-e``)."""
     if fact.option(
         "-r",
@@ -604,13 +668,10 @@ def _project_operands(fact: PackageFact) -> str | None:
     if not fact.packages:
         return "the project's own manifest"
     for word in fact.packages:
-        value = word.value
-        if (
-            value in (".", "..")
-            or value.startswith(("./", "../", "/", "~", "file:"))
-            or "/" in value.split("@")[0]
-            or not word.static
-        ):
+        value = word.value if word.static else _expand(word.raw, walk)  # `pnpm@$PNPM_VERSION`
+        if value is None:
+            return word.value
+        if value in (".", "..") or value.startswith(("./", "../", "/", "~", "file:")) or "/" in value.split("@")[0]:
             return value
     return None
 

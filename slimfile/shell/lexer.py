@@ -486,24 +486,41 @@ def comment_substitutions(text: bytes) -> list[tuple[int, int]]:
     hiding cannot merge or split words).
     """
     spans = []
+    quotes = _QuoteScanner(text)
     for match in _COMMENT_SUBSTITUTION.finditer(text):
         start, end = match.span()
         before_ok = start == 0 or text[start - 1] in b" \t\n"
         after_ok = end == len(text) or text[end] in b" \t\n;&|"
-        if before_ok and after_ok and not _inside_quotes(text, start):
+        if before_ok and after_ok and not quotes.inside(start):
             spans.append((start, end))
     return spans
 
 
-def _inside_quotes(text: bytes, pos: int) -> bool:
-    i = 0
-    while i < pos:
-        ch = text[i]
-        if ch in (0x27, 0x22, 0x60, 0x5C) or (ch == 0x24 and i + 1 < len(text) and text[i + 1] in b"({'\""):
-            end = _token_end(text, i)
-            if end > pos:
-                return True
-            i = end
-        else:
-            i += 1
-    return False
+class _QuoteScanner:
+    """Whether offsets, asked in increasing order, are inside a quoted region or expansion:
+    the scan goes on from the last offset asked, so a script with many backquoted comments
+    is read once (rescanning from its start for each was quadratic)."""
+
+    def __init__(self, text: bytes) -> None:
+        self.text = text
+        self.i = 0  # where the scan stands: a token boundary
+        self.region_end = 0  # end of the last quoted region or expansion passed
+
+    def inside(self, pos: int) -> bool:
+        text = self.text
+        if pos < self.region_end:
+            return True
+        i = self.i
+        while i < pos:
+            ch = text[i]
+            if ch in (0x27, 0x22, 0x60, 0x5C) or (ch == 0x24 and i + 1 < len(text) and text[i + 1] in b"({'\""):
+                end = _token_end(text, i)
+                self.region_end = end
+                if end > pos:
+                    self.i = end
+                    return True
+                i = end
+            else:
+                i += 1
+        self.i = i
+        return False

@@ -249,7 +249,7 @@ class _Walker:
     # -- sequences --------------------------------------------------------------------------
     def walk_sequence(self, children, scopes: tuple, trailing_redirects: tuple = ()) -> None:
         """Statements separated by operators (or newlines); sets each item's joints."""
-        items = list(self._flatten(children))
+        items = self._flatten(children)
         if trailing_redirects:
             items = _attach_to_last_statement(items, trailing_redirects)
         previous: _CommandDraft | _Compound | None = None
@@ -273,19 +273,29 @@ class _Walker:
                 previous_end = node.end_byte
             pending = None
 
-    def _flatten(self, children) -> Iterator[tuple]:
-        for child in children:
-            kind = child.type
-            if kind == "list":
-                yield from self._flatten(child.children)
-            elif kind == "redirected_statement":
-                yield from self._flatten_redirected(child)
-            elif kind in OPERATORS:
-                yield ("op", child)
-            elif kind == "comment":
-                self._comment(child)
-            elif child.is_named:
-                yield ("stmt", child, ())
+    def _flatten(self, children) -> list[tuple]:
+        """Statements and operators in order, with nested ``list`` nodes opened. tree-sitter
+        nests ``a && b && c`` to the left, one level per operator: the walk keeps its own stack
+        (recursion was quadratic through the generators, and stopped at Python's limit)."""
+        out: list[tuple] = []
+        stack = [iter(children)]
+        while stack:
+            for child in stack[-1]:
+                kind = child.type
+                if kind == "list":
+                    stack.append(iter(child.children))
+                    break
+                if kind == "redirected_statement":
+                    out.extend(self._flatten_redirected(child))
+                elif kind in OPERATORS:
+                    out.append(("op", child))
+                elif kind == "comment":
+                    self._comment(child)
+                elif child.is_named:
+                    out.append(("stmt", child, ()))
+            else:
+                stack.pop()
+        return out
 
     def _flatten_redirected(self, node) -> Iterator[tuple]:
         body = node.child_by_field_name("body")
@@ -294,7 +304,7 @@ class _Walker:
             yield ("stmt", node, ())
         elif body.type == "list":
             # tree-sitter attaches a redirect after `a && b` to the list; it belongs to `b`
-            yield from _attach_to_last_statement(list(self._flatten(body.children)), redirects)
+            yield from _attach_to_last_statement(self._flatten(body.children), redirects)
         else:
             yield ("stmt", body, redirects)
 

@@ -117,12 +117,7 @@ class _Mover:
         """The old text-to-source function, followed by the move (one per script text)."""
         moved = self.spans.get(id(old))
         if moved is None:
-            d = self.d
-
-            def moved(start: int, end: int) -> tuple[int, int]:
-                a, b = old(start, end)
-                return a + d, b + d
-
+            moved = _Shifted.of(old, self.d)
             self.spans[id(old)] = moved
         return moved
 
@@ -154,6 +149,29 @@ class _Mover:
             )
             self.scopes[id(s)] = moved
         return moved
+
+
+class _Shifted:
+    """A text-to-source function followed by a move. Moving it again adds to the distance
+    instead of wrapping it once more: a file with thousands of copies of one RUN relocates
+    the model from copy to copy, and nested wrappers made each look-up cost one call per copy
+    (quadratic, and deeper than Python's recursion limit)."""
+
+    __slots__ = ("base", "distance")
+
+    def __init__(self, base: Callable[[int, int], tuple[int, int]], distance: int) -> None:
+        self.base = base
+        self.distance = distance
+
+    @classmethod
+    def of(cls, old: Callable[[int, int], tuple[int, int]], distance: int) -> "_Shifted":
+        if isinstance(old, _Shifted):
+            return cls(old.base, old.distance + distance)
+        return cls(old, distance)
+
+    def __call__(self, start: int, end: int) -> tuple[int, int]:
+        a, b = self.base(start, end)
+        return a + self.distance, b + self.distance
 
 
 __all__ = ["CannotRelocate", "relocate"]

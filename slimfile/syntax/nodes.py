@@ -15,6 +15,8 @@ from enum import Enum
 from functools import cached_property
 from typing import TYPE_CHECKING, Iterator, NamedTuple, Union
 
+from slimfile.syntax.columns import CharColumns
+
 if TYPE_CHECKING:
     from slimfile.syntax.stages import StageModel
 
@@ -278,24 +280,41 @@ class Dockerfile:
     def instructions(self) -> tuple[Instruction, ...]:
         return tuple(item for item in self.items if isinstance(item, Instruction))
 
+    @cached_property
+    def _item_positions(self) -> dict[int, int]:
+        # the tree holds its items, so no other live object can have one of these ids
+        return {id(item): i for i, item in enumerate(self.items)}
+
+    def item_index(self, item: Item) -> int:
+        """Where ``item`` is in ``items`` (a dict built once: passes ask for many instructions);
+        KeyError for a node that is not a top-level item (the RUN inside an ONBUILD)."""
+        return self._item_positions[id(item)]
+
     def unparse(self) -> bytes:
         return b"".join(self.source[item.start : item.end] for item in self.items)
 
     def text(self, start: int, end: int) -> str:
         return self.source[start:end].decode("utf-8", "surrogateescape")
 
+    @cached_property
+    def line_starts(self) -> list[int]:
+        """Where each physical line starts: built once, every position look-up bisects it."""
+        return [line.start for line in self.lines]
+
+    @cached_property
+    def _columns(self) -> CharColumns:
+        return CharColumns(self.source)
+
     def line_of(self, offset: int) -> PhysicalLine:
         """The physical line that holds byte ``offset``."""
-        starts = [line.start for line in self.lines]
-        i = max(bisect.bisect_right(starts, offset) - 1, 0)
+        i = max(bisect.bisect_right(self.line_starts, offset) - 1, 0)
         return self.lines[i]
 
     def position(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a byte offset; columns count characters, as editors do."""
         line = self.line_of(offset)
         text_start = line.start + (len(BOM) if line.number == 1 and self.bom else 0)
-        col = len(self.source[text_start:offset].decode("utf-8", "replace")) + 1
-        return line.number, col
+        return line.number, self._columns.characters(text_start, offset, line.end) + 1
 
     @cached_property
     def stages(self) -> StageModel:

@@ -507,6 +507,7 @@ class _Parser:
             except ShellLexError:
                 return []
         found = []
+        to_bytes = _ByteOffsets(text)
         for word in words:
             match = self.rules.heredoc_re.match(word.value)
             if not match:
@@ -517,10 +518,27 @@ class _Parser:
                 raise ParseError(str(exc), line_number) from None
             if doc is None:
                 continue
-            w_start = len(text[: word.start].encode("utf-8", "surrogateescape"))
-            w_end = len(text[: word.end].encode("utf-8", "surrogateescape"))
-            found.append((*doc, w_start, w_end))
+            found.append((*doc, to_bytes(word.start), to_bytes(word.end)))
         return found
+
+
+class _ByteOffsets:
+    """UTF-8 offsets of increasing character offsets into ``text``, each counted from the last
+    one (encoding the whole prefix per heredoc word was quadratic in the line's length)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.ascii = text.isascii()
+        self.char = self.byte = 0
+
+    def __call__(self, char: int) -> int:
+        if self.ascii:
+            return char
+        if char < self.char:
+            self.char = self.byte = 0
+        self.byte += len(self.text[self.char : char].encode("utf-8", "surrogateescape"))
+        self.char = char
+        return self.byte
 
 
 def parse_heredoc_word(text: str, buildkit: str = "current") -> tuple[str, int, bool, bool] | None:

@@ -6,6 +6,7 @@ names are matched case-insensitively, and the ARGs before the first FROM are glo
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -73,24 +74,31 @@ def parse_image_ref(text: str) -> ImageRef:
     return ImageRef(text=text, registry=registry, repository=rest, tag=tag, digest=digest)
 
 
-def _variable_spans(text: str) -> list[tuple[int, int]]:
-    return [m.span() for m in _VARIABLE_RE.finditer(text)]
+def _variable_spans(text: str) -> tuple[list[int], list[int]]:
+    """Starts and ends of the ``$VAR``/``${VAR}`` references, in order (they never overlap)."""
+    spans = [m.span() for m in _VARIABLE_RE.finditer(text)]
+    return [s for s, _ in spans], [e for _, e in spans]
+
+
+def _in_variable(starts: list[int], ends: list[int], i: int) -> bool:
+    k = bisect.bisect_right(starts, i) - 1
+    return k >= 0 and i < ends[k]
 
 
 def _find_outside_variables(text: str, ch: str) -> int:
-    spans = _variable_spans(text)
-    for i, c in enumerate(text):
-        if c == ch and not any(s <= i < e for s, e in spans):
-            return i
-    return -1
+    starts, ends = _variable_spans(text)
+    i = text.find(ch)
+    while i >= 0 and _in_variable(starts, ends, i):
+        i = text.find(ch, i + 1)
+    return i
 
 
 def _rfind_outside_variables(text: str, ch: str) -> int:
-    spans = _variable_spans(text)
-    for i in range(len(text) - 1, -1, -1):
-        if text[i] == ch and not any(s <= i < e for s, e in spans):
-            return i
-    return -1
+    starts, ends = _variable_spans(text)
+    i = text.rfind(ch)
+    while i >= 0 and _in_variable(starts, ends, i):
+        i = text.rfind(ch, 0, i)
+    return i
 
 
 @dataclass(slots=True)
@@ -123,6 +131,7 @@ class StageModel:
     stages: tuple[Stage, ...]
     orphans: tuple[Instruction, ...]  # instructions before the first FROM that are not ARG
     _stage_by_id: dict[int, Stage] | None = field(default=None, repr=False, compare=False)
+    _stage_by_alias: dict[str, Stage] | None = field(default=None, repr=False, compare=False)
 
     def stage_of(self, instruction: Instruction) -> Stage | None:
         """The stage ``instruction`` (its FROM included) belongs to; passes ask for every RUN,
@@ -137,10 +146,17 @@ class StageModel:
         return self._stage_by_id.get(id(instruction))
 
     def by_name(self, name: str) -> Stage | None:
+        """The stage named ``name`` (the first one, as buildkit matches), else the stage with
+        that index; a dict built on first use, as for :meth:`stage_of`."""
         key = name.lower()
-        for stage in self.stages:
-            if stage.alias == key:
-                return stage
+        if self._stage_by_alias is None:
+            self._stage_by_alias = {}
+            for stage in self.stages:
+                if stage.alias is not None:
+                    self._stage_by_alias.setdefault(stage.alias, stage)
+        stage = self._stage_by_alias.get(key)
+        if stage is not None:
+            return stage
         if key.isdigit() and int(key) < len(self.stages):
             return self.stages[int(key)]
         return None
@@ -154,12 +170,16 @@ def build_stage_model(dockerfile: Dockerfile) -> StageModel:
     global_args: list[Instruction] = []
     orphans: list[Instruction] = []
     stages: list[Stage] = []
+    aliases: dict[str, Stage] = {}  # the first stage of each name
     current: list[Instruction] | None = None
     for instruction in dockerfile.instructions:
         if instruction.name == "FROM":
             if stages:
                 stages[-1].instructions = tuple(current or ())
-            stages.append(_stage_from(len(stages), instruction, stages))
+            stage = _stage_from(len(stages), instruction, aliases)
+            stages.append(stage)
+            if stage.alias is not None:
+                aliases.setdefault(stage.alias, stage)
             current = []
         elif current is None:
             (global_args if instruction.name == "ARG" else orphans).append(instruction)
@@ -170,7 +190,8 @@ def build_stage_model(dockerfile: Dockerfile) -> StageModel:
     return StageModel(tuple(global_args), tuple(stages), tuple(orphans))
 
 
-def _stage_from(index: int, instruction: Instruction, earlier: list[Stage]) -> Stage:
+def _stage_from(index: int, instruction: Instruction, earlier: dict[str, Stage]) -> Stage:
+    """The stage a FROM starts; ``earlier`` maps the names of the stages before it."""
     words = [w.decode("utf-8", "surrogateescape") for w in go_split_whitespace(instruction.args)] if instruction.args else []
     platform_flag = instruction.flag("platform")
     stage = Stage(
@@ -187,9 +208,5 @@ def _stage_from(index: int, instruction: Instruction, earlier: list[Stage]) -> S
     elif len(words) != 1:
         stage.problem = "FROM requires either one or three arguments"
     if stage.image is not None and not stage.image.has_variables:
-        key = stage.image_text.lower()
-        for prior in earlier:
-            if prior.alias == key:
-                stage.base_stage = prior
-                break
+        stage.base_stage = earlier.get(stage.image_text.lower())
     return stage

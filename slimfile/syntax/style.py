@@ -3,9 +3,13 @@ continuation indentation. Every pass builds inserted text through these helpers.
 
 from __future__ import annotations
 
+from weakref import WeakKeyDictionary
+
 from slimfile.syntax.nodes import Dockerfile, Instruction, LineRole, PhysicalLine
 
 DEFAULT_INDENT = b"    "
+# a file's usual indentation, worked out once per parsed file: helpers ask for it per edit
+_FILE_INDENTS: WeakKeyDictionary[Dockerfile, bytes] = WeakKeyDictionary()
 
 
 def eol_of(dockerfile: Dockerfile, line: PhysicalLine) -> bytes:
@@ -28,6 +32,13 @@ def continuation_indent(dockerfile: Dockerfile, instruction: Instruction) -> byt
 
 def file_indent(dockerfile: Dockerfile) -> bytes:
     """The most common continuation indentation in the file (four spaces when there is none)."""
+    indent = _FILE_INDENTS.get(dockerfile)
+    if indent is None:
+        indent = _FILE_INDENTS[dockerfile] = _most_common_indent(dockerfile)
+    return indent
+
+
+def _most_common_indent(dockerfile: Dockerfile) -> bytes:
     counts: dict[bytes, int] = {}
     for line in dockerfile.lines:
         if line.role is LineRole.CONTINUATION:

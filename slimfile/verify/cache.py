@@ -14,8 +14,6 @@ from __future__ import annotations
 import os
 import posixpath
 import secrets
-import signal
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,6 +22,9 @@ from pathlib import Path
 from slimfile.verify.app_files import ContextListing, CopyStep, expand_sources
 from slimfile.verify.build import BuildResult, run_build
 from slimfile.verify.docker_engine import Engine
+from slimfile.verify.signals import Interrupted, act_on_held, stop_signals_held, stop_signals_raise
+
+__all__ = ["Interrupted", "Probe", "WarmRebuild", "one_line_change", "pick_probe", "warm_rebuild"]
 
 PROBE_TEXT = "slimfile verify: warm-rebuild probe {token} (removed again after the build)"
 
@@ -142,23 +143,21 @@ def warm_rebuild(engine: Engine, dockerfile: Path, context: Path, tag: str, prob
     return WarmRebuild(probe, build)
 
 
-class Interrupted(BaseException):
-    """SIGTERM or SIGHUP arrived while a user's file was changed; raised so that it is restored."""
-
-
 @contextmanager
 def one_line_change(path: Path, token: str | None = None) -> Iterator[None]:
     """Append one line to ``path`` for the duration of the block, then put the file back exactly."""
     token = token or secrets.token_hex(6)
     times = path.stat()  # before reading: the read itself may update the access time
     original = path.read_bytes()
-    with _signals_raise():
+    with stop_signals_raise():
         try:
             with open(path, "ab") as handle:
                 handle.write(probe_line(path.name, original, token))
             yield
         finally:
-            _restore(path, original, times.st_atime_ns, times.st_mtime_ns)
+            with stop_signals_held() as held:  # a second Ctrl-C must not cut the restore short
+                _restore(path, original, times.st_atime_ns, times.st_mtime_ns)
+            act_on_held(held)
 
 
 def _restore(path: Path, original: bytes, atime_ns: int, mtime_ns: int) -> None:
@@ -170,21 +169,3 @@ def _restore(path: Path, original: bytes, atime_ns: int, mtime_ns: int) -> None:
             handle.write(original)
             handle.truncate(len(original))
     os.utime(path, ns=(atime_ns, mtime_ns))
-
-
-@contextmanager
-def _signals_raise() -> Iterator[None]:
-    """Turn SIGTERM/SIGHUP into an exception (Ctrl-C already is one) so ``finally`` runs."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum, _frame):
-        raise Interrupted(signal.Signals(signum).name)
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGHUP)}
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)

@@ -3,7 +3,10 @@ run and remove, and the ``docker`` command line for builds, because the SDK only
 classic builder and verify measures what BuildKit does.
 
 Everything the engine makes is tagged or named ``slimfile-verify…`` (``slimfile-layers…`` for
-``slimfile layers``) so that it can be found and removed; nothing is ever pushed.
+``slimfile layers``) so that it can be found and
+removed; nothing is ever pushed. Containers are named before they are asked for and builds are
+tracked while they run, so that an interrupted verify (Ctrl-C in the middle of an API call or a
+build) can still stop and remove all of it.
 """
 
 from __future__ import annotations
@@ -11,11 +14,13 @@ from __future__ import annotations
 import io
 import os
 import re
+import secrets
+import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -128,6 +133,10 @@ class ChunkStream(io.RawIOBase):
 class Engine:
     client: Any  # docker.DockerClient
     cli: str
+    # containers are named <prefix>-<n>; a verify session sets a prefix of its own
+    container_prefix: str = field(default_factory=lambda: f"slimfile-verify-{secrets.token_hex(4)}")
+    containers: list[str] = field(default_factory=list)  # every name asked for, removed or not
+    _builds: list[subprocess.Popen] = field(default_factory=list)  # build processes still running
 
     @classmethod
     def connect(cls) -> Engine:
@@ -135,12 +144,12 @@ class Engine:
             import docker
         except ImportError:
             raise EngineError("verify needs the docker Python SDK: pip install 'slimfile[verify]'") from None
-        host = os.environ.get("DOCKER_HOST", "the default socket")
+        host = os.environ.get("DOCKER_HOST") or "the default socket"
         try:
             client = docker.from_env(timeout=600)
             client.ping()
         except Exception as exc:  # the SDK raises several unrelated types here
-            raise EngineError(f"cannot reach the Docker engine at {host}: {exc}") from None
+            raise EngineError(f"cannot reach the Docker engine at {host}: {root_cause(exc)}") from None
         return cls(client=client, cli=find_cli())
 
     def versions(self) -> dict[str, str]:
@@ -170,7 +179,7 @@ class Engine:
             argv.append("--no-cache")
         argv.append(str(context))
         started = time.monotonic()
-        returncode, lines = _stream(argv, {**os.environ, "DOCKER_BUILDKIT": "1"}, on_line)
+        returncode, lines = _stream(argv, {**os.environ, "DOCKER_BUILDKIT": "1"}, on_line, self._builds)
         seconds = time.monotonic() - started
         image_id = iidfile.read_text().strip() if returncode == 0 and iidfile.is_file() else None
         return BuildOutput(returncode, lines, seconds, image_id)
@@ -193,8 +202,12 @@ class Engine:
     @contextmanager
     def exported_filesystem(self, ref: str) -> Iterator[BinaryIO]:
         """The image's root filesystem as a tar stream, from a container that is never started."""
+        name = self._container_name()
         container = self._api(
-            "create", lambda: self.client.api.create_container(ref, command=["/slimfile-verify-never-runs"], network_disabled=True)
+            "create",
+            lambda: self.client.api.create_container(
+                ref, command=["/slimfile-verify-never-runs"], network_disabled=True, name=name
+            ),
         )
         try:
             chunks = self._api("export", lambda: self.client.api.export(container["Id"], chunk_size=_EXPORT_CHUNK))
@@ -213,7 +226,11 @@ class Engine:
         """Run once on the host network, no ports published; the container is removed after."""
         api = self.client.api
         host_config = api.create_host_config(network_mode="host")
-        container = self._api("create", lambda: api.create_container(ref, command=list(command) if command else None, host_config=host_config))
+        name = self._container_name()
+        container = self._api(
+            "create",
+            lambda: api.create_container(ref, command=list(command) if command else None, host_config=host_config, name=name),
+        )
         try:
             self._api("start", lambda: api.start(container["Id"]))
             exit_code, timed_out = self._wait(container["Id"], timeout)
@@ -232,6 +249,32 @@ class Engine:
             return None, True
 
     # clean-up ------------------------------------------------------------------------------
+
+    def _container_name(self) -> str:
+        """Recorded before the create call: if verify is stopped while the engine creates the
+        container, the clean-up still knows its name."""
+        name = f"{self.container_prefix}-{len(self.containers) + 1}"
+        self.containers.append(name)
+        return name
+
+    def stop_builds(self) -> None:
+        """Stop the builds still running (an interrupt can leave one behind) and wait for them, so
+        that none tags an image after the clean-up removed the tags."""
+        for process in list(self._builds):
+            _stop(process)
+        self._builds.clear()
+
+    def remove_containers(self) -> list[str]:
+        """Remove every container verify named (normally gone already); returns the names that
+        could not be removed."""
+        failed = []
+        for name in self.containers:
+            try:
+                self.client.api.remove_container(name, force=True, v=True)
+            except Exception as exc:
+                if getattr(exc, "status_code", None) != 404:
+                    failed.append(name)
+        return failed
 
     def remove_images(self, refs: Iterable[str]) -> list[str]:
         """Remove by tag; returns the refs that could not be removed (already gone is fine)."""
@@ -257,8 +300,11 @@ class Engine:
             raise EngineError(f"docker {what} failed: {exc}") from None
 
 
-def _stream(argv: list[str], env: dict[str, str], on_line: Callable[[str], None] | None) -> tuple[int, list[str]]:
-    """Run a command, passing each output line on as it comes; stdout and stderr merged."""
+def _stream(
+    argv: list[str], env: dict[str, str], on_line: Callable[[str], None] | None, running: list[subprocess.Popen]
+) -> tuple[int, list[str]]:
+    """Run a command, passing each output line on as it comes; stdout and stderr merged. The
+    process is in ``running`` until it has ended."""
     lines: list[str] = []
     try:
         process = subprocess.Popen(
@@ -266,6 +312,7 @@ def _stream(argv: list[str], env: dict[str, str], on_line: Callable[[str], None]
         )
     except OSError as exc:
         raise EngineError(f"cannot run {argv[0]}: {exc}") from None
+    running.append(process)
     try:
         assert process.stdout is not None
         for line in process.stdout:
@@ -275,9 +322,36 @@ def _stream(argv: list[str], env: dict[str, str], on_line: Callable[[str], None]
                 on_line(line)
         return process.wait(), lines
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        _stop(process)  # an interrupt lands here with the build still running
+        running.remove(process)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """End a build the way Ctrl-C in a terminal does (the client cancels it in the engine), then
+    wait for it; a client that does not exit is killed."""
+    if process.poll() is not None:
+        return
+    for send in (lambda: process.send_signal(signal.SIGINT), process.terminate, process.kill):
+        send()
+        try:
+            process.wait(timeout=10)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def root_cause(exc: BaseException) -> str:
+    """One line for an SDK connection error: the innermost OS error when there is one
+    ("No such file or directory", "Connection refused"), else the message's first line."""
+    seen: set[int] = set()
+    pending: list[object] = [exc]
+    while pending:
+        current = pending.pop(0)
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.strerror:
+            return current.strerror
+        pending.extend([current.__cause__, current.__context__, *current.args])
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__

@@ -131,6 +131,9 @@ class FsDiff:
     # differences that a second build of the original shows too: the build is not reproducible
     # there, so they say nothing about the rewrite (None: no control build was needed)
     nondeterministic: list[FileChange] | None = None
+    # application files removed because an ignore file a fix creates keeps them out of the
+    # build context: declared by that fix (``build-context``), not counted as changes
+    excluded: list[FileChange] = field(default_factory=list)
 
     def by_category(self, category: str) -> list[FileChange]:
         return [c for c in self.changes if c.category == category]
@@ -141,6 +144,7 @@ class FsDiff:
             "app": [c.to_dict() for c in self.by_category("app")],
             "system": [c.to_dict() for c in self.by_category("system")],
             "nondeterministic": None if self.nondeterministic is None else [c.to_dict() for c in self.nondeterministic],
+            "excluded_by_dockerignore": ["/" + c.path for c in self.excluded],
             "app_changes": len(self.by_category("app")),
             "system_changes": len(self.by_category("system")),
             "ignored": {
@@ -230,4 +234,4 @@ def remove_noise(diff: FsDiff, control: FsDiff) -> FsDiff:
             kept.append(FileChange(change.path, change.change, change.category, remaining, change.before, change.after))
         else:
             noise.append(change)
-    return FsDiff(kept, diff.ignored, diff.compared, noise)
+    return FsDiff(kept, diff.ignored, diff.compared, noise, diff.excluded)

@@ -42,7 +42,9 @@ def _rewrite(report: VerifyReport, console: Console) -> None:
     rewrite = report.rewrite
     if rewrite is None:
         return
-    if not rewrite.applied:
+    if not rewrite.applied and rewrite.changed:
+        console.print("rewrite: a hand-written Dockerfile (no fix applied, so every difference counts)")
+    elif not rewrite.applied:
         console.print("rewrite: no fix applies, so the rewritten Dockerfile is the original (both are built and compared)")
     else:
         codes = ", ".join(sorted({a["code"] for a in rewrite.applied}))
@@ -136,6 +138,13 @@ def _files(files: FsDiff, console: Console) -> None:
         f"files: {files.compared} paths compared; application files: "
         f"{'identical' if not app else f'{len(app)} differ'}; distribution files: {'identical' if not system else f'{len(system)} differ'}"
     )
+    if files.excluded:
+        shown = ", ".join("/" + c.path for c in files.excluded[:5])
+        more = f" and {len(files.excluded) - 5} more" if len(files.excluded) > 5 else ""
+        console.print(
+            f"  left out by the created .dockerignore (declared): {plural(len(files.excluded), 'application file')}: "
+            + escape(shown + more)
+        )
     for change in (app + system)[:SHOWN_CHANGES]:
         console.print("  " + escape(f"[{change.category}] {change.describe()}"), highlight=False)
     if len(app) + len(system) > SHOWN_CHANGES:

@@ -3,7 +3,9 @@
 The order is fixed so that the measures are fair: each Dockerfile is built cold (``--no-cache``,
 base images present) and then rebuilt warm after a one-line change to the same application file;
 only then are the two cold-built images inspected, exported and run. Everything built is removed
-at the end unless ``keep`` is set, and the changed application file is always restored.
+at the end unless ``keep`` is set, and the changed application file is always restored: also on
+Ctrl-C, SIGTERM (a CI time limit, ``timeout(1)``) or SIGHUP, which stop the running build, and
+whatever containers verify created are removed too (slimfile/verify/signals.py).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from slimfile.analysis.build_context import list_context, load_dockerignore
+from slimfile.analysis.build_context import ContextListing, dockerignore_candidates, list_context, load_dockerignore
+from slimfile.analysis.globs import DockerIgnore
 from slimfile.analysis.summary import image_config
 from slimfile.engine import FixResult, PassFunction, Settings, fix_source
 from slimfile.syntax.errors import DockerfileError
@@ -32,16 +35,17 @@ from slimfile.verify.app_files import (
     expand,
 )
 from slimfile.verify.build import run_build
-from slimfile.verify.cache import Interrupted, Probe, pick_probe, warm_rebuild
+from slimfile.verify.cache import Probe, pick_probe, warm_rebuild
 from slimfile.verify.config_diff import config_differences
 from slimfile.verify.docker_engine import Engine, EngineError
 from slimfile.verify.fs_diff import FsDiff, Manifest, diff_manifests, read_manifest, remove_noise
 from slimfile.verify.ignore_rules import IgnoreRules, default_rules
 from slimfile.verify.progress import Progress, SilentProgress
 from slimfile.verify.report import ImageFacts, RewriteSummary, VerifyReport
+from slimfile.verify.signals import Interrupted, stop_signals_held, stop_signals_raise
 from slimfile.verify.run_compare import DEFAULT_TIMEOUT, compare_runs
 from slimfile.verify.stages import UnknownTarget, needed_stages, stage_chain
-from slimfile.verify.verdict import Problem, allowed_differences, config_problems, file_problems
+from slimfile.verify.verdict import Problem, allowed_differences, config_problems, declared_removals, file_problems
 
 REPOSITORY = "slimfile-verify"
 
@@ -60,6 +64,9 @@ class VerifyRequest:
     per_fix: bool = False
     keep: bool = False
     run_timeout: float = DEFAULT_TIMEOUT
+    # a hand-written rewrite to verify instead of slimfile's (benchmarks compare an expert's
+    # Dockerfile this way); no fix is applied, so every difference counts as undeclared
+    rewritten: Path | None = None
 
 
 @dataclass
@@ -71,6 +78,9 @@ class Prepared:
     fixed: FixResult
     fixed_tree: Dockerfile
     context: Path
+    # a .dockerignore the fixes create: the rewrite is built with it (BuildKit reads the
+    # Dockerfile's own <name>.dockerignore, so it goes next to the rewritten Dockerfile)
+    created_ignore: bytes | None = None
 
 
 def verify(
@@ -104,17 +114,32 @@ def verify(
 def prepare(request: VerifyRequest, context: Path, passes: Sequence[PassFunction] | None) -> Prepared:
     from slimfile.files import read_dockerfile
 
+    source = read_dockerfile(str(request.dockerfile))
     if not context.is_dir():
         raise UsageError(f"{context}: the build context is not a directory")
-    source = read_dockerfile(str(request.dockerfile))
     original = parse(source, path=str(request.dockerfile), buildkit=request.settings.buildkit)
     try:
         stage_chain(original, request.target)
     except UnknownTarget as exc:
         raise UsageError(f"--target: {exc}") from None
-    fixed = fix_source(source, str(request.dockerfile), request.settings, passes)
+    if request.rewritten is not None:
+        fixed = FixResult(str(request.dockerfile), source, read_dockerfile(str(request.rewritten)), [], [], [], 0)
+    else:
+        fixed = fix_source(source, str(request.dockerfile), request.settings, passes)
     fixed_tree = parse(fixed.output, path=str(request.dockerfile), buildkit=request.settings.buildkit)
-    return Prepared(source, original, fixed, fixed_tree, context)
+    return Prepared(source, original, fixed, fixed_tree, context, created_ignore(fixed, context, request.dockerfile))
+
+
+def created_ignore(result: FixResult, context: Path, dockerfile: Path) -> bytes | None:
+    """The ignore file the fixes create for this build, if any. verify builds in a scratch
+    folder and never writes the user's tree; a created file it cannot place is an error."""
+    candidates = set(dockerignore_candidates(context, dockerfile.resolve()))
+    found = None
+    for new in result.created:
+        if Path(new.path).resolve() not in candidates:
+            raise UsageError(f"a fix creates {new.path}, which verify cannot build with (only an ignore file of this build)")
+        found = new.content
+    return found
 
 
 def rewrite_summary(result: FixResult) -> RewriteSummary:
@@ -159,8 +184,10 @@ class Session:
         self.report = report
         self.passes = passes
         self.slug = image_slug(request.dockerfile, prepared.context)
+        engine.container_prefix = f"{REPOSITORY}-{self.slug}"
         self.built: list[str] = []
         self.base_workdirs: dict[str, str] = {}
+        self.excluded_by_ignore: set[str] = set()  # image paths a created ignore file keeps out
 
     def tag(self, role: str) -> str:
         tag = f"{REPOSITORY}:{self.slug}-{role}"
@@ -168,19 +195,25 @@ class Session:
         return tag
 
     def run(self) -> None:
-        with tempfile.TemporaryDirectory(prefix="slimfile-verify-") as scratch:
+        with tempfile.TemporaryDirectory(prefix="slimfile-verify-") as scratch, stop_signals_raise():
             self.scratch = Path(scratch)
             try:
                 self._verify()
             except EngineError as exc:
                 self.report.error = str(exc)
             except (KeyboardInterrupt, Interrupted):
-                self.report.interrupted = True
-                self.report.error = "interrupted"
+                self._interrupted()
             finally:
-                self.progress.phase("removing the images verify built" if not self.request.keep else "keeping the images")
-                self._clean_up()
-                self.progress.close()
+                with stop_signals_held() as held:  # a second Ctrl-C must not leave half of it behind
+                    self.progress.phase("removing the images verify built" if not self.request.keep else "keeping the images")
+                    self._clean_up()
+                    self.progress.close()
+                if held:
+                    self._interrupted()
+
+    def _interrupted(self) -> None:
+        self.report.interrupted = True
+        self.report.error = "interrupted"
 
     # the steps --------------------------------------------------------------------------------
 
@@ -210,24 +243,45 @@ class Session:
         ``.dockerignore`` is copied along, since BuildKit looks for it next to the Dockerfile."""
         fixed_path = self.scratch / "Dockerfile.slimfile"
         fixed_path.write_bytes(self.prepared.fixed.output)
-        specific_ignore = original_path.with_name(original_path.name + ".dockerignore")
-        if specific_ignore.is_file():
-            shutil.copyfile(specific_ignore, fixed_path.with_name(fixed_path.name + ".dockerignore"))
+        self._place_ignore_file(original_path, fixed_path, self.prepared.created_ignore)
         return fixed_path
+
+    @staticmethod
+    def _place_ignore_file(original_path: Path, fixed_path: Path, created: bytes | None) -> None:
+        """The rewrite's ignore file next to it: the one a fix creates, else the original's own."""
+        target = fixed_path.with_name(fixed_path.name + ".dockerignore")
+        specific_ignore = original_path.with_name(original_path.name + ".dockerignore")
+        if created is not None:
+            target.write_bytes(created)
+        elif specific_ignore.is_file():
+            shutil.copyfile(specific_ignore, target)
 
     def _app_facts(self) -> tuple[Probe | None, AppPaths]:
         context = self.prepared.context
         listing = list_context(context, load_dockerignore(context, self.request.dockerfile.resolve()))
+        listing_after = self._listing_after(listing)
         steps_before = self._copy_steps(self.prepared.original)
         try:
             steps_after = self._copy_steps(self.prepared.fixed_tree)
         except UnknownTarget:  # the rewrite lost the target stage: its build will say so
             steps_after = []
-        probe = pick_probe(self._copy_steps_of_every_stage(self.prepared.original), listing, context)
-        paths_before, paths_after = app_paths(steps_before, listing), app_paths(steps_after, listing)
+        # the probe must be a file both builds receive
+        probe = pick_probe(self._copy_steps_of_every_stage(self.prepared.original), listing_after, context)
+        paths_before, paths_after = app_paths(steps_before, listing), app_paths(steps_after, listing_after)
         apps = AppPaths(paths_before.exact | paths_after.exact, set(paths_before.trees) | set(paths_after.trees))
         self.report.app_paths = apps.to_dict()
+        if listing_after is not listing:
+            # what the rewrite's copies would bring from the original context, minus what they
+            # bring now: the files the created ignore file keeps out (declared by the fix)
+            self.excluded_by_ignore = app_paths(steps_after, listing).exact - paths_after.exact
         return probe, apps
+
+    def _listing_after(self, listing: ContextListing) -> ContextListing:
+        """What the rewrite's build receives: the original context, or with the created ignore file."""
+        created = self.prepared.created_ignore
+        if created is None:
+            return listing
+        return list_context(self.prepared.context, DockerIgnore.from_text(created.decode("utf-8", "replace")))
 
     def _copy_steps(self, tree: Dockerfile, target: str | None = None) -> list[CopyStep]:
         """COPY/ADD of the stages whose files end up in the image (the FROM chain of the target)."""
@@ -284,6 +338,8 @@ class Session:
         report.files = diff_manifests(original, self._manifest(after.tag), self.rules, apps)
         if report.files.changes:
             report.files = self._without_nondeterminism(report.files, original, apps)
+        if "build-context" in (rewrite.declares if rewrite else ()):
+            report.files = declared_removals(report.files, self.excluded_by_ignore)
         report.problems += file_problems(report.files, allowed, rewrite.declares if rewrite else ())
         if self.request.run is not None:
             self.progress.phase(f"running both images: {self.request.run or '(their own CMD)'}")
@@ -325,48 +381,59 @@ class Session:
             raise EngineError(f"exporting {tag} failed: {exc}") from None
 
     def _per_fix(self, before: ImageFacts, after: ImageFacts) -> None:
-        """Build each rule's rewrites (with the cache); identical Dockerfiles are built once."""
+        """Build each rule's rewrites (with the cache); identical rewrites (the Dockerfile and
+        the ignore file the fixes create) are built once."""
         fixed = self.prepared.fixed
         codes = attribution.applied_codes(fixed)
         plan = attribution.plan_rewrites(self.prepared.source, str(self.request.dockerfile), self.request.settings, codes, self.passes)
-        sizes: dict[bytes, int | None] = {self.prepared.source: before.size, fixed.output: after.size}
+        sizes: dict[tuple[bytes, bytes | None], int | None] = {
+            (self.prepared.source, None): before.size,
+            (fixed.output, self.prepared.created_ignore): after.size,
+        }
         previous = before.size
         for index, code in enumerate(codes):
             saving = attribution.describe_rule(code, fixed, plan.alone[index])
             saving.failed_builds = []
             if saving.fixes_alone:
-                saving.size_alone = self._size_of(plan.alone[index].output, f"only {code}", sizes, saving.failed_builds)
+                saving.size_alone = self._size_of(plan.alone[index], f"only {code}", sizes, saving.failed_builds)
                 saving.saved_alone = _difference(before.size, saving.size_alone)
-            cumulative = self._size_of(plan.in_sequence[index].output, f"{code} on top of the rules before it", sizes, saving.failed_builds)
+            cumulative = self._size_of(plan.in_sequence[index], f"{code} on top of the rules before it", sizes, saving.failed_builds)
             saving.saved_in_sequence = _difference(previous, cumulative)
             previous = cumulative
             self.report.per_fix.append(saving)
             for label, _build in saving.failed_builds:
                 self.report.problems.append(Problem("per-fix", f"the Dockerfile with {label} does not build"))
 
-    def _size_of(self, dockerfile: bytes, label: str, sizes: dict[bytes, int | None], failed: list) -> int | None:
-        """The image size of ``dockerfile`` (``None`` if it does not build; failures go to ``failed``)."""
-        if dockerfile in sizes:
-            return sizes[dockerfile]
+    def _size_of(self, rewrite: FixResult, label: str, sizes: dict, failed: list) -> int | None:
+        """The image size of a rewrite (``None`` if it does not build; failures go to ``failed``)."""
+        ignore = created_ignore(rewrite, self.prepared.context, self.request.dockerfile)
+        key = (rewrite.output, ignore)
+        if key in sizes:
+            return sizes[key]
         self.progress.phase(f"per fix: building with {label}")
         number = len(sizes)
         path = self.scratch / f"Dockerfile.per-fix-{number}"
-        path.write_bytes(dockerfile)
+        path.write_bytes(rewrite.output)
+        self._place_ignore_file(self.request.dockerfile.resolve(), path, ignore)
         build = run_build(
             self.engine, path, self.prepared.context, self.tag(f"per-fix-{number}"),
             workdir=self.scratch, target=self.request.target, on_line=self.progress.build_line,
         )
         if not build.ok:
             failed.append((label, build))
-        sizes[dockerfile] = int(self.engine.inspect(build.tag).get("Size") or 0) if build.ok else None
-        return sizes[dockerfile]
+        sizes[key] = int(self.engine.inspect(build.tag).get("Size") or 0) if build.ok else None
+        return sizes[key]
 
     def _clean_up(self) -> None:
+        """Stop a build an interrupt left running, remove the containers, then the images."""
+        self.engine.stop_builds()
+        containers = self.engine.remove_containers()
         self.report.built_images = list(self.built)
         if self.request.keep:
             self.report.kept_images = [tag for tag in self.built if self.engine.has_image(tag)]
+            self.report.not_removed = containers
             return
-        self.report.not_removed = self.engine.remove_images(self.built)
+        self.report.not_removed = containers + self.engine.remove_images(self.built)
 
 
 def _global_args(tree: Dockerfile) -> dict[str, str]:

@@ -19,6 +19,10 @@ declared by a fix                      differences it allows in the built image
                                        artefact built with other flags, e.g. CGO_ENABLED=0)
 ``base-image`` (config)                config values the Dockerfile does not set itself
                                        (the base image's own ENV, LABEL, USER, ...)
+``build-context``                      application files *removed* because an ignore file
+                                       the fix creates keeps them out of the build context
+                                       (exactly those: verify lists the context with and
+                                       without it; any other difference is still a problem)
 =====================================  ====================================================
 
 Passes declare ``packages`` on fixes that change which packages get installed
@@ -100,6 +104,16 @@ def _set_by_dockerfile(change: ConfigChange, set_by_dockerfile: frozenset[str]) 
         keys = {key for key in set(old) | set(new) if old.get(key) != new.get(key)}
         return any(f"{change.field}:{key}" in set_by_dockerfile for key in keys)
     return change.field in set_by_dockerfile
+
+
+def declared_removals(diff: FsDiff, excluded: set[str]) -> FsDiff:
+    """``diff`` with the application files that are gone because a created ignore file keeps
+    them out (``excluded``: their image paths) moved to ``diff.excluded``."""
+    kept, removed = [], []
+    for change in diff.changes:
+        declared = change.category == "app" and change.change == "removed" and change.path in excluded
+        (removed if declared else kept).append(change)
+    return FsDiff(kept, diff.ignored, diff.compared, diff.nondeterministic, removed)
 
 
 def file_problems(diff: FsDiff, allowed: frozenset[str], declared: Iterable[str] = ()) -> list[Problem]:

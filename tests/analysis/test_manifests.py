@@ -9,10 +9,15 @@ from slimfile.analysis.build_context import BuildContext
 from slimfile.analysis.manifests import (
     classify_requirement,
     npm_lock_in_sync,
+    pnpm_lock_in_sync,
     read_gemfile,
     read_go_mod,
     read_package_json,
+    read_pnpm_lock,
     read_requirements,
+    read_simple_yaml,
+    read_yarn_lock,
+    yarn_lock_in_sync,
 )
 from tests.cli.conftest import write
 
@@ -99,3 +104,39 @@ def test_go_mod_and_gemfile(tmp_path: Path):
     assert mod.module == "example.com/x" and mod.local_replacements == ("../y",) and mod.requires == ("golang.org/x/text",)
     gems = read_gemfile(files, "Gemfile")
     assert gems.gemspec and gems.local_paths == ("vendor/mylib",) and gems.gems == ("rails", "mylib")
+
+
+def test_yarn_lock_formats_and_sync(tmp_path: Path):
+    write(tmp_path, {"package.json": json.dumps({"dependencies": {"@scope/a": "^1.0.0", "b": "~2"}})})
+    package = read_package_json(BuildContext(tmp_path), "package.json")
+    classic = read_yarn_lock('# yarn lockfile v1\n\n"@scope/a@^1.0.0", "@scope/a@^1.1.0":\n  version "1.2.0"\n\nb@~2:\n  version "2.0.1"\n')
+    assert not classic.berry and classic.descriptors == {"@scope/a@^1.0.0", "@scope/a@^1.1.0", "b@~2"}
+    assert yarn_lock_in_sync(package, classic) is None
+    berry = read_yarn_lock('__metadata:\n  version: 8\n\n"@scope/a@npm:^1.0.0":\n  version: 1.2.0\n\n"b@npm:~2":\n  version: 2.0.1\n')
+    assert berry.berry and yarn_lock_in_sync(package, berry) is None
+    stale = read_yarn_lock("b@~2:\n  version \"2.0.1\"\n")
+    assert "`@scope/a@^1.0.0` has no entry" in yarn_lock_in_sync(package, stale)
+
+
+def test_simple_yaml_reads_block_mappings_and_refuses_the_rest():
+    data = read_simple_yaml("a: '1'\nb:\n  c: \"x y\"\n  d: {e: 1}\n  f:\n    - 1\n    - two\n'g@1':\n  h: i # note\n")
+    assert data == {"a": "1", "b": {"c": "x y", "d": "{e: 1}", "f": ["1", "two"]}, "g@1": {"h": "i"}}
+    assert "tab" in read_simple_yaml("a:\n\tb: 1\n")
+    assert "does not read" in read_simple_yaml("a: |\n  text\n")
+
+
+def test_pnpm_lock_formats(tmp_path: Path):
+    write(tmp_path, {"package.json": json.dumps({"dependencies": {"ms": "^2.1.3"}, "devDependencies": {"x": "1.0.0"}})})
+    package = read_package_json(BuildContext(tmp_path), "package.json")
+    v9 = read_pnpm_lock(
+        "lockfileVersion: '9.0'\n\nsettings:\n  autoInstallPeers: true\n\nimporters:\n\n  .:\n    dependencies:\n"
+        "      ms:\n        specifier: ^2.1.3\n        version: 2.1.3\n    devDependencies:\n      x:\n        specifier: 1.0.0\n"
+        "        version: 1.0.0\n"
+    )
+    assert v9.version == "9.0" and v9.settings == {"autoInstallPeers": "true"} and pnpm_lock_in_sync(package, v9) is None
+    v6 = read_pnpm_lock("lockfileVersion: '6.0'\n\ndependencies:\n  ms:\n    specifier: ^2.1.3\n    version: 2.1.3\n")
+    assert "devDependencies differ" in pnpm_lock_in_sync(package, v6)
+    v5 = read_pnpm_lock("lockfileVersion: 5.4\n\nspecifiers:\n  ms: ^2.1.3\n  x: 1.0.0\n\ndependencies:\n  ms: 2.1.3\n\n"
+                        "devDependencies:\n  x: 1.0.0\n\noverrides:\n  ms: 2.1.3\n")
+    assert v5.version == "5.4" and v5.specifiers["devDependencies"] == {"x": "1.0.0"}
+    assert "`overrides`" in pnpm_lock_in_sync(package, v5)

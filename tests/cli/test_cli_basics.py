@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests import test_passes as tp
-from tests.conftest import CASES, ROOT
+from tests.conftest import HAND_CASES, ROOT
 
 
 @pytest.fixture
@@ -117,7 +117,7 @@ def test_check_json(invoke, test_pipeline, tmp_path):
 
 
 def test_parse_json_fields(invoke):
-    result = invoke("parse", "--json", str(CASES / "26_run_mount_cache_secret.Dockerfile"))
+    result = invoke("parse", "--json", str(HAND_CASES / "26_run_mount_cache_secret.Dockerfile"))
     data = json.loads(result.stdout)
     assert data["escape"] == "\\"
     assert data["directives"][0]["name"] == "syntax"
@@ -128,12 +128,12 @@ def test_parse_json_fields(invoke):
         "--mount=type=secret,id=pipconf,target=/etc/pip.conf",
     ]
     assert run["logical"] == "pip install --no-cache-dir -r requirements.txt"
-    source = (CASES / "26_run_mount_cache_secret.Dockerfile").read_bytes()
+    source = (HAND_CASES / "26_run_mount_cache_secret.Dockerfile").read_bytes()
     assert source[run["start"] : run["end"]].startswith(b"RUN --mount")
 
 
 def test_parse_heredocs_in_json(invoke):
-    data = json.loads(invoke("parse", "--json", str(CASES / "20_heredoc_multiple.Dockerfile")).stdout)
+    data = json.loads(invoke("parse", "--json", str(HAND_CASES / "20_heredoc_multiple.Dockerfile")).stdout)
     assert [(h["name"], h["body"]) for h in data["instructions"][1]["heredocs"]] == [
         ("FILE1", "I am\nfirst\n"),
         ("FILE2", "I am\nsecond\n"),

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from tests.cli.conftest import write
-from tests.conftest import ROOT, SHARED
+from tests.conftest import ROOT, SCHEMAS
 
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
 STEPS = ACTION["runs"]["steps"]
@@ -83,7 +83,7 @@ def test_sarif_report_is_written_and_valid(tmp_path, shim):
     assert result.returncode == 0  # the step itself never fails: the last step decides
     assert outputs == {"exit-code": "2", "report-file": "slimfile.sarif"}
     document = json.loads((tmp_path / "slimfile.sarif").read_text())
-    schema = json.loads((SHARED / "schemas" / "sarif-schema-2.1.0.json").read_text())
+    schema = json.loads((SCHEMAS / "sarif-schema-2.1.0.json").read_text())
     jsonschema.Draft4Validator(schema).validate(document)
     assert "slimfile could not check every file" in result.stdout
     assert (tmp_path / "step_summary").read_text().startswith("## slimfile report")

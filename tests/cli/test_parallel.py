@@ -87,7 +87,7 @@ def test_a_file_that_kills_its_worker_only_fails_itself(tmp_path, monkeypatch):
     failed = {i: str(o.error) for i, o in enumerate(outcomes) if o.error is not None}
     assert sorted(failed) == [7, 20]
     assert "the worker process crashed while processing this file" in failed[7]
-    assert "internal error (KeyError: 'a bug in a pass')" in failed[20]
+    assert "internal error in pass test_parallel: KeyError: 'a bug in a pass'" in failed[20]
     assert all(len(o.findings) == 1 for i, o in enumerate(outcomes) if i not in failed)
 
 

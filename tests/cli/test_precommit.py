@@ -89,6 +89,7 @@ def project(tmp_path) -> Path:
     git(tmp_path, "init", "-q")
     (tmp_path / "Dockerfile").write_text('FROM python:3.12-slim\nCOPY . /app\nCMD ["python", "/app/main.py"]\n')
     (tmp_path / "notes.md").write_text("RUN <<EOF (not a Dockerfile: never passed to the hook)\n")
+    (tmp_path / ".dockerignore").write_text(".git\n")  # COPY . /app sends the context: keep .git out (SF704)
     git(tmp_path, "add", "-A")
     return tmp_path
 

@@ -37,6 +37,7 @@ EMPTY = {5: ["ENV MODE=prod", 'CMD ["jq" "--version"]']}  # after the last layer
 def sample_report(tmp_path: Path, fail_under: float | None = None) -> LayersReport:
     dockerfile = tmp_path / "Dockerfile"
     dockerfile.write_bytes(DOCKERFILE)
+    _write_context(tmp_path)
     history, config = _history()
     saved = read_saved_image(saved_archive(LAYERS, config))
     request = LayersRequest(image="sample:1", dockerfile=dockerfile, fail_under=fail_under)
@@ -45,6 +46,14 @@ def sample_report(tmp_path: Path, fail_under: float | None = None) -> LayersRepo
     tree, index = read_dockerfile(request, report, catalog)
     fill_report(report, request, saved, history, tree, index, catalog)
     return report
+
+
+def _write_context(root: Path) -> None:
+    """The build context the COPY layer came from, so rules that read the context see it too."""
+    for item in LAYERS[2].items:
+        target = root / Path(item.path).relative_to("app")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(item.content or b"")
 
 
 def _history():

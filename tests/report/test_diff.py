@@ -3,18 +3,22 @@ for byte (CRLF, missing final newline, invalid UTF-8), and git must accept it.""
 
 from __future__ import annotations
 
+import difflib
 import re
 import shutil
 import subprocess
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from slimfile.engine import Settings, fix_source
+import slimfile.report.diff as diff_module
 from slimfile.report.diff import NO_NEWLINE, unified_diff
-from tests.conftest import CORPUS, shared_files
+from slimfile.syntax.edits import Edit, apply_edits, compose_changes
+from tests.conftest import CORPUS, corpus_files, shared_files
 
 HUNK = re.compile(rb"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@$")
 
@@ -92,11 +96,12 @@ def test_a_change_at_the_very_end_without_final_newline():
     assert apply_unified(before, diff) == after
 
 
+@pytest.mark.shared
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 def test_git_applies_the_diffs_of_the_whole_corpus(tmp_path: Path):
     """Every corpus file fixed with --unsafe-fixes: git apply takes the diffs, and the result is
     the fixed file."""
-    files = shared_files(CORPUS)
+    files = corpus_files()
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     expected = {}
     patch = []
@@ -106,9 +111,79 @@ def test_git_applies_the_diffs_of_the_whole_corpus(tmp_path: Path):
         name = f"f{index:03d}.Dockerfile"
         (tmp_path / name).write_bytes(source)
         expected[name] = result.output
-        patch.append(unified_diff(source, result.output, name))
+        patch.append(unified_diff(source, result.output, name, changes=result.changes))  # as fix --diff
     assert sum(1 for part in patch if part) >= 100  # about half of the corpus gets some fix
     (tmp_path / "all.patch").write_bytes(b"".join(patch))
     subprocess.run(["git", "apply", "--whitespace=nowarn", "all.patch"], cwd=tmp_path, check=True)
     for name, output in expected.items():
         assert (tmp_path / name).read_bytes() == output, name
+
+
+# -- the diff of fix --diff: difflib only around what the fixes changed ---------------------------
+
+
+@pytest.mark.shared
+def test_diffs_around_the_changes_apply_on_the_corpus(monkeypatch):
+    """Every corpus file (safe and unsafe fixes): an ordinary file is given to difflib whole (its diff byte
+    for byte), and the diff of the pieces around the engine's changes (forced here; used only
+    for very long middles) applies and gives the fixed file."""
+    compared = 0
+    for source_path in shared_files(CORPUS):
+        source = source_path.read_bytes()
+        for unsafe in (False, True):
+            result = fix_source(source, source_path.name, Settings(unsafe_fixes=unsafe))
+            if result.changed:
+                whole = unified_diff(source, result.output, source_path.name, changes=result.changes)
+                assert whole == _difflib_diff(source, result.output, source_path.name)
+                with monkeypatch.context() as patched:
+                    patched.setattr(diff_module, "WHOLE_FILE", 0)
+                    pieces = unified_diff(source, result.output, source_path.name, changes=result.changes)
+                assert apply_unified(source, pieces) == result.output, source_path.name
+                compared += 1
+    assert compared >= 200
+
+
+def _difflib_diff(before: bytes, after: bytes, name: str) -> bytes:
+    """What difflib itself prints for the whole texts (git's paths and missing-newline mark)."""
+    lines = difflib.unified_diff(_lines(before), _lines(after), f"a/{name}", f"b/{name}")
+    out = "".join(l if l.endswith("\n") else l + "\n" + NO_NEWLINE for l in lines)
+    return out.encode("utf-8", "surrogateescape")
+
+
+def _lines(data: bytes) -> list[str]:
+    parts = data.decode("utf-8", "surrogateescape").split("\n")
+    return [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+
+
+def test_changes_far_apart_and_close_together():
+    """Generated: one changed line every 10 lines (comments between RUNs that merge), and
+    changes on neighbouring lines; the diff applies and is difflib's."""
+    source = b"FROM debian:12\n" + b"".join(
+        b"RUN echo %d\n" % i if i % 10 == 0 else b"# comment %d\n" % i for i in range(600)
+    )
+    result = fix_source(source, "Dockerfile")
+    assert result.changed and len(result.changes) > 50
+    with mock.patch.object(diff_module, "WHOLE_FILE", 0):  # the pieces, as for a long file
+        diff = unified_diff(source, result.output, "Dockerfile", changes=result.changes)
+    assert apply_unified(source, diff) == result.output
+    assert diff == unified_diff(source, result.output, "Dockerfile")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([b"RUN a\n", b"RUN b\r\n", b"\n", b"# c\n", b"RUN x", b"\xff\n"]), max_size=30), st.data())
+def test_diffs_from_changes_apply(lines, data):
+    """Any edits, in rounds: the diff built from the composed changes applies."""
+    before = b"".join(lines)
+    current, changes = before, ()
+    for _ in range(data.draw(st.integers(1, 3))):
+        points = sorted(data.draw(st.lists(st.integers(0, len(current)), max_size=6, unique=True)))
+        edits = []
+        for a, b in zip(points[::2], points[1::2]):
+            edits.append(Edit(a, b, data.draw(st.sampled_from([b"", b"x", b"\n", b"y\n", b"RUN a\n", b"\r\n"]))))
+        changes = compose_changes(changes, edits)
+        current = apply_edits(current, edits)
+    with mock.patch.object(diff_module, "WHOLE_FILE", 0):  # the pieces, as for a long file
+        diff = unified_diff(before, current, "Dockerfile", changes=changes)
+    assert (diff == b"") == (before == current)
+    if diff:
+        assert apply_unified(before, diff) == current

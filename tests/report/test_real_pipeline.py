@@ -1,4 +1,4 @@
-"""Every report format over real corpus files with the real pass pipeline (no sample pass):
+"""Every report format over real corpus files (the sample kept in tests/data) with the real pass pipeline (no sample pass):
 SARIF and rdjson validate, and each offered fix, as SARIF replacements or as a whole-line
 suggestion, gives the same text as applying that fix alone."""
 
@@ -14,9 +14,9 @@ from slimfile.report import github, markdown, rdjson, sarif
 from slimfile.report.model import Report
 from slimfile.runner import Job, run_jobs
 from slimfile.syntax.edits import Edit, apply_edits, apply_fixes
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS_SAMPLE, corpus_sample
 
-SAMPLE = sorted(CORPUS.iterdir())[::5]
+SAMPLE = corpus_sample()
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def report() -> Report:
     outcomes = run_jobs([Job(str(p), "check", Settings(unsafe_fixes=True)) for p in SAMPLE], workers=2)
     errors = [o.error for o in outcomes if o.error is not None]
     good = [o for o in outcomes if o.error is None]
-    report = Report.from_outcomes(good, errors=errors, unsafe_fixes=True, root=CORPUS)
+    report = Report.from_outcomes(good, errors=errors, unsafe_fixes=True, root=CORPUS_SAMPLE)
     assert report.finding_count > 50, "the real pipeline should find plenty in the corpus"
     return report
 
@@ -49,22 +49,33 @@ def test_sarif_fixes_equal_the_fixes(report):
     results = json.loads(sarif.render(report))["runs"][0]["results"]
     pairs = list(report.items())
     assert len(results) == len(pairs)
-    checked = 0
+    checked = created = 0
     for (file, finding), result in zip(pairs, results):
         if "fixes" not in result:
             continue
+        location = result["locations"][0]["physicalLocation"]["artifactLocation"]
+        changes = result["fixes"][0]["artifactChanges"]
         edits = []
-        for replacement in result["fixes"][0]["artifactChanges"][0]["replacements"]:
-            region = replacement["deletedRegion"]
-            start = region["byteOffset"]
-            edits.append(Edit(start, start + region["byteLength"], replacement["insertedContent"]["text"].encode()))
+        for change in changes:
+            if change["artifactLocation"] != location:
+                continue
+            for replacement in change["replacements"]:
+                region = replacement["deletedRegion"]
+                start = region["byteOffset"]
+                edits.append(Edit(start, start + region["byteLength"], replacement["insertedContent"]["text"].encode()))
         assert apply_edits(file.source, edits) == apply_fixes(file.source, [finding.fix])
+        # each file the fix creates is an artifact of its own: one insertion into an empty file
+        new_files = [c for c in changes if c["artifactLocation"] != location]
+        assert [c["replacements"][0]["insertedContent"]["text"].encode() for c in new_files] == [n.content for n in finding.fix.creates]
+        assert all(c["replacements"][0]["deletedRegion"]["byteLength"] == 0 for c in new_files)
         checked += 1
+        created += len(new_files)
     assert checked > 20
 
 
 def test_rdjson_suggestions_equal_the_fixes(report):
-    diagnostics = [d for d in json.loads(rdjson.render(report))["diagnostics"] if "code" in d]
+    # a finding's diagnostics: not errors (no code), not the new files a fix creates (related_locations)
+    diagnostics = [d for d in json.loads(rdjson.render(report))["diagnostics"] if "code" in d and "related_locations" not in d]
     checked = 0
     for (file, finding), diagnostic in zip(report.items(), diagnostics):
         if "suggestions" not in diagnostic:

@@ -14,6 +14,7 @@ from tests.conftest import all_inputs
 from .conftest import runs
 
 INPUTS = all_inputs()
+pytestmark = pytest.mark.shared
 # RUN texts that are not valid shell: opaque is the right answer for them
 KNOWN_UNPARSABLE = {"06_directive_after_comment_ignored.Dockerfile": "echo `"}
 

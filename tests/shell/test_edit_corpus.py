@@ -79,6 +79,7 @@ def _check_option(checker: Checker, index: int, script: ShellScript, command: Co
     assert edited.commands[command.index].argv == (argv[0], "--slimfile-test", *argv[1:])
 
 
+@pytest.mark.shared
 @pytest.mark.parametrize("path", INPUTS, ids=[p.name for p in INPUTS])
 def test_edits_on_corpus_runs(path: Path) -> None:
     checker = Checker(path)

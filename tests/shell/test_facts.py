@@ -170,3 +170,42 @@ def test_exec_with_only_redirects_changes_state_but_does_not_exit() -> None:
     script = model("RUN exec > /log 2>&1 && make\n")
     assert [s.kind for s in script.state_changes] == ["exec-redirect"]
     assert script.exits == ()
+
+
+# -- cleanup keys and profiles -------------------------------------------------------------------
+
+
+def profile_keys(run: str) -> dict[str, list[str]]:
+    from slimfile.shell.cleanup import cleanup_profile
+
+    profile = cleanup_profile(model(f"RUN {run}\n"))
+    return {name: sorted(k.key for k in getattr(profile, name)) for name in ("leading", "done", "certain")}
+
+
+@pytest.mark.parametrize(
+    "run, leading, done, certain",
+    [
+        # the update is a refresh: done again only after the lists were removed
+        ("apt-get update && apt-get install -y x && rm -rf /var/lib/apt/lists/*", ["apt update"], ["/var/lib/apt/lists"],
+         ["/var/lib/apt/lists"]),
+        # a removal before the update: the update writes the lists again
+        ("rm -rf /var/lib/apt/lists/* && apt-get update && apt-get install -y x", ["/var/lib/apt/lists"], ["apt update"],
+         ["apt update"]),
+        ("apt-get install -y x && apt-get update", [], ["apt update"], ["apt update"]),
+        # `apt-get clean` and `rm -rf /var/cache/apt/*` undo the same thing
+        ("apt-get install -y x && apt-get clean", [], ["/var/cache/apt"], ["/var/cache/apt"]),
+        ("apt-get install -y x && rm -rf /var/cache/apt/*", [], ["/var/cache/apt"], ["/var/cache/apt"]),
+        # only a cleanup that runs whenever the script succeeds is certain
+        ("(npm ci && npm cache clean --force)", [], ["$HOME/.npm/_cacache", "/root/.npm/_cacache"], []),
+        ("apt-get install -y x && rm -rf /var/lib/apt/lists/*; echo done", [], ["/var/lib/apt/lists"], []),
+        ("apt-get install -y x; rm -rf /var/lib/apt/lists/*; echo done", [], ["/var/lib/apt/lists"], ["/var/lib/apt/lists"]),
+        ("apt-get install -y x || rm -rf /var/lib/apt/lists/*", [], ["/var/lib/apt/lists"], []),
+        ("apk add --virtual .b gcc && make && apk del .b", [], ["apk remove .b"], ["apk remove .b"]),
+        # a path no package manager writes is written again by a command that names it
+        ("mkdir /opt/b && make -C /opt/b && rm -rf /opt/b/", [], ["/opt/b"], ["/opt/b"]),
+        ("rm -rf /opt/b && mkdir /opt/b && make -C /opt/b", ["/opt/b"], [], []),
+        ("rm -rf $BUILD_DIR", ["$BUILD_DIR (in command 0)"], ["$BUILD_DIR (in command 0)"], ["$BUILD_DIR (in command 0)"]),
+    ],
+)
+def test_cleanup_profile(run, leading, done, certain):
+    assert profile_keys(run) == {"leading": leading, "done": done, "certain": certain}

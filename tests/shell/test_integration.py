@@ -58,6 +58,7 @@ def test_syntax_dump_stays_syntax_only() -> None:
     assert all("commands" not in entry for entry in data["instructions"])
 
 
+@pytest.mark.shared
 @pytest.mark.parametrize("path", all_inputs(), ids=lambda p: p.name)
 def test_every_shared_file_dumps_to_json(path) -> None:
     dockerfile = parse(path.read_bytes())

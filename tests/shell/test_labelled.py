@@ -81,6 +81,7 @@ def _expected_cleanups(labels: list[dict]) -> list[tuple]:
     return [(c["manager"], c["kind"], c.get("path"), c.get("coverage")) for c in labels]
 
 
+@pytest.mark.shared
 @pytest.mark.parametrize("entry", LABELS, ids=[f"{e['file']}:{e['line']}" for e in LABELS])
 def test_labelled_run(entry: dict) -> None:
     result = _run_at(entry["file"], entry["line"])

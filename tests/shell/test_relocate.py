@@ -33,6 +33,7 @@ def _words(command):
     yield from (r.target for r in command.redirects if r.target is not None)
 
 
+@pytest.mark.shared
 @pytest.mark.parametrize("padding", PADDINGS)
 @pytest.mark.parametrize("path", INPUTS, ids=[p.name for p in INPUTS])
 def test_a_moved_model_equals_a_fresh_one(path: Path, padding: str) -> None:

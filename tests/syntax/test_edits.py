@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from slimfile.syntax import parse
-from slimfile.syntax.edits import Edit, Fix, Safety, apply_edits, apply_fixes, select_compatible
+from slimfile.syntax.edits import (
+    Edit,
+    Fix,
+    Safety,
+    apply_edits,
+    apply_fixes,
+    compose_changes,
+    select_compatible,
+    select_with_blockers,
+)
 from slimfile.syntax.style import continuation_indent, eol_of, line_break
 
 
@@ -81,3 +92,83 @@ def test_appending_a_continuation_line_in_file_style():
     out = apply_edits(text, [Edit.insert(end, line_break(tree, run, run.lines[-1]) + b"&& rm -rf /var/lib/apt/lists/*")])
     assert out.endswith(b"gcc \\\n  && rm -rf /var/lib/apt/lists/*\n")
     assert parse(out).instructions[1].args.endswith(b"&& rm -rf /var/lib/apt/lists/*")
+
+
+def test_fixes_bringing_the_same_cleanup_into_one_run_conflict():
+    lists = Fix((Edit.insert(40, b" && rm -rf /var/lib/apt/lists/*"),), brings=((10, "/var/lib/apt/lists"),))
+    moved = Fix((Edit.insert(60, b" && rm -rf /var/lib/apt/lists/*"), Edit.delete(70, 90)), brings=((10, "/var/lib/apt/lists"),))
+    elsewhere = Fix((Edit.insert(60, b" && rm -rf /var/lib/apt/lists/*"),), brings=((50, "/var/lib/apt/lists"),))
+    other_cache = Fix((Edit.insert(60, b" && apt-get clean"),), brings=((10, "/var/cache/apt"),))
+    assert lists.conflicts_with(moved) and moved.conflicts_with(lists)
+    assert not lists.conflicts_with(elsewhere)
+    assert not lists.conflicts_with(other_cache)
+    assert select_compatible([lists, moved, elsewhere]) == ([0, 2], [1])
+
+
+def test_a_merge_conflicts_with_bringing_what_the_other_run_removes():
+    merge = Fix((Edit(45, 46, b" \\"), Edit(47, 51, b"    && ")), joins=((10, "/var/lib/apt/lists"),))
+    adds_lists = Fix((Edit.insert(30, b" && rm -rf /var/lib/apt/lists/*"),), brings=((10, "/var/lib/apt/lists"),))
+    adds_other = Fix((Edit.insert(30, b" && apt-get clean"),), brings=((10, "/var/cache/apt"),))
+    assert merge.conflicts_with(adds_lists) and adds_lists.conflicts_with(merge)
+    assert not merge.conflicts_with(adds_other)
+
+
+# -- conflicts between many fixes, and where rounds of fixes changed the text -------------------
+
+EDITS = st.lists(st.tuples(st.integers(0, 30), st.sampled_from([0, 0, 1, 2, 3, 6]), st.binary(max_size=3)), max_size=4)
+
+
+def _fix_from(raw) -> Fix | None:
+    edits: list[Edit] = []
+    for start, length, content in raw:
+        candidate = Edit(start, start + length, content)
+        if not any(candidate.overlaps(e) for e in edits):
+            edits.append(candidate)
+    return Fix(tuple(edits)) if edits else None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(EDITS, max_size=10))
+def test_select_with_blockers_is_the_pairwise_rule(raw_fixes):
+    """The claimed-point tree gives what comparing every pair gives: a fix waits when it
+    conflicts with an accepted one, and its blocker is the first such accepted fix."""
+    fixes = [fix for fix in map(_fix_from, raw_fixes) if fix is not None]
+    accepted: list[int] = []
+    blockers: dict[int, int] = {}
+    for i, fix in enumerate(fixes):
+        clashing = [j for j in accepted if fixes[j].conflicts_with(fix)]
+        if clashing:
+            blockers[i] = clashing[0]
+        else:
+            accepted.append(i)
+    assert select_with_blockers(fixes) == (accepted, blockers)
+    assert select_compatible(fixes) == (accepted, sorted(blockers))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=30), st.lists(st.lists(st.tuples(st.integers(0, 40), st.sampled_from([0, 1, 2, 5]), st.binary(max_size=3)), max_size=4), min_size=1, max_size=4))
+def test_compose_changes_describes_the_output(original, rounds):
+    """Outside the composed changes the output is the original, in order, at the same shift."""
+    current, changes = original, ()
+    for raw in rounds:
+        edits: list[Edit] = []
+        for start, length, content in sorted(raw):
+            if start + length <= len(current) and not any(Edit(start, start + length).overlaps(e) for e in edits):
+                edits.append(Edit(start, start + length, content))
+        changes = compose_changes(changes, edits)
+        current = apply_edits(current, edits)
+    at_old = at_new = 0
+    for old_start, old_end, new_start, new_end in changes:
+        assert old_start - at_old == new_start - at_new >= 0
+        assert original[at_old:old_start] == current[at_new:new_start]
+        assert old_start <= old_end and new_start <= new_end
+        at_old, at_new = old_end, new_end
+    assert original[at_old:] == current[at_new:]
+
+
+def test_ten_thousand_touching_fixes():
+    """Each fix touches the next: every other one waits, blocked by the one before it."""
+    fixes = [Fix((Edit(10 * i, 10 * i + 10, b"x"), Edit(10 * i + 10, 10 * i + 10, b"y"))) for i in range(10_000)]
+    accepted, blockers = select_with_blockers(fixes)
+    assert accepted == list(range(0, 10_000, 2))
+    assert blockers == {i: i - 1 for i in range(1, 10_000, 2)}

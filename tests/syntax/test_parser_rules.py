@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from slimfile.syntax import LineRole, ParseError, parse
-from tests.conftest import CASES
+from tests.conftest import HAND_CASES
 
 
 def p(text: str, **kwargs):
@@ -60,7 +60,7 @@ def test_bom_then_directive():
 
 
 def test_check_directive_current_versus_v012():
-    data = (CASES / "05_check_directive_before_escape.Dockerfile").read_bytes()
+    data = (HAND_CASES / "05_check_directive_before_escape.Dockerfile").read_bytes()
     current = parse(data)
     assert [d.name for d in current.directives] == ["syntax", "check", "escape"]
     assert kinds(current) == [("FROM", 5, 5), ("RUN", 6, 7), ("RUN", 8, 8)]

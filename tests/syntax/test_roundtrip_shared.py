@@ -9,12 +9,13 @@ import pytest
 from slimfile.syntax import LineRole, parse
 from slimfile.syntax.errors import ParseError
 from slimfile.syntax.nodes import Instruction
-from tests.conftest import all_inputs
+from tests.conftest import HAND_CASES, all_inputs
 
 INPUTS = all_inputs()
 IDS = [f"{p.parent.name}/{p.name}" for p in INPUTS]
 
 
+@pytest.mark.shared
 def test_inputs_are_there():
     assert len(INPUTS) >= 207 + 47 + 30
 
@@ -26,6 +27,7 @@ def _parse_or_none(data: bytes, mode: str):
         return None
 
 
+@pytest.mark.shared
 @pytest.mark.parametrize("path", INPUTS, ids=IDS)
 @pytest.mark.parametrize("mode", ["current", "0.12"])
 def test_round_trip_and_tiling(path: Path, mode: str):
@@ -47,6 +49,7 @@ def test_round_trip_and_tiling(path: Path, mode: str):
     assert b"".join(data[line.start : line.end] for line in tree.lines) == data
 
 
+@pytest.mark.shared
 @pytest.mark.parametrize("path", INPUTS, ids=IDS)
 def test_logical_line_maps_back_to_source(path: Path):
     data = path.read_bytes()
@@ -83,6 +86,7 @@ def _check_logical_map(data: bytes, node: Instruction) -> None:
         assert terminator == heredoc.name.encode("utf-8", "surrogateescape")
 
 
+@pytest.mark.shared
 @pytest.mark.parametrize("path", INPUTS, ids=IDS)
 def test_agrees_with_buildkit_oracle(path: Path):
     from tests.syntax.oracle import assert_agrees
@@ -91,7 +95,7 @@ def test_agrees_with_buildkit_oracle(path: Path):
 
 
 def test_line_roles_cover_continuations():
-    data = (Path(__file__).parents[2].parent / "shared/parsing/cases/08_continuation_with_comments.Dockerfile").read_bytes()
+    data = (HAND_CASES / "08_continuation_with_comments.Dockerfile").read_bytes()
     run = parse(data).instructions[1]
     roles = [line.role for line in run.lines]
     assert roles == [

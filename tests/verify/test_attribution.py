@@ -6,31 +6,31 @@ from slimfile.verify.attribution import applied_codes, describe_rule, plan_rewri
 from tests.verify.fake_passes import replacing
 
 SOURCE = b"FROM debian\nRUN echo one\nRUN echo two\n"
-# SF902 only applies once SF901 has made "uno": the two rules interact
-FIRST = replacing("SF901", b"echo one", b"echo uno", name="first")
-SECOND = replacing("SF902", b"echo uno", b"echo eins", name="second")
-OTHER = replacing("SF903", b"echo two", b"echo deux", name="other")
+# XT952 only applies once XT951 has made "uno": the two rules interact
+FIRST = replacing("XT951", b"echo one", b"echo uno", name="first")
+SECOND = replacing("XT952", b"echo uno", b"echo eins", name="second")
+OTHER = replacing("XT953", b"echo two", b"echo deux", name="other")
 PASSES = [FIRST, SECOND, OTHER]
 
 
 def test_codes_keep_the_order_they_were_applied_in_for_rules_outside_the_pipeline():
     result = fix_source(SOURCE, "Dockerfile", Settings(), PASSES)
     assert result.output == b"FROM debian\nRUN echo eins\nRUN echo deux\n"
-    assert applied_codes(result) == ["SF901", "SF903", "SF902"]
+    assert applied_codes(result) == ["XT951", "XT953", "XT952"]
 
 
 def test_selecting_replaces_the_selection_and_keeps_the_rest():
-    settings = selecting(Settings(unsafe_fixes=True, extend_select=frozenset({"SF1"})), ["SF902"])
-    assert settings.select == {"SF902"} and settings.extend_select == frozenset() and settings.unsafe_fixes
+    settings = selecting(Settings(unsafe_fixes=True, extend_select=frozenset({"SF1"})), ["XT952"])
+    assert settings.select == {"XT952"} and settings.extend_select == frozenset() and settings.unsafe_fixes
 
 
 def test_each_rule_alone_and_in_sequence():
     full = fix_source(SOURCE, "Dockerfile", Settings(), PASSES)
-    codes = ["SF901", "SF902", "SF903"]
+    codes = ["XT951", "XT952", "XT953"]
     plan = plan_rewrites(SOURCE, "Dockerfile", Settings(), codes, PASSES)
     assert [r.output for r in plan.alone] == [
         b"FROM debian\nRUN echo uno\nRUN echo two\n",
-        SOURCE,  # SF902 alone finds nothing: it needs SF901 first
+        SOURCE,  # XT952 alone finds nothing: it needs XT951 first
         b"FROM debian\nRUN echo one\nRUN echo deux\n",
     ]
     assert [r.output for r in plan.in_sequence] == [
@@ -38,6 +38,6 @@ def test_each_rule_alone_and_in_sequence():
         b"FROM debian\nRUN echo eins\nRUN echo two\n",
         full.output,  # the last step is the whole rewrite
     ]
-    second = describe_rule("SF902", full, plan.alone[1])
+    second = describe_rule("XT952", full, plan.alone[1])
     assert (second.name, second.fixes_alone) == ("second", 0)
-    assert describe_rule("SF901", full, plan.alone[0]).fixes_alone == 1
+    assert describe_rule("XT951", full, plan.alone[0]).fixes_alone == 1

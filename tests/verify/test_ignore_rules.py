@@ -40,6 +40,16 @@ def test_bytecode_is_compared_without_its_content():
     assert rules.compares_content("usr/local/lib/python3.11/site-packages/six.py")
 
 
+def test_v8_code_caches_are_compared_without_their_content():
+    """pnpm writes V8's compiled code of itself there during `pnpm install`; the bytes differ
+    between two builds of the same Dockerfile (seen on fixtures/apps/pnpm-app)."""
+    rules = default_rules()
+    cache = "tmp/v8-compile-cache-0/10.2.154.26-node.37/zSusrzSlocalzSlibzSnode_moduleszSpnpmzSbinzSpnpm.cjs.MAP"
+    assert not rules.compares_content(cache)
+    assert rules.ignored_group(cache) is None  # still compared by type, mode and owner
+    assert rules.compares_content("tmp/app.js")
+
+
 def test_every_group_states_its_reason():
     rules = parse_rules(DATA_FILE.read_text(encoding="utf-8"))
     for group in (*rules.ignored, *rules.content_blind):

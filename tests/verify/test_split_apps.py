@@ -24,6 +24,10 @@ SPLITS = {
     "go-single-stage": (0.02, "gcr.io/distroless/static-debian12", '/greet?name=slimfile 200 {"greeting":"hello, slimfile"}'),
     "go-cgo": (0.10, "debian:bookworm-slim", "slimfile b7cb5b6a"),
     "python-compiled": (0.5, "python:3.11-slim", "psycopg2 2.9.10 libpq 15"),
+    # the zoo's JRE stand-in is Debian's openjdk-17-jre-headless on bookworm-slim (324.8 MB);
+    # upstream eclipse-temurin:17-jre is about 260 MB against 400 MB for the JDK
+    "java-jar": (0.8, "eclipse-temurin:17-jre", "java 17"),
+    "rust-cli": (0.10, "debian:bookworm-slim", "words 3"),
     "node-typescript": (0.45, "node:18-slim", '/uptime?after=90s 200 {"greeting":"hello from node-typescript","after":"90s","words":"2 minutes"}'),
 }
 
@@ -68,7 +72,7 @@ def test_the_config_the_dockerfile_sets_is_kept(app, split):
     # Env may differ only where the base images set it (GOPATH of golang, SSL_CERT_FILE of
     # distroless) or where the split says so (PATH for a virtualenv): the verdict holds that
     assert "config:Env" not in report.rewrite.declares
-    assert {d for d in report.rewrite.declares if d.startswith("config:")} <= {"config:Env:PATH", "config:Cmd"}
+    assert {d for d in report.rewrite.declares if d.startswith("config:")} <= {"config:Env:PATH", "config:Cmd", "config:User"}
 
 
 # -- a static front end: the release serves it with nginx --------------------------------------

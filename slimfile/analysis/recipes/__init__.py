@@ -41,6 +41,7 @@ class Base:
     apt: bool
     size: int
     provides: frozenset[str] = frozenset()
+    programs: frozenset[str] = frozenset()  # programs on its PATH that a CMD may name (java)
 
 
 @dataclass
@@ -70,6 +71,7 @@ class Release:
     # config instructions the release writes differently: keyword -> new arguments (CMD of nginx)
     config: dict[str, str] = field(default_factory=dict)
     declares: list[str] = field(default_factory=list)  # further differences verify may see (config:ExposedPorts)
+    build_programs: frozenset[str] = frozenset()  # programs whose RUNs are the build (javac, jar)
 
     def on(self, other: Base, note: str) -> Release:
         """The same release on another base (a base with a shell, for a shell-form CMD)."""
@@ -102,6 +104,7 @@ def base(key: str, suite: str | None = None, **fields: str) -> Base:
         apt=spec["apt"],
         size=spec["size"],
         provides=frozenset(spec.get("provides", ())),
+        programs=frozenset(spec.get("programs", ())),
     )
 
 
@@ -120,9 +123,9 @@ def build_image_size(repository: str) -> int | None:
 
 def recipes() -> list[Recipe]:
     """Every recipe, in the order they are tried."""
-    from slimfile.analysis.recipes import go, node, python
+    from slimfile.analysis.recipes import go, java, node, others, python, rust
 
-    return [go.release, python.release, node.release]
+    return [go.release, rust.release, java.release, python.release, node.release, others.release]
 
 
 def release_plan(ctx: Context, stage: Stage, steps: list[Step]) -> Release | Refusal | None:

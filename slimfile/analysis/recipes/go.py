@@ -81,7 +81,7 @@ def _go_builds(ctx: Context, steps: list[Step]):
         script = ctx.shell(step.instruction)
         if not isinstance(script, ShellScript):
             continue
-        facts = [f for f in script.packages if f.manager == "go" and f.action in ("build", "install") and f.subcommand and f.subcommand[0].value != "get"]
+        facts = [f for f in script.packages if _builds_the_project(f)]
         if not facts:
             continue
         state = step.state
@@ -89,6 +89,16 @@ def _go_builds(ctx: Context, steps: list[Step]):
         for fact in facts:
             each = effects[fact.command]
             yield step, fact, each.cwd, {**state.env, **dict(fact.env)}
+
+
+def _builds_the_project(fact: PackageFact) -> bool:
+    """`go build`, or `go install` of the project's packages; `go install tool@version` (and
+    `go get`) installs a tool, which is the image's purpose, not an artefact to split out."""
+    if fact.manager != "go" or fact.action not in ("build", "install") or not fact.subcommand:
+        return False
+    if fact.subcommand[0].value == "get":
+        return False
+    return not any("@" in word.value for word in fact.operands)
 
 
 def _output_path(ctx: Context, fact: PackageFact, cwd: str | None, env: dict) -> str | Refusal:

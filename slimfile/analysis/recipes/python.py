@@ -11,16 +11,13 @@ every other package the stage installed with apt is installed in the release too
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from slimfile.analysis.context import Context
-from slimfile.analysis.recipes import Artefact, Base, Refusal, Release
+from slimfile.analysis.recipes import Artefact, Base, Refusal, Release, debian_suite
 from slimfile.analysis.recipes.files import recipe_data, runtime_copies
+from slimfile.analysis.recipes.packages import apt_installs, facts, stage_packages
 from slimfile.analysis.steps import Step
 from slimfile.restructure.moves import ItemIndex
 from slimfile.restructure.stages import line
-from slimfile.shell.data import load
-from slimfile.shell.model import ShellScript
 from slimfile.shell.packages import PackageFact
 from slimfile.syntax.edits import Edit
 from slimfile.syntax.stages import Stage
@@ -32,46 +29,22 @@ _ELSEWHERE = ("--user", "-t", "--target", "--prefix", "--root")
 FULL_SIZE, SLIM_SIZE = 653129599, 149270239
 
 
-@lru_cache(maxsize=1)
-def _packages() -> dict:
-    return load("dev_runtime")
-
-
-def is_build_package(name: str) -> bool:
-    return name in _packages()["build_only"] or name.endswith("-dev")
-
-
-def runtime_of(dev: str) -> str | None:
-    return _packages()["runtime"].get(dev)
-
-
 def release(ctx: Context, stage: Stage, steps: list[Step]) -> Release | Refusal | None:
     if stage.image is None or stage.image.short_repository not in recipe_data("python")["repositories"]:
         return None
-    pip = [(step, fact) for step, fact in _facts(ctx, steps) if fact.manager == "pip" and fact.action == "install"]
-    apt = [(step, fact) for step, fact in _facts(ctx, steps) if fact.manager == "apt" and fact.action == "install"]
-    installed = [word for _step, fact in apt for word in fact.packages]
-    names = [word.value for word in installed if word.static]
-    build = [name for name in names if is_build_package(name)]
+    pip = [(step, fact) for step, fact in facts(ctx, steps) if fact.manager == "pip" and fact.action == "install"]
+    packages = stage_packages(ctx, steps, debian_suite(stage.image.tag if stage.image else None))
+    if isinstance(packages, str):
+        return Refusal("python", packages) if pip else None
+    build, runtime = packages.build, packages.runtime
     if not pip or not build:
         return None  # nothing is compiled here, or nothing installed: no toolchain to leave behind
-    if _removed_where_installed(apt, _facts(ctx, steps), set(build)):
+    if _removed_where_installed(apt_installs(ctx, steps), facts(ctx, steps), set(build)):
         return None  # the RUN that installs the build tools purges them again: no layer keeps them
-    if len(names) != len(installed):
-        return Refusal("python", "an apt install names packages through variables")
     for _step, fact in pip:
         problem = _pip_problem(fact)
         if problem:
             return Refusal("python", problem)
-    runtime = []
-    for name in names:
-        if not is_build_package(name):
-            runtime.append(name)
-        elif name.endswith("-dev"):
-            library = runtime_of(name)
-            if library is None:
-                return Refusal("python", f"no runtime library is known for `{name}` (data/dev_runtime.toml)")
-            runtime.append(library)
     files = runtime_copies(ctx, steps, "python")
     if isinstance(files, str):
         return Refusal("python", files)
@@ -100,16 +73,6 @@ def release(ctx: Context, stage: Stage, steps: list[Step]) -> Release | Refusal 
         build_managers=frozenset({"pip", "apt"}),
         adds=[venv, f"{venv}/**"],
     )
-
-
-def _facts(ctx: Context, steps: list[Step]):
-    for step in steps:
-        if step.instruction.name != "RUN":
-            continue
-        script = ctx.shell(step.instruction)
-        if isinstance(script, ShellScript):
-            for fact in script.packages:
-                yield step, fact
 
 
 def _removed_where_installed(installs, every, build: set[str]) -> bool:

@@ -1,0 +1,480 @@
+"""Scaling benchmark: does the cost per line stay flat as a Dockerfile grows?
+
+For each *shape* of generated Dockerfile (many small RUNs, one RUN with n continuation lines,
+a large heredoc, a long word, deep nesting, many stages, ...) at 1k, 10k and 100k lines, it
+times ``slimfile parse --json``, ``slimfile check`` and ``slimfile fix --diff`` and prints the
+CPU time, the time per line and the ratios 10k/1k and 100k/10k. Linear cost means a ratio near
+10; a ratio above 12 is flagged with ``!``. A shape whose run went over ``--timeout`` is shown
+as ``>T`` and its larger sizes are skipped.
+
+How a command runs: by default each measurement is a fresh ``python`` process that calls the
+CLI's own entry point (``slimfile.cli.entry``, argument parsing included, output sent to
+``/dev/null``) once on a one-line file to load every module, then times the real call with
+``time.process_time``: the figure is the command's CPU time without interpreter start-up.
+``--mode cli`` runs ``python -m slimfile ...`` instead and takes the child's CPU time from
+``rusage`` (start-up included, about 0.3 s).
+
+Then the size-limit check: for each shape, the biggest file that fits in the 4 MiB input
+limit, and the time each command takes on it (``--no-limit`` skips it).
+
+    python benchmarks/scaling.py [--sizes 1000,10000,100000] [--shapes small-runs,heredoc]
+                                 [--commands check,fix] [--repeat N] [--timeout S] [--no-limit]
+    python benchmarks/scaling.py --list     # the shapes and what they are
+
+Results are recorded in docs/benchmarks.md (section "Scaling").
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+MAX_BYTES = 4 * 1024 * 1024  # slimfile.files.MAX_BYTES (not imported: the parent stays light)
+FLAG_RATIO = 12.0
+
+COMMANDS = {
+    "parse": ["parse", "--json"],
+    "check": ["check", "--isolated"],
+    "fix": ["fix", "--diff", "--isolated"],
+}
+
+
+# -- shapes: n -> a Dockerfile of about n lines ------------------------------------------------
+
+def _lines(head: list[str], body: Callable[[int], str], n: int, tail: list[str] = ()) -> bytes:
+    count = max(n - len(head) - len(tail), 1)
+    return ("\n".join([*head, *(body(i) for i in range(count)), *tail]) + "\n").encode()
+
+
+def small_runs(n: int) -> bytes:
+    return _lines(["FROM debian:12"], lambda i: f"RUN echo {i}", n)
+
+
+def continuation(n: int) -> bytes:
+    return _lines(["FROM debian:12", "RUN echo start \\"], lambda i: f"    && echo {i} \\", n, ["    && echo end"])
+
+
+def comments_in_continuation(n: int) -> bytes:
+    body = lambda i: f"    # step {i // 2}" if i % 2 else f"    && echo {i} \\"  # noqa: E731
+    return _lines(["FROM debian:12", "RUN echo start \\"], body, n, ["    && echo end"])
+
+
+def apt_chain(n: int) -> bytes:
+    head = ["FROM debian:12", "RUN apt-get update \\"]
+    return _lines(head, lambda i: f"    && apt-get install -y pkg{i} \\", n, ["    && echo done"])
+
+
+def apt_runs(n: int) -> bytes:
+    body = lambda i: f"RUN apt-get update && apt-get install -y pkg{i // 2}" if i % 2 == 0 else "RUN rm -rf /var/lib/apt/lists/*"  # noqa: E731
+    return _lines(["FROM debian:12"], body, n)
+
+
+def apt_install_runs(n: int) -> bytes:
+    """Installs that rely on the lists of one update at the top (SF106 asks about every earlier RUN)."""
+    return _lines(["FROM debian:12", "RUN apt-get update"], lambda i: f"RUN apt-get install -y pkg{i}", n)
+
+
+def apt_stages(n: int) -> bytes:
+    """Independent stages, each fetching lists and installing (SF105 looks for later installs)."""
+    body = lambda i: f"FROM debian:12 AS s{i // 3}" if i % 3 == 0 else ("RUN apt-get update && apt-get install -y x" if i % 3 == 1 else "RUN echo y")  # noqa: E731
+    return _lines([], body, n)
+
+
+def rm_runs(n: int) -> bytes:
+    """Cleanup RUNs of paths no earlier RUN mentions (SF501 looks back for their maker)."""
+    return _lines(["FROM debian:12"], lambda i: f"RUN rm -rf /opt/build{i}", n)
+
+
+def pip_env(n: int) -> bytes:
+    """ENV lines and pip installs, alternating (SF401 reads PIP_NO_CACHE_DIR at every install)."""
+    body = lambda i: f"ENV V{i}=x" if i % 2 else f"RUN pip install pkg{i}"  # noqa: E731
+    return _lines(["FROM python:3.12"], body, n)
+
+
+def apk_build(n: int) -> bytes:
+    """Build-only apk installs, each used in its RUN (SF202 asks whether a later RUN builds)."""
+    return _lines(["FROM alpine:3.20"], lambda i: f"RUN apk add gcc musl-dev && gcc -o /x{i} x.c", n)
+
+
+def backquote_comments(n: int) -> bytes:
+    """One RUN listing packages, each annotated with a backquoted comment."""
+    body = lambda i: f"    pkg{i} `# needed by {i}` \\"  # noqa: E731
+    return _lines(["FROM debian:12", "RUN apt-get install -y \\"], body, n, ["    end"])
+
+
+def heredoc_words(n: int) -> bytes:
+    """One RUN line with n/2 heredoc words (non-ASCII), each with its one-line body."""
+    count = max(n // 2 - 1, 1)
+    line = "RUN cat " + " ".join(f"<<É{i:06d}" for i in range(count))  # fixed width: linear size
+    bodies = "".join(f"é\nÉ{i:06d}\n" for i in range(count))
+    return f"FROM debian:12\n{line}\n{bodies}".encode()
+
+
+def findings_on_one_line(n: int) -> bytes:
+    """n apt installs without -y on one physical line: n findings whose columns are counted
+    on a line of non-ASCII text."""
+    return ("FROM debian:12\nRUN " + " && ".join(f"apt-get install pkg{i} é" for i in range(n)) + "\n").encode()
+
+
+def variable_image(n: int) -> bytes:
+    """A FROM whose image is n variables (the reference is split outside variables)."""
+    return ("ARG A=x\nFROM " + "$A" * (5 * n) + ":tag\nRUN echo\n").encode()
+
+
+def long_line(n: int) -> bytes:
+    """One physical line with n commands: ``RUN echo 0 && echo 1 && ...``."""
+    return ("FROM debian:12\nRUN " + " && ".join(f"echo {i}" for i in range(n)) + "\n").encode()
+
+
+def heredoc(n: int) -> bytes:
+    return _lines(["FROM debian:12", "RUN <<EOF"], lambda i: f"echo line {i}", n, ["EOF"])
+
+
+def many_heredocs(n: int) -> bytes:
+    body = lambda i: ("RUN <<EOF", f"echo {i}", "EOF")[i % 3]  # noqa: E731
+    return _lines(["FROM debian:12"], body, n - (n - 1) % 3)
+
+
+def long_word(n: int) -> bytes:
+    """A single word of 10 bytes per 'line' (100k lines: a 1 MB word)."""
+    return b"FROM debian:12\nRUN echo " + b"a" * (10 * n) + b"\n"
+
+
+def unclosed_quote(n: int) -> bytes:
+    """A long word after an unclosed quote (regexes that backtrack blow up here)."""
+    return b"FROM debian:12\nRUN echo \"" + b"ab\\" * (3 * n) + b"\n"
+
+
+def nested_subshells(n: int) -> bytes:
+    half = max(n // 2 - 1, 1)
+    opens = ["  ( \\"] * half
+    closes = ["  ) \\"] * (half - 1) + ["  )"]
+    return ("\n".join(["FROM debian:12", "RUN echo a && \\", *opens, "  echo deep \\", *closes]) + "\n").encode()
+
+
+def nested_quotes(n: int) -> bytes:
+    """Command substitutions inside double quotes, nested n/2 deep, one level per line."""
+    half = max(n // 2 - 1, 1)
+    opens = ['  "$(echo \\'] * half
+    closes = ['  )" \\'] * (half - 1) + ['  )"']
+    return ("\n".join(["FROM debian:12", "RUN echo \\", *opens, "  x \\", *closes]) + "\n").encode()
+
+
+def nested_runs(n: int) -> bytes:
+    """RUNs nested 20 deep each (subshells and command substitutions in quotes), one after
+    another: the work per RUN grows with its depth, the number of RUNs with the file."""
+    depth = 20
+    run = ["RUN ( \\"] + ['  "$(echo \\'] * depth + ["  x \\"] + ['  )" \\'] * depth + ["  )"]
+    body = lambda i: run[i % len(run)]  # noqa: E731
+    return _lines(["FROM debian:12"], body, n - (n - 1) % len(run))
+
+
+def many_stages(n: int) -> bytes:
+    def body(i: int) -> str:
+        stage = i // 3
+        if i % 3 == 0:
+            return f"FROM debian:12 AS s{stage}" if stage == 0 else f"FROM s{stage - 1} AS s{stage}"
+        if i % 3 == 1:
+            return f"COPY --from=s{max(stage - 1, 0)} /a{stage} /a{stage}"
+        return f"RUN echo {stage}"
+
+    return _lines([], body, n)
+
+
+def args_envs(n: int) -> bytes:
+    globals_ = [f"ARG G{i}=v{i}" for i in range(n // 4)]
+    body = lambda i: f"ARG A{i}=v{i}" if i % 2 else f"ENV E{i}=v{i}"  # noqa: E731
+    return _lines([*globals_, "FROM debian:12"], body, n)
+
+
+def env_continuation(n: int) -> bytes:
+    return _lines(["FROM debian:12", "ENV A=0 \\"], lambda i: f"    K{i}=v{i} \\", n, ["    Z=1"])
+
+
+def copy_lines(n: int) -> bytes:
+    return _lines(["FROM debian:12"], lambda i: f"COPY src{i} /app/src{i}", n)
+
+
+def add_lines(n: int) -> bytes:
+    return _lines(["FROM debian:12"], lambda i: f"ADD src{i}.txt /app/", n)
+
+
+def suppressed_runs(n: int) -> bytes:
+    body = lambda i: "# slimfile: ignore[SF502]" if i % 2 == 0 else f"RUN echo {i}"  # noqa: E731
+    return _lines(["FROM debian:12"], body, n)
+
+
+def onbuild_runs(n: int) -> bytes:
+    return _lines(["FROM debian:12"], lambda i: f"ONBUILD RUN echo {i}", n)
+
+
+def comments(n: int) -> bytes:
+    body = lambda i: f"# comment {i}" if i % 10 else f"RUN echo {i}"  # noqa: E731
+    return _lines(["FROM debian:12"], body, n)
+
+
+def json_array(n: int) -> bytes:
+    return _lines(['FROM debian:12', 'RUN ["echo", \\'], lambda i: f'    "a{i}", \\', n, ['    "end"]'])
+
+
+def crlf_runs(n: int) -> bytes:
+    return small_runs(n).replace(b"\n", b"\r\n")
+
+
+SHAPES: dict[str, tuple[Callable[[int], bytes], str]] = {
+    "small-runs": (small_runs, "n one-line RUNs (SF502 merges them)"),
+    "crlf-runs": (crlf_runs, "the same with CRLF line endings"),
+    "apt-runs": (apt_runs, "RUN apt-get update && install / RUN rm -rf lists, alternating (SF10x, SF501)"),
+    "onbuild-runs": (onbuild_runs, "n ONBUILD RUN lines"),
+    "suppressed-runs": (suppressed_runs, "a suppression comment above every RUN"),
+    "comments": (comments, "nine comment lines per RUN"),
+    "continuation": (continuation, "one RUN with n continuation lines"),
+    "comments-in-cont": (comments_in_continuation, "one RUN, a comment line inside the continuation every other line"),
+    "apt-chain": (apt_chain, "one RUN: apt-get update && n apt-get installs"),
+    "apt-install-runs": (apt_install_runs, "one apt-get update, then n RUN apt-get install"),
+    "apt-stages": (apt_stages, "n/3 independent stages: update && install, then a RUN"),
+    "rm-runs": (rm_runs, "n RUN rm -rf of paths no other RUN mentions"),
+    "pip-env": (pip_env, "ENV and RUN pip install, alternating"),
+    "apk-build": (apk_build, "n RUN apk add gcc && gcc ..."),
+    "backquote-comments": (backquote_comments, "one RUN: n packages, each with a `# comment`"),
+    "heredoc-words": (heredoc_words, "one RUN line with n/2 non-ASCII heredocs"),
+    "findings-one-line": (findings_on_one_line, "one non-ASCII line: n installs without -y (n findings)"),
+    "variable-image": (variable_image, "FROM $A$A...:tag, 10n bytes"),
+    "long-line": (long_line, "one physical line: RUN echo 0 && echo 1 && ... (n commands)"),
+    "heredoc": (heredoc, "one RUN <<EOF with an n-line body"),
+    "many-heredocs": (many_heredocs, "n/3 RUN <<EOF heredocs"),
+    "long-word": (long_word, "one word of 10n bytes (100k: 1 MB)"),
+    "unclosed-quote": (unclosed_quote, "a 9n-byte word after an unclosed double quote"),
+    "nested-subshells": (nested_subshells, "( ( ( ... ) ) ) nested n/2 deep"),
+    "nested-quotes": (nested_quotes, '"$(echo "$(echo ...)")" nested n/2 deep'),
+    "nested-runs": (nested_runs, "RUNs of 43 lines each, nested 20 deep"),
+    "many-stages": (many_stages, "n/3 stages, each FROM the previous, COPY --from and RUN"),
+    "args-envs": (args_envs, "n/4 global ARGs, then ARG/ENV lines"),
+    "env-continuation": (env_continuation, "one ENV with n continuation lines"),
+    "json-array": (json_array, "one exec-form RUN with an n-element JSON array"),
+    "copy-lines": (copy_lines, "n COPY lines"),
+    "add-lines": (add_lines, "n ADD lines of local files (SF601 looks them up)"),
+}
+
+
+# -- one measurement, in a child process -------------------------------------------------------
+
+def child(command: str, path: str, root: str) -> None:
+    """Run one command on ``path`` as the CLI does and print its CPU seconds as JSON."""
+    sys.path.insert(0, root)
+    real_stdout = os.dup(1)
+    real_stderr = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    from slimfile.cli import entry
+
+    def run(target: str) -> int:
+        sys.argv = ["slimfile", *COMMANDS[command], target]
+        try:
+            entry()
+        except SystemExit as exc:
+            return exc.code if isinstance(exc.code, int) else 1
+        except Exception:  # a crash of the CLI itself (a traceback): timed, and shown as exit X
+            import traceback
+
+            os.write(real_stderr, traceback.format_exc().encode())
+            return "X"
+        return 0
+
+    with tempfile.TemporaryDirectory() as tmp:  # warm-up: load every module the command needs
+        warm = Path(tmp) / "Dockerfile"
+        warm.write_bytes(b"FROM debian:12\nRUN apt-get install -y curl\n")
+        run(str(warm))
+    start = time.process_time()
+    code = run(path)
+    seconds = time.process_time() - start
+    sys.stdout.flush()
+    os.write(real_stdout, json.dumps({"seconds": seconds, "exit": code}).encode() + b"\n")
+
+
+def measure(mode: str, command: str, path: Path, timeout: float, root: Path = ROOT) -> tuple[float | None, int | str | None]:
+    """(CPU seconds or None on timeout, exit code: 0/1/2 as the CLI's, "X" for a traceback)."""
+    if mode == "cli":
+        argv = [sys.executable, "-m", "slimfile", *COMMANDS[command], str(path)]
+    else:
+        argv = [sys.executable, __file__, "--child", command, str(path), str(root)]
+    env = dict(os.environ, PYTHONPATH=str(root))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    try:
+        done = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, timeout=timeout, cwd=path.parent)
+    except subprocess.TimeoutExpired:
+        return None, None
+    if mode == "cli" and done.returncode not in (0, 1, 2):
+        return cpu_of_children(before), "X"
+    if mode != "cli" and not done.stdout.strip():
+        raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stderr.decode()[-3000:]}")
+    if mode == "cli":
+        return cpu_of_children(before), done.returncode
+    result = json.loads(done.stdout.decode().strip().splitlines()[-1])
+    return result["seconds"], result["exit"]
+
+
+def cpu_of_children(before) -> float:
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def best_of(repeat: int, mode: str, command: str, path: Path, timeout: float, root: Path) -> tuple[float | None, int | None]:
+    best: float | None = None
+    code = None
+    for _ in range(repeat):
+        seconds, code = measure(mode, command, path, timeout, root)
+        if seconds is None:
+            return None, None
+        best = seconds if best is None else min(best, seconds)
+    return best, code
+
+
+# -- the report --------------------------------------------------------------------------------
+
+def _fmt_time(seconds: float | None, timeout: float) -> str:
+    if seconds is None:
+        return f">{timeout:g}s"
+    return f"{seconds:.3f}s"
+
+
+def _fmt_ratio(a: float | None, b: float | None, factor: float) -> str:
+    """The time ratio of two sizes ``factor`` apart; flagged above 1.2x linear (12 for 10x)."""
+    if a is None or b is None:
+        return "-"
+    ratio = b / a if a > 0 else float("inf")
+    return f"{ratio:.1f}{' !' if ratio > factor * FLAG_RATIO / 10 else ''}"
+
+
+def scaling_table(args, workdir: Path) -> list[str]:
+    flagged = []
+    sizes = args.sizes
+    header = f"{'shape':<18} {'command':<7} " + " ".join(f"{s:>9}" for s in sizes)
+    header += " " + " ".join(f"{'us/line@' + _short(s):>12}" for s in sizes)
+    header += " " + " ".join(f"{_short(b) + '/' + _short(a):>10}" for a, b in zip(sizes, sizes[1:])) + "  exit"
+    print(header)
+    print("-" * len(header))
+    for shape in args.shapes:
+        generate = SHAPES[shape][0]
+        files = {}
+        for size in sizes:
+            path = workdir / shape / str(size) / "Dockerfile"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(generate(size))
+            files[size] = path
+        for command in args.commands:
+            times: list[float | None] = []
+            codes = []
+            stopped = False
+            for size in sizes:
+                if stopped:
+                    times.append(None)
+                    codes.append("-")
+                    continue
+                seconds, code = best_of(args.repeat, args.mode, command, files[size], args.timeout, args.root)
+                times.append(seconds)
+                codes.append(str(code) if code is not None else "T")
+                stopped = seconds is None
+            per_line = [f"{t / s * 1e6:12.1f}" if t is not None else f"{'-':>12}" for t, s in zip(times, sizes)]
+            ratios = [_fmt_ratio(a, b, sb / sa) for a, b, sa, sb in zip(times, times[1:], sizes, sizes[1:])]
+            line = f"{shape:<18} {command:<7} " + " ".join(f"{_fmt_time(t, args.timeout):>9}" for t in times)
+            line += " " + " ".join(per_line) + " " + " ".join(f"{r:>10}" for r in ratios) + "  " + ",".join(codes)
+            print(line, flush=True)
+            if any(r.endswith("!") for r in ratios) or None in times:
+                flagged.append(f"{shape} {command}")
+    return flagged
+
+
+def _short(size: int) -> str:
+    return f"{size // 1000}k" if size % 1000 == 0 else str(size)
+
+
+def biggest_size(generate: Callable[[int], bytes]) -> int:
+    """The largest n whose file fits in MAX_BYTES (a binary search on the generator)."""
+    low, high = 1, 2
+    while len(generate(high)) <= MAX_BYTES:
+        low, high = high, high * 2
+    while high - low > 1:
+        mid = (low + high) // 2
+        if len(generate(mid)) <= MAX_BYTES:
+            low = mid
+        else:
+            high = mid
+    return low
+
+
+def limit_table(args, workdir: Path) -> list[str]:
+    slow = []
+    print(f"\nBiggest file of each shape under the 4 MiB limit (CPU seconds; over {args.limit_seconds:g} s is flagged):")
+    header = f"{'shape':<18} {'lines':>9} {'bytes':>9} " + " ".join(f"{c:>9}" for c in args.commands) + "  exit"
+    print(header)
+    print("-" * len(header))
+    for shape in args.shapes:
+        generate = SHAPES[shape][0]
+        size = biggest_size(generate)
+        data = generate(size)
+        path = workdir / shape / "limit" / "Dockerfile"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        cells, codes = [], []
+        for command in args.commands:
+            seconds, code = measure(args.mode, command, path, args.timeout, args.root)
+            flag = " !" if seconds is None or seconds > args.limit_seconds else "  "
+            cells.append(f"{_fmt_time(seconds, args.timeout)}{flag}")
+            codes.append(str(code) if code is not None else "T")
+            if flag == " !":
+                slow.append(f"{shape} {command} (limit)")
+        lines = data.count(b"\n")
+        print(f"{shape:<18} {lines:>9} {len(data):>9} " + " ".join(f"{c:>9}" for c in cells) + "  " + ",".join(codes), flush=True)
+    return slow
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child(sys.argv[2], sys.argv[3], sys.argv[4])
+        return
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000,10000,100000", type=lambda s: [int(x) for x in s.split(",")])
+    parser.add_argument("--shapes", default=",".join(SHAPES), type=lambda s: s.split(","))
+    parser.add_argument("--commands", default="parse,check,fix", type=lambda s: s.split(","))
+    parser.add_argument("--repeat", type=int, default=1, help="best of N runs per measurement")
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds before a run is stopped")
+    parser.add_argument("--mode", choices=("inprocess", "cli"), default="inprocess")
+    parser.add_argument("--no-limit", action="store_true", help="skip the 4 MiB size-limit check")
+    parser.add_argument("--limit-seconds", type=float, default=10.0, help="flag a limit-size run over this")
+    parser.add_argument("--root", type=Path, default=ROOT, help="the checkout whose slimfile runs (default: this one)")
+    parser.add_argument("--list", action="store_true", help="list the shapes and exit")
+    args = parser.parse_args()
+    if args.list:
+        for name, (_, what) in SHAPES.items():
+            print(f"{name:<18} {what}")
+        return
+    unknown = [s for s in args.shapes if s not in SHAPES] + [c for c in args.commands if c not in COMMANDS]
+    if unknown:
+        parser.error(f"unknown shape or command: {', '.join(unknown)} (see --list)")
+    print(f"mode: {args.mode}; CPU seconds, best of {args.repeat}; commands: "
+          + ", ".join(f"{c} = slimfile {' '.join(COMMANDS[c])}" for c in args.commands))
+    with tempfile.TemporaryDirectory(prefix="slimfile-scaling-") as tmp:
+        workdir = Path(tmp)
+        flagged = scaling_table(args, workdir)
+        if not args.no_limit:
+            flagged += limit_table(args, workdir)
+    print()
+    if flagged:
+        print(f"FLAGGED ({len(flagged)}): " + "; ".join(flagged))
+    else:
+        print(f"every ratio is at most {FLAG_RATIO:g} and every limit-size run under {args.limit_seconds:g} s")
+
+
+if __name__ == "__main__":
+    main()

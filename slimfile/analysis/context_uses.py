@@ -1,0 +1,274 @@
+"""How the steps after a copy of the sources use what it brought: the paths they name, the
+folders they write again, the programs that read version control.
+
+A proposed ``.dockerignore`` (SF704) may leave out an entry of the build context only when
+nothing after the copy needs it. Three kinds of facts decide, all from the shell model and
+the instructions' own words, never from guesses:
+
+- **references**: every word of a later instruction that names a path (a RUN's arguments,
+  redirections and assignments; CMD, ENTRYPOINT, ENV, WORKDIR, VOLUME; the sources of a
+  ``COPY --from``), resolved against the working directory it runs in. A word slimfile cannot
+  resolve (an unknown variable, an unknown directory) still counts, by its path components;
+- **rewrites**: steps that write a folder again from scratch — a node install writes
+  ``node_modules`` where it runs, ``uv sync`` and ``python -m venv`` a virtualenv, ``cargo
+  build`` ``target/``, ``python -m build`` ``dist/``;
+- **readers of version control**: ``git`` and friends, and ``go build`` (it stamps the
+  repository's revision into the binary unless ``-buildvcs=false``).
+
+Positions are byte offsets of instructions, so "before the rewrite" is a comparison.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from slimfile.analysis.context import Context
+from slimfile.analysis.installs import ecosystem_of
+from slimfile.analysis.steps import Step, assignments, expand, stage_steps
+from slimfile.shell.data import load
+from slimfile.shell.effects import command_effects
+from slimfile.shell.model import Command, ShellScript, Word
+from slimfile.shell.packages import PackageFact
+from slimfile.syntax.gocompat import parse_words
+from slimfile.syntax.stages import Stage
+
+NODE_ECOSYSTEMS = ("npm", "yarn", "pnpm")
+PYTHON_MANAGERS = ("pip", "uv", "poetry", "conda", "pipenv", "pdm")
+_PYTHON = re.compile(r"python[0-9.]*\Z")
+_GLOB = re.compile(r"[*?\[]")
+_PATH_INSTRUCTIONS = ("CMD", "ENTRYPOINT", "WORKDIR", "VOLUME", "HEALTHCHECK", "SHELL")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A path a later instruction names: absolute (globs kept), or only its text when it
+    cannot be resolved."""
+
+    position: int  # byte offset of the instruction
+    line: int
+    path: str | None
+    text: str
+
+    def names(self, image_path: str, name: str) -> bool:
+        """True when this reference names ``image_path`` or something inside it (``name``,
+        its last component, is matched when the reference could not be resolved)."""
+        if self.path is None:
+            return name in self.text.strip("\"'").split("/")
+        if _GLOB.search(self.path):
+            return _glob_names(self.path, image_path)
+        return self.path == image_path or self.path.startswith(image_path.rstrip("/") + "/")
+
+
+def _glob_names(pattern: str, image_path: str) -> bool:
+    """A glob names ``image_path`` when its first components match it: ``/app/*.pem`` names
+    ``/app/key.pem``, ``/app/*/bin`` names ``/app/.venv``."""
+    from slimfile.analysis.globs import matches
+
+    parts = pattern.split("/")
+    depth = len(image_path.split("/"))
+    return len(parts) >= depth and matches("/".join(parts[:depth]), image_path)
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """A step that writes ``path`` (a whole folder) again: what the context sent there is not
+    needed by anything after it."""
+
+    position: int
+    line: int
+    path: str
+    what: str  # the command, for messages: "npm ci"
+    kind: str  # "node" (an install's node_modules), "venv" (a virtualenv), "build" (an output folder)
+
+
+@dataclass
+class Uses:
+    """What the instructions of a file do with paths, in file order."""
+
+    references: list[Reference] = field(default_factory=list)
+    rewrites: list[Rewrite] = field(default_factory=list)
+    python_installs: list[tuple[int, int, str]] = field(default_factory=list)  # position, line, command
+    vcs_readers: list[tuple[int, int, str]] = field(default_factory=list)
+    node_reads: list[tuple[int, int, str, str]] = field(default_factory=list)  # position, line, path, command
+
+    def references_between(self, start: int, end: int | None) -> list[Reference]:
+        return [r for r in self.references if start < r.position and (end is None or r.position < end)]
+
+
+@lru_cache(maxsize=1)
+def _data() -> dict:
+    return load("context_files")
+
+
+def file_uses(ctx: Context) -> Uses:
+    """Every stage's uses, computed once per round."""
+    return ctx.memo("context-uses", lambda: _collect(ctx))
+
+
+def _collect(ctx: Context) -> Uses:
+    uses = Uses()
+    for stage in ctx.stages.stages:
+        for step in stage_steps(ctx, stage):
+            _instruction_uses(ctx, stage, step, uses)
+    return uses
+
+
+def _instruction_uses(ctx: Context, stage: Stage, step: Step, uses: Uses) -> None:
+    node = step.instruction
+    name = node.name
+    if name == "RUN":
+        script = ctx.shell(node)
+        if isinstance(script, ShellScript):
+            _run_uses(step, script, uses)
+        else:
+            _words_uses(step, _loose_words(node.args_text), uses)
+    elif name in ("ENV", "ARG"):
+        values = [value for value in assignments(node, ctx.dockerfile.escape).values() if value]
+        _words_uses(step, values, uses)
+    elif name in _PATH_INSTRUCTIONS:
+        words = list(node.json) if node.json is not None else parse_words(node.args_text, ctx.dockerfile.escape)
+        _words_uses(step, words, uses)
+    elif name in ("COPY", "ADD") and node.flag("from") is not None:
+        words = list(node.json) if node.json is not None else parse_words(node.args_text, ctx.dockerfile.escape)
+        _words_uses(step, ["/" + w.lstrip("/") for w in words[:-1]], uses)
+
+
+def _loose_words(text: str) -> list[str]:
+    return [w.strip("\"'") for w in re.split(r"[\s;&|()<>]+", text) if w.strip("\"'")]
+
+
+def _words_uses(step: Step, words: list[str], uses: Uses, cwd: str | None = None) -> None:
+    node = step.instruction
+    directory = cwd if cwd is not None else step.state.workdir
+    for word in words:
+        value = expand(word.strip("\"'"), step.state.env)
+        for piece in _pieces(value if value is not None else word):
+            uses.references.append(Reference(node.start, node.start_line, _resolve(piece, directory) if value is not None else None, piece))
+
+
+def _pieces(text: str) -> list[str]:
+    """The path-like parts of a word: ``PATH=/a/bin:/b`` has ``/a/bin`` and ``/b``;
+    ``--out=dist`` has ``dist``."""
+    pieces = []
+    for part in text.split(":"):
+        part = part.split("=", 1)[-1] if "=" in part else part
+        part = part.strip("\"'")
+        if part and part not in (".", "/") and not part.startswith("-"):
+            pieces.append(part)
+    return pieces
+
+
+def _resolve(piece: str, cwd: str | None) -> str | None:
+    if piece.startswith("/"):
+        return posixpath.normpath(piece)
+    if piece.startswith("~") or cwd is None:
+        return None
+    return posixpath.normpath(posixpath.join(cwd, piece))
+
+
+# -- RUN ----------------------------------------------------------------------------------------
+
+
+def _run_uses(step: Step, script: ShellScript, uses: Uses) -> None:
+    state = step.state
+    each = command_effects(script, workdir=state.workdir, env=state.env, home=state.home)
+    facts = {fact.command: fact for fact in script.packages}
+    node = step.instruction
+    for item in each:
+        command = item.command
+        _words_uses(step, [w for w in _command_words(command)], uses, item.cwd)
+        fact = facts.get(command.index)
+        if fact is not None:
+            _package_uses(step, fact, item.cwd, uses)
+        elif command.name is not None:
+            _program_uses(step, command, item.cwd, uses)
+        if command.name in _data()["vcs_readers"]["programs"]:
+            uses.vcs_readers.append((node.start, node.start_line, command.name))
+
+
+def _command_words(command: Command) -> list[str]:
+    words: list[Word] = list(command.words)
+    words.extend(r.target for r in command.redirects if r.target is not None and r.heredoc is None)
+    texts = [w.value if w.static else w.raw for w in words]
+    texts.extend(a.value.value if a.value.static else a.value.raw for a in command.assignments if a.value is not None)
+    return texts
+
+
+def _text(fact: PackageFact) -> str:
+    return " ".join([fact.tool, *(w.value for w in fact.subcommand)])
+
+
+def _package_uses(step: Step, fact: PackageFact, cwd: str | None, uses: Uses) -> None:
+    node = step.instruction
+    position, line = node.start, node.start_line
+    ecosystem = ecosystem_of(fact)
+    if ecosystem in NODE_ECOSYSTEMS and cwd is not None:
+        uses.rewrites.append(Rewrite(position, line, posixpath.join(cwd, "node_modules"), _text(fact), "node"))
+        spec = load("dependency_installs")["ecosystems"][ecosystem]
+        for name in (*spec["required"], *spec.get("optional", ()), *spec.get("dirs", ())):
+            uses.node_reads.append((position, line, posixpath.join(cwd, name), _text(fact)))
+    if fact.manager in PYTHON_MANAGERS and fact.action in ("install", "sync"):
+        uses.python_installs.append((position, line, _text(fact)))
+    if fact.manager == "uv" and fact.action == "sync" and cwd is not None and not _env(step, fact, "UV_PROJECT_ENVIRONMENT"):
+        uses.rewrites.append(Rewrite(position, line, posixpath.join(cwd, ".venv"), _text(fact), "venv"))
+    if fact.manager == "uv" and fact.action == "configure" and fact.subcommand and fact.subcommand[0].value == "venv":
+        target = next((w.value for w in fact.operands if not w.value.startswith("-")), ".venv")
+        _rewrite_at(step, cwd, target, _text(fact), "venv", uses)
+    if _stamps_vcs(step, fact):
+        uses.vcs_readers.append((position, line, _text(fact)))
+    if fact.action == "build" and cwd is not None:
+        _build_output(step, fact, cwd, uses)
+
+
+def _stamps_vcs(step: Step, fact: PackageFact) -> bool:
+    """``go build`` and friends embed the repository's revision (``-buildvcs``, on by default)."""
+    if fact.manager != "go" or fact.action not in ("build", "install", "test", "run", "generate"):
+        return False
+    return not fact.has("no-vcs-stamp") and "-buildvcs=false" not in _env(step, fact, "GOFLAGS")
+
+
+def _env(step: Step, fact: PackageFact, name: str) -> str:
+    """A variable the command sees (its own prefix, an export, or ENV), "" when unset."""
+    for key, value in fact.env:
+        if key == name:
+            return value
+    return step.state.env.get(name, "")
+
+
+def _build_output(step: Step, fact: PackageFact, cwd: str, uses: Uses) -> None:
+    outputs = _data()["build_outputs"]
+    folder = None
+    if fact.manager == "cargo" and not fact.option("--target-dir") and not _env(step, fact, "CARGO_TARGET_DIR"):
+        folder = outputs["cargo"]
+    elif fact.manager == "maven" and not fact.option("-f", "--file"):
+        folder = outputs["maven"]
+    elif fact.manager == "gradle" and not fact.option("-p", "--project-dir", "-b", "--build-file"):
+        folder = outputs["gradle"]
+    if folder is not None:
+        _rewrite_at(step, cwd, folder, _text(fact), "build", uses)
+
+
+def _program_uses(step: Step, command: Command, cwd: str | None, uses: Uses) -> None:
+    """Programs that are not package managers: virtualenv creators, ``python -m build``."""
+    argv = command.argv
+    name = command.name or ""
+    if _PYTHON.match(name) and len(argv) >= 3 and argv[1] == "-m":
+        module, rest = argv[2], argv[3:]
+        if module in ("venv", "virtualenv"):
+            target = next((a for a in rest if not a.startswith("-")), None)
+            if target is not None:
+                _rewrite_at(step, cwd, target, " ".join(argv[:3]), "venv", uses)
+        elif module == "build" and not any(a in ("-o", "--outdir") or a.startswith("--outdir=") for a in rest):
+            _rewrite_at(step, cwd, _data()["build_outputs"]["python-build"], "python -m build", "build", uses)
+    elif name == "virtualenv" and (target := next((a for a in argv[1:] if not a.startswith("-")), None)):
+        _rewrite_at(step, cwd, target, "virtualenv", "venv", uses)
+
+
+def _rewrite_at(step: Step, cwd: str | None, target: str, what: str, kind: str, uses: Uses) -> None:
+    path = _resolve(target, cwd)
+    if path is not None:
+        node = step.instruction
+        uses.rewrites.append(Rewrite(node.start, node.start_line, path, what, kind))

@@ -1,0 +1,80 @@
+"""What a COPY or ADD takes from the build context: a whole folder (a *broad copy*, such as
+``COPY . .``), or sources it names.
+
+The cache-order passes move steps around the first broad copy of a stage; the
+``.dockerignore`` pass proposes what a broad copy should leave out, and must never leave out
+what a COPY names. Both ask here, so the two agree on what counts as a broad copy.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from slimfile.analysis.context import Context
+from slimfile.analysis.globs import clean_path
+from slimfile.analysis.installs import CopyMap
+from slimfile.analysis.steps import Step, expand
+from slimfile.syntax.gocompat import parse_words
+from slimfile.syntax.nodes import Instruction
+
+COPY_FLAGS_KEPT = ("chown", "chmod", "link")  # flags that do not change what a copy brings
+_GLOB = re.compile(r"[*?\[]")
+
+
+def _words(ctx: Context, node: Instruction) -> list[str]:
+    return list(node.json) if node.json is not None else parse_words(node.args_text, ctx.dockerfile.escape)
+
+
+def _remote(source: str) -> bool:
+    return "://" in source or source.startswith("git@")
+
+
+def broad_copy(ctx: Context, step: Step) -> CopyMap | None:
+    """The folder a COPY/ADD brings from the build context, or None when it is not a copy of one
+    folder (a file, a pattern, several sources, another stage, a URL, a heredoc)."""
+    node = step.instruction
+    if node.name not in ("COPY", "ADD") or node.heredocs or step.effects.unknown:
+        return None
+    if any(flag.name not in COPY_FLAGS_KEPT for flag in node.flags):
+        return None
+    words = _words(ctx, node)
+    if len(words) != 2:
+        return None
+    source = expand(words[0].strip("\"'"), step.state.env)
+    if source is None or _remote(source) or _GLOB.search(source):
+        return None
+    cleaned = clean_path(source)
+    files = ctx.build_files
+    if cleaned and (files is None or not files.is_dir(cleaned)):
+        return None  # "." is always a folder; anything else must be seen to be one
+    (destination,) = step.effects.writes
+    return CopyMap(cleaned, destination)
+
+
+@dataclass(frozen=True)
+class NamedSource:
+    """A source of a COPY/ADD from the build context: as written, and as a context path (or
+    pattern), None when it uses a variable whose value is unknown."""
+
+    written: str
+    path: str | None
+
+    @property
+    def is_pattern(self) -> bool:
+        return self.path is not None and _GLOB.search(self.path) is not None
+
+
+def context_sources(ctx: Context, node: Instruction, env: dict[str, str]) -> list[NamedSource]:
+    """The build-context sources of a COPY/ADD; none for ``--from``, URLs and heredocs."""
+    if node.name not in ("COPY", "ADD") or node.heredocs or node.flag("from") is not None:
+        return []
+    words = _words(ctx, node)
+    sources = []
+    for word in words[:-1]:
+        written = word.strip("\"'") if node.json is None else word
+        if _remote(written):
+            continue
+        value = expand(written, env)
+        sources.append(NamedSource(written, None if value is None else clean_path(value)))
+    return sources

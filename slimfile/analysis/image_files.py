@@ -1,0 +1,257 @@
+"""Which build-context file an image path holds when a step runs.
+
+A rewrite such as ``npm install`` -> ``npm ci`` is right only when the lockfile is *in the
+image* at that moment, not merely in the repository: ``COPY package.json ./`` followed by
+``npm install`` never sees ``package-lock.json``. This module replays the COPY/ADD steps of a
+stage (and of the stages it is built FROM) for a few image paths and answers, for each, where
+its content came from:
+
+* :class:`FromContext` — the file the build context sends at ``context_path``, put there by
+  the instruction on ``line``;
+* :class:`Absent` — no instruction of the file puts anything there (the base image's own
+  files are not known; a project folder in a base image is taken to be empty);
+* :class:`Unknown` — a step may have put or changed something there that slimfile cannot
+  read: a copy from another stage or a URL, a RUN that writes that path, a RUN whose effects
+  are unknown.
+
+A path that stands for a folder (``node_modules``) is *present* when anything at all lands
+under it (:func:`tree_origin`). Everything is decided from the steps' facts
+(``analysis/steps.py``) and the build context (``analysis/build_context.py``).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from slimfile.analysis.build_context import BuildContext
+from slimfile.analysis.context import Context
+from slimfile.analysis.globs import clean_path
+from slimfile.analysis.steps import Step, expand, stage_steps
+from slimfile.shell.effects import overlaps
+from slimfile.syntax.gocompat import parse_words
+from slimfile.syntax.nodes import Instruction
+from slimfile.syntax.stages import Stage
+
+_GLOB = re.compile(r"[*?\[]")
+_PLAIN_COPY_FLAGS = ("chown", "chmod", "link", "checksum")
+_ARCHIVES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".gz", ".bz2", ".xz")
+
+
+@dataclass(frozen=True)
+class FromContext:
+    context_path: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Absent:
+    pass
+
+
+@dataclass(frozen=True)
+class Unknown:
+    reason: str
+
+
+Origin = FromContext | Absent | Unknown
+ABSENT = Absent()
+
+
+def chain_steps(ctx: Context, stage: Stage) -> list[Step]:
+    """The steps that built the stage's filesystem: its base stages' first, then its own."""
+    chain: list[Stage] = []
+    current: Stage | None = stage
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.base_stage
+    steps: list[Step] = []
+    for member in reversed(chain):
+        steps.extend(stage_steps(ctx, member))
+    return steps
+
+
+def origins(ctx: Context, stage: Stage, before: Instruction, paths: Iterable[str]) -> dict[str, Origin]:
+    """For each absolute image path (a file), where its content comes from when ``before`` runs."""
+    wanted = [posixpath.normpath(p) for p in paths]
+    found: dict[str, Origin] = {path: ABSENT for path in wanted}
+    for step in _steps_before(ctx, stage, before):
+        for path in wanted:
+            change = _file_change(ctx, step, path)
+            if change is not None:
+                found[path] = change
+    return found
+
+
+def tree_origin(ctx: Context, stage: Stage, before: Instruction, folder: str) -> Origin:
+    """Whether anything is under the image folder ``folder`` when ``before`` runs: the last
+    step that put something there (as a :class:`FromContext` of a file or folder), or Absent,
+    or Unknown."""
+    folder = posixpath.normpath(folder)
+    found: Origin = ABSENT
+    for step in _steps_before(ctx, stage, before):
+        change = _tree_change(ctx, step, folder)
+        if change is not None:
+            found = change
+    return found
+
+
+def _steps_before(ctx: Context, stage: Stage, before: Instruction) -> list[Step]:
+    steps = chain_steps(ctx, stage)
+    for index, step in enumerate(steps):
+        if step.instruction is before:
+            return steps[:index]
+    return steps
+
+
+# -- one step -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Copy:
+    """A COPY/ADD from the build context, read: its sources (context paths, globs expanded
+    later) and where they land."""
+
+    sources: list[str]
+    target: str
+    into_folder: bool  # each source lands inside ``target`` (``COPY a b ./``, ``COPY a /app/``)
+
+
+def _file_change(ctx: Context, step: Step, path: str) -> Origin | None:
+    """What ``step`` does to the file at ``path``: None when nothing."""
+    node = step.instruction
+    line = node.start_line
+    if node.name in ("COPY", "ADD"):
+        copy = _read_copy(ctx, step)
+        if isinstance(copy, str):
+            return Unknown(f"line {line}: {copy}") if _may_write(step, path) else None
+        files = ctx.build_files
+        if files is None:
+            return Unknown("the build context was not read") if _may_write(step, path) else None
+        return _copied_file(files, copy, path, line)
+    if node.name == "RUN":
+        if step.effects.unknown:
+            return Unknown(f"line {line} runs something slimfile cannot follow ({step.effects.unknown})")
+        clash = overlaps(step.effects.writes, [path])
+        if clash:
+            return Unknown(f"line {line} writes {clash[0]}")
+    return None
+
+
+def _tree_change(ctx: Context, step: Step, folder: str) -> Origin | None:
+    node = step.instruction
+    line = node.start_line
+    if node.name in ("COPY", "ADD"):
+        copy = _read_copy(ctx, step)
+        if isinstance(copy, str):
+            return Unknown(f"line {line}: {copy}") if _may_write(step, folder) else None
+        files = ctx.build_files
+        if files is None:
+            return Unknown("the build context was not read") if _may_write(step, folder) else None
+        return _copied_tree(files, copy, folder, line)
+    if node.name == "RUN":
+        if step.effects.unknown:
+            return Unknown(f"line {line} runs something slimfile cannot follow ({step.effects.unknown})")
+        if any(w == folder or w.startswith(folder.rstrip("/") + "/") for w in step.effects.writes):
+            return Unknown(f"line {line} writes into {folder}")
+    return None
+
+
+def _may_write(step: Step, path: str) -> bool:
+    if step.effects.unknown:
+        return True
+    return overlaps(step.effects.writes, [path]) is not None
+
+
+def _read_copy(ctx: Context, step: Step) -> _Copy | str:
+    """The copy as sources and a target, or why it is not a plain copy from the context."""
+    node = step.instruction
+    if node.heredocs:
+        return "it writes a heredoc"
+    if node.flag("from") is not None:
+        return "it copies from another stage or image"
+    other = next((f.name for f in node.flags if f.name not in _PLAIN_COPY_FLAGS), None)
+    if other is not None:
+        return f"`--{other}` changes what it copies where"
+    if step.effects.unknown:
+        return step.effects.unknown
+    words = list(node.json) if node.json is not None else parse_words(node.args_text, ctx.dockerfile.escape)
+    sources = []
+    for word in words[:-1]:
+        source = expand(word.strip("\"'") if node.json is None else word, step.state.env)
+        if source is None:
+            return f"the source `{word}` uses a variable slimfile does not know"
+        if "://" in source or source.startswith("git@"):
+            return f"it downloads `{source}`"
+        if node.name == "ADD" and source.lower().endswith(_ARCHIVES):
+            return f"ADD may unpack `{source}`"
+        sources.append(clean_path(source))
+    (target,) = step.effects.writes
+    written = words[-1]
+    into_folder = (
+        written.endswith("/")
+        or len(sources) > 1
+        or any(_GLOB.search(s) for s in sources)
+        or target == step.state.workdir
+        or (step.state.workdir is not None and step.state.workdir.startswith(target.rstrip("/") + "/"))
+    )
+    return _Copy(sources, target, into_folder)
+
+
+def _expanded(files: BuildContext, source: str) -> list[str]:
+    if source == "":
+        return [""]
+    return files.glob(source)
+
+
+def _landing(files: BuildContext, copy: _Copy, source: str) -> tuple[str, bool]:
+    """Where a matched context path lands and whether its *contents* land there (a folder)."""
+    if source == "" or files.is_dir(source):
+        return copy.target, True
+    if copy.into_folder:
+        return posixpath.join(copy.target, posixpath.basename(source)), False
+    return copy.target, False
+
+
+def _copied_file(files: BuildContext, copy: _Copy, path: str, line: int) -> Origin | None:
+    change: Origin | None = None
+    for pattern in copy.sources:
+        for source in _expanded(files, pattern):
+            landing, contents = _landing(files, copy, source)
+            if contents:
+                relative = _inside(path, landing)
+                if relative is None:
+                    continue
+                context_path = clean_path(posixpath.join(source, relative))
+                if files.is_file(context_path):
+                    change = FromContext(context_path, line)
+                elif files.exists(context_path):
+                    change = Unknown(f"line {line} puts a folder at {path}")
+            elif landing == path:
+                change = FromContext(source, line)
+    return change
+
+
+def _copied_tree(files: BuildContext, copy: _Copy, folder: str, line: int) -> Origin | None:
+    change: Origin | None = None
+    for pattern in copy.sources:
+        for source in _expanded(files, pattern):
+            landing, contents = _landing(files, copy, source)
+            relative = _inside(folder, landing)
+            if relative is not None:
+                context_path = clean_path(posixpath.join(source, relative)) if contents else None
+                if context_path is not None and files.exists(context_path):
+                    change = FromContext(context_path, line)
+            elif _inside(landing, folder) is not None:
+                change = FromContext(source, line)  # lands under the folder
+    return change
+
+
+def _inside(path: str, folder: str) -> str | None:
+    """``path`` relative to ``folder`` ("" for the folder itself), or None when outside."""
+    if path == folder:
+        return ""
+    prefix = folder.rstrip("/") + "/"
+    return path[len(prefix) :] if path.startswith(prefix) else None

@@ -1,0 +1,142 @@
+"""The shapes every dependency-install reader shares (``analysis/installs.py`` and the
+per-ecosystem modules beside it): where a copy puts context files, what an install reads and
+writes, why one cannot move, and the request a reader answers."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from slimfile.analysis.build_context import BuildContext
+from slimfile.analysis.globs import clean_path
+from slimfile.shell.data import load
+from slimfile.shell.effects import expand_paths
+from slimfile.shell.model import Command
+from slimfile.shell.packages import PackageFact
+
+
+@lru_cache(maxsize=1)
+def ecosystems() -> dict:
+    """``[ecosystems.*]`` of ``data/dependency_installs.toml``."""
+    return load("dependency_installs")["ecosystems"]
+
+
+@dataclass(frozen=True)
+class CopyMap:
+    """A copy of a context folder ``source`` ("" is the root) to the image folder ``dest``."""
+
+    source: str
+    dest: str
+
+    def context_path(self, image_path: str) -> str | None:
+        """The context path a file at ``image_path`` comes from, or None when outside the copy."""
+        image_path = posixpath.normpath(image_path)
+        if image_path == self.dest:
+            return self.source
+        prefix = self.dest.rstrip("/") + "/"
+        if not image_path.startswith(prefix):
+            return None
+        return clean_path(posixpath.join(self.source, image_path[len(prefix) :]))
+
+    def image_path(self, context_path: str) -> str | None:
+        context_path = clean_path(context_path)
+        if self.source and context_path != self.source and not context_path.startswith(self.source + "/"):
+            return None
+        relative = context_path[len(self.source) :].lstrip("/") if self.source else context_path
+        return posixpath.normpath(posixpath.join(self.dest, relative)) if relative else self.dest
+
+
+@dataclass(frozen=True)
+class Install:
+    """A dependency install whose reads are known."""
+
+    ecosystem: str
+    fact: PackageFact
+    reads: tuple[str, ...]  # image paths (absolute) of the files and directories it reads
+    outputs: tuple[str, ...]  # image paths it writes inside the project
+    # when the install also reads the project (poetry installs the root package, `go build`
+    # compiles it), the command that installs only the dependencies, run in a new RUN above
+    # the copy while the original stays where it is
+    prepare: str | None = None
+    writes: tuple[str, ...] = ()  # image paths it writes outside the project (caches, prefixes)
+    env: tuple[str, ...] = ()  # variables it reads (a trailing * is a prefix)
+    uses: tuple[str, ...] = ()  # image paths outside the project it reads (its config, the interpreter)
+
+
+@dataclass(frozen=True)
+class NotMovable:
+    """A dependency install whose reads cannot be bounded, and why."""
+
+    ecosystem: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class InstallRequest:
+    """One install command to read: its ecosystem, its facts, where it runs and what it sees."""
+
+    ecosystem: str
+    fact: PackageFact
+    command: Command
+    cwd: str  # the image folder it runs in
+    files: BuildContext | None  # None: the build context was not read
+    copy: CopyMap
+    home: str | None  # the running user's home directory, when known
+    env: Mapping[str, str] = field(default_factory=dict)  # ENV/ARG values known where it runs
+
+    @property
+    def spec(self) -> dict:
+        return ecosystems()[self.ecosystem]
+
+    def refuse(self, reason: str) -> NotMovable:
+        return NotMovable(self.ecosystem, reason)
+
+    def image(self, name: str) -> str:
+        return posixpath.normpath(posixpath.join(self.cwd, name))
+
+    def context(self, name: str) -> str | None:
+        """The context path the broad copy brings to ``name`` (relative to the install's folder)."""
+        return self.copy.context_path(self.image(name))
+
+    def sent(self, name: str) -> bool:
+        """The build context sends the file or folder the copy puts at ``name``."""
+        source = self.context(name)
+        return self.files is not None and source is not None and self.files.exists(source)
+
+    def present(self, names) -> list[str]:
+        """Image paths of those of ``names`` that the copy brings."""
+        return [self.image(name) for name in names if self.sent(name)]
+
+    def text(self, name: str) -> str | None:
+        source = self.context(name)
+        return self.files.read_text(source) if self.files is not None and source is not None else None
+
+    def outside(self) -> tuple[tuple[str, ...], tuple[str, ...]] | str:
+        """(uses, writes): the spec's paths outside the project, expanded for this user."""
+        uses = expand_paths(self.spec.get("uses", ()), self.home)
+        writes = expand_paths(self.spec.get("writes", ()), self.home)
+        for found in (uses, writes):
+            if isinstance(found, str):
+                return found
+        return tuple(sorted(uses)), tuple(sorted(writes))
+
+    def with_option(self, option: str) -> str | None:
+        """The command as written, with ``option`` after its subcommand (the dependencies-only
+        form: ``poetry install --no-root``); None when it cannot be written back as one line."""
+        command = self.command
+        anchor = self.fact.subcommand[-1] if self.fact.subcommand else None
+        if anchor is None or command.name_index is None:
+            return None
+        prefix = [a.raw for a in command.assignments if a.start < command.words[0].start]
+        words: list[str] = []
+        for word in command.words:
+            words.append(word.raw)
+            if word.text_start == anchor.text_start:
+                words.append(option)
+        for redirect in command.redirects:
+            if redirect.target is None or redirect.heredoc is not None:
+                return None
+            words.append(f"{redirect.fd if redirect.fd is not None else ''}{redirect.operator}{redirect.target.raw}")
+        return " ".join([*prefix, *words])

@@ -1,0 +1,111 @@
+"""Go: ``go mod download``, and builds that download their modules as they go.
+
+``go build``, ``go install ./...`` and ``go test`` after ``COPY . .`` download every module
+of ``go.mod`` on every source edit. Their dependencies-only form is ``go mod download``, which
+reads only ``go.mod`` and ``go.sum``: it runs in a new RUN above the copy, and the build stays
+where it is (it compiles the sources) but finds the modules in the module cache. ``go mod
+download`` itself, after the copy, moves up whole.
+
+What makes the reads unbounded, and refused: a ``replace`` directive that points at a folder
+(the module is read from there), a ``go.work`` (the workspace's modules are read), a
+``vendor/`` folder or ``-mod=vendor`` (nothing is downloaded: there is nothing to gain),
+``go mod tidy``/``vendor``/``go get`` (they read every source file and rewrite go.mod).
+The files and paths are data (``data/dependency_installs.toml``).
+"""
+
+from __future__ import annotations
+
+import posixpath
+
+from slimfile.analysis.install_model import Install, InstallRequest, NotMovable
+from slimfile.analysis.manifests import read_go_mod
+
+
+def go_install(request: InstallRequest) -> Install | NotMovable | None:
+    fact = request.fact
+    words = [w.value for w in fact.subcommand]
+    if fact.action == "download" and words != ["mod", "download"]:
+        return request.refuse(f"`go {' '.join(words)}` reads every source file and may rewrite go.mod")
+    if words == ["get"]:
+        return request.refuse("`go get` changes go.mod")
+    if words == ["install"] and any("@" in w.value for w in fact.packages):
+        return None  # `go install tool@v1.2.3`: a tool from the module proxy, not the project
+    for option in ("-C", "-modfile"):
+        if fact.option(option):
+            return request.refuse(f"`{option}` points the build at another folder or go.mod")
+    if any(o.name == "-mod" and o.value == "vendor" for o in fact.options) or "-mod=vendor" in request.env.get("GOFLAGS", ""):
+        return request.refuse("`-mod=vendor` builds from vendor/: nothing is downloaded")
+    module = _module_root(request)
+    if isinstance(module, NotMovable):
+        return module
+    problem = _module_problem(request, module)
+    if problem:
+        return problem
+    outside = request.outside()
+    if isinstance(outside, str):
+        return request.refuse(outside)
+    uses, writes = outside
+    caches = _module_cache(request)
+    if isinstance(caches, NotMovable):
+        return caches
+    writes = tuple(sorted({*writes, *caches}))
+    reads = [posixpath.join(module, "go.mod")]
+    if request.files is not None and request.sent(posixpath.relpath(posixpath.join(module, "go.sum"), request.cwd)):
+        reads.append(posixpath.join(module, "go.sum"))
+    prepare = None if fact.action == "download" else request.spec["prepare_command"]
+    return Install(request.ecosystem, fact, tuple(reads), (), prepare=prepare, writes=writes, env=tuple(request.spec["env"]), uses=uses)
+
+
+def _module_root(request: InstallRequest) -> str | NotMovable:
+    """The image folder whose go.mod the command uses: its folder or the nearest parent with
+    one (go's own search), inside what the copy brings."""
+    if request.files is None:
+        return request.cwd
+    folder = request.cwd
+    while True:
+        relative = posixpath.relpath(posixpath.join(folder, "go.mod"), request.cwd)
+        if request.context(relative) is None:
+            return request.refuse(f"no go.mod comes from the copy in {request.cwd} or above it")
+        if request.sent(relative):
+            return folder
+        if folder == "/":
+            return request.refuse("no go.mod in the build context")
+        folder = posixpath.dirname(folder)
+
+
+def _module_problem(request: InstallRequest, module: str) -> NotMovable | None:
+    if request.files is None:
+        return None
+    relative = posixpath.relpath(module, request.cwd)
+    go_mod = request.context(posixpath.join(relative, "go.mod"))
+    assert go_mod is not None
+    parsed = read_go_mod(request.files, go_mod)
+    if isinstance(parsed, str):
+        return request.refuse(parsed)
+    if parsed.local_replacements:
+        return request.refuse(f"go.mod replaces a module with the folder {parsed.local_replacements[0]}")
+    if request.sent(posixpath.join(relative, "vendor")):
+        return request.refuse("vendor/ is in the build context: go builds from it and downloads nothing")
+    folder = module
+    while True:
+        if request.sent(posixpath.relpath(posixpath.join(folder, "go.work"), request.cwd)):
+            return request.refuse("a go.work makes this a workspace: its modules are read too")
+        if folder == "/" or request.copy.context_path(folder) in (None, ""):
+            return None
+        folder = posixpath.dirname(folder)
+
+
+def _module_cache(request: InstallRequest) -> tuple[str, ...] | NotMovable:
+    """Where the modules go: every candidate (GOMODCACHE, GOPATH's, the official images'
+    /go/pkg/mod, $HOME/go), so that no step that touches one of them is passed."""
+    caches = list(request.spec["module_caches"])
+    if request.home is not None:
+        caches.append(posixpath.join(request.home, "go"))
+    for name in ("GOMODCACHE", "GOPATH"):
+        value = request.env.get(name)
+        if value is None:
+            continue
+        if "$" in value:
+            return request.refuse(f"{name} is `{value}`, which slimfile cannot expand")
+        caches.extend(entry for entry in value.split(":") if entry.startswith("/"))
+    return tuple(caches)

@@ -1,0 +1,71 @@
+"""System packages of a stage split: which ones only build (compilers, headers) and stay in the
+build stage, and which the release installs again (each ``-dev`` package becomes its runtime
+library; every other package is installed as it was). Data: ``data/dev_runtime.toml``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from slimfile.analysis.context import Context
+from slimfile.analysis.steps import Step
+from slimfile.shell.data import load
+from slimfile.shell.model import ShellScript
+from slimfile.shell.packages import PackageFact
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict:
+    return load("dev_runtime")
+
+
+def is_build_package(name: str) -> bool:
+    return name in _table()["build_only"] or name.endswith("-dev")
+
+
+def runtime_of(dev: str, suite: str = "bookworm") -> str | None:
+    """The runtime package of a -dev package on a Debian suite (None: not known)."""
+    if suite not in _table()["suites"]["known"]:
+        return None
+    return _table().get(f"runtime_{suite}", {}).get(dev) or _table()["runtime"].get(dev)
+
+
+@dataclass(frozen=True)
+class StagePackages:
+    build: list[str]  # what stays in the build stage
+    runtime: list[str]  # what the release installs
+
+
+def facts(ctx: Context, steps: list[Step]):
+    """(step, package fact) of every RUN of the stage, in order."""
+    for step in steps:
+        if step.instruction.name != "RUN":
+            continue
+        script = ctx.shell(step.instruction)
+        if isinstance(script, ShellScript):
+            for fact in script.packages:
+                yield step, fact
+
+
+def apt_installs(ctx: Context, steps: list[Step]) -> list[tuple[Step, PackageFact]]:
+    return [(step, fact) for step, fact in facts(ctx, steps) if fact.manager == "apt" and fact.action == "install"]
+
+
+def stage_packages(ctx: Context, steps: list[Step], suite: str = "bookworm") -> StagePackages | str:
+    """The stage's apt packages split into build-only and runtime, or why that cannot be done."""
+    words = [word for _step, fact in apt_installs(ctx, steps) for word in fact.packages]
+    if any(not word.static for word in words):
+        return "an apt install names packages through variables"
+    names = list(dict.fromkeys(word.value for word in words))
+    build, runtime = [], []
+    for name in names:
+        if not is_build_package(name):
+            runtime.append(name)
+            continue
+        build.append(name)
+        if name.endswith("-dev"):
+            library = runtime_of(name, suite)
+            if library is None:
+                return f"no runtime library is known for `{name}` on Debian {suite} (data/dev_runtime.toml)"
+            runtime.append(library)
+    return StagePackages(build, sorted(set(runtime)))

@@ -1,0 +1,123 @@
+"""Rust: ``cargo build --release`` -> ``target/release/<bin>`` (``cargo install`` ->
+``$CARGO_HOME/bin/<bin>``) on ``debian:<suite>-slim`` of the build image's Debian suite.
+
+The binary's name comes from Cargo.toml (``--bin``, the only ``[[bin]]``, else the package
+name). Rust binaries link glibc dynamically, so the release keeps a libc of the same suite;
+libraries the build installed with apt as ``-dev`` packages (libssl-dev, ...) become their
+runtime packages in the release.
+"""
+
+from __future__ import annotations
+
+import posixpath
+
+from slimfile.analysis.context import Context
+from slimfile.analysis.globs import clean_path
+from slimfile.analysis.manifests import read_toml
+from slimfile.analysis.recipes import Artefact, Refusal, Release, base, build_image_size, debian_suite
+from slimfile.analysis.recipes.files import recipe_data, runtime_copies
+from slimfile.analysis.recipes.packages import facts, stage_packages
+from slimfile.analysis.steps import Step
+from slimfile.shell.effects import command_effects
+from slimfile.shell.model import ShellScript
+from slimfile.shell.packages import PackageFact
+from slimfile.syntax.stages import Stage
+
+
+def release(ctx: Context, stage: Stage, steps: list[Step]) -> Release | Refusal | None:
+    builds = [(step, fact) for step, fact in facts(ctx, steps) if _builds_the_project(fact)]
+    if not builds:
+        return None
+    artefacts: list[Artefact] = []
+    for step, fact in builds:
+        output = _output(ctx, steps, step, fact)
+        if isinstance(output, Refusal):
+            return output
+        artefacts.append(Artefact(output, output, why="the Rust binary"))
+    packages = stage_packages(ctx, steps, debian_suite(stage.image.tag if stage.image else None))
+    if isinstance(packages, str):
+        return Refusal("rust", packages)
+    files = runtime_copies(ctx, steps, "rust")
+    if isinstance(files, str):
+        return Refusal("rust", files)
+    artefacts.extend(Artefact(f.path, f.path, f.chown, "a runtime file") for f in files if f.path not in {a.source for a in artefacts})
+    target = base("debian-slim", debian_suite(stage.image.tag if stage.image else None))
+    summary = f"the Rust binary on {target.image}" + (f" with {', '.join(packages.runtime)}" if packages.runtime else "")
+    repository = stage.image.short_repository if stage.image else ""
+    return Release(
+        "rust", target, artefacts, summary, packages=packages.runtime, build_size=build_image_size(repository), build_managers=frozenset({"cargo"})
+    )
+
+
+def _builds_the_project(fact: PackageFact) -> bool:
+    """`cargo build`, or `cargo install --path DIR`; `cargo install NAME` installs a tool from a
+    registry, which is the image's purpose, not an artefact to split out."""
+    if fact.manager != "cargo":
+        return False
+    return fact.action == "build" or (fact.action == "install" and fact.option("--path") is not None)
+
+
+def _output(ctx: Context, steps: list[Step], step: Step, fact: PackageFact) -> str | Refusal:
+    script = ctx.shell(step.instruction)
+    assert isinstance(script, ShellScript)
+    state = step.state
+    cwd = next(e.cwd for e in command_effects(script, workdir=state.workdir, env=state.env, home=state.home) if e.command.index == fact.command)
+    if cwd is None:
+        return Refusal("rust", "cargo runs in a folder slimfile cannot tell")
+    for option in ("--target", "--target-dir", "--manifest-path", "--profile", "--example", "-p", "--package", "--root"):
+        if fact.option(option) is not None:
+            return Refusal("rust", f"`cargo {fact.action} {option}` puts the binary where slimfile does not follow it")
+    name = _binary_name(ctx, steps, step, fact, cwd)
+    if isinstance(name, Refusal):
+        return name
+    if fact.action == "install":
+        home = {**state.env, **dict(fact.env)}.get("CARGO_HOME") or recipe_data("rust")["default_cargo_home"]
+        if "$" in home:
+            return Refusal("rust", "CARGO_HOME holds a value slimfile cannot expand")
+        return posixpath.join(home, "bin", name)
+    if not fact.has("release"):
+        return posixpath.join(cwd, "target", "debug", name)
+    return posixpath.join(cwd, "target", "release", name)
+
+
+def _binary_name(ctx: Context, steps: list[Step], step: Step, fact: PackageFact, cwd: str) -> str | Refusal:
+    chosen = fact.option_values("--bin")
+    if chosen:
+        return chosen[-1]
+    files = ctx.build_files
+    if files is None:
+        return Refusal("rust", "the binary is named in Cargo.toml, and the build context was not read")
+    source = _context_path_of(steps, step, cwd)
+    if source is None:
+        return Refusal("rust", "Cargo.toml does not come from a copy slimfile can follow")
+    manifest = read_toml(files, posixpath.join(source, "Cargo.toml"))
+    if isinstance(manifest, str):
+        return Refusal("rust", manifest)
+    if "workspace" in manifest and "package" not in manifest:
+        return Refusal("rust", "a Cargo workspace: which binaries it builds is not followed")
+    bins = [b for b in manifest.get("bin", []) if isinstance(b, dict) and b.get("name")]
+    if len(bins) > 1:
+        return Refusal("rust", "Cargo.toml declares several binaries")
+    if bins:
+        return str(bins[0]["name"])
+    name = manifest.get("package", {}).get("name")
+    return str(name) if name else Refusal("rust", "Cargo.toml names no package")
+
+
+def _context_path_of(steps: list[Step], before: Step, cwd: str) -> str | None:
+    """The context folder that the folder ``cwd`` was copied from (the last copy of a context
+    folder into ``cwd`` or a folder above it, before the build)."""
+    found = None
+    for step in steps:
+        if step is before:
+            break
+        node = step.instruction
+        if node.name not in ("COPY", "ADD") or node.flag("from") is not None or step.effects.unknown or node.json is not None:
+            continue
+        words = node.args_text.split()
+        if len(words) != 2 or "$" in words[0]:
+            continue
+        (destination,) = step.effects.writes
+        if cwd == destination or cwd.startswith(destination.rstrip("/") + "/"):
+            found = clean_path(posixpath.join(clean_path(words[0]), posixpath.relpath(cwd, destination)))
+    return found

@@ -1,0 +1,71 @@
+"""poetry, uv and pipenv installs as SF701 reads them (analysis/installs_python.py); the
+fixtures under fixtures/passes/SF701-copy-manifests-first/{poetry,uv,pipenv}-* show the edits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from slimfile.engine import Settings, fix_source, lint
+from slimfile.syntax.parser import parse
+from tests.cli.conftest import write
+
+POETRY = '[tool.poetry]\nname = "app"\nversion = "0.1.0"\n\n[tool.poetry.dependencies]\npython = "^3.11"\nsix = "^1.16"\n'
+UV = '[project]\nname = "app"\nversion = "0.1.0"\ndependencies = ["six"]\n\n[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+
+
+def sf701(tmp_path: Path, dockerfile: str, files: dict[str, str], *, context: bool = True):
+    write(tmp_path, files)
+    settings = Settings(select=frozenset({"SF701"}), build_context=str(tmp_path) if context else str(tmp_path / "none"), unsafe_fixes=True)
+    findings = lint(parse(dockerfile.encode()), settings)
+    output = fix_source(dockerfile.encode(), "Dockerfile", settings).output.decode()
+    return [(f.fix is not None, f.message) for f in findings], output
+
+
+@pytest.mark.parametrize(
+    "dockerfile, files, expected",
+    [
+        ("FROM python\nWORKDIR /app\nCOPY . .\nRUN poetry install --only-root\n", {"pyproject.toml": POETRY}, "`--only-root` installs only the project"),
+        ("FROM python\nWORKDIR /app\nCOPY . .\nRUN poetry install -C svc\n", {"pyproject.toml": POETRY}, "`-C` points the install"),
+        ("FROM python\nWORKDIR /app\nCOPY . .\nRUN poetry add six\n", {"pyproject.toml": POETRY}, "changes pyproject.toml"),
+        (
+            "FROM python\nWORKDIR /app\nCOPY . .\nRUN poetry install\n",
+            {"pyproject.toml": POETRY + '\n[[tool.poetry.source]]\nname = "local"\nurl = "wheels/"\n'},
+            "package source `wheels/` is a folder",
+        ),
+        ("FROM python\nWORKDIR /app\nCOPY . .\nRUN uv sync\n", {"pyproject.toml": UV.replace('version = "0.1.0"', 'dynamic = ["version"]')}, "uv builds the project"),
+        ("FROM python\nWORKDIR /app\nCOPY . .\nRUN uv sync\n", {"pyproject.toml": UV + '\n[tool.uv.sources]\nlib = { path = "libs/lib" }\n'}, "installs `lib` from a path"),
+        ("FROM python\nWORKDIR /app\nCOPY . .\nRUN uv sync\n", {"pyproject.toml": UV.replace('["six"]', '["lib @ file:///app/libs/lib"]')}, "a path of the project"),
+        ("FROM python\nWORKDIR /app\nCOPY . .\nRUN pipenv install -r requirements.txt\n", {"Pipfile": "[packages]\n"}, "imports a requirements file"),
+        ("FROM python\nWORKDIR /app\nCOPY . .\nRUN pipenv install six\n", {"Pipfile": "[packages]\n"}, "adds packages"),
+        ("FROM python\nWORKDIR /app\nUSER app\nCOPY . .\nRUN pipenv install\n", {"Pipfile": "[packages]\n"}, "home directory of the user is not known"),
+        ("FROM python\nWORKDIR /app\nCOPY . .\nRUN poetry install\n", {"pyproject.toml": POETRY, ".venv/bin/python": ""}, "the build context sends `.venv`"),
+    ],
+)
+def test_refusals_say_why(tmp_path: Path, dockerfile: str, files: dict[str, str], expected: str):
+    findings, output = sf701(tmp_path, dockerfile, files)
+    ((fixed, message),) = findings
+    assert not fixed and expected in message
+    assert output == dockerfile
+
+
+def test_a_project_that_is_not_a_package_moves_whole(tmp_path: Path):
+    text = "FROM python\nWORKDIR /app\nCOPY . .\nRUN uv sync --frozen\n"
+    _, output = sf701(tmp_path, text, {"pyproject.toml": UV.split("[build-system]")[0], "uv.lock": ""})
+    assert output == "FROM python\nWORKDIR /app\nCOPY pyproject.toml uv.lock ./\nRUN uv sync --frozen\nCOPY . .\n"
+    text = "FROM python\nWORKDIR /app\nCOPY . .\nRUN poetry install --no-root\n"
+    _, output = sf701(tmp_path, text, {"pyproject.toml": POETRY})
+    assert output == "FROM python\nWORKDIR /app\nCOPY pyproject.toml ./\nRUN poetry install --no-root\nCOPY . .\n"
+
+
+def test_an_install_that_writes_its_lockfile_and_one_without_the_context(tmp_path: Path):
+    text = "FROM python\nWORKDIR /app\nCOPY . .\nRUN pipenv install --system\n"
+    findings, output = sf701(tmp_path, text, {"Pipfile": "[packages]\nsix = '*'\n", ".dockerignore": "Pipfile.lock\n"})
+    assert findings[0][0] and "COPY Pipfile ./\nRUN pipenv install --system\nCOPY . .\n" in output
+    # without the context: the root package may be installed, so the dependencies-only form goes up (unsafe)
+    findings, output = sf701(tmp_path, "FROM python\nWORKDIR /app\nCOPY . .\nRUN poetry install\n", {}, context=False)
+    assert "unsafe" in findings[0][1]
+    assert output == (
+        "FROM python\nWORKDIR /app\nCOPY pyproject.toml ./\nRUN poetry install --no-root\nCOPY . .\nRUN poetry install\n"
+    )

@@ -1,0 +1,65 @@
+"""bundler, composer, maven and cargo as SF701 reads them (analysis/installs_ruby_php.py,
+analysis/installs_jvm_rust.py); the fixtures under fixtures/passes/SF701-copy-manifests-first/
+show the edits."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.analysis.test_installs_python import sf701
+
+GEMS = {"Gemfile": 'source "https://rubygems.org"\ngem "rack"\n', "Gemfile.lock": "GEM\n"}
+COMPOSER = {"composer.json": json.dumps({"require": {"monolog/monolog": "^3"}}), "composer.lock": "{}"}
+POM = "<project><modelVersion>4.0.0</modelVersion><artifactId>a</artifactId></project>\n"
+
+
+@pytest.mark.parametrize(
+    "dockerfile, files, expected",
+    [
+        ("FROM ruby\nWORKDIR /app\nCOPY . .\nRUN bundle install\n", {**GEMS, "Gemfile": GEMS["Gemfile"] + 'eval_gemfile "Gemfile.local"\n'}, "runs `eval_gemfile`"),
+        ("FROM ruby\nENV BUNDLE_GEMFILE=/app/gems/Gemfile\nWORKDIR /app\nCOPY . .\nRUN bundle install\n", GEMS, "another Gemfile"),
+        ("FROM ruby\nWORKDIR /app\nCOPY . .\nRUN bundle install --deployment\n", {**GEMS, "vendor/bundle/x": ""}, "the build context sends `vendor/bundle`"),
+        ("FROM ruby\nWORKDIR /app\nCOPY . .\nRUN bundle install --without test\n", {**GEMS, ".bundle/config": "---\n"}, "writes .bundle/config"),
+        ("FROM ruby\nWORKDIR /app\nCOPY . .\nRUN bundle install\n", {**GEMS, "Gemfile": GEMS["Gemfile"] + 'ruby file: ".tool-versions"\n'}, "reads .tool-versions"),
+        ("FROM php\nWORKDIR /app\nCOPY . .\nRUN composer install -d api\n", COMPOSER, "another composer.json"),
+        ("FROM php\nENV COMPOSER=composer-prod.json\nWORKDIR /app\nCOPY . .\nRUN composer install\n", COMPOSER, "another composer.json"),
+        ("FROM php\nWORKDIR /app\nCOPY . .\nRUN composer install\n", {**COMPOSER, "composer.json": json.dumps({"config": {"vendor-dir": "../lib"}})}, "outside the project"),
+        ("FROM php\nWORKDIR /app\nCOPY . .\nRUN composer install\n", {**COMPOSER, "composer.json": json.dumps({"extra": {"installer-paths": {}}})}, "installer-paths"),
+        ("FROM php\nWORKDIR /app\nCOPY . .\nRUN composer install\n", {**COMPOSER, "vendor/autoload.php": ""}, "the build context sends `vendor`"),
+        ("FROM maven\nWORKDIR /src\nCOPY . .\nRUN mvn -o package\n", {"pom.xml": POM}, "`-o` builds offline"),
+        ("FROM maven\nWORKDIR /src\nCOPY . .\nRUN mvn -pl api package\n", {"pom.xml": POM}, "`-pl` builds some modules"),
+        (
+            "FROM maven\nWORKDIR /src\nCOPY . .\nRUN mvn package\n",
+            {"pom.xml": POM.replace("<modelVersion>", "<parent><relativePath>../parent/pom.xml</relativePath></parent><modelVersion>")},
+            "parent is read from a folder",
+        ),
+        ("FROM maven\nWORKDIR /src\nCOPY . .\nRUN mvn -s ci/settings.xml package\n", {"pom.xml": POM}, "ci/settings.xml does not come from the copy"),
+        ("FROM rust\nWORKDIR /src\nCOPY . .\nRUN cargo fetch && cargo build --release\n", {"Cargo.toml": "[package]\n"}, "cargo-chef"),
+    ],
+)
+def test_refusals_say_why(tmp_path: Path, dockerfile: str, files: dict[str, str], expected: str):
+    findings, output = sf701(tmp_path, dockerfile, files)
+    ((fixed, message),) = findings
+    assert not fixed and expected in message, message
+    assert output == dockerfile
+
+
+def test_settings_files_of_the_project_are_copied_with_the_pom(tmp_path: Path):
+    text = "FROM maven\nWORKDIR /src\nCOPY . .\nRUN mvn -B -s ci/settings.xml package\n"
+    _, output = sf701(tmp_path, text, {"pom.xml": POM, "ci/settings.xml": "<settings/>\n"})
+    assert output == (
+        "FROM maven\nWORKDIR /src\nCOPY pom.xml ./\nCOPY ci/settings.xml ./ci/\n"
+        "RUN mvn -B -s ci/settings.xml dependency:go-offline\nCOPY . .\nRUN mvn -B -s ci/settings.xml package\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "run",
+    ["cargo install ripgrep", "cargo chef cook --release --recipe-path recipe.json", "bundle exec rake assets:precompile"],
+)
+def test_tools_and_recipes_are_not_project_installs(tmp_path: Path, run: str):
+    findings, _ = sf701(tmp_path, f"FROM rust\nWORKDIR /src\nCOPY . .\nRUN {run}\n", {"Cargo.toml": "[package]\n", **GEMS})
+    assert findings == []

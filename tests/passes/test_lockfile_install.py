@@ -1,0 +1,97 @@
+"""SF702 lockfile-install: when the frozen form is offered, and why not (the fixtures under
+fixtures/passes/SF702-lockfile-install/ show the edits)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from slimfile.engine import Settings, lint
+from slimfile.syntax.parser import parse
+from tests.cli.conftest import write
+
+PACKAGE = {"name": "app", "dependencies": {"ms": "^2.1.3"}}
+LOCK = {"lockfileVersion": 3, "packages": {"": {"name": "app", "dependencies": {"ms": "^2.1.3"}}, "node_modules/ms": {"version": "2.1.3"}}}
+YARN_CLASSIC = "# yarn lockfile v1\n\nms@^2.1.3:\n  version \"2.1.3\"\n"
+PNPM_LOCK = (
+    "lockfileVersion: '9.0'\n\nsettings:\n  autoInstallPeers: true\n  excludeLinksFromLockfile: false\n\n"
+    "importers:\n\n  .:\n    dependencies:\n      ms:\n        specifier: ^2.1.3\n        version: 2.1.3\n"
+)
+
+
+def sf702(tmp_path: Path, dockerfile: str, files: dict) -> list[tuple[bool, str]]:
+    write(tmp_path, {name: json.dumps(v) if isinstance(v, dict) else v for name, v in files.items()})
+    found = lint(parse(dockerfile.encode()), Settings(select=frozenset({"SF702"}), build_context=str(tmp_path)))
+    return [(f.fix is not None, f.message) for f in found]
+
+
+def reason(findings: list[tuple[bool, str]]) -> str:
+    ((fixed, message),) = findings
+    assert not fixed
+    return message.split("not fixed: ", 1)[1]
+
+
+NPM = {"package.json": PACKAGE, "package-lock.json": LOCK}
+
+
+def test_without_the_build_context_nothing_is_reported():
+    found = lint(parse(b"FROM node\nCOPY . .\nRUN npm install\n"), Settings(select=frozenset({"SF702"})))
+    assert found == []
+
+
+def test_named_packages_global_installs_and_ci_are_left_alone(tmp_path: Path):
+    text = "FROM node\nWORKDIR /app\nCOPY . .\nRUN npm install express && npm install -g pm2 && npm ci && yarn add x\n"
+    assert sf702(tmp_path, text, NPM) == []
+
+
+@pytest.mark.parametrize(
+    "dockerfile, files, expected",
+    [
+        ("FROM node:14\nWORKDIR /app\nCOPY . .\nRUN npm install\n", NPM, "node 14 images ship npm 6"),
+        ("FROM node\nWORKDIR /app\nCOPY . .\nRUN npm install --save-exact\n", NPM, "`--save-exact` asks"),
+        ("FROM node\nWORKDIR /app\nCOPY . .\nRUN npm install --before=2020-01-01\n", NPM, "`--before` re-resolves"),
+        ("FROM node\nWORKDIR /app\nCOPY . .\nENV NPM_CONFIG_PACKAGE_LOCK=false\nRUN npm install\n", NPM, "ENV NPM_CONFIG_PACKAGE_LOCK"),
+        ("FROM node\nWORKDIR /app\nCOPY . .\nRUN rm -f package-lock.json && npm install\n", NPM, "writes /app/package-lock.json before it"),
+        ("FROM node\nWORKDIR /app\nCOPY . .\nRUN npm install\n", {**NPM, "package.json": {**PACKAGE, "workspaces": ["a"]}}, "workspaces"),
+        ("FROM node\nWORKDIR /app\nCOPY . .\nRUN npm install\n", {**NPM, "package-lock.json": {"lockfileVersion": 1, "dependencies": {}}}, "lockfileVersion 1 is not checked"),
+        (
+            "FROM node\nWORKDIR /app\nCOPY package.json ./\nCOPY --from=lock /lock/package-lock.json ./package-lock.json\nRUN npm install\n",
+            NPM,
+            "line 4: it copies from another stage",
+        ),
+        (
+            "FROM node\nWORKDIR /app\nCOPY . .\nRUN yarn install\n",
+            {"package.json": PACKAGE, "yarn.lock": YARN_CLASSIC, ".yarnrc.yml": "nodeLinker: node-modules\n"},
+            "Yarn 1 lockfile but the project configures Yarn 2+",
+        ),
+        (
+            "FROM node\nWORKDIR /app\nCOPY . .\nRUN yarn install\n",
+            {"package.json": {**PACKAGE, "dependencies": {"ms": "^2.2.0"}}, "yarn.lock": YARN_CLASSIC},
+            "`ms@^2.2.0` has no entry in yarn.lock",
+        ),
+        (
+            "FROM node\nRUN npm i -g pnpm@9.1.0\nWORKDIR /app\nCOPY . .\nRUN pnpm install\n",
+            {"package.json": PACKAGE, "pnpm-lock.yaml": PNPM_LOCK, "pnpm-workspace.yaml": "packages:\n  - a\n"},
+            "pnpm workspace",
+        ),
+        (
+            "FROM node\nRUN npm i -g pnpm@9.1.0\nWORKDIR /app\nCOPY . .\nRUN pnpm install\n",
+            {"package.json": {**PACKAGE, "devDependencies": {"x": "1"}}, "pnpm-lock.yaml": PNPM_LOCK},
+            "devDependencies differ from pnpm-lock.yaml (`x`)",
+        ),
+    ],
+)
+def test_refusals_say_why(tmp_path: Path, dockerfile: str, files: dict, expected: str):
+    assert expected in reason(sf702(tmp_path, dockerfile, files))
+
+
+def test_pinned_releases(tmp_path: Path):
+    pnpm = {"package.json": {**PACKAGE, "packageManager": "pnpm@9.1.0"}, "pnpm-lock.yaml": PNPM_LOCK}
+    text = "FROM node\nRUN corepack enable\nWORKDIR /app\nCOPY . .\nRUN pnpm install\n"
+    assert sf702(tmp_path, text, pnpm)[0][0]
+    text = "FROM node\nARG PNPM=9.4.0\nRUN npm install --global pnpm@$PNPM\nWORKDIR /app\nCOPY . .\nRUN pnpm install\n"
+    assert sf702(tmp_path, text, pnpm)[0][0]
+    # CI=true: pnpm installs frozen already
+    assert sf702(tmp_path, "FROM node\nENV CI=true\nWORKDIR /app\nCOPY . .\nRUN pnpm install\n", pnpm) == []

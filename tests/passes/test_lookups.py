@@ -1,0 +1,118 @@
+"""Per-RUN questions answered from indexes built once per round (they were scans of every
+earlier or later RUN, quadratic on generated files): each index gives what the scan gave, on
+random multi-stage files."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from slimfile.analysis.context import Context
+from slimfile.engine import Settings, check_source
+from slimfile.passes import apk, apt, move_cleanup
+from slimfile.passes.common import env_value, layers_are_reused, runs, stage_env
+from slimfile.shell.data import load
+from slimfile.syntax import parse
+
+LINES = [
+    "RUN apt-get update",
+    "RUN apt-get install -y curl",
+    "RUN apt-get update && apt-get install -y gcc",
+    "RUN apt-get install -y x && apt-get update",
+    "RUN echo hi",
+    "RUN apk add gcc musl-dev && gcc -o /x x.c",
+    "RUN make",
+    "RUN pip install flask",
+    "ENV PIP_NO_CACHE_DIR=1",
+    "ENV PIP_NO_CACHE_DIR=0 A=1",
+    "ARG PIP_NO_CACHE_DIR",
+    "ENV PIP_NO_CACHE_DIR yes",
+    "ONBUILD RUN apt-get update",
+    "COPY . /app",
+]
+
+
+@st.composite
+def dockerfiles(draw) -> bytes:
+    lines = []
+    for index in range(draw(st.integers(1, 5))):
+        base = draw(st.sampled_from(["debian:12", "alpine:3"] + [f"s{i}" for i in range(index)]))
+        lines.append(f"FROM {base} AS s{index}")
+        lines.extend(draw(st.lists(st.sampled_from(LINES), max_size=8)))
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _lineage(info, other) -> bool:
+    """``other`` runs on top of ``info``'s layer (the scan's own test)."""
+    if other.stage is None or info.stage is None:
+        return False
+    stage = other.stage
+    while stage is not None:
+        if stage is info.stage:
+            return True
+        stage = stage.base_stage
+    return False
+
+
+@settings(max_examples=300, deadline=None)
+@given(dockerfiles())
+def test_apt_lists_timeline(source):
+    ctx = Context(parse(source), Settings())
+    infos = list(runs(ctx))
+    timeline = apt._ListsTimeline(ctx, infos)
+    for position, info in enumerate(infos):
+        earlier_update = any(apt._runs_update(o) and _lineage(o, info) for o in infos[:position])
+        assert timeline.update_before(position) == earlier_update
+        needs = False
+        for other in infos[position + 1 :]:
+            if not _lineage(info, other):
+                continue
+            if apt._relies_on_earlier_lists(other):
+                needs = True
+                break
+            if apt._runs_update(other):
+                break
+        assert timeline.later_install_needs_these_lists(position) == needs
+
+
+@settings(max_examples=300, deadline=None)
+@given(dockerfiles())
+def test_env_value_and_base_stages_and_apk_build_runs(source):
+    ctx = Context(parse(source), Settings())
+    infos = list(runs(ctx))
+    tools = set(load("apk")["build_commands"])
+    for position, info in enumerate(infos):
+        assert env_value(ctx, info.stage, info.outer, "PIP_NO_CACHE_DIR") == stage_env(ctx, info.stage, info.outer).get("PIP_NO_CACHE_DIR")
+        built_later = any(o.stage is info.stage and any(c.name in tools for c in o.script.commands) for o in infos[position + 1 :])
+        assert apk._needed_later(ctx, infos, position) == built_later
+    for stage in ctx.stages.stages:
+        scanned = stage.index in _final_chain(ctx) or any(o.base_stage is stage for o in ctx.stages.stages)
+        assert layers_are_reused(ctx, stage) == scanned
+
+
+def _final_chain(ctx) -> set[int]:
+    chain, stage = set(), ctx.stages.stages[-1]
+    while stage is not None:
+        chain.add(stage.index)
+        stage = stage.base_stage
+    return chain
+
+
+def test_stage_names_by_dict():
+    model = parse(b"FROM a AS one\nFROM b AS One\nFROM one AS two\n").stages
+    assert model.by_name("ONE") is model.stages[0]  # the first of a name, as buildkit
+    assert model.stages[2].base_stage is model.stages[0]
+    assert model.by_name("1") is model.stages[1] and model.by_name("nope") is None
+
+
+def _cleanup_finding(distance: int) -> bool:
+    source = b"FROM debian:12\nRUN mkdir /opt/build && make -C /opt/build\n" + b"RUN echo step\n" * distance
+    source += b"RUN rm -rf /opt/build\n"
+    return any(f.rule.code == "SF501" for f in check_source(source, "Dockerfile"))
+
+
+def test_a_cleanup_finds_its_maker_within_the_lookback():
+    """SF501 looks for the RUN that made the files among the MAX_LOOKBACK RUNs before the
+    cleanup (an unbounded look was quadratic on generated files)."""
+    assert _cleanup_finding(move_cleanup.MAX_LOOKBACK - 1)
+    assert not _cleanup_finding(move_cleanup.MAX_LOOKBACK)

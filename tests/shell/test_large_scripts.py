@@ -1,0 +1,77 @@
+"""RUNs far bigger than any real one: thousands of commands in one && chain, thousands of
+copies of one RUN, backquoted comments in a long package list. The model stays exact and is
+built without recursion that grows with the script."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from slimfile.analysis.context import Context
+from slimfile.engine import Settings, fix_source
+from slimfile.shell import lexer
+from slimfile.shell.analyze import analyze_run
+from slimfile.shell.model import Operator, ShellScript
+from slimfile.shell.relocate import _Shifted, relocate
+from slimfile.syntax import parse
+
+
+def test_a_chain_of_five_thousand_commands():
+    """tree-sitter nests ``a && b && c`` one level per operator; the walk does not recurse."""
+    tree = parse(b"FROM debian:12\nRUN " + b" && ".join(b"echo %d" % i for i in range(5000)) + b"\n")
+    script = analyze_run(tree, tree.instructions[1])
+    assert isinstance(script, ShellScript)
+    assert [c.argv[1] for c in script.commands] == [str(i) for i in range(5000)]
+    assert all(c.after.operator is Operator.AND for c in script.commands[:-1])
+
+
+def test_copies_of_one_run_share_a_model_without_nesting():
+    """The model of a RUN moves from copy to copy; its span function is shifted once, not
+    wrapped once per copy (3,000 copies reached the recursion limit)."""
+    run = b"RUN rm -rf /var/lib/apt/lists/*\n"
+    tree = parse(b"FROM debian:12\n" + run * 3000)
+    context = Context(tree, Settings())
+    models = [context.shell(node) for node in tree.instructions[1:]]
+    last = models[-1]
+    word = last.commands[0].words[-1]
+    assert isinstance(word.to_source, _Shifted) and not isinstance(word.to_source.base, _Shifted)
+    assert tree.source[word.start : word.end] == b"/var/lib/apt/lists/*"
+    assert relocate(last, tree.instructions[1], -(tree.instructions[-1].start - tree.instructions[1].start)).commands[0].start == models[0].commands[0].start
+
+
+def test_a_thousand_identical_runs_fix():
+    """The models of the copies are moved from round to round (a RecursionError, reported as
+    "too deeply nested", before)."""
+    source = b"FROM debian:12\n" + b"RUN apt-get update && apt-get install -y curl\nRUN rm -rf /var/lib/apt/lists/*\n" * 1000
+    result = fix_source(source, "Dockerfile")
+    assert result.converged and result.changed and not result.rejected
+    parse(result.output)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([b" ", b"`# note`", b"'", b'"', b"$(", b")", b"`", b"\\", b"x", b"\n", b"${", b"}"]), max_size=30).map(b"".join))
+def test_backquoted_comments_found_in_one_scan(text):
+    """comment_substitutions checks each `# ...` against the quotes before it in one scan; the
+    result is a scan from the start for each."""
+
+    def inside_quotes(pos: int) -> bool:
+        i = 0
+        while i < pos:
+            ch = text[i]
+            if ch in (0x27, 0x22, 0x60, 0x5C) or (ch == 0x24 and i + 1 < len(text) and text[i + 1] in b"({'\""):
+                end = lexer._token_end(text, i)
+                if end > pos:
+                    return True
+                i = end
+            else:
+                i += 1
+        return False
+
+    expected = []
+    for match in lexer._COMMENT_SUBSTITUTION.finditer(text):
+        start, end = match.span()
+        before_ok = start == 0 or text[start - 1] in b" \t\n"
+        after_ok = end == len(text) or text[end] in b" \t\n;&|"
+        if before_ok and after_ok and not inside_quotes(start):
+            expected.append((start, end))
+    assert lexer.comment_substitutions(text) == expected
