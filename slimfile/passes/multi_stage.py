@@ -111,15 +111,17 @@ production dependencies.
 
 A static front end, an image that only runs `serve -s DIR` on the folder its build writes,
 gets an `nginx:1` release: `DIR` in `/usr/share/nginx/html` and an nginx config, written by a
-RUN (slimfile never writes into the build context), that answers as serve does: on serve's
-port (`-l`, else `$PORT`, else 3000), every path without an extension and every missing file
+RUN (slimfile never writes into the build context), that answers as serve does: on the port
+serve is given with `-l`, every path without an extension and every missing file
 with index.html (serve's single-page fallback), `/x.html` and `/x/index` redirected to `/x`
 (its clean URLs), with the same Content-Type charset and compression threshold. The
 real-build test asks both images the same paths and compares status, Location, Content-Type
 and body. What still differs is in the finding: ETag and Last-Modified values, serve's
 Content-Disposition header, the bodies of redirects; the CMD becomes nginx's, and nginx's
-image also exposes port 80. serve without `-s` (it lists folders and renders its own 404
-page), another serve option, a serve.json, a non-root USER (nginx starts as root), an
+image also exposes port 80 and stops on SIGQUIT (nginx's graceful stop, as SIGTERM is
+serve's). serve without `-s` (it lists folders and renders its own 404 page), serve without
+`-l` (it listens on `$PORT` as set when the container starts, while nginx's port is fixed in
+the image), another serve option, a serve.json, a non-root USER (nginx starts as root), an
 ENTRYPOINT or a HEALTHCHECK keep the release on node, and the finding says why.
 
 ## Why is this bad?

@@ -210,7 +210,7 @@ FROM node:18
 WORKDIR /app
 COPY . .
 RUN npm ci && npm run build
-CMD ["npx", "serve", "-s", "dist"]
+CMD ["npx", "serve", "-s", "dist", "-l", "3000"]
 """
 
 
@@ -218,19 +218,27 @@ def site(tmp_path: Path, **extra: str) -> Path:
     return project(tmp_path, {"package.json": package(build="vite build", deps={"serve": "14.2.4"}, dev={"vite": "5.4.9"}), **extra})
 
 
-def test_serve_listens_on_3000_unless_told_otherwise(tmp_path):
+def test_nginx_listens_where_serve_is_told_to(tmp_path):
     context = site(tmp_path)
     assert "'    listen 3000;'" in fixed(SITE, context)
-    assert "'    listen 127.0.0.1:4000;'" in fixed(SITE.replace('"dist"]', '"dist", "-l", "tcp://localhost:4000"]'), context)
-    assert "'    listen 5000;'" in fixed(SITE.replace("WORKDIR /app", "WORKDIR /app\nENV PORT=5000"), context)
+    assert "'    listen 127.0.0.1:4000;'" in fixed(SITE.replace('"3000"]', '"tcp://localhost:4000"]'), context)
+    assert "'    listen 5000;'" in fixed(SITE.replace('"-l", "3000"]', '"--listen=5000"]'), context)
+
+
+def test_serve_on_port_from_the_environment_stays_on_node(tmp_path):
+    # `docker run -e PORT=8080` moves serve, not nginx: even an ENV PORT in the file is only a default
+    from_env = SITE.replace(', "-l", "3000"', "")
+    for source in (from_env, from_env.replace("WORKDIR /app", "WORKDIR /app\nENV PORT=5000")):
+        text = message(source, site(tmp_path))
+        assert "on node:18-slim" in text and "not on nginx: serve listens on $PORT as the container sets it when it starts (3000 when unset)" in text, text
 
 
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
         (('CMD ["npx"', 'USER node\nCMD ["npx"'), "not on nginx: the image runs as `node`, and nginx needs root to start"),
-        (('"-s", "dist"]', '"-s", "dist", "-C"]'), "not on nginx: serve's `-C` has no nginx counterpart here"),
-        (('"-s", "dist"]', '"-s", "."]'), "not on nginx: serve serves ., which is not what the build writes"),
+        (('"-s", "dist",', '"-s", "dist", "-C",'), "not on nginx: serve's `-C` has no nginx counterpart here"),
+        (('"-s", "dist",', '"-s", ".",'), "not on nginx: serve serves ., which is not what the build writes"),
         (('CMD ["npx", ', 'ENTRYPOINT ["npx"]\nCMD ['), "not on nginx: the stage sets an ENTRYPOINT, which would replace nginx's"),
     ],
 )
@@ -291,3 +299,24 @@ def test_a_start_through_sh_c_is_read(tmp_path):
     assert "FROM node:18-slim AS release" in fixed(TSC_APP.replace('["node", "dist/index.js"]', '["sh", "-c", "exec node dist/index.js"]'), context)
     text = message(TSC_APP.replace('["node", "dist/index.js"]', '["sh", "-c", "nodemon dist/index.js"]'), context)
     assert "development server or runner (`nodemon`)" in text
+
+
+def test_nginx_is_given_the_content_types_serve_sends(tmp_path):
+    output = fixed(SITE, site(tmp_path, **{"public/site.webmanifest": "{}", "src/logo.svg": "<svg/>"}))
+    # in http context, before the server: it overrides those extensions of nginx's mime.types
+    assert output.index("'types {'") < output.index("'server {'")
+    for line in ("application/javascript mjs;", "application/json map;", "application/manifest+json webmanifest;"):
+        assert f"'    {line}'" in output
+    assert "application/manifest+json" in output.split("charset_types", 1)[1].split("\n", 1)[0]
+
+
+@pytest.mark.parametrize("path", ["public/data.cjs", "src/assets/photo.avif", "public/nested/archive.br"])
+def test_a_file_serve_and_nginx_would_type_differently_keeps_serve(tmp_path, path):
+    text = message(SITE, site(tmp_path, **{path: "x"}))
+    extension = path.rsplit(".", 1)[1]
+    assert f"not on nginx: {path}: serve and nginx may send different Content-Types for .{extension} files" in text, text
+
+
+def test_project_files_and_compiled_sources_do_not_count_as_served(tmp_path):
+    files = {"postcss.config.cjs": "", "src/App.vue": "", "src/styles.scss": "", "node_modules/x/y.cjs": ""}
+    assert "FROM nginx:1 AS release" in fixed(SITE, site(tmp_path, **files))

@@ -5,11 +5,12 @@ nginx release stage can answer every request the same way.
 names a file with that file, and every other path with DIR/index.html; ``/x.html`` and
 ``/x/index`` redirect (301) to ``/x`` first (its clean URLs). The nginx config of
 ``data/recipes.toml`` [node.static.nginx] does exactly that, on the ports serve listens on
-(``-l``/``-p``, else $PORT, else 3000), with the same charset and compression thresholds; the
+given with ``-l``/``-p``, with the same charset and compression thresholds; the
 real-build test compares the answers of both images path by path. Anything that would make
 the two answer differently keeps the release on node (the finding says why): serve without
-``-s`` (it lists folders and renders its own 404 page), an option nginx is not given, a
-serve.json, a non-root USER (nginx needs root to start), an ENTRYPOINT, a folder the build
+``-s`` (it lists folders and renders its own 404 page), serve without ``-l`` (it listens on
+$PORT as the container sets it when it starts; nginx's port is fixed when the image is
+built), an option nginx is not given, a serve.json, a non-root USER (nginx needs root to start), an ENTRYPOINT, a folder the build
 does not write.
 """
 
@@ -48,6 +49,8 @@ class NginxSite:
                 lines += [f"    listen {listen};" for listen in self.listens]
             elif line == "{gzip}":
                 lines += nginx["gzip"] if self.gzip else []
+            elif line == "{types}":
+                lines += nginx["types"]
             elif line == "{etag}":
                 lines += [] if self.etag else ["    etag off;"]
             else:
@@ -81,10 +84,10 @@ def nginx_site(project: Project, serve: Invocation, outputs: list[str], steps: l
     served = project.path(folders[0], serve.cwd)
     if served not in outputs:
         return f"serve serves {folders[0]}, which is not what the build writes"
-    listens = _listens(args, with_value, serve.env, spec)
+    listens = _listens(args, with_value, spec)
     if isinstance(listens, str):
         return listens
-    problem = _config_files(project, spec["config_files"]) or _image_config(steps)
+    problem = _config_files(project, spec["config_files"]) or _content_types(project) or _image_config(steps)
     if problem:
         return problem
     gzip = not any(a in spec["no_compression"] for a in args)
@@ -92,14 +95,19 @@ def nginx_site(project: Project, serve: Invocation, outputs: list[str], steps: l
     return NginxSite(served, tuple(listens), gzip, etag)
 
 
-def _listens(args: tuple[str, ...], with_value: set[str], env, spec: dict) -> list[str] | str:
+def _listens(args: tuple[str, ...], with_value: set[str], spec: dict) -> list[str] | str:
     values = []
     for i, arg in enumerate(args):
         option, eq, inline = arg.partition("=")
         if option in with_value:
             values.append(inline if eq else (args[i + 1] if i + 1 < len(args) else ""))
     if not values:
-        values = [env.get(spec["port_env"], str(spec["default_port"]))]
+        # serve reads $PORT when the container starts (`docker run -e PORT=8080`, platforms that
+        # set it): nginx's `listen` is fixed when the image is built, so it would not follow
+        return (
+            f"serve listens on ${spec['port_env']} as the container sets it when it starts ({spec['default_port']} when unset), "
+            "while nginx's port is fixed in its config (give serve `-l PORT`)"
+        )
     listens = []
     for value in values:
         match = _TCP.match(value)
@@ -123,6 +131,34 @@ def _config_files(project: Project, names: list[str]) -> str | None:
         if posixpath.basename(path) in names and "node_modules/" not in path:
             return f"serve reads {path}, a config nginx is not given"
     return None
+
+
+def _content_types(project: Project) -> str | None:
+    """A file of the context whose extension serve and nginx may type differently: the bundle
+    may carry it (public/ is copied as it is, imported assets keep their extension)."""
+    nginx = _data()["nginx"]
+    known = set(nginx["same"]) | {ext for line in nginx["types"][1:-1] for ext in line.rstrip(";").split()[1:]}
+    try:
+        listing = project.paths.files.listing()
+    except ContextTooLarge as exc:
+        return str(exc)
+    for path in listing.files:
+        name = posixpath.basename(path)
+        extension = name.rpartition(".")[2].lower() if "." in name.lstrip(".") else ""
+        if extension and extension not in known and not _build_input(path):
+            return f"{path}: serve and nginx may send different Content-Types for .{extension} files"
+    return None
+
+
+def _build_input(path: str) -> bool:
+    """Files that never reach the served folder as they are: the project's own files at the top
+    (package.json, tool configs), dependencies, sources a bundler compiles."""
+    if "/" not in path or path.startswith("node_modules/") or "/node_modules/" in path:
+        return True
+    return path.rpartition(".")[2].lower() in _COMPILED
+
+
+_COMPILED = frozenset({"ts", "tsx", "mts", "cts", "jsx", "vue", "svelte", "scss", "sass", "less", "styl"})
 
 
 def _image_config(steps: list[Step]) -> str | None:
