@@ -359,6 +359,37 @@ def npm_lock_in_sync(package: PackageJson, lock_text: str) -> str | None:
     return None
 
 
+def read_jsonc(context: BuildContext, path: str) -> dict[str, Any] | str:
+    """A JSON file that may have comments and trailing commas (tsconfig.json, as TypeScript
+    reads it), or the reason it could not be read."""
+    text = context.read_text(path)
+    if text is None:
+        return f"{clean_path(path)} is not in the build context"
+    try:
+        data = parse_jsonc(text)
+    except ValueError as exc:
+        return f"{clean_path(path)} is not valid JSON ({exc})"
+    return data if isinstance(data, dict) else f"{clean_path(path)} is not a JSON object"
+
+
+def parse_jsonc(text: str) -> Any:
+    """JSON with ``//`` and ``/* */`` comments and trailing commas; ValueError when invalid."""
+    return json.loads(_without_trailing_commas(_without_comments(text)))
+
+
+_JSONC_TOKENS = re.compile(r'"(?:[^"\\\n]|\\.)*"|//[^\n]*|/\*.*?\*/', re.DOTALL)
+_TRAILING_COMMA = re.compile(r'"(?:[^"\\\n]|\\.)*"|,(\s*[}\]])')
+
+
+def _without_comments(text: str) -> str:
+    """Comments become blanks (strings are kept as they are, slashes inside them too)."""
+    return _JSONC_TOKENS.sub(lambda m: m.group(0) if m.group(0).startswith('"') else " ", text)
+
+
+def _without_trailing_commas(text: str) -> str:
+    return _TRAILING_COMMA.sub(lambda m: m.group(1) if m.group(1) is not None else m.group(0), text)
+
+
 # what `yarn install --frozen-lockfile` / `--immutable` and `pnpm install --frozen-lockfile`
 # compare: the dependency sections of package.json
 NODE_DEPENDENCY_SECTIONS = ("dependencies", "devDependencies", "optionalDependencies")

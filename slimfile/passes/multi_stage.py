@@ -57,6 +57,7 @@ from slimfile.shell.model import ShellScript
 from slimfile.syntax.edits import Edit, Fix, Safety
 from slimfile.syntax.nodes import Instruction
 from slimfile.syntax.stages import Stage
+from slimfile.syntax.style import line_break
 
 MULTI_STAGE_SPLIT = Rule(
     code="SF901",
@@ -87,6 +88,41 @@ Recipes (`slimfile/analysis/recipes/`):
   the stage installed.
 - Ruby, PHP and .NET are recognised and explained, not split (see
   `slimfile/analysis/recipes/others.py` for why).
+
+Node (an install with npm, yarn 1 or pnpm, then a build: `npm run build`, `yarn build`,
+`pnpm build`, `npx tsc`, ...): package.json's scripts, with their `pre`/`post` scripts, are
+read with the shell model, and where each program writes is decided from facts (data in
+`data/recipes.toml` [node]): tsc writes tsconfig.json's `outDir` (read with its comments,
+trailing commas and local `extends`), vite `dist` or a plain `outDir` of vite.config.*, next
+`.next` (with `next.config.*`; its build cache stays behind), react-scripts `build`, nest
+its tsconfig's `outDir`, babel, esbuild and webpack their output options; cp, mkdir and rm
+what the shell model says. The release is the slim variant of the same node image
+(`node:18` -> `node:18-slim`, `node:20-bookworm` -> `node:20-bookworm-slim`) with the build
+output, the files the stage copied that are not build inputs (TypeScript sources, lockfiles,
+tool configs stay behind), package.json, and the build stage's `node_modules` after a prune
+that runs there once the build is done (`npm prune --omit=dev`, `pnpm prune --prod`, yarn 1's
+`install --production`). Pruning the build's own `node_modules` is exact where a second
+install in the release (`npm ci --omit=dev`) is not: the files are the ones the build
+installed and used (native addons compiled with the build image's compilers, which the slim
+image lacks), nothing is resolved or downloaded again, and no `prepare` script that calls a
+devDependency runs on the release base. What the image starts (`node dist/server.js`, `npm
+start` and its script) must find its file in the release and its programs among the
+production dependencies.
+
+A static front end, an image that only runs `serve -s DIR` on the folder its build writes,
+gets an `nginx:1` release: `DIR` in `/usr/share/nginx/html` and an nginx config, written by a
+RUN (slimfile never writes into the build context), that answers as serve does: on the port
+serve is given with `-l`, every path without an extension and every missing file
+with index.html (serve's single-page fallback), `/x.html` and `/x/index` redirected to `/x`
+(its clean URLs), with the same Content-Type charset and compression threshold. The
+real-build test asks both images the same paths and compares status, Location, Content-Type
+and body. What still differs is in the finding: ETag and Last-Modified values, serve's
+Content-Disposition header, the bodies of redirects; the CMD becomes nginx's, and nginx's
+image also exposes port 80 and stops on SIGQUIT (nginx's graceful stop, as SIGTERM is
+serve's). serve without `-s` (it lists folders and renders its own 404 page), serve without
+`-l` (it listens on `$PORT` as set when the container starts, while nginx's port is fixed in
+the image), another serve option, a serve.json, a non-root USER (nginx starts as root), an
+ENTRYPOINT or a HEALTHCHECK keep the release on node, and the finding says why.
 
 ## Why is this bad?
 A Go toolchain image is about 800 MB; the binary it builds is a few MB. Everything in the
@@ -128,6 +164,13 @@ is unknown, when the final USER does not exist in the release base and cannot be
 there, or when the stage has ONBUILD triggers. Files of the build context that only build
 the program (`data/recipes.toml`: sources, module files, docs, CI files) stay behind; every
 other file the stage copied goes to the release with its owner.
+
+For Node, no fix is offered when the build context was not read, when where the build
+writes is unknown (a build script that runs a program of its own, a vite or webpack config
+that sets its output in a way slimfile does not read, a tsconfig without `outDir`), when the
+image starts a development server or runner (`npm run dev`, `vite`, `next dev`, `nodemon`,
+`ts-node`, `node --watch`), when the start needs a devDependency or a program installed
+globally in the build stage, or for workspaces and Yarn 2+ (which needs a plugin to prune).
 """,
 )
 
@@ -137,6 +180,11 @@ RULES = (MULTI_STAGE_SPLIT,)
 CONFIG = frozenset({"ENV", "LABEL", "EXPOSE", "VOLUME", "STOPSIGNAL", "HEALTHCHECK", "CMD", "ENTRYPOINT", "USER", "WORKDIR", "SHELL"})
 BUILD_STEPS = frozenset({"RUN", "COPY", "ADD"})
 USER_PROGRAMS = frozenset({"useradd", "groupadd", "adduser", "addgroup", "usermod"})
+# the image config field each config instruction sets (for `config:<Field>` declarations)
+CONFIG_FIELDS = {
+    "CMD": "Cmd", "ENTRYPOINT": "Entrypoint", "HEALTHCHECK": "Healthcheck", "EXPOSE": "ExposedPorts", "ENV": "Env",
+    "LABEL": "Labels", "USER": "User", "WORKDIR": "WorkingDir", "VOLUME": "Volumes", "STOPSIGNAL": "StopSignal", "SHELL": "Shell",
+}
 
 
 @dataclass
@@ -285,7 +333,7 @@ def _system_or_scratch(path: str) -> bool:
 
 def _build_run_lines(ctx: Context, steps: list[Step], release: Release) -> set[int]:
     """Lines of the RUNs that run the recipe's build (they are the build, not runtime setup)."""
-    lines = set()
+    lines = set(release.build_runs)
     for step in steps:
         node = step.instruction
         if node.name != "RUN":
@@ -386,6 +434,7 @@ def _fix(ctx: Context, stage: Stage, release: Release, layout: _Layout) -> Fix |
     text.extend(_arg_line(dockerfile, node) for node in layout.args)
     if release.packages:
         text.append(line(dockerfile, like, "RUN", _apt_install(release.packages)))
+    text.extend(_run_text(dockerfile, like, lines) for lines in release.release_runs)
     for node in layout.user_runs:
         text.append(_instruction_text(dockerfile, node))
     copies = list(release.artefacts) + layout.extra_copies
@@ -396,12 +445,17 @@ def _fix(ctx: Context, stage: Stage, release: Release, layout: _Layout) -> Fix |
     declares = {"stages", "instructions", "base-image", *_drops(ctx, stage, release), *(f"rebuilds:{p}" for p in release.rebuilds)}
     declares |= {"config:Env:" + assignment.split("=", 1)[0] for assignment in release.env}
     declares |= {f"adds:{glob}" for glob in release.adds}
+    declares |= {f"drops:{glob}" for glob in release.drops} | set(release.declares)
     moved_ids = {id(node) for node in layout.moved}
     for node in sorted(layout.moved + layout.repeated, key=lambda n: n.start):
         converted = _without_shell(dockerfile, node, release)
-        if converted is not None:
+        if node.name in release.config:
+            comments = dockerfile.source[index.block(node).start : node.start] if id(node) in moved_ids else b""
+            text.append(comments + line(dockerfile, node, node.name, release.config[node.name]))
+            declares.add("config:" + CONFIG_FIELDS[node.name])
+        elif converted is not None:
             text.append(converted)
-            declares.add("config:" + {"CMD": "Cmd", "ENTRYPOINT": "Entrypoint", "HEALTHCHECK": "Healthcheck"}[node.name])
+            declares.add("config:" + CONFIG_FIELDS[node.name])
         elif id(node) in moved_ids:
             text.append(block_text(dockerfile, index.block(node)))
         else:
@@ -409,13 +463,17 @@ def _fix(ctx: Context, stage: Stage, release: Release, layout: _Layout) -> Fix |
     if not dockerfile.source.endswith((b"\n", b"\r")) and text:
         text[-1] = text[-1].rstrip(b"\r\n")  # the file ended without a newline: so does the new one
     tail = _tail_start(dockerfile, index, stage, layout)
+    build_tail = b"".join(dockerfile.newline + line(dockerfile, like, "RUN", command).rstrip(b"\r\n") for command in release.build_tail)
     if tail is not None:
         # the stage ends with what moves: the release takes the place of that tail
-        edits.append(Edit(tail, len(dockerfile.source), dockerfile.newline + dockerfile.newline + b"".join(text)))
+        edits.append(Edit(tail, len(dockerfile.source), build_tail + dockerfile.newline + dockerfile.newline + b"".join(text)))
     else:
         edits.extend(removal(dockerfile, index.block(node)) for node in layout.moved)
+        if build_tail:
+            edits.append(Edit.insert(_last_kept(index, layout).lines[-1].content_end, build_tail))
         edits.append(append_at_end(dockerfile, b"".join(text)))
     new_runs = (1 if release.packages else 0) + len(layout.user_runs) + release.new_build_runs
+    new_runs += len(release.release_runs) + len(release.build_tail)
     claims = ((stage.from_instruction.start, dockerfile.instructions[-1].end),)
     try:
         return Fix(tuple(edits), Safety.UNSAFE, MULTI_STAGE_SPLIT.fix_title, frozenset(declares), runs_removed=-new_runs, claims=claims)
@@ -427,14 +485,11 @@ def _tail_start(dockerfile, index: ItemIndex, stage: Stage, layout: _Layout) -> 
     """Where the file's tail of moved instructions starts (after the last instruction that
     stays, its EOL excluded), when nothing but those instructions, their comments and blank
     lines follow it; None otherwise."""
-    moved = {id(node) for node in layout.moved}
     items = index.items
-    last_kept = None
-    for i, item in enumerate(items):
-        if isinstance(item, Instruction) and id(item) not in moved:
-            last_kept = i
-    if last_kept is None or not isinstance(items[last_kept], Instruction):
+    kept = _last_kept(index, layout)
+    if kept is None:
         return None
+    last_kept = index.position[id(kept)]
     for item in items[last_kept + 1 :]:
         if isinstance(item, Instruction):
             continue  # a moved one (every later instruction is)
@@ -443,6 +498,12 @@ def _tail_start(dockerfile, index: ItemIndex, stage: Stage, layout: _Layout) -> 
     node = items[last_kept]
     last_line = node.lines[-1]
     return last_line.content_end
+
+
+def _last_kept(index: ItemIndex, layout: _Layout) -> Instruction | None:
+    """The last instruction of the file that stays where it is (the build stage's end)."""
+    moved = {id(node) for node in layout.moved}
+    return next((item for item in reversed(index.items) if isinstance(item, Instruction) and id(item) not in moved), None)
 
 
 def _attached(items, comment) -> bool:
@@ -495,6 +556,12 @@ def _without_shell(dockerfile, node: Instruction, release: Release) -> bytes | N
     if words is None:
         return None
     return line(dockerfile, node, node.name, exec_form(words))
+
+
+def _run_text(dockerfile, like: Instruction, lines: list[str]) -> bytes:
+    """A new RUN whose command spans ``lines``, joined with continuations in the file's style."""
+    joint = line_break(dockerfile, like).decode("utf-8", "surrogateescape")
+    return line(dockerfile, like, "RUN", joint.join(lines))
 
 
 def _apt_install(packages: list[str]) -> str:

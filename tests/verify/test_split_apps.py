@@ -4,7 +4,7 @@ Each app is a common single-stage Dockerfile; `slimfile verify --unsafe-fixes` b
 original and the split, and the split must build, run the same, keep the config the
 Dockerfile sets and the application's runtime files, and be far smaller. The expected sizes
 are the issue's magnitudes on the offline images (static Go about 1% of the original, cgo
-under 10%); the expert's hand-written rewrites (`expert.Dockerfile`) are measured by
+under 10%, Node with a build step well under half); the expert's hand-written rewrites (`expert.Dockerfile`) are measured by
 `benchmarks/experts.py`.
 """
 
@@ -28,6 +28,7 @@ SPLITS = {
     # upstream eclipse-temurin:17-jre is about 260 MB against 400 MB for the JDK
     "java-jar": (0.8, "eclipse-temurin:17-jre", "java 17"),
     "rust-cli": (0.10, "debian:bookworm-slim", "words 3"),
+    "node-typescript": (0.45, "node:18-slim", '/uptime?after=90s 200 {"greeting":"hello from node-typescript","after":"90s","words":"2 minutes"}'),
 }
 
 
@@ -72,3 +73,109 @@ def test_the_config_the_dockerfile_sets_is_kept(app, split):
     # distroless) or where the split says so (PATH for a virtualenv): the verdict holds that
     assert "config:Env" not in report.rewrite.declares
     assert {d for d in report.rewrite.declares if d.startswith("config:")} <= {"config:Env:PATH", "config:Cmd", "config:User"}
+
+
+# -- a static front end: the release serves it with nginx --------------------------------------
+
+# app -> (largest size ratio after/before, the port both images listen on, paths to ask)
+SITES = {
+    "node-static-site": (
+        0.2,
+        5173,
+        [
+            "/", "/index.html", "/index", "/about", "/about.html", "/docs/setup", "/docs/setup/", "/assets", "/assets/",
+            "/favicon.svg", "/robots.txt", "/missing.js", "/x.html?q=1", "/a/index", "/.hidden", "/favicon.svg/",
+            "/about?x=1", "/a%20b", "/assets/../robots.txt", "/ASSETS/x.JS",
+        ],
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def site(engine):
+    """verify's report (images kept) and each image's answers, per app; images removed after."""
+    cache = {}
+
+    def get(app: str):
+        if app not in cache:
+            request = VerifyRequest(dockerfile=APPS_DIR / app / "Dockerfile", settings=Settings(unsafe_fixes=True), keep=True)
+            report = verify(request, engine=engine)
+            try:
+                assert report.error is None, (report.error, report.error_log)
+                _ratio, port, paths = SITES[app]
+                assets = _asset_paths(engine, report.after.tag)
+                answers = {role: _answers(engine, getattr(report, role).tag, port, paths + assets) for role in ("before", "after")}
+            finally:
+                engine.remove_images(report.kept_images)
+            cache[app] = (report, answers, assets)
+        return cache[app]
+
+    return get
+
+
+@pytest.mark.parametrize("app", sorted(SITES))
+def test_the_static_site_moves_to_nginx_and_is_verified(app, site):
+    report, _answers, _assets = site(app)
+    assert "SF901" in [fix["code"] for fix in report.rewrite.applied]
+    assert report.problems == [] and report.verdict == "verified", [p.message for p in report.problems]
+    assert report.size_ratio < SITES[app][0], report.size_ratio
+    dockerfile = APPS_DIR / app / "Dockerfile"
+    output = fix_source(dockerfile.read_bytes(), str(dockerfile), Settings(unsafe_fixes=True)).output.decode()
+    assert "FROM nginx:1 AS release" in output and 'CMD ["nginx", "-g", "daemon off;"]' in output
+    # the change of command and the port nginx's image adds are what the split declares
+    assert {"config:Cmd", "config:ExposedPorts"} <= set(report.rewrite.declares)
+    assert report.after.config["ExposedPorts"] == {**report.before.config["ExposedPorts"], "80/tcp": {}}
+
+
+@pytest.mark.parametrize("app", sorted(SITES))
+def test_nginx_answers_every_path_as_serve_did(app, site):
+    _report, answers, assets = site(app)
+    assert assets, "the bundle's files were found in the image"
+    before, after = answers["before"], answers["after"]
+    assert before["/"][0] == 200 and before["/index.html"][0] == 301 and before["/about"] == before["/"]
+    for path in before:
+        assert after[path] == before[path], (path, before[path], after[path])
+
+
+def _asset_paths(engine, ref: str) -> list[str]:
+    """The URL paths of the files the build wrote (hashed bundle names included)."""
+    out = engine.run(ref, ["find", "/usr/share/nginx/html", "-type", "f"], 60)
+    assert out.exit_code == 0, out.stderr
+    root = "/usr/share/nginx/html"
+    return sorted(line[len(root) :] for line in out.stdout.split() if line.startswith(root + "/") and not line.endswith("50x.html"))
+
+
+def _answers(engine, ref: str, port: int, paths: list[str]) -> dict[str, tuple]:
+    """(status, Location, Content-Type, body digest) of each path; redirect bodies are left
+    out (serve sends none, nginx a short page)."""
+    import hashlib
+    import http.client
+    import time
+
+    api = engine.client.api
+    container = api.create_container(ref, host_config=api.create_host_config(network_mode="host"))
+    try:
+        api.start(container["Id"])
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                connection.request("GET", "/")
+                connection.getresponse().read()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"{ref} does not answer on port {port}: {api.logs(container['Id']).decode()[-2000:]}")
+                time.sleep(0.5)
+        answers = {}
+        for path in paths:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.request("GET", path, headers={"Accept-Encoding": "identity"})
+            response = connection.getresponse()
+            body = response.read()
+            location = response.getheader("Location")
+            digest = hashlib.sha256(body).hexdigest() if location is None else None
+            answers[path] = (response.status, location, response.getheader("Content-Type") if location is None else None, digest)
+        return answers
+    finally:
+        api.remove_container(container["Id"], force=True, v=True)

@@ -10,7 +10,7 @@ knows. The pass (``slimfile/passes/multi_stage.py``) turns a Release into edits.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from slimfile.analysis.context import Context
@@ -61,16 +61,22 @@ class Release:
     runs_any_program: bool = False  # a program named without a path may come from the release's PATH
     build_managers: frozenset[str] = frozenset()  # package managers whose RUNs are the build
     adds: list[str] = field(default_factory=list)  # image globs of files new in the release (a venv)
+    # RUN commands appended to the build stage after its last build step (`npm prune --omit=dev`)
+    build_tail: list[str] = field(default_factory=list)
+    # RUNs of the release stage, before its copies: each is the command's lines, written with
+    # continuations in the file's style (an nginx config written with printf)
+    release_runs: list[list[str]] = field(default_factory=list)
+    build_runs: frozenset[int] = frozenset()  # lines of RUNs the recipe accounts for as the build
+    drops: list[str] = field(default_factory=list)  # image globs of app files the release leaves behind
+    # config instructions the release writes differently: keyword -> new arguments (CMD of nginx)
+    config: dict[str, str] = field(default_factory=dict)
+    declares: list[str] = field(default_factory=list)  # further differences verify may see (config:ExposedPorts)
     build_programs: frozenset[str] = frozenset()  # programs whose RUNs are the build (javac, jar)
 
     def on(self, other: Base, note: str) -> Release:
         """The same release on another base (a base with a shell, for a shell-form CMD)."""
         summary = self.summary.replace(self.base.image, other.image)
-        return Release(
-            self.recipe, other, list(self.artefacts), summary, list(self.build_edits), list(self.packages),
-            [*self.notes, note], self.build_size, list(self.rebuilds), None, list(self.env), self.new_build_runs,
-            self.runs_any_program, self.build_managers, list(self.adds), self.build_programs,
-        )
+        return replace(self, base=other, summary=summary, notes=[*self.notes, note], fallback=None)
 
 
 @dataclass(frozen=True)
@@ -87,11 +93,12 @@ def _bases() -> dict:
     return load("release_bases")
 
 
-def base(key: str, suite: str | None = None) -> Base:
+def base(key: str, suite: str | None = None, **fields: str) -> Base:
+    """The base ``key``; ``fields`` fill the image's other placeholders (``node:{tag}``)."""
     spec = _bases()["bases"][key]
     return Base(
         key=key,
-        image=spec["image"].format(suite=suite or _bases()["suites"]["default"]),
+        image=spec["image"].format(suite=suite or _bases()["suites"]["default"], **fields),
         shell=spec["shell"],
         users=frozenset(spec.get("users", ())),
         apt=spec["apt"],
@@ -116,9 +123,9 @@ def build_image_size(repository: str) -> int | None:
 
 def recipes() -> list[Recipe]:
     """Every recipe, in the order they are tried."""
-    from slimfile.analysis.recipes import go, java, others, python, rust
+    from slimfile.analysis.recipes import go, java, node, others, python, rust
 
-    return [go.release, rust.release, java.release, python.release, others.release]
+    return [go.release, rust.release, java.release, python.release, node.release, others.release]
 
 
 def release_plan(ctx: Context, stage: Stage, steps: list[Step]) -> Release | Refusal | None:

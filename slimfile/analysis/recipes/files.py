@@ -100,6 +100,9 @@ def _context_copies(ctx: Context, step: Step, destination: str, owner: str | Non
         return f"`{_short(node)}` (line {node.start_line}) copies from a variable or a URL"
     try:
         listing = files.listing()
+        globbed = any(ch in s for s in sources for ch in "*?[")
+        if globbed:  # `COPY package*.json ./`: the paths the patterns name, as Docker expands them
+            sources = [path for s in sources for path in (files.glob(s) if any(ch in s for ch in "*?[") else [s])]
     except ContextTooLarge as exc:
         return str(exc)
     out: list[RuntimeCopy] = []
@@ -107,7 +110,7 @@ def _context_copies(ctx: Context, step: Step, destination: str, owner: str | Non
         cleaned = clean_path(source)
         if cleaned and files.is_file(cleaned):
             if not _matches(cleaned, patterns):
-                into_folder = len(sources) > 1 or _is_dir_destination(node)
+                into_folder = len(sources) > 1 or globbed or _is_dir_destination(node)
                 target = posixpath.join(destination, posixpath.basename(cleaned)) if into_folder else destination
                 out.append(RuntimeCopy(target, owner))
             continue
