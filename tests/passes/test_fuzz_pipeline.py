@@ -3,8 +3,8 @@ the whole pipeline with ``--unsafe-fixes``. No crash, the output parses, a secon
 nothing, the engine's guard drops no fix, every comment line and the line endings are kept,
 no fix repeats a command in a RUN or leaves a new run of blanks (``output_checks.py``).
 
-CI runs 5,000 examples (``SLIMFILE_HYPOTHESIS_EXAMPLES``, default 5000); ``benchmarks/fuzz.py``
-runs 100,000 and prints the count of failures. Every failure found so far is a regression
+The suite runs 5,000 examples (``SLIMFILE_HYPOTHESIS_EXAMPLES``, default 5000), the same ones
+on every run; ``benchmarks/fuzz.py`` explores 100,000 new ones and prints the count of failures. Every failure found so far is a regression
 test below, with the pass that was wrong.
 """
 
@@ -20,9 +20,13 @@ from tests.passes.output_checks import pipeline_problems
 from tests.passes.pipeline_strategy import pipeline_dockerfiles
 
 EXAMPLES = int(os.environ.get("SLIMFILE_HYPOTHESIS_EXAMPLES", "5000"))
+# The same examples on every run (CI, a fresh clone): the test suite must not pass or fail by
+# chance. New inputs are explored by `benchmarks/fuzz.py`, whose failures become regressions
+# below once fixed (docs/benchmarks.md "Fuzzing the pipeline" lists the open ones).
 PROFILE = settings(
     max_examples=EXAMPLES,
     deadline=None,
+    derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
 )
 
