@@ -73,6 +73,13 @@ def unified_diff(
 def _trimmed_middle(old: list[str], new: list[str], context: int) -> tuple[int, int, int, int]:
     """The lines between the equal lines at both ends that no hunk shows (all but ``context``
     of them): (old start, old end, new start, new end)."""
+    top, bottom = _equal_ends(old, new)
+    skip_top, skip_bottom = max(top - context, 0), max(bottom - context, 0)
+    return skip_top, len(old) - skip_bottom, skip_top, len(new) - skip_bottom
+
+
+def _equal_ends(old: list[str], new: list[str]) -> tuple[int, int]:
+    """How many lines at the top and at the bottom the two texts share (never overlapping)."""
     limit = min(len(old), len(new))
     top = 0
     while top < limit and old[top] == new[top]:
@@ -80,8 +87,7 @@ def _trimmed_middle(old: list[str], new: list[str], context: int) -> tuple[int, 
     bottom = 0
     while bottom < limit - top and old[-1 - bottom] == new[-1 - bottom]:
         bottom += 1
-    skip_top, skip_bottom = max(top - context, 0), max(bottom - context, 0)
-    return skip_top, len(old) - skip_bottom, skip_top, len(new) - skip_bottom
+    return top, bottom
 
 
 def _popular(old: list[str], new: list[str], context: int) -> set[str]:
@@ -208,13 +214,7 @@ def _align(old: list[str], new: list[str], popular: set[str]) -> list[Opcode]:
 
 def _unaligned(old: list[str], new: list[str]) -> list[Opcode]:
     """Equal lines at both ends, everything between replaced."""
-    limit = min(len(old), len(new))
-    top = 0
-    while top < limit and old[top] == new[top]:
-        top += 1
-    bottom = 0
-    while bottom < limit - top and old[-1 - bottom] == new[-1 - bottom]:
-        bottom += 1
+    top, bottom = _equal_ends(old, new)
     codes = [("equal", 0, top, 0, top)] if top else []
     middle = ("replace", top, len(old) - bottom, top, len(new) - bottom)
     if middle[1] == middle[2]:
