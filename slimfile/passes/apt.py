@@ -209,6 +209,8 @@ RUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*
 Safe. It is not offered when a later RUN of the stage installs packages without its own
 `apt-get update` (it would fail without the lists: see SF106), nor when a cache or tmpfs
 mount already keeps the lists out of the layer.
+The command goes right after the last install, or at the end of the RUN when a later `;` or `||`
+list could end the RUN well without it (`install && x; y`).
 """,
 )
 

@@ -11,7 +11,7 @@ from typing import Iterator
 from slimfile.analysis.context import Context
 from slimfile.diagnostics import Rule, Saving
 from slimfile.shell.analyze import analyze_run
-from slimfile.shell.cleanup import command_cleanup_keys
+from slimfile.shell.cleanup import command_cleanup_keys, in_final_chain
 from slimfile.memo import cached
 from slimfile.shell.data import load
 from slimfile.shell.edit_helpers import EditRefused, append_command, insert_option
@@ -122,13 +122,28 @@ PACKAGES = frozenset({"packages"})
 def append_fix(ctx: Context, info: RunInfo, after: Command, text: str, rule: Rule, safety: Safety = Safety.SAFE,
                declares: frozenset[str] = frozenset()) -> Fix | None:
     """A fix that adds ``text`` as a command after ``after``, or None when the helper refuses.
-    It declares the cleanups it brings into the RUN, so no other fix of the round brings them too."""
+    It declares the cleanups it brings into the RUN, so no other fix of the round brings them too.
+    Where a command after ``after`` could be skipped while the RUN still ends well (``install &&
+    x; y``), it goes to the end of the RUN instead: a cleanup there is certain, so SF501 does not
+    bring the stage's own cleanup in as well."""
+    after = _certain_anchor(info.script, after)
     try:
         edit = append_command(ctx.dockerfile, info.script, after, text)
     except EditRefused:
         return None
     brings = tuple((info.outer.start, key) for key in sorted(text_cleanup_keys(text)))
     return Fix((edit,), safety, rule.fix_title, declares, brings=brings)
+
+
+def _certain_anchor(script: ShellScript, after: Command) -> Command:
+    """``after`` when a command appended after it runs whenever the script ends well, else the
+    script's last top-level command (one appended after that one always has). Commands inside
+    an if/case/loop body keep theirs (the cleanup belongs to the branch), and so do those of a
+    heredoc body: its lines run one after the other whatever each does."""
+    if after.text != 0 or after.scopes or in_final_chain(script, after):
+        return after
+    last = last_top_level_command(script)
+    return last if last is not None and last.text == 0 else after
 
 
 @lru_cache(maxsize=128)

@@ -37,7 +37,10 @@ from slimfile.passes.common import (
 )
 from slimfile.shell.packages import PackageFact
 
-_SAFETY_NOTE = "Safe: only the download cache goes; the installed packages are the same."
+_SAFETY_NOTE = (
+    "Safe: only the download cache goes; the installed packages are the same. The command goes right after the\n"
+    "last install, or at the end of the RUN when a later `;` or `||` list could end the RUN well without it."
+)
 
 
 def _doc(what: str, why: str, before: str, after: str, extra: str = "") -> str:

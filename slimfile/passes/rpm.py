@@ -98,6 +98,8 @@ RUN yum install -y httpd && yum clean all && rm -rf /var/cache/yum
 ## Fix safety
 Safe: only caches go. Skipped when the RUN already cleans after its last install, or when a
 cache or tmpfs mount keeps the cache out of the layer.
+The command goes right after the last install, or at the end of the RUN when a later `;` or `||`
+list could end the RUN well without it (`install && x; y`).
 """,
 )
 

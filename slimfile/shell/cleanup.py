@@ -326,7 +326,24 @@ def _always_run(script: ShellScript) -> set[int]:
     list (``a; c && x; b``: ``c``), and those of the last list followed by nothing but ``&&``
     (``a || b && c``: ``c``; the list fails, and so does the script, when ``c`` does not run).
     Not one after ``||`` elsewhere, or inside anything."""
-    items = sorted(
+    items = _top_level_items(script)
+    found = {index for _, before, _, index in items
+             if index is not None and (before is None or before.operator in _STATEMENT_END)}
+    return found | _final_chain(items)
+
+
+def in_final_chain(script: ShellScript, command: Command) -> bool:
+    """``command`` stands at the top level in the script's last list, followed by nothing but
+    ``&&``: a command appended after it with ``&&`` has run whenever the script ends well
+    (``install && x; y``: one appended after ``install`` is skipped when it fails, and ``y``
+    may still end the script well)."""
+    return not command.scopes and command.text == 0 and command.index in _final_chain(_top_level_items(script))
+
+
+def _top_level_items(script: ShellScript) -> list[tuple]:
+    """(start, joint before, joint after, command index or None for a compound) per top-level
+    item of the script's own text, in order."""
+    return sorted(
         {
             (c.start, c.before, c.after, c.index) if not c.scopes else (c.scopes[0].start, c.scopes[0].before, c.scopes[0].after, None)
             for c in script.commands
@@ -334,10 +351,14 @@ def _always_run(script: ShellScript) -> set[int]:
         },
         key=lambda item: item[0],
     )
-    found = {index for _, before, _, index in items
-             if index is not None and (before is None or before.operator in _STATEMENT_END)}
+
+
+def _final_chain(items: list[tuple]) -> set[int]:
+    """The commands of the last list joined to its end by ``&&`` only (and the one that starts
+    that chain); none when the script ends with a background job."""
+    found: set[int] = set()
     if not items or (items[-1][2] is not None and items[-1][2].operator not in _STATEMENT_END):
-        return set()  # the script ends with a background job
+        return found  # the script ends with a background job
     for _, before, _, index in reversed(items):
         if index is not None and (before is None or before.operator in _STATEMENT_START):
             found.add(index)

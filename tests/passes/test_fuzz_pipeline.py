@@ -89,6 +89,14 @@ REGRESSIONS = {
         b"FROM debian\nRUN apt-get update || true\nRUN apt-get install -y curl && apt-get upgrade -y ; pip3 install x\n"
         b"RUN pip cache purge \\\n\t&& rm -rf /var/lib/apt/lists/*\n"
     ),
+    # SF302 appended `microdnf clean all` right after the install, where the `;` list may skip
+    # it; SF501 then moved `yum clean` in at the end of the RUN: the same clean twice. Appending
+    # fixes now go where the command always runs (the end of the RUN), and SF501 adds nothing
+    "sf302-clean-in-a-list-that-may-be-skipped": (
+        b"FROM\nRUN microdnf install shadow-utils \\\n\t&& /tmp/log \\\n\t; -m\nRun yum clean\n"
+    ),
+    # the same with a language cache (SF402): `yarn cache clean` came twice
+    "sf402-yarn-clean-in-a-list-that-may-be-skipped": b"FROM node:20\nRUN yarn install && /tmp/log ; ls\nRUN yarn cache clean\n",
     # SF801 (base swap) and SF902 (USER) make the guard compare the final config; SF401's edit
     # of an ONBUILD trigger changed OnBuild, so each round kept one fix: no convergence in 12
     "onbuild-edit-beside-a-config-declaring-fix": (
