@@ -68,9 +68,10 @@ NOTHING = Effects()
 
 def overlaps(a: Iterable[str], b: Iterable[str]) -> tuple[str, str] | None:
     """A pair of paths, one of ``a`` and one of ``b``, where one contains the other (``*`` in a
-    component matches like a shell glob), or None when the trees are disjoint."""
-    b = list(b)
-    for x in a:
+    component matches like a shell glob), or None when the trees are disjoint. The sets are
+    read in sorted order, so that the pair a message names is the same on every run."""
+    b = sorted(b)
+    for x in sorted(a):
         for y in b:
             if _contains(x, y) or _contains(y, x):
                 return x, y
@@ -87,8 +88,8 @@ def _contains(tree: str, path: str) -> bool:
 
 def env_overlap(reads: Iterable[str], names: Iterable[str]) -> str | None:
     """A variable of ``names`` that ``reads`` covers (reads may hold prefixes ``X_*``)."""
-    patterns = list(reads)
-    for name in names:
+    patterns = sorted(reads)
+    for name in sorted(names):
         for pattern in patterns:
             if pattern == name or (pattern.endswith("*") and name.startswith(pattern[:-1])):
                 return name

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from slimfile.analysis.context import Context
@@ -127,3 +131,28 @@ def test_overlap_is_containment_either_way_with_globs():
     assert overlaps({"/usr/src/linux-*"}, {"/usr/src/linux-headers-6.1"})
     assert not overlaps({"/usr/src/linux-*"}, {"/usr/src/app"})
     assert not overlaps({"/app2"}, {"/app"})
+
+
+def test_the_overlap_named_is_the_same_whatever_the_set_order():
+    """Sets of strings iterate in an order that changes with PYTHONHASHSEED: a message naming
+    the clash must not (a PR bot would post a new comment on every run)."""
+    writes = {"/run", "/boot", "/bin", "/var"}
+    for order in (writes, set(sorted(writes, reverse=True)), frozenset(writes)):
+        assert overlaps(order, {"/"}) == ("/bin", "/")
+
+
+def test_check_output_does_not_depend_on_the_hash_seed(tmp_path):
+    """The SF701 refusal names a path from `apk`'s writes: the same one on every run."""
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(
+        "FROM rust:1.89-alpine3.22 AS compiler\nRUN apk add --no-cache build-base\nWORKDIR /\nCOPY . .\n"
+        'RUN set -eux; apkArch="$(apk --print-arch)"; cargo build --release\n'
+    )
+    outputs = set()
+    for seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run([sys.executable, "-m", "slimfile", "check", "--isolated", str(dockerfile)],
+                              capture_output=True, text=True, env=env)
+        assert "SF701" in done.stdout
+        outputs.add(done.stdout)
+    assert len(outputs) == 1
