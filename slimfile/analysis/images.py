@@ -247,6 +247,11 @@ class CatalogImage:
         return self.facts.get("size")
 
     @property
+    def carries(self) -> str:
+        """What this variant has beyond its slim counterpart, in words (for messages)."""
+        return self.facts.get("carries", "compilers, headers and tools")
+
+    @property
     def compressed(self) -> int | None:
         return self.facts.get("compressed")
 

@@ -278,7 +278,7 @@ def _message(entry: FromImage, candidate: Counterpart, verdict: Verdict, uses: U
     if candidate.kind.startswith("jre"):
         text = f"`{image.text}` is a JDK ({_mb(image.size)}) and nothing here uses its JDK programs"
     else:
-        text = f"`{image.text}` ({_mb(image.size)}) carries compilers, headers and tools"
+        text = f"`{image.text}` ({_mb(image.size)}) carries {image.carries}"
         text += f" of which the image uses {_count(len(verdict.add), 'package')}" if verdict.add else " nothing in this image uses"
     text += f": {target}"
     if verdict.add:

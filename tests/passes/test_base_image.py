@@ -75,6 +75,19 @@ def test_the_default_never_goes_to_alpine():
     assert b"alpine" not in fix_source(source, "Dockerfile", Settings(unsafe_fixes=True)).output
 
 
+def test_the_message_says_what_the_full_image_carries_per_repository():
+    """debian's full image differs from slim by docs and locales, the language images by their
+    compilers and headers (images.toml `carries`)."""
+
+    def message(source: bytes) -> str:
+        findings = check_source(source, "Dockerfile", Settings(unsafe_fixes=True))
+        return next(f.message for f in findings if f.code == "SF801")
+
+    debian = message(b"FROM debian:12\nCMD [\"bash\"]\n")
+    assert "carries man pages, documentation and translations" in debian and "compilers" not in debian
+    assert "carries compilers, headers and tools" in message(b"FROM node:18\nCMD [\"node\"]\n")
+
+
 def test_the_split_comes_first_when_the_stage_compiles(tmp_path):
     """python-compiled's shape: SF901 splits, and the release already stands on the slim base."""
     (tmp_path / "requirements.txt").write_text("psycopg2==2.9.9\n")
