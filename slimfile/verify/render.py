@@ -8,6 +8,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from slimfile.report.text import plural
+from slimfile.verify.config_diff import CONFIG_FIELDS
 from slimfile.verify.fs_diff import FsDiff
 from slimfile.verify.layers import LayerChange, LayerRow
 from slimfile.verify.report import INSTRUCTION_WIDTH, ImageFacts, VerifyReport, human_size, signed_size
@@ -122,7 +123,7 @@ def _layer_cell(row: LayerRow | None) -> str:
 
 def _config(report: VerifyReport, console: Console) -> None:
     if not report.config_changes:
-        console.print("config: identical (Cmd, Entrypoint, Env, WorkingDir, User, ExposedPorts, Volumes, Labels, Healthcheck)")
+        console.print(f"config: identical ({', '.join(CONFIG_FIELDS)})")
         return
     table = Table(title="Config differences")
     table.add_column("field")

@@ -21,7 +21,17 @@ def test_identical_configs_have_no_differences():
 
 def test_fields_outside_the_list_are_not_compared():
     assert config_differences(CONFIG, {**CONFIG, "Hostname": "other", "Image": "sha256:x"}) == []
-    assert CONFIG_FIELDS == ("Cmd", "Entrypoint", "Env", "WorkingDir", "User", "ExposedPorts", "Volumes", "Labels", "Healthcheck")
+    assert CONFIG_FIELDS == (
+        "Cmd", "Entrypoint", "Env", "WorkingDir", "User", "ExposedPorts", "Volumes", "Labels", "Healthcheck", "StopSignal",
+        "Shell",
+    )
+
+
+def test_a_changed_stop_signal_or_shell_is_a_difference():
+    (change,) = config_differences({**CONFIG, "StopSignal": "SIGTERM"}, {**CONFIG, "StopSignal": "SIGQUIT"})
+    assert change.describe() == "StopSignal: 'SIGTERM' -> 'SIGQUIT'"
+    (change,) = config_differences(CONFIG, {**CONFIG, "Shell": ["/bin/bash", "-c"]})
+    assert change.field == "Shell"
 
 
 def test_empty_values_compare_equal():
