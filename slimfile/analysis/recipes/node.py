@@ -363,7 +363,7 @@ def _nginx_release(ctx: Context, stage: Stage, steps: list[Step], project: Proje
         target,
         [Artefact(site.served, root, None, "the static site")],
         f"the static site {served} on {target.image}, listening on {site.ports} with `serve -s`'s answers (an nginx config written to {static['conf']})",
-        notes=["nginx gives every path the status, Location, Content-Type and body serve gives; other headers differ (ETag, Last-Modified, Content-Disposition, the bodies of redirects)"],
+        notes=["nginx gives every path the status, Location, Content-Type and body serve gives; other headers differ (ETag, Last-Modified, Content-Disposition, the bodies of redirects)", "the container stops on SIGQUIT, nginx's graceful shutdown"],
         build_size=build_image_size("node") if full else None,
         runs_any_program=True,
         build_managers=MANAGERS,
@@ -372,7 +372,7 @@ def _nginx_release(ctx: Context, stage: Stage, steps: list[Step], project: Proje
         drops=drops,
         adds=[root, root + "/**"],
         config={"CMD": static["cmd"]},
-        declares=["config:ExposedPorts"],
+        declares=["config:ExposedPorts", "config:StopSignal"],  # nginx stops gracefully on SIGQUIT
     )
 
 
