@@ -52,10 +52,20 @@ class StepState:
     workdir: str | None  # absolute; None when unknown (an image's own WORKDIR, a variable)
     user: str  # as written in USER, "root" by default
     env: Mapping[str, str]  # ENV/ARG values known at this point
+    homes: Mapping[str, str] | None = None  # the base image's users' homes (by name and uid)
 
     @property
     def home(self) -> str | None:
-        return "/root" if self.user in ("root", "0", "0:0", "root:root") else None
+        """The running user's home: ENV HOME when set, /root for root, else the base image's
+        own user's (``USER node`` on a node image); None when unknown (a user the Dockerfile
+        creates)."""
+        if is_set(self.env, "HOME"):
+            value = self.env.get("HOME")  # a variable left in it is not known here
+            return value if value and "$" not in value else None
+        name = self.user.split(":", 1)[0]
+        if name in ("root", "0"):
+            return "/root"
+        return (self.homes or {}).get(name)
 
 
 @dataclass(frozen=True)
@@ -93,13 +103,19 @@ def _initial_state(ctx: Context, stage: Stage) -> StepState:
             return _advance(ctx, last.state, last.instruction)
         return _initial_state(ctx, stage.base_stage)
     # an image's own ENV is not known here; its WORKDIR is for the official images
-    return StepState(workdir=_image_workdir(stage), user="root", env={})
+    return StepState(workdir=_image_workdir(stage), user="root", env={}, homes=_image_homes(stage))
 
 
 def _image_workdir(stage: Stage) -> str | None:
     if stage.image is None or stage.image.has_variables or stage.image.registry not in (None, "docker.io", "index.docker.io"):
         return None
     return load("image_defaults")["workdir"].get(stage.image.short_repository)
+
+
+def _image_homes(stage: Stage) -> Mapping[str, str] | None:
+    if stage.image is None or stage.image.has_variables or stage.image.registry not in (None, "docker.io", "index.docker.io"):
+        return None
+    return load("image_defaults")["homes"].get(stage.image.short_repository)
 
 
 def _global_defaults(ctx: Context) -> dict[str, str]:
@@ -200,6 +216,14 @@ class EnvAt(Mapping):
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
+
+
+def is_set(env: Mapping[str, str], name: str) -> bool:
+    """An ENV/ARG set ``name``, even to a value not known here (``ENV HOME=$ARG``)."""
+    if not isinstance(env, EnvAt):
+        return name in env
+    local, _value = env._lookup(name)
+    return local or is_set(env.timeline.base, name)
 
 
 def _next_env(env: Mapping[str, str]) -> EnvAt:

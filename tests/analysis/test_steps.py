@@ -37,6 +37,19 @@ def test_stages_built_from_a_stage_inherit_its_state():
     assert only.effects.writes == {"/app/x"}
 
 
+def test_the_home_of_the_running_user():
+    """root's is /root; an official image's own user has the home the image made for it (by
+    name or uid, also in a stage built from that stage); ENV HOME wins; a user the Dockerfile
+    creates, or a HOME set to an unknown value, is unknown."""
+    steps = steps_of("FROM node:20\nRUN a\nUSER node\nRUN b\nUSER 1000:1000\nRUN c\nUSER app\nRUN d\n")
+    assert [steps[n].state.home for n in (2, 4, 6, 8)] == ["/root", "/home/node", "/home/node", None]
+    child = steps_of("FROM node:20 AS base\nUSER node\nFROM base\nRUN x\n")
+    assert [s.state.home for s in child.values()] == ["/home/node"]
+    assert steps_of("FROM debian\nUSER node\nRUN x\n")[3].state.home is None  # not debian's user
+    assert steps_of("FROM debian\nENV HOME=/srv/home\nRUN x\n")[3].state.home == "/srv/home"
+    assert steps_of("FROM node:20\nARG H\nENV HOME=$H\nUSER node\nRUN x\n")[5].state.home is None
+
+
 def test_instruction_effects():
     steps = steps_of(
         "FROM debian\nWORKDIR /app\nCOPY --chown=app . .\nCOPY --from=build /out /usr/local/bin/\nENV A=$B\n"
