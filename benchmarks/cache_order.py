@@ -52,6 +52,7 @@ EXPERT = "expert.Dockerfile"
 MANIFESTS = {
     "copy-order": "requirements.txt",
     "npm-build": "package.json",
+    "node-user": "package.json",
     "pnpm-app": "package.json",
     "pip-nested": "requirements/base.txt",
     "sys-packages": "requirements.txt",
