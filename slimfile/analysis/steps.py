@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 
 from slimfile.analysis.context import Context
 from slimfile.shell.data import load
-from slimfile.shell.effects import Effects, env_overlap, overlaps, resolve_path, run_effects
+from slimfile.shell.effects import Account, Effects, account_change, env_overlap, overlaps, resolve_path, run_effects
 from slimfile.shell.model import ShellScript
 from slimfile.syntax.gocompat import parse_words
 from slimfile.syntax.nodes import Instruction
@@ -52,20 +52,20 @@ class StepState:
     workdir: str | None  # absolute; None when unknown (an image's own WORKDIR, a variable)
     user: str  # as written in USER, "root" by default
     env: Mapping[str, str]  # ENV/ARG values known at this point
-    homes: Mapping[str, str] | None = None  # the base image's users' homes (by name and uid)
+    homes: Mapping[str, str] | None = None  # users' homes by name and uid ("": not known)
 
     @property
     def home(self) -> str | None:
-        """The running user's home: ENV HOME when set, /root for root, else the base image's
-        own user's (``USER node`` on a node image); None when unknown (a user the Dockerfile
-        creates)."""
+        """The running user's home: ENV HOME when set, /root for root, else the one the
+        Dockerfile's ``useradd``/``adduser`` gave the user or the base image's own user's
+        (``USER node`` on a node image); None when not known."""
         if is_set(self.env, "HOME"):
             value = self.env.get("HOME")  # a variable left in it is not known here
             return value if value and "$" not in value else None
         name = self.user.split(":", 1)[0]
         if name in ("root", "0"):
             return "/root"
-        return (self.homes or {}).get(name)
+        return (self.homes or {}).get(name) or None
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,22 @@ def _advance(ctx: Context, state: StepState, node: Instruction) -> StepState:
         return replace(state, workdir=_workdir(node, state))
     if node.name == "USER":
         return replace(state, user=expand(node.args_text.strip(), state.env) or "?")
+    if node.name == "RUN":
+        accounts = _accounts(ctx, node)
+        if accounts:
+            homes = dict(state.homes or {})
+            for account in accounts:
+                homes.update(dict.fromkeys(account.names, account.home or ""))  # "": not known
+            return replace(state, homes=homes)
     return state
+
+
+def _accounts(ctx: Context, node: Instruction) -> list[Account]:
+    """The accounts a RUN creates or re-homes (``useradd -m app``: /home/app)."""
+    script = ctx.shell(node)
+    if not isinstance(script, ShellScript):
+        return []
+    return [a for a in map(account_change, script.commands) if a is not None]
 
 
 class EnvTimeline:

@@ -127,8 +127,8 @@ downloaded: nothing to gain), `go mod tidy` or `go get` (they read every source 
 `.dockerignore` excludes or that the copy does not bring; when the context sends what the
 install writes (`node_modules`, a `.venv`: the copy would land on top of the fresh install);
 or when the install or a step it must pass reads or writes something only known at build
-time (the home of a non-root `USER` the Dockerfile creates without `ENV HOME`; root's and an
-official image's own user's, like `node`, are known). Without the build context the fix copies only
+time (the home of a non-root `USER` when no `ENV HOME`, `useradd`/`adduser` of the Dockerfile
+or the official image's own user, like `node`, tells it; Debian's `adduser --system` does not). Without the build context the fix copies only
 the files the command itself needs and is unsafe.
 
 A cargo build is reported and never moved: cargo loads the crate's targets (`src/main.rs`,

@@ -478,6 +478,44 @@ def _value_word(word: Word, value: str) -> Word:
     return Word(value, raw, word.static, word.quoted, word.text_start, word.text_end, word.to_source)
 
 
+@dataclass(frozen=True)
+class Account:
+    """A user account a command creates (or re-homes): the names USER may give it (its name,
+    its uid) and its home directory, None when not known here."""
+
+    names: tuple[str, ...]
+    home: str | None
+
+
+def account_change(command: Command) -> Account | None:
+    """What ``useradd``/``adduser``/``usermod`` does to one account (data/command_effects.toml
+    ``account``); None for other commands, for none, or when the account's name is not known."""
+    spec = _table()["programs"].get(command.name)
+    rule = spec.get("account") if spec is not None else None
+    if rule is None:
+        return None
+    argv = _split_argv(command.arg_words, frozenset(spec.get("options_with_value", ())))
+    if argv.flags & set(rule.get("none_with", ())) or len(argv.operands) != 1 or not argv.operands[0].static:
+        return None  # no account, another form (`adduser USER GROUP` adds to a group), or a variable
+    name = argv.operands[0].value
+    uids = [w for option in rule.get("uid", ()) for w in argv.values.get(option, ())]
+    names = (name,) + tuple(w.value for w in uids[-1:] if w.static)
+    homes = [w for option in rule.get("home", ()) for w in argv.values.get(option, ())]
+    if homes:
+        return Account(names, _absolute(homes[-1]))
+    if rule.get("modifies"):
+        return None  # usermod without -d keeps the home
+    if argv.flags & set(rule.get("unknown_home_with", ())):
+        return Account(names, None)
+    bases = [w for option in rule.get("base", ()) for w in argv.values.get(option, ())]
+    base = _absolute(bases[-1]) if bases else rule["default_base"]
+    return Account(names, posixpath.join(base, name) if base else None)
+
+
+def _absolute(word: Word) -> str | None:
+    return posixpath.normpath(word.value) if word.static and word.value.startswith("/") else None
+
+
 def _program_effects(command: Command, walk: _Walk) -> Effects:
     spec = _table()["programs"].get(command.name)
     if spec is None:

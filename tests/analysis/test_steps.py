@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -48,6 +49,27 @@ def test_the_home_of_the_running_user():
     assert steps_of("FROM debian\nUSER node\nRUN x\n")[3].state.home is None  # not debian's user
     assert steps_of("FROM debian\nENV HOME=/srv/home\nRUN x\n")[3].state.home == "/srv/home"
     assert steps_of("FROM node:20\nARG H\nENV HOME=$H\nUSER node\nRUN x\n")[5].state.home is None
+
+
+@pytest.mark.parametrize(
+    "run, user, home",
+    [
+        ("useradd -m app", "app", "/home/app"),
+        ("groupadd -g 1001 g && useradd -u 1001 -g g -d /srv/app -m app", "1001:1001", "/srv/app"),
+        ("useradd --base-dir=/users app", "app", "/users/app"),
+        ("adduser -D -h /data app", "app", "/data"),  # busybox
+        ("adduser --disabled-password app", "app", "/home/app"),  # Debian
+        ("adduser --system app", "app", None),  # Debian: /nonexistent; busybox -S differs
+        ("adduser app staff", "app", None),  # Debian: adds an existing user to a group
+        ("useradd -m $NAME", "app", None),
+        ("useradd -D -b /x", "app", None),  # sets defaults, creates no one
+        ("useradd -m app && usermod -d /opt/app app", "app", "/opt/app"),
+        ("usermod -d $DIR node", "node", None),
+    ],
+)
+def test_the_home_a_run_gives_a_user(run: str, user: str, home):
+    steps = steps_of(f"FROM node:20\nRUN {run}\nUSER {user}\nRUN x\n")
+    assert steps[4].state.home == home
 
 
 def test_instruction_effects():
