@@ -121,41 +121,43 @@ class _Copy:
 
 def _file_change(ctx: Context, step: Step, path: str) -> Origin | None:
     """What ``step`` does to the file at ``path``: None when nothing."""
-    node = step.instruction
-    line = node.start_line
-    if node.name in ("COPY", "ADD"):
-        copy = _read_copy(ctx, step)
-        if isinstance(copy, str):
-            return Unknown(f"line {line}: {copy}") if _may_write(step, path) else None
-        files = ctx.build_files
-        if files is None:
-            return Unknown("the build context was not read") if _may_write(step, path) else None
-        return _copied_file(files, copy, path, line)
-    if node.name == "RUN":
-        if step.effects.unknown:
-            return Unknown(f"line {line} runs something slimfile cannot follow ({step.effects.unknown})")
-        clash = overlaps(step.effects.writes, [path])
-        if clash:
-            return Unknown(f"line {line} writes {clash[0]}")
-    return None
+    return _change(ctx, step, path, _copied_file, _run_writes_file)
 
 
 def _tree_change(ctx: Context, step: Step, folder: str) -> Origin | None:
+    """What ``step`` does to the files under ``folder``: None when nothing."""
+    return _change(ctx, step, folder, _copied_tree, _run_writes_into)
+
+
+def _change(ctx: Context, step: Step, target: str, copied, run_writes) -> Origin | None:
+    """A COPY/ADD is read against the build context (``copied``); a RUN by its effects
+    (``run_writes``); either is unknown when what it does cannot be followed."""
     node = step.instruction
     line = node.start_line
     if node.name in ("COPY", "ADD"):
         copy = _read_copy(ctx, step)
         if isinstance(copy, str):
-            return Unknown(f"line {line}: {copy}") if _may_write(step, folder) else None
+            return Unknown(f"line {line}: {copy}") if _may_write(step, target) else None
         files = ctx.build_files
         if files is None:
-            return Unknown("the build context was not read") if _may_write(step, folder) else None
-        return _copied_tree(files, copy, folder, line)
+            return Unknown("the build context was not read") if _may_write(step, target) else None
+        return copied(files, copy, target, line)
     if node.name == "RUN":
         if step.effects.unknown:
             return Unknown(f"line {line} runs something slimfile cannot follow ({step.effects.unknown})")
-        if any(w == folder or w.startswith(folder.rstrip("/") + "/") for w in step.effects.writes):
-            return Unknown(f"line {line} writes into {folder}")
+        return run_writes(step, target, line)
+    return None
+
+
+def _run_writes_file(step: Step, path: str, line: int) -> Origin | None:
+    clash = overlaps(step.effects.writes, [path])
+    return Unknown(f"line {line} writes {clash[0]}") if clash else None
+
+
+def _run_writes_into(step: Step, folder: str, line: int) -> Origin | None:
+    inside = folder.rstrip("/") + "/"
+    if any(w == folder or w.startswith(inside) for w in step.effects.writes):
+        return Unknown(f"line {line} writes into {folder}")
     return None
 
 
