@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from slimfile.memo import cached
 from slimfile.shell.data import load
 from slimfile.shell.model import Command, Operator, ShellScript, Word
 from slimfile.shell.packages import PackageFact
@@ -337,7 +338,9 @@ def in_final_chain(script: ShellScript, command: Command) -> bool:
     ``&&``: a command appended after it with ``&&`` has run whenever the script ends well
     (``install && x; y``: one appended after ``install`` is skipped when it fails, and ``y``
     may still end the script well)."""
-    return not command.scopes and command.text == 0 and command.index in _final_chain(_top_level_items(script))
+    if command.scopes or command.text != 0:
+        return False
+    return command.index in cached(script, "final-chain", lambda: _final_chain(_top_level_items(script)))
 
 
 def _top_level_items(script: ShellScript) -> list[tuple]:
