@@ -89,6 +89,13 @@ Recipes (`slimfile/analysis/recipes/`):
 - Ruby, PHP and .NET are recognised and explained, not split (see
   `slimfile/analysis/recipes/others.py` for why).
 
+When the release is on the stage's own image (a stage already on `python:3.11-slim` or
+`node:18-slim` that installs its build tools itself), the setup at the top of the stage that
+both would run — ENV, LABEL, WORKDIR, EXPOSE, the RUNs that create the final user — goes into
+a `base` stage written once, and `build` and `release` are both built `FROM base`. An ARG
+(not inherited by a stage built FROM another), USER, SHELL or VOLUME ends that setup; a
+stage with a name of its own is not renamed, and its release repeats what it needs instead.
+
 Node (an install with npm, yarn 1 or pnpm, then a build: `npm run build`, `yarn build`,
 `pnpm build`, `npx tsc`, ...): package.json's scripts, with their `pre`/`post` scripts, are
 read with the shell model, and where each program writes is decided from facts (data in
@@ -420,23 +427,62 @@ def _join(workdir: str | None, path: str) -> str | None:
 # -- the fix ------------------------------------------------------------------------------------
 
 
+def _shared_setup(ctx: Context, stage: Stage, release: Release, layout: _Layout) -> list[Instruction]:
+    """The setup at the top of the stage that build and release would both run (ENV, LABEL,
+    WORKDIR, EXPOSE, the RUNs that create the final user), when the release is on the
+    stage's own image: written once in a ``base`` stage both are built FROM. Empty when the
+    images differ, the stage has a name of its own (other stages may use it), or nothing in
+    that setup would be written twice. ARG (a stage does not inherit it), USER and SHELL (the
+    release's own RUNs would run under them) and VOLUME (later writes there are dropped) end it."""
+    if stage.name is not None or stage.image is None or stage.image.text != release.base.image:
+        return []
+    user_runs = {id(node) for node in layout.user_runs}
+    prefix = []
+    for node in stage.instructions:
+        if node.name in _SHAREABLE or id(node) in user_runs:
+            prefix.append(node)
+        else:
+            break
+    repeated = {id(node) for node in layout.repeated} | user_runs
+    if not any(id(node) in repeated for node in prefix):
+        return []
+    end = prefix[-1].end
+    if any(edit.start < end for edit in release.build_edits):
+        return []  # the recipe edits the setup itself
+    return prefix
+
+
+# config that build and release can share in a base stage (see _shared_setup)
+_SHAREABLE = frozenset({"ENV", "LABEL", "WORKDIR", "EXPOSE", "STOPSIGNAL"})
+
+
 def _fix(ctx: Context, stage: Stage, release: Release, layout: _Layout) -> Fix | str:
     dockerfile = ctx.dockerfile
     index: ItemIndex = ctx.memo("restructure.items", lambda: ItemIndex(dockerfile))
     edits: list[Edit] = list(release.build_edits)
-    build_name = stage.name
-    if build_name is None:
+    like = stage.from_instruction
+    shared = _shared_setup(ctx, stage, release, layout)
+    build_name, base_name = stage.name, None
+    if shared:
+        base_name = free_stage_name(ctx.stages, "base")
+        build_name = free_stage_name(ctx.stages, "build")
+        edits.append(stage_name_edit(dockerfile, stage, base_name))
+        after_setup = shared[-1].lines[-1].content_end
+        edits.append(Edit.insert(after_setup, dockerfile.newline + dockerfile.newline + line(dockerfile, like, "FROM", f"{base_name} {_as(like)} {build_name}").rstrip(b"\r\n")))
+    elif build_name is None:
         build_name = free_stage_name(ctx.stages, "build")
         edits.append(stage_name_edit(dockerfile, stage, build_name))
-    like = stage.from_instruction
+    in_base = {id(node) for node in shared}
     release_name = free_stage_name(ctx.stages, "release")
-    text: list[bytes] = [line(dockerfile, like, "FROM", f"{release.base.image} {_as(like)} {release_name}")]
-    text.extend(_arg_line(dockerfile, node) for node in layout.args)
+    release_from = base_name or release.base.image
+    text: list[bytes] = [line(dockerfile, like, "FROM", f"{release_from} {_as(like)} {release_name}")]
+    text.extend(_arg_line(dockerfile, node) for node in layout.args if not shared or _needed_after(node, layout, in_base))
     if release.packages:
         text.append(line(dockerfile, like, "RUN", _apt_install(release.packages)))
     text.extend(_run_text(dockerfile, like, lines) for lines in release.release_runs)
     for node in layout.user_runs:
-        text.append(_instruction_text(dockerfile, node))
+        if id(node) not in in_base:
+            text.append(_instruction_text(dockerfile, node))
     copies = list(release.artefacts) + layout.extra_copies
     for artefact in copies:
         text.append(copy_from_line(dockerfile, like, build_name, artefact.source, artefact.target, artefact.chown))
@@ -448,6 +494,8 @@ def _fix(ctx: Context, stage: Stage, release: Release, layout: _Layout) -> Fix |
     declares |= {f"drops:{glob}" for glob in release.drops} | set(release.declares)
     moved_ids = {id(node) for node in layout.moved}
     for node in sorted(layout.moved + layout.repeated, key=lambda n: n.start):
+        if id(node) in in_base:
+            continue  # the release inherits it from the base stage
         converted = _without_shell(dockerfile, node, release)
         if node.name in release.config:
             comments = dockerfile.source[index.block(node).start : node.start] if id(node) in moved_ids else b""
@@ -472,13 +520,22 @@ def _fix(ctx: Context, stage: Stage, release: Release, layout: _Layout) -> Fix |
         if build_tail:
             edits.append(Edit.insert(_last_kept(index, layout).lines[-1].content_end, build_tail))
         edits.append(append_at_end(dockerfile, b"".join(text)))
-    new_runs = (1 if release.packages else 0) + len(layout.user_runs) + release.new_build_runs
+    new_runs = (1 if release.packages else 0) + sum(id(node) not in in_base for node in layout.user_runs) + release.new_build_runs
     new_runs += len(release.release_runs) + len(release.build_tail)
     claims = ((stage.from_instruction.start, dockerfile.instructions[-1].end),)
     try:
         return Fix(tuple(edits), Safety.UNSAFE, MULTI_STAGE_SPLIT.fix_title, frozenset(declares), runs_removed=-new_runs, claims=claims)
     except ValueError as exc:
         return f"the edits would overlap ({exc})"
+
+
+def _needed_after(arg: Instruction, layout: _Layout, in_base: set[int]) -> bool:
+    """An ARG the release still declares: a config line it writes itself uses it."""
+    names = {name.split("=", 1)[0] for name in arg.args_text.split()}
+    for node in layout.moved + layout.repeated:
+        if id(node) not in in_base and names & (referenced(node.args_text) | {v for f in node.flags for v in referenced(f.value)}):
+            return True
+    return False
 
 
 def _tail_start(dockerfile, index: ItemIndex, stage: Stage, layout: _Layout) -> int | None:

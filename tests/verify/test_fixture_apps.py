@@ -45,6 +45,7 @@ EXPECTED = {
     "go-single-stage": ("main.go", '/greet?name=slimfile 200 {"greeting":"hello, slimfile"}'),
     "go-cgo": ("main.go", "slimfile b7cb5b6a"),
     "python-compiled": ("app.py", "psycopg2 2.9.10 libpq 15"),
+    "python-slim-user": ("app.py", "psycopg2 2.9.10 libpq 15"),
     "node-typescript": ("src/ms.d.ts", '/uptime?after=90s 200 {"greeting":"hello from node-typescript","after":"90s","words":"2 minutes"}'),
     "node-static-site": ("index.html", "    <title>slimfile static site</title>"),
     "java-jar": ("src/main/Main.java", "java 17"),

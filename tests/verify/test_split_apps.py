@@ -75,6 +75,24 @@ def test_the_config_the_dockerfile_sets_is_kept(app, split):
     assert {d for d in report.rewrite.declares if d.startswith("config:")} <= {"config:Env:PATH", "config:Cmd", "config:User"}
 
 
+# -- setup shared by build and release: a base stage ------------------------------------------
+
+
+def test_shared_setup_is_written_once_in_a_base_stage(split):
+    """python-slim-user builds on the slim image it runs on: ENV, the user and WORKDIR go into
+    a base stage that build and release are built FROM, and the split is verified as the
+    others (same files, config and output; the user exists in the release)."""
+    report = split("python-slim-user")
+    assert report.error is None, (report.error, report.error_log)
+    assert report.problems == [] and report.verdict == "verified", [p.message for p in report.problems]
+    assert report.size_ratio < 0.5, report.size_ratio  # 454.8 -> 174.3 MB on the zoo (= the expert)
+    assert report.after.config["User"] == "app" and report.run.differences() == []
+    dockerfile = APPS_DIR / "python-slim-user" / "Dockerfile"
+    output = fix_source(dockerfile.read_bytes(), str(dockerfile), Settings(unsafe_fixes=True)).output.decode()
+    assert "FROM python:3.11-slim AS base\n" in output and "FROM base AS build\n" in output and "FROM base AS release\n" in output
+    assert output.count("useradd") == 1 and output.count("ENV PYTHONUNBUFFERED") == 1
+
+
 # -- a static front end: the release serves it with nginx --------------------------------------
 
 # app -> (largest size ratio after/before, the port both images listen on, paths to ask)

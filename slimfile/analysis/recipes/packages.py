@@ -63,7 +63,7 @@ def stage_packages(ctx: Context, steps: list[Step], suite: str = "bookworm") -> 
             runtime.append(name)
             continue
         build.append(name)
-        if name.endswith("-dev"):
+        if name.endswith("-dev") and name not in _table()["build_only"]:  # libc6-dev, python3-dev: nothing to run
             library = runtime_of(name, suite)
             if library is None:
                 return f"no runtime library is known for `{name}` on Debian {suite} (data/dev_runtime.toml)"
