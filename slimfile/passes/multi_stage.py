@@ -75,8 +75,9 @@ stage, and a new `release` stage on a small base copies exactly the artefacts wi
 
 Recipes (`slimfile/analysis/recipes/`):
 - Go (`go build -o OUT`, `go install`): the binary on `gcr.io/distroless/static-debian12`
-  when no `.go` file of the build context imports `"C"` (the build gets `CGO_ENABLED=0` so
-  the binary links statically), else on `debian:<suite>-slim` of the build image's suite.
+  when no `.go` file of the build context imports `"C"` or `plugin` and no build uses
+  `-buildmode=plugin`/`c-shared`/`c-archive` (the build gets `CGO_ENABLED=0` so the binary
+  links statically), else on `debian:<suite>-slim` of the build image's suite.
 - Rust (`cargo build --release`, `cargo install`): `target/release/<bin>` (the name from
   Cargo.toml) on `debian:<suite>-slim`, with the runtime libraries of the `-dev` packages.
 - Java (maven, gradle, javac + jar): the jar that CMD/ENTRYPOINT runs (`java -jar PATH`,

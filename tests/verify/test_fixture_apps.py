@@ -44,6 +44,7 @@ EXPECTED = {
     "go-stdlib": ("main.go", "1. the 8"),
     "go-single-stage": ("main.go", '/greet?name=slimfile 200 {"greeting":"hello, slimfile"}'),
     "go-cgo": ("main.go", "slimfile b7cb5b6a"),
+    "go-plugin": ("main.go", "hello, slimfile, from a plugin"),
     "python-compiled": ("app.py", "psycopg2 2.9.10 libpq 15"),
     "python-slim-user": ("app.py", "psycopg2 2.9.10 libpq 15"),
     "node-typescript": ("src/ms.d.ts", '/uptime?after=90s 200 {"greeting":"hello from node-typescript","after":"90s","words":"2 minutes"}'),

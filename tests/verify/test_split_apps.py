@@ -23,6 +23,8 @@ APPS_DIR = fixture_apps_dir()
 SPLITS = {
     "go-single-stage": (0.02, "gcr.io/distroless/static-debian12", '/greet?name=slimfile 200 {"greeting":"hello, slimfile"}'),
     "go-cgo": (0.10, "debian:bookworm-slim", "slimfile b7cb5b6a"),
+    # loads a Go plugin: both builds keep cgo (-buildmode=plugin links externally), libc release
+    "go-plugin": (0.10, "debian:bookworm-slim", "hello, slimfile, from a plugin"),
     "python-compiled": (0.5, "python:3.11-slim", "psycopg2 2.9.10 libpq 15"),
     # the zoo's JRE stand-in is Debian's openjdk-17-jre-headless on bookworm-slim (324.8 MB);
     # upstream eclipse-temurin:17-jre is about 260 MB against 400 MB for the JDK

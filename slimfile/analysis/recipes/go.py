@@ -2,7 +2,8 @@
 ``debian:<suite>-slim`` (cgo, or when the context could not be read).
 
 Whether the program needs cgo is read from the build context: a ``.go`` file that imports
-``"C"`` needs it; ``CGO_ENABLED=0``/``1`` set on the command or by ENV decides it outright.
+``"C"`` or ``plugin`` needs it, and so does a build with ``-buildmode=plugin`` (data:
+``recipes.toml`` [go]); ``CGO_ENABLED=0``/``1`` set on the command or by ENV decides it outright.
 A program without cgo is built with ``CGO_ENABLED=0`` (added to the build command) so that it
 links statically: Go links the ``net`` and ``os/user`` packages against libc otherwise, and
 such a binary does not start on distroless static.
@@ -11,6 +12,7 @@ such a binary does not start on distroless static.
 from __future__ import annotations
 
 from collections import ChainMap
+from functools import lru_cache
 
 import posixpath
 import re
@@ -27,8 +29,7 @@ from slimfile.shell.packages import PackageFact
 from slimfile.syntax.edits import Edit
 from slimfile.syntax.stages import Stage
 
-_IMPORT_C = re.compile(r'^\s*import\s+(?:\(\s*)?(?:_\s+)?"C"', re.MULTILINE)
-_IMPORT_BLOCK_C = re.compile(r'^\s*import\s*\((?:[^)]*\n)*?\s*"C"\s*$', re.MULTILINE)
+_ALIAS = r"(?:[A-Za-z_.][A-Za-z0-9_]*\s+)?"
 MAX_GO_FILES = 2000
 
 
@@ -44,7 +45,7 @@ def release(ctx: Context, stage: Stage, steps: list[Step]) -> Release | Refusal 
         if isinstance(output, Refusal):
             return output
         artefacts.append(Artefact(output, output, why="the Go binary"))
-        cgo_answers.append(_cgo_setting(fact, env))
+        cgo_answers.append("1" if _cgo_build_mode(fact) else _cgo_setting(fact, env))
     cgo = _needs_cgo(ctx.build_files, cgo_answers)
     if isinstance(cgo, Refusal):
         return cgo
@@ -147,6 +148,21 @@ def _cgo_setting(fact: PackageFact, env: dict) -> str | None:
     return value.strip("\"'") if value is not None else None
 
 
+def _cgo_build_mode(fact: PackageFact) -> bool:
+    """``-buildmode=plugin`` (and c-shared, c-archive, shared) links externally: cgo."""
+    modes = set(fact.option_values("-buildmode"))
+    return bool(modes & set(recipe_data("go")["cgo_buildmodes"]))
+
+
+@lru_cache(maxsize=1)
+def _cgo_imports() -> tuple[re.Pattern, re.Pattern]:
+    """An import (single or in a block) of a package that needs cgo (recipes.toml cgo_imports)."""
+    paths = "|".join(re.escape(p) for p in recipe_data("go")["cgo_imports"])
+    single = re.compile(rf'^\s*import\s+(?:\(\s*)?{_ALIAS}"(?:{paths})"', re.MULTILINE)
+    block = re.compile(rf'^\s*import\s*\((?:[^)]*\n)*?\s*{_ALIAS}"(?:{paths})"\s*$', re.MULTILINE)
+    return single, block
+
+
 def _needs_cgo(files: BuildContext | None, answers: list[str | None]) -> bool | None | Refusal:
     """True/False, or None when it cannot be told (no context)."""
     if any(answer == "1" for answer in answers):
@@ -162,9 +178,10 @@ def _needs_cgo(files: BuildContext | None, answers: list[str | None]) -> bool | 
     sources = [p for p in listing.files if p.endswith(".go") and not p.endswith("_test.go")]
     if len(sources) > MAX_GO_FILES:
         return Refusal("go", f"more than {MAX_GO_FILES} .go files: not read for cgo")
+    single, block = _cgo_imports()
     for path in sources:
         text = files.read_text(path) or ""
-        if _IMPORT_C.search(text) or _IMPORT_BLOCK_C.search(text):
+        if single.search(text) or block.search(text):
             return True
     return False
 
