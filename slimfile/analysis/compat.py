@@ -72,6 +72,7 @@ class Need:
     stage: int  # the stage (index) it is needed in; the final stage for the running image
     order: int  # position, to know which installs come before it
     command: str | None = None  # the program name, for tool needs
+    builder: str | None = None  # the package manager that compiles it from source ("pip"), for build needs
 
 
 @dataclass(frozen=True)
@@ -314,8 +315,9 @@ class _Collector:
         kind = "build" if is_build_package(package) else "tool"
         self._need(kind, (package,), name, why, line, stage, order, command=name)
 
-    def _need(self, kind: str, packages: tuple[str, ...], what: str, why: str, line: int, stage: Stage, order: int, command: str | None = None) -> None:
-        self.uses.needs.append(Need(kind, packages, what, why, line, stage.index, order, command))
+    def _need(self, kind: str, packages: tuple[str, ...], what: str, why: str, line: int, stage: Stage, order: int, command: str | None = None,
+              builder: str | None = None) -> None:
+        self.uses.needs.append(Need(kind, packages, what, why, line, stage.index, order, command, builder))
 
     # -- scripts ---------------------------------------------------------------------------------------------
 
@@ -520,10 +522,12 @@ class _Collector:
         compile_c = tuple(tools()["compile"]["c"])
         if name in data["source_only"]:
             headers = tuple(data["source_only"][name])
-            self._need("build", compile_c + headers, f"{name} from source", f"pip builds {name} from source: it has no Linux wheel ({where})", line, stage, order)
+            self._need("build", compile_c + headers, f"{name} from source", f"pip builds {name} from source: it has no Linux wheel ({where})", line, stage, order,
+                       builder="pip")
         elif name in data["c_extensions"] and (name in no_binary or ":all:" in no_binary):
             headers = tuple(data["c_extensions"][name])
-            self._need("build", compile_c + headers, f"{name} from source", f"pip builds {name} from source (--no-binary, {where})", line, stage, order)
+            self._need("build", compile_c + headers, f"{name} from source", f"pip builds {name} from source (--no-binary, {where})", line, stage, order,
+                       builder="pip")
         elif name in data["c_extensions"]:
             self._need("musl", (), name, f"{name} ships manylinux (glibc) wheels ({where}); on Alpine pip may compile it", line, stage, order)
         if name in data["runtime_libraries"]:

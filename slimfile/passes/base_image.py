@@ -108,8 +108,8 @@ CMD ["python", "app.py"]
   Linux wheel (`psycopg2`, `mysqlclient`, `uwsgi`, `python-ldap`, ...), `--no-binary`, a
   node-gyp addon (`--build-from-source`), a gem with a native extension, `./configure`, `make`,
   `gcc`. A multi-stage build keeps the compiler in a build stage and ships the slim variant
-  (SF901 writes it when the stage installs its own build tools; a compiler the full image
-  brings is not split today); a stage that installs its own compiler keeps working and is swapped;
+  (SF901 writes it: for Python also when pip compiles with the compiler and headers of the
+  full image itself); a stage that installs its own compiler keeps working and is swapped;
 - a JDK program (`javac`, `jar`, `jlink`, `./mvnw`, `./gradlew`) on a JRE;
 - a script the stage runs that slimfile cannot read (not in the build context);
 - more than four packages to add: the stage relies on the full image;
@@ -324,7 +324,7 @@ def _refusal(entry: FromImage, candidate: Counterpart, verdict: Verdict) -> str:
     more = f" (and {len(verdict.blockers) - 3} more)" if len(verdict.blockers) > 3 else ""
     text = f"`{image.text}` stays: {'; '.join(reasons)}{more}"
     if any(m.need.kind == "build" for m in verdict.blockers):
-        text += f"; a multi-stage build keeps the compiler in a build stage and ships `{candidate.text}` (SF901 writes it when the stage installs its own build tools)"
+        text += f"; a multi-stage build keeps the compiler in a build stage and ships `{candidate.text}` (SF901 says whether it can write it)"
     return text
 
 

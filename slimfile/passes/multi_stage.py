@@ -86,7 +86,11 @@ Recipes (`slimfile/analysis/recipes/`):
   packages): a virtualenv (`/opt/venv`, added to the build stage before its first pip
   install) copied to the slim variant of the same Python image, with the runtime library of
   each `-dev` package (`data/dev_runtime.toml`, per Debian suite) and every other package
-  the stage installed.
+  the stage installed. A stage on the full Python image that installs no build tools may
+  still compile: pip builds a package without a Linux wheel (or under `--no-binary`) with the
+  full image's own gcc and headers (`data/native_builds.toml`). Then the full image stays the
+  build stage, and the runtime library of each header package the compile needs goes into
+  the release; an unknown one, or a compile outside pip, refuses the split.
 - Ruby, PHP and .NET are recognised and explained, not split (see
   `slimfile/analysis/recipes/others.py` for why).
 

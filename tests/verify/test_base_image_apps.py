@@ -5,8 +5,9 @@ must build the rewrite on the slim variant, keep the config the Dockerfile sets 
 application files, run the same, and be far smaller. Where a naive swap breaks the build
 (python-source-build compiles netifaces with the full image's gcc; node-patch runs `patch`),
 the naive swap must really fail on the zoo's slim images, and slimfile's output must build and
-run the same: by refusing the swap (python-source-build) or by installing what is missing
-(node-patch: `patch`, and `curl` for its HEALTHCHECK).
+run the same: by refusing the swap and splitting the stage instead (python-source-build: SF901
+keeps the full image as the build stage, tests/verify/test_split_apps.py) or by installing
+what is missing (node-patch: `patch`, and `curl` for its HEALTHCHECK).
 
 SF902 (USER node) is left out: the zoo's node stand-ins have no `node` user (upstream ones do).
 """
@@ -119,6 +120,8 @@ def test_the_source_build_is_refused_with_the_reason():
     findings = [f for f in check_source(dockerfile.read_bytes(), str(dockerfile), SETTINGS) if f.code == "SF801"]
     assert len(findings) == 1 and findings[0].fix is None
     assert "pip builds netifaces from source" in findings[0].message and "SF901" in findings[0].message
+    output = fix_source(dockerfile.read_bytes(), str(dockerfile), SETTINGS).output.decode()
+    assert "FROM python:3.11 AS build\n" in output and "FROM python:3.11-slim AS release\n" in output
 
 
 def test_node_patch_gets_the_tools_it_uses(verified):

@@ -26,6 +26,9 @@ SPLITS = {
     # loads a Go plugin: both builds keep cgo (-buildmode=plugin links externally), libc release
     "go-plugin": (0.10, "debian:bookworm-slim", "hello, slimfile, from a plugin"),
     "python-compiled": (0.5, "python:3.11-slim", "psycopg2 2.9.10 libpq 15"),
+    # issue 8's trap: pip compiles netifaces with the full image's own gcc (no build tools
+    # installed): the full image stays the build stage (653 MB -> 171 MB, as the expert)
+    "python-source-build": (0.35, "python:3.11-slim", "lo ipv4 127.0.0.1"),
     # the zoo's JRE stand-in is Debian's openjdk-17-jre-headless on bookworm-slim (324.8 MB);
     # upstream eclipse-temurin:17-jre is about 260 MB against 400 MB for the JDK
     "java-jar": (0.8, "eclipse-temurin:17-jre", "java 17"),
