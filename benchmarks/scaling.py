@@ -18,7 +18,7 @@ Then the size-limit check: for each shape, the biggest file that fits in the 4 M
 limit, and the time each command takes on it (``--no-limit`` skips it).
 
     python benchmarks/scaling.py [--sizes 1000,10000,100000] [--shapes small-runs,heredoc]
-                                 [--commands check,fix] [--repeat N] [--timeout S] [--no-limit]
+                                 [--commands check,fix] [--repeat N] [--timeout S] [--no-limit] [--file-budget none]
     python benchmarks/scaling.py --list     # the shapes and what they are
 
 Results are recorded in docs/benchmarks.md (section "Scaling").
@@ -40,6 +40,7 @@ from typing import Callable
 ROOT = Path(__file__).resolve().parent.parent
 MAX_BYTES = 4 * 1024 * 1024  # slimfile.files.MAX_BYTES (not imported: the parent stays light)
 FLAG_RATIO = 12.0
+BUDGET: str | None = None  # --file-budget
 
 COMMANDS = {
     "parse": ["parse", "--json"],
@@ -268,7 +269,7 @@ SHAPES: dict[str, tuple[Callable[[int], bytes], str]] = {
 
 # -- one measurement, in a child process -------------------------------------------------------
 
-def child(command: str, path: str, root: str) -> None:
+def child(command: str, path: str, root: str, budget: str | None = None) -> None:
     """Run one command on ``path`` as the CLI does and print its CPU seconds as JSON."""
     sys.path.insert(0, root)
     real_stdout = os.dup(1)
@@ -279,7 +280,7 @@ def child(command: str, path: str, root: str) -> None:
     from slimfile.cli import entry
 
     def run(target: str) -> int:
-        sys.argv = ["slimfile", *COMMANDS[command], target]
+        sys.argv = ["slimfile", *COMMANDS[command], *(["--timeout", budget] if budget else []), target]
         try:
             entry()
         except SystemExit as exc:
@@ -308,6 +309,8 @@ def measure(mode: str, command: str, path: Path, timeout: float, root: Path = RO
         argv = [sys.executable, "-m", "slimfile", *COMMANDS[command], str(path)]
     else:
         argv = [sys.executable, __file__, "--child", command, str(path), str(root)]
+    if BUDGET is not None and command != "parse":  # slimfile's own per-file budget (--timeout)
+        argv += ["--timeout", BUDGET] if mode == "cli" else ["--budget", BUDGET]
     env = dict(os.environ, PYTHONPATH=str(root))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
@@ -441,7 +444,7 @@ def limit_table(args, workdir: Path) -> list[str]:
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        child(sys.argv[2], sys.argv[3], sys.argv[4])
+        child(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[6] if sys.argv[5:6] == ["--budget"] else None)
         return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,10000,100000", type=lambda s: [int(x) for x in s.split(",")])
@@ -453,8 +456,12 @@ def main() -> None:
     parser.add_argument("--no-limit", action="store_true", help="skip the 4 MiB size-limit check")
     parser.add_argument("--limit-seconds", type=float, default=10.0, help="flag a limit-size run over this")
     parser.add_argument("--root", type=Path, default=ROOT, help="the checkout whose slimfile runs (default: this one)")
+    parser.add_argument("--file-budget", help="pass --timeout VALUE to check and fix (slimfile's per-file budget of wall clock; "
+                        "'none' measures a file the default 60 s would stop on a loaded machine)")
     parser.add_argument("--list", action="store_true", help="list the shapes and exit")
     args = parser.parse_args()
+    global BUDGET
+    BUDGET = args.file_budget
     if args.list:
         for name, (_, what) in SHAPES.items():
             print(f"{name:<18} {what}")

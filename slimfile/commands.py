@@ -431,7 +431,9 @@ def run_parse(file: str, *, json_output: bool, buildkit: str) -> int:
         err(f"error: {file}: input too deeply nested to analyse")
         return EXIT_ERROR
     if json_output:
-        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        from slimfile.report.json_text import dumps_indented
+
+        sys.stdout.write(dumps_indented(data) + "\n")  # json.dumps(indent=2)'s text, faster
         return EXIT_OK
     for node in data["instructions"]:
         flags = (" " + " ".join(node["flags"])) if node["flags"] else ""

@@ -70,6 +70,11 @@ class Context:
     def build_files(self) -> "BuildContext | None":
         """The build context's files (``.dockerignore`` applied), or None when the context is
         unknown. One per ``fix``: the rounds share it, so each file is read at most once."""
+        if "build-files" not in self._cache:  # asked once per RUN by some passes: one stat per round
+            self._cache["build-files"] = self._build_files()
+        return self._cache["build-files"]
+
+    def _build_files(self) -> "BuildContext | None":
         root = self.build_context
         if root is None or not root.is_dir():
             return None
@@ -121,6 +126,9 @@ class Context:
     def shell(self, instruction: Instruction) -> "RunShell":
         """The shell model of a RUN (a ShellScript, or an OpaqueRun saying why not), built once
         per round. ``instruction`` may be the RUN inside an ONBUILD."""
+        known = self._cache.get(("shell.run", id(instruction)))
+        if known is not None:  # asked by many passes for every RUN: the cheap path first
+            return known
         from slimfile.shell.analyze import analyze_run
         from slimfile.shell.interpreter import run_shells
 

@@ -29,6 +29,8 @@ def run_dict(dockerfile: Dockerfile, result: RunShell) -> dict[str, Any]:
 def _clean(value: Any) -> Any:
     """Strings as valid UTF-8: bytes a Dockerfile holds that are not UTF-8 become U+FFFD."""
     if isinstance(value, str):
+        if value.isascii():  # nearly every string: nothing to replace
+            return value
         return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     if isinstance(value, list):
         return [_clean(v) for v in value]

@@ -51,6 +51,10 @@ class Effects:
         return cls(unknown=reason)
 
     def __or__(self, other: Effects) -> Effects:
+        if other is NOTHING:  # the usual case, e.g. a program without options that name paths
+            return self
+        if self is NOTHING:
+            return other
         return Effects(
             self.reads | other.reads,
             self.writes | other.writes,
