@@ -50,6 +50,15 @@ def test_v8_code_caches_are_compared_without_their_content():
     assert rules.compares_content("tmp/app.js")
 
 
+def test_cargos_rustc_probe_cache_is_compared_without_its_content():
+    """cargo serialises its rustc probe answers from a hash map: the key order differs between
+    two builds of the same Dockerfile (seen on fixtures/apps/rust-cli in CI)."""
+    rules = default_rules()
+    assert not rules.compares_content("usr/src/wordcount/target/.rustc_info.json")
+    assert rules.ignored_group("usr/src/wordcount/target/.rustc_info.json") is None
+    assert rules.compares_content("usr/src/wordcount/target/release/wordcount")
+
+
 def test_every_group_states_its_reason():
     rules = parse_rules(DATA_FILE.read_text(encoding="utf-8"))
     for group in (*rules.ignored, *rules.content_blind):
