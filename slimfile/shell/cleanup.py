@@ -328,9 +328,15 @@ def _always_run(script: ShellScript) -> set[int]:
     (``a || b && c``: ``c``; the list fails, and so does the script, when ``c`` does not run).
     Not one after ``||`` elsewhere, or inside anything."""
     items = _top_level_items(script)
+    if _ends_in_background(items):
+        return set()
     found = {index for _, before, _, index in items
              if index is not None and (before is None or before.operator in _STATEMENT_END)}
     return found | _final_chain(items)
+
+
+def _ends_in_background(items: list[tuple]) -> bool:
+    return not items or (items[-1][2] is not None and items[-1][2].operator not in _STATEMENT_END)
 
 
 def in_final_chain(script: ShellScript, command: Command) -> bool:
@@ -360,8 +366,8 @@ def _final_chain(items: list[tuple]) -> set[int]:
     """The commands of the last list joined to its end by ``&&`` only (and the one that starts
     that chain); none when the script ends with a background job."""
     found: set[int] = set()
-    if not items or (items[-1][2] is not None and items[-1][2].operator not in _STATEMENT_END):
-        return found  # the script ends with a background job
+    if _ends_in_background(items):
+        return found
     for _, before, _, index in reversed(items):
         if index is not None and (before is None or before.operator in _STATEMENT_START):
             found.add(index)

@@ -201,6 +201,8 @@ def profile_keys(run: str) -> dict[str, list[str]]:
         ("apt-get install -y x; rm -rf /var/lib/apt/lists/*; echo done", [], ["/var/lib/apt/lists"], ["/var/lib/apt/lists"]),
         ("apt-get install -y x || rm -rf /var/lib/apt/lists/*", [], ["/var/lib/apt/lists"], []),
         ("apk add --virtual .b gcc && make && apk del .b", [], ["apk remove .b"], ["apk remove .b"]),
+        # a script that ends with a background job: nothing is certain
+        ("apt-get install -y x; rm -rf /var/lib/apt/lists/*; sleep 1 &", [], ["/var/lib/apt/lists"], []),
         # a path no package manager writes is written again by a command that names it
         ("mkdir /opt/b && make -C /opt/b && rm -rf /opt/b/", [], ["/opt/b"], ["/opt/b"]),
         ("rm -rf /opt/b && mkdir /opt/b && make -C /opt/b", ["/opt/b"], [], []),
@@ -209,3 +211,22 @@ def profile_keys(run: str) -> dict[str, list[str]]:
 )
 def test_cleanup_profile(run, leading, done, certain):
     assert profile_keys(run) == {"leading": leading, "done": done, "certain": certain}
+
+
+@pytest.mark.parametrize(
+    "run, index, expected",
+    [
+        ("apt-get install -y x && rm -rf /tmp/a", 0, True),
+        ("apt-get install -y x && /tmp/log ; echo done", 0, False),  # `; echo done` ends well without it
+        ("echo a ; apt-get install -y x && echo b", 1, True),
+        ("apt-get install -y x || true", 0, False),
+        ("apt-get install -y x && sleep 1 &", 0, False),  # ends with a background job
+        ("if true; then apt-get install -y x; fi", 1, False),  # inside a body
+    ],
+)
+def test_in_final_chain(run: str, index: int, expected: bool) -> None:
+    """Where an appended cleanup always runs (passes/common.py ``append_fix``)."""
+    from slimfile.shell.cleanup import in_final_chain
+
+    script = model(f"RUN {run}\n")
+    assert in_final_chain(script, script.commands[index]) is expected
