@@ -231,6 +231,42 @@ def crlf_runs(n: int) -> bytes:
     return small_runs(n).replace(b"\n", b"\r\n")
 
 
+def context_copies(n: int) -> bytes:
+    def stage(k: int) -> list[str]:
+        return [
+            f"FROM python:3.12-slim AS s{k}",
+            "WORKDIR /app",
+            f"COPY pkg{k}/*.py ./pkg{k}/",
+            "COPY . .",
+            f"RUN python -m compileall -q pkg{k} && cat /app/pkg{k}/conf.txt && rm -rf /var/lib/apt/lists/* /app/build/*",
+        ]
+
+    return ("\n".join(line for k in range(max(n // 5, 1)) for line in stage(k)) + "\n").encode()
+
+
+def context_copies_tree(directory: Path, n: int) -> None:
+    """The build context of ``context_copies``: a package per stage (sources, a file a RUN
+    reads, bytecode), and the usual candidates of a .dockerignore."""
+    files = {".git/HEAD": "ref: refs/heads/main\n", ".env": "API_KEY=x\n", "build/out.txt": "x\n"}
+    for k in range(max(n // 5, 1)):
+        files.update({f"pkg{k}/__init__.py": "", f"pkg{k}/mod.py": "x = 1\n", f"pkg{k}/conf.txt": "a\n", f"pkg{k}/__pycache__/mod.cpython-312.pyc": "b"})
+    for name, text in files.items():
+        path = directory / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def write_case(directory: Path, shape: str, data: bytes, n: int) -> Path:
+    """The shape's Dockerfile in ``directory`` (its build context), with the context's files
+    for the shapes that have one."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "Dockerfile"
+    path.write_bytes(data)
+    if shape in CONTEXTS:
+        CONTEXTS[shape](directory, n)
+    return path
+
+
 SHAPES: dict[str, tuple[Callable[[int], bytes], str]] = {
     "small-runs": (small_runs, "n one-line RUNs (SF502 merges them)"),
     "crlf-runs": (crlf_runs, "the same with CRLF line endings"),
@@ -264,7 +300,11 @@ SHAPES: dict[str, tuple[Callable[[int], bytes], str]] = {
     "json-array": (json_array, "one exec-form RUN with an n-element JSON array"),
     "copy-lines": (copy_lines, "n COPY lines"),
     "add-lines": (add_lines, "n ADD lines of local files (SF601 looks them up)"),
+    "context-copies": (context_copies, "n/5 stages: COPY pkgK/*.py, COPY . ., a RUN naming files; a context of 4n/5 files (SF704/705)"),
 }
+
+# shapes whose build context (the Dockerfile's folder) holds files: directory, n -> writes them
+CONTEXTS: dict[str, Callable[[Path, int], None]] = {"context-copies": context_copies_tree}
 
 
 # -- one measurement, in a child process -------------------------------------------------------
@@ -371,10 +411,7 @@ def scaling_table(args, workdir: Path) -> list[str]:
         generate = SHAPES[shape][0]
         files = {}
         for size in sizes:
-            path = workdir / shape / str(size) / "Dockerfile"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(generate(size))
-            files[size] = path
+            files[size] = write_case(workdir / shape / str(size), shape, generate(size), size)
         for command in args.commands:
             times: list[float | None] = []
             codes = []
@@ -426,9 +463,7 @@ def limit_table(args, workdir: Path) -> list[str]:
         generate = SHAPES[shape][0]
         size = biggest_size(generate)
         data = generate(size)
-        path = workdir / shape / "limit" / "Dockerfile"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        path = write_case(workdir / shape / "limit", shape, data, size)
         cells, codes = [], []
         for command in args.commands:
             seconds, code = measure(args.mode, command, path, args.timeout, args.root)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.scaling import SHAPES
+from benchmarks.scaling import SHAPES, write_case
 from slimfile.engine import Settings
 from slimfile.report import render_outcomes
 from slimfile.report.diff import outcome_diff
@@ -106,9 +106,7 @@ def test_work_grows_linearly(shape: str, command: str, warmed: Path, tmp_path: P
     counts = []
     sizes = (SMALL // 4, LARGE // 4) if shape in NESTED else (SMALL, LARGE)
     for size in sizes:
-        path = tmp_path / str(size) / "Dockerfile"
-        path.parent.mkdir()
-        path.write_bytes(generate(size))
+        path = write_case(tmp_path / str(size), shape, generate(size), size)
         counts.append(executed_lines(lambda: COMMANDS[command](path)))
     ratio = counts[1] / counts[0]
     assert ratio <= LINEAR * TOLERANCE, (

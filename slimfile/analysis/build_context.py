@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from slimfile.analysis.globs import DockerIgnore, clean_path, matches
+from slimfile.analysis.globs import DockerIgnore, clean_path, compile_glob, matches
 
 MAX_READ = 16 * 1024 * 1024  # lockfiles can be large; nothing we parse is bigger
 MAX_ENTRIES = 200_000  # a context walk stops here (a stray node_modules can hold millions)
@@ -100,6 +100,69 @@ class Inventory:
     markers: dict[str, str] = field(default_factory=dict)  # unentered directory -> marker inside
     complete: bool = True  # False: the walk stopped at its limit (what was found is still true)
 
+    _paths: PathIndex | None = field(default=None, init=False, repr=False, compare=False)
+
+    def matching(self, pattern: str) -> list[str]:
+        """The paths ``pattern`` matches, in inventory order: files, directories, unentered
+        directories (see :class:`PathIndex`)."""
+        if self._paths is None:
+            self._paths = PathIndex((*self.files, *self.dirs, *self.unentered))
+        return self._paths.matching(pattern)
+
+
+class PathIndex:
+    """Paths of the context as a tree, to find what a pattern matches (Docker's syntax,
+    :func:`~slimfile.analysis.globs.matches`) without testing every path: a scan per COPY
+    source made a file with many COPY patterns in a large context cost their product.
+
+    The pattern is expanded one component at a time through the tree, and each pattern's
+    answer is remembered. The paths must not change after the index is made."""
+
+    def __init__(self, paths) -> None:
+        self._order: dict[str, int] = {}
+        self._children: dict[str, dict[str, None]] = {}  # folder -> its children (an ordered set)
+        self._matched: dict[str, list[str]] = {}
+        for path in paths:
+            if path not in self._order:
+                self._order[path] = len(self._order)
+                self._add_child(path)
+
+    def _add_child(self, path: str) -> None:
+        """``path`` in its folder's children, and each folder in its own (a listing may name
+        a file whose folder it does not list: an ignored folder with a re-included file)."""
+        while path:
+            folder = path.rpartition("/")[0]
+            children = self._children.setdefault(folder, {})
+            if path in children:
+                return
+            children[path] = None
+            path = folder
+
+    def matching(self, pattern: str) -> list[str]:
+        """The paths ``pattern`` matches, in the order they were given."""
+        known = self._matched.get(pattern)
+        if known is None:
+            known = self._matched[pattern] = self._expand(pattern)
+        return known
+
+    def _expand(self, pattern: str) -> list[str]:
+        order = self._order
+        parts = clean_path(pattern).split("/")
+        if any("**" in part for part in parts):  # crosses any number of directories: scan
+            return [path for path in order if matches(pattern, path)]
+        level = [""]
+        for part in parts:
+            if _GLOB_CHARS.isdisjoint(part):
+                level = [f"{folder}/{part}" if folder else part for folder in level]
+                continue
+            one = compile_glob(part)
+            level = [child for folder in level for child in self._children.get(folder, ()) if one.match(child.rpartition("/")[2])]
+        found = {path for path in level if path in order and matches(pattern, path)}
+        return sorted(found, key=order.__getitem__)
+
+
+_GLOB_CHARS = frozenset("*?[\\")
+
 
 # markers inside a directory that say it is not the project's own: a virtualenv, a cache
 # directory tagged per https://bford.info/cachedir/ (cargo's target/, pytest, mypy, ruff)
@@ -160,6 +223,7 @@ class BuildContext:
         self._texts: dict[str, str | None] = {}
         self._listing: ContextListing | None = None
         self._listing_error: str | None = None
+        self._sent: PathIndex | None = None  # the listing's paths, for ``glob``
 
     def __repr__(self) -> str:
         return f"BuildContext({str(self.root)!r})"
@@ -222,8 +286,10 @@ class BuildContext:
         cleaned = clean_path(pattern)
         if not any(ch in cleaned for ch in "*?["):
             return [cleaned] if self.exists(cleaned) else []
-        listing = self.listing()
-        return [p for p in [*listing.dirs, *listing.files] if matches(cleaned, p)]
+        if self._sent is None:
+            listing = self.listing()
+            self._sent = PathIndex((*listing.dirs, *listing.files))
+        return self._sent.matching(cleaned)
 
     def entries(self, directory: str = "") -> list[str]:
         """Names directly inside a directory of the context (ignored ones included: callers

@@ -22,10 +22,13 @@ from __future__ import annotations
 
 import posixpath
 import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from slimfile.analysis.context import Context
+from slimfile.analysis.globs import matches
 from slimfile.analysis.installs import ecosystem_of
 from slimfile.analysis.steps import Step, assignments, expand, stage_steps
 from slimfile.shell.data import load
@@ -65,8 +68,6 @@ class Reference:
 def _glob_names(pattern: str, image_path: str) -> bool:
     """A glob names ``image_path`` when its first components match it: ``/app/*.pem`` names
     ``/app/key.pem``, ``/app/*/bin`` names ``/app/.venv``."""
-    from slimfile.analysis.globs import matches
-
     parts = pattern.split("/")
     depth = len(image_path.split("/"))
     return len(parts) >= depth and matches("/".join(parts[:depth]), image_path)
@@ -96,6 +97,187 @@ class Uses:
 
     def references_between(self, start: int, end: int | None) -> list[Reference]:
         return [r for r in self.references if start < r.position and (end is None or r.position < end)]
+
+    def lookup(self) -> UsesIndex:
+        """The facts indexed by path and position, built on first use: SF704 asks about every
+        (context entry, copy) pair, and a scan of every reference per question made a large
+        file in a large context cubic (a 400 KB Dockerfile took ten minutes). The lists must
+        be complete first (``file_uses`` fills them all before anyone asks)."""
+        if self._lookup is None:
+            self._lookup = UsesIndex(self)
+        return self._lookup
+
+    _lookup: UsesIndex | None = field(default=None, init=False, repr=False, compare=False)
+
+
+# how deep the "paths under this folder" index goes; a deeper folder is looked up at this
+# depth and its candidates checked one by one (keys are prefixes: deeper would cost a long
+# path's length per component)
+UNDER_DEPTH = 32
+
+
+class _Bucket:
+    """Items in file order (their positions never decrease) with the positions for bisection."""
+
+    __slots__ = ("items", "positions")
+
+    def __init__(self) -> None:
+        self.positions: list[int] = []
+        self.items: list = []
+
+    def add(self, position: int, item) -> None:
+        self.positions.append(position)
+        self.items.append(item)
+
+    def window(self, after: int, before: int | None):
+        """The items with ``after < position < before`` (no upper bound for None), in order."""
+        i = bisect_right(self.positions, after)
+        stop = len(self.items) if before is None else bisect_left(self.positions, before)
+        return self.items[i:stop] if i < stop else ()
+
+    def inclusive(self, first: int, last: int):
+        """The items with ``first <= position <= last``, in order."""
+        return self.items[bisect_left(self.positions, first) : bisect_right(self.positions, last)]
+
+
+def _folders(path: str) -> Iterator[str]:
+    """The folders ``path`` lies in, as prefixes (``""`` for the root; the first ``UNDER_DEPTH``)."""
+    slash = path.find("/")
+    for _ in range(UNDER_DEPTH):
+        if slash < 0:
+            return
+        yield path[:slash]
+        slash = path.find("/", slash + 1)
+
+
+def _literal_folder(pattern: str) -> str:
+    """The components of a glob before the first one with a special character."""
+    parts = pattern.split("/")
+    literal = next(i for i, part in enumerate(parts) if _GLOB.search(part) or "\\" in part)
+    return "/".join(parts[:literal])
+
+
+class UsesIndex:
+    """:class:`Uses` indexed so that each question costs a lookup and a bisection, not a scan.
+
+    Positions are instruction offsets collected in file order, so every bucket is sorted."""
+
+    def __init__(self, uses: Uses) -> None:
+        self._by_key: dict[tuple[str, str], _Bucket] = {}
+        self._globs: dict[str, _Bucket] = {}  # pattern -> its references
+        self._glob_folders: dict[str | None, list[str]] = {}  # literal leading folder (None: any) -> patterns
+        self._globs_under: dict[str, list[str]] = {}  # folder -> patterns whose literal folder lies in it
+        self._glob_answers: dict[str, list[_Bucket]] = {}
+        for reference in uses.references:
+            self._add_reference(reference)
+        self._rewrites: dict[str, _Bucket] = {}
+        for rewrite in uses.rewrites:
+            self._rewrites.setdefault(rewrite.path, _Bucket()).add(rewrite.position, rewrite)
+        self._python = _Bucket()
+        for install in uses.python_installs:
+            self._python.add(install[0], install)
+        self._node_reads: dict[str, _Bucket] = {}
+        for read in uses.node_reads:
+            self._node_reads.setdefault(read[2], _Bucket()).add(read[0], read)
+        self._vcs = _Bucket()
+        for reader in uses.vcs_readers:
+            self._vcs.add(reader[0], reader)
+
+    def _bucket(self, kind: str, key: str) -> _Bucket:
+        bucket = self._by_key.get((kind, key))
+        if bucket is None:
+            bucket = self._by_key[(kind, key)] = _Bucket()
+        return bucket
+
+    def _add_reference(self, reference: Reference) -> None:
+        """Under every key a question can reach it by (see :meth:`Reference.names`)."""
+        path = reference.path
+        if path is None:
+            for part in set(reference.text.strip("\"'").split("/")):
+                self._bucket("name", part).add(reference.position, reference)
+        elif _GLOB.search(path):
+            # a glob names a path whose first components match its own: each pattern once,
+            # found by its literal leading folder (`/var/lib/apt/lists` for `.../lists/*`)
+            if path not in self._globs:
+                self._globs[path] = _Bucket()
+                self._file_glob(path)
+            self._globs[path].add(reference.position, reference)
+        else:
+            self._bucket("path", path).add(reference.position, reference)
+            for folder in _folders(path):
+                self._bucket("under", folder).add(reference.position, reference)
+
+    def _file_glob(self, pattern: str) -> None:
+        if pattern.startswith("//"):  # POSIX keeps a leading `//`: components compare one off
+            self._glob_folders.setdefault(None, []).append(pattern)
+            return
+        literal = _literal_folder(pattern)
+        self._glob_folders.setdefault(literal, []).append(pattern)
+        for folder in _folders(literal + "/"):
+            self._globs_under.setdefault(folder, []).append(pattern)
+
+    def _matching_globs(self, image_path: str, folder: str, under: str) -> list[_Bucket]:
+        """The references of every glob that names ``image_path`` (the same for every copy
+        of one entry: worked out once per path)."""
+        known = self._glob_answers.get(image_path)
+        if known is None:
+            patterns = [*self._glob_folders.get(folder, ()), *self._globs_under.get(under, ()), *self._glob_folders.get(None, ())]
+            for i, ch in enumerate(folder):
+                if ch == "/":  # a glob whose literal folder holds the path
+                    patterns.extend(self._glob_folders.get(folder[:i], ()))
+            named = dict.fromkeys(p for p in patterns if _glob_names(p, image_path))
+            known = self._glob_answers[image_path] = [self._globs[p] for p in named]
+        return known
+
+    def first_reference(self, after: int, before: int | None, image_path: str, name: str) -> Reference | None:
+        """The first reference between the two positions that names ``image_path`` (or, when
+        it could not be resolved, ``name``): what ``references_between`` + ``names`` found."""
+        folder = image_path.rstrip("/")
+        under = folder
+        if folder.count("/") >= UNDER_DEPTH:  # looked up at the indexed depth, then checked
+            cut = -1
+            for _ in range(UNDER_DEPTH):
+                cut = folder.find("/", cut + 1)
+            under = folder[:cut]
+        candidates = [
+            self._by_key.get(("path", image_path)),
+            self._by_key.get(("under", under)),
+            self._by_key.get(("name", name)),
+            *self._matching_globs(image_path, folder, under),
+        ]
+        best: Reference | None = None
+        for bucket in candidates:
+            if bucket is None:
+                continue
+            limit = before if best is None else best.position
+            for reference in bucket.window(after, limit):
+                if reference.names(image_path, name):
+                    best = reference
+                    break
+        return best
+
+    def names_anywhere(self, image_path: str, name: str) -> bool:
+        """Whether anything in the file names ``image_path``: a reference (as ``first_reference``
+        finds them), a rewrite or a read of it. When nothing does, no question about the path
+        depends on where in the file it is asked."""
+        return image_path in self._rewrites or image_path in self._node_reads or self.first_reference(-1, None, image_path, name) is not None
+
+    def rewrites_in(self, first: int, last: int, path: str) -> list[Rewrite]:
+        """The rewrites of ``path`` by instructions between the two positions (inclusive)."""
+        bucket = self._rewrites.get(path)
+        return list(bucket.inclusive(first, last)) if bucket is not None else []
+
+    def python_installs_in(self, first: int, last: int) -> list[tuple[int, int, str]]:
+        return list(self._python.inclusive(first, last))
+
+    def first_node_read(self, first: int, last: int, path: str) -> tuple[int, int, str, str] | None:
+        bucket = self._node_reads.get(path)
+        found = bucket.inclusive(first, last) if bucket is not None else ()
+        return found[0] if found else None
+
+    def first_vcs_reader(self, after: int) -> tuple[int, int, str] | None:
+        found = self._vcs.window(after, None)
+        return found[0] if found else None
 
 
 @lru_cache(maxsize=1)

@@ -8,11 +8,13 @@ what a COPY names. Both ask here, so the two agree on what counts as a broad cop
 
 from __future__ import annotations
 
+import posixpath
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from slimfile.analysis.context import Context
-from slimfile.analysis.globs import clean_path
+from slimfile.analysis.globs import clean_path, matches
 from slimfile.analysis.installs import CopyMap
 from slimfile.analysis.steps import Step, expand
 from slimfile.syntax.gocompat import parse_words
@@ -63,6 +65,65 @@ class NamedSource:
     @property
     def is_pattern(self) -> bool:
         return self.path is not None and _GLOB.search(self.path) is not None
+
+    def names(self, entry: str) -> bool:
+        """The source names the context entry or something inside it."""
+        if self.path is None:
+            return posixpath.basename(entry) in self.written.split("/")
+        if self.is_pattern:
+            parts = self.path.split("/")
+            depth = entry.count("/") + 1
+            return len(parts) >= depth and matches("/".join(parts[:depth]), entry)
+        return self.path == entry or self.path.startswith(entry + "/")
+
+
+# how many leading folders of a source path are indexed; a deeper entry is found through its
+# first ``INDEXED_DEPTH`` components and checked (keys are prefixes: all of a deep path's would
+# cost its length per component)
+INDEXED_DEPTH = 32
+
+
+class NamedSourceIndex:
+    """The first of many named sources that names a context entry (:meth:`NamedSource.names`),
+    found by lookups, not by testing every source: the .dockerignore pass asks for every
+    candidate entry of the context, and a long file names thousands of sources."""
+
+    def __init__(self, sources: Sequence[NamedSource]) -> None:
+        self._sources = sources
+        self._inside: dict[str, int] = {}  # a literal path or a folder it lies in -> first source
+        self._deep: dict[str, list[int]] = {}  # the first INDEXED_DEPTH components -> deeper sources
+        self._by_name: dict[str, int] = {}  # a component of an unresolved source -> first source
+        self._patterns: dict[str | None, dict[str, int]] = {}  # literal first component (None: any) -> pattern -> first
+        for i, source in enumerate(sources):
+            self._add(i, source)
+
+    def _add(self, i: int, source: NamedSource) -> None:
+        if source.path is None:
+            for part in source.written.split("/"):
+                self._by_name.setdefault(part, i)
+        elif source.is_pattern:
+            first = source.path.split("/", 1)[0]
+            key = first if _GLOB.search(first) is None and "\\" not in first else None
+            self._patterns.setdefault(key, {}).setdefault(source.path, i)
+        else:
+            prefix = ""
+            for depth, part in enumerate(source.path.split("/")):
+                if depth == INDEXED_DEPTH:
+                    self._deep.setdefault(prefix, []).append(i)
+                    return
+                prefix = f"{prefix}/{part}" if prefix else part
+                self._inside.setdefault(prefix, i)
+
+    def first_naming(self, entry: str) -> int | None:
+        """The index of the first source that names ``entry``, or None."""
+        found = [self._inside.get(entry), self._by_name.get(posixpath.basename(entry))]
+        parts = entry.split("/")
+        if len(parts) > INDEXED_DEPTH:
+            deep = self._deep.get("/".join(parts[:INDEXED_DEPTH]), ())
+            found.append(next((i for i in deep if self._sources[i].names(entry)), None))
+        for key in (parts[0], None):
+            found.extend(i for i in self._patterns.get(key, {}).values() if self._sources[i].names(entry))
+        return min((i for i in found if i is not None), default=None)
 
 
 def context_sources(ctx: Context, node: Instruction, env: dict[str, str]) -> list[NamedSource]:

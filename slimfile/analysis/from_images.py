@@ -37,7 +37,8 @@ class ArgBinding:
     value_span: tuple[int, int] | None  # source bytes of the default value (quotes excluded)
     prefix: str  # the reference text before the variable, resolved
     suffix: str  # and after it
-    other_uses: tuple[str, ...]  # where else the ARG is used: "line 9 (LABEL)"
+    other_uses: tuple[str, ...]  # where else the ARG is used: "line 9 (LABEL)" (the first few)
+    other_use_count: int = 0  # how many places there are in all
 
 
 @dataclass(frozen=True)
@@ -200,7 +201,8 @@ def _binding(ctx: Context, stage: Stage, written: str) -> ArgBinding | None:
     suffix = _expand(written[match.end() :], defaults)
     if prefix is None or suffix is None:
         return None
-    return ArgBinding(name, defaults.get(name), declaration, span, prefix, suffix, tuple(_other_uses(ctx, stage, name)))
+    listed, count = _other_uses(ctx, stage, name)
+    return ArgBinding(name, defaults.get(name), declaration, span, prefix, suffix, listed, count)
 
 
 def _declaration(ctx: Context, name: str) -> tuple[Instruction | None, tuple[int, int] | None]:
@@ -222,37 +224,73 @@ def _declaration(ctx: Context, name: str) -> tuple[Instruction | None, tuple[int
     return found
 
 
-def _other_uses(ctx: Context, stage: Stage, name: str) -> list[str]:
-    """Where the global ARG ``name`` is read besides this FROM: other FROMs, later global ARGs,
-    and instructions of stages that declare ``ARG name`` again."""
-    uses: list[str] = []
+# a refusal lists this many of the other places that read the ARG, then counts the rest
+LISTED_USES = 5
+
+
+@dataclass(frozen=True)
+class _ArgReads:
+    """Where each ARG name is read, in file order, collected in one walk of the file (asking
+    per variable FROM made a file of many such stages quadratic)."""
+
+    in_stages: dict[str, list[tuple[Stage | None, str]]]  # the stage whose FROM reads it (None: an instruction)
+    in_global_args: dict[str, list[str]]
+
+
+def _arg_reads(ctx: Context) -> _ArgReads:
+    return ctx.memo("from-images.arg-reads", lambda: _collect_arg_reads(ctx))
+
+
+def _collect_arg_reads(ctx: Context) -> _ArgReads:
+    in_stages: dict[str, list[tuple[Stage | None, str]]] = {}
     for other in ctx.stages.stages:
-        if other is not stage and name in referenced(other.image_text):
-            uses.append(f"line {other.from_instruction.start_line} (FROM)")
-        if other is not stage and other.platform and name in referenced(other.platform):
-            uses.append(f"line {other.from_instruction.start_line} (FROM --platform)")
-        declared = False
+        line = other.from_instruction.start_line
+        for name in referenced(other.image_text):
+            in_stages.setdefault(name, []).append((other, f"line {line} (FROM)"))
+        for name in referenced(other.platform) if other.platform else ():
+            in_stages.setdefault(name, []).append((other, f"line {line} (FROM --platform)"))
+        declared: set[str] = set()  # names the stage has declared again with its own ARG
         for node in other.instructions:
             inner = node.effective
-            if inner.name == "ARG" and any(w.split("=", 1)[0] == name for w in inner.args_text.split()):
-                declared = True
-                continue
-            if declared and (name in referenced(inner.args_text) or any(name in referenced(f.value) for f in inner.flags)):
-                uses.append(f"line {node.start_line} ({node.name})")
+            own = {w.split("=", 1)[0] for w in inner.args_text.split()} if inner.name == "ARG" else set()
+            declared |= own
+            read = referenced(inner.args_text).union(*(referenced(f.value) for f in inner.flags))
+            for name in (read - own) & declared:
+                in_stages.setdefault(name, []).append((None, f"line {node.start_line} ({node.name})"))
+    in_global_args: dict[str, list[str]] = {}
     for node in ctx.stages.global_args:
-        words = node.args_text.split()
-        if any(name in referenced(w.split("=", 1)[1]) for w in words if "=" in w):
-            uses.append(f"line {node.start_line} (ARG)")
-    if stage.platform and name in referenced(stage.platform):
-        uses.append(f"line {stage.from_instruction.start_line} (FROM --platform)")
-    return uses
+        values = [w.split("=", 1)[1] for w in node.args_text.split() if "=" in w]
+        for name in frozenset().union(*(referenced(v) for v in values)):
+            in_global_args.setdefault(name, []).append(f"line {node.start_line} (ARG)")
+    return _ArgReads(in_stages, in_global_args)
+
+
+def _other_uses(ctx: Context, stage: Stage, name: str) -> tuple[tuple[str, ...], int]:
+    """Where the global ARG ``name`` is read besides this FROM: other FROMs, later global ARGs,
+    and instructions of stages that declare ``ARG name`` again. The first ``LISTED_USES`` of
+    them, and how many there are."""
+    reads = _arg_reads(ctx)
+    in_stages = reads.in_stages.get(name, ())
+    in_args = reads.in_global_args.get(name, ())
+    own = int(name in referenced(stage.image_text)) + int(bool(stage.platform) and name in referenced(stage.platform))
+    own_platform = [f"line {stage.from_instruction.start_line} (FROM --platform)"] if stage.platform and name in referenced(stage.platform) else []
+    listed: list[str] = []
+    for owner, where in in_stages:
+        if len(listed) == LISTED_USES:
+            break
+        if owner is not stage:
+            listed.append(where)
+    listed.extend(in_args[: LISTED_USES - len(listed)])
+    listed.extend(own_platform[: LISTED_USES - len(listed)])
+    return tuple(listed), len(in_stages) - own + len(in_args) + len(own_platform)
 
 
 def _binding_problem(binding: ArgBinding) -> str | None:
     if binding.declaration is None or binding.value_span is None:
         return f"the default of ARG {binding.name} is not a plain word slimfile can change"
     if binding.other_uses:
-        return f"ARG {binding.name} is also used at {', '.join(binding.other_uses)}"
+        more = binding.other_use_count - len(binding.other_uses)
+        return f"ARG {binding.name} is also used at {', '.join(binding.other_uses)}" + (f" and {more} more places" if more > 0 else "")
     return None
 
 

@@ -151,7 +151,11 @@ def instruction_key(name: str, flags: tuple[str, ...], args: str) -> str:
 
 
 def _node_key(node) -> str:
-    return instruction_key(node.name, node.flag_values(), node.args.decode("utf-8", "surrogateescape"))
+    """ADD and COPY count as one kind, as in :func:`instruction_outline`: an ADD→COPY fix in
+    one stage must not read as an instruction that disappeared when another fix of the round
+    reorders a stage."""
+    name = "COPY" if node.name == "ADD" else node.name
+    return instruction_key(name, node.flag_values(), node.args.decode("utf-8", "surrogateescape"))
 
 
 def added_key(text: str, escape: str = "\\") -> str:

@@ -46,7 +46,7 @@ import fnmatch
 import os
 import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -55,8 +55,8 @@ from slimfile.analysis import build_context
 from slimfile.analysis.build_context import BuildContext, Inventory
 from slimfile.analysis.context import Context
 from slimfile.analysis.context_uses import Uses, file_uses
-from slimfile.analysis.copies import NamedSource, broad_copy, context_sources
-from slimfile.analysis.globs import matches, matches_or_parent
+from slimfile.analysis.copies import NamedSource, NamedSourceIndex, broad_copy, context_sources
+from slimfile.analysis.globs import matches_or_parent
 from slimfile.analysis.installs import CopyMap
 from slimfile.analysis.manifests import normalise_name, read_package_json
 from slimfile.analysis.secrets import is_env_file, secret_kind
@@ -243,6 +243,54 @@ class BroadCopy:
         return self.copy.source == "" or path == self.copy.source or path.startswith(self.copy.source + "/")
 
 
+class CopiedFolders:
+    """The broad copies by the folder they bring: which of them bring a path costs the path's
+    depth, not a test of every copy (the pass asks for every entry of a large context)."""
+
+    def __init__(self, copies: list[BroadCopy]) -> None:
+        self.copies = copies
+        self._by_source: dict[str, list[int]] = {}
+        for i, copy in enumerate(copies):
+            self._by_source.setdefault(copy.copy.source, []).append(i)
+
+    def bringing(self, path: str) -> list[BroadCopy]:
+        """The copies that bring ``path``, in file order."""
+        return [self.copies[i] for i in self.indexes(path)]
+
+    def first_bringing_any(self, paths: list[str]) -> BroadCopy | None:
+        """The first copy in the file that brings one of the paths."""
+        first = min((found[0] for path in paths if (found := self.indexes(path))), default=None)
+        return None if first is None else self.copies[first]
+
+    def indexes(self, path: str) -> Sequence[int]:
+        """The positions in ``copies`` of those that bring ``path``, in order."""
+        return self.indexes_of(self.sources_bringing(path))
+
+    def sources_bringing(self, path: str) -> tuple[str, ...]:
+        """The folders of the copies that bring ``path`` (paths with the same have the same copies)."""
+        return tuple(folder for folder in self._folders_of(path) if folder in self._by_source)
+
+    def indexes_of(self, sources: tuple[str, ...]) -> Sequence[int]:
+        """The positions of the copies of these folders, in order."""
+        if len(sources) == 1:
+            return self._by_source[sources[0]]  # already in order (callers only read it)
+        return sorted(i for folder in sources for i in self._by_source[folder])
+
+    def brings(self, path: str) -> bool:
+        return any(folder in self._by_source for folder in self._folders_of(path))
+
+    def _folders_of(self, path: str) -> Iterator[str]:
+        """``""``, each folder ``path`` lies in, and the path itself."""
+        yield ""
+        if len(self._by_source) == 1 and "" in self._by_source:
+            return  # only copies of the whole context: the usual case
+        slash = path.find("/")
+        while slash >= 0:
+            yield path[:slash]
+            slash = path.find("/", slash + 1)
+        yield path
+
+
 @dataclass(frozen=True)
 class Entry:
     """A path of the context a proposal may leave out."""
@@ -301,15 +349,15 @@ def check(ctx: Context) -> Iterator[Finding]:
     inventory = ctx.context_inventory()
     if inventory is None:
         return
+    folders = CopiedFolders(copies)
     proposal = None
     if files.ignore_file is None and (ctx.settings.selects(DOCKERIGNORE_MISSING.code) or ctx.settings.selects(SECRETS_IN_CONTEXT.code)):
-        proposal = _proposal(ctx, files, inventory, copies)
+        proposal = _proposal(ctx, files, inventory, folders)
     if ctx.settings.selects(DOCKERIGNORE_MISSING.code) and proposal is not None and proposal.worth_a_file:
-        entries = proposal.entries
-        first = next((c for c in copies if any(c.brings(e.path) for e in entries)), copies[0])
+        first = folders.first_bringing_any([e.path for e in proposal.entries]) or copies[0]
         yield _missing_finding(ctx, files, first, proposal)
     if ctx.settings.selects(SECRETS_IN_CONTEXT.code):
-        yield from _secret_findings(ctx, files, inventory, copies, proposal)
+        yield from _secret_findings(ctx, files, inventory, folders, proposal)
 
 
 def broad_copies(ctx: Context) -> list[BroadCopy]:
@@ -348,7 +396,7 @@ def _excluded(ctx: Context, files: BuildContext, source: NamedSource) -> tuple[s
     inventory = ctx.context_inventory()
     if inventory is None:
         return None
-    on_disk = [p for p in (*inventory.files, *inventory.dirs, *inventory.unentered) if matches(path, p)]
+    on_disk = inventory.matching(path)
     if not on_disk or any(not files.ignored(p) for p in on_disk):
         return None  # nothing matches at all (not ours to report), or something is sent
     rule = files.ignore.deciding_rule(on_disk[0])
@@ -371,44 +419,56 @@ def _excluded_message(ctx: Context, files: BuildContext, node: Instruction, sour
 # -- SF704: the proposal ------------------------------------------------------------------------
 
 
-def _proposal(ctx: Context, files: BuildContext, inventory: Inventory, copies: list[BroadCopy]) -> Proposal:
-    secrets = _secrets(ctx, inventory, copies, files)
+def _proposal(ctx: Context, files: BuildContext, inventory: Inventory, folders: CopiedFolders) -> Proposal:
+    secrets = _secrets(ctx, inventory, folders, files)
     kinds = _candidates(_entries(inventory), secrets)
-    if not _worth_looking(kinds, copies):
+    if not _worth_looking(kinds, folders):
         return Proposal([], [])
     uses = file_uses(ctx)
     named = _named_sources(ctx)
-    accepted: list[str] = []
+    verdicts = CopyVerdicts(ctx, files, uses, folders)
+    accepted: set[str] = set()
     decided: set[str] = set()  # an entry belongs to the first group that finds it, kept or not
     proposal = Proposal([], [])
     for group in _data()["groups"]:
-        found = [e for e in _group_entries(group, kinds, secrets) if any(c.brings(e.path) for c in copies)]
-        found = [e for e in found if e.path not in decided and not any(e.path.startswith(a + "/") for a in accepted)]
+        found = [e for e in _group_entries(group, kinds, secrets) if folders.brings(e.path)]
+        found = [e for e in found if e.path not in decided and not _inside_any(e.path, accepted)]
         decided.update(e.path for e in found)
         if not found:
             continue
         chosen: list[Entry] = []
         why = ""
         for entry in found:
-            keep, note = _keep(ctx, files, uses, named, copies, group, entry)
+            keep, note = _keep(named, verdicts, group, entry)
             if keep is None:
                 chosen.append(entry)
                 why = why or note
             else:
                 proposal.kept.append((entry, keep))
         lines = _group_lines(group, chosen, named, inventory)
+        written = set(lines)
         for entry in chosen:
             line = _line_of(group, entry)
             if line is None:
                 proposal.kept.append((entry, "a .dockerignore line cannot name it (leading or trailing spaces)"))
-            elif line not in lines:
+            elif line not in written:
                 proposal.kept.append((entry, f"`{line}` would also leave out a file a COPY names"))
-        chosen = [e for e in chosen if _line_of(group, e) in lines]
+        chosen = [e for e in chosen if _line_of(group, e) in written]
         if not lines:
             continue
-        accepted.extend(e.path for e in chosen)
+        accepted.update(e.path for e in chosen)
         proposal.groups.append(GroupProposal(group["title"], lines, chosen, why))
     return proposal
+
+
+def _inside_any(path: str, folders: set[str]) -> bool:
+    """``path`` lies inside one of the folders (looked up by its own folders: the set is large)."""
+    slash = path.find("/")
+    while slash >= 0:
+        if path[:slash] in folders:
+            return True
+        slash = path.find("/", slash + 1)
+    return False
 
 
 def _entries(inventory: Inventory) -> dict[str, str]:
@@ -419,12 +479,12 @@ def _entries(inventory: Inventory) -> dict[str, str]:
     return kinds
 
 
-def _worth_looking(kinds: dict[str, str], copies: list[BroadCopy]) -> bool:
+def _worth_looking(kinds: dict[str, str], folders: CopiedFolders) -> bool:
     """A candidate other than Docker's own files lies in a copied folder (most contexts of a
     monorepo's services hold none: the facts below are not worth computing then)."""
     docker = _names_regex("docker")
     return any(
-        (kind != "file" or docker.match(posixpath.basename(path)) is None) and any(c.brings(path) for c in copies)
+        (kind != "file" or docker.match(posixpath.basename(path)) is None) and folders.brings(path)
         for path, kind in kinds.items()
     )
 
@@ -466,36 +526,84 @@ def _names_regex(group_name: str | None) -> re.Pattern[str]:
     return re.compile("|".join(fnmatch.translate(pattern) for group in groups for pattern in group["names"]))
 
 
-def _keep(
-    ctx: Context, files: BuildContext, uses: Uses, named: list[tuple[NamedSource, int]], copies: list[BroadCopy], group: dict, entry: Entry
-) -> tuple[str | None, str]:
+def _keep(named: _Named, verdicts: CopyVerdicts, group: dict, entry: Entry) -> tuple[str | None, str]:
     """Why the entry must stay (None: it may be left out), and what the group's condition
     found (for the file's comments)."""
-    for source, line in named:
-        if _names(source, entry.path):
-            return f"the COPY on line {line} names it", ""
-    note = ""
-    for copy in copies:
-        if not copy.brings(entry.path):
-            continue
+    line = named.line_naming(entry.path)
+    if line is not None:
+        return f"the COPY on line {line} names it", ""
+    return verdicts.keep(group, entry)
+
+
+class CopyVerdicts:
+    """What the copies that bring an entry decide about it (:func:`_keep_in_copy`, first
+    reason wins), without asking every copy about every entry.
+
+    Where a copy lands an entry that nothing in the file names (no reference, rewrite or
+    read of that image path anywhere), the copy's answer depends on the copy and the group
+    alone: it is worked out once per copy, and the answer of a whole set of copies once per
+    set. Only entries named somewhere are asked copy by copy. A file of hundreds of
+    ``COPY . .`` in a context of thousands of candidates made the pairs cost minutes."""
+
+    def __init__(self, ctx: Context, files: BuildContext, uses: Uses, folders: CopiedFolders) -> None:
+        self._ctx, self._files, self._uses, self._folders = ctx, files, uses, folders
+        self._index = uses.lookup()
+        self._per_copy: dict[tuple[int, str], tuple[str | None, str] | None] = {}
+        self._per_set: dict[tuple[str, tuple[str, ...]], tuple[str | None, str]] = {}
+        self._sets: dict[tuple[str, ...], tuple[Sequence[int], dict[CopyMap, None]]] = {}
+
+    def keep(self, group: dict, entry: Entry) -> tuple[str | None, str]:
+        sources = self._folders.sources_bringing(entry.path)
+        indexes, landings = self._copies_of(sources)
+        named = {m for m in landings if self._named_where_landed(m, entry)}
+        if not named:
+            key = (group["title"], sources)
+            if key not in self._per_set:
+                self._per_set[key] = self._first_reason(self._per_copy_verdict(i, group, entry) for i in indexes)
+            return self._per_set[key]
+        copies = self._folders.copies
+        return self._first_reason(
+            self._verdict(copies[i], group, entry) if copies[i].copy in named else self._per_copy_verdict(i, group, entry) for i in indexes
+        )
+
+    def _copies_of(self, sources: tuple[str, ...]) -> tuple[Sequence[int], dict[CopyMap, None]]:
+        """The copies of the folders, and their distinct (source, destination): usually a
+        handful for any number of copies."""
+        found = self._sets.get(sources)
+        if found is None:
+            indexes = self._folders.indexes_of(sources)
+            found = self._sets[sources] = (indexes, dict.fromkeys(self._folders.copies[i].copy for i in indexes))
+        return found
+
+    @staticmethod
+    def _first_reason(verdicts: Iterator[tuple[str | None, str] | None]) -> tuple[str | None, str]:
+        """The first copy's reason to keep, else the last copy's note (a copy that turns out
+        not to bring the entry says nothing)."""
+        note = ""
+        for verdict in verdicts:
+            if verdict is None:
+                continue
+            reason, note = verdict
+            if reason is not None:
+                return reason, ""
+        return None, note
+
+    def _named_where_landed(self, landing: CopyMap, entry: Entry) -> bool:
+        image_path = landing.image_path(entry.path)
+        return image_path is None or self._index.names_anywhere(image_path, entry.name)
+
+    def _per_copy_verdict(self, i: int, group: dict, entry: Entry) -> tuple[str | None, str] | None:
+        """The copy's answer for any entry nothing names where it lands (the first such entry asks)."""
+        key = (i, group["title"])
+        if key not in self._per_copy:
+            self._per_copy[key] = self._verdict(self._folders.copies[i], group, entry)
+        return self._per_copy[key]
+
+    def _verdict(self, copy: BroadCopy, group: dict, entry: Entry) -> tuple[str | None, str] | None:
         image_path = copy.copy.image_path(entry.path)
         if image_path is None:
-            continue
-        reason, note = _keep_in_copy(ctx, files, uses, copy, group, entry, image_path)
-        if reason is not None:
-            return reason, ""
-    return None, note
-
-
-def _names(source: NamedSource, path: str) -> bool:
-    """A COPY source names the entry or something inside it."""
-    if source.path is None:
-        return posixpath.basename(path) in source.written.split("/")
-    if source.is_pattern:
-        parts = source.path.split("/")
-        depth = path.count("/") + 1
-        return len(parts) >= depth and matches("/".join(parts[:depth]), path)
-    return source.path == path or source.path.startswith(path + "/")
+            return None
+        return _keep_in_copy(self._ctx, self._files, self._uses, copy, group, entry, image_path)
 
 
 def _stage_positions(stage: Stage) -> tuple[int, int]:
@@ -507,7 +615,8 @@ def _keep_in_copy(
 ) -> tuple[str | None, str]:
     start, end = _stage_positions(copy.stage)
     at = copy.step.instruction.start
-    rewrites = [r for r in uses.rewrites if start <= r.position <= end and r.path == image_path]
+    index = uses.lookup()
+    rewrites = index.rewrites_in(start, end, image_path)
     condition = group["condition"]
     note = ""
     if condition == "vcs":
@@ -520,7 +629,7 @@ def _keep_in_copy(
             return ("no install in its stage writes it again" if condition == "node" else "no build in its stage writes it again"), ""
         note = f"line {wanted[0].line}: `{wanted[0].what}`"
     elif condition == "python":
-        installs = [i for i in uses.python_installs if start <= i[0] <= end]
+        installs = index.python_installs_in(start, end)
         if not installs and not rewrites:
             return "its stage installs no Python dependencies", ""
         first = rewrites[0] if rewrites else None
@@ -530,27 +639,31 @@ def _keep_in_copy(
         if reader:
             return reader, ""
     if group["kind"] == "secret":
-        for position, line, path, what in uses.node_reads:
-            if start <= position <= end and path == image_path:
-                return f"`{what}` on line {line} reads it", ""
+        read = index.first_node_read(start, end, image_path)
+        if read is not None:
+            return f"`{read[3]}` on line {read[1]} reads it", ""
     before = [r for r in rewrites if r.position < at]
     after = [r for r in rewrites if r.position > at]
     if before:
         return None, note  # the stage made its own before the copy landed this one on top
     limit = after[0].position if after else None
-    for reference in uses.references_between(at, limit):
-        if reference.names(image_path, entry.name):
-            return f"line {reference.line} refers to it", ""
+    reference = index.first_reference(at, limit, image_path, entry.name)
+    if reference is not None:
+        return f"line {reference.line} refers to it", ""
     return None, note
 
 
 def _vcs_reader(ctx: Context, files: BuildContext, uses: Uses, copy: BroadCopy) -> str | None:
-    at = copy.step.instruction.start
-    for position, line, what in uses.vcs_readers:
-        if position > at:
-            return f"`{what}` on line {line} reads version control"
+    reader = uses.lookup().first_vcs_reader(copy.step.instruction.start)
+    if reader is not None:
+        return f"`{reader[2]}` on line {reader[1]} reads version control"
+    folder = copy.copy.source  # what the folder's files say: read once per folder, not per copy
+    return ctx.memo(("dockerignore.vcs-files", id(files), folder), lambda: _vcs_in_files(files, folder))
+
+
+def _vcs_in_files(files: BuildContext, folder: str) -> str | None:
     for name, words in _data()["vcs_readers"]["files"].items():
-        for path in _project_files(files, copy.copy.source, name):
+        for path in _project_files(files, folder, name):
             text = files.read_text(path) or ""
             word = next((w for w in words if w in text), None)
             if word is not None:
@@ -566,8 +679,13 @@ def _project_files(files: BuildContext, folder: str, name: str) -> list[str]:
 
 
 def _env_reader(ctx: Context, files: BuildContext, copy: BroadCopy) -> str | None:
-    readers = _data()["env_readers"]
+    """A dependency of the copied folder that loads .env files (worked out once per folder)."""
     folder = copy.copy.source
+    return ctx.memo(("dockerignore.env-reader", id(files), folder), lambda: _env_in_files(files, folder))
+
+
+def _env_in_files(files: BuildContext, folder: str) -> str | None:
+    readers = _data()["env_readers"]
     package_path = posixpath.join(folder, "package.json") if folder else "package.json"
     if files.is_file(package_path):
         package = read_package_json(files, package_path)
@@ -598,15 +716,30 @@ def _mentions(text: str, name: str) -> bool:
     return False
 
 
-def _named_sources(ctx: Context) -> list[tuple[NamedSource, int]]:
-    """Every build-context source a COPY/ADD names (with its line); a broad copy names its
-    folder, which only matters when the folder is an entry itself or inside one."""
-    named = []
+@dataclass
+class _Named:
+    """Every build-context source the file's COPY/ADDs name, with its line."""
+
+    sources: list[NamedSource]
+    lines: list[int]
+    index: NamedSourceIndex
+
+    def line_naming(self, path: str) -> int | None:
+        """The line of the first source that names the entry or something inside it."""
+        first = self.index.first_naming(path)
+        return None if first is None else self.lines[first]
+
+
+def _named_sources(ctx: Context) -> _Named:
+    """A broad copy names its folder, which only matters when the folder is an entry itself
+    or inside one."""
+    sources, lines = [], []
     for stage in ctx.stages.stages:
         for step in stage_steps(ctx, stage):
             for source in context_sources(ctx, step.instruction, dict(step.state.env)):
-                named.append((source, step.instruction.start_line))
-    return named
+                sources.append(source)
+                lines.append(step.instruction.start_line)
+    return _Named(sources, lines, NamedSourceIndex(sources))
 
 
 def _line_of(group: dict, entry: Entry) -> str | None:
@@ -616,18 +749,18 @@ def _line_of(group: dict, entry: Entry) -> str | None:
     return _escape(entry.path)
 
 
-def _group_lines(group: dict, chosen: list[Entry], named: list[tuple[NamedSource, int]], inventory: Inventory) -> list[str]:
+def _group_lines(group: dict, chosen: list[Entry], named: _Named, inventory: Inventory) -> list[str]:
     """The lines for the chosen entries; a line that would also leave out a named source (an
     ``**/`` pattern reaches the whole context) is dropped."""
-    lines = []
+    lines: dict[str, None] = {}  # an ordered set: a group can hold thousands of entries
     for entry in chosen:
         line = _line_of(group, entry)
         if line is None or line in lines:
             continue
-        if group["written"] == "anywhere" and any(_line_hits(line, source, inventory) for source, _ in named):
+        if group["written"] == "anywhere" and any(_line_hits(line, source, inventory) for source in named.sources):
             continue
-        lines.append(line)
-    return lines
+        lines[line] = None
+    return list(lines)
 
 
 def _line_hits(line: str, source: NamedSource, inventory: Inventory) -> bool:
@@ -635,8 +768,7 @@ def _line_hits(line: str, source: NamedSource, inventory: Inventory) -> bool:
         return line.rsplit("/", 1)[-1] in source.written.split("/")
     if not source.is_pattern:
         return matches_or_parent(line, source.path)
-    found = (p for p in (*inventory.files, *inventory.dirs, *inventory.unentered) if matches(source.path, p))
-    return any(matches_or_parent(line, p) for p in found)
+    return any(matches_or_parent(line, p) for p in inventory.matching(source.path))
 
 
 _SPECIAL = set("*?[]\\")
@@ -750,17 +882,17 @@ def _render(ctx: Context, proposal: Proposal, shown: str, specific: bool) -> byt
 # -- SF705: secrets -----------------------------------------------------------------------------
 
 
-def _secrets(ctx: Context, inventory: Inventory, copies: list[BroadCopy], files: BuildContext) -> dict[str, str]:
+def _secrets(ctx: Context, inventory: Inventory, folders: CopiedFolders, files: BuildContext) -> dict[str, str]:
     """Context path -> kind, for every file a broad copy brings (ignore file applied) that looks
     like a secret. File contents are read once per ``fix``, the scan made once per round."""
-    return ctx.memo(("secrets", id(files)), lambda: _scan_secrets(ctx, inventory, copies, files))
+    return ctx.memo(("secrets", id(files)), lambda: _scan_secrets(ctx, inventory, folders, files))
 
 
-def _scan_secrets(ctx: Context, inventory: Inventory, copies: list[BroadCopy], files: BuildContext) -> dict[str, str]:
+def _scan_secrets(ctx: Context, inventory: Inventory, folders: CopiedFolders, files: BuildContext) -> dict[str, str]:
     kinds: dict[str, str | None] = ctx.fix_memo(("secret-kinds", str(files.root)), dict)
     found = {}
     for path in inventory.files:
-        if not any(c.brings(path) for c in copies) or files.ignored(path):
+        if not folders.brings(path) or files.ignored(path):
             continue
         if path not in kinds:
             kinds[path] = secret_kind(files.root, path)
@@ -770,12 +902,16 @@ def _scan_secrets(ctx: Context, inventory: Inventory, copies: list[BroadCopy], f
 
 
 def _secret_findings(
-    ctx: Context, files: BuildContext, inventory: Inventory, copies: list[BroadCopy], proposal: Proposal | None
+    ctx: Context, files: BuildContext, inventory: Inventory, folders: CopiedFolders, proposal: Proposal | None
 ) -> Iterator[Finding]:
-    secrets = _secrets(ctx, inventory, copies, files)
+    secrets = _secrets(ctx, inventory, folders, files)
+    copies = folders.copies
     proposed = {entry.path for entry in proposal.entries} if proposal is not None else set()
-    for copy in copies:
-        mine = {path: kind for path, kind in secrets.items() if copy.brings(path)}
+    brought: list[dict[str, str]] = [{} for _ in copies]  # per copy, from each secret's copies
+    for path, kind in secrets.items():
+        for i in folders.indexes(path):
+            brought[i][path] = kind
+    for copy, mine in zip(copies, brought):
         node = copy.step.instruction
         if not inventory.complete and copy is copies[0]:
             limit = build_context.MAX_ENTRIES

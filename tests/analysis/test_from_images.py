@@ -73,6 +73,17 @@ def test_an_arg_used_elsewhere_is_only_reported():
     assert found[0].problem is None
 
 
+def test_many_other_uses_are_counted_not_listed():
+    # each stage's refusal names five other places and counts the rest (one walk of the file
+    # finds them all: a file of thousands of such stages stays linear)
+    stages = "".join(f"FROM python:${{PY}} AS s{i}\nARG PY\nLABEL v=${{PY}}\n" for i in range(8))
+    _, found = entries("ARG PY=3.11\n" + stages)
+    problem = found[0].problem
+    assert problem == "ARG PY is also used at line 4 (LABEL), line 5 (FROM), line 7 (LABEL), line 8 (FROM), line 10 (LABEL) and 10 more places"
+    assert "line 2 (FROM)" not in problem  # its own FROM is not another use
+    assert found[3].problem.startswith("ARG PY is also used at line 2 (FROM), line 4 (LABEL), line 5 (FROM), line 7 (LABEL), line 8 (FROM) and 10 more")
+
+
 def test_a_stage_named_through_an_arg_is_a_stage():
     ctx, found = entries("ARG BASE=builder\nFROM python:3.11 AS builder\nFROM ${BASE}\n")
     assert found[1].kind == "stage" and found[1].base_stage is found[0].stage

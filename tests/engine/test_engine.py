@@ -123,3 +123,54 @@ def test_a_declared_merge_may_remove_a_run():
 
     result = fix_source(src, "Dockerfile", Settings(), passes=[merge])
     assert result.output == b"FROM debian\nRUN echo a \\\n    && echo b\n" and result.rejected == []
+
+
+def test_fixes_unsound_together_are_isolated_with_few_verifications(monkeypatch):
+    # 40 fixes, each sound alone except the one on line 31; those on lines 11 and 21 are not
+    # sound together. A verification re-parses the whole file: isolating the culprits must not
+    # cost one per fix (a 4 MiB file with thousands of fixes took minutes that way)
+    from slimfile import engine
+
+    # (the engine refuses a fix by its rule and text: the unsound one is written differently)
+    src = b"FROM debian\n" + b"".join(b"%s echo %d\n" % (b"rUN" if i == 29 else b"run", i) for i in range(40))
+    real_verify = engine._verify
+    calls = []
+
+    def verify(before, output, chosen, path, settings, created):
+        lines = {f.line for f in chosen}
+        calls.append(len(chosen))
+        if 31 in lines:
+            return "line 31 is unsound"
+        if {11, 21} <= lines:
+            return "lines 11 and 21 are unsound together"
+        return real_verify(before, output, chosen, path, settings, created)
+
+    monkeypatch.setattr(engine, "_verify", verify)
+    result = fix_source(src, "Dockerfile", Settings(), passes=[tp.uppercase_keywords])
+    assert result.output.count(b"RUN echo") == 39 and b"rUN echo 29\n" in result.output  # line 31
+    assert [(r.finding.line, r.reason) for r in result.rejected] == [(31, "line 31 is unsound")]
+    # round 1: all 40 fail together; runs of 1, 3, 7, 15 are sound, 31 is not, halving finds
+    # 19; line 21 alone is sound and waits; galloping and halving again up to line 31, which
+    # alone is not; the last 9. Round 2 applies line 21 (its partner landed); round 3 is clean
+    assert result.rounds == 3 and result.converged
+    assert len(calls) < 40, calls
+
+
+def test_an_add_to_copy_fix_and_a_reorder_in_another_stage_land_together():
+    # the reorder guard compared ADD and COPY as different instructions: SF601 in one stage
+    # and SF703 in another were refused together, and the engine fell back to one fix a round
+    from slimfile import engine
+
+    src = (
+        b"FROM node:16\nWORKDIR /usr/src/app\nCOPY package*.json ./\nRUN npm install\nCOPY . .\n"
+        b"RUN useradd --create-home appuser\nUSER appuser\nCMD [\"npm\", \"start\"]\n"
+        b"FROM python:3.4\nWORKDIR /var/app\nADD . /var/app\nCMD [\"/start.sh\"]\n"
+    )
+    before = engine.parse(src)
+    from slimfile.engine import _collect
+
+    found = [f for _, f in _collect(before, Settings(build_context="no-such-context"), None) if f.rule.code in ("SF601", "SF703")]
+    assert sorted(f.rule.code for f in found) == ["SF601", "SF703"]
+    output = engine.apply_fixes(src, [f.fix for f in found])
+    verdict = engine._verify(before, output, found, "Dockerfile", Settings(), {})
+    assert not isinstance(verdict, str), verdict
