@@ -64,13 +64,13 @@ def shared_dir() -> Path:
 REQUIRE_ALL = "SLIMFILE_REQUIRE_ALL"
 SHARED_HINT = "clone it beside the checkout or set SLIMFILE_SHARED"
 DOCKER_HINT = (
-    "run ../shared/docker-zoo/setup.sh as root (the tests run it themselves as root when it is there), "
+    "run ZOO_EXTRA=1 ../shared/docker-zoo/setup.sh as root (the tests run it themselves as root when it is there), "
     "or point DOCKER_HOST at an engine that has the images"
 )
 BROWSER_HINT = "apt-get install -y chromium (.ci/run installs it)"
 GROUPS = {
     "shared": ("needs ../shared (the shared corpus)", SHARED_HINT),
-    "docker": ("needs a Docker engine with the docker-zoo base images", DOCKER_HINT),
+    "docker": ("needs a Docker engine with the docker-zoo base images and extras", DOCKER_HINT),
     "browser": ("needs Chromium for the headless-browser tests", BROWSER_HINT),
 }
 

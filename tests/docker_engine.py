@@ -1,9 +1,10 @@
 """A Docker engine with the zoo's offline base images, for the real-build tests (marker ``docker``).
 
 ``DOCKER_HOST`` (by default the harness socket that ``../shared/docker-zoo/env.sh`` names) is
-used when it answers and has the base images. Otherwise, as root and with
-``../shared/docker-zoo/setup.sh`` present, that script is run (installs docker.io, starts the
-private daemon, builds the images; idempotent): that is how CI gets its engine.
+used when it answers and has the base images and the extras the fixture apps use. Otherwise,
+as root and with ``../shared/docker-zoo/setup.sh`` present, that script is run with
+``ZOO_EXTRA=1`` (installs docker.io, starts the private daemon, builds the images;
+idempotent): that is how CI gets its engine.
 ``SLIMFILE_NO_DOCKER_SETUP=1`` forbids it. Otherwise the tests are skipped with the reason, or,
 under ``SLIMFILE_REQUIRE_ALL=1`` (CI), they fail: a missing engine must never look like a pass
 there. A fresh clone has no setup script, so on a user's machine nothing is ever installed.
@@ -29,6 +30,15 @@ BASE_IMAGES = (
     "python:3.11-slim",
     "node:18-slim",
     "golang:1.19",
+    # the zoo's optional extras (built with ZOO_EXTRA=1) that fixture apps and their rewrites
+    # use: without them those builds fail with "the original Dockerfile does not build",
+    # not with a reason that says what is missing
+    "ruby:3.1",
+    "ruby:3.1-slim",
+    "eclipse-temurin:17-jdk",
+    "eclipse-temurin:17-jre",
+    "rust:1",
+    "nginx:1",
 )
 
 
@@ -59,7 +69,8 @@ def missing_images(host: str) -> list[str] | None:
 
 
 def _run_setup() -> str:
-    done = subprocess.run(["bash", str(SETUP)], capture_output=True, text=True, timeout=SETUP_TIMEOUT)
+    environment = {**os.environ, "ZOO_EXTRA": "1"}  # the extras too (idempotent: builds what is missing)
+    done = subprocess.run(["bash", str(SETUP)], capture_output=True, text=True, timeout=SETUP_TIMEOUT, env=environment)
     return (done.stdout + done.stderr)[-3000:] if done.returncode != 0 else ""
 
 

@@ -33,7 +33,7 @@ def test_without_shared_data_or_an_engine_the_tests_skip_with_how_to_enable_them
     assert "empty parameter set" not in done.stdout
     assert "skipped test groups and how to enable them" in done.stdout
     assert "shared (6 tests): needs ../shared (the shared corpus): clone it beside the checkout or set SLIMFILE_SHARED" in done.stdout
-    assert "docker (2 tests): needs a Docker engine with the docker-zoo base images: run ../shared/docker-zoo/setup.sh" in done.stdout
+    assert "docker (2 tests): needs a Docker engine with the docker-zoo base images and extras: run ZOO_EXTRA=1 ../shared/docker-zoo/setup.sh" in done.stdout
     assert "unix:///nonexistent/docker.sock does not answer" in done.stdout
     assert " passed, 8 skipped" in done.stdout  # what needs neither still runs
 
