@@ -230,8 +230,8 @@ def fix_source(
         chosen = [candidates[i] for i in accepted]
         result = _try_apply(current, chosen, path, settings, created)
         if result is None:
-            # isolate: apply the fixes one by one and keep the ones that are sound
-            result, good, bad = _apply_one_by_one(current, chosen, path, settings, created)
+            # isolate: keep the runs of fixes that are sound together, refuse the unsound ones
+            result, good, bad = _isolate_sound_fixes(current, chosen, path, settings, created)
             for finding, reason in bad:
                 refused.add(_key(current, finding))
                 rejected.append(RejectedFix(finding, reason))
@@ -307,7 +307,7 @@ def _try_apply(
     return result if isinstance(result, Dockerfile) else None
 
 
-def _apply_one_by_one(current: Dockerfile, chosen: Sequence[Finding], path: str, settings: Settings, created: dict[str, bytes]):
+def _isolate_sound_fixes(current: Dockerfile, chosen: Sequence[Finding], path: str, settings: Settings, created: dict[str, bytes]):
     """The round's fixes are not sound together: keep the longest runs of them that are,
     refuse each fix that is unsound alone, and leave a fix that is sound alone but not with
     the ones before it for the next round.

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from slimfile.analysis.context import Context
-from slimfile.analysis.globs import matches
+from slimfile.analysis.globs import leading_folders, matches_leading
 from slimfile.analysis.installs import ecosystem_of
 from slimfile.analysis.steps import Step, assignments, expand, stage_steps
 from slimfile.shell.data import load
@@ -61,16 +61,8 @@ class Reference:
         if self.path is None:
             return name in self.text.strip("\"'").split("/")
         if _GLOB.search(self.path):
-            return _glob_names(self.path, image_path)
+            return matches_leading(self.path, image_path)
         return self.path == image_path or self.path.startswith(image_path.rstrip("/") + "/")
-
-
-def _glob_names(pattern: str, image_path: str) -> bool:
-    """A glob names ``image_path`` when its first components match it: ``/app/*.pem`` names
-    ``/app/key.pem``, ``/app/*/bin`` names ``/app/.venv``."""
-    parts = pattern.split("/")
-    depth = len(image_path.split("/"))
-    return len(parts) >= depth and matches("/".join(parts[:depth]), image_path)
 
 
 @dataclass(frozen=True)
@@ -142,12 +134,7 @@ class _Bucket:
 
 def _folders(path: str) -> Iterator[str]:
     """The folders ``path`` lies in, as prefixes (``""`` for the root; the first ``UNDER_DEPTH``)."""
-    slash = path.find("/")
-    for _ in range(UNDER_DEPTH):
-        if slash < 0:
-            return
-        yield path[:slash]
-        slash = path.find("/", slash + 1)
+    return leading_folders(path, UNDER_DEPTH)
 
 
 def _literal_folder(pattern: str) -> str:
@@ -225,7 +212,7 @@ class UsesIndex:
             for i, ch in enumerate(folder):
                 if ch == "/":  # a glob whose literal folder holds the path
                     patterns.extend(self._glob_folders.get(folder[:i], ()))
-            named = dict.fromkeys(p for p in patterns if _glob_names(p, image_path))
+            named = dict.fromkeys(p for p in patterns if matches_leading(p, image_path))
             known = self._glob_answers[image_path] = [self._globs[p] for p in named]
         return known
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from slimfile.analysis.context import Context
-from slimfile.analysis.globs import clean_path, matches
+from slimfile.analysis.globs import clean_path, matches_leading
 from slimfile.analysis.installs import CopyMap
 from slimfile.analysis.steps import Step, expand
 from slimfile.syntax.gocompat import parse_words
@@ -71,9 +71,7 @@ class NamedSource:
         if self.path is None:
             return posixpath.basename(entry) in self.written.split("/")
         if self.is_pattern:
-            parts = self.path.split("/")
-            depth = entry.count("/") + 1
-            return len(parts) >= depth and matches("/".join(parts[:depth]), entry)
+            return matches_leading(self.path, entry)
         return self.path == entry or self.path.startswith(entry + "/")
 
 

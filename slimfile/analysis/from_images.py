@@ -272,8 +272,8 @@ def _other_uses(ctx: Context, stage: Stage, name: str) -> tuple[tuple[str, ...],
     reads = _arg_reads(ctx)
     in_stages = reads.in_stages.get(name, ())
     in_args = reads.in_global_args.get(name, ())
-    own = int(name in referenced(stage.image_text)) + int(bool(stage.platform) and name in referenced(stage.platform))
     own_platform = [f"line {stage.from_instruction.start_line} (FROM --platform)"] if stage.platform and name in referenced(stage.platform) else []
+    own = int(name in referenced(stage.image_text)) + len(own_platform)  # this FROM's own entries in in_stages
     listed: list[str] = []
     for owner, where in in_stages:
         if len(listed) == LISTED_USES:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 
 
@@ -70,6 +71,25 @@ def matches_or_parent(pattern: str, path: str) -> bool:
     regex = compile_glob(pattern)
     parts = clean_path(path).split("/")
     return any(regex.match("/".join(parts[:k])) for k in range(len(parts), 0, -1))
+
+
+def matches_leading(pattern: str, path: str) -> bool:
+    """The pattern's first components match the path, so the pattern names it or something
+    inside it: ``/app/*.pem`` names ``/app/key.pem``, ``src/*/*.py`` names ``src/app``."""
+    parts = pattern.split("/")
+    depth = path.count("/") + 1
+    return len(parts) >= depth and matches("/".join(parts[:depth]), path)
+
+
+def leading_folders(path: str, limit: int | None = None) -> Iterator[str]:
+    """The folders ``path`` lies in, as its prefixes up to each ``/`` (``""`` first for an
+    absolute path), the first ``limit`` of them."""
+    slash = path.find("/")
+    count = 0
+    while slash >= 0 and (limit is None or count < limit):
+        yield path[:slash]
+        slash = path.find("/", slash + 1)
+        count += 1
 
 
 class DockerIgnore:

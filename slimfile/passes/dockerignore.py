@@ -56,7 +56,7 @@ from slimfile.analysis.build_context import BuildContext, Inventory
 from slimfile.analysis.context import Context
 from slimfile.analysis.context_uses import Uses, file_uses
 from slimfile.analysis.copies import NamedSource, NamedSourceIndex, broad_copy, context_sources
-from slimfile.analysis.globs import matches_or_parent
+from slimfile.analysis.globs import leading_folders, matches_or_parent
 from slimfile.analysis.installs import CopyMap
 from slimfile.analysis.manifests import normalise_name, read_package_json
 from slimfile.analysis.secrets import is_env_file, secret_kind
@@ -284,10 +284,7 @@ class CopiedFolders:
         yield ""
         if len(self._by_source) == 1 and "" in self._by_source:
             return  # only copies of the whole context: the usual case
-        slash = path.find("/")
-        while slash >= 0:
-            yield path[:slash]
-            slash = path.find("/", slash + 1)
+        yield from leading_folders(path)
         yield path
 
 
@@ -463,12 +460,7 @@ def _proposal(ctx: Context, files: BuildContext, inventory: Inventory, folders: 
 
 def _inside_any(path: str, folders: set[str]) -> bool:
     """``path`` lies inside one of the folders (looked up by its own folders: the set is large)."""
-    slash = path.find("/")
-    while slash >= 0:
-        if path[:slash] in folders:
-            return True
-        slash = path.find("/", slash + 1)
-    return False
+    return any(folder in folders for folder in leading_folders(path))
 
 
 def _entries(inventory: Inventory) -> dict[str, str]:
