@@ -409,7 +409,8 @@ def _render_check(
 
 def run_parse(file: str, *, json_output: bool, buildkit: str) -> int:
     from slimfile.files import check_not_binary, read_dockerfile
-    from slimfile.shell.dump import add_run_facts
+    from slimfile.report.json_text import LazyList, indented_chunks
+    from slimfile.shell.dump import instruction_entries
     from slimfile.syntax.dump import to_dict
     from slimfile.syntax.parser import parse
 
@@ -424,17 +425,18 @@ def run_parse(file: str, *, json_output: bool, buildkit: str) -> int:
         exc.path = exc.path or file
         err(f"error: {exc}")
         return EXIT_ERROR
-    try:
-        data = to_dict(tree)
-        add_run_facts(tree, data)
-    except RecursionError:  # as run_job reports it for check and fix
-        err(f"error: {file}: input too deeply nested to analyse")
-        return EXIT_ERROR
     if json_output:
-        from slimfile.report.json_text import dumps_indented
-
-        sys.stdout.write(dumps_indented(data) + "\n")  # json.dumps(indent=2)'s text, faster
+        # json.dumps(indent=2)'s text, faster; one instruction's facts at a time, the whole
+        # text kept until the end so that a failure writes nothing
+        try:
+            chunks = list(indented_chunks(to_dict(tree, instructions=LazyList(instruction_entries(tree)))))
+        except RecursionError:  # as run_job reports it for check and fix
+            err(f"error: {file}: input too deeply nested to analyse")
+            return EXIT_ERROR
+        sys.stdout.writelines(chunks)
+        sys.stdout.write("\n")
         return EXIT_OK
+    data = to_dict(tree)  # the listing needs no shell facts
     for node in data["instructions"]:
         flags = (" " + " ".join(node["flags"])) if node["flags"] else ""
         lines = f"{node['start_line']}" if node["start_line"] == node["end_line"] else f"{node['start_line']}-{node['end_line']}"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from functools import cached_property
-from pathlib import Path
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from slimfile.memo import cached_property
 from slimfile.syntax.nodes import Dockerfile, Instruction
 from slimfile.syntax.stages import Stage, StageModel
 

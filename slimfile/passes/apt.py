@@ -17,11 +17,11 @@ After (with ``--unsafe-fixes``)::
 
 from __future__ import annotations
 
-from functools import cached_property
 from typing import Iterator
 
 from slimfile.analysis.context import Context
 from slimfile.diagnostics import Finding, Rule
+from slimfile.memo import cached_property
 from slimfile.passes.common import (
     PACKAGES,
     RunInfo,

@@ -104,7 +104,14 @@ def cache_mount_covers(instruction: Instruction, path: str) -> bool:
 
 
 def saving(key: str, **fields: str) -> Saving:
-    """The estimated saving for ``key`` from ``data/savings.toml``; ``fields`` fill its text."""
+    """The estimated saving for ``key`` from ``data/savings.toml``; ``fields`` fill its text.
+    Savings do not change: one per key and fields (SF502 asks once per pair of RUNs)."""
+    return _saving(key, tuple(sorted(fields.items())))
+
+
+@lru_cache(maxsize=1024)
+def _saving(key: str, items: tuple[tuple[str, str], ...]) -> Saving:
+    fields = dict(items)
     entry = load("savings")[key]
     return Saving(
         label=entry["label"].format(**fields),

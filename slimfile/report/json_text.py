@@ -6,26 +6,134 @@ file of one-line RUNs, about 300 MB of text, that was a quarter of the command. 
 builds the same text from joined lists, with the C string escaper, in a third of the time.
 Values are what the JSON reports hold: dicts with string keys, lists and tuples, strings, ints,
 floats, booleans and None; anything else is handed to ``json.dumps``, which raises as before.
+
+A :class:`LazyList` is written as a list whose items are made one at a time and written as one
+chunk each (:func:`indented_chunks`): ``parse --json`` never holds every instruction's data at
+once, only its text.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from json.encoder import encode_basestring  # the C escaper json.dumps uses with ensure_ascii=False
 from typing import Any
 
 INDENT = "  "
 
 
+class LazyList:
+    """A JSON list whose items an iterable makes while the text is written."""
+
+    def __init__(self, items: Iterable[Any]) -> None:
+        self.items = items
+
+
 def dumps_indented(value: Any) -> str:
     """``json.dumps(value, indent=2, ensure_ascii=False)``, byte for byte."""
+    return "".join(indented_chunks(value))
+
+
+def indented_chunks(value: Any) -> Iterator[str]:
+    """The text of :func:`dumps_indented` in pieces: one per item of each :class:`LazyList`
+    (whose items are made only when their turn comes), one for the text between them."""
     parts: list[str] = []
-    _write(value, "\n", parts)
-    return "".join(parts)
+    yield from _chunks(value, "\n", parts)
+    yield "".join(parts)
+
+
+def _chunks(value: Any, newline: str, parts: list[str]) -> Iterator[str]:
+    """Write ``value`` into ``parts``; at each :class:`LazyList` item, hand out what is written."""
+    if isinstance(value, LazyList):
+        inner = newline + INDENT
+        separator = "[" + inner
+        for item in value.items:
+            parts.append(separator)
+            _write(item, inner, parts)
+            yield "".join(parts)
+            parts.clear()
+            separator = "," + inner
+        parts.append("[]" if separator[0] == "[" else newline + "]")
+    elif isinstance(value, dict) and value and _holds_lazy(value.values()):
+        inner = newline + INDENT
+        separator = "{" + inner
+        for key, item in value.items():
+            parts.append(separator)
+            parts.append(encode_basestring(key))
+            parts.append(": ")
+            yield from _chunks(item, inner, parts)
+            separator = "," + inner
+        parts.append(newline + "}")
+    else:
+        _write(value, newline, parts)
+
+
+def _holds_lazy(values: Iterable[Any]) -> bool:
+    return any(isinstance(v, LazyList) for v in values)
 
 
 def _write(value: Any, newline: str, parts: list[str]) -> None:
-    """Append ``value``'s text; ``newline`` is a newline and the indentation ``value`` is at."""
+    """Append ``value``'s text; ``newline`` is a newline and the indentation ``value`` is at.
+    Strings, None, booleans and ints inside a dict or list are written in the loop itself
+    (no call per scalar: most values of the reports are scalars)."""
+    kind = type(value)
+    if kind is dict:
+        if not value:
+            parts.append("{}")
+            return
+        mark = len(parts)
+        inner = newline + INDENT
+        separator = "{" + inner
+        append = parts.append
+        for key, item in value.items():
+            if type(key) is not str:  # as json.dumps writes it (keys made strings, or raises)
+                del parts[mark:]
+                _write_other(value, newline, parts)
+                return
+            append(separator)
+            append(encode_basestring(key))
+            item_kind = type(item)
+            if item_kind is str:
+                append(": ")
+                append(encode_basestring(item))
+            elif item_kind is int:
+                append(": ")
+                append(int.__repr__(item))
+            elif item is None:
+                append(": null")
+            elif item is True:
+                append(": true")
+            elif item is False:
+                append(": false")
+            else:
+                append(": ")
+                _write(item, inner, parts)
+            separator = "," + inner
+        append(newline + "}")
+    elif kind is list or kind is tuple:
+        if not value:
+            parts.append("[]")
+            return
+        inner = newline + INDENT
+        separator = "[" + inner
+        append = parts.append
+        for item in value:
+            append(separator)
+            item_kind = type(item)
+            if item_kind is str:
+                append(encode_basestring(item))
+            elif item_kind is int:
+                append(int.__repr__(item))
+            else:
+                _write(item, inner, parts)
+            separator = "," + inner
+        append(newline + "]")
+    else:
+        _write_other(value, newline, parts)
+
+
+def _write_other(value: Any, newline: str, parts: list[str]) -> None:
+    """Scalars at the top, and what is not a plain dict, list or tuple."""
     if isinstance(value, str):
         parts.append(encode_basestring(value))
     elif value is None:
@@ -37,31 +145,11 @@ def _write(value: Any, newline: str, parts: list[str]) -> None:
     elif type(value) is int:
         parts.append(int.__repr__(value))
     elif isinstance(value, dict) and all(type(k) is str for k in value):
-        if not value:
-            parts.append("{}")
-            return
-        inner = newline + INDENT
-        separator = "{" + inner
-        for key, item in value.items():
-            parts.append(separator)
-            parts.append(encode_basestring(key))
-            parts.append(": ")
-            _write(item, inner, parts)
-            separator = "," + inner
-        parts.append(newline + "}")
+        _write(dict(value), newline, parts)  # a dict subclass: written as its items
     elif isinstance(value, (list, tuple)):
-        if not value:
-            parts.append("[]")
-            return
-        inner = newline + INDENT
-        separator = "[" + inner
-        for item in value:
-            parts.append(separator)
-            _write(item, inner, parts)
-            separator = "," + inner
-        parts.append(newline + "]")
+        _write(list(value), newline, parts)
     else:  # floats, int subclasses, non-string keys, unknown types: as json.dumps writes them
         parts.append(json.dumps(value, indent=2, ensure_ascii=False).replace("\n", newline))
 
 
-__all__ = ["dumps_indented"]
+__all__ = ["LazyList", "dumps_indented", "indented_chunks"]

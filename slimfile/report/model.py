@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Iterator, Sequence
 
 from slimfile.diagnostics import Finding
+from slimfile.memo import cached_property
 from slimfile.report.positions import LineIndex
 from slimfile.syntax.errors import DockerfileError
 

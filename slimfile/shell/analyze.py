@@ -80,9 +80,10 @@ def _shebang_shell(content: bytes) -> ShellInfo:
 def _known_heredocs(instruction: Instruction, heredocs: tuple[Heredoc, ...]) -> dict[int, HeredocSource]:
     """buildkit's heredocs of a shell-form RUN, keyed by where their ``<<WORD`` is in ``args``."""
     known: dict[int, HeredocSource] = {}
+    length = instruction.args_end - instruction.args_start  # not len(args): a copy per heredoc
     for heredoc in heredocs:
         offset = heredoc.word_logical_start - instruction.args_start
-        if not 0 <= offset < len(instruction.args):
+        if not 0 <= offset < length:
             continue
         body = HeredocBody(
             heredoc.name, heredoc.chomp, not heredoc.expand, heredoc.body_start, heredoc.body_end, heredoc.content

@@ -269,7 +269,12 @@ class CleanupProfile:
 
 def cleanup_profile(script: ShellScript) -> CleanupProfile:
     """The script's cleanups and refreshes in command order (lexically, like the rest of the
-    model)."""
+    model); once per script (SF502 asks for each RUN as the second of a pair, then again as
+    the first of the next one)."""
+    return cached(script, "cleanup-profile", lambda: _cleanup_profile(script))
+
+
+def _cleanup_profile(script: ShellScript) -> CleanupProfile:
     keys = command_cleanup_keys(script)
     facts = {p.command: p for p in script.packages}
     leading: set[CleanupKey] = set()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from slimfile.shell.analyze import analyze_run
 from slimfile.shell.interpreter import ShellInfo, run_shells
 from slimfile.shell.model import Command, RunShell, ShellScript
 from slimfile.shell.packages import PackageFact
+from slimfile.syntax.dump import instruction_dict
 from slimfile.syntax.nodes import Dockerfile
 
 
@@ -15,15 +17,34 @@ def add_run_facts(dockerfile: Dockerfile, data: dict[str, Any]) -> None:
     """Add ``opaque``, ``shell``, ``commands``, ``packages``, ``cleanups``, ``state_changes``
     and ``exits`` to every RUN entry (and ONBUILD's inner RUN) of ``to_dict``'s output."""
     shells = run_shells(dockerfile)
+    ascii_only = dockerfile.source.isascii()
     for instruction, entry in zip(dockerfile.instructions, data["instructions"]):
-        if instruction.name == "RUN":
-            entry.update(run_dict(dockerfile, analyze_run(dockerfile, instruction, shells)))
-        elif instruction.inner is not None and instruction.inner.name == "RUN":
-            entry["inner"].update(run_dict(dockerfile, analyze_run(dockerfile, instruction.inner, shells)))
+        _add_facts(dockerfile, instruction, entry, shells, ascii_only)
 
 
-def run_dict(dockerfile: Dockerfile, result: RunShell) -> dict[str, Any]:
-    return _clean(_run_dict(dockerfile, result))
+def instruction_entries(dockerfile: Dockerfile) -> Iterator[dict[str, Any]]:
+    """``to_dict``'s instruction entries with :func:`add_run_facts`' facts, made one at a time
+    (``parse --json`` of a 4 MiB file would otherwise hold every RUN's facts at once)."""
+    shells = run_shells(dockerfile)
+    ascii_only = dockerfile.source.isascii()
+    for instruction in dockerfile.instructions:
+        entry = instruction_dict(dockerfile, instruction)
+        _add_facts(dockerfile, instruction, entry, shells, ascii_only)
+        yield entry
+
+
+def _add_facts(dockerfile: Dockerfile, instruction, entry: dict[str, Any], shells, ascii_only: bool) -> None:
+    if instruction.name == "RUN":
+        entry.update(run_dict(dockerfile, analyze_run(dockerfile, instruction, shells), ascii_only))
+    elif instruction.inner is not None and instruction.inner.name == "RUN":
+        entry["inner"].update(run_dict(dockerfile, analyze_run(dockerfile, instruction.inner, shells), ascii_only))
+
+
+def run_dict(dockerfile: Dockerfile, result: RunShell, ascii_only: bool = False) -> dict[str, Any]:
+    """The facts of one RUN; ``ascii_only`` (the whole file is ASCII: every string comes from
+    the file or is ours) skips making the strings valid UTF-8."""
+    data = _run_dict(dockerfile, result)
+    return data if ascii_only else _clean(data)
 
 
 def _clean(value: Any) -> Any:
@@ -115,4 +136,4 @@ def _package_dict(fact: PackageFact) -> dict[str, Any]:
     }
 
 
-__all__ = ["add_run_facts", "run_dict"]
+__all__ = ["add_run_facts", "instruction_entries", "run_dict"]

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from functools import cached_property
 from typing import TYPE_CHECKING, Callable, Union
 
 from slimfile.fast_init import fast_constructor
+from slimfile.memo import cached_property
 from slimfile.syntax.nodes import Heredoc, Instruction, LogicalLine
 
 if TYPE_CHECKING:

@@ -10,11 +10,16 @@ the scopes it sits in. Three tree-sitter-bash weaknesses are worked around, each
   buildkit (for the RUN line) or from :func:`slimfile.shell.lexer.find_heredocs` (in scripts).
 * backquoted comments (`` `# note` ``) are blanked: they expand to nothing.
 * a word split around ``\\ `` or backslash-newline is joined again (see :func:`_joins`).
+
+A plain script (words of letters, digits and ``_./:=@%+,-`` joined by ``&&``, ``||`` or ``;``:
+half of the corpus's RUNs, and most lines of a long generated file) is read by a tokenizer to
+the same model, at half the cost; ``tests/shell/test_plain_scripts.py`` holds it to tree-sitter's.
 """
 
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -186,14 +191,22 @@ class ParsedScript:
 # -- entry point --------------------------------------------------------------------------------
 
 
-def parse_script(main: ScriptText, known_heredocs: dict[int, HeredocSource] | None = None) -> ParsedScript:
+def parse_script(
+    main: ScriptText, known_heredocs: dict[int, HeredocSource] | None = None, *, tree_sitter_only: bool = False
+) -> ParsedScript:
     """Model ``main`` (and the nested heredoc scripts it feeds to shells).
 
     ``known_heredocs`` maps the text offset of each ``[n]<<WORD`` that buildkit already
     resolved (shell-form RUN) to its body; in other texts heredocs are found by scanning.
+    A plain script (:func:`_plain_commands`) is read without tree-sitter, to the same model;
+    ``tree_sitter_only`` reads it with tree-sitter (the tests compare the two).
     """
     walker = _Walker()
-    walker.walk_text(main, known_heredocs or {}, (), depth=0)
+    plain = None if known_heredocs or tree_sitter_only else _plain_commands(main.text)
+    if plain is not None:
+        walker.walk_plain(main, plain)
+    else:
+        walker.walk_text(main, known_heredocs or {}, (), depth=0)
     drafts = sorted(walker.drafts, key=lambda d: (d.start, len(d.scopes)))
     commands = [draft.freeze(i) for i, draft in enumerate(drafts)]
     return ParsedScript(walker.texts, commands, walker.comments, walker.functions)
@@ -234,6 +247,33 @@ class _Walker:
             raise ShellParseError(_error_reason(root, piece))
         self.walk_sequence(root.children, scopes)
         self.text_index, self.piece, self.src, self.heredocs, self.depth, self.span = saved
+
+    def walk_plain(self, piece: ScriptText, plain: list[tuple[list[tuple[int, int]], bytes | None, int]]) -> None:
+        """The commands of a plain script (see :func:`_plain_commands`), as :meth:`walk_text`
+        models them, without tree-sitter: most RUNs of a long generated file are plain."""
+        self.texts.append(piece)
+        self.piece, self.src, self.span = piece, piece.text, _span_function(piece)
+        parts, span, src = lexer.word_parts, self.span, self.src
+        previous: _CommandDraft | None = None
+        for word_spans, operator, operator_start in plain:
+            words = [new_word(*parts(src[a:b]), a, b, span) for a, b in word_spans]
+            draft = self._plain_draft(words, word_spans[0][0], word_spans[-1][1])
+            if previous is not None:
+                draft.before = previous.after
+            if operator is not None:
+                start, end = span(operator_start, operator_start + len(operator))
+                draft.after = Joint(OPERATORS[operator.decode()], start, end, operator_start, operator_start + len(operator))
+            self.drafts.append(draft)
+            previous = draft
+
+    def _plain_draft(self, words: list[Word], text_start: int, text_end: int) -> _CommandDraft:
+        resolved = resolve([w.value for w in words])
+        assignments = tuple(self._assignment_from_word(words[i]) for i in resolved.env_word_indexes)
+        start, end = self.span(text_start, text_end)
+        return _CommandDraft(
+            CommandKind.SIMPLE, tuple(words), resolved.name_index, resolved.wrappers, assignments, (), (),
+            start, end, text_start, text_end, 0,
+        )
 
     def _find_script_heredocs(self, piece: ScriptText, masked: bytearray) -> None:
         for found in lexer.find_heredocs(piece.text):
@@ -621,6 +661,51 @@ def _span_function(piece: ScriptText | None):
         return sources[i] + (min(start, ends[i]) - starts[i]), last
 
     return span
+
+
+# A plain script: words of these bytes only, separated by blanks, joined by `&&`, `||` or `;`.
+_PLAIN_TEXT = re.compile(rb"[A-Za-z0-9_./:=@%+,\- \t&|;]*")
+_PLAIN_TOKEN = re.compile(rb"[ \t]*(?:(&&|\|\||;)|([A-Za-z0-9_./:=@%+,\-]+))")
+# a command's name: tree-sitter-bash rejects `a+:`, `x%`, `git@x:y` or `-` then `a%` there
+_PLAIN_NAME = re.compile(rb"[A-Za-z0-9_./][A-Za-z0-9_./-]*")
+# first words tree-sitter-bash reads as something other than a simple command's name
+_NOT_PLAIN_NAMES = frozenset(
+    b"if then else elif fi do done case esac while until for in function select time coproc"
+    b" declare typeset export readonly local unset unsetenv".split()
+)
+
+
+def _plain_commands(text: bytes) -> list[tuple[list[tuple[int, int]], bytes | None, int]] | None:
+    """The commands of ``text`` when it is a plain script: for each, its word spans and the
+    operator after it with its offset. None for anything else (quotes, expansions, globs,
+    redirects, pipes, newlines, comments, keywords, assignments, and the plain words
+    tree-sitter-bash cannot read), which tree-sitter reads."""
+    if not _PLAIN_TEXT.fullmatch(text):
+        return None
+    commands: list[tuple[list[tuple[int, int]], bytes | None, int]] = []
+    words: list[tuple[int, int]] = []
+    pos, end = 0, len(text.rstrip(b" \t"))
+    while pos < end:
+        token = _PLAIN_TOKEN.match(text, pos)
+        if token is None:  # a lone `&` or `|`
+            return None
+        operator = token.group(1)
+        if operator is None:
+            value = token.group(2)
+            if words and value == b"==":  # tree-sitter-bash rejects `echo ==` (a test operator)
+                return None
+            if not words and (not _PLAIN_NAME.fullmatch(value) or value in _NOT_PLAIN_NAMES):
+                return None
+            words.append(token.span(2))
+        elif not words or (operator != b";" and token.end() >= end):
+            return None  # an operator with nothing before it, or `&&`/`||` with nothing after
+        else:
+            commands.append((words, operator, token.start(1)))
+            words = []
+        pos = token.end()
+    if words:
+        commands.append((words, None, 0))
+    return commands or None
 
 
 def _attach_to_last_statement(items: list[tuple], redirects: tuple) -> list[tuple]:

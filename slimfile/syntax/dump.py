@@ -84,7 +84,9 @@ def stage_dicts(dockerfile: Dockerfile) -> list[dict[str, Any]]:
     return stages
 
 
-def to_dict(dockerfile: Dockerfile, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def to_dict(dockerfile: Dockerfile, extra: dict[str, Any] | None = None, instructions: Any = None) -> dict[str, Any]:
+    """The tree as plain data; ``instructions`` replaces the list of instruction entries
+    (``parse --json`` passes entries that are made while the text is written)."""
     data: dict[str, Any] = {
         "path": dockerfile.path,
         "escape": dockerfile.escape,
@@ -93,7 +95,9 @@ def to_dict(dockerfile: Dockerfile, extra: dict[str, Any] | None = None) -> dict
         "directives": [{"name": d.name, "value": d.value, "line": d.line.number} for d in dockerfile.directives],
         "global_args": [_text(a.args) for a in dockerfile.stages.global_args],
         "stages": stage_dicts(dockerfile),
-        "instructions": [instruction_dict(dockerfile, node) for node in dockerfile.instructions],
+        "instructions": (
+            instructions if instructions is not None else [instruction_dict(dockerfile, node) for node in dockerfile.instructions]
+        ),
         "warnings": [{"line": w.line, "message": w.message} for w in dockerfile.warnings],
     }
     if extra:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Go's unicode.IsSpace: ASCII \t \n \v \f \r and space, plus U+0085, U+00A0 and the
 # Unicode White_Space characters above Latin-1.
@@ -215,6 +216,12 @@ class _Words:
 _SPECIAL_PARAMS = frozenset("@*#?-$!0")
 
 
+@lru_cache(maxsize=64)
+def _ordinary_run(escape: str, heredoc_aware: bool, stop: str) -> re.Pattern[str]:
+    excluded = "".join(_GO_SPACE) + "$'\"" + escape + stop + ("<" if heredoc_aware else "")
+    return re.compile("[^" + "".join(sorted({re.escape(c) for c in excluded})) + "]*")
+
+
 class ShellWordLexer:
     """The subset of buildkit's ``shell.Lex.ProcessWords`` used to find heredoc words.
 
@@ -249,6 +256,12 @@ class ShellWordLexer:
             if stop and ch == stop:
                 sc.next()
                 return "".join(result), words.finish(at)
+            run = self._ordinary_run(stop).match(sc.text, at)
+            if run.end() > at:  # characters that are neither special nor spaces: one word piece
+                words.add_raw_string(run.group(), at)
+                result.append(run.group())
+                sc.pos = run.end()
+                continue
             special = self._special(ch)
             if special is not None:
                 tmp = special(sc)
@@ -273,6 +286,11 @@ class ShellWordLexer:
         if stop:
             raise ShellLexError(f"unexpected end of statement while looking for matching {stop}")
         return "".join(result), words.finish(sc.pos)
+
+    def _ordinary_run(self, stop: str) -> re.Pattern[str]:
+        """Characters the loop of :meth:`_process_stop_on` would add one by one with
+        ``add_char`` (not a space, not special, not the escape or ``stop``): taken in one piece."""
+        return _ordinary_run(self.escape, self.heredoc_aware, stop)
 
     def _special(self, ch: str):
         if ch == "$":

@@ -12,9 +12,9 @@ import bisect
 import operator
 from dataclasses import dataclass
 from enum import Enum
-from functools import cached_property
 from typing import TYPE_CHECKING, Iterator, NamedTuple, Union
 
+from slimfile.memo import cached_property
 from slimfile.syntax.columns import CharColumns
 
 if TYPE_CHECKING:

@@ -184,6 +184,19 @@ def test_invalid_utf8_bytes_are_preserved(invoke, test_pipeline, tmp_path):
     assert parsed.exit_code == 0 and json.loads(parsed.stdout)["instructions"][1]["keyword"] == "LABEL"
 
 
+def test_parse_json_of_a_too_deeply_nested_run_writes_nothing(invoke, tmp_path):
+    """``parse --json`` makes the shell facts while it writes: a RUN nested past Python's
+    recursion limit is an error (exit 2) with no partial JSON on stdout; the listing, which
+    needs no shell facts, still lists it."""
+    opens, closes = '  "$(echo \\\n' * 2000, '  )" \\\n' * 1999 + '  )"\n'
+    path = write(tmp_path, "Dockerfile", ("FROM debian:12\nRUN echo \\\n" + opens + "  x \\\n" + closes).encode())
+    parsed = invoke("parse", "--json", str(path))
+    assert parsed.exit_code == 2 and parsed.stdout == ""
+    assert "input too deeply nested to analyse" in parsed.stderr
+    listed = invoke("parse", str(path))
+    assert listed.exit_code == 0 and listed.stdout.splitlines()[1].split()[:2] == ["2-4003", "RUN"]
+
+
 def test_directory_is_walked_for_dockerfiles(invoke, test_pipeline, tmp_path):
     (tmp_path / "svc").mkdir()
     one = write(tmp_path / "svc", "Dockerfile", LOWER)

@@ -10,8 +10,8 @@ from enum import IntEnum
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from slimfile.report.json_text import dumps_indented
-from slimfile.shell.dump import add_run_facts
+from slimfile.report.json_text import LazyList, dumps_indented, indented_chunks
+from slimfile.shell.dump import add_run_facts, instruction_entries
 from slimfile.syntax.dump import to_dict
 from slimfile.syntax.parser import parse
 
@@ -53,3 +53,40 @@ def test_parse_json_of_a_dockerfile() -> None:
     data = to_dict(tree)
     add_run_facts(tree, data)
     assert dumps_indented(data) == json.dumps(data, indent=2, ensure_ascii=False)
+
+
+@settings(max_examples=EXAMPLES // 5, deadline=None)
+@given(st.dictionaries(st.text(max_size=5), values, max_size=4), st.text(max_size=5), st.lists(values, max_size=5))
+def test_lazy_lists_are_written_as_lists(head, key, items) -> None:
+    """A LazyList (as a value of the top dict) is written as the list of its items; each item
+    is made only when its turn comes, and is one chunk of its own."""
+    made: list[int] = []
+
+    def items_made_one_at_a_time():
+        for i, item in enumerate(items):
+            made.append(i)
+            yield item
+
+    data = {**head, key: LazyList(items_made_one_at_a_time())}
+    chunks = indented_chunks(data)
+    assert made == []  # nothing made before the text is asked for
+    text = "".join(chunks)
+    assert text == json.dumps({**head, key: items}, indent=2, ensure_ascii=False)
+    assert made == list(range(len(items)))
+
+
+def test_parse_json_writes_the_same_text_as_the_whole_data(tmp_path) -> None:
+    """``parse --json`` makes each instruction's facts while writing: same text as building
+    every entry first (the non-ASCII file exercises the UTF-8 clean-up, the ASCII one skips it)."""
+    for source in (
+        (
+            b"FROM debian:12\nRUN apt-get update && apt-get install -y curl\nRUN echo 1 && echo 2 || true\n"
+            b"ONBUILD RUN make\nRUN [\"echo\", \"x\"]\nCOPY . /app\n"
+        ),
+        b"FROM debian:12\nRUN echo \xc3\xa9 \xff && echo 'q' | cat > /x\nRUN <<EOF\necho hi\nEOF\n",
+    ):
+        tree = parse(source, path="Dockerfile")
+        whole = to_dict(tree)
+        add_run_facts(tree, whole)
+        lazy = to_dict(tree, instructions=LazyList(instruction_entries(tree)))
+        assert "".join(indented_chunks(lazy)) == json.dumps(whole, indent=2, ensure_ascii=False)

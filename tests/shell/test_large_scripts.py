@@ -25,6 +25,38 @@ def test_a_chain_of_five_thousand_commands():
     assert all(c.after.operator is Operator.AND for c in script.commands[:-1])
 
 
+def test_a_run_of_many_heredocs_copies_its_arguments_a_bounded_number_of_times(monkeypatch):
+    """``Instruction.args`` slices the logical line: asked once per heredoc of a RUN whose line
+    holds thousands of ``<<WORD``s, it copied the whole line each time (4 MiB of heredoc words:
+    quadratic in C, which the executed-lines count of tests/test_scaling.py cannot see)."""
+    from slimfile.syntax.nodes import Instruction
+
+    def run_of(count: int):
+        words = b" ".join(b"<<W%d" % i for i in range(count))
+        bodies = b"".join(b"x\nW%d\n" % i for i in range(count))
+        tree = parse(b"FROM debian:12\nRUN cat " + words + b"\n" + bodies)
+        return tree, tree.instructions[1]
+
+    reads = 0
+    original = Instruction.args
+
+    def counted(self):
+        nonlocal reads
+        reads += 1
+        return original.fget(self)
+
+    counts = []
+    for count in (10, 400):
+        tree, run = run_of(count)
+        reads = 0
+        monkeypatch.setattr(Instruction, "args", property(counted))
+        script = analyze_run(tree, run)
+        monkeypatch.setattr(Instruction, "args", original)
+        assert isinstance(script, ShellScript) and len(script.commands[0].redirects) == count
+        counts.append(reads)
+    assert counts[1] == counts[0], counts
+
+
 def test_copies_of_one_run_share_a_model_without_nesting():
     """The model of a RUN moves from copy to copy; its span function is shifted once, not
     wrapped once per copy (3,000 copies reached the recursion limit)."""

@@ -96,3 +96,31 @@ def test_parse_words_on_long_words_with_an_unclosed_quote():
     unclosed quote (`aaaa…"`: minutes for 30 characters); these must finish at once."""
     for rest in ("a" * 5000 + '"', "a " * 2000 + "'", 'A="' + "x" * 5000, ("w" * 40 + " ") * 200 + '"'):
         assert parse_words(rest, "\\") == _parse_words_slowly(rest, "\\")
+
+
+class _CharByChar(ShellWordLexer):
+    """The lexer without its runs of ordinary characters: every character through the loop,
+    as buildkit's lexer reads them."""
+
+    def _ordinary_run(self, stop):
+        import re
+
+        return re.compile("")
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    st.text(alphabet="ab0É<$'\"\\`{}() \t\u00a0\u3000-=", max_size=60),
+    st.booleans(), st.booleans(), st.booleans(), st.sampled_from(["\\", "`"]),
+)
+def test_runs_of_ordinary_characters_lex_as_the_character_loop(text, raw_quotes, raw_escapes, heredoc_aware, escape):
+    """Taking ordinary characters in one piece gives the same words, spans and errors."""
+
+    def lexed(lexer_class):
+        lexer = lexer_class(raw_quotes=raw_quotes, raw_escapes=raw_escapes, heredoc_aware=heredoc_aware, escape=escape)
+        try:
+            return lexer.words(text)
+        except ShellLexError as exc:
+            return str(exc)
+
+    assert lexed(ShellWordLexer) == lexed(_CharByChar)
