@@ -9,6 +9,11 @@ quadratic paths this guards against (line starts rebuilt per position, every pai
 compared, a scan of all earlier RUNs per RUN, difflib over a whole file of changes) gave 5 to
 14 times at these sizes. The count is deterministic: no clock is read, the cycle collector is
 off while counting, and a warm-up run loads every module and data table first.
+
+What a line count cannot see: work done in C by one line, such as a slice that copies a RUN's
+whole logical line once per heredoc (quadratic, found by timing; guarded by a count of those
+slices in ``tests/shell/test_large_scripts.py``). ``benchmarks/scaling.py --sizes 25000,100000``
+times every shape at sizes where such copies show.
 """
 
 from __future__ import annotations
