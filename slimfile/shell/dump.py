@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from slimfile.shell.analyze import analyze_run
@@ -10,7 +10,7 @@ from slimfile.shell.interpreter import ShellInfo, run_shells
 from slimfile.shell.model import Command, RunShell, ShellScript
 from slimfile.shell.packages import PackageFact
 from slimfile.syntax.dump import instruction_dict
-from slimfile.syntax.nodes import Dockerfile
+from slimfile.syntax.nodes import Dockerfile, Instruction
 
 
 def add_run_facts(dockerfile: Dockerfile, data: dict[str, Any]) -> None:
@@ -33,7 +33,9 @@ def instruction_entries(dockerfile: Dockerfile) -> Iterator[dict[str, Any]]:
         yield entry
 
 
-def _add_facts(dockerfile: Dockerfile, instruction, entry: dict[str, Any], shells, ascii_only: bool) -> None:
+def _add_facts(
+    dockerfile: Dockerfile, instruction: Instruction, entry: dict[str, Any], shells: Mapping[int, ShellInfo], ascii_only: bool
+) -> None:
     if instruction.name == "RUN":
         entry.update(run_dict(dockerfile, analyze_run(dockerfile, instruction, shells), ascii_only))
     elif instruction.inner is not None and instruction.inner.name == "RUN":
