@@ -409,8 +409,7 @@ def _render_check(
 
 def run_parse(file: str, *, json_output: bool, buildkit: str) -> int:
     from slimfile.files import check_not_binary, read_dockerfile
-    from slimfile.report.json_text import LazyList, indented_chunks
-    from slimfile.shell.dump import instruction_entries
+    from slimfile.shell.dump import parse_json_chunks
     from slimfile.syntax.dump import to_dict
     from slimfile.syntax.parser import parse
 
@@ -429,7 +428,7 @@ def run_parse(file: str, *, json_output: bool, buildkit: str) -> int:
         # json.dumps(indent=2)'s text, faster; one instruction's facts at a time, the whole
         # text kept until the end so that a failure writes nothing
         try:
-            chunks = list(indented_chunks(to_dict(tree, instructions=LazyList(instruction_entries(tree)))))
+            chunks = list(parse_json_chunks(tree))
         except RecursionError:  # as run_job reports it for check and fix
             err(f"error: {file}: input too deeply nested to analyse")
             return EXIT_ERROR

@@ -19,7 +19,6 @@ times every shape at sizes where such copies show.
 from __future__ import annotations
 
 import gc
-import json
 import sys
 from pathlib import Path
 
@@ -30,8 +29,7 @@ from slimfile.engine import Settings
 from slimfile.report import render_outcomes
 from slimfile.report.diff import outcome_diff
 from slimfile.runner import Job, run_job
-from slimfile.shell.dump import add_run_facts
-from slimfile.syntax.dump import to_dict
+from slimfile.shell.dump import parse_json_chunks
 from slimfile.syntax.parser import parse
 
 SMALL, LARGE = 200, 800
@@ -70,10 +68,7 @@ def executed_lines(work) -> int:
 
 def parse_json(path: Path) -> None:
     """What ``slimfile parse --json`` does (commands.run_parse), without printing."""
-    tree = parse(path.read_bytes(), path=str(path))
-    data = to_dict(tree)
-    add_run_facts(tree, data)
-    json.dumps(data, indent=2, ensure_ascii=False)
+    "".join(parse_json_chunks(parse(path.read_bytes(), path=str(path))))
 
 
 def check(path: Path) -> None:

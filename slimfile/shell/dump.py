@@ -5,26 +5,26 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from slimfile.report.json_text import LazyList, indented_chunks
 from slimfile.shell.analyze import analyze_run
 from slimfile.shell.interpreter import ShellInfo, run_shells
 from slimfile.shell.model import Command, RunShell, ShellScript
 from slimfile.shell.packages import PackageFact
-from slimfile.syntax.dump import instruction_dict
+from slimfile.syntax.dump import instruction_dict, to_dict
 from slimfile.syntax.nodes import Dockerfile, Instruction
 
 
-def add_run_facts(dockerfile: Dockerfile, data: dict[str, Any]) -> None:
-    """Add ``opaque``, ``shell``, ``commands``, ``packages``, ``cleanups``, ``state_changes``
-    and ``exits`` to every RUN entry (and ONBUILD's inner RUN) of ``to_dict``'s output."""
-    shells = run_shells(dockerfile)
-    ascii_only = dockerfile.source.isascii()
-    for instruction, entry in zip(dockerfile.instructions, data["instructions"]):
-        _add_facts(dockerfile, instruction, entry, shells, ascii_only)
+def parse_json_chunks(dockerfile: Dockerfile) -> Iterator[str]:
+    """The text of ``slimfile parse --json`` (without its final newline) in pieces: the tree
+    as plain data (``to_dict``) with each RUN's facts, one instruction made at a time."""
+    return indented_chunks(to_dict(dockerfile, instructions=LazyList(instruction_entries(dockerfile))))
 
 
 def instruction_entries(dockerfile: Dockerfile) -> Iterator[dict[str, Any]]:
-    """``to_dict``'s instruction entries with :func:`add_run_facts`' facts, made one at a time
-    (``parse --json`` of a 4 MiB file would otherwise hold every RUN's facts at once)."""
+    """``to_dict``'s instruction entries, each RUN's (and ONBUILD's inner RUN's) with its
+    ``opaque``, ``shell``, ``commands``, ``packages``, ``cleanups``, ``state_changes`` and
+    ``exits``, made one at a time (``parse --json`` of a 4 MiB file would otherwise hold
+    every RUN's facts at once)."""
     shells = run_shells(dockerfile)
     ascii_only = dockerfile.source.isascii()
     for instruction in dockerfile.instructions:
@@ -138,4 +138,4 @@ def _package_dict(fact: PackageFact) -> dict[str, Any]:
     }
 
 
-__all__ = ["add_run_facts", "instruction_entries", "run_dict"]
+__all__ = ["instruction_entries", "parse_json_chunks", "run_dict"]

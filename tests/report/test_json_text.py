@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from slimfile.report.json_text import LazyList, dumps_indented, indented_chunks
-from slimfile.shell.dump import add_run_facts, instruction_entries
+from slimfile.shell.dump import instruction_entries, parse_json_chunks
 from slimfile.syntax.dump import to_dict
 from slimfile.syntax.parser import parse
 
@@ -50,8 +50,7 @@ def test_parse_json_of_a_dockerfile() -> None:
         b"RUN cat <<EOF > /x\n\xc3\xa9 \xff\nEOF\nONBUILD RUN echo hi\nCOPY --from=build /x /y\n"
     )
     tree = parse(source, path="Dockerfile")
-    data = to_dict(tree)
-    add_run_facts(tree, data)
+    data = to_dict(tree, instructions=list(instruction_entries(tree)))
     assert dumps_indented(data) == json.dumps(data, indent=2, ensure_ascii=False)
 
 
@@ -86,7 +85,5 @@ def test_parse_json_writes_the_same_text_as_the_whole_data(tmp_path) -> None:
         b"FROM debian:12\nRUN echo \xc3\xa9 \xff && echo 'q' | cat > /x\nRUN <<EOF\necho hi\nEOF\n",
     ):
         tree = parse(source, path="Dockerfile")
-        whole = to_dict(tree)
-        add_run_facts(tree, whole)
-        lazy = to_dict(tree, instructions=LazyList(instruction_entries(tree)))
-        assert "".join(indented_chunks(lazy)) == json.dumps(whole, indent=2, ensure_ascii=False)
+        whole = to_dict(tree, instructions=list(instruction_entries(tree)))
+        assert "".join(parse_json_chunks(tree)) == json.dumps(whole, indent=2, ensure_ascii=False)

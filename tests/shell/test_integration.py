@@ -9,7 +9,7 @@ import pytest
 from slimfile.analysis.context import Context
 from slimfile.commands import run_parse
 from slimfile.engine import Settings
-from slimfile.shell.dump import add_run_facts
+from slimfile.shell.dump import instruction_entries
 from slimfile.shell.model import OpaqueRun, ShellScript
 from slimfile.syntax import parse
 from slimfile.syntax.dump import to_dict
@@ -62,8 +62,7 @@ def test_syntax_dump_stays_syntax_only() -> None:
 @pytest.mark.parametrize("path", all_inputs(), ids=lambda p: p.name)
 def test_every_shared_file_dumps_to_json(path) -> None:
     dockerfile = parse(path.read_bytes())
-    data = to_dict(dockerfile)
-    add_run_facts(dockerfile, data)
+    data = to_dict(dockerfile, instructions=list(instruction_entries(dockerfile)))
     encoded = json.dumps(data, ensure_ascii=False).encode("utf-8")
     runs = [entry for entry in json.loads(encoded)["instructions"] if entry["keyword"] == "RUN"]
     assert all("opaque" in entry and "packages" in entry for entry in runs)
