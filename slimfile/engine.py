@@ -127,6 +127,14 @@ def _collect(
     """(pass position, finding) for every selected, unsuppressed finding, in pipeline order."""
     passes = default_passes() if passes is None else passes
     context = Context(dockerfile, settings, shell_models, created)
+    try:
+        return _run_passes(context, settings, passes)
+    finally:
+        context.release()
+
+
+def _run_passes(context: Context, settings: Settings, passes: Sequence[PassFunction]) -> list[tuple[int, Finding]]:
+    dockerfile = context.dockerfile
     with blame("reading suppression comments"):
         suppressions = Suppressions.of(dockerfile)
     if suppressions.skip_file:

@@ -15,7 +15,7 @@ from itertools import chain, islice
 from slimfile.diagnostics import Finding
 from slimfile.engine import FixResult, Settings, check_source, fix_source
 from slimfile.files import STDIN, check_not_binary, read_dockerfile
-from slimfile.gc_tuning import tune_garbage_collector
+from slimfile.gc_tuning import collector_paused, tune_garbage_collector
 from slimfile.isolation import FileTimeout, blame, internal_error, time_limit, timeout_error
 from slimfile.syntax.errors import DockerfileError
 
@@ -54,7 +54,7 @@ def run_job(job: Job) -> FileOutcome:
     (a timeout and a bug in a pass included), never an exception."""
     name = job.display_path or job.path
     try:
-        with time_limit(job.settings.timeout):
+        with time_limit(job.settings.timeout), collector_paused():
             return _process(job, name)
     except FileTimeout as exc:
         return FileOutcome(name, error=timeout_error(exc, name))

@@ -151,6 +151,12 @@ class Context:
         self._carried[anywhere] = (instruction.start, model)
         return model
 
+    def release(self) -> None:
+        """Drop this round's derived facts. They refer back to the context (a stage's steps
+        hold it), so a round's whole model is one web of cycles that only the cycle collector
+        could free; released, it goes as soon as the round's findings are made."""
+        self._cache.clear()
+
     def fix_memo(self, key: Any, compute):
         """Cache a fact for every round of this ``fix``: only facts that no fix can change
         (what the build context directory holds, the content of its files)."""

@@ -166,14 +166,15 @@ def _maker(ctx: Context, infos: list[RunInfo], position: int, cleanup: _Cleanup)
         if candidate.stage is not cleanup_run.stage:
             return None
         text = candidate.instruction.logical.text
-        mentioned = [root in text for root in roots]
-        if not cleanup.managers and not any(mentioned):
+        # one root is the usual case, and this loop runs up to MAX_LOOKBACK times per cleanup
+        mentions_any = roots[0] in text if len(roots) == 1 else any(root in text for root in roots)
+        if not cleanup.managers and not mentions_any:
             continue  # it neither made nor used the paths
         managers = cached(candidate.script, "move_cleanup.managers", lambda: {f.manager for f in candidate.script.packages})
-        if _made_by(candidate, cleanup, managers) and all(mentioned):
+        if _made_by(candidate, cleanup, managers) and all(root in text for root in roots):
             if _between_is_safe(ctx, candidate.instruction, cleanup_run.instruction, cleanup):
                 return candidate
-        if cleanup.managers & managers or any(mentioned):
+        if cleanup.managers & managers or mentions_any:
             return None  # it uses the files (or part of them): moving past it is not safe
     return None
 

@@ -12,6 +12,7 @@ import fnmatch
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from slimfile.memo import cached
 from slimfile.shell.data import load
@@ -191,8 +192,7 @@ def _command_fact(package: PackageFact) -> CleanupFact | None:
 UNDOING_ACTIONS = frozenset({"clean", "remove", "autoremove"})
 
 
-@dataclass(frozen=True, slots=True)
-class CleanupKey:
+class CleanupKey(NamedTuple):  # a tuple: hashed in C, and merges hash thousands of them
     """Something a command does that is pointless to do again right after, comparable across
     RUNs. A cleanup: a cache path as the data file lists it (``/var/lib/apt/lists``), a path
     inside one, another removed path, or an uninstall (``apk remove .build-deps``); ``family``
@@ -276,6 +276,8 @@ def cleanup_profile(script: ShellScript) -> CleanupProfile:
 
 def _cleanup_profile(script: ShellScript) -> CleanupProfile:
     keys = command_cleanup_keys(script)
+    if not keys and not script.packages:  # most RUNs: nothing cleaned, nothing installed
+        return NOTHING_CLEANED
     facts = {p.command: p for p in script.packages}
     leading: set[CleanupKey] = set()
     done: set[CleanupKey] = set()
@@ -385,8 +387,13 @@ _STATEMENT_END = frozenset({Operator.SEMICOLON, Operator.NEWLINE})
 _STATEMENT_START = frozenset({Operator.AND, Operator.SEMICOLON, Operator.NEWLINE})
 
 
+NOTHING_CLEANED = CleanupProfile(frozenset(), frozenset(), frozenset(), frozenset(), frozenset())
+
+
 def after_writes(profile: CleanupProfile, later: CleanupProfile) -> CleanupProfile:
     """The profile of one script followed by another (a merge, a RUN moved in)."""
+    if later == NOTHING_CLEANED:  # a later script that writes and cleans nothing changes nothing
+        return profile
 
     def survives(key: CleanupKey) -> bool:
         return key.family not in (later.cleans if key.refresh else later.writes)
@@ -396,10 +403,15 @@ def after_writes(profile: CleanupProfile, later: CleanupProfile) -> CleanupProfi
             return key.family not in profile.writes and key.family not in profile.cleans
         return key.family is None or key.family not in profile.writes
 
+    if later.writes or later.cleans:
+        done = frozenset({k for k in profile.done if survives(k)} | later.done)
+        certain = frozenset({k for k in profile.certain if survives(k)} | later.certain)
+    else:  # nothing written or cleaned again: every key done before still stands (a chain of merges)
+        done, certain = profile.done | later.done, profile.certain | later.certain
     return CleanupProfile(
         frozenset(profile.leading | {k for k in later.leading if still_leads(k)}),
-        frozenset({k for k in profile.done if survives(k)} | later.done),
-        frozenset({k for k in profile.certain if survives(k)} | later.certain),
+        done,
+        certain,
         profile.writes | later.writes,
         profile.cleans | later.cleans,
     )

@@ -82,9 +82,13 @@ class LogicalLine:
         the end of the earlier piece (``at_end=True``, right after the text before it) or the
         start of the later one (for the text that follows).
         """
-        if not self.segments:
+        segments = self.segments
+        if len(segments) == 1:  # an instruction on one line: asked for every finding and edit
+            seg = segments[0]
+            return seg.source_start + (min(offset, seg.logical_start + seg.length) - seg.logical_start)
+        if not segments:
             raise ValueError("empty logical line has no source positions")
-        i = bisect.bisect_right(self.segments, offset, key=_logical_start) - 1
+        i = bisect.bisect_right(segments, offset, key=_logical_start) - 1
         i = max(i, 0)
         seg = self.segments[i]
         if at_end and offset == seg.logical_start and i > 0:
