@@ -41,6 +41,7 @@ class Context:
         # them as if they were written (a proposed .dockerignore applies to the build context)
         self.created: Mapping[str, bytes] = created or {}
         self._cache: dict[Any, Any] = {}
+        self._shells: dict[int, "RunShell"] = {}  # by id of the RUN instruction (see ``shell``)
         # shared by the rounds of one `fix`: a RUN whose bytes, position and shell did not
         # change since an earlier round has the same model (its spans are absolute offsets);
         # one that only moved gets the earlier model, moved (slimfile/shell/relocate.py);
@@ -126,14 +127,15 @@ class Context:
     def shell(self, instruction: Instruction) -> "RunShell":
         """The shell model of a RUN (a ShellScript, or an OpaqueRun saying why not), built once
         per round. ``instruction`` may be the RUN inside an ONBUILD."""
-        known = self._cache.get(("shell.run", id(instruction)))
-        if known is not None:  # asked by many passes for every RUN: the cheap path first
+        known = self._shells.get(id(instruction))
+        if known is not None:  # asked by many passes for every RUN: one dict look-up
             return known
         from slimfile.shell.analyze import analyze_run
         from slimfile.shell.interpreter import run_shells
 
         shells = self.memo("shell.run_shells", lambda: run_shells(self.dockerfile))
-        return self.memo(("shell.run", id(instruction)), lambda: self._shell_model(instruction, shells, analyze_run))
+        model = self._shells[id(instruction)] = self._shell_model(instruction, shells, analyze_run)
+        return model
 
     def _shell_model(self, instruction: Instruction, shells, analyze_run) -> "RunShell":
         source = self.dockerfile.source
@@ -156,6 +158,7 @@ class Context:
         hold it), so a round's whole model is one web of cycles that only the cycle collector
         could free; released, it goes as soon as the round's findings are made."""
         self._cache.clear()
+        self._shells.clear()
 
     def fix_memo(self, key: Any, compute):
         """Cache a fact for every round of this ``fix``: only facts that no fix can change
