@@ -41,7 +41,7 @@ class Context:
         # them as if they were written (a proposed .dockerignore applies to the build context)
         self.created: Mapping[str, bytes] = created or {}
         self._cache: dict[Any, Any] = {}
-        self._shells: dict[int, "RunShell"] = {}  # by id of the RUN instruction (see ``shell``)
+        self._shells: dict[int, RunShell] = {}  # by id of the RUN instruction (see ``shell``)
         # shared by the rounds of one `fix`: a RUN whose bytes, position and shell did not
         # change since an earlier round has the same model (its spans are absolute offsets);
         # one that only moved gets the earlier model, moved (slimfile/shell/relocate.py);
