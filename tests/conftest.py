@@ -4,6 +4,7 @@ Area-specific fixtures live in each tests/<area>/conftest.py."""
 from __future__ import annotations
 
 import os
+import signal
 from collections import Counter
 from pathlib import Path
 
@@ -109,6 +110,14 @@ def skip_or_fail(reason: str) -> None:
     if require_all():
         pytest.fail(f"{REQUIRE_ALL}=1 and this test {reason}", pytrace=False)
     pytest.skip(reason)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl-C back to Python's default. A shell without job control starts background jobs with
+    SIGINT ignored (`.ci/run &` in a script), and an ignored signal is inherited: the tests that
+    press Ctrl-C, in this process or in a `slimfile verify` they start, would see nothing."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

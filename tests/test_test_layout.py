@@ -24,6 +24,9 @@ def pytest_run(*args: str, **env: str) -> subprocess.CompletedProcess:
     environment.update(SLIMFILE_SHARED="/nonexistent/shared", DOCKER_HOST="unix:///nonexistent/docker.sock", SLIMFILE_HYPOTHESIS_EXAMPLES="10", COLUMNS="80")
     environment.update(env)
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:randomly", "-q", *args]
+    wrapper = environment.pop("PYTEST_WRAPPER", None)  # shell commands run before pytest starts
+    if wrapper:
+        command = ["bash", "-c", f'{wrapper}; exec "$@"', "bash", *command]
     return subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=600)
 
 
@@ -49,3 +52,11 @@ def test_under_require_all_a_missing_group_fails():
 def test_under_require_all_a_run_without_tests_fails():
     assert pytest_run("tests/syntax/test_stages.py", "-k", "no_such_test").returncode == 5
     assert pytest_run("tests/syntax/test_stages.py", "-k", "no_such_test", SLIMFILE_REQUIRE_ALL="1").returncode == 1
+
+
+def test_ctrl_c_tests_pass_when_the_runner_was_started_with_ctrl_c_ignored():
+    # what a script's `.ci/run &` does: bash starts background jobs with SIGINT ignored
+    test = "tests/verify/test_cache_probe.py::test_the_file_is_restored_on_ctrl_c"
+    done = pytest_run(test, PYTEST_WRAPPER="trap '' INT")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed" in done.stdout
