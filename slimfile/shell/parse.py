@@ -253,10 +253,10 @@ class _Walker:
         models them, without tree-sitter: most RUNs of a long generated file are plain."""
         self.texts.append(piece)
         self.piece, self.src, self.span = piece, piece.text, _span_function(piece)
-        parts, span, src = lexer.word_parts, self.span, self.src
+        span = self.span
         previous: _CommandDraft | None = None
         for word_spans, operator, operator_start in plain:
-            words = [new_word(*parts(src[a:b]), a, b, span) for a, b in word_spans]
+            words = self._words_at(word_spans)
             draft = self._plain_draft(words, word_spans[0][0], word_spans[-1][1])
             if previous is not None:
                 draft.before = previous.after
@@ -519,7 +519,11 @@ class _Walker:
                     spans[-1][1] = node.end_byte
                     continue
             spans.append([start, node.end_byte])
-        parts, span = lexer.word_parts, self.span  # self._word, inlined: the hottest loop
+        return self._words_at(spans)
+
+    def _words_at(self, spans) -> list[Word]:
+        """The words at these (start, end) offsets of the current text."""
+        parts, span, src = lexer.word_parts, self.span, self.src  # self._word, inlined: the hottest loop
         return [new_word(*parts(src[a:b]), a, b, span) for a, b in spans]
 
     def _split_words(self, node) -> list[Word]:
