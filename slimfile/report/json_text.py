@@ -72,53 +72,85 @@ def _holds_lazy(values: Iterable[Any]) -> bool:
     return any(isinstance(v, LazyList) for v in values)
 
 
+# A dict's text before each of its values, ``{`` or ``,`` then the newline, indentation, key and
+# ``": "``, and its closing text, for each tuple of string keys at each indentation: the dicts
+# of a report have a few shapes, written hundreds of thousands of times. Bounded: a report
+# with endlessly varied keys only clears it now and then.
+_DICT_TEXTS: dict[tuple[tuple[Any, ...], str], tuple[tuple[str, ...], str] | None] = {}
+_DICT_TEXTS_LIMIT = 4096
+
+
+def _dict_texts(keys: tuple[Any, ...], newline: str) -> tuple[tuple[str, ...], str] | None:
+    """The texts around a dict's values (see ``_DICT_TEXTS``); None when a key is not a string
+    (json.dumps converts or rejects those: written as it writes them)."""
+    if not all(type(key) is str for key in keys):
+        return None
+    inner = newline + INDENT
+    heads = ["{" + inner + encode_basestring(keys[0]) + ": "]
+    heads += ["," + inner + encode_basestring(key) + ": " for key in keys[1:]]
+    return tuple(heads), newline + "}"
+
+
 def _write(value: Any, newline: str, parts: list[str]) -> None:
     """Append ``value``'s text; ``newline`` is a newline and the indentation ``value`` is at.
     Strings, None, booleans and ints inside a dict or list are written in the loop itself
-    (no call per scalar: most values of the reports are scalars)."""
+    (no call per scalar: most values of the reports are scalars), and a list of strings in one
+    join."""
     kind = type(value)
     if kind is dict:
         if not value:
             parts.append("{}")
             return
-        mark = len(parts)
+        shape = (tuple(value), newline)
+        texts = _DICT_TEXTS.get(shape, False)
+        if texts is False:
+            if len(_DICT_TEXTS) >= _DICT_TEXTS_LIMIT:
+                _DICT_TEXTS.clear()
+            texts = _DICT_TEXTS[shape] = _dict_texts(shape[0], newline)
+        if texts is None:
+            _write_other(value, newline, parts)
+            return
+        heads, closing = texts
         inner = newline + INDENT
-        separator = "{" + inner
         append = parts.append
-        for key, item in value.items():
-            if type(key) is not str:  # as json.dumps writes it (keys made strings, or raises)
-                del parts[mark:]
-                _write_other(value, newline, parts)
-                return
-            append(separator)
-            append(encode_basestring(key))
+        for head, item in zip(heads, value.values()):
+            append(head)
             item_kind = type(item)
             if item_kind is str:
-                append(": ")
                 append(encode_basestring(item))
             elif item_kind is int:
-                append(": ")
                 append(int.__repr__(item))
             elif item is None:
-                append(": null")
+                append("null")
             elif item is True:
-                append(": true")
+                append("true")
             elif item is False:
-                append(": false")
+                append("false")
             else:
-                append(": ")
                 _write(item, inner, parts)
-            separator = "," + inner
-        append(newline + "}")
+        append(closing)
     elif kind is list or kind is tuple:
         if not value:
             parts.append("[]")
             return
         inner = newline + INDENT
-        separator = "[" + inner
+        separator = "," + inner
+        if type(value[0]) is str:
+            try:  # a list of strings (argv, packages): one join; the escaper rejects anything else
+                body = separator.join(map(encode_basestring, value))
+            except TypeError:
+                pass
+            else:
+                parts.append("[" + inner + body + newline + "]")
+                return
         append = parts.append
+        append("[" + inner)
+        first = True
         for item in value:
-            append(separator)
+            if first:
+                first = False
+            else:
+                append(separator)
             item_kind = type(item)
             if item_kind is str:
                 append(encode_basestring(item))
@@ -126,7 +158,6 @@ def _write(value: Any, newline: str, parts: list[str]) -> None:
                 append(int.__repr__(item))
             else:
                 _write(item, inner, parts)
-            separator = "," + inner
         append(newline + "]")
     else:
         _write_other(value, newline, parts)
