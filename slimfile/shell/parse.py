@@ -667,9 +667,10 @@ def _span_function(piece: ScriptText | None):
     return span
 
 
-# A plain script: words of these bytes only, separated by blanks, joined by `&&`, `||` or `;`.
-_PLAIN_TEXT = re.compile(rb"[A-Za-z0-9_./:=@%+,\- \t&|;]*")
-_PLAIN_TOKEN = re.compile(rb"[ \t]*(?:(&&|\|\||;)|([A-Za-z0-9_./:=@%+,\-]+))")
+# A plain script: words of these bytes only, separated by blanks, joined by `&&`, `||`, `;` or a
+# newline.
+_PLAIN_TEXT = re.compile(rb"[A-Za-z0-9_./:=@%+,\- \t\n&|;]*")
+_PLAIN_TOKEN = re.compile(rb"[ \t]*(?:(&&|\|\||;|\n)|([A-Za-z0-9_./:=@%+,\-]+))")
 # a command's name: tree-sitter-bash rejects `a+:`, `x%`, `git@x:y` or `-` then `a%` there
 _PLAIN_NAME = re.compile(rb"[A-Za-z0-9_./][A-Za-z0-9_./-]*")
 # first words tree-sitter-bash reads as something other than a simple command's name
@@ -681,14 +682,17 @@ _NOT_PLAIN_NAMES = frozenset(
 
 def _plain_commands(text: bytes) -> list[tuple[list[tuple[int, int]], bytes | None, int]] | None:
     """The commands of ``text`` when it is a plain script: for each, its word spans and the
-    operator after it with its offset. None for anything else (quotes, expansions, globs,
-    redirects, pipes, newlines, comments, keywords, assignments, and the plain words
-    tree-sitter-bash cannot read), which tree-sitter reads."""
+    operator after it with its offset (a newline that ends a command is its operator, as in
+    the tree-sitter walk; blank lines and a newline after `;` are only space). None for
+    anything else (quotes, expansions, globs, redirects, pipes, comments, keywords,
+    assignments, a newline after `&&` or `||`, and the plain words tree-sitter-bash cannot
+    read), which tree-sitter reads."""
     if not _PLAIN_TEXT.fullmatch(text):
         return None
     commands: list[tuple[list[tuple[int, int]], bytes | None, int]] = []
     words: list[tuple[int, int]] = []
-    pos, end = 0, len(text.rstrip(b" \t"))
+    and_or_before = False  # the last token was `&&` or `||`
+    pos, end = 0, len(text.rstrip(b" \t\n"))
     while pos < end:
         token = _PLAIN_TOKEN.match(text, pos)
         if token is None:  # a lone `&` or `|`
@@ -701,11 +705,19 @@ def _plain_commands(text: bytes) -> list[tuple[list[tuple[int, int]], bytes | No
             if not words and (not _PLAIN_NAME.fullmatch(value) or value in _NOT_PLAIN_NAMES):
                 return None
             words.append(token.span(2))
+            and_or_before = False
+        elif operator == b"\n":
+            if words:  # something follows (trailing newlines are stripped): the joint
+                commands.append((words, operator, token.start(1)))
+                words = []
+            elif and_or_before:
+                return None  # `a &&` continued on the next line: tree-sitter reads it
         elif not words or (operator != b";" and token.end() >= end):
             return None  # an operator with nothing before it, or `&&`/`||` with nothing after
         else:
             commands.append((words, operator, token.start(1)))
             words = []
+            and_or_before = operator != b";"
         pos = token.end()
     if words:
         commands.append((words, None, 0))

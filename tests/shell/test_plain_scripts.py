@@ -1,6 +1,6 @@
-"""Plain scripts (words joined by ``&&``, ``||``, ``;``) are read without tree-sitter: the model
-must be exactly the one the tree-sitter walk builds, for every script the tokenizer accepts,
-and every other script must go to tree-sitter."""
+"""Plain scripts (words joined by ``&&``, ``||``, ``;`` or newlines) are read without tree-sitter:
+the model must be exactly the one the tree-sitter walk builds, for every script the tokenizer
+accepts, and every other script must go to tree-sitter."""
 
 from __future__ import annotations
 
@@ -31,19 +31,21 @@ WORDS = [
 ]
 word = st.sampled_from(WORDS) | st.text("abcz019_./:=@%+,-", min_size=1, max_size=6)
 blank = st.sampled_from([" ", "  ", "\t", " \t"])
-operator = st.sampled_from(["&&", "||", ";"])
+operator = st.sampled_from(["&&", "||", ";", "\n"])
+# what may stand around an operator: blanks, and the newlines and blank lines of a heredoc script
+around = st.sampled_from(["", " ", "\t", "\n", "\n\n", " \n\t"])
 
 
 @st.composite
 def plain_like_scripts(draw) -> bytes:
-    """Words and operators with any blanks, sometimes with an operator misplaced."""
+    """Words and operators with any blanks and newlines, sometimes with an operator misplaced."""
     commands = draw(st.lists(st.lists(word, min_size=1, max_size=4), min_size=1, max_size=4))
-    text = draw(st.sampled_from(["", " ", "\t"]))
+    text = draw(st.sampled_from(["", " ", "\t", "\n", "\n "]))
     for i, words in enumerate(commands):
         if i:
-            text += draw(st.sampled_from(["", " "])) + draw(operator) + draw(st.sampled_from(["", " ", "\t"]))
+            text += draw(st.sampled_from(["", " ", "\n"])) + draw(operator) + draw(around)
         text += draw(blank).join(words)
-    text += draw(st.sampled_from(["", " ", ";", " ;", " &&", "||", ";;", " &", " | x", "; ;"]))
+    text += draw(st.sampled_from(["", " ", ";", " ;", " &&", "||", ";;", " &", " | x", "; ;", "\n", " \n\n", ";\n", " &&\n"]))
     return text.encode()
 
 
@@ -85,11 +87,13 @@ PLAIN = [
     b"echo 1",
     b"apt-get update && apt-get install -y --no-install-recommends curl && apt-get clean",
     b"a;b", b"a ;", b"  make\t-j4 || true  ", b"sudo -u app env A=1 ./run.sh", b"echo x=1",
+    b"a\nb", b"echo 1\n", b"\napt-get update\n\napt-get install -y curl\n", b"a;\nb", b"a \n\t b ;\n",
 ]
 NOT_PLAIN = [
     b"", b"   ", b"echo 'a'", b'echo "a"', b"echo $HOME", b"echo `id`", b"echo $(id)", b"rm -rf /tmp/*",
     b"ls ?", b"echo a > f", b"cat < f", b"a | b", b"a &", b"a & b", b"# note", b"echo a # note",
-    b"a\nb", b"echo \\x", b"if true; then x; fi", b"export A=1", b"A=1 make", b"A=1", b"{ a; }", b"(a)",
+    b"a &&\nb", b"a ||\n\nb", b"a\n&& b", b"a\n;b", b"\n", b"echo \\x", b"if true; then x; fi", b"export A=1",
+    b"A=1 make", b"A=1", b"{ a; }", b"(a)",
     b"! a", b"[ -f x ]", b"a && ", b"&& a", b"a ; ; b", b"a ;; b", b"echo ~/x", b"echo {a,b}", b"time make",
     b"git@host:x", b"a+: x", b"x% y", b"- a%", b"echo ==", b"echo a == && b",
 ]
