@@ -554,12 +554,23 @@ def parse_heredoc_word(text: str, buildkit: str = "current") -> tuple[str, int, 
         return None
 
 
+# a heredoc name the shell lexer reads as itself: no quotes, escapes, expansions or blanks
+_PLAIN_HEREDOC_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+
+
 def _heredoc_from_match(match: re.Match[str]) -> tuple[str, int, bool, bool] | None:
     fd = int(match.group(1)) if match.group(1) else 0
     chomp = match.group(2) == "-"
     rest = match.group(3)
     if not rest:
         return None
+    if _PLAIN_HEREDOC_NAME.fullmatch(rest):  # `<<EOF`, nearly every heredoc: not worth two lexer runs
+        return rest, fd, chomp, True
+    return _lexed_heredoc(rest, fd, chomp)
+
+
+def _lexed_heredoc(rest: str, fd: int, chomp: bool) -> tuple[str, int, bool, bool] | None:
+    """buildkit's reading of the heredoc word: its name unquoted, expanded unless quoted."""
     plain = ShellWordLexer(raw_quotes=False, raw_escapes=False).words(rest)
     if len(plain) != 1:
         return None

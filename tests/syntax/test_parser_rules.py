@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from slimfile.syntax import LineRole, ParseError, parse
 from tests.conftest import HAND_CASES
@@ -167,6 +169,22 @@ def test_heredoc_chomp_quoted_and_several():
 def test_heredoc_fd_and_interpreter():
     run = p("FROM x\nRUN 3<<EOF cat /dev/fd/3\nfd\nEOF\n").instructions[1]
     assert (run.heredocs[0].fd, run.heredocs[0].name) == (3, "EOF")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.from_regex(r"[A-Za-z0-9_.][A-Za-z0-9_.-]{0,7}", fullmatch=True), st.sampled_from(["", "3"]), st.booleans())
+def test_plain_heredoc_names_skip_the_lexer(name: str, fd: str, chomp: bool):
+    """A name of letters, digits, `_`, `.` and `-` is read without the shell lexer, to what the
+    lexer reads (quoted and escaped names still go through it)."""
+    from slimfile.syntax.parser import RULES, _heredoc_from_match, _lexed_heredoc
+
+    for rules in RULES.values():
+        match = rules.heredoc_re.match(f"{fd}<<{'-' if chomp else ''}{name}")
+        assert match is not None
+        fast = _heredoc_from_match(match)
+        assert fast == _lexed_heredoc(match.group(3), int(fd or 0), chomp)
+        assert fast == (match.group(3), int(fd or 0), chomp, True)
+    assert p("RUN <<'E.1' cat\nx\nE.1\n").instructions[0].heredocs[0].expand is False
 
 
 def test_heredoc_on_copy_and_add_but_not_on_other_keywords():
