@@ -204,9 +204,8 @@ def parse_script(
     walker = _Walker()
     plain = None if known_heredocs or tree_sitter_only else _plain_commands(main.text)
     if plain is not None:
-        walker.walk_plain(main, plain)
-    else:
-        walker.walk_text(main, known_heredocs or {}, (), depth=0)
+        return ParsedScript([main], walker.walk_plain(main, plain), [], [])
+    walker.walk_text(main, known_heredocs or {}, (), depth=0)
     drafts = sorted(walker.drafts, key=lambda d: (d.start, len(d.scopes)))
     commands = [draft.freeze(i) for i, draft in enumerate(drafts)]
     return ParsedScript(walker.texts, commands, walker.comments, walker.functions)
@@ -248,31 +247,34 @@ class _Walker:
         self.walk_sequence(root.children, scopes)
         self.text_index, self.piece, self.src, self.heredocs, self.depth, self.span = saved
 
-    def walk_plain(self, piece: ScriptText, plain: list[tuple[list[tuple[int, int]], bytes | None, int]]) -> None:
+    def walk_plain(self, piece: ScriptText, plain: list[tuple[list[tuple[int, int]], bytes | None, int]]) -> list[Command]:
         """The commands of a plain script (see :func:`_plain_commands`), as :meth:`walk_text`
-        models them, without tree-sitter: most RUNs of a long generated file are plain."""
-        self.texts.append(piece)
+        models them, without tree-sitter: most RUNs of a long generated file are plain. They
+        are made in order and final at once (no drafts to sort: nothing nests)."""
         self.piece, self.src, self.span = piece, piece.text, _span_function(piece)
         span = self.span
-        previous: _CommandDraft | None = None
-        for word_spans, operator, operator_start in plain:
+        commands: list[Command] = []
+        before: Joint | None = None
+        for index, (word_spans, operator, operator_start) in enumerate(plain):
             words = self._words_at(word_spans)
-            draft = self._plain_draft(words, word_spans[0][0], word_spans[-1][1])
-            if previous is not None:
-                draft.before = previous.after
+            after = None
             if operator is not None:
-                start, end = span(operator_start, operator_start + len(operator))
-                draft.after = Joint(OPERATORS[operator.decode()], start, end, operator_start, operator_start + len(operator))
-            self.drafts.append(draft)
-            previous = draft
+                operator_end = operator_start + len(operator)
+                start, end = span(operator_start, operator_end)
+                after = Joint(OPERATORS[operator.decode()], start, end, operator_start, operator_end)
+            commands.append(self._plain_command(index, words, word_spans[0][0], word_spans[-1][1], before, after))
+            before = after
+        return commands
 
-    def _plain_draft(self, words: list[Word], text_start: int, text_end: int) -> _CommandDraft:
+    def _plain_command(
+        self, index: int, words: list[Word], text_start: int, text_end: int, before: Joint | None, after: Joint | None
+    ) -> Command:
         resolved = resolve([w.value for w in words])
         assignments = tuple(self._assignment_from_word(words[i]) for i in resolved.env_word_indexes)
         start, end = self.span(text_start, text_end)
-        return _CommandDraft(
-            CommandKind.SIMPLE, tuple(words), resolved.name_index, resolved.wrappers, assignments, (), (),
-            start, end, text_start, text_end, 0,
+        return new_command(
+            index, CommandKind.SIMPLE, tuple(words), resolved.name_index, resolved.wrappers, assignments, (),
+            before, after, (), False, start, end, text_start, text_end, 0,
         )
 
     def _find_script_heredocs(self, piece: ScriptText, masked: bytearray) -> None:

@@ -45,6 +45,12 @@ def _overlaps(parent: LogicalLine, start: int, end: int):
 
 
 def _slice_map(parent: LogicalLine, start: int, end: int) -> LogicalLine:
+    if len(parent.segments) == 1:  # an instruction on one line: its one piece, without a search
+        logical_start, source_start, length = parent.segments[0]
+        lo, hi = max(start, logical_start), min(end, logical_start + length)
+        if lo < hi:
+            piece = Segment(lo - start, source_start + (lo - logical_start), hi - lo)
+            return LogicalLine(parent.text[start:end], (piece,))
     segments = [Segment(lo - start, source_start, hi - lo) for lo, hi, source_start in _overlaps(parent, start, end)]
     if not segments:
         anchor = parent.to_source(start, at_end=True)
