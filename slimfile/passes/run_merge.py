@@ -50,6 +50,7 @@ class MergePlan:
     wrap_first: str | None  # why the first RUN goes into a subshell, if it does
     wrap_second: bool
     cleanups: CleanupProfile  # of the merged RUN: a merge after this one is checked against it
+    between: tuple[Trivia, ...]  # the comment and blank lines between the RUNs
 
     # what no other fix of the round may bring into the RUNs (``Fix.joins``)
     joins: tuple[tuple[int, str], ...] = ()
@@ -60,7 +61,8 @@ def plan_merge(ctx: Context, first: RunInfo, second: RunInfo, before: CleanupPro
 
     ``before`` is the cleanup profile of the RUN ``first`` will be part of when an earlier
     merge of the same round joins it to the RUN before it (a chain of merges is one RUN)."""
-    reason = _structural_obstacle(ctx, first, second)
+    between = _items_between(ctx.dockerfile, first.instruction, second.instruction)
+    reason = _structural_obstacle(ctx, first, second, between)
     if reason:
         return reason
     a, b = first.script, second.script
@@ -86,10 +88,13 @@ def plan_merge(ctx: Context, first: RunInfo, second: RunInfo, before: CleanupPro
     joins = [(first.outer.start, key.key) for key in tail.leading]
     joins += [(second.outer.start, key.key) for key in head.done
               if key.refresh or key.family is None or key.family not in tail.writes]
-    return MergePlan(first, second, wrap_first, wrap_second, after_writes(head, tail), tuple(sorted(set(joins))))
+    cleanups = after_writes(head, tail)
+    return MergePlan(first, second, wrap_first, wrap_second, cleanups, tuple(between), tuple(sorted(set(joins))))
 
 
-def _structural_obstacle(ctx: Context, first: RunInfo, second: RunInfo) -> str | None:
+def _structural_obstacle(ctx: Context, first: RunInfo, second: RunInfo, between: list | None) -> str | None:
+    """Why the two RUNs cannot be one whatever their scripts say; ``between`` is what stands
+    between them (:func:`_items_between`)."""
     a, b = first.instruction, second.instruction
     if first.onbuild or second.onbuild:
         return "ONBUILD RUNs run in another build"
@@ -107,18 +112,20 @@ def _structural_obstacle(ctx: Context, first: RunInfo, second: RunInfo) -> str |
         return "heredoc script"
     if first.script.shell != second.script.shell:
         return "the RUNs run under different shells"
-    if not _only_trivia_between(ctx.dockerfile, a, b):
+    if between is None or not all(isinstance(item, Trivia) for item in between):
         return "another instruction stands between the RUNs"
-    if any(_is_linter_directive(ctx.dockerfile, item) for item in _trivia_between(ctx.dockerfile, a, b)):
+    if any(_is_linter_directive(ctx.dockerfile, item) for item in between):
         return "a linter directive comment (e.g. `# hadolint ignore=...`) belongs to the second RUN"
     if not a.args or not b.args:
         return "an empty RUN"
     return None
 
 
-def _only_trivia_between(dockerfile: Dockerfile, a: Instruction, b: Instruction) -> bool:
+def _items_between(dockerfile: Dockerfile, a: Instruction, b: Instruction) -> list | None:
+    """The items (comment and blank lines, instructions) between ``a`` and ``b``; None when
+    ``b`` does not come after ``a``. The items tile the file in order."""
     i, j = dockerfile.item_index(a), dockerfile.item_index(b)
-    return j > i and all(isinstance(item, Trivia) for item in dockerfile.items[i + 1 : j])
+    return dockerfile.items[i + 1 : j] if j > i else None
 
 
 _LINTER_DIRECTIVE = re.compile(
@@ -221,7 +228,7 @@ def merge_edits(ctx: Context, plan: MergePlan) -> tuple[Edit, ...]:
     # A's last line: close the subshell, add the operator (trailing style) and the marker
     edits.append(Edit(a_end, a_last.content_end, close + (b" &&" if trailing else b"") + marker))
     # blank lines between the RUNs go; comment lines stay as comments inside the continuation
-    for item in _trivia_between(dockerfile, a, b):
+    for item in plan.between:
         if not item.is_comment:
             edits.append(Edit.delete(item.start, item.end))
     opener = b"" if trailing else b"&& "
@@ -237,12 +244,6 @@ def merge_edits(ctx: Context, plan: MergePlan) -> tuple[Edit, ...]:
     if plan.wrap_second:
         edits.append(Edit.insert(b_end, b")"))
     return tuple(edits)
-
-
-def _trivia_between(dockerfile: Dockerfile, a: Instruction, b: Instruction) -> list[Trivia]:
-    """The comment and blank lines between ``a`` and ``b`` (the items tile the file in order)."""
-    i, j = dockerfile.item_index(a), dockerfile.item_index(b)
-    return [item for item in dockerfile.items[i + 1 : j] if isinstance(item, Trivia)]
 
 
 def operators_trail(dockerfile: Dockerfile) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from operator import attrgetter
 from typing import Iterable, Sequence
 
 
@@ -56,6 +57,9 @@ class Edit:
         if self.start == other.start and (self.is_insertion or other.is_insertion):
             return True
         return False
+
+
+_EDIT_ORDER = attrgetter("start", "end", "content")  # the fields Edit's generated order compares
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,13 +111,14 @@ class Fix:
     joins: tuple[tuple[int, str], ...] = ()
 
     def __post_init__(self) -> None:
-        if not self.edits and not self.creates:
+        if self.creates:
+            if len({new.path for new in self.creates}) != len(self.creates):
+                raise ValueError("a fix creates the same file twice")
+            if "build-context" not in self.declares:
+                raise ValueError("a fix that creates files must declare `build-context`")
+        elif not self.edits:
             raise ValueError("a fix needs at least one edit or new file")
-        if len({new.path for new in self.creates}) != len(self.creates):
-            raise ValueError("a fix creates the same file twice")
-        if self.creates and "build-context" not in self.declares:
-            raise ValueError("a fix that creates files must declare `build-context`")
-        ordered = tuple(sorted(self.edits))
+        ordered = tuple(sorted(self.edits, key=_EDIT_ORDER))  # Edit's own order, compared in C
         for a, b in zip(ordered, ordered[1:]):
             if a.overlaps(b):
                 raise ValueError(f"overlapping edits inside one fix: {a} / {b}")
