@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
@@ -279,6 +280,17 @@ def _cleanup_profile(script: ShellScript) -> CleanupProfile:
     if not keys and not script.packages:  # most RUNs: nothing cleaned, nothing installed
         return NOTHING_CLEANED
     facts = {p.command: p for p in script.packages}
+    if not keys and all(fact.action != "update" for fact in facts.values()):
+        # installs only (most package RUNs of a long file): nothing done, only what is written
+        return CleanupProfile(_NONE, _NONE, _NONE, _written(facts.values()))
+    return _walked_profile(script, keys, facts)
+
+
+def _walked_profile(
+    script: ShellScript, keys: dict[int, frozenset[CleanupKey]], facts: dict[int, PackageFact]
+) -> CleanupProfile:
+    """The profile, command by command (what :func:`_cleanup_profile` shortens when nothing
+    is cleaned or refreshed)."""
     leading: set[CleanupKey] = set()
     done: set[CleanupKey] = set()
     certain: set[CleanupKey] = set()
@@ -309,6 +321,14 @@ def _cleanup_profile(script: ShellScript) -> CleanupProfile:
         mentioned.extend(words)
     return CleanupProfile(frozenset(leading), frozenset(done), frozenset(certain), frozenset(written),
                           frozenset(cleaned))
+
+
+_NONE: frozenset[CleanupKey] = frozenset()
+
+
+def _written(facts: Iterable[PackageFact]) -> frozenset[str]:
+    """The package managers whose files these facts' commands write."""
+    return frozenset(fact.manager for fact in facts if fact.action not in UNDOING_ACTIONS)
 
 
 def _worth_again(key: CleanupKey, writes: str | None, cleans: set[str], words: list[str]) -> bool:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import model
+from slimfile.shell.analyze import analyze_run
+from slimfile.shell.model import ShellScript
+
+from .conftest import model, runs
 
 
 def facts(run: str):
@@ -211,6 +214,44 @@ def profile_keys(run: str) -> dict[str, list[str]]:
 )
 def test_cleanup_profile(run, leading, done, certain):
     assert profile_keys(run) == {"leading": leading, "done": done, "certain": certain}
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        "apt-get install -y x", "pip install a && npm ci", "apk add gcc && gcc -o /x x.c", "echo hi",
+        "apt-get remove -y x && pip install a", "apt-get update && apt-get install -y x", "rm -rf /tmp/x",
+        "if true; then apt-get install -y x; fi", "apt-get install -y a; apt-get purge -y a",
+    ],
+)
+def test_short_cleanup_profiles_are_the_walked_ones(run: str) -> None:
+    """The profile of a script that cleans and refreshes nothing is made without the walk
+    over its commands: the same profile."""
+    from slimfile.shell.cleanup import _cleanup_profile, _walked_profile, command_cleanup_keys
+
+    script = model(f"RUN {run}\n")
+    facts = {p.command: p for p in script.packages}
+    assert _cleanup_profile(script) == _walked_profile(script, command_cleanup_keys(script), facts)
+
+
+def test_corpus_sample_cleanup_profiles_are_the_walked_ones() -> None:
+    from slimfile.shell.cleanup import _cleanup_profile, _walked_profile, command_cleanup_keys
+    from slimfile.syntax import ParseError, parse
+    from tests.conftest import corpus_sample
+
+    compared = 0
+    for path in corpus_sample():
+        try:
+            dockerfile = parse(path.read_bytes(), path=str(path))
+        except ParseError:
+            continue
+        for instruction in runs(dockerfile):
+            script = analyze_run(dockerfile, instruction)
+            if isinstance(script, ShellScript):
+                facts = {p.command: p for p in script.packages}
+                assert _cleanup_profile(script) == _walked_profile(script, command_cleanup_keys(script), facts), path
+                compared += 1
+    assert compared > 50
 
 
 @pytest.mark.parametrize(
