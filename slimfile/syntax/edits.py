@@ -209,14 +209,20 @@ def select_with_blockers(fixes: Sequence[Fix]) -> tuple[list[int], dict[int, int
     for i, fix in enumerate(fixes):
         edits = [(rank[edit.start], rank[edit.end]) for edit in fix.edits]
         claims = [(rank[start], rank[end]) for start, end in fix.claims]
-        blocker = min(
-            [edited.first(low, high) for low, high in edits + claims]
-            + [claimed.first(low, high) for low, high in edits]
-            + [created.get(new.path, _FREE) for new in fix.creates]
-            + [brought_or_joined.get(key, _FREE) for key in fix.brings]
-            + [brought.get(key, _FREE) for key in fix.brings + fix.joins],
-            default=_FREE,
-        )
+        blocker = _FREE
+        for low, high in edits:
+            blocker = min(blocker, edited.first(low, high))
+            if claimed.used:  # most rounds claim nothing: no look-up
+                blocker = min(blocker, claimed.first(low, high))
+        for low, high in claims:
+            blocker = min(blocker, edited.first(low, high))
+        if fix.creates or fix.brings or fix.joins:
+            blocker = min(
+                [blocker]
+                + [created.get(new.path, _FREE) for new in fix.creates]
+                + [brought_or_joined.get(key, _FREE) for key in fix.brings]
+                + [brought.get(key, _FREE) for key in fix.brings + fix.joins]
+            )
         if blocker < _FREE:
             blockers[i] = blocker
             continue
@@ -240,6 +246,7 @@ def _ranges(fix: Fix) -> Iterable[tuple[int, int]]:
 
 
 _FREE = 1 << 62  # no fix has claimed the point
+_FEW_POINTS = 16  # ranges of up to this many points are read leaf by leaf
 
 
 class _FirstClaim:
@@ -247,18 +254,21 @@ class _FirstClaim:
     Claimants only grow (fixes are accepted in order), so a claim stops climbing as soon as
     an ancestor already holds a smaller one."""
 
-    __slots__ = ("size", "tree")
+    __slots__ = ("size", "tree", "used")
 
     def __init__(self, count: int) -> None:
         self.size = 1 << max(count - 1, 0).bit_length()
         self.tree = [_FREE] * (2 * self.size)
+        self.used = False  # something was claimed
 
     def first(self, low: int, high: int) -> int:
         """The smallest claimant of the points ``low..high`` (inclusive), or ``_FREE``."""
         tree = self.tree
-        best = _FREE
         low += self.size
         high += self.size + 1
+        if high - low <= _FEW_POINTS:  # an edit's two end points, usually: the leaves themselves
+            return min(tree[low:high])
+        best = _FREE
         while low < high:
             if low & 1:
                 best = min(best, tree[low])
@@ -271,6 +281,7 @@ class _FirstClaim:
         return best
 
     def claim(self, low: int, high: int, owner: int) -> None:
+        self.used = True
         tree = self.tree
         for point in range(low + self.size, high + self.size + 1):
             if tree[point] != _FREE:

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from slimfile.syntax import edits as edits_module
 from slimfile.syntax import parse
 from slimfile.syntax.edits import (
     Edit,
@@ -118,21 +119,22 @@ def test_a_merge_conflicts_with_bringing_what_the_other_run_removes():
 EDITS = st.lists(st.tuples(st.integers(0, 30), st.sampled_from([0, 0, 1, 2, 3, 6]), st.binary(max_size=3)), max_size=4)
 
 
-def _fix_from(raw) -> Fix | None:
+def _fix_from(raw, claims=()) -> Fix | None:
     edits: list[Edit] = []
     for start, length, content in raw:
         candidate = Edit(start, start + length, content)
         if not any(candidate.overlaps(e) for e in edits):
             edits.append(candidate)
-    return Fix(tuple(edits)) if edits else None
+    return Fix(tuple(edits), claims=tuple((start, start + length) for start, length, _ in claims)) if edits else None
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(EDITS, max_size=10))
+@given(st.lists(st.tuples(EDITS, EDITS | st.just([])), max_size=10))
 def test_select_with_blockers_is_the_pairwise_rule(raw_fixes):
     """The claimed-point tree gives what comparing every pair gives: a fix waits when it
-    conflicts with an accepted one, and its blocker is the first such accepted fix."""
-    fixes = [fix for fix in map(_fix_from, raw_fixes) if fix is not None]
+    conflicts with an accepted one, and its blocker is the first such accepted fix. Both ways
+    the tree is read (leaf by leaf for a few points, by its nodes for more) give it."""
+    fixes = [fix for fix in (_fix_from(raw, claims) for raw, claims in raw_fixes) if fix is not None]
     accepted: list[int] = []
     blockers: dict[int, int] = {}
     for i, fix in enumerate(fixes):
@@ -141,8 +143,13 @@ def test_select_with_blockers_is_the_pairwise_rule(raw_fixes):
             blockers[i] = clashing[0]
         else:
             accepted.append(i)
-    assert select_with_blockers(fixes) == (accepted, blockers)
-    assert select_compatible(fixes) == (accepted, sorted(blockers))
+    few = edits_module._FEW_POINTS
+    try:
+        for edits_module._FEW_POINTS in (0, 2, few):
+            assert select_with_blockers(fixes) == (accepted, blockers)
+            assert select_compatible(fixes) == (accepted, sorted(blockers))
+    finally:
+        edits_module._FEW_POINTS = few
 
 
 @settings(max_examples=300, deadline=None)
