@@ -303,7 +303,7 @@ class _Collector:
                 self._need("musl", (), "a downloaded binary", f"{where} downloads {_url(argv)} (a prebuilt release is usually linked against glibc)", line, stage, order)
         elif name in _image_programs():
             self._need("tool", (f"image:{name}",), name, f"{where} runs {name}", line, stage, order, command=name)
-        elif step is not None and depth < MAX_SCRIPT_DEPTH:
+        elif step is not None and depth < MAX_SCRIPT_DEPTH and self._copies_anything(stage):
             # a script the stage copied into a folder on PATH, run by its name
             for folder in PATH_DIRS:
                 if self._copied_from(stage, f"{folder}/{name}", order) is not None:
@@ -424,6 +424,10 @@ class _Collector:
         if self.ctx.build_files is None:
             return "and the build context is not known"
         return "which is not a file of the build context (a download, or made by the build)"
+
+    def _copies_anything(self, stage: Stage) -> bool:
+        """The stage's lineage copies files from the build context (slimfile reads it)."""
+        return self.ctx.build_files is not None and self._nearest_copying(stage.index) is not None
 
     def _copies(self, stage: Stage) -> Iterator[tuple[int, Step]]:
         """COPY/ADD from the build context in the stage's lineage, latest first. Only the stages
