@@ -671,8 +671,8 @@ def _span_function(piece: ScriptText | None):
 
 # A plain script: words of these bytes only, separated by blanks, joined by `&&`, `||`, `;` or a
 # newline.
-_PLAIN_TEXT = re.compile(rb"[A-Za-z0-9_./:=@%+,\- \t\n&|;]*")
-_PLAIN_TOKEN = re.compile(rb"[ \t]*(?:(&&|\|\||;|\n)|([A-Za-z0-9_./:=@%+,\-]+))")
+_PLAIN_TEXT = re.compile(rb"[A-Za-z0-9_./:=@%+,*\- \t\n&|;]*")
+_PLAIN_TOKEN = re.compile(rb"[ \t]*(?:(&&|\|\||;|\n)|([A-Za-z0-9_./:=@%+,*\-]+))")
 # a command's name: tree-sitter-bash rejects `a+:`, `x%`, `git@x:y` or `-` then `a%` there
 _PLAIN_NAME = re.compile(rb"[A-Za-z0-9_./][A-Za-z0-9_./-]*")
 # first words tree-sitter-bash reads as something other than a simple command's name

@@ -28,8 +28,9 @@ WORDS = [
     "builtin", "let", "test", "source", "cd", "set", "-e", "exit", "umask", "022", "trap",
     "if", "then", "else", "elif", "fi", "for", "in", "do", "done", "case", "esac", "while", "until", "function",
     "select", "time", "coproc", "export", "declare", "local", "readonly", "typeset", "unset", "unsetenv",
+    "*", "/var/lib/apt/lists/*", "*.txt", "a*b", "**", "-*",
 ]
-word = st.sampled_from(WORDS) | st.text("abcz019_./:=@%+,-", min_size=1, max_size=6)
+word = st.sampled_from(WORDS) | st.text("abcz019_./:=@%+,-*", min_size=1, max_size=6)
 blank = st.sampled_from([" ", "  ", "\t", " \t"])
 operator = st.sampled_from(["&&", "||", ";", "\n"])
 # what may stand around an operator: blanks, and the newlines and blank lines of a heredoc script
@@ -88,9 +89,10 @@ PLAIN = [
     b"apt-get update && apt-get install -y --no-install-recommends curl && apt-get clean",
     b"a;b", b"a ;", b"  make\t-j4 || true  ", b"sudo -u app env A=1 ./run.sh", b"echo x=1",
     b"a\nb", b"echo 1\n", b"\napt-get update\n\napt-get install -y curl\n", b"a;\nb", b"a \n\t b ;\n",
+    b"apt-get install -y x && rm -rf /var/lib/apt/lists/*", b"cp *.txt /x",
 ]
 NOT_PLAIN = [
-    b"", b"   ", b"echo 'a'", b'echo "a"', b"echo $HOME", b"echo `id`", b"echo $(id)", b"rm -rf /tmp/*",
+    b"", b"   ", b"echo 'a'", b'echo "a"', b"echo $HOME", b"echo `id`", b"echo $(id)",
     b"ls ?", b"echo a > f", b"cat < f", b"a | b", b"a &", b"a & b", b"# note", b"echo a # note",
     b"a &&\nb", b"a ||\n\nb", b"a\n&& b", b"a\n;b", b"\n", b"echo \\x", b"if true; then x; fi", b"export A=1",
     b"A=1 make", b"A=1", b"{ a; }", b"(a)",
