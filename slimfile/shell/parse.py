@@ -669,10 +669,11 @@ def _span_function(piece: ScriptText | None):
     return span
 
 
-# A plain script: words of these bytes only, separated by blanks, joined by `&&`, `||`, `;` or a
-# newline.
-_PLAIN_TEXT = re.compile(rb"[A-Za-z0-9_./:=@%+,*\- \t\n&|;]*")
-_PLAIN_TOKEN = re.compile(rb"[ \t]*(?:(&&|\|\||;|\n)|([A-Za-z0-9_./:=@%+,*\-]+))")
+# A plain script: words of these bytes only (any non-ASCII byte among them: tree-sitter-bash
+# reads them as word characters, even invalid UTF-8), separated by blanks, joined by `&&`,
+# `||`, `;` or a newline.
+_PLAIN_TEXT = re.compile(rb"[A-Za-z0-9_./:=@%+,*\x80-\xff\- \t\n&|;]*")
+_PLAIN_TOKEN = re.compile(rb"[ \t]*(?:(&&|\|\||;|\n)|([A-Za-z0-9_./:=@%+,*\x80-\xff\-]+))")
 # a command's name: tree-sitter-bash rejects `a+:`, `x%`, `git@x:y` or `-` then `a%` there
 _PLAIN_NAME = re.compile(rb"[A-Za-z0-9_./][A-Za-z0-9_./-]*")
 # first words tree-sitter-bash reads as something other than a simple command's name

@@ -30,7 +30,13 @@ WORDS = [
     "select", "time", "coproc", "export", "declare", "local", "readonly", "typeset", "unset", "unsetenv",
     "*", "/var/lib/apt/lists/*", "*.txt", "a*b", "**", "-*",
 ]
-word = st.sampled_from(WORDS) | st.text("abcz019_./:=@%+,-*", min_size=1, max_size=6)
+# non-ASCII characters are word characters to tree-sitter-bash, Unicode blanks included
+non_ascii = st.characters(min_codepoint=0x80, max_codepoint=0x10FFFF, blacklist_categories=("Cs",))
+word = (
+    st.sampled_from(WORDS)
+    | st.text("abcz019_./:=@%+,-*", min_size=1, max_size=6)
+    | st.text(st.sampled_from("az0-./*") | non_ascii, min_size=1, max_size=4)
+)
 blank = st.sampled_from([" ", "  ", "\t", " \t"])
 operator = st.sampled_from(["&&", "||", ";", "\n"])
 # what may stand around an operator: blanks, and the newlines and blank lines of a heredoc script
@@ -90,6 +96,7 @@ PLAIN = [
     b"a;b", b"a ;", b"  make\t-j4 || true  ", b"sudo -u app env A=1 ./run.sh", b"echo x=1",
     b"a\nb", b"echo 1\n", b"\napt-get update\n\napt-get install -y curl\n", b"a;\nb", b"a \n\t b ;\n",
     b"apt-get install -y x && rm -rf /var/lib/apt/lists/*", b"cp *.txt /x",
+    "echo é naïve \u00a0 \u2028 \u3000 x".encode(), b"echo \xff\xfe \xc3 && echo \xe2\x80",
 ]
 NOT_PLAIN = [
     b"", b"   ", b"echo 'a'", b'echo "a"', b"echo $HOME", b"echo `id`", b"echo $(id)",
@@ -97,7 +104,7 @@ NOT_PLAIN = [
     b"a &&\nb", b"a ||\n\nb", b"a\n&& b", b"a\n;b", b"\n", b"echo \\x", b"if true; then x; fi", b"export A=1",
     b"A=1 make", b"A=1", b"{ a; }", b"(a)",
     b"! a", b"[ -f x ]", b"a && ", b"&& a", b"a ; ; b", b"a ;; b", b"echo ~/x", b"echo {a,b}", b"time make",
-    b"git@host:x", b"a+: x", b"x% y", b"- a%", b"echo ==", b"echo a == && b",
+    b"git@host:x", b"a+: x", b"x% y", b"- a%", b"echo ==", b"echo a == && b", "é x".encode(),
 ]
 
 
