@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Sequence
+from collections.abc import Set
+from typing import Any, NamedTuple, Sequence
 
 from slimfile.shell.data import load
 from slimfile.shell.model import Command, ShellScript, Word
@@ -150,12 +151,13 @@ def _python_module_pip(name: str, words: Sequence[Word]) -> _Invocation | None:
 
 def _fact(command: Command, invocation: _Invocation, exported: dict[str, str]) -> PackageFact:
     spec = load("package_managers")["managers"][invocation.manager]
-    with_value = set(spec.get("with_value", ()))
+    tables = _tables(invocation.manager)
+    with_value = tables.with_value
     options, operands = parse_options(invocation.args, with_value, spec.get("clusters", False))
     action, subcommand, rest = _action(spec, operands)
     extra = spec.get("with_value_by_subcommand", {}).get(" ".join(w.value for w in subcommand))
     if extra:
-        with_value |= set(extra)
+        with_value = with_value | set(extra)
         options, operands = parse_options(invocation.args, with_value, spec.get("clusters", False))
         action, subcommand, rest = _action(spec, operands)
     if action == "run" and subcommand:
@@ -172,7 +174,7 @@ def _fact(command: Command, invocation: _Invocation, exported: dict[str, str]) -
         packages=tuple(rest) if action in package_actions and not spec.get("goals") else (),
         operands=tuple(rest),
         options=tuple(options),
-        traits=_traits(spec, options, env, set(spec.get("with_value", ()))),
+        traits=_traits(spec, tables, options, env),
         env=env,
         command=command.index,
         start=command.start,
@@ -181,7 +183,7 @@ def _fact(command: Command, invocation: _Invocation, exported: dict[str, str]) -
 
 
 def parse_options(
-    words: Sequence[Word], with_value: set[str], clusters: bool
+    words: Sequence[Word], with_value: Set[str], clusters: bool
 ) -> tuple[list[PackageOption], list[Word]]:
     """Split arguments into options and operands, getopt-style (options may follow operands)."""
     options: list[PackageOption] = []
@@ -203,7 +205,7 @@ def parse_options(
     return options, operands
 
 
-def _long_option(words: Sequence[Word], i: int, with_value: set[str], options: list[PackageOption]) -> int:
+def _long_option(words: Sequence[Word], i: int, with_value: Set[str], options: list[PackageOption]) -> int:
     """``--name``, ``--name=value``, ``--name value`` (and single-dash long options)."""
     word = words[i]
     name, eq, value = word.value.partition("=")
@@ -217,7 +219,7 @@ def _long_option(words: Sequence[Word], i: int, with_value: set[str], options: l
     return i
 
 
-def _bundle(words: Sequence[Word], i: int, with_value: set[str], options: list[PackageOption]) -> int:
+def _bundle(words: Sequence[Word], i: int, with_value: Set[str], options: list[PackageOption]) -> int:
     """``-qy`` as ``-q -y``; a letter that takes a value takes the rest or the next word."""
     word = words[i]
     letters = word.value[1:]
@@ -272,18 +274,35 @@ def _environment(command: Command, exported: dict[str, str]) -> tuple[tuple[str,
     return tuple(sorted(env.items()))
 
 
+class _ManagerTables(NamedTuple):
+    """What a manager's data says, in the forms the facts look things up in."""
+
+    with_value: frozenset[str]  # the manager's options that take a value (subcommands add some)
+    traits: _TraitTable
+    env_traits: _TraitTable
+
+
+@lru_cache(maxsize=None)
+def _tables(manager: str) -> _ManagerTables:
+    """Once per manager (the data does not change), not once per package command."""
+    spec = load("package_managers")["managers"][manager]
+    return _ManagerTables(
+        frozenset(spec.get("with_value", ())), _TraitTable(spec.get("traits", {})), _TraitTable(spec.get("env_traits", {}))
+    )
+
+
 def _traits(
-    spec: dict[str, Any], options: list[PackageOption], env: tuple[tuple[str, str], ...], with_value: set[str]
+    spec: dict[str, Any], tables: _ManagerTables, options: list[PackageOption], env: tuple[tuple[str, str], ...]
 ) -> frozenset[str]:
-    """Traits from options (see :func:`_option_trait`), environment and combinations.
-    ``with_value`` is the manager's own list, without subcommand-specific additions."""
-    table = _TraitTable(spec.get("traits", {}))
+    """Traits from options (see :func:`_option_trait`), environment and combinations. The
+    manager's own value-taking options decide, without subcommand-specific additions."""
+    table, with_value = tables.traits, tables.with_value
     traits = set()
     for option in options:
         trait = _option_trait(table, option, with_value)
         if trait is not None:
             traits.add(trait)
-    env_table = _TraitTable(spec.get("env_traits", {}))
+    env_table = tables.env_traits
     for name, value in env:
         trait = env_table.get(f"{name}={value}") or (env_table.get(f"{name}=*") if value else None)
         if trait is not None:
@@ -321,7 +340,7 @@ class _TraitTable:
         return found
 
 
-def _option_trait(table: _TraitTable, option: PackageOption, with_value: set[str]) -> str | None:
+def _option_trait(table: _TraitTable, option: PackageOption, with_value: Set[str]) -> str | None:
     """An option's trait: ``name=value`` first; the bare name for value-taking options (any
     ``--virtual NAME`` is virtual) and for options written without a value."""
     if option.value is None:
