@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from slimfile.memo import cached
 from slimfile.shell.data import load
 from slimfile.shell.model import Command, CommandKind, ShellScript, Word
 from slimfile.shell.packages import PackageFact
@@ -230,8 +231,21 @@ def union(parts: Iterable[Effects]) -> Effects:
     return Effects(frozenset(reads), frozenset(writes), frozenset(names), cwd)
 
 
-def command_effects(script: ShellScript, *, workdir: str | None, env: Mapping[str, str], home: str | None) -> list[CommandEffects]:
-    """Each command's effects, in source order (the walk tracks ``cd`` and variables)."""
+def command_effects(
+    script: ShellScript, *, workdir: str | None, env: Mapping[str, str], home: str | None
+) -> tuple[CommandEffects, ...]:
+    """Each command's effects, in source order (the walk tracks ``cd`` and variables). Once
+    per script and step state: the steps, the cache-order planner, the context's file uses and
+    the recipes all ask for every RUN. The mapping itself is the key (kept with the answer, so
+    that its id is not reused): ``env`` must not change afterwards, as a step's variables never
+    do (callers that add variables make a new mapping)."""
+    key = ("command-effects", workdir, id(env), home)
+    return cached(script, key, lambda: (env, _walk_effects(script, workdir, env, home)))[1]
+
+
+def _walk_effects(
+    script: ShellScript, workdir: str | None, env: Mapping[str, str], home: str | None
+) -> tuple[CommandEffects, ...]:
     known = Overlay(env)
     if home is not None and "HOME" not in known:
         known["HOME"] = home
@@ -240,7 +254,7 @@ def command_effects(script: ShellScript, *, workdir: str | None, env: Mapping[st
     for command in script.commands:
         cwd, cwd_is_workdir = walk.cwd, walk.cwd_is_workdir
         out.append(CommandEffects(command, _command_effects(command, walk), cwd, cwd_is_workdir))
-    return out
+    return tuple(out)
 
 
 def _command_effects(command: Command, walk: _Walk) -> Effects:
