@@ -38,7 +38,7 @@ from slimfile.shell.cleanup import CleanupProfile, after_writes, cleanup_profile
 from slimfile.shell.model import Command, Operator, ScopeKind, ShellScript
 from slimfile.syntax import style
 from slimfile.syntax.edits import Edit
-from slimfile.syntax.nodes import Dockerfile, Instruction, LineRole, Trivia
+from slimfile.syntax.nodes import Dockerfile, Instruction, Item, LineRole, Trivia
 
 _SEPARATORS = (Operator.SEMICOLON, Operator.NEWLINE)
 
@@ -89,10 +89,11 @@ def plan_merge(ctx: Context, first: RunInfo, second: RunInfo, before: CleanupPro
     joins += [(second.outer.start, key.key) for key in head.done
               if key.refresh or key.family is None or key.family not in tail.writes]
     cleanups = after_writes(head, tail)
-    return MergePlan(first, second, wrap_first, wrap_second, cleanups, tuple(between), tuple(sorted(set(joins))))
+    trivia = tuple(item for item in between or () if isinstance(item, Trivia))  # every item: checked above
+    return MergePlan(first, second, wrap_first, wrap_second, cleanups, trivia, tuple(sorted(set(joins))))
 
 
-def _structural_obstacle(ctx: Context, first: RunInfo, second: RunInfo, between: list | None) -> str | None:
+def _structural_obstacle(ctx: Context, first: RunInfo, second: RunInfo, between: tuple[Item, ...] | None) -> str | None:
     """Why the two RUNs cannot be one whatever their scripts say; ``between`` is what stands
     between them (:func:`_items_between`)."""
     a, b = first.instruction, second.instruction
@@ -114,14 +115,14 @@ def _structural_obstacle(ctx: Context, first: RunInfo, second: RunInfo, between:
         return "the RUNs run under different shells"
     if between is None or not all(isinstance(item, Trivia) for item in between):
         return "another instruction stands between the RUNs"
-    if any(_is_linter_directive(ctx.dockerfile, item) for item in between):
+    if any(isinstance(item, Trivia) and _is_linter_directive(ctx.dockerfile, item) for item in between):
         return "a linter directive comment (e.g. `# hadolint ignore=...`) belongs to the second RUN"
     if not a.args or not b.args:
         return "an empty RUN"
     return None
 
 
-def _items_between(dockerfile: Dockerfile, a: Instruction, b: Instruction) -> list | None:
+def _items_between(dockerfile: Dockerfile, a: Instruction, b: Instruction) -> tuple[Item, ...] | None:
     """The items (comment and blank lines, instructions) between ``a`` and ``b``; None when
     ``b`` does not come after ``a``. The items tile the file in order."""
     i, j = dockerfile.item_index(a), dockerfile.item_index(b)

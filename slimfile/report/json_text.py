@@ -102,8 +102,8 @@ def _write(value: Any, newline: str, parts: list[str]) -> None:
             parts.append("{}")
             return
         shape = (tuple(value), newline)
-        texts = _DICT_TEXTS.get(shape, False)
-        if texts is False:
+        texts = _DICT_TEXTS.get(shape)
+        if texts is None and shape not in _DICT_TEXTS:
             if len(_DICT_TEXTS) >= _DICT_TEXTS_LIMIT:
                 _DICT_TEXTS.clear()
             texts = _DICT_TEXTS[shape] = _dict_texts(shape[0], newline)

@@ -11,9 +11,9 @@ environment are normalised into *traits* (``assume-yes``, ``no-install-recommend
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from functools import lru_cache
-from collections.abc import Set
+from functools import cache, lru_cache
 from typing import Any, NamedTuple, Sequence
 
 from slimfile.shell.data import load
@@ -183,7 +183,7 @@ def _fact(command: Command, invocation: _Invocation, exported: dict[str, str]) -
 
 
 def parse_options(
-    words: Sequence[Word], with_value: Set[str], clusters: bool
+    words: Sequence[Word], with_value: AbstractSet[str], clusters: bool
 ) -> tuple[list[PackageOption], list[Word]]:
     """Split arguments into options and operands, getopt-style (options may follow operands)."""
     options: list[PackageOption] = []
@@ -205,7 +205,7 @@ def parse_options(
     return options, operands
 
 
-def _long_option(words: Sequence[Word], i: int, with_value: Set[str], options: list[PackageOption]) -> int:
+def _long_option(words: Sequence[Word], i: int, with_value: AbstractSet[str], options: list[PackageOption]) -> int:
     """``--name``, ``--name=value``, ``--name value`` (and single-dash long options)."""
     word = words[i]
     name, eq, value = word.value.partition("=")
@@ -219,7 +219,7 @@ def _long_option(words: Sequence[Word], i: int, with_value: Set[str], options: l
     return i
 
 
-def _bundle(words: Sequence[Word], i: int, with_value: Set[str], options: list[PackageOption]) -> int:
+def _bundle(words: Sequence[Word], i: int, with_value: AbstractSet[str], options: list[PackageOption]) -> int:
     """``-qy`` as ``-q -y``; a letter that takes a value takes the rest or the next word."""
     word = words[i]
     letters = word.value[1:]
@@ -282,7 +282,7 @@ class _ManagerTables(NamedTuple):
     env_traits: _TraitTable
 
 
-@lru_cache(maxsize=None)
+@cache
 def _tables(manager: str) -> _ManagerTables:
     """Once per manager (the data does not change), not once per package command."""
     spec = load("package_managers")["managers"][manager]
@@ -340,7 +340,7 @@ class _TraitTable:
         return found
 
 
-def _option_trait(table: _TraitTable, option: PackageOption, with_value: Set[str]) -> str | None:
+def _option_trait(table: _TraitTable, option: PackageOption, with_value: AbstractSet[str]) -> str | None:
     """An option's trait: ``name=value`` first; the bare name for value-taking options (any
     ``--virtual NAME`` is virtual) and for options written without a value."""
     if option.value is None:
