@@ -102,7 +102,7 @@ def _initial_errexit(kind: ScopeKind, inherited: bool, text_shell) -> bool:
 
 
 def _errexit_change(command: Command) -> bool | None:
-    if command.name != "set" or set(command.wrappers) - _LOOKUP_ONLY_WRAPPERS:
+    if command.name != "set" or _runs_elsewhere(command):
         return None
     result = None
     for option, on in option_changes(list(command.argv[1:])):
@@ -128,21 +128,27 @@ def state_changes(script: ShellScript) -> tuple[StateChange, ...]:
 
 
 def _command_state_change(command: Command, table: dict[str, str]) -> StateChange | None:
-    persists = not command.in_child_process
     if command.kind is CommandKind.ASSIGNMENT:
         names = tuple(a.name for a in command.assignments)
-        return StateChange("assignment", command.index, names, persists, command.start, command.end)
+        return StateChange("assignment", command.index, names, not command.in_child_process, command.start, command.end)
     name = command.name
-    if name is None or set(command.wrappers) - _LOOKUP_ONLY_WRAPPERS:
+    if name is None or _runs_elsewhere(command):
         return None
     if name == "exec" and len(command.argv) == 1 and command.redirects:
-        return StateChange("exec-redirect", command.index, (), persists, command.start, command.end)
+        return StateChange("exec-redirect", command.index, (), not command.in_child_process, command.start, command.end)
     kind = table.get(name)
     if kind is None:
         return None
     if kind == "set" and len(command.argv) == 1:
         return None  # bare `set` only prints the variables
-    return StateChange(kind, command.index, _state_names(kind, command), persists, command.start, command.end)
+    names = _state_names(kind, command)
+    return StateChange(kind, command.index, names, not command.in_child_process, command.start, command.end)
+
+
+def _runs_elsewhere(command: Command) -> bool:
+    """A wrapper runs the command in another process or shell (``sudo``, ``env``, ``xargs``):
+    it cannot change this shell's state nor end it."""
+    return bool(command.wrappers) and bool(set(command.wrappers) - _LOOKUP_ONLY_WRAPPERS)
 
 
 def _state_names(kind: str, command: Command) -> tuple[str, ...]:
@@ -172,7 +178,7 @@ def _exit_kind(command: Command, table: dict[str, str]) -> str | None:
     if "exec" in command.wrappers:
         return "exec"
     name = command.name
-    if name is None or set(command.wrappers) - _LOOKUP_ONLY_WRAPPERS:
+    if name is None or _runs_elsewhere(command):
         return None
     kind = table.get(name)
     if kind == "return" and command.in_scope(ScopeKind.FUNCTION):
