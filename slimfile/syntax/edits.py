@@ -267,7 +267,7 @@ class _FirstClaim:
         low += self.size
         high += self.size + 1
         if high - low <= _FEW_POINTS:  # an edit's two end points, usually: the leaves themselves
-            return min(tree[low:high])
+            return min(tree[low:high], default=_FREE)
         best = _FREE
         while low < high:
             if low & 1:
