@@ -141,10 +141,15 @@ def _run_passes(context: Context, settings: Settings, passes: Sequence[PassFunct
         return []
     found: list[tuple[int, Finding]] = []
     onbuilds = _OnbuildSpans(dockerfile)
+    selected: dict[str, bool] = {}  # settings.selects, once per rule code, not per finding
     for position, check in enumerate(passes):
         with blame(lambda: pass_label(check)):  # a bug in one pass is reported with its name
             for finding in check(context):
-                if not settings.selects(finding.rule.code) or suppressions.suppresses(finding):
+                code = finding.rule.code
+                chosen = selected.get(code)
+                if chosen is None:
+                    chosen = selected[code] = settings.selects(code)
+                if not chosen or suppressions.suppresses(finding):
                     continue
                 locate(dockerfile, finding)
                 _declare_onbuild_edits(onbuilds, finding)
