@@ -65,10 +65,12 @@ def test_shell_completion_of_commands_and_output_formats():
 
 
 def test_completion_script_uses_the_program_name():
-    result = subprocess.run(
-        [sys.executable, "-m", "slimfile", "--show-completion", "bash"], cwd=ROOT, capture_output=True, text=True
-    )
-    assert "complete -o default -F _slimfile_completion slimfile" in result.stdout
+    """typer picks the shell from the processes above the program (shellingham), as when a
+    user types the command in bash: run it from a bash that stays its parent (not ``exec``),
+    or a test runner started by no shell (a service, ``setsid``) gets "Shell  not supported"."""
+    script = '"$0" -m slimfile --show-completion bash; status=$?; exit "$status"'
+    result = subprocess.run(["bash", "-c", script, sys.executable], cwd=ROOT, capture_output=True, text=True)
+    assert "complete -o default -F _slimfile_completion slimfile" in result.stdout, result.stderr
 
 
 def test_completion_formats_match_the_report_formats():
