@@ -156,3 +156,24 @@ def test_check_output_does_not_depend_on_the_hash_seed(tmp_path):
         assert "SF701" in done.stdout
         outputs.add(done.stdout)
     assert len(outputs) == 1
+
+
+def test_command_effects_are_kept_per_step_state():
+    """A RUN's command effects are walked once per (workdir, variables, home) and kept on its
+    model: asked again with the same mapping, the same answer; with another mapping, another
+    directory or another home, a walk of their own."""
+    from slimfile.shell.effects import command_effects
+
+    dockerfile = parse(b"FROM debian\nRUN mkdir $DIR && mkdir logs && mkdir ~/cache\n")
+    script = Context(dockerfile, Settings()).shell(dockerfile.instructions[1])
+    first_env, other_env = {"DIR": "/one"}, {"DIR": "/two"}
+
+    def writes(workdir, env, home):
+        return [sorted(each.effects.writes) for each in command_effects(script, workdir=workdir, env=env, home=home)]
+
+    once = command_effects(script, workdir="/app", env=first_env, home="/root")
+    assert command_effects(script, workdir="/app", env=first_env, home="/root") is once
+    assert writes("/app", first_env, "/root") == [["/one"], ["/app/logs"], ["/root/cache"]]
+    assert writes("/app", other_env, "/root") == [["/two"], ["/app/logs"], ["/root/cache"]]
+    assert writes("/srv", first_env, "/root") == [["/one"], ["/srv/logs"], ["/root/cache"]]
+    assert writes("/app", first_env, "/home/app") == [["/one"], ["/app/logs"], ["/home/app/cache"]]
