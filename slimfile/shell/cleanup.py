@@ -303,7 +303,7 @@ def _walked_profile(
         does = set(keys.get(command.index, ()))
         if fact is not None and fact.action == "update":
             does.add(refresh_key(fact.manager))
-        writes = fact.manager if fact is not None and fact.action not in UNDOING_ACTIONS else None
+        writes = _writes(fact)
         cleans = {k.family for k in does if not k.refresh and k.family is not None}
         words = [w.value for w in command.words] if command.index not in keys else []
         again = {k for k in done if _worth_again(k, writes, cleans, words)}
@@ -326,9 +326,15 @@ def _walked_profile(
 _NONE: frozenset[CleanupKey] = frozenset()
 
 
+def _writes(fact: PackageFact | None) -> str | None:
+    """The package manager whose files the command of ``fact`` writes (none for an undoing
+    action: clean, remove, autoremove)."""
+    return fact.manager if fact is not None and fact.action not in UNDOING_ACTIONS else None
+
+
 def _written(facts: Iterable[PackageFact]) -> frozenset[str]:
     """The package managers whose files these facts' commands write."""
-    return frozenset(fact.manager for fact in facts if fact.action not in UNDOING_ACTIONS)
+    return frozenset(manager for manager in map(_writes, facts) if manager is not None)
 
 
 def _worth_again(key: CleanupKey, writes: str | None, cleans: set[str], words: list[str]) -> bool:
