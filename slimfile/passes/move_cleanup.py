@@ -26,6 +26,7 @@ stays linear in the number of RUNs.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -108,11 +109,13 @@ class _Cleanup:
 
 def check(ctx: Context) -> Iterator[Finding]:
     infos = list(runs(ctx, include_onbuild=False))
+    makers: _MakerIndex | None = None  # built at the first cleanup-only RUN
     for position, info in enumerate(infos):
         cleanup = _cleanup_only(info.script)
         if cleanup is None:
             continue
-        target = _maker(ctx, infos, position, cleanup)
+        makers = makers or _MakerIndex(infos)
+        target = _maker(ctx, makers, position, cleanup)
         if target is None:
             continue
         yield _finding(ctx, target, info, cleanup)
@@ -156,26 +159,88 @@ def _cleanup_only(script: ShellScript) -> _Cleanup | None:
     return _Cleanup(frozenset(managers), tuple(paths), uses_home, lists)
 
 
-def _maker(ctx: Context, infos: list[RunInfo], position: int, cleanup: _Cleanup) -> RunInfo | None:
+class _MakerIndex:
+    """Answers "the nearest earlier RUN of the stage, within the lookback, that mentions one of
+    these paths or runs one of these package managers" without a Python loop over the RUNs in
+    between: the RUNs' logical lines joined by NUL bytes (one ``rfind`` per path, in C), and
+    per package manager the positions of the RUNs that run it."""
+
+    def __init__(self, infos: list[RunInfo]) -> None:
+        self.infos = infos
+        texts = [info.instruction.logical.text for info in infos]
+        self.starts: list[int] = []
+        offset = 0
+        for text in texts:
+            self.starts.append(offset)
+            offset += len(text) + 1
+        self.blob = b"\0".join(texts)
+        # the first position of the run of RUNs sharing each RUN's stage (stages are contiguous)
+        self.stage_start: list[int] = []
+        for position, info in enumerate(infos):
+            same = position and infos[position - 1].stage is info.stage
+            self.stage_start.append(self.stage_start[-1] if same else position)
+        self._by_manager: dict[str, list[int]] | None = None
+
+    def window_start(self, position: int) -> int:
+        """The farthest RUN the cleanup at ``position`` may be moved to."""
+        return max(position - MAX_LOOKBACK, self.stage_start[position])
+
+    def last_mention(self, roots: list[bytes], low: int, position: int) -> int:
+        """The position of the last RUN in ``[low, position)`` whose text holds one of
+        ``roots``, or -1."""
+        begin, end = self.starts[low], self.starts[position] - 1
+        found = -1
+        for root in roots:
+            if b"\0" in root:  # could span two texts in the joined bytes: look in each
+                hit = next((i for i in range(position - 1, low - 1, -1) if root in self.infos[i].instruction.logical.text), -1)
+                found = max(found, hit)
+                continue
+            hit = self.blob.rfind(root, begin, end)
+            if hit >= 0:
+                found = max(found, bisect.bisect_right(self.starts, hit) - 1)
+        return found
+
+    def last_use(self, managers: frozenset[str], low: int, position: int) -> int:
+        """The position of the last RUN in ``[low, position)`` that runs one of ``managers``."""
+        if self._by_manager is None:
+            self._by_manager = {}
+            for index, info in enumerate(self.infos):
+                for manager in _managers(info.script):
+                    self._by_manager.setdefault(manager, []).append(index)
+        found = -1
+        for manager in managers:
+            positions = self._by_manager.get(manager, ())
+            i = bisect.bisect_left(positions, position) - 1
+            if i >= 0 and positions[i] >= low:
+                found = max(found, positions[i])
+        return found
+
+
+def _managers(script: ShellScript) -> set[str]:
+    return cached(script, "move_cleanup.managers", lambda: {f.manager for f in script.packages})
+
+
+def _maker(ctx: Context, makers: _MakerIndex, position: int, cleanup: _Cleanup) -> RunInfo | None:
     """The nearest earlier RUN of the stage that made everything the cleanup removes, provided
-    nothing between it and the cleanup (``infos[position]``) uses those files."""
-    cleanup_run = infos[position]
+    nothing between it and the cleanup (``infos[position]``) uses those files.
+
+    Only the nearest RUN that mentions a removed path or runs one of the cleanup's package
+    managers decides: the RUNs after it neither made nor used the files, and moving the
+    cleanup past it is not safe unless it is the maker."""
     roots = [_path_root(path).encode() for path in cleanup.paths]
-    for earlier in range(position - 1, max(position - MAX_LOOKBACK, 0) - 1, -1):
-        candidate = infos[earlier]
-        if candidate.stage is not cleanup_run.stage:
-            return None
-        text = candidate.instruction.logical.text
-        # one root is the usual case, and this loop runs up to MAX_LOOKBACK times per cleanup
-        mentions_any = roots[0] in text if len(roots) == 1 else any(root in text for root in roots)
-        if not cleanup.managers and not mentions_any:
-            continue  # it neither made nor used the paths
-        managers = cached(candidate.script, "move_cleanup.managers", lambda: {f.manager for f in candidate.script.packages})
-        if _made_by(candidate, cleanup, managers) and all(root in text for root in roots):
-            if _between_is_safe(ctx, candidate.instruction, cleanup_run.instruction, cleanup):
-                return candidate
-        if cleanup.managers & managers or mentions_any:
-            return None  # it uses the files (or part of them): moving past it is not safe
+    low = makers.window_start(position)
+    if low >= position:
+        return None
+    nearest = makers.last_mention(roots, low, position)
+    if cleanup.managers:
+        nearest = max(nearest, makers.last_use(cleanup.managers, low, position))
+    if nearest < 0:
+        return None
+    candidate = makers.infos[nearest]
+    text = candidate.instruction.logical.text
+    if _made_by(candidate, cleanup, _managers(candidate.script)) and all(root in text for root in roots):
+        if _between_is_safe(ctx, candidate.instruction, makers.infos[position].instruction, cleanup):
+            return candidate
     return None
 
 

@@ -22,6 +22,7 @@ from slimfile.shell.packages import PackageFact
 
 _GLOB = re.compile(r"[*?\[]")
 _HOME_FORMS = (("${HOME}", "$HOME"), ("~/", "$HOME/"))
+_BRACED_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,11 +118,12 @@ def normalize_path(value: str) -> list[str]:
     """The components of a path as the cache table writes it: ``~`` and ``${HOME}`` become
     ``$HOME``, repeated and trailing slashes and ``/.`` go. A final ``*`` stays a component."""
     path = value
-    for form, replacement in _HOME_FORMS:
-        path = path.replace(form, replacement)
-    if path == "~":
-        path = "$HOME"
-    path = re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", r"$\1", path)
+    if "$" in path or "~" in path:  # most paths have neither: no replacements to try
+        for form, replacement in _HOME_FORMS:
+            path = path.replace(form, replacement)
+        if path == "~":
+            path = "$HOME"
+        path = _BRACED_VARIABLE.sub(r"$\1", path)
     return [part for part in path.split("/") if part not in ("", ".")]
 
 
@@ -229,11 +231,14 @@ def command_cleanup_keys(script: ShellScript) -> dict[int, frozenset[CleanupKey]
             package = packages[fact.command]
             removed = " ".join(sorted(package.package_names))
             bucket.add(CleanupKey(f"{fact.manager} {package.action} {removed}".rstrip(), fact.manager))
+    fact_words: dict[int, set[int]] = {}  # per rm command, the operands that are cache paths
+    for fact in script.cleanups:
+        fact_words.setdefault(fact.command, set()).add(id(fact.word))
     for command in script.command_named("rm"):
-        cached = {id(f.word) for f in script.cleanups if f.command == command.index}
+        cache_words = fact_words.get(command.index, ())
         bucket = found.setdefault(command.index, set())
         for word in rm_operands(command):
-            if id(word) in cached:
+            if id(word) in cache_words:
                 continue
             # a path only known at build time never matches another (it may differ)
             key = _path_key(word.value) if word.static else f"{word.raw} (in command {command.index})"

@@ -116,3 +116,73 @@ def test_a_cleanup_finds_its_maker_within_the_lookback():
     cleanup (an unbounded look was quadratic on generated files)."""
     assert _cleanup_finding(move_cleanup.MAX_LOOKBACK - 1)
     assert not _cleanup_finding(move_cleanup.MAX_LOOKBACK)
+
+
+CLEANUP_LINES = [
+    "RUN mkdir /opt/build && make -C /opt/build",
+    "RUN mkdir -p /opt/build/sub /srv/cache",
+    "RUN rm -rf /opt/build",
+    "RUN rm -rf /opt/build /srv/cache",
+    "RUN rm -rf /srv/cache/*",
+    "RUN ls /opt",
+    "RUN echo /opt/buildx",
+    "RUN apt-get update && apt-get install -y gcc",
+    "RUN apt-get install -y curl",
+    "RUN rm -rf /var/lib/apt/lists/*",
+    "RUN apt-get clean",
+    "RUN pip install flask",
+    "RUN pip cache purge",
+    "RUN echo step",
+    "USER app",
+    "COPY . /opt/build",
+]
+
+
+@st.composite
+def cleanup_files(draw) -> bytes:
+    lines = []
+    for index in range(draw(st.integers(1, 3))):
+        lines.append(f"FROM debian:12 AS s{index}")
+        lines.extend(draw(st.lists(st.sampled_from(CLEANUP_LINES), max_size=14)))
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _scanned_maker(ctx, infos, position, cleanup):
+    """SF501's walk back over the RUNs, one by one (what the index answers)."""
+    cleanup_run = infos[position]
+    roots = [move_cleanup._path_root(path).encode() for path in cleanup.paths]
+    for earlier in range(position - 1, max(position - move_cleanup.MAX_LOOKBACK, 0) - 1, -1):
+        candidate = infos[earlier]
+        if candidate.stage is not cleanup_run.stage:
+            return None
+        text = candidate.instruction.logical.text
+        mentions_any = any(root in text for root in roots)
+        if not cleanup.managers and not mentions_any:
+            continue
+        managers = {f.manager for f in candidate.script.packages}
+        if move_cleanup._made_by(candidate, cleanup, managers) and all(root in text for root in roots):
+            if move_cleanup._between_is_safe(ctx, candidate.instruction, cleanup_run.instruction, cleanup):
+                return candidate
+        if cleanup.managers & managers or mentions_any:
+            return None
+    return None
+
+
+@settings(max_examples=400, deadline=None)
+@given(cleanup_files(), st.sampled_from([1, 2, 3, 64]))
+def test_cleanup_maker_index(source, lookback):
+    """The maker index (joined texts, positions per package manager) finds the RUN the walk
+    back found, with the lookback window cut short to reach its edge."""
+    original = move_cleanup.MAX_LOOKBACK
+    move_cleanup.MAX_LOOKBACK = lookback
+    try:
+        ctx = Context(parse(source), Settings())
+        infos = list(runs(ctx, include_onbuild=False))
+        makers = move_cleanup._MakerIndex(infos)
+        for position, info in enumerate(infos):
+            cleanup = move_cleanup._cleanup_only(info.script)
+            if cleanup is not None:
+                found = move_cleanup._maker(ctx, makers, position, cleanup)
+                assert found is _scanned_maker(ctx, infos, position, cleanup)
+    finally:
+        move_cleanup.MAX_LOOKBACK = original
