@@ -95,6 +95,13 @@ def rm_runs(n: int) -> bytes:
     return _lines(["FROM debian:12"], lambda i: f"RUN rm -rf /opt/build{i}", n)
 
 
+def cleanup_chain(n: int) -> bytes:
+    """A cleanup-only RUN of n cache removals after the RUN that wrote the cache (SF501 asks
+    what each of its commands removes)."""
+    head = ["FROM debian:12", "RUN apt-get update && apt-get install -y curl", "RUN rm -rf /var/lib/apt/lists/start \\"]
+    return _lines(head, lambda i: f"    && rm -rf /var/lib/apt/lists/x{i} \\", n, ["    && rm -rf /var/lib/apt/lists/end"])
+
+
 def pip_env(n: int) -> bytes:
     """ENV lines and pip installs, alternating (SF401 reads PIP_NO_CACHE_DIR at every install)."""
     body = lambda i: f"ENV V{i}=x" if i % 2 else f"RUN pip install pkg{i}"  # noqa: E731
@@ -256,6 +263,22 @@ def context_copies_tree(directory: Path, n: int) -> None:
         path.write_text(text)
 
 
+def context_installs(n: int) -> bytes:
+    """``COPY package.json package-lock.json ./`` and ``RUN npm install``, alternating: every
+    install reads the manifests the COPY before it brought (SF702, the base-image analysis)."""
+    body = lambda i: "COPY package.json package-lock.json ./" if i % 2 == 0 else "RUN npm install"  # noqa: E731
+    return _lines(["FROM node:20", "WORKDIR /app"], body, n)
+
+
+def context_installs_tree(directory: Path, n: int) -> None:
+    """The build context of ``context_installs``: one npm project with its lockfile."""
+    (directory / "package.json").write_text('{"name": "app", "version": "1.0.0", "dependencies": {"ms": "^2.1.3"}}\n')
+    (directory / "package-lock.json").write_text(
+        '{"name": "app", "lockfileVersion": 3, "packages": {"": {"name": "app", "dependencies": {"ms": "^2.1.3"}},'
+        ' "node_modules/ms": {"version": "2.1.3"}}}\n'
+    )
+
+
 def write_case(directory: Path, shape: str, data: bytes, n: int) -> Path:
     """The shape's Dockerfile in ``directory`` (its build context), with the context's files
     for the shapes that have one."""
@@ -280,6 +303,7 @@ SHAPES: dict[str, tuple[Callable[[int], bytes], str]] = {
     "apt-install-runs": (apt_install_runs, "one apt-get update, then n RUN apt-get install"),
     "apt-stages": (apt_stages, "n/3 independent stages: update && install, then a RUN"),
     "rm-runs": (rm_runs, "n RUN rm -rf of paths no other RUN mentions"),
+    "cleanup-chain": (cleanup_chain, "a RUN of n cache removals after the RUN that wrote the cache"),
     "pip-env": (pip_env, "ENV and RUN pip install, alternating"),
     "apk-build": (apk_build, "n RUN apk add gcc && gcc ..."),
     "backquote-comments": (backquote_comments, "one RUN: n packages, each with a `# comment`"),
@@ -300,11 +324,12 @@ SHAPES: dict[str, tuple[Callable[[int], bytes], str]] = {
     "json-array": (json_array, "one exec-form RUN with an n-element JSON array"),
     "copy-lines": (copy_lines, "n COPY lines"),
     "add-lines": (add_lines, "n ADD lines of local files (SF601 looks them up)"),
+    "context-installs": (context_installs, "COPY package.json / RUN npm install, alternating, over an npm project (SF702, SF801)"),
     "context-copies": (context_copies, "n/5 stages: COPY pkgK/*.py, COPY . ., a RUN naming files; a context of 4n/5 files (SF704/705)"),
 }
 
 # shapes whose build context (the Dockerfile's folder) holds files: directory, n -> writes them
-CONTEXTS: dict[str, Callable[[Path, int], None]] = {"context-copies": context_copies_tree}
+CONTEXTS: dict[str, Callable[[Path, int], None]] = {"context-copies": context_copies_tree, "context-installs": context_installs_tree}
 
 
 # -- one measurement, in a child process -------------------------------------------------------

@@ -25,7 +25,6 @@ recommends, unless ``--no-install-recommends``).
 
 from __future__ import annotations
 
-import fnmatch
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -34,8 +33,8 @@ from typing import Iterable, Iterator
 
 from slimfile.analysis.context import Context
 from slimfile.analysis.from_images import base_of, descendants, final_chain, in_final_chain
-from slimfile.analysis.globs import clean_path
 from slimfile.analysis.images import CatalogImage
+from slimfile.analysis.lineage_files import ONBUILD_ORDER, RUNTIME_ORDER, LineageFiles, step_order
 from slimfile.analysis.manifests import (
     classify_requirement,
     normalise_name,
@@ -47,7 +46,6 @@ from slimfile.shell.analyze import script_of_text
 from slimfile.shell.data import load
 from slimfile.shell.model import Command, ShellScript
 from slimfile.shell.packages import PackageFact
-from slimfile.syntax.gocompat import parse_words
 from slimfile.syntax.nodes import Instruction
 from slimfile.syntax.stages import Stage
 
@@ -56,8 +54,6 @@ SYSTEM_DIRS = ("/usr/", "/bin/", "/sbin/", "/opt/", "/lib/")
 RESOLVER_FILES = frozenset({"/etc/nsswitch.conf", "/etc/resolv.conf", "/etc/gai.conf", "/etc/host.conf"})
 PATH_DIRS = ("/usr/local/bin", "/usr/local/sbin", "/usr/bin", "/bin")
 MAX_SCRIPT_DEPTH = 3
-RUNTIME_ORDER = 1 << 40  # HEALTHCHECK, CMD, ENTRYPOINT: after every build step
-ONBUILD_ORDER = 1 << 41  # triggers run in images built FROM this one
 
 
 @dataclass(frozen=True)
@@ -198,14 +194,15 @@ class _Collector:
         self.uses = Uses(root)
         self.family = [root, *descendants(ctx, root)]
         self.ships = in_final_chain(ctx, root)
-        self._copy_cache: dict[int, list[tuple[int, Step]]] = {}  # stage -> its own copies, latest first
+        self.files = LineageFiles(ctx, self.uses.parents)  # where the files a command reads come from
+        self._copying: dict[int, bool] = {}  # stage -> it has copies from the build context of its own
         self._nearest: dict[int, int | None] = {}  # stage -> the nearest stage of its lineage with copies
 
     def collect(self) -> Uses:
         for stage in self.family:
             self.uses.parents[stage.index] = self._parent(stage)
             for number, step in enumerate(stage_steps(self.ctx, stage)):
-                order = (stage.index << 24) + (number << 12)
+                order = step_order(stage.index, number)
                 self._instruction(stage, step, order)
         if self.ships:
             self._running_image()
@@ -392,35 +389,22 @@ class _Collector:
         ``order`` in the stage's lineage that wrote it."""
         if self.ctx.build_files is None:
             return None
-        for at, step in self._copies(stage):
-            if at < order:
-                found, _expected = _copy_source(self.ctx, step, image_path)
-                if found is not None:
-                    return found
-        return None
+        return self.files.copied_from(stage.index, image_path, order)
 
     def _made_by_build(self, stage: Stage, image_path: str, order: int) -> bool:
         """An earlier step of the lineage wrote exactly this path (a download, a copied script)."""
-        for index in self.uses.lineage(stage.index):
-            for number, step in enumerate(stage_steps(self.ctx, self.ctx.stages.stages[index])):
-                if (index << 24) + (number << 12) <= order and image_path in step.effects.writes:
-                    return True
-        return self._copied_from(stage, image_path, order) is not None
+        return self.files.written_by_build(stage.index, image_path, order) or self._copied_from(stage, image_path, order) is not None
 
     def _why_unreadable(self, stage: Stage, image_path: str, order: int) -> str:
-        for at, step in self._copies(stage):
-            if at < order:
-                _found, expected = _copy_source(self.ctx, step, image_path)
-                if expected is not None:
-                    return f"which the COPY at line {step.instruction.start_line} brings from {expected or '.'}, a file missing from the build context"
-        for index in self.uses.lineage(stage.index):
-            for number, step in enumerate(stage_steps(self.ctx, self.ctx.stages.stages[index])):
-                at = (index << 24) + (number << 12)
-                if at < order and step.instruction.name in ("RUN", "COPY", "ADD") and any(
-                    image_path == w or image_path.startswith(w.rstrip("/") + "/") for w in step.effects.writes
-                ):
-                    kind = "made by the RUN" if step.instruction.name == "RUN" else f"copied by the {step.instruction.name}"
-                    return f"a file {kind} at line {step.instruction.start_line} that slimfile cannot read"
+        if self.ctx.build_files is not None:
+            expected = self.files.expected_copy(stage.index, image_path, order)
+            if expected is not None:
+                source, step = expected
+                return f"which the COPY at line {step.instruction.start_line} brings from {source or '.'}, a file missing from the build context"
+        writer = self.files.writer(stage.index, image_path, order)
+        if writer is not None:
+            kind = "made by the RUN" if writer.instruction.name == "RUN" else f"copied by the {writer.instruction.name}"
+            return f"a file {kind} at line {writer.instruction.start_line} that slimfile cannot read"
         if self.ctx.build_files is None:
             return "and the build context is not known"
         return "which is not a file of the build context (a download, or made by the build)"
@@ -429,31 +413,18 @@ class _Collector:
         """The stage's lineage copies files from the build context (slimfile reads it)."""
         return self.ctx.build_files is not None and self._nearest_copying(stage.index) is not None
 
-    def _copies(self, stage: Stage) -> Iterator[tuple[int, Step]]:
-        """COPY/ADD from the build context in the stage's lineage, latest first. Only the stages
-        that have such copies are visited (each stage's own list and its nearest copying base
-        are computed once), so asking for every stage of a long chain stays linear."""
-        index = self._nearest_copying(stage.index)
-        while index is not None:
-            yield from self._own_copies(index)
-            index = self._nearest_copying(self.uses.parents.get(index))
-
-    def _own_copies(self, index: int) -> list[tuple[int, Step]]:
-        if index not in self._copy_cache:
-            member = self.ctx.stages.stages[index]
-            found = [
-                ((index << 24) + (number << 12), step)
-                for number, step in enumerate(stage_steps(self.ctx, member))
-                if step.instruction.name in ("COPY", "ADD") and step.instruction.flag("from") is None
-            ]
-            self._copy_cache[index] = found[::-1]
-        return self._copy_cache[index]
+    def _copies_own(self, index: int) -> bool:
+        """The stage itself has a COPY/ADD from the build context."""
+        if index not in self._copying:
+            steps = stage_steps(self.ctx, self.ctx.stages.stages[index])
+            self._copying[index] = any(s.instruction.name in ("COPY", "ADD") and s.instruction.flag("from") is None for s in steps)
+        return self._copying[index]
 
     def _nearest_copying(self, index: int | None) -> int | None:
         """The first stage of ``index``'s lineage (itself included) with copies of its own."""
         walked = []
         while index is not None and index not in self._nearest:
-            if self._own_copies(index):
+            if self._copies_own(index):
                 self._nearest[index] = index
                 break
             walked.append(index)
@@ -616,8 +587,9 @@ class _Collector:
         text, _problem = self._context_text(stage, step, "package.json", order)
         if text is None:
             return  # the install of the same package.json says what is unknown
-        from slimfile.analysis.manifests import PackageJson
         import json
+
+        from slimfile.analysis.manifests import PackageJson
 
         try:
             data = json.loads(text)
@@ -722,61 +694,6 @@ def _image_path(path: str, step: Step) -> str | None:
     if step.state.workdir is None:
         return None
     return posixpath.normpath(posixpath.join(step.state.workdir, expanded))
-
-
-def _copy_source(ctx: Context, step: Step, image_path: str) -> tuple[str | None, str | None]:
-    """The context path a COPY/ADD put at ``image_path`` (when the file is in the context), and
-    the context path it would come from by the COPY's paths alone (None: not this COPY)."""
-    node = step.instruction
-    files = ctx.build_files
-    if files is None or node.heredocs or step.effects.unknown or len(step.effects.writes) != 1:
-        return None, None
-    (destination,) = step.effects.writes
-    words = list(node.json) if node.json is not None else parse_words(node.args_text, ctx.dockerfile.escape)
-    sources = [expand(w.strip("\"'"), step.state.env) for w in words[:-1]]
-    into_folder = len(sources) > 1 or words[-1].endswith("/") or words[-1].strip("\"'") in (".", "./")
-    inside = image_path[len(destination) :].lstrip("/") if image_path.startswith(destination.rstrip("/") + "/") else None
-    expected = None
-    missing: list[str] = []
-    for source in reversed(sources):
-        if source is None or "://" in source:
-            continue
-        pattern = clean_path(source)
-        matches = files.glob(source) if any(c in source for c in "*?[") else [pattern]
-        for match in matches:
-            if match == "" or files.is_dir(match):
-                if inside is not None:
-                    candidate = clean_path(posixpath.join(match, inside))
-                    if files.is_file(candidate):
-                        return candidate, candidate
-                    expected = expected or candidate
-            elif files.is_file(match):
-                target = posixpath.join(destination, posixpath.basename(match)) if into_folder else destination
-                if posixpath.normpath(target) == image_path:
-                    return match, match
-        if expected is None and not any(m == "" or files.exists(m) for m in matches):
-            missing.append(source)
-    if expected is None and missing:
-        expected = _expected_source(missing, len(sources), image_path, destination, inside, into_folder)
-    return None, expected
-
-
-def _expected_source(missing: list[str], count: int, image_path: str, destination: str, inside: str | None, into_folder: bool) -> str | None:
-    """What a COPY whose sources are missing from the context would bring to ``image_path``,
-    by its paths alone: a source of that name (or pattern), else the one folder it copies."""
-    if not into_folder:
-        pattern = clean_path(missing[0])
-        return pattern if image_path == destination else (clean_path(posixpath.join(pattern, inside)) if inside else None)
-    if inside is None:
-        return None
-    name = posixpath.basename(image_path)
-    for source in missing:
-        pattern = clean_path(source)
-        if "/" not in inside and fnmatch.fnmatchcase(name, posixpath.basename(pattern)):
-            return clean_path(posixpath.join(posixpath.dirname(pattern), name))
-    if count == 1 and not any(c in missing[0] for c in "*?["):
-        return clean_path(posixpath.join(clean_path(missing[0]), inside))  # a folder copied into the destination
-    return None
 
 
 def _shebang_program(line: str) -> str:

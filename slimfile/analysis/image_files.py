@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from slimfile.analysis.build_context import BuildContext
 from slimfile.analysis.context import Context
 from slimfile.analysis.globs import clean_path
-from slimfile.analysis.steps import Step, expand, stage_steps
+from slimfile.analysis.steps import Step, expand, stage_steps, step_index
 from slimfile.shell.effects import overlaps
 from slimfile.syntax.gocompat import parse_words
 from slimfile.syntax.nodes import Instruction
@@ -74,14 +74,22 @@ def chain_steps(ctx: Context, stage: Stage) -> list[Step]:
 
 
 def origins(ctx: Context, stage: Stage, before: Instruction, paths: Iterable[str]) -> dict[str, Origin]:
-    """For each absolute image path (a file), where its content comes from when ``before`` runs."""
+    """For each absolute image path (a file), where its content comes from when ``before`` runs:
+    what the last step that changed it did (walked backwards, the first change met decides)."""
     wanted = [posixpath.normpath(p) for p in paths]
     found: dict[str, Origin] = {path: ABSENT for path in wanted}
-    for step in _steps_before(ctx, stage, before):
-        for path in wanted:
+    undecided = list(dict.fromkeys(wanted))
+    for step in _steps_back(ctx, stage, before):
+        still = []
+        for path in undecided:
             change = _file_change(ctx, step, path)
-            if change is not None:
+            if change is None:
+                still.append(path)
+            else:
                 found[path] = change
+        undecided = still
+        if not undecided:
+            break
     return found
 
 
@@ -90,20 +98,36 @@ def tree_origin(ctx: Context, stage: Stage, before: Instruction, folder: str) ->
     step that put something there (as a :class:`FromContext` of a file or folder), or Absent,
     or Unknown."""
     folder = posixpath.normpath(folder)
-    found: Origin = ABSENT
-    for step in _steps_before(ctx, stage, before):
+    for step in _steps_back(ctx, stage, before):
         change = _tree_change(ctx, step, folder)
         if change is not None:
-            found = change
-    return found
+            return change
+    return ABSENT
 
 
-def _steps_before(ctx: Context, stage: Stage, before: Instruction) -> list[Step]:
-    steps = chain_steps(ctx, stage)
-    for index, step in enumerate(steps):
-        if step.instruction is before:
-            return steps[:index]
-    return steps
+def _steps_back(ctx: Context, stage: Stage, before: Instruction) -> Iterator[Step]:
+    """The steps of :func:`chain_steps` that come before ``before``, last first (all of them
+    when ``before`` is not one), without building the chain: a question about the files at a
+    step usually ends at the step before it (a RUN slimfile cannot follow, the COPY that put
+    the file there), and each asking it again walked every earlier step of every base stage."""
+    chain: list[Stage] = []
+    current: Stage | None = stage
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.base_stage
+    start = 0
+    for position, member in enumerate(chain):
+        index = step_index(ctx, member).get(id(before))
+        if index is not None:
+            start = position
+            break
+    else:
+        index = None
+    for position in range(start, len(chain)):
+        steps = stage_steps(ctx, chain[position])
+        end = index if position == start and index is not None else len(steps)
+        for i in range(end - 1, -1, -1):
+            yield steps[i]
 
 
 # -- one step -------------------------------------------------------------------------------------

@@ -119,6 +119,12 @@ def stage_steps(ctx: Context, stage: Stage) -> list[Step]:
     return ctx.memo(("steps", stage.index), lambda: _fold(ctx, stage))
 
 
+def step_index(ctx: Context, stage: Stage) -> dict[int, int]:
+    """The position of each instruction (by identity) among the stage's steps, once per round:
+    finding a RUN's step by a scan of the stage's steps was quadratic on long stages."""
+    return ctx.memo(("step-index", stage.index), lambda: {id(s.instruction): i for i, s in enumerate(stage_steps(ctx, stage))})
+
+
 def _initial_state(ctx: Context, stage: Stage) -> StepState:
     if stage.base_stage is not None:
         steps = stage_steps(ctx, stage.base_stage)

@@ -45,14 +45,14 @@ from slimfile.analysis.manifests import (
     read_yarn_lock,
     yarn_lock_in_sync,
 )
-from slimfile.analysis.steps import Step, expand, stage_steps
+from slimfile.analysis.steps import Step, expand, stage_steps, step_index
 from slimfile.diagnostics import Finding, Rule
 from slimfile.passes.common import RunInfo, runs, saving, truthy
 from slimfile.shell.data import load
 from slimfile.shell.edit_helpers import EditRefused, insert_option
 from slimfile.shell.effects import CommandEffects, command_effects, overlaps
 from slimfile.shell.model import Word
-from slimfile.shell.packages import PackageFact
+from slimfile.shell.packages import PackageFact, facts_by_command
 from slimfile.syntax.edits import Edit, Fix, Safety
 from slimfile.syntax.stages import Stage
 
@@ -159,7 +159,8 @@ def _tool(fact: PackageFact) -> str | None:
 
 
 def _step_of(ctx: Context, stage: Stage, info: RunInfo) -> Step | None:
-    return next((s for s in stage_steps(ctx, stage) if s.instruction is info.instruction), None)
+    index = step_index(ctx, stage).get(id(info.instruction))
+    return None if index is None else stage_steps(ctx, stage)[index]
 
 
 # -- one install ----------------------------------------------------------------------------------
@@ -222,13 +223,26 @@ def _check_install(ctx, files, info, step, each, fact) -> Finding | None:
 
 
 def _apply_earlier_commands(found: dict[str, Origin], earlier: list[CommandEffects]) -> None:
-    """Commands before the install in its own RUN may write the manifests too."""
-    for item in earlier:
-        for path in found:
-            if item.effects.unknown:
-                found[path] = Unknown(f"`{' '.join(item.command.argv)[:30]}` runs before it ({item.effects.unknown})")
-            elif overlaps(item.effects.writes, [path]):
-                found[path] = Unknown(f"`{' '.join(item.command.argv)[:30]}` writes {path} before it")
+    """Commands before the install in its own RUN may write the manifests too: the last one
+    that writes a path, or whose effects are unknown, decides what the install finds there.
+    Walked backwards, each path is decided by the first such command met, and the walk ends at
+    one with unknown effects (a project install is one: in a RUN of many installs each install
+    looks back to the one before it, not at every earlier command)."""
+    undecided = list(found)
+    for item in reversed(earlier):
+        if item.effects.unknown:
+            shown = " ".join(item.command.argv)[:30]
+            for path in undecided:
+                found[path] = Unknown(f"`{shown}` runs before it ({item.effects.unknown})")
+            return
+        written = [path for path in undecided if overlaps(item.effects.writes, [path])]
+        if written:
+            shown = " ".join(item.command.argv)[:30]
+            for path in written:
+                found[path] = Unknown(f"`{shown}` writes {path} before it")
+            undecided = [path for path in undecided if path not in written]
+            if not undecided:
+                return
 
 
 def _option_problem(fact: PackageFact, spec: dict) -> str | None:
@@ -442,7 +456,7 @@ def _installed_version(install: _Install, tool: str) -> str | None:
     version = None
     for step, script, command in _earlier_commands(install):
         words: list[Word] = []
-        fact = next((f for f in script.packages if f.command == command.index), None)
+        fact = facts_by_command(script).get(command.index)
         if fact is not None and fact.manager == "npm" and fact.action == "install" and fact.has("global"):
             words = list(fact.packages)
         elif command.name == "corepack" and command.arg_words and command.arg_words[0].value in ("prepare", "install", "use"):

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any, NamedTuple, Sequence
 
+from slimfile.memo import cached
 from slimfile.shell.data import load
 from slimfile.shell.model import Command, ShellScript, Word
 
@@ -91,6 +92,12 @@ def package_facts(script: ShellScript) -> tuple[PackageFact, ...]:
         if invocation is not None:
             facts.append(_fact(command, invocation, exported))
     return tuple(facts)
+
+
+def facts_by_command(script: ShellScript) -> dict[int, PackageFact]:
+    """The package fact of each command that has one (a command has at most one), by command
+    index: a look-up per command where a scan of every fact per command was quadratic."""
+    return cached(script, "package-facts-by-command", lambda: {fact.command: fact for fact in script.packages})
 
 
 # -- which tool -----------------------------------------------------------------------------------

@@ -4,11 +4,18 @@ fixtures/passes/SF702-lockfile-install/ show the edits)."""
 from __future__ import annotations
 
 import json
+import posixpath
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from slimfile.analysis.context import Context
 from slimfile.engine import Settings, lint
+from slimfile.passes import lockfile_install
+from slimfile.passes.common import runs
+from slimfile.shell.effects import command_effects, overlaps
 from slimfile.syntax.parser import parse
 from tests.cli.conftest import write
 
@@ -95,3 +102,39 @@ def test_pinned_releases(tmp_path: Path):
     assert sf702(tmp_path, text, pnpm)[0][0]
     # CI=true: pnpm installs frozen already
     assert sf702(tmp_path, "FROM node\nENV CI=true\nWORKDIR /app\nCOPY . .\nRUN pnpm install\n", pnpm) == []
+
+
+EARLIER_COMMANDS = [
+    "echo hi",
+    "cp /tmp/package.json package.json",
+    "touch .npmrc",
+    "mkdir -p /srv/app",
+    "npm install -g pnpm@9.1.0",
+    "npm ci",
+    "rm -rf node_modules",
+    "sed -i s/a/b/ package-lock.json",
+    "make",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(EARLIER_COMMANDS), max_size=10), st.sampled_from(["/app", "/srv/app", "/"]))
+def test_the_last_earlier_command_decides_a_manifest(commands, cwd):
+    """What an install finds at each manifest path is decided by the last command before it
+    that writes the path or has unknown effects; walking backwards and stopping at the first
+    unknown one gives what the forward walk over every earlier command gave."""
+    script_text = " && ".join([*commands, "npm install"])
+    ctx = Context(parse(f"FROM node:20\nWORKDIR /app\nRUN {script_text}\n".encode()), Settings())
+    (info,) = runs(ctx)
+    each = command_effects(info.script, workdir="/app", env={}, home="/root")
+    paths = [posixpath.join(cwd, name) for name in ("package.json", "package-lock.json", ".npmrc", ".yarnrc.yml")]
+    expected: dict = {path: "context" for path in paths}
+    for item in each[:-1]:  # the forward walk
+        for path in expected:
+            if item.effects.unknown:
+                expected[path] = f"`{' '.join(item.command.argv)[:30]}` runs before it ({item.effects.unknown})"
+            elif overlaps(item.effects.writes, [path]):
+                expected[path] = f"`{' '.join(item.command.argv)[:30]}` writes {path} before it"
+    found: dict = {path: "context" for path in paths}
+    lockfile_install._apply_earlier_commands(found, list(each[:-1]))
+    assert {p: o if isinstance(o, str) else o.reason for p, o in found.items()} == expected

@@ -43,6 +43,7 @@ from slimfile.analysis.recipes.node_static import NginxSite, nginx_site
 from slimfile.analysis.steps import Step
 from slimfile.shell.effects import command_effects
 from slimfile.shell.model import ShellScript
+from slimfile.shell.packages import facts_by_command
 from slimfile.syntax.stages import Stage
 
 MANAGERS = frozenset({"npm", "yarn", "pnpm"})
@@ -56,7 +57,10 @@ def release(ctx: Context, stage: Stage, steps: list[Step]) -> Release | Refusal 
         return None
     runs = list(iter_runs(ctx, steps))
     installs = list(_project_installs(runs))
-    if not installs or not any(_runs_node_tool(script, installs) for _step, script in runs):
+    install_commands: dict[int, set[int]] = {}  # per RUN (by identity), its install commands
+    for step, fact, _cwd in installs:
+        install_commands.setdefault(id(step.instruction), set()).add(fact.command)
+    if not installs or not any(_runs_node_tool(script, install_commands.get(id(script.instruction), set())) for _step, script in runs):
         return None  # nothing installed, or nothing built: no toolchain to leave behind
     files = ctx.build_files
     if files is None:
@@ -102,9 +106,10 @@ def _project_installs(runs: list[tuple[Step, ShellScript]]):
                 yield step, fact, cwds.get(fact.command)
 
 
-def _runs_node_tool(script: ShellScript, installs) -> bool:
-    """The RUN runs a script, a bin or a build tool (not only an install)."""
-    install_commands = {fact.command for step, fact, _cwd in installs if step.instruction is script.instruction}
+def _runs_node_tool(script: ShellScript, install_commands: set[int]) -> bool:
+    """The RUN runs a script, a bin or a build tool (not only an install: ``install_commands``
+    are the indices of its install commands)."""
+    facts = facts_by_command(script)
     for command in script.commands:
         if command.index in install_commands or command.name is None:
             continue
@@ -112,7 +117,7 @@ def _runs_node_tool(script: ShellScript, installs) -> bool:
         if name in ("npx", "pnpx") or name in recipe_data("node")["tools"] or any("node_modules/.bin/" in w.value for w in command.words):
             return True
         if name in ("npm", "yarn", "yarnpkg", "pnpm"):
-            fact = next((f for f in script.packages if f.command == command.index), None)
+            fact = facts.get(command.index)
             if fact is not None and fact.action == "run":
                 return True
     return False

@@ -1,0 +1,366 @@
+"""Where a file of a stage's image came from at one point of the build: the COPY that brought
+it from the build context, or the step that wrote it.
+
+The compatibility analysis (:mod:`slimfile.analysis.compat`) asks this for every file a
+command reads (package.json at each install, a script a RUN runs, a program looked up on
+PATH). Asked by walking every earlier COPY or step of the lineage, it was quadratic: a file
+alternating ``COPY package.json ./`` and ``RUN npm install`` took a minute at 2,000 lines.
+Here each stage's copies and writes are indexed once by the paths they can reach, and the
+answer for one path is computed once per stage and path, then looked up per point of the
+build by bisection.
+
+Points of the build are ``order`` integers: :func:`step_order` of the stage index and step
+number, plus the command's index in a RUN. Each field has 22 bits, more than a 4 MiB file
+can hold (stages, steps or commands).
+"""
+
+from __future__ import annotations
+
+import bisect
+import fnmatch
+import posixpath
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
+
+from slimfile.analysis.context import Context
+from slimfile.analysis.globs import clean_path
+from slimfile.analysis.steps import Step, expand, stage_steps
+from slimfile.syntax.gocompat import parse_words
+
+FIELD_BITS = 22
+RUNTIME_ORDER = 1 << (3 * FIELD_BITS + 4)  # HEALTHCHECK, CMD, ENTRYPOINT: after every build step
+ONBUILD_ORDER = RUNTIME_ORDER << 1  # triggers run in images built FROM this one
+_GLOB_CHARACTERS = "*?["
+
+
+def step_order(stage_index: int, number: int) -> int:
+    """The point of the build at step ``number`` of stage ``stage_index`` (its commands follow
+    at +0, +1, ...)."""
+    return (stage_index << (2 * FIELD_BITS)) + (number << FIELD_BITS)
+
+
+# -- one COPY -------------------------------------------------------------------------------------
+
+
+class _CopyWords(NamedTuple):
+    destination: str
+    sources: list[str | None]  # None: a variable whose value is not known
+    into_folder: bool  # each source lands inside the destination
+
+
+def _copy_words(ctx: Context, step: Step) -> _CopyWords | None:
+    """A COPY/ADD from the build context as its sources and destination; None when it is not
+    a plain one-destination copy slimfile follows."""
+    node = step.instruction
+    if ctx.build_files is None or node.heredocs or step.effects.unknown or len(step.effects.writes) != 1:
+        return None
+    (destination,) = step.effects.writes
+    words = list(node.json) if node.json is not None else parse_words(node.args_text, ctx.dockerfile.escape)
+    sources = [expand(w.strip("\"'"), step.state.env) for w in words[:-1]]
+    into_folder = len(sources) > 1 or words[-1].endswith("/") or words[-1].strip("\"'") in (".", "./")
+    return _CopyWords(destination, sources, into_folder)
+
+
+def copy_source(ctx: Context, step: Step, image_path: str) -> tuple[str | None, str | None]:
+    """The context path a COPY/ADD put at ``image_path`` (when the file is in the context), and
+    the context path it would come from by the COPY's paths alone (None: not this COPY)."""
+    copy = _copy_words(ctx, step)
+    if copy is None:
+        return None, None
+    files = ctx.build_files
+    assert files is not None
+    destination, sources, into_folder = copy
+    inside = image_path[len(destination) :].lstrip("/") if image_path.startswith(destination.rstrip("/") + "/") else None
+    expected = None
+    missing: list[str] = []
+    for source in reversed(sources):
+        if source is None or "://" in source:
+            continue
+        pattern = clean_path(source)
+        matches = files.glob(source) if any(c in source for c in _GLOB_CHARACTERS) else [pattern]
+        for match in matches:
+            if match == "" or files.is_dir(match):
+                if inside is not None:
+                    candidate = clean_path(posixpath.join(match, inside))
+                    if files.is_file(candidate):
+                        return candidate, candidate
+                    expected = expected or candidate
+            elif files.is_file(match):
+                target = posixpath.join(destination, posixpath.basename(match)) if into_folder else destination
+                if posixpath.normpath(target) == image_path:
+                    return match, match
+        if expected is None and not any(m == "" or files.exists(m) for m in matches):
+            missing.append(source)
+    if expected is None and missing:
+        expected = _expected_source(missing, len(sources), image_path, destination, inside, into_folder)
+    return None, expected
+
+
+def _expected_source(missing: list[str], count: int, image_path: str, destination: str, inside: str | None, into_folder: bool) -> str | None:
+    """What a COPY whose sources are missing from the context would bring to ``image_path``,
+    by its paths alone: a source of that name (or pattern), else the one folder it copies."""
+    if not into_folder:
+        pattern = clean_path(missing[0])
+        return pattern if image_path == destination else (clean_path(posixpath.join(pattern, inside)) if inside else None)
+    if inside is None:
+        return None
+    name = posixpath.basename(image_path)
+    for source in missing:
+        pattern = clean_path(source)
+        if "/" not in inside and fnmatch.fnmatchcase(name, posixpath.basename(pattern)):
+            return clean_path(posixpath.join(posixpath.dirname(pattern), name))
+    if count == 1 and not any(c in missing[0] for c in _GLOB_CHARACTERS):
+        return clean_path(posixpath.join(clean_path(missing[0]), inside))  # a folder copied into the destination
+    return None
+
+
+def _exact_targets(ctx: Context, copy: _CopyWords) -> list[str] | None:
+    """The only image paths a copy of existing context files (no folder, no pattern, nothing
+    missing) can answer for; None when it may answer for any path under its destination."""
+    files = ctx.build_files
+    assert files is not None
+    targets = []
+    for source in copy.sources:
+        if source is None or "://" in source:
+            continue
+        pattern = clean_path(source)
+        if pattern == "" or any(c in source for c in _GLOB_CHARACTERS) or not files.is_file(pattern):
+            return None
+        target = posixpath.join(copy.destination, posixpath.basename(pattern)) if copy.into_folder else copy.destination
+        targets.append(posixpath.normpath(target))
+    return targets
+
+
+# -- one stage's index ----------------------------------------------------------------------------
+
+
+def _path_and_folders(path: str) -> Iterator[str]:
+    """``/a/b/c``, ``/a/b``, ``/a``, ``/``: the keys under which a copy or write can reach it."""
+    yield path
+    while path not in ("/", ""):
+        path = posixpath.dirname(path)
+        yield path
+
+
+def _prefixes(path: str) -> Iterator[str]:
+    """``/a/b/c``, ``/a/b``, ``/a``, ``""``: the text before each ``/`` of the path, and the
+    path (a write ``w`` reaches it when ``w.rstrip("/")`` is one of them)."""
+    yield path
+    end = path.rfind("/")
+    while end >= 0:
+        yield path[:end]
+        end = path.rfind("/", 0, end)
+
+
+class _StageIndex:
+    """One stage's COPYs from the context and its steps' writes, by the paths they reach."""
+
+    def __init__(self, ctx: Context, stage_index: int) -> None:
+        self.copies_at: dict[str, list[tuple[int, Step]]] = {}  # exact target -> copies
+        self.copies_under: dict[str, list[tuple[int, Step]]] = {}  # destination -> copies
+        self.writes: dict[str, list[int]] = {}  # a path a step writes -> where, ascending
+        # RUN/COPY/ADD by what they write without its trailing /, with what they write
+        self.writes_into: dict[str, list[tuple[int, Step, str]]] = {}
+        stage = ctx.stages.stages[stage_index]
+        for number, step in enumerate(stage_steps(ctx, stage)):
+            at = step_order(stage_index, number)
+            node = step.instruction
+            for written in step.effects.writes:
+                self.writes.setdefault(written, []).append(at)
+                if node.name in ("RUN", "COPY", "ADD"):
+                    self.writes_into.setdefault(written.rstrip("/"), []).append((at, step, written))
+            if node.name in ("COPY", "ADD") and node.flag("from") is None:
+                self._add_copy(ctx, at, step)
+
+    def _add_copy(self, ctx: Context, at: int, step: Step) -> None:
+        copy = _copy_words(ctx, step)
+        if copy is None:
+            return  # it answers for no path
+        targets = _exact_targets(ctx, copy)
+        if targets is None:
+            self.copies_under.setdefault(posixpath.normpath(copy.destination), []).append((at, step))
+        else:
+            for target in dict.fromkeys(targets):
+                self.copies_at.setdefault(target, []).append((at, step))
+
+
+class _OwnAnswers(NamedTuple):
+    """What one stage's own steps say about one path, ascending by where they are."""
+
+    found_at: list[int]  # copies that put a context file there
+    found: list[str]
+    expected_at: list[int]  # copies that would, by their paths alone
+    expected: list[tuple[str, Step]]
+    first_write: int | None  # the earliest step that writes exactly this path
+    writers: list[tuple[int, Step]]  # RUN/COPY/ADD writing it or a folder above it
+
+
+class _Inherited(NamedTuple):
+    """What the stage's base stages say about one path, summed up: the latest copy that put a
+    context file there (and that would), the earliest exact write, and the earliest writer
+    of the nearest base stage that has one. Each is (where, what) or None."""
+
+    found: tuple[int, str] | None
+    expected: tuple[int, tuple[str, Step]] | None
+    first_write: int | None
+    writer: tuple[int, Step] | None
+    ordered: bool  # every base stage comes before the stage built on it
+
+
+_NOTHING = _Inherited(None, None, None, None, True)
+
+
+class LineageFiles:
+    """Answers about the files of a family of stages; ``parents`` maps a stage to the stage
+    it is built FROM (filled in as the family is walked).
+
+    A stage's answer for a path is its own steps' (looked up by bisection) or else its base
+    stages', summed up once per stage and path from its parent's (a long chain of stages
+    asking for the same file costs one step per stage, not its whole lineage). A base stage
+    comes before the stages built on it, so what it did is before any point of theirs; the
+    lookups check that, and walk the lineage when it does not hold."""
+
+    def __init__(self, ctx: Context, parents: dict[int, int | None]) -> None:
+        self.ctx = ctx
+        self.parents = parents
+        self._stages: dict[int, _StageIndex] = {}
+        self._own: dict[tuple[int, str], _OwnAnswers] = {}
+        self._inherited: dict[tuple[int, str], _Inherited] = {}
+
+    def copied_from(self, stage_index: int, image_path: str, order: int) -> str | None:
+        """The context path of the file at ``image_path``, through the last COPY before
+        ``order`` in the stage's lineage that put it there."""
+        own = self._own_answers(stage_index, image_path)
+        i = bisect.bisect_left(own.found_at, order)
+        if i and self._inherited_answers(stage_index, image_path).ordered:
+            return own.found[i - 1]
+        summary = self._inherited_answers(stage_index, image_path)
+        inherited = summary.found
+        if summary.ordered and (inherited is None or inherited[0] < order):
+            return inherited[1] if inherited else None
+        return _latest_before(self._walk(stage_index, image_path, "found"), order)
+
+    def expected_copy(self, stage_index: int, image_path: str, order: int) -> tuple[str, Step] | None:
+        """(context path, COPY step) of the last COPY before ``order`` that would put a file of
+        the context there, by its paths alone."""
+        own = self._own_answers(stage_index, image_path)
+        i = bisect.bisect_left(own.expected_at, order)
+        if i and self._inherited_answers(stage_index, image_path).ordered:
+            return own.expected[i - 1]
+        summary = self._inherited_answers(stage_index, image_path)
+        inherited = summary.expected
+        if summary.ordered and (inherited is None or inherited[0] < order):
+            return inherited[1] if inherited else None
+        return _latest_before(self._walk(stage_index, image_path, "expected"), order)
+
+    def written_by_build(self, stage_index: int, image_path: str, order: int) -> bool:
+        """A step of the lineage at or before ``order`` wrote exactly ``image_path``."""
+        firsts = (self._own_answers(stage_index, image_path).first_write, self._inherited_answers(stage_index, image_path).first_write)
+        return any(first is not None and first <= order for first in firsts)
+
+    def writer(self, stage_index: int, image_path: str, order: int) -> Step | None:
+        """The RUN/COPY/ADD before ``order`` that wrote ``image_path`` or a folder above it:
+        in the stage itself the earliest such step, else in its nearest base stage."""
+        own = self._own_answers(stage_index, image_path).writers
+        if own and own[0][0] < order:  # ascending: its first is before order, or none is
+            return own[0][1]
+        inherited = self._inherited_answers(stage_index, image_path).writer
+        if inherited is None or inherited[0] < order:
+            return inherited[1] if inherited else None
+        for member in self._lineage(stage_index):
+            writers = self._own_answers(member, image_path).writers
+            if writers and writers[0][0] < order:
+                return writers[0][1]
+        return None
+
+    # -- building the answers --
+
+    def _lineage(self, stage_index: int) -> Iterator[int]:
+        current: int | None = stage_index
+        seen: set[int] = set()
+        while current is not None and current not in seen:
+            seen.add(current)
+            yield current
+            current = self.parents.get(current)
+
+    def _walk(self, stage_index: int, image_path: str, kind: str) -> Iterator[tuple[int, object]]:
+        """(where, what) of every copy of the lineage that found (or would find) the path."""
+        for member in self._lineage(stage_index):
+            own = self._own_answers(member, image_path)
+            ats, values = (own.found_at, own.found) if kind == "found" else (own.expected_at, own.expected)
+            yield from zip(ats, values)
+
+    def _stage(self, stage_index: int) -> _StageIndex:
+        if stage_index not in self._stages:
+            self._stages[stage_index] = _StageIndex(self.ctx, stage_index)
+        return self._stages[stage_index]
+
+    def _own_answers(self, stage_index: int, image_path: str) -> _OwnAnswers:
+        key = (stage_index, image_path)
+        if key not in self._own:
+            self._own[key] = self._compute_own(stage_index, image_path)
+        return self._own[key]
+
+    def _compute_own(self, stage_index: int, image_path: str) -> _OwnAnswers:
+        index = self._stage(stage_index)
+        copies = list(index.copies_at.get(image_path, ()))
+        copies.extend(item for folder in _path_and_folders(image_path) for item in index.copies_under.get(folder, ()))
+        copies.sort(key=_at)
+        written = index.writes.get(image_path)
+        answers = _OwnAnswers([], [], [], [], written[0] if written else None, sorted(_writes_reaching(index, image_path), key=_at))
+        for at, step in copies:
+            found, expected = copy_source(self.ctx, step, image_path)
+            if found is not None:
+                answers.found_at.append(at)
+                answers.found.append(found)
+            if expected is not None:
+                answers.expected_at.append(at)
+                answers.expected.append((expected, step))
+        return answers
+
+    def _inherited_answers(self, stage_index: int, image_path: str) -> _Inherited:
+        """The summary of the base stages, from the nearest one already summed up down to
+        this stage (a loop, not a recursion: chains of stages are long in generated files)."""
+        pending: list[int] = []
+        current: int | None = stage_index
+        while current is not None and (current, image_path) not in self._inherited and current not in pending:
+            pending.append(current)
+            current = self.parents.get(current)
+        for member in reversed(pending):
+            parent = self.parents.get(member)
+            if parent is None or (parent, image_path) not in self._inherited:
+                summary = _NOTHING  # the root (or a loop of stages, which no valid file has)
+            else:
+                summary = _add(self._inherited[(parent, image_path)], self._own_answers(parent, image_path), parent < member)
+            self._inherited[(member, image_path)] = summary
+        return self._inherited[(stage_index, image_path)]
+
+
+def _writes_reaching(index: _StageIndex, image_path: str) -> Iterator[tuple[int, Step]]:
+    """The steps that write ``image_path`` itself or a folder above it."""
+    for prefix in _prefixes(image_path):
+        for at, step, written in index.writes_into.get(prefix, ()):
+            if prefix != image_path or written == image_path:  # `/x/` does not write the file /x
+                yield at, step
+
+
+def _add(inherited: _Inherited, own: _OwnAnswers, ordered: bool) -> _Inherited:
+    """A parent's summary as its children see it: its own answers over what it inherited.
+    ``ordered``: the parent comes before the child in the file (so do its own bases when
+    ``inherited.ordered``), so the parent's latest copy is the latest of the lineage."""
+    ordered = ordered and inherited.ordered
+    found = (own.found_at[-1], own.found[-1]) if own.found else inherited.found
+    expected = (own.expected_at[-1], own.expected[-1]) if own.expected else inherited.expected
+    firsts = [first for first in (own.first_write, inherited.first_write) if first is not None]
+    writer = own.writers[0] if own.writers else inherited.writer
+    return _Inherited(found, expected, min(firsts) if firsts else None, writer, ordered)
+
+
+def _latest_before(items: Iterable[tuple[int, object]], order: int):
+    """The value of the item with the greatest position before ``order``, or None."""
+    before = [(at, value) for at, value in items if at < order]
+    return max(before, key=lambda item: item[0])[1] if before else None
+
+
+def _at(item: tuple[int, Step]) -> int:
+    return item[0]
