@@ -279,6 +279,30 @@ def context_installs_tree(directory: Path, n: int) -> None:
     )
 
 
+def context_scripts(n: int) -> bytes:
+    """``COPY . .`` and ``RUN ./sK.sh``, alternating: each RUN runs another script the copies
+    bring (the base-image analysis reads every script a RUN runs)."""
+    body = lambda i: "COPY . ." if i % 2 == 0 else f"RUN ./s{i // 2}.sh"  # noqa: E731
+    return _lines(["FROM debian:12", "WORKDIR /app"], body, n)
+
+
+def context_scripts_tree(directory: Path, n: int) -> None:
+    """The build context of ``context_scripts``: one script per RUN."""
+    for k in range(max(n // 2, 1)):
+        (directory / f"s{k}.sh").write_text("#!/bin/sh\necho hi\n")
+
+
+def context_chain(n: int) -> bytes:
+    """n/3 stages, each FROM the one before, copying requirements.txt and installing it (each
+    install asks where the file came from, along a lineage as long as the file)."""
+    body = lambda i: f"FROM s{i // 3 - 1} AS s{i // 3}" if i % 3 == 0 else ("COPY requirements.txt ./" if i % 3 == 1 else "RUN pip install -r requirements.txt")  # noqa: E731
+    return _lines(["FROM python:3.12 AS s-1", "WORKDIR /app"], body, n)
+
+
+def context_chain_tree(directory: Path, n: int) -> None:
+    (directory / "requirements.txt").write_text("flask\n")
+
+
 def write_case(directory: Path, shape: str, data: bytes, n: int) -> Path:
     """The shape's Dockerfile in ``directory`` (its build context), with the context's files
     for the shapes that have one."""
@@ -325,11 +349,18 @@ SHAPES: dict[str, tuple[Callable[[int], bytes], str]] = {
     "copy-lines": (copy_lines, "n COPY lines"),
     "add-lines": (add_lines, "n ADD lines of local files (SF601 looks them up)"),
     "context-installs": (context_installs, "COPY package.json / RUN npm install, alternating, over an npm project (SF702, SF801)"),
+    "context-scripts": (context_scripts, "COPY . . / RUN ./sK.sh, alternating, over a context of n/2 scripts (SF801 reads each)"),
+    "context-chain": (context_chain, "n/3 stages, each FROM the previous: COPY requirements.txt, RUN pip install -r (SF401, SF801)"),
     "context-copies": (context_copies, "n/5 stages: COPY pkgK/*.py, COPY . ., a RUN naming files; a context of 4n/5 files (SF704/705)"),
 }
 
 # shapes whose build context (the Dockerfile's folder) holds files: directory, n -> writes them
-CONTEXTS: dict[str, Callable[[Path, int], None]] = {"context-copies": context_copies_tree, "context-installs": context_installs_tree}
+CONTEXTS: dict[str, Callable[[Path, int], None]] = {
+    "context-copies": context_copies_tree,
+    "context-installs": context_installs_tree,
+    "context-scripts": context_scripts_tree,
+    "context-chain": context_chain_tree,
+}
 
 
 # -- one measurement, in a child process -------------------------------------------------------

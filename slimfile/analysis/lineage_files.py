@@ -19,7 +19,7 @@ from __future__ import annotations
 import bisect
 import fnmatch
 import posixpath
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import NamedTuple
 
 from slimfile.analysis.context import Context
@@ -44,7 +44,7 @@ def step_order(stage_index: int, number: int) -> int:
 
 class _CopyWords(NamedTuple):
     destination: str
-    sources: list[str | None]  # None: a variable whose value is not known
+    sources: tuple[str | None, ...]  # None: a variable whose value is not known
     into_folder: bool  # each source lands inside the destination
 
 
@@ -56,7 +56,7 @@ def _copy_words(ctx: Context, step: Step) -> _CopyWords | None:
         return None
     (destination,) = step.effects.writes
     words = list(node.json) if node.json is not None else parse_words(node.args_text, ctx.dockerfile.escape)
-    sources = [expand(w.strip("\"'"), step.state.env) for w in words[:-1]]
+    sources = tuple(expand(w.strip("\"'"), step.state.env) for w in words[:-1])
     into_folder = len(sources) > 1 or words[-1].endswith("/") or words[-1].strip("\"'") in (".", "./")
     return _CopyWords(destination, sources, into_folder)
 
@@ -65,8 +65,11 @@ def copy_source(ctx: Context, step: Step, image_path: str) -> tuple[str | None, 
     """The context path a COPY/ADD put at ``image_path`` (when the file is in the context), and
     the context path it would come from by the COPY's paths alone (None: not this COPY)."""
     copy = _copy_words(ctx, step)
-    if copy is None:
-        return None, None
+    return (None, None) if copy is None else _source_by_words(ctx, copy, image_path)
+
+
+def _source_by_words(ctx: Context, copy: _CopyWords, image_path: str) -> tuple[str | None, str | None]:
+    """:func:`copy_source` of a copy of these words (two copies of the same words answer alike)."""
     files = ctx.build_files
     assert files is not None
     destination, sources, into_folder = copy
@@ -156,11 +159,14 @@ class _StageIndex:
     """One stage's COPYs from the context and its steps' writes, by the paths they reach."""
 
     def __init__(self, ctx: Context, stage_index: int) -> None:
-        self.copies_at: dict[str, list[tuple[int, Step]]] = {}  # exact target -> copies
-        self.copies_under: dict[str, list[tuple[int, Step]]] = {}  # destination -> copies
+        # copies by the one path they can reach, or by the folder they copy into; alike copies
+        # (the same words: `COPY . .` again and again) are one group
+        self.copies_at: dict[str, dict[_CopyWords, _Group]] = {}
+        self.copies_under: dict[str, dict[_CopyWords, _Group]] = {}
         self.writes: dict[str, list[int]] = {}  # a path a step writes -> where, ascending
-        # RUN/COPY/ADD by what they write without its trailing /, with what they write
-        self.writes_into: dict[str, list[tuple[int, Step, str]]] = {}
+        # the earliest RUN/COPY/ADD writing each path (trailing / removed), and the earliest
+        # writing it exactly (``/x/`` is the folder /x: it reaches /x/y but not the file /x)
+        self.writes_into: dict[str, tuple[tuple[int, Step], tuple[int, Step] | None]] = {}
         stage = ctx.stages.stages[stage_index]
         for number, step in enumerate(stage_steps(ctx, stage)):
             at = step_order(stage_index, number)
@@ -168,9 +174,16 @@ class _StageIndex:
             for written in step.effects.writes:
                 self.writes.setdefault(written, []).append(at)
                 if node.name in ("RUN", "COPY", "ADD"):
-                    self.writes_into.setdefault(written.rstrip("/"), []).append((at, step, written))
+                    self._add_write(written, at, step)
             if node.name in ("COPY", "ADD") and node.flag("from") is None:
                 self._add_copy(ctx, at, step)
+
+    def _add_write(self, written: str, at: int, step: Step) -> None:
+        key = written.rstrip("/")
+        first, exact = self.writes_into.get(key, ((at, step), None))
+        if exact is None and written == key:
+            exact = (at, step)
+        self.writes_into[key] = (first, exact)
 
     def _add_copy(self, ctx: Context, at: int, step: Step) -> None:
         copy = _copy_words(ctx, step)
@@ -178,30 +191,54 @@ class _StageIndex:
             return  # it answers for no path
         targets = _exact_targets(ctx, copy)
         if targets is None:
-            self.copies_under.setdefault(posixpath.normpath(copy.destination), []).append((at, step))
+            _add_to_group(self.copies_under.setdefault(posixpath.normpath(copy.destination), {}), copy, at, step)
         else:
             for target in dict.fromkeys(targets):
-                self.copies_at.setdefault(target, []).append((at, step))
+                _add_to_group(self.copies_at.setdefault(target, {}), copy, at, step)
+
+
+class _Group(NamedTuple):
+    """Copies of one stage with the same words, ascending by where they are."""
+
+    ats: list[int]
+    steps: list[Step]
+
+
+def _add_to_group(groups: dict[_CopyWords, _Group], copy: _CopyWords, at: int, step: Step) -> None:
+    group = groups.setdefault(copy, _Group([], []))
+    group.ats.append(at)
+    group.steps.append(step)
+
+
+def _latest(groups: list[tuple[_Group, str]], order: int) -> tuple[int, str, Step] | None:
+    """(where, answer, COPY) of the latest copy before ``order`` among the groups."""
+    best = None
+    for group, answer in groups:
+        i = bisect.bisect_left(group.ats, order)
+        if i and (best is None or group.ats[i - 1] > best[0]):
+            best = (group.ats[i - 1], answer, group.steps[i - 1])
+    return best
+
+
+_END = 1 << (3 * FIELD_BITS + 8)  # after every point of the build
 
 
 class _OwnAnswers(NamedTuple):
-    """What one stage's own steps say about one path, ascending by where they are."""
+    """What one stage's own steps say about one path."""
 
-    found_at: list[int]  # copies that put a context file there
-    found: list[str]
-    expected_at: list[int]  # copies that would, by their paths alone
-    expected: list[tuple[str, Step]]
+    found: list[tuple[_Group, str]]  # copies that put a context file there, and which
+    expected: list[tuple[_Group, str]]  # copies that would, by their paths alone
     first_write: int | None  # the earliest step that writes exactly this path
-    writers: list[tuple[int, Step]]  # RUN/COPY/ADD writing it or a folder above it
+    writer: tuple[int, Step] | None  # the earliest RUN/COPY/ADD writing it or a folder above it
 
 
 class _Inherited(NamedTuple):
     """What the stage's base stages say about one path, summed up: the latest copy that put a
-    context file there (and that would), the earliest exact write, and the earliest writer
-    of the nearest base stage that has one. Each is (where, what) or None."""
+    context file there and the latest that would (where, context path, COPY), the earliest
+    exact write, and the earliest writer of the nearest base stage that has one."""
 
-    found: tuple[int, str] | None
-    expected: tuple[int, tuple[str, Step]] | None
+    found: tuple[int, str, Step] | None
+    expected: tuple[int, str, Step] | None
     first_write: int | None
     writer: tuple[int, Step] | None
     ordered: bool  # every base stage comes before the stage built on it
@@ -230,28 +267,27 @@ class LineageFiles:
     def copied_from(self, stage_index: int, image_path: str, order: int) -> str | None:
         """The context path of the file at ``image_path``, through the last COPY before
         ``order`` in the stage's lineage that put it there."""
-        own = self._own_answers(stage_index, image_path)
-        i = bisect.bisect_left(own.found_at, order)
-        if i and self._inherited_answers(stage_index, image_path).ordered:
-            return own.found[i - 1]
-        summary = self._inherited_answers(stage_index, image_path)
-        inherited = summary.found
-        if summary.ordered and (inherited is None or inherited[0] < order):
-            return inherited[1] if inherited else None
-        return _latest_before(self._walk(stage_index, image_path, "found"), order)
+        found = self._latest_copy(stage_index, image_path, order, "found")
+        return found[1] if found else None
 
     def expected_copy(self, stage_index: int, image_path: str, order: int) -> tuple[str, Step] | None:
         """(context path, COPY step) of the last COPY before ``order`` that would put a file of
         the context there, by its paths alone."""
-        own = self._own_answers(stage_index, image_path)
-        i = bisect.bisect_left(own.expected_at, order)
-        if i and self._inherited_answers(stage_index, image_path).ordered:
-            return own.expected[i - 1]
+        found = self._latest_copy(stage_index, image_path, order, "expected")
+        return (found[1], found[2]) if found else None
+
+    def _latest_copy(self, stage_index: int, image_path: str, order: int, kind: str) -> tuple[int, str, Step] | None:
         summary = self._inherited_answers(stage_index, image_path)
-        inherited = summary.expected
-        if summary.ordered and (inherited is None or inherited[0] < order):
-            return inherited[1] if inherited else None
-        return _latest_before(self._walk(stage_index, image_path, "expected"), order)
+        if summary.ordered:
+            own = _latest(getattr(self._own_answers(stage_index, image_path), kind), order)
+            inherited = getattr(summary, kind)
+            if own is not None:
+                return own
+            if inherited is None or inherited[0] < order:
+                return inherited
+        # a base stage later in the file than a stage built on it: every stage of the lineage
+        latest = [_latest(getattr(self._own_answers(member, image_path), kind), order) for member in self._lineage(stage_index)]
+        return max((item for item in latest if item is not None), key=lambda item: item[0], default=None)
 
     def written_by_build(self, stage_index: int, image_path: str, order: int) -> bool:
         """A step of the lineage at or before ``order`` wrote exactly ``image_path``."""
@@ -261,16 +297,16 @@ class LineageFiles:
     def writer(self, stage_index: int, image_path: str, order: int) -> Step | None:
         """The RUN/COPY/ADD before ``order`` that wrote ``image_path`` or a folder above it:
         in the stage itself the earliest such step, else in its nearest base stage."""
-        own = self._own_answers(stage_index, image_path).writers
-        if own and own[0][0] < order:  # ascending: its first is before order, or none is
-            return own[0][1]
+        own = self._own_answers(stage_index, image_path).writer
+        if own is not None and own[0] < order:  # the stage's earliest: before order, or none is
+            return own[1]
         inherited = self._inherited_answers(stage_index, image_path).writer
         if inherited is None or inherited[0] < order:
             return inherited[1] if inherited else None
         for member in self._lineage(stage_index):
-            writers = self._own_answers(member, image_path).writers
-            if writers and writers[0][0] < order:
-                return writers[0][1]
+            writer = self._own_answers(member, image_path).writer
+            if writer is not None and writer[0] < order:
+                return writer[1]
         return None
 
     # -- building the answers --
@@ -282,13 +318,6 @@ class LineageFiles:
             seen.add(current)
             yield current
             current = self.parents.get(current)
-
-    def _walk(self, stage_index: int, image_path: str, kind: str) -> Iterator[tuple[int, object]]:
-        """(where, what) of every copy of the lineage that found (or would find) the path."""
-        for member in self._lineage(stage_index):
-            own = self._own_answers(member, image_path)
-            ats, values = (own.found_at, own.found) if kind == "found" else (own.expected_at, own.expected)
-            yield from zip(ats, values)
 
     def _stage(self, stage_index: int) -> _StageIndex:
         if stage_index not in self._stages:
@@ -303,19 +332,16 @@ class LineageFiles:
 
     def _compute_own(self, stage_index: int, image_path: str) -> _OwnAnswers:
         index = self._stage(stage_index)
-        copies = list(index.copies_at.get(image_path, ()))
-        copies.extend(item for folder in _path_and_folders(image_path) for item in index.copies_under.get(folder, ()))
-        copies.sort(key=_at)
+        groups = list(index.copies_at.get(image_path, {}).items())
+        groups.extend(item for folder in _path_and_folders(image_path) for item in index.copies_under.get(folder, {}).items())
         written = index.writes.get(image_path)
-        answers = _OwnAnswers([], [], [], [], written[0] if written else None, sorted(_writes_reaching(index, image_path), key=_at))
-        for at, step in copies:
-            found, expected = copy_source(self.ctx, step, image_path)
+        answers = _OwnAnswers([], [], written[0] if written else None, _first_write_reaching(index, image_path))
+        for copy, group in groups:
+            found, expected = _source_by_words(self.ctx, copy, image_path)
             if found is not None:
-                answers.found_at.append(at)
-                answers.found.append(found)
+                answers.found.append((group, found))
             if expected is not None:
-                answers.expected_at.append(at)
-                answers.expected.append((expected, step))
+                answers.expected.append((group, expected))
         return answers
 
     def _inherited_answers(self, stage_index: int, image_path: str) -> _Inherited:
@@ -336,12 +362,13 @@ class LineageFiles:
         return self._inherited[(stage_index, image_path)]
 
 
-def _writes_reaching(index: _StageIndex, image_path: str) -> Iterator[tuple[int, Step]]:
-    """The steps that write ``image_path`` itself or a folder above it."""
+def _first_write_reaching(index: _StageIndex, image_path: str) -> tuple[int, Step] | None:
+    """The stage's earliest step that writes ``image_path`` itself or a folder above it."""
+    found = []
     for prefix in _prefixes(image_path):
-        for at, step, written in index.writes_into.get(prefix, ()):
-            if prefix != image_path or written == image_path:  # `/x/` does not write the file /x
-                yield at, step
+        first, exact = index.writes_into.get(prefix, (None, None))
+        found.append(exact if prefix == image_path else first)
+    return min((item for item in found if item is not None), key=_at, default=None)
 
 
 def _add(inherited: _Inherited, own: _OwnAnswers, ordered: bool) -> _Inherited:
@@ -349,17 +376,11 @@ def _add(inherited: _Inherited, own: _OwnAnswers, ordered: bool) -> _Inherited:
     ``ordered``: the parent comes before the child in the file (so do its own bases when
     ``inherited.ordered``), so the parent's latest copy is the latest of the lineage."""
     ordered = ordered and inherited.ordered
-    found = (own.found_at[-1], own.found[-1]) if own.found else inherited.found
-    expected = (own.expected_at[-1], own.expected[-1]) if own.expected else inherited.expected
+    found = _latest(own.found, _END) or inherited.found
+    expected = _latest(own.expected, _END) or inherited.expected
     firsts = [first for first in (own.first_write, inherited.first_write) if first is not None]
-    writer = own.writers[0] if own.writers else inherited.writer
+    writer = own.writer if own.writer is not None else inherited.writer
     return _Inherited(found, expected, min(firsts) if firsts else None, writer, ordered)
-
-
-def _latest_before(items: Iterable[tuple[int, object]], order: int):
-    """The value of the item with the greatest position before ``order``, or None."""
-    before = [(at, value) for at, value in items if at < order]
-    return max(before, key=lambda item: item[0])[1] if before else None
 
 
 def _at(item: tuple[int, Step]) -> int:

@@ -195,9 +195,12 @@ def test_a_script_copied_after_a_long_run_is_not_read_before_it(tmp_path: Path):
 def test_a_folder_write_with_a_trailing_slash_does_not_write_the_file():
     """``w`` reaches ``path`` when it is the path or a folder above it (``/x/`` is the folder
     /x, not the file /x), whatever the effects write with a trailing slash."""
-    from slimfile.analysis.lineage_files import _StageIndex, _writes_reaching
+    from slimfile.analysis.lineage_files import _first_write_reaching, _StageIndex
 
     index = object.__new__(_StageIndex)
-    index.writes_into = {"/app/x": [(1, "folder", "/app/x/"), (2, "file", "/app/x")], "/app": [(3, "above", "/app")], "": [(4, "root", "/")]}
-    assert sorted(step for _, step in _writes_reaching(index, "/app/x")) == ["above", "file", "root"]
-    assert sorted(step for _, step in _writes_reaching(index, "/app/x/y")) == ["above", "file", "folder", "root"]
+    index.writes_into = {}
+    for at, written in ((1, "/app/x/"), (2, "/app/x"), (3, "/app"), (4, "/")):
+        index._add_write(written, at, written)
+    assert _first_write_reaching(index, "/app/x") == (2, "/app/x")
+    assert _first_write_reaching(index, "/app/x/y") == (1, "/app/x/")
+    assert _first_write_reaching(index, "/srv") == (4, "/")
