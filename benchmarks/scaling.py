@@ -263,6 +263,13 @@ def context_copies_tree(directory: Path, n: int) -> None:
         path.write_text(text)
 
 
+def arg_images(n: int) -> bytes:
+    """n/2 global ARGs naming images, then a stage FROM each (the base-image pass looks up the
+    ARG declaring each reference)."""
+    half = max(n // 2, 1)
+    return ("\n".join([*(f"ARG V{i}=debian:12" for i in range(half)), *(f"FROM $V{i} AS s{i}" for i in range(half))]) + "\n").encode()
+
+
 def context_installs(n: int) -> bytes:
     """``COPY package.json package-lock.json ./`` and ``RUN npm install``, alternating: every
     install reads the manifests the COPY before it brought (SF702, the base-image analysis)."""
@@ -348,6 +355,7 @@ SHAPES: dict[str, tuple[Callable[[int], bytes], str]] = {
     "json-array": (json_array, "one exec-form RUN with an n-element JSON array"),
     "copy-lines": (copy_lines, "n COPY lines"),
     "add-lines": (add_lines, "n ADD lines of local files (SF601 looks them up)"),
+    "arg-images": (arg_images, "n/2 global ARGs, then FROM $Vk for each (SF801 finds the ARG)"),
     "context-installs": (context_installs, "COPY package.json / RUN npm install, alternating, over an npm project (SF702, SF801)"),
     "context-scripts": (context_scripts, "COPY . . / RUN ./sK.sh, alternating, over a context of n/2 scripts (SF801 reads each)"),
     "context-chain": (context_chain, "n/3 stages, each FROM the previous: COPY requirements.txt, RUN pip install -r (SF401, SF801)"),

@@ -209,7 +209,7 @@ def _declaration(ctx: Context, name: str) -> tuple[Instruction | None, tuple[int
     """The last global ``ARG NAME=value`` and the source span of its value."""
     found: tuple[Instruction | None, tuple[int, int] | None] = (None, None)
     pattern = re.compile(rb"(?:^|\s)" + re.escape(name.encode()) + rb"=(?:\"([^\"$\\`]*)\"|'([^'$\\`]*)'|([^\s\"'$\\`]*))(?=\s|$)")
-    for node in ctx.stages.global_args:
+    for node in _global_args_naming(ctx).get(name.encode(), ()):
         text = node.logical.text
         segment = text[node.args_start : node.args_end]
         match = pattern.search(segment)
@@ -222,6 +222,23 @@ def _declaration(ctx: Context, name: str) -> tuple[Instruction | None, tuple[int
         source = node.logical.source_span(start, end)
         found = (node, source if source[1] - source[0] == end - start else None)
     return found
+
+
+def _global_args_naming(ctx: Context) -> dict[bytes, list[Instruction]]:
+    """The global ARGs by the names they declare (a word ``NAME`` or ``NAME=...``), in file
+    order, once per round: :func:`_declaration` looked at every global ARG for every FROM
+    that reads one. Only those ARGs can match its patterns (``NAME`` after the start or a
+    space, before ``=``, a space or the end)."""
+
+    def compute() -> dict[bytes, list[Instruction]]:
+        naming: dict[bytes, list[Instruction]] = {}
+        for node in ctx.stages.global_args:
+            segment = node.logical.text[node.args_start : node.args_end]
+            for word in dict.fromkeys(chunk.split(b"=", 1)[0] for chunk in segment.split()):
+                naming.setdefault(word, []).append(node)
+        return naming
+
+    return ctx.memo("from-images.global-args-naming", compute)
 
 
 # a refusal lists this many of the other places that read the ARG, then counts the rest

@@ -3,6 +3,12 @@ base-image swap makes (slimfile/analysis/from_images.py)."""
 
 from __future__ import annotations
 
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from slimfile.analysis import from_images as from_images_module
 from slimfile.analysis.context import Context
 from slimfile.analysis.from_images import descendants, final_chain, from_images, rewrite
 from slimfile.engine import Settings
@@ -100,3 +106,30 @@ def test_descendants_and_the_final_chain():
 def test_an_image_word_cut_by_a_continuation_is_not_edited():
     _, found = entries("FROM pyth\\\non:3.11\n")
     assert found[0].word is None and found[0].problem
+
+
+ARG_WORDS = ["V", "V=debian:12", 'V="debian:12"', "V='a b'", "V=$X", "VX=1", "XV=2", '"V=3"', "W", "W=x", "V\t", "\\\n  V=4"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(ARG_WORDS), min_size=1, max_size=4), min_size=1, max_size=6))
+def test_declarations_looked_up_by_name_are_the_scan(args):
+    """The global ARGs indexed by the names they declare give the declaration the scan of every
+    global ARG gave (the last ``NAME=value``, a value span only for a plain word)."""
+    source = "".join(f"ARG {' '.join(words)}\n" for words in args) + "FROM $V\n"
+    ctx = Context(parse(source.encode()), Settings())
+    for name in ("V", "W", "X"):
+        found: tuple = (None, None)
+        pattern = re.compile(rb"(?:^|\s)" + re.escape(name.encode()) + rb"=(?:\"([^\"$\\`]*)\"|'([^'$\\`]*)'|([^\s\"'$\\`]*))(?=\s|$)")
+        for node in ctx.stages.global_args:  # the scan
+            segment = node.logical.text[node.args_start : node.args_end]
+            match = pattern.search(segment)
+            if match is None:
+                if re.search(rb"(?:^|\s)" + re.escape(name.encode()) + rb"(?:=|\s|$)", segment):
+                    found = (node, None)
+                continue
+            group = next(i for i in (1, 2, 3) if match.group(i) is not None)
+            start, end = node.args_start + match.start(group), node.args_start + match.end(group)
+            span = node.logical.source_span(start, end)
+            found = (node, span if span[1] - span[0] == end - start else None)
+        assert from_images_module._declaration(ctx, name) == found
