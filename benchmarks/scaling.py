@@ -263,6 +263,12 @@ def context_copies_tree(directory: Path, n: int) -> None:
         path.write_text(text)
 
 
+def env_path(n: int) -> bytes:
+    """``ENV PATH=/binK:$PATH`` n times: each value holds all the ones before (kept in full, the
+    values of 40,000 lines took 6 GB; past the expansion budget they are unknown)."""
+    return _lines(["FROM debian:12"], lambda i: f"ENV PATH=/bin{i}:$PATH", n, ["RUN ls"])
+
+
 def arg_images(n: int) -> bytes:
     """n/2 global ARGs naming images, then a stage FROM each (the base-image pass looks up the
     ARG declaring each reference)."""
@@ -355,6 +361,7 @@ SHAPES: dict[str, tuple[Callable[[int], bytes], str]] = {
     "json-array": (json_array, "one exec-form RUN with an n-element JSON array"),
     "copy-lines": (copy_lines, "n COPY lines"),
     "add-lines": (add_lines, "n ADD lines of local files (SF601 looks them up)"),
+    "env-path": (env_path, "ENV PATH=/binK:$PATH n times (each value holds the ones before)"),
     "arg-images": (arg_images, "n/2 global ARGs, then FROM $Vk for each (SF801 finds the ARG)"),
     "context-installs": (context_installs, "COPY package.json / RUN npm install, alternating, over an npm project (SF702, SF801)"),
     "context-scripts": (context_scripts, "COPY . . / RUN ./sK.sh, alternating, over a context of n/2 scripts (SF801 reads each)"),

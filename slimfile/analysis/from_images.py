@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from slimfile.analysis.context import Context
 from slimfile.analysis.images import CatalogImage, lookup
 from slimfile.analysis.steps import referenced
+from slimfile.shell.expansion import TooLong, substitute
 from slimfile.syntax.edits import Edit
 from slimfile.syntax.nodes import Instruction
 from slimfile.syntax.stages import ImageRef, Stage, parse_image_ref
@@ -156,16 +157,18 @@ def _image_word_span(node: Instruction) -> tuple[int, int] | None:
 
 
 def _global_defaults(ctx: Context) -> dict[str, str]:
-    from slimfile.analysis.steps import assignments, expand_known
+    from slimfile.analysis.steps import assignments, expand_known, expansion_budget
 
     def compute() -> dict[str, str]:
         values: dict[str, str] = {}
+        budget = expansion_budget(ctx)
         for node in ctx.stages.global_args:
             for name, value in assignments(node, ctx.dockerfile.escape).items():
-                if value is None:
-                    values.pop(name, None)
+                expanded = None if value is None else budget.keep(value, expand_known(value, values))
+                if expanded is None:
+                    values.pop(name, None)  # no default, or too long to follow
                 else:
-                    values[name] = expand_known(value, values)
+                    values[name] = expanded
         return values
 
     return ctx.memo("from-images.global-args", compute)
@@ -176,8 +179,8 @@ def _expand(text: str, values: dict[str, str]) -> str | None:
     if re.search(r"\$\{[^}]*[:#%/]", text):
         return None
     try:
-        expanded = _SIMPLE_VARIABLE.sub(lambda m: values[m.group("braced") or m.group("plain")], text)
-    except KeyError:
+        expanded = substitute(_SIMPLE_VARIABLE, text, lambda m: values[m.group("braced") or m.group("plain")])
+    except (KeyError, TooLong):
         return None
     return None if "$" in expanded else expanded
 

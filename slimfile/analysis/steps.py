@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from slimfile.analysis.context import Context
 from slimfile.shell.data import load
 from slimfile.shell.effects import Account, Effects, account_change, env_overlap, overlaps, resolve_path, run_effects
+from slimfile.shell.expansion import ExpansionBudget, TooLong, substitute
 from slimfile.shell.model import ShellScript
 from slimfile.syntax.gocompat import parse_words
 from slimfile.syntax.nodes import Instruction
@@ -153,10 +154,15 @@ def _global_defaults(ctx: Context) -> dict[str, str]:
 
     def compute() -> dict[str, str]:
         values: dict[str, str] = {}
+        budget = expansion_budget(ctx)
         for node in ctx.stages.global_args:
             for name, value in assignments(node, ctx.dockerfile.escape).items():
                 if value is not None:
-                    values[name] = expand_known(value, values)
+                    expanded = budget.keep(value, expand_known(value, values))
+                    if expanded is None:
+                        values.pop(name, None)  # too long to follow: unknown
+                    else:
+                        values[name] = expanded
         return values
 
     return ctx.memo("steps.global-args", compute)
@@ -178,7 +184,7 @@ def _advance(ctx: Context, state: StepState, node: Instruction) -> StepState:
             if value is None and node.name == "ARG":
                 value = _global_defaults(ctx).get(name)
             # a build argument with no default is unknown (None)
-            values.timeline.set(name, None if value is None else expand_known(value, values))
+            values.timeline.set(name, None if value is None else expansion_budget(ctx).keep(value, expand_known(value, values)))
         return replace(state, env=values)
     if node.name == "WORKDIR":
         return replace(state, workdir=_workdir(node, state))
@@ -322,21 +328,30 @@ def expand(text: str, env: Mapping[str, str]) -> str | None:
         return env[name]
 
     try:
-        expanded = _VARIABLE.sub(value, text)
-    except KeyError:
+        expanded = substitute(_VARIABLE, text, value)
+    except (KeyError, TooLong):
         return None
     return None if "$" in expanded else expanded
 
 
-def expand_known(text: str, env: Mapping[str, str]) -> str:
+def expand_known(text: str, env: Mapping[str, str]) -> str | None:
     """Known variables replaced, unknown ones left as written (``/opt/venv/bin:$PATH``): a value
-    that still holds ``$`` is only partly known."""
+    that still holds ``$`` is only partly known. None when it would bring in more than
+    ``shell.expansion.MAX_SUBSTITUTED`` bytes (unknown)."""
 
     def value(match: re.Match[str]) -> str:
         name = match.group("braced") or match.group("plain")
         return env[name] if name in env and match.group(0) in ("$" + name, "${" + name + "}") else match.group(0)
 
-    return _VARIABLE.sub(value, text)
+    try:
+        return substitute(_VARIABLE, text, value)
+    except TooLong:
+        return None
+
+
+def expansion_budget(ctx: Context) -> ExpansionBudget:
+    """What the ENV/ARG values of this round may add to the file by expansion, in all."""
+    return ctx.memo("steps.expansion-budget", lambda: ExpansionBudget(len(ctx.dockerfile.source)))
 
 
 def referenced(text: str) -> frozenset[str]:

@@ -21,6 +21,7 @@ from functools import lru_cache
 
 from slimfile.memo import cached
 from slimfile.shell.data import load
+from slimfile.shell.expansion import ExpansionBudget, TooLong, substitute
 from slimfile.shell.model import Command, CommandKind, ShellScript, Word
 from slimfile.shell.packages import PackageFact
 
@@ -152,6 +153,7 @@ class _Walk:
     facts: dict[int, PackageFact] = field(default_factory=dict)
     cwd_is_workdir: bool = True  # until a `cd` to an absolute path, relative paths follow WORKDIR
     workdir: str | None = None  # the stage's WORKDIR (it exists before the step runs)
+    budget: ExpansionBudget = field(default_factory=lambda: ExpansionBudget(0))  # what `export` values may add
 
 
 class Overlay(MutableMapping):
@@ -249,7 +251,8 @@ def _walk_effects(
     known = Overlay(env)
     if home is not None and "HOME" not in known:
         known["HOME"] = home
-    walk = _Walk(workdir, known, home, {fact.command: fact for fact in script.packages}, workdir=workdir)
+    budget = ExpansionBudget(sum(len(text.text) for text in script.texts))
+    walk = _Walk(workdir, known, home, {fact.command: fact for fact in script.packages}, workdir=workdir, budget=budget)
     out = []
     for command in script.commands:
         cwd, cwd_is_workdir = walk.cwd, walk.cwd_is_workdir
@@ -304,7 +307,8 @@ def _assign(command: Command, walk: _Walk) -> Effects:
     """Variables the command sets for the rest of the script (bare ``A=b``, ``export A=b``)."""
     if command.kind is CommandKind.ASSIGNMENT:
         for assignment in command.assignments:
-            walk.env[assignment.name] = _value(assignment.value, walk) if assignment.value is not None else ""
+            value = _value(assignment.value, walk) if assignment.value is not None else ""
+            walk.env[assignment.name] = walk.budget.keep(assignment.value.raw if assignment.value is not None else "", value)
     elif (
         command.name in ("export", "declare", "typeset", "readonly", "local")
         and command.kind is CommandKind.DECLARATION
@@ -313,7 +317,8 @@ def _assign(command: Command, walk: _Walk) -> Effects:
             if word.value.startswith("-"):
                 continue
             name, sep, _value_text = word.value.partition("=")
-            walk.env[name] = _expand(word.raw.partition("=")[2], walk) if sep else walk.env.get(name)
+            written = word.raw.partition("=")[2]
+            walk.env[name] = walk.budget.keep(written, _expand(written, walk)) if sep else walk.env.get(name)
     return NOTHING
 
 
@@ -336,8 +341,8 @@ def _expand(raw: str, walk: _Walk) -> str | None:
         return known
 
     try:
-        expanded = _VARIABLE.sub(value, text)
-    except KeyError:
+        expanded = substitute(_VARIABLE, text, value)
+    except (KeyError, TooLong):
         return None
     return None if _ANY_EXPANSION.search(expanded) else expanded
 

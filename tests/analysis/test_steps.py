@@ -150,3 +150,34 @@ def test_each_step_sees_the_variables_a_plain_fold_gives(lines, child_stage):
     if child_stage:
         (child,) = steps_of("".join(text)).values()
         assert dict(child.state.env) == wanted
+
+
+def test_values_that_double_stop_being_followed():
+    """``ARG A=$A$A`` doubles A at every line (60 lines: 2**60 bytes). Past the expansion
+    limits A is unknown, a value no analysis follows, and what was kept stays within the
+    budget; the values before that point are exact."""
+    from slimfile.analysis.steps import expansion_budget
+    from slimfile.shell.expansion import MAX_SUBSTITUTED
+
+    doublings = "".join("ARG A=$A$A\n" for _ in range(60))
+    steps = steps_of(f"ARG G=x\n{doublings.replace('A', 'G')}FROM debian\nARG A=x\n{doublings}ENV B=$A/bin\nRUN true\n")
+    lines = sorted(steps)
+    assert steps[lines[2]].state.env["A"] == "xx"  # after the first doubling: exact
+    assert "A" not in steps[lines[-1]].state.env and "B" in steps[lines[-1]].state.env
+    assert steps[lines[-1]].state.env["B"] == "$A/bin"  # unknown A is left as written
+    longest = max(len(step.state.env.get("A") or "") for step in steps.values())
+    assert MAX_SUBSTITUTED <= longest <= 2 * MAX_SUBSTITUTED
+
+
+def test_a_long_value_read_everywhere_is_kept_only_within_the_budget():
+    """Every `ENV Vk=$LONG` copies LONG: the values kept from expansions grow by at most
+    ``BUDGET_PER_BYTE`` bytes per byte of the file, then are unknown."""
+    from slimfile.shell.expansion import BUDGET_PER_BYTE, MAX_SUBSTITUTED
+
+    long_value = "y" * 15_000
+    text = f"FROM debian\nENV LONG={long_value}\n" + "".join(f"ENV V{k}=$LONG\n" for k in range(3_000)) + "RUN true\n"
+    steps = steps_of(text)
+    env = steps[max(steps)].state.env
+    kept = sum(len(env.get(f"V{k}") or "") for k in range(3_000))
+    assert 0 < kept <= BUDGET_PER_BYTE * len(text) + MAX_SUBSTITUTED
+    assert env.get("V0") == long_value and "V2999" not in env

@@ -177,3 +177,15 @@ def test_command_effects_are_kept_per_step_state():
     assert writes("/app", other_env, "/root") == [["/two"], ["/app/logs"], ["/root/cache"]]
     assert writes("/srv", first_env, "/root") == [["/one"], ["/srv/logs"], ["/root/cache"]]
     assert writes("/app", first_env, "/home/app") == [["/one"], ["/app/logs"], ["/home/app/cache"]]
+
+
+def test_a_variable_that_doubles_in_a_run_stops_being_followed():
+    """``export C=$C$C`` doubles C at every command (50: 2**50 bytes): past the expansion
+    limits C is unknown and ``touch /$C`` writes somewhere slimfile does not know, while the
+    first doublings are exact."""
+    from slimfile.shell.expansion import MAX_SUBSTITUTED
+
+    found = effects(" && ".join(["export C=$C$C"] * 3 + ["touch /$C"]), env={"C": "ab"})
+    assert "/abababababababab" in found.writes
+    found = effects(" && ".join(["export C=$C$C"] * 50 + ["touch /$C"]), env={"C": "ab"})
+    assert found.unknown and all(len(path) <= 2 * MAX_SUBSTITUTED for path in found.writes)
