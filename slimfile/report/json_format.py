@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
+from slimfile.report.json_text import dumps_indented
 from slimfile.report.model import Report
 from slimfile.report.serialize import finding_dict
 
 
 def render(report: Report) -> str:
     items = [finding_dict(finding, file.index) for file, finding in report.items()]
-    return json.dumps(items, indent=2, ensure_ascii=False) + "\n"
+    return dumps_indented(items) + "\n"

@@ -17,9 +17,8 @@ Conventions, following reviewdog's ``rdf`` definitions:
 
 from __future__ import annotations
 
-import json
-
 from slimfile.diagnostics import Finding
+from slimfile.report.json_text import dumps_indented
 from slimfile.report.model import FileFindings, Report
 from slimfile.report.suggestions import line_suggestion
 from slimfile.report.text import finding_line
@@ -34,7 +33,7 @@ def render(report: Report) -> str:
         diagnostics.extend(_new_file_diagnostics(report, file, finding))
     diagnostics.extend(_error_diagnostic(report, error) for error in report.errors)
     document = {"source": SOURCE, "severity": "WARNING", "diagnostics": diagnostics}
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return dumps_indented(document) + "\n"
 
 
 def _diagnostic(report: Report, file: FileFindings, finding: Finding) -> dict:

@@ -16,13 +16,13 @@ Conventions (documented in docs/output-formats.md):
 from __future__ import annotations
 
 import base64
-import json
 from pathlib import Path
 from urllib.parse import quote
 
 from slimfile import __version__
 from slimfile.diagnostics import Finding, Rule
 from slimfile.report.fingerprints import FINGERPRINT_KEY, fingerprints
+from slimfile.report.json_text import dumps_indented
 from slimfile.report.model import FileFindings, Report
 from slimfile.report.positions import LineIndex
 
@@ -48,7 +48,7 @@ def render(report: Report) -> str:
         "results": results,
     }
     document = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return dumps_indented(document) + "\n"
 
 
 def _rule(rule: Rule) -> dict:
