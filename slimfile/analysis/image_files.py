@@ -107,27 +107,30 @@ def tree_origin(ctx: Context, stage: Stage, before: Instruction, folder: str) ->
 
 def _steps_back(ctx: Context, stage: Stage, before: Instruction) -> Iterator[Step]:
     """The steps of :func:`chain_steps` that come before ``before``, last first (all of them
-    when ``before`` is not one), without building the chain: a question about the files at a
-    step usually ends at the step before it (a RUN slimfile cannot follow, the COPY that put
-    the file there), and each asking it again walked every earlier step of every base stage."""
-    chain: list[Stage] = []
-    current: Stage | None = stage
-    while current is not None and current not in chain:
-        chain.append(current)
-        current = current.base_stage
-    start = 0
-    for position, member in enumerate(chain):
+    when ``before`` is not one), met one by one: a question about the files at a step usually
+    ends at the step before it (a RUN slimfile cannot follow, the COPY that put the file
+    there), and building the chain for each question walked every base stage."""
+    start, end = stage, None
+    for member in _lineage(stage):
         index = step_index(ctx, member).get(id(before))
         if index is not None:
-            start = position
+            start, end = member, index
             break
-    else:
-        index = None
-    for position in range(start, len(chain)):
-        steps = stage_steps(ctx, chain[position])
-        end = index if position == start and index is not None else len(steps)
-        for i in range(end - 1, -1, -1):
-            yield steps[i]
+    for member in _lineage(start):
+        steps = stage_steps(ctx, member)
+        for i in range(len(steps) if end is None else end, 0, -1):
+            yield steps[i - 1]
+        end = None
+
+
+def _lineage(stage: Stage) -> Iterator[Stage]:
+    """The stage and the stages it is built FROM, nearest first."""
+    seen: set[int] = set()
+    current: Stage | None = stage
+    while current is not None and current.index not in seen:
+        seen.add(current.index)
+        yield current
+        current = current.base_stage
 
 
 # -- one step -------------------------------------------------------------------------------------
