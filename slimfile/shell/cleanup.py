@@ -154,9 +154,9 @@ def match_cache_paths(value: str) -> tuple[tuple[str, tuple[str, ...], str], ...
 
 
 def _coverage(target: list[str], cache: tuple[str, ...]) -> str | None:
-    shared = min(len(target), len(cache))
-    if not all(_component_matches(target[i], cache[i]) for i in range(shared)):
-        return None
+    for a, b in zip(target, cache):  # the components both have
+        if a != b and not _component_matches(a, b):
+            return None
     if len(target) <= len(cache):
         return "whole" if not any(_GLOB.search(part) for part in target) or len(target) == len(cache) else None
     return "part"
