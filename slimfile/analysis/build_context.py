@@ -11,6 +11,7 @@ half-read.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -203,6 +204,15 @@ def walk_inventory(root: Path, unentered_names: frozenset[str], limit: int = MAX
     return inventory
 
 
+def _stat_kind(path: Path) -> str | None:
+    """What is at ``path`` (symlinks followed): "file", "dir", "other", or None."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):  # missing, a dangling or looping link, a NUL in the name
+        return None
+    return "file" if stat.S_ISREG(mode) else "dir" if stat.S_ISDIR(mode) else "other"
+
+
 class BuildContext:
     """One build context: ``root`` and the ``.dockerignore`` that applies to it.
 
@@ -221,6 +231,7 @@ class BuildContext:
         else:
             self.ignore = load_dockerignore(root, dockerfile)
         self._texts: dict[str, str | None] = {}
+        self._kinds: dict[str, tuple[str | None, bool]] = {}  # see _kind
         self._listing: ContextListing | None = None
         self._listing_error: str | None = None
         self._sent: PathIndex | None = None  # the listing's paths, for ``glob``
@@ -238,17 +249,30 @@ class BuildContext:
 
     def on_disk(self, rel: str) -> bool:
         """The path exists in the directory, whether or not the build sends it."""
-        return self._path(rel).exists()
+        return self._kind(rel)[0] is not None
 
     def is_file(self, rel: str) -> bool:
         """A regular file the build sends (symlinks count as what they point to)."""
-        return not self.ignored(rel) and self._path(rel).is_file()
+        kind, ignored = self._kind(rel)
+        return kind == "file" and not ignored
 
     def is_dir(self, rel: str) -> bool:
-        return not self.ignored(rel) and self._path(rel).is_dir()
+        kind, ignored = self._kind(rel)
+        return kind == "dir" and not ignored
 
     def exists(self, rel: str) -> bool:
-        return not self.ignored(rel) and self._path(rel).exists()
+        kind, ignored = self._kind(rel)
+        return kind is not None and not ignored
+
+    def _kind(self, rel: str) -> tuple[str | None, bool]:
+        """("file", "dir", "other" or None when missing; whether ``.dockerignore`` keeps it
+        out), looked up once per path: the analyses ask about the same few files at every
+        step that could have copied them (a stat and an ignore match each time before)."""
+        cleaned = clean_path(rel)
+        found = self._kinds.get(cleaned)
+        if found is None:
+            found = self._kinds[cleaned] = (_stat_kind(self.root / cleaned), bool(cleaned) and self.ignore.excludes(cleaned))
+        return found
 
     def read_text(self, rel: str) -> str | None:
         """The text of a file the build sends, or None (missing, ignored, unreadable, too big).

@@ -168,7 +168,8 @@ def _change(ctx: Context, step: Step, target: str, copied, run_writes) -> Origin
         files = ctx.build_files
         if files is None:
             return Unknown("the build context was not read") if _may_write(step, target) else None
-        return copied(files, copy, target, line)
+        landings = ctx.memo(("image_files.landings", id(step)), lambda: _landings(files, copy))
+        return copied(files, landings, target, line)
     if node.name == "RUN":
         if step.effects.unknown:
             return Unknown(f"line {line} runs something slimfile cannot follow ({step.effects.unknown})")
@@ -195,7 +196,12 @@ def _may_write(step: Step, path: str) -> bool:
 
 
 def _read_copy(ctx: Context, step: Step) -> _Copy | str:
-    """The copy as sources and a target, or why it is not a plain copy from the context."""
+    """The copy as sources and a target, or why it is not a plain copy from the context (read
+    once per round: every path asked about at this step asks it)."""
+    return ctx.memo(("image_files.copy", id(step)), lambda: _copy_of(ctx, step))
+
+
+def _copy_of(ctx: Context, step: Step) -> _Copy | str:
     node = step.instruction
     if node.heredocs:
         return "it writes a heredoc"
@@ -244,37 +250,40 @@ def _landing(files: BuildContext, copy: _Copy, source: str) -> tuple[str, bool]:
     return copy.target, False
 
 
-def _copied_file(files: BuildContext, copy: _Copy, path: str, line: int) -> Origin | None:
+def _landings(files: BuildContext, copy: _Copy) -> list[tuple[str, str, bool]]:
+    """(context path, where it lands, whether its contents land there) for each path the copy
+    sends, in order (worked out once per round: every image path asked about at this step
+    looks at them)."""
+    return [(source, *_landing(files, copy, source)) for pattern in copy.sources for source in _expanded(files, pattern)]
+
+
+def _copied_file(files: BuildContext, landings: list[tuple[str, str, bool]], path: str, line: int) -> Origin | None:
     change: Origin | None = None
-    for pattern in copy.sources:
-        for source in _expanded(files, pattern):
-            landing, contents = _landing(files, copy, source)
-            if contents:
-                relative = _inside(path, landing)
-                if relative is None:
-                    continue
-                context_path = clean_path(posixpath.join(source, relative))
-                if files.is_file(context_path):
-                    change = FromContext(context_path, line)
-                elif files.exists(context_path):
-                    change = Unknown(f"line {line} puts a folder at {path}")
-            elif landing == path:
-                change = FromContext(source, line)
+    for source, landing, contents in landings:
+        if contents:
+            relative = _inside(path, landing)
+            if relative is None:
+                continue
+            context_path = clean_path(posixpath.join(source, relative))
+            if files.is_file(context_path):
+                change = FromContext(context_path, line)
+            elif files.exists(context_path):
+                change = Unknown(f"line {line} puts a folder at {path}")
+        elif landing == path:
+            change = FromContext(source, line)
     return change
 
 
-def _copied_tree(files: BuildContext, copy: _Copy, folder: str, line: int) -> Origin | None:
+def _copied_tree(files: BuildContext, landings: list[tuple[str, str, bool]], folder: str, line: int) -> Origin | None:
     change: Origin | None = None
-    for pattern in copy.sources:
-        for source in _expanded(files, pattern):
-            landing, contents = _landing(files, copy, source)
-            relative = _inside(folder, landing)
-            if relative is not None:
-                context_path = clean_path(posixpath.join(source, relative)) if contents else None
-                if context_path is not None and files.exists(context_path):
-                    change = FromContext(context_path, line)
-            elif _inside(landing, folder) is not None:
-                change = FromContext(source, line)  # lands under the folder
+    for source, landing, contents in landings:
+        relative = _inside(folder, landing)
+        if relative is not None:
+            context_path = clean_path(posixpath.join(source, relative)) if contents else None
+            if context_path is not None and files.exists(context_path):
+                change = FromContext(context_path, line)
+        elif _inside(landing, folder) is not None:
+            change = FromContext(source, line)  # lands under the folder
     return change
 
 

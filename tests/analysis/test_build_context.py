@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,27 @@ def test_listing_is_bounded(tmp_path: Path):
     with pytest.raises(ContextTooLarge):
         list_context(tmp_path, load_dockerignore(tmp_path), limit=10)
     assert len(list_context(tmp_path, load_dockerignore(tmp_path), limit=100).files) == 30
+
+
+def test_what_a_path_is_is_looked_up_once_and_as_the_filesystem_says(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Files, folders, links to either, dangling and looping links, ignored and missing paths:
+    each answer is pathlib's (minus what .dockerignore keeps out), and each path is looked at
+    once however often it is asked about."""
+    write(tmp_path, {"a.txt": "x", "src/m.py": "", "secret.env": "k", ".dockerignore": "*.env\n"})
+    (tmp_path / "to-file").symlink_to("a.txt")
+    (tmp_path / "to-dir").symlink_to("src")
+    (tmp_path / "dangling").symlink_to("nowhere")
+    (tmp_path / "loop").symlink_to("loop")
+    names = ("a.txt", "src", "./src/m.py", "secret.env", "to-file", "to-dir", "dangling", "loop", "missing", "")
+    expected = {}
+    for name in names:
+        path, sent = tmp_path / name, name != "secret.env"
+        expected[name] = (path.is_file() and sent, path.is_dir() and sent, path.exists() and sent, path.exists())
+    context = BuildContext(tmp_path)
+    calls = []
+    real_stat = os.stat
+    monkeypatch.setattr(os, "stat", lambda path, *a, **k: calls.append(str(path)) or real_stat(path, *a, **k))
+    for _ in range(3):
+        for name in names:
+            assert (context.is_file(name), context.is_dir(name), context.exists(name), context.on_disk(name)) == expected[name]
+    assert len(calls) == len(names)
