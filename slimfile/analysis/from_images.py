@@ -209,22 +209,39 @@ def _binding(ctx: Context, stage: Stage, written: str) -> ArgBinding | None:
 
 
 def _declaration(ctx: Context, name: str) -> tuple[Instruction | None, tuple[int, int] | None]:
-    """The last global ``ARG NAME=value`` and the source span of its value."""
+    """The last global ``ARG NAME=value`` and the source span of its value (None when the
+    value is not one plain or quoted word: quotes around ``$``, backslashes or backquotes)."""
     found: tuple[Instruction | None, tuple[int, int] | None] = (None, None)
-    pattern = re.compile(rb"(?:^|\s)" + re.escape(name.encode()) + rb"=(?:\"([^\"$\\`]*)\"|'([^'$\\`]*)'|([^\s\"'$\\`]*))(?=\s|$)")
-    for node in _global_args_naming(ctx).get(name.encode(), ()):
-        text = node.logical.text
-        segment = text[node.args_start : node.args_end]
-        match = pattern.search(segment)
+    for node in _global_args_naming(ctx).get(name.encode(), ()):  # each one declares the name
+        segment = node.logical.text[node.args_start : node.args_end]
+        match = _plain_value(segment, name.encode() + b"=")
         if match is None:
-            if re.search(rb"(?:^|\s)" + re.escape(name.encode()) + rb"(?:=|\s|$)", segment):
-                found = (node, None)  # declared, but its value is not a plain word
+            found = (node, None)  # declared, but its value is not a plain word
             continue
         group = next(i for i in (1, 2, 3) if match.group(i) is not None)
         start, end = node.args_start + match.start(group), node.args_start + match.end(group)
         source = node.logical.source_span(start, end)
         found = (node, source if source[1] - source[0] == end - start else None)
     return found
+
+
+# the value of NAME= when it is a word: "..." or '...' without $, \ or `, or bare, up to a space
+_PLAIN_VALUE = re.compile(rb"(?:\"([^\"$\\`]*)\"|'([^'$\\`]*)'|([^\s\"'$\\`]*))(?=\s|$)")
+_SPACES = frozenset(b" \t\n\r\f\v")
+
+
+def _plain_value(segment: bytes, assignment: bytes) -> re.Match[bytes] | None:
+    """The first ``NAME=`` of the segment that starts it or follows a space and is followed by
+    a plain value (what ``(?:^|\\s)NAME=value`` finds, without compiling a pattern per name:
+    a file of many ARG-driven FROMs compiled two per FROM)."""
+    position = segment.find(assignment)
+    while position >= 0:
+        if position == 0 or segment[position - 1] in _SPACES:
+            match = _PLAIN_VALUE.match(segment, position + len(assignment))
+            if match is not None:
+                return match
+        position = segment.find(assignment, position + 1)
+    return None
 
 
 def _global_args_naming(ctx: Context) -> dict[bytes, list[Instruction]]:

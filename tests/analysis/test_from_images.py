@@ -108,7 +108,10 @@ def test_an_image_word_cut_by_a_continuation_is_not_edited():
     assert found[0].word is None and found[0].problem
 
 
-ARG_WORDS = ["V", "V=debian:12", 'V="debian:12"', "V='a b'", "V=$X", "VX=1", "XV=2", '"V=3"', "W", "W=x", "V\t", "\\\n  V=4"]
+ARG_WORDS = [
+    "V", "V=debian:12", 'V="debian:12"', "V='a b'", "V=$X", "VX=1", "XV=2", '"V=3"', "W", "W=x", "V\t", "\\\n  V=4",
+    'X="a V=1"', 'V="a"x', "V=", 'V=a"b', "V=V=1", "\tV=5", 'V=`x`', "V=a\\b", "W=V=6",
+]
 
 
 @settings(max_examples=300, deadline=None)
