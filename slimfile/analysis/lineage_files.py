@@ -277,6 +277,8 @@ class LineageFiles:
         return (found[1], found[2]) if found else None
 
     def _latest_copy(self, stage_index: int, image_path: str, order: int, kind: str) -> tuple[int, str, Step] | None:
+        """(where, context path, COPY) of the latest copy before ``order`` in the lineage that
+        ``found`` the file (or ``expected`` it)."""
         summary = self._inherited_answers(stage_index, image_path)
         if summary.ordered:
             own = _latest(getattr(self._own_answers(stage_index, image_path), kind), order)
