@@ -307,8 +307,8 @@ def _assign(command: Command, walk: _Walk) -> Effects:
     """Variables the command sets for the rest of the script (bare ``A=b``, ``export A=b``)."""
     if command.kind is CommandKind.ASSIGNMENT:
         for assignment in command.assignments:
-            value = _value(assignment.value, walk) if assignment.value is not None else ""
-            walk.env[assignment.name] = walk.budget.keep(assignment.value.raw if assignment.value is not None else "", value)
+            written = assignment.value.raw if assignment.value is not None else ""
+            walk.env[assignment.name] = walk.budget.keep(written, _value(assignment.value, walk))
     elif (
         command.name in ("export", "declare", "typeset", "readonly", "local")
         and command.kind is CommandKind.DECLARATION
