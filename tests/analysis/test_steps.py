@@ -156,7 +156,6 @@ def test_values_that_double_stop_being_followed():
     """``ARG A=$A$A`` doubles A at every line (60 lines: 2**60 bytes). Past the expansion
     limits A is unknown, a value no analysis follows, and what was kept stays within the
     budget; the values before that point are exact."""
-    from slimfile.analysis.steps import expansion_budget
     from slimfile.shell.expansion import MAX_SUBSTITUTED
 
     doublings = "".join("ARG A=$A$A\n" for _ in range(60))

@@ -160,9 +160,9 @@ def _scanned_maker(ctx, infos, position, cleanup):
         if not cleanup.managers and not mentions_any:
             continue
         managers = {f.manager for f in candidate.script.packages}
-        if move_cleanup._made_by(candidate, cleanup, managers) and all(root in text for root in roots):
-            if move_cleanup._between_is_safe(ctx, candidate.instruction, cleanup_run.instruction, cleanup):
-                return candidate
+        made = move_cleanup._made_by(candidate, cleanup, managers) and all(root in text for root in roots)
+        if made and move_cleanup._between_is_safe(ctx, candidate.instruction, cleanup_run.instruction, cleanup):
+            return candidate
         if cleanup.managers & managers or mentions_any:
             return None
     return None
