@@ -271,7 +271,7 @@ class BuildContext:
         cleaned = clean_path(rel)
         found = self._kinds.get(cleaned)
         if found is None:
-            found = self._kinds[cleaned] = (_stat_kind(self.root / cleaned), bool(cleaned) and self.ignore.excludes(cleaned))
+            found = self._kinds[cleaned] = (_stat_kind(self._path(cleaned)), self.ignored(cleaned))
         return found
 
     def read_text(self, rel: str) -> str | None:

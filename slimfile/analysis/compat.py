@@ -34,7 +34,7 @@ from typing import Iterable, Iterator
 from slimfile.analysis.context import Context
 from slimfile.analysis.from_images import base_of, descendants, final_chain, in_final_chain
 from slimfile.analysis.images import CatalogImage
-from slimfile.analysis.lineage_files import ONBUILD_ORDER, RUNTIME_ORDER, LineageFiles, step_order
+from slimfile.analysis.lineage_files import ONBUILD_ORDER, RUNTIME_ORDER, LineageFiles, stage_lineage, step_order
 from slimfile.analysis.manifests import (
     classify_requirement,
     normalise_name,
@@ -45,7 +45,7 @@ from slimfile.analysis.steps import Step, expand, stage_steps
 from slimfile.shell.analyze import script_of_text
 from slimfile.shell.data import load
 from slimfile.shell.model import Command, ShellScript
-from slimfile.shell.packages import PackageFact
+from slimfile.shell.packages import PackageFact, facts_by_command
 from slimfile.syntax.nodes import Instruction
 from slimfile.syntax.stages import Stage
 
@@ -96,12 +96,8 @@ class Uses:
     notes: list[str] = field(default_factory=list)  # assumptions the finding states
 
     def lineage(self, index: int) -> Iterator[int]:
-        """The stage and its bases up to the root, walked from the parent map (a tuple per
-        stage would be quadratic in a long chain of stages)."""
-        current: int | None = index
-        while current is not None:
-            yield current
-            current = self.parents.get(current)
+        """The stage and its bases up to the root, walked from the parent map."""
+        return stage_lineage(self.parents, index)
 
 
 @dataclass(frozen=True)
@@ -241,7 +237,7 @@ class _Collector:
         self._script(stage, step, script, where, node.start_line, order, depth=0, instruction=node)
 
     def _script(self, stage: Stage, step: Step, script: ShellScript, where: str, line: int, order: int, depth: int, instruction: Instruction | None = None) -> None:
-        facts = {fact.command: fact for fact in script.packages}
+        facts = facts_by_command(script)
         for index, command in enumerate(script.commands):
             at = order + index
             fact = facts.get(index)

@@ -34,7 +34,7 @@ from slimfile.analysis.steps import Step, assignments, expand, stage_steps
 from slimfile.shell.data import load
 from slimfile.shell.effects import command_effects
 from slimfile.shell.model import Command, ShellScript, Word
-from slimfile.shell.packages import PackageFact
+from slimfile.shell.packages import PackageFact, facts_by_command
 from slimfile.syntax.gocompat import parse_words
 from slimfile.syntax.stages import Stage
 
@@ -344,7 +344,7 @@ def _resolve(piece: str, cwd: str | None) -> str | None:
 def _run_uses(step: Step, script: ShellScript, uses: Uses) -> None:
     state = step.state
     each = command_effects(script, workdir=state.workdir, env=state.env, home=state.home)
-    facts = {fact.command: fact for fact in script.packages}
+    facts = facts_by_command(script)
     node = step.instruction
     for item in each:
         command = item.command

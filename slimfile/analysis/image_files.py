@@ -62,13 +62,8 @@ ABSENT = Absent()
 
 def chain_steps(ctx: Context, stage: Stage) -> list[Step]:
     """The steps that built the stage's filesystem: its base stages' first, then its own."""
-    chain: list[Stage] = []
-    current: Stage | None = stage
-    while current is not None and current not in chain:
-        chain.append(current)
-        current = current.base_stage
     steps: list[Step] = []
-    for member in reversed(chain):
+    for member in reversed(list(_lineage(stage))):
         steps.extend(stage_steps(ctx, member))
     return steps
 

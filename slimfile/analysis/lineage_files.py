@@ -39,6 +39,17 @@ def step_order(stage_index: int, number: int) -> int:
     return (stage_index << (2 * FIELD_BITS)) + (number << FIELD_BITS)
 
 
+def stage_lineage(parents: dict[int, int | None], index: int) -> Iterator[int]:
+    """The stage and the stages it is built FROM, nearest first, from a map of each stage to
+    its parent (a tuple per stage would be quadratic in a long chain of stages)."""
+    current: int | None = index
+    seen: set[int] = set()
+    while current is not None and current not in seen:
+        seen.add(current)
+        yield current
+        current = parents.get(current)
+
+
 # -- one COPY -------------------------------------------------------------------------------------
 
 
@@ -163,7 +174,7 @@ class _StageIndex:
         # (the same words: `COPY . .` again and again) are one group
         self.copies_at: dict[str, dict[_CopyWords, _Group]] = {}
         self.copies_under: dict[str, dict[_CopyWords, _Group]] = {}
-        self.writes: dict[str, list[int]] = {}  # a path a step writes -> where, ascending
+        self.first_writes: dict[str, int] = {}  # a path a step writes -> the earliest such step
         # the earliest RUN/COPY/ADD writing each path (trailing / removed), and the earliest
         # writing it exactly (``/x/`` is the folder /x: it reaches /x/y but not the file /x)
         self.writes_into: dict[str, tuple[tuple[int, Step], tuple[int, Step] | None]] = {}
@@ -172,7 +183,7 @@ class _StageIndex:
             at = step_order(stage_index, number)
             node = step.instruction
             for written in step.effects.writes:
-                self.writes.setdefault(written, []).append(at)
+                self.first_writes.setdefault(written, at)
                 if node.name in ("RUN", "COPY", "ADD"):
                     self._add_write(written, at, step)
             if node.name in ("COPY", "ADD") and node.flag("from") is None:
@@ -314,12 +325,7 @@ class LineageFiles:
     # -- building the answers --
 
     def _lineage(self, stage_index: int) -> Iterator[int]:
-        current: int | None = stage_index
-        seen: set[int] = set()
-        while current is not None and current not in seen:
-            seen.add(current)
-            yield current
-            current = self.parents.get(current)
+        return stage_lineage(self.parents, stage_index)
 
     def _stage(self, stage_index: int) -> _StageIndex:
         if stage_index not in self._stages:
@@ -336,8 +342,7 @@ class LineageFiles:
         index = self._stage(stage_index)
         groups = list(index.copies_at.get(image_path, {}).items())
         groups.extend(item for folder in _path_and_folders(image_path) for item in index.copies_under.get(folder, {}).items())
-        written = index.writes.get(image_path)
-        answers = _OwnAnswers([], [], written[0] if written else None, _first_write_reaching(index, image_path))
+        answers = _OwnAnswers([], [], index.first_writes.get(image_path), _first_write_reaching(index, image_path))
         for copy, group in groups:
             found, expected = _source_by_words(self.ctx, copy, image_path)
             if found is not None:

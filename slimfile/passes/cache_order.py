@@ -53,6 +53,7 @@ from slimfile.restructure.moves import ItemIndex, block_text, insertion_point, i
 from slimfile.shell.edit_helpers import EditRefused, remove_leading_commands
 from slimfile.shell.effects import Effects, command_effects, env_always, env_overlap
 from slimfile.shell.model import Operator, ShellScript
+from slimfile.shell.packages import facts_by_command
 from slimfile.syntax.edits import Edit, Fix, Safety
 from slimfile.syntax.nodes import Instruction
 from slimfile.syntax.stages import Stage
@@ -325,7 +326,7 @@ class _Planner:
             return None
         state = step.state
         each = command_effects(script, workdir=state.workdir, env=state.env, home=state.home)
-        facts = {fact.command: fact for fact in script.packages}
+        facts = facts_by_command(script)
         moved = Effects(env=env_always())
         installs: list[Install] = []
         count = 0

@@ -18,7 +18,7 @@ from typing import NamedTuple
 from slimfile.memo import cached
 from slimfile.shell.data import load
 from slimfile.shell.model import Command, Operator, ShellScript, Word
-from slimfile.shell.packages import PackageFact
+from slimfile.shell.packages import PackageFact, facts_by_command
 
 _GLOB = re.compile(r"[*?\[]")
 _HOME_FORMS = (("${HOME}", "$HOME"), ("~/", "$HOME/"))
@@ -216,7 +216,7 @@ def command_cleanup_keys(script: ShellScript) -> dict[int, frozenset[CleanupKey]
     """For each command that cleans up (by index), what it undoes: every ``rm`` (each operand,
     a cache as its data-file path), every clean command and every uninstall."""
     found: dict[int, set[CleanupKey]] = {}
-    packages = {p.command: p for p in script.packages}
+    packages = facts_by_command(script)
     for fact in script.cleanups:
         bucket = found.setdefault(fact.command, set())
         if fact.kind == "remove-path":
@@ -284,7 +284,7 @@ def _cleanup_profile(script: ShellScript) -> CleanupProfile:
     keys = command_cleanup_keys(script)
     if not keys and not script.packages:  # most RUNs: nothing cleaned, nothing installed
         return NOTHING_CLEANED
-    facts = {p.command: p for p in script.packages}
+    facts = facts_by_command(script)
     if not keys and all(fact.action != "update" for fact in facts.values()):
         # installs only (most package RUNs of a long file): nothing done, only what is written
         return CleanupProfile(_NONE, _NONE, _NONE, _written(facts.values()))

@@ -23,7 +23,7 @@ from slimfile.memo import cached
 from slimfile.shell.data import load
 from slimfile.shell.expansion import ExpansionBudget, TooLong, substitute
 from slimfile.shell.model import Command, CommandKind, ShellScript, Word
-from slimfile.shell.packages import PackageFact
+from slimfile.shell.packages import PackageFact, facts_by_command
 
 _VARIABLE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
 # a variable an expansion reads: $V, ${V}, and ${V:-x}, ${V%x}, ${#V} and the other operators;
@@ -150,10 +150,10 @@ class _Walk:
     cwd: str | None
     env: MutableMapping[str, str | None]
     home: str | None
+    budget: ExpansionBudget  # what the values the script sets may add to its text
     facts: dict[int, PackageFact] = field(default_factory=dict)
     cwd_is_workdir: bool = True  # until a `cd` to an absolute path, relative paths follow WORKDIR
     workdir: str | None = None  # the stage's WORKDIR (it exists before the step runs)
-    budget: ExpansionBudget = field(default_factory=lambda: ExpansionBudget(0))  # what `export` values may add
 
 
 class Overlay(MutableMapping):
@@ -252,7 +252,7 @@ def _walk_effects(
     if home is not None and "HOME" not in known:
         known["HOME"] = home
     budget = ExpansionBudget(sum(len(text.text) for text in script.texts))
-    walk = _Walk(workdir, known, home, {fact.command: fact for fact in script.packages}, workdir=workdir, budget=budget)
+    walk = _Walk(workdir, known, home, budget, facts_by_command(script), workdir=workdir)
     out = []
     for command in script.commands:
         cwd, cwd_is_workdir = walk.cwd, walk.cwd_is_workdir
