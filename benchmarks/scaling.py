@@ -269,6 +269,12 @@ def env_path(n: int) -> bytes:
     return _lines(["FROM debian:12"], lambda i: f"ENV PATH=/bin{i}:$PATH", n, ["RUN ls"])
 
 
+def workdir_chain(n: int) -> bytes:
+    """``WORKDIR dK`` and a RUN, alternating: each WORKDIR goes one folder deeper (the working
+    directory of each step, kept in full, grew at every line; past PATH_MAX it is unknown)."""
+    return _lines(["FROM debian:12"], lambda i: f"WORKDIR d{i // 2}" if i % 2 == 0 else f"RUN echo {i}", n)
+
+
 def arg_images(n: int) -> bytes:
     """n/2 global ARGs naming images, then a stage FROM each (the base-image pass looks up the
     ARG declaring each reference)."""
@@ -362,6 +368,7 @@ SHAPES: dict[str, tuple[Callable[[int], bytes], str]] = {
     "copy-lines": (copy_lines, "n COPY lines"),
     "add-lines": (add_lines, "n ADD lines of local files (SF601 looks them up)"),
     "env-path": (env_path, "ENV PATH=/binK:$PATH n times (each value holds the ones before)"),
+    "workdir-chain": (workdir_chain, "WORKDIR dK and RUN, alternating (each WORKDIR one folder deeper)"),
     "arg-images": (arg_images, "n/2 global ARGs, then FROM $Vk for each (SF801 finds the ARG)"),
     "context-installs": (context_installs, "COPY package.json / RUN npm install, alternating, over an npm project (SF702, SF801)"),
     "context-scripts": (context_scripts, "COPY . . / RUN ./sK.sh, alternating, over a context of n/2 scripts (SF801 reads each)"),

@@ -28,6 +28,7 @@ from slimfile.syntax.nodes import Instruction
 from slimfile.syntax.stages import Stage
 
 USER, SHELL, WORKDIR = "@USER", "@SHELL", "@WORKDIR"
+PATH_MAX = 4096  # Linux's limit on a path, its terminating NUL included (ENAMETOOLONG past it)
 _VARIABLE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)[^}]*\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
 # instructions that only set image metadata: they change nothing a later step could read
 METADATA = frozenset({"LABEL", "EXPOSE", "CMD", "ENTRYPOINT", "HEALTHCHECK", "STOPSIGNAL", "MAINTAINER", "ONBUILD"})
@@ -293,8 +294,16 @@ def _workdir(node: Instruction, state: StepState) -> str | None:
     if text is None:
         return None
     if text.startswith("/"):
-        return posixpath.normpath(text)
-    return posixpath.normpath(posixpath.join(state.workdir, text)) if state.workdir else None
+        return workdir_path(text)
+    return workdir_path(posixpath.join(state.workdir, text)) if state.workdir else None
+
+
+def workdir_path(path: str) -> str | None:
+    """``path`` normalised, or None (unknown) when it is longer than Linux's ``PATH_MAX``: the
+    build cannot make such a directory, and a chain of relative WORKDIRs would otherwise keep
+    a longer path at every step (n steps, n² bytes)."""
+    normal = posixpath.normpath(path)
+    return normal if len(normal) < PATH_MAX else None
 
 
 def assignments(node: Instruction, escape: str) -> dict[str, str | None]:

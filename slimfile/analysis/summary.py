@@ -7,7 +7,6 @@ old one: same stages with the same names and bases, and the same final-stage con
 
 from __future__ import annotations
 
-import posixpath
 from collections import Counter
 from collections.abc import Sequence
 
@@ -68,10 +67,30 @@ def image_config(dockerfile: Dockerfile) -> dict[str, object]:
         chain.append(stage)
         stage = stage.base_stage
     config: dict[str, object] = {"Env": {}, "Labels": {}, "ExposedPorts": set(), "Volumes": set(), "OnBuild": []}
+    workdir: list[str] | None = None
     for member in reversed(chain):
         for node in member.instructions:
-            _fold_config(config, node, dockerfile.escape)
+            if node.name == "WORKDIR":
+                workdir = _change_directory(workdir or [], _normalise(node.args).strip("\"'"))
+            else:
+                _fold_config(config, node, dockerfile.escape)
+    if workdir is not None:
+        config["WorkingDir"] = "/" + "/".join(workdir)
     return config
+
+
+def _change_directory(parts: list[str], text: str) -> list[str]:
+    """The components of the working directory after ``WORKDIR text``, changed in place: a
+    chain of relative WORKDIRs costs its own length, not a longer path joined at every line."""
+    if text.startswith("/"):
+        parts.clear()
+    for part in text.split("/"):
+        if part == "..":
+            if parts:
+                parts.pop()
+        elif part and part != ".":
+            parts.append(part)
+    return parts
 
 
 def _fold_config(config: dict[str, object], node, escape: str) -> None:
@@ -98,9 +117,6 @@ def _fold_config(config: dict[str, object], node, escape: str) -> None:
             config.pop("Cmd", None)  # ENTRYPOINT resets an inherited CMD, as Docker does
     elif name in ("USER", "STOPSIGNAL", "MAINTAINER"):
         config[{"USER": "User", "STOPSIGNAL": "StopSignal", "MAINTAINER": "Author"}[name]] = text
-    elif name == "WORKDIR":
-        current = str(config.get("WorkingDir", "/"))
-        config["WorkingDir"] = posixpath.normpath(posixpath.join(current, text.strip("\"'")))
 
 
 # instructions whose value is Docker's config field of the same meaning (docker inspect names)

@@ -180,3 +180,39 @@ def test_a_long_value_read_everywhere_is_kept_only_within_the_budget():
     kept = sum(len(env.get(f"V{k}") or "") for k in range(3_000))
     assert 0 < kept <= BUDGET_PER_BYTE * len(text) + MAX_SUBSTITUTED
     assert env.get("V0") == long_value and "V2999" not in env
+
+
+def test_a_working_directory_longer_than_path_max_is_unknown():
+    """A chain of relative WORKDIRs makes a longer path at every line (n lines, n² bytes
+    kept); past Linux's PATH_MAX the build cannot make the directory, and the fold stops
+    following it. Before that it is exact, and an absolute WORKDIR makes it known again."""
+    from slimfile.analysis.steps import PATH_MAX
+
+    chain = "".join(f"WORKDIR d{k:04}\n" for k in range(1_000))  # 6 bytes a line: 6,000 at the end
+    steps = steps_of(f"FROM debian\nWORKDIR /\n{chain}RUN true\nWORKDIR /srv\nRUN true\n")
+    lines = sorted(steps)
+    workdirs = [steps[line].state.workdir for line in lines]
+    assert workdirs[3] == "/d0000/d0001"
+    known = [w for w in workdirs if w is not None]
+    assert max(len(w) for w in known) < PATH_MAX
+    assert workdirs[lines.index(1_003)] is None  # RUN true after the chain
+    assert workdirs[-1] == "/srv"
+    assert workdirs.index(None) == (PATH_MAX - 1) // 6 + 2  # the first WORKDIR past the limit (after FROM, WORKDIR /)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet="ab./", max_size=8).filter(lambda t: t.strip()), min_size=1, max_size=12))
+def test_the_final_working_directory_is_the_one_normpath_gives(texts):
+    """image_config follows WORKDIRs with a stack of components (linear in the file), and
+    gives the path that joining and normalising at every line gives (leading slashes made
+    one, as Docker's Clean does)."""
+    import posixpath
+
+    from slimfile.analysis.summary import image_config
+
+    expected = "/"
+    for text in texts:
+        expected = posixpath.normpath(posixpath.join(expected, text))
+    expected = "/" + expected.lstrip("/")
+    text = "FROM debian\n" + "".join(f"WORKDIR {t}\n" for t in texts)
+    assert image_config(parse(text.encode()))["WorkingDir"] == expected
