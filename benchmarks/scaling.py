@@ -322,6 +322,21 @@ def context_chain_tree(directory: Path, n: int) -> None:
     (directory / "requirements.txt").write_text("flask\n")
 
 
+def context_ignore(n: int) -> bytes:
+    """``COPY dK/ ./dK/`` n times, over a context whose .dockerignore has a rule pair per
+    folder (every file was tried against every rule: 4,000 rules, 60 s)."""
+    return _lines(["FROM python:3.12-slim", "WORKDIR /app"], lambda i: f"COPY d{i}/ ./d{i}/", n)
+
+
+def context_ignore_tree(directory: Path, n: int) -> None:
+    folders = max(n - 2, 1)
+    for k in range(folders):
+        (directory / f"d{k}").mkdir()
+        (directory / f"d{k}" / "a.py").write_text("x = 1\n")
+        (directory / f"d{k}" / "b.tmp").write_text("x\n")
+    (directory / ".dockerignore").write_text("".join(f"d{k}/**/*.tmp\n!d{k}/keep{k}.tmp\n" for k in range(folders)))
+
+
 def write_case(directory: Path, shape: str, data: bytes, n: int) -> Path:
     """The shape's Dockerfile in ``directory`` (its build context), with the context's files
     for the shapes that have one."""
@@ -373,6 +388,7 @@ SHAPES: dict[str, tuple[Callable[[int], bytes], str]] = {
     "context-installs": (context_installs, "COPY package.json / RUN npm install, alternating, over an npm project (SF702, SF801)"),
     "context-scripts": (context_scripts, "COPY . . / RUN ./sK.sh, alternating, over a context of n/2 scripts (SF801 reads each)"),
     "context-chain": (context_chain, "n/3 stages, each FROM the previous: COPY requirements.txt, RUN pip install -r (SF401, SF801)"),
+    "context-ignore": (context_ignore, "n COPY dK/ lines over a context whose .dockerignore has a rule pair per folder"),
     "context-copies": (context_copies, "n/5 stages: COPY pkgK/*.py, COPY . ., a RUN naming files; a context of 4n/5 files (SF704/705)"),
 }
 
@@ -382,6 +398,7 @@ CONTEXTS: dict[str, Callable[[Path, int], None]] = {
     "context-installs": context_installs_tree,
     "context-scripts": context_scripts_tree,
     "context-chain": context_chain_tree,
+    "context-ignore": context_ignore_tree,
 }
 
 

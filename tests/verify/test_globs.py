@@ -1,6 +1,8 @@
 """Docker's path patterns: the verify ignore list and .dockerignore (no Docker needed)."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from slimfile.analysis.globs import DockerIgnore, clean_path, matches, matches_or_parent
 
@@ -51,3 +53,49 @@ def test_dockerignore_reinclude_inside_an_excluded_directory():
     ignore = DockerIgnore.from_text("docs\n!docs/keep.txt\n")
     assert ignore.excludes("docs/other.txt")
     assert not ignore.excludes("docs/keep.txt")
+
+
+def _deciding_rule_by_trying_every_rule(ignore: DockerIgnore, path: str):
+    """The rule loop before the index: every pattern, every folder of the path."""
+    decided = None
+    for index, (pattern, exclude) in enumerate(ignore.rules):
+        if (decided is not None) != exclude and matches_or_parent(pattern, path):
+            decided = index if exclude else None
+    return None if decided is None else ignore.written[decided]
+
+
+_PATTERN_PIECES = st.sampled_from(["a", "b", "ab", "*", "**", "?", "[ab]", "[!a]", "[", "]", "\\", "\\*", "/", ".", ".."])
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    st.lists(st.tuples(st.booleans(), st.lists(_PATTERN_PIECES, min_size=1, max_size=6).map("".join)), max_size=8),
+    st.lists(st.lists(st.sampled_from(["a", "b", "ab", "ba", "*", "a.b", "[", "x"]), min_size=1, max_size=5).map("/".join), min_size=1, max_size=6),
+)
+def test_the_rule_index_decides_as_trying_every_rule(lines, paths):
+    """Only the rules keyed by one of a path's components (or keyed by none) are tried, with
+    one regex per rule for the path and its folders: the deciding line is the one the plain
+    loop over every rule and every folder finds."""
+    ignore = DockerIgnore([("!" if negated else "") + pattern for negated, pattern in lines])
+    for path in paths:
+        assert ignore.deciding_rule(path) == _deciding_rule_by_trying_every_rule(ignore, path), path
+
+
+def test_thousands_of_rules_are_tried_only_where_they_can_match():
+    """A generated .dockerignore of a rule pair per folder: each file meets the two rules of
+    its folder and the unkeyed ones, not all 4,000."""
+    text = "*.log\n" + "".join(f"dir{k}/**/*.tmp\n!dir{k}/keep{k}.tmp\n" for k in range(2_000))
+    ignore = DockerIgnore.from_text(text)
+    assert ignore.excludes("dir1500/deep/x.tmp") and not ignore.excludes("dir1500/keep1500.tmp")
+    assert ignore.excludes("a.log") and not ignore.excludes("dir3/a.py")
+    assert ignore._index is not None and ignore._index.candidates("dir1500/deep/x.tmp") == [0, 3001]
+    assert ignore._index.candidates("dir1500/keep1500.tmp") == [0, 3001, 3002]
+
+
+@pytest.mark.parametrize("pattern", ["[z-a]", "[]", "a/[]b/**"])
+def test_a_pattern_docker_refuses_matches_nothing(pattern):
+    """``docker build`` stops at such a line ("syntax error in pattern"); here it matches no
+    path, and the other lines still count (it was an internal error for the whole file)."""
+    ignore = DockerIgnore.from_text(f"{pattern}\n*.log\n")
+    assert ignore.excludes("a.log") and not ignore.excludes("z") and not ignore.excludes("a/b/c")
+    assert not matches(pattern, "a") and not matches_or_parent(pattern, "a/b")
