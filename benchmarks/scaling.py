@@ -322,6 +322,23 @@ def context_chain_tree(directory: Path, n: int) -> None:
     (directory / "requirements.txt").write_text("flask\n")
 
 
+def context_npm_scripts(n: int) -> bytes:
+    """``RUN npm run buildK`` n times after ``COPY . .`` and ``npm ci``, over a package.json
+    with a script per RUN (each RUN read the scripts again, and parsed package.json again)."""
+    head = ["FROM node:20", "WORKDIR /app", "COPY . .", "RUN npm ci"]
+    return _lines(head, lambda i: f"RUN npm run build{i}", n, ['CMD ["node", "index.js"]'])
+
+
+def context_npm_scripts_tree(directory: Path, n: int) -> None:
+    scripts = {f"build{i}": f"node build.js {i}" for i in range(max(n - 5, 1))}
+    package = {"name": "app", "version": "1.0.0", "scripts": scripts, "dependencies": {}}
+    (directory / "package.json").write_text(json.dumps(package, indent=2) + "\n")
+    lock = {"name": "app", "version": "1.0.0", "lockfileVersion": 3, "packages": {"": {"name": "app", "version": "1.0.0"}}}
+    (directory / "package-lock.json").write_text(json.dumps(lock, indent=2) + "\n")
+    (directory / "index.js").write_text("console.log(1)\n")
+    (directory / "build.js").write_text("console.log(process.argv[2])\n")
+
+
 def context_ignore(n: int) -> bytes:
     """``COPY dK/ ./dK/`` n times, over a context whose .dockerignore has a rule pair per
     folder (every file was tried against every rule: 4,000 rules, 60 s)."""
@@ -388,6 +405,7 @@ SHAPES: dict[str, tuple[Callable[[int], bytes], str]] = {
     "context-installs": (context_installs, "COPY package.json / RUN npm install, alternating, over an npm project (SF702, SF801)"),
     "context-scripts": (context_scripts, "COPY . . / RUN ./sK.sh, alternating, over a context of n/2 scripts (SF801 reads each)"),
     "context-chain": (context_chain, "n/3 stages, each FROM the previous: COPY requirements.txt, RUN pip install -r (SF401, SF801)"),
+    "context-npm-scripts": (context_npm_scripts, "n RUN npm run buildK after COPY . ., over a package.json with a script each"),
     "context-ignore": (context_ignore, "n COPY dK/ lines over a context whose .dockerignore has a rule pair per folder"),
     "context-copies": (context_copies, "n/5 stages: COPY pkgK/*.py, COPY . ., a RUN naming files; a context of 4n/5 files (SF704/705)"),
 }
@@ -399,6 +417,7 @@ CONTEXTS: dict[str, Callable[[Path, int], None]] = {
     "context-scripts": context_scripts_tree,
     "context-chain": context_chain_tree,
     "context-ignore": context_ignore_tree,
+    "context-npm-scripts": context_npm_scripts_tree,
 }
 
 

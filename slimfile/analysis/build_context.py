@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from slimfile.analysis.globs import DockerIgnore, clean_path, compile_glob, matches
 
+T = TypeVar("T")
 MAX_READ = 16 * 1024 * 1024  # lockfiles can be large; nothing we parse is bigger
 MAX_ENTRIES = 200_000  # a context walk stops here (a stray node_modules can hold millions)
 
@@ -235,6 +238,7 @@ class BuildContext:
         self._listing: ContextListing | None = None
         self._listing_error: str | None = None
         self._sent: PathIndex | None = None  # the listing's paths, for ``glob``
+        self._derived: dict[tuple[str, str], object] = {}  # see derived
 
     def __repr__(self) -> str:
         return f"BuildContext({str(self.root)!r})"
@@ -273,6 +277,13 @@ class BuildContext:
         if found is None:
             found = self._kinds[cleaned] = (_stat_kind(self._path(cleaned)), self.ignored(cleaned))
         return found
+
+    def derived(self, key: tuple[str, str], make: Callable[[], T]) -> T:
+        """A fact made from the context's files (a parsed package.json), made once per
+        context: each install of a long file asked again, and parsed the file again."""
+        if key not in self._derived:
+            self._derived[key] = make()
+        return self._derived[key]  # type: ignore[return-value]
 
     def read_text(self, rel: str) -> str | None:
         """The text of a file the build sends, or None (missing, ignored, unreadable, too big).

@@ -193,6 +193,7 @@ class _Collector:
         self.files = LineageFiles(ctx, self.uses.parents)  # where the files a command reads come from
         self._copying: dict[int, bool] = {}  # stage -> it has copies from the build context of its own
         self._nearest: dict[int, int | None] = {}  # stage -> the nearest stage of its lineage with copies
+        self._package_scripts: dict[str, dict[str, str]] = {}  # a package.json's text -> its scripts
 
     def collect(self) -> Uses:
         for stage in self.family:
@@ -583,15 +584,9 @@ class _Collector:
         text, _problem = self._context_text(stage, step, "package.json", order)
         if text is None:
             return  # the install of the same package.json says what is unknown
-        import json
-
-        from slimfile.analysis.manifests import PackageJson
-
-        try:
-            data = json.loads(text)
-        except ValueError:
-            return
-        scripts = PackageJson("package.json", data if isinstance(data, dict) else {}).scripts
+        scripts = self._package_scripts.get(text)
+        if scripts is None:
+            scripts = self._package_scripts[text] = _scripts_of(text)
         for key in (f"pre{name}", name, f"post{name}"):
             if key in scripts:
                 self._text(stage, step, scripts[key], f"the {key} script of package.json ({where})", line, order, depth)
@@ -837,3 +832,16 @@ def unmapped_for_alpine(names: Iterable[str]) -> list[str]:
     """Debian packages the apt -> apk map does not know (an Alpine swap cannot install them)."""
     table = apk_names()
     return sorted({n for n in names if n not in table})
+
+
+def _scripts_of(package_json_text: str) -> dict[str, str]:
+    """The ``scripts`` of a package.json's text ({} when it is not a JSON object)."""
+    import json
+
+    from slimfile.analysis.manifests import PackageJson
+
+    try:
+        data = json.loads(package_json_text)
+    except ValueError:
+        return {}
+    return PackageJson("package.json", data if isinstance(data, dict) else {}).scripts

@@ -19,6 +19,7 @@ import re
 import shlex
 import sys
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from slimfile.analysis.build_context import BuildContext
@@ -273,12 +274,20 @@ NODE_LOCKFILES = {
 
 @dataclass
 class PackageJson:
+    """A parsed package.json. Its sections are made once and shared: read them, never change
+    them (a file of thousands of ``npm run`` lines asked for the scripts at every one)."""
+
     path: str
     data: dict[str, Any]
+    _sections: dict[str, dict[str, str]] = field(default_factory=dict, repr=False, compare=False)
 
     def section(self, key: str) -> dict[str, str]:
-        value = self.data.get(key)
-        return {k: v for k, v in value.items() if isinstance(v, str)} if isinstance(value, dict) else {}
+        found = self._sections.get(key)
+        if found is None:
+            value = self.data.get(key)
+            found = {k: v for k, v in value.items() if isinstance(v, str)} if isinstance(value, dict) else {}
+            self._sections[key] = found
+        return found
 
     @property
     def dependencies(self) -> dict[str, str]:
@@ -292,7 +301,7 @@ class PackageJson:
     def optional_dependencies(self) -> dict[str, str]:
         return self.section("optionalDependencies")
 
-    @property
+    @cached_property
     def all_dependencies(self) -> dict[str, str]:
         return {**self.dev_dependencies, **self.optional_dependencies, **self.dependencies}
 
@@ -300,7 +309,7 @@ class PackageJson:
     def scripts(self) -> dict[str, str]:
         return self.section("scripts")
 
-    @property
+    @cached_property
     def install_scripts(self) -> dict[str, str]:
         """Lifecycle scripts an install runs for the root package."""
         return {k: v for k, v in self.scripts.items() if k in NODE_INSTALL_SCRIPTS}
@@ -325,8 +334,13 @@ class PackageJson:
 
 
 def read_package_json(context: BuildContext, path: str) -> PackageJson | str:
-    """The parsed ``package.json`` at ``path``, or the reason it could not be read."""
+    """The parsed ``package.json`` at ``path``, or the reason it could not be read (once per
+    build context and path)."""
     path = clean_path(path)
+    return context.derived(("package.json", path), lambda: _read_package_json(context, path))
+
+
+def _read_package_json(context: BuildContext, path: str) -> PackageJson | str:
     text = context.read_text(path)
     if text is None:
         return f"{path} is not in the build context" + (
