@@ -322,6 +322,18 @@ def context_chain_tree(directory: Path, n: int) -> None:
     (directory / "requirements.txt").write_text("flask\n")
 
 
+def moves_past_env(n: int) -> bytes:
+    """``COPY . .``, then ``RUN pip install pK`` and ``ENV VK=K``, alternating: every install
+    moves above the copy and every ENV stays (no moved RUN reads it), so each move passes
+    all the ENV lines before it (each was tried, one by one)."""
+    head = ["FROM python:3.12", "WORKDIR /app", "COPY . ."]
+    return _lines(head, lambda i: f"RUN pip install p{i // 2}" if i % 2 == 0 else f"ENV V{i // 2}={i}", n)
+
+
+def moves_past_env_tree(directory: Path, n: int) -> None:
+    (directory / "app.py").write_text("print(1)\n")
+
+
 def context_npm_scripts(n: int) -> bytes:
     """``RUN npm run buildK`` n times after ``COPY . .`` and ``npm ci``, over a package.json
     with a script per RUN (each RUN read the scripts again, and parsed package.json again)."""
@@ -405,6 +417,7 @@ SHAPES: dict[str, tuple[Callable[[int], bytes], str]] = {
     "context-installs": (context_installs, "COPY package.json / RUN npm install, alternating, over an npm project (SF702, SF801)"),
     "context-scripts": (context_scripts, "COPY . . / RUN ./sK.sh, alternating, over a context of n/2 scripts (SF801 reads each)"),
     "context-chain": (context_chain, "n/3 stages, each FROM the previous: COPY requirements.txt, RUN pip install -r (SF401, SF801)"),
+    "moves-past-env": (moves_past_env, "COPY . ., then RUN pip install pK / ENV VK, alternating (SF703 moves every install past every ENV)"),
     "context-npm-scripts": (context_npm_scripts, "n RUN npm run buildK after COPY . ., over a package.json with a script each"),
     "context-ignore": (context_ignore, "n COPY dK/ lines over a context whose .dockerignore has a rule pair per folder"),
     "context-copies": (context_copies, "n/5 stages: COPY pkgK/*.py, COPY . ., a RUN naming files; a context of 4n/5 files (SF704/705)"),
@@ -418,6 +431,7 @@ CONTEXTS: dict[str, Callable[[Path, int], None]] = {
     "context-chain": context_chain_tree,
     "context-ignore": context_ignore_tree,
     "context-npm-scripts": context_npm_scripts_tree,
+    "moves-past-env": moves_past_env_tree,
 }
 
 

@@ -46,7 +46,7 @@ from slimfile.analysis.context import Context
 from slimfile.analysis.copies import broad_copy
 from slimfile.analysis.globs import clean_path
 from slimfile.analysis.installs import CopyMap, Install, NotMovable, dependency_install, ecosystem_of, prepares
-from slimfile.analysis.steps import Step, StepEffects, commute, expand, run_step_effects, stage_steps
+from slimfile.analysis.steps import PassedSteps, Step, StepEffects, commute, expand, run_step_effects, stage_steps
 from slimfile.diagnostics import Finding, Rule
 from slimfile.passes.common import saving
 from slimfile.restructure.moves import ItemIndex, block_text, insertion_point, instruction_line, removal
@@ -290,11 +290,11 @@ class _Planner:
         None on the first walk, which finds those RUNs."""
         moves: list[Move] = []
         refused: list[tuple[Step, str]] = []
-        staying: list[Step] = []
+        staying = PassedSteps()
         for step in self.later:
             move = self._candidate(step, env_names, refused)
             if move is not None:
-                blocker = next((other for other in staying if commute(move.effects, other.effects)), None)
+                blocker = staying.first_blocker(move.effects)
                 if blocker is None:
                     moves.append(move)
                     if not move.leaves_something:
@@ -302,7 +302,7 @@ class _Planner:
                 elif move.installs:
                     clash = commute(move.effects, blocker.effects)
                     refused.append((step, f"it would have to move past `{_short(blocker.instruction)}` (line {blocker.instruction.start_line}): {clash}"))
-            staying.append(step)
+            staying.add(step)
         return moves, refused
 
     def _candidate(self, step: Step, env_names: set[str] | None, refused: list[tuple[Step, str]]) -> Move | None:

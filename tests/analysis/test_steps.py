@@ -216,3 +216,36 @@ def test_the_final_working_directory_is_the_one_normpath_gives(texts):
     expected = "/" + expected.lstrip("/")
     text = "FROM debian\n" + "".join(f"WORKDIR {t}\n" for t in texts)
     assert image_config(parse(text.encode()))["WorkingDir"] == expected
+
+
+_PATHS = st.lists(st.sampled_from(["a", "b", "a*", "*", "b?", "[ab]", "c"]), max_size=3).map(lambda parts: "/" + "/".join(parts))
+_NAMES = st.sampled_from(["A", "AB", "A_X", "B", "A_*", "A*", "*", "@WORKDIR"])
+_EFFECTS = st.builds(
+    StepEffects,
+    reads=st.frozensets(_PATHS, max_size=3),
+    writes=st.frozensets(_PATHS, max_size=3),
+    env_reads=st.frozensets(_NAMES, max_size=3),
+    env_writes=st.frozensets(_NAMES, max_size=2),
+    unknown=st.sampled_from([None, None, None, None, "a network install"]),
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_EFFECTS, max_size=8), st.lists(_EFFECTS, min_size=1, max_size=4))
+def test_the_passed_steps_find_the_blocker_commute_finds(staying, moves):
+    """PassedSteps answers from what the steps use taken together, and tries them one by one
+    only when one of them clashes: the blocker is the one the walk with commute finds, for
+    paths with globs either side, prefixes of variables (``A_*``) and unknown effects."""
+    from slimfile.analysis.steps import PassedSteps, Step
+
+    steps = []
+    for effects in staying:
+        step = Step(None, None, None)  # type: ignore[arg-type]
+        step._effects = effects
+        steps.append(step)
+    passed = PassedSteps()
+    for count, step in enumerate(steps):
+        for move in moves:
+            expected = next((other for other in steps[:count] if commute(move, other.effects)), None)
+            assert passed.first_blocker(move) is expected
+        passed.add(step)
