@@ -127,8 +127,8 @@ class PassedSteps:
     def __init__(self) -> None:
         self.steps: list[Step] = []
         self._first_unknown: int | None = None
-        self._used = _PathTrie()  # paths read or written
-        self._written = _PathTrie()
+        self._used = PathTrie()  # paths read or written
+        self._written = PathTrie()
         self._env_used: set[str] = set()  # names read or set, and the prefixes of ``X_*`` reads
         self._env_used_prefixes: set[str] = set()
         self._env_written: set[str] = set()
@@ -186,7 +186,7 @@ class PassedSteps:
         return self._written_prefix[prefix]
 
 
-class _PathTrie:
+class PathTrie:
     """Paths by component, to ask whether any of them contains or lies in a path, as
     :func:`~slimfile.shell.effects.overlaps` decides it (``*`` in a component matches as a
     shell glob, either way)."""
@@ -194,7 +194,7 @@ class _PathTrie:
     __slots__ = ("children", "ends", "globbed")
 
     def __init__(self) -> None:
-        self.children: dict[str, _PathTrie] = {}
+        self.children: dict[str, PathTrie] = {}
         self.globbed: list[str] = []  # the children's names with glob characters
         self.ends = False
 
@@ -205,7 +205,7 @@ class _PathTrie:
                 continue
             child = node.children.get(part)
             if child is None:
-                child = node.children[part] = _PathTrie()
+                child = node.children[part] = PathTrie()
                 if _GLOB_CHARS.search(part):
                     node.globbed.append(part)
             node = child

@@ -46,7 +46,7 @@ from slimfile.analysis.context import Context
 from slimfile.analysis.copies import broad_copy
 from slimfile.analysis.globs import clean_path
 from slimfile.analysis.installs import CopyMap, Install, NotMovable, dependency_install, ecosystem_of, prepares
-from slimfile.analysis.steps import PassedSteps, Step, StepEffects, commute, expand, run_step_effects, stage_steps
+from slimfile.analysis.steps import PassedSteps, PathTrie, Step, StepEffects, commute, expand, run_step_effects, stage_steps
 from slimfile.diagnostics import Finding, Rule
 from slimfile.passes.common import saving
 from slimfile.restructure.moves import ItemIndex, block_text, insertion_point, instruction_line, removal
@@ -544,12 +544,14 @@ def _fix(ctx: Context, plan: Plan) -> Fix | None:
     edits: list[Edit] = []
     added: list[str] = []
     splits = 0
+    copied = _CopiedManifests()
     for move in plan.moves:
         node = move.step.instruction
         if move.installs:
-            lines = _manifest_copy(ctx, plan, move)
+            lines = copied.new_lines(_manifest_copy(ctx, plan, move))
             pieces.extend(lines)
             added.extend(line.decode("utf-8", "surrogateescape").strip() for line in lines)
+        copied.after(move)
         if move.prepare is not None:
             pieces.append(_prepared(ctx, move))
             added.append("RUN")
@@ -578,6 +580,33 @@ def _fix(ctx: Context, plan: Plan) -> Fix | None:
         return Fix(tuple(edits), safety, title, frozenset({"reorder"}), runs_removed=-splits, adds=tuple(added), claims=claims)
     except ValueError:
         return None  # edits that would overlap: leave this plan for a later round
+
+
+class _CopiedManifests:
+    """The manifest COPY lines already placed above the copy: a second install of the same
+    project (``RUN npm ci`` twice) needs no second copy of the same files, unless a step moved
+    in between wrote into them (then every line is copied again)."""
+
+    def __init__(self) -> None:
+        self.lines: set[bytes] = set()
+        self.paths = PathTrie()
+
+    def new_lines(self, lines: list[bytes]) -> list[bytes]:
+        fresh = [line for line in lines if line not in self.lines]
+        self.lines.update(fresh)
+        return fresh
+
+    def add_paths(self, move: Move) -> None:
+        for install in move.installs:
+            for path in install.reads:
+                self.paths.add(path)
+
+    def after(self, move: Move) -> None:
+        """``move`` runs once its lines are placed: what it writes may change the copied files."""
+        self.add_paths(move)
+        if any(self.paths.overlaps(path) for path in move.effects.writes) or move.effects.unknown:
+            self.lines.clear()
+            self.paths = PathTrie()
 
 
 def _manifest_copy(ctx: Context, plan: Plan, move: Move) -> list[bytes]:

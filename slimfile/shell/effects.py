@@ -75,13 +75,28 @@ NOTHING = Effects()
 def overlaps(a: Iterable[str], b: Iterable[str]) -> tuple[str, str] | None:
     """A pair of paths, one of ``a`` and one of ``b``, where one contains the other (``*`` in a
     component matches like a shell glob), or None when the trees are disjoint. The sets are
-    read in sorted order, so that the pair a message names is the same on every run."""
-    b = sorted(b)
+    read in sorted order, so that the pair a message names is the same on every run. Paths
+    without glob characters are compared as tuples of components (one contains the other when
+    the shorter is the longer's start): every RUN is compared with the copy it might pass."""
+    others = [(y, *_components(y)) for y in sorted(b)]
     for x in sorted(a):
-        for y in b:
-            if _contains(x, y) or _contains(y, x):
+        x_parts, x_globbed = _components(x)
+        for y, y_parts, y_globbed in others:
+            if x_globbed or y_globbed:
+                if _contains(x, y) or _contains(y, x):
+                    return x, y
+            elif len(x_parts) <= len(y_parts):
+                if y_parts[: len(x_parts)] == x_parts:
+                    return x, y
+            elif x_parts[: len(y_parts)] == y_parts:
                 return x, y
     return None
+
+
+@lru_cache(maxsize=8192)
+def _components(path: str) -> tuple[tuple[str, ...], bool]:
+    """The path's components, and whether one has a glob character (``*``, ``?``, ``[``)."""
+    return tuple(part for part in path.split("/") if part), any(c in path for c in "*?[")
 
 
 def _contains(tree: str, path: str) -> bool:

@@ -7,6 +7,8 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from slimfile.analysis.context import Context
 from slimfile.engine import Settings
@@ -189,3 +191,25 @@ def test_a_variable_that_doubles_in_a_run_stops_being_followed():
     assert "/abababababababab" in found.writes
     found = effects(" && ".join(["export C=$C$C"] * 50 + ["touch /$C"]), env={"C": "ab"})
     assert found.unknown and all(len(path) <= 2 * MAX_SUBSTITUTED for path in found.writes)
+
+
+def _overlaps_by_contains(a, b):
+    """overlaps before the component tuples: _contains both ways for every pair."""
+    from slimfile.shell.effects import _contains
+
+    for x in sorted(a):
+        for y in sorted(b):
+            if _contains(x, y) or _contains(y, x):
+                return x, y
+    return None
+
+
+_OVERLAP_PATHS = st.lists(st.sampled_from(["usr", "lib", "li*", "l?b", "[lu]sr", "app", "app2", ""]), max_size=4).map("/".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.frozensets(_OVERLAP_PATHS, max_size=5), st.frozensets(_OVERLAP_PATHS, max_size=5))
+def test_overlaps_by_component_tuples_names_the_pair_contains_finds(a, b):
+    """Plain paths are compared as component tuples, globbed ones with fnmatch: the same pair
+    (the first in sorted order) as _contains both ways, relative, empty and "//" paths too."""
+    assert overlaps(a, b) == _overlaps_by_contains(a, b)
