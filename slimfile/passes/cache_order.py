@@ -46,7 +46,16 @@ from slimfile.analysis.context import Context
 from slimfile.analysis.copies import broad_copy
 from slimfile.analysis.globs import clean_path
 from slimfile.analysis.installs import CopyMap, Install, NotMovable, dependency_install, ecosystem_of, prepares
-from slimfile.analysis.steps import PassedSteps, PathTrie, Step, StepEffects, commute, expand, run_step_effects, stage_steps
+from slimfile.analysis.steps import (
+    PassedSteps,
+    PathTrie,
+    Step,
+    StepEffects,
+    commute,
+    expand,
+    run_step_effects,
+    stage_steps,
+)
 from slimfile.diagnostics import Finding, Rule
 from slimfile.passes.common import saving
 from slimfile.restructure.moves import ItemIndex, block_text, insertion_point, instruction_line, removal
