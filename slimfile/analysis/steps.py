@@ -129,8 +129,8 @@ class PassedSteps:
         self._first_unknown: int | None = None
         self._used = PathTrie()  # paths read or written
         self._written = PathTrie()
-        self._env_used: set[str] = set()  # names read or set, and the prefixes of ``X_*`` reads
-        self._env_used_prefixes: set[str] = set()
+        self._env_used: set[str] = set()  # names read or set
+        self._env_used_prefixes: set[str] = set()  # ``X`` of ``X_*`` reads: the data's patterns, a few
         self._env_written: set[str] = set()
         self._written_prefix: dict[str, bool] = {}  # prefix -> a set name starts with it (as asked)
 
@@ -173,7 +173,7 @@ class PassedSteps:
         if any(self._written.overlaps(path) for path in effects.reads | effects.writes):
             return True
         for name in effects.env_writes:
-            if name in self._env_used or any(name[:k] in self._env_used_prefixes for k in range(len(name) + 1)):
+            if name in self._env_used or any(name.startswith(prefix) for prefix in self._env_used_prefixes):
                 return True
         for name in effects.env_reads | effects.env_writes:
             if name in self._env_written or (name.endswith("*") and self._has_written_prefix(name[:-1])):
