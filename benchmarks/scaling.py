@@ -334,6 +334,18 @@ def moves_past_env_tree(directory: Path, n: int) -> None:
     (directory / "app.py").write_text("print(1)\n")
 
 
+def moves_past_writes(n: int) -> bytes:
+    """``COPY . .``, then ``RUN cat /app/x > /usr/lib/fK`` (stays: it reads the sources) and
+    ``RUN pip install pK`` (moves), alternating: every install, which writes
+    ``/usr/lib/python3*``, passes all the files written before it."""
+    head = ["FROM python:3.12", "WORKDIR /app", "COPY . ."]
+    return _lines(head, lambda i: f"RUN cat /app/x > /usr/lib/f{i // 2}" if i % 2 == 0 else f"RUN pip install p{i // 2}", n)
+
+
+def moves_past_writes_tree(directory: Path, n: int) -> None:
+    (directory / "x").write_text("x\n")
+
+
 def context_npm_scripts(n: int) -> bytes:
     """``RUN npm run buildK`` n times after ``COPY . .`` and ``npm ci``, over a package.json
     with a script per RUN (each RUN read the scripts again, and parsed package.json again)."""
@@ -418,6 +430,7 @@ SHAPES: dict[str, tuple[Callable[[int], bytes], str]] = {
     "context-scripts": (context_scripts, "COPY . . / RUN ./sK.sh, alternating, over a context of n/2 scripts (SF801 reads each)"),
     "context-chain": (context_chain, "n/3 stages, each FROM the previous: COPY requirements.txt, RUN pip install -r (SF401, SF801)"),
     "moves-past-env": (moves_past_env, "COPY . ., then RUN pip install pK / ENV VK, alternating (SF703 moves every install past every ENV)"),
+    "moves-past-writes": (moves_past_writes, "COPY . ., then RUN cat /app/x > /usr/lib/fK / RUN pip install pK, alternating (SF703)"),
     "context-npm-scripts": (context_npm_scripts, "n RUN npm run buildK after COPY . ., over a package.json with a script each"),
     "context-ignore": (context_ignore, "n COPY dK/ lines over a context whose .dockerignore has a rule pair per folder"),
     "context-copies": (context_copies, "n/5 stages: COPY pkgK/*.py, COPY . ., a RUN naming files; a context of 4n/5 files (SF704/705)"),
@@ -432,6 +445,7 @@ CONTEXTS: dict[str, Callable[[Path, int], None]] = {
     "context-ignore": context_ignore_tree,
     "context-npm-scripts": context_npm_scripts_tree,
     "moves-past-env": moves_past_env_tree,
+    "moves-past-writes": moves_past_writes_tree,
 }
 
 

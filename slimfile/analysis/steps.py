@@ -16,7 +16,7 @@ import bisect
 import fnmatch
 import posixpath
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 
 from slimfile.analysis.context import Context
@@ -191,11 +191,14 @@ class PathTrie:
     :func:`~slimfile.shell.effects.overlaps` decides it (``*`` in a component matches as a
     shell glob, either way)."""
 
-    __slots__ = ("children", "ends", "globbed")
+    __slots__ = ("by_prefix", "children", "ends", "globbed")
 
     def __init__(self) -> None:
         self.children: dict[str, PathTrie] = {}
         self.globbed: list[str] = []  # the children's names with glob characters
+        # for a glob asked about (``python3*``): the children's names by their first n
+        # characters, for each n asked, so that only the names a glob can match are tried
+        self.by_prefix: dict[int, dict[str, list[str]]] = {}
         self.ends = False
 
     def add(self, path: str) -> None:
@@ -208,6 +211,8 @@ class PathTrie:
                 child = node.children[part] = PathTrie()
                 if _GLOB_CHARS.search(part):
                     node.globbed.append(part)
+                for length, names in node.by_prefix.items():
+                    names.setdefault(part[:length], []).append(part)
             node = child
         node.ends = True
 
@@ -220,13 +225,26 @@ class PathTrie:
         if position == len(parts):
             return bool(self.children)  # the one asked about contains a path of the trie
         part = parts[position]
-        if _GLOB_CHARS.search(part):
-            names: Iterable[str] = [name for name in self.children if _components_match(name, part)]
+        glob = _GLOB_CHARS.search(part)
+        if glob:
+            names: list[str] = [name for name in self._named_like(part[: glob.start()]) if _components_match(name, part)]
         else:
             names = [name for name in self.globbed if _components_match(name, part)]
             if part in self.children:
                 names.append(part)
         return any(self.children[name]._overlaps(parts, position + 1) for name in names)
+
+    def _named_like(self, literal: str) -> list[str]:
+        """The children a glob starting with ``literal`` can match: names that start with it
+        (a plain name matches a glob only so), and names that are globs themselves."""
+        if not literal:
+            return list(self.children)
+        names = self.by_prefix.get(len(literal))
+        if names is None:
+            names = self.by_prefix[len(literal)] = {}
+            for name in self.children:
+                names.setdefault(name[: len(literal)], []).append(name)
+        return [*names.get(literal, ()), *(name for name in self.globbed if not name.startswith(literal))]
 
 
 _GLOB_CHARS = re.compile(r"[*?\[]")

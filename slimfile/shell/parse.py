@@ -317,18 +317,32 @@ class _Walker:
 
     def _flatten(self, children) -> list[tuple]:
         """Statements and operators in order, with nested ``list`` nodes opened. tree-sitter
-        nests ``a && b && c`` to the left, one level per operator: the walk keeps its own stack
-        (recursion was quadratic through the generators, and stopped at Python's limit)."""
+        nests ``a && b && c`` to the left, one level per operator, and ``a > f && b > g`` as a
+        redirected list inside a redirected list: the walk keeps its own stack (recursion was
+        quadratic through the generators, and stopped at Python's limit: a RUN of 330
+        ``cmd > file`` joined by ``&&``, as SF502 merges them, was "too deeply nested")."""
         out: list[tuple] = []
-        stack = [iter(children)]
+        # per open list: its children still to read, and the redirects that tree-sitter put
+        # after it (they belong to its last statement), and where its items start in ``out``
+        stack: list[tuple[Iterator, tuple, int]] = [(iter(children), (), 0)]
         while stack:
-            for child in stack[-1]:
+            unread, redirects, first = stack[-1]
+            for child in unread:
                 kind = child.type
                 if kind == "list":
-                    stack.append(iter(child.children))
+                    stack.append((iter(child.children), (), len(out)))
                     break
                 if kind == "redirected_statement":
-                    out.extend(self._flatten_redirected(child))
+                    body = child.child_by_field_name("body")
+                    attached = tuple(c for c in child.children if c.type in REDIRECT_TYPES)
+                    if body is None:
+                        out.append(("stmt", child, ()))
+                    elif body.type == "list":
+                        # tree-sitter attaches a redirect after `a && b` to the list; it belongs to `b`
+                        stack.append((iter(body.children), attached, len(out)))
+                        break
+                    else:
+                        out.append(("stmt", body, attached))
                 elif kind in OPERATORS:
                     out.append(("op", child))
                 elif kind == "comment":
@@ -337,18 +351,9 @@ class _Walker:
                     out.append(("stmt", child, ()))
             else:
                 stack.pop()
+                if redirects:
+                    _attach_to_last_statement(out, redirects, first)
         return out
-
-    def _flatten_redirected(self, node) -> Iterator[tuple]:
-        body = node.child_by_field_name("body")
-        redirects = tuple(c for c in node.children if c.type in REDIRECT_TYPES)
-        if body is None:
-            yield ("stmt", node, ())
-        elif body.type == "list":
-            # tree-sitter attaches a redirect after `a && b` to the list; it belongs to `b`
-            yield from _attach_to_last_statement(self._flatten(body.children), redirects)
-        else:
-            yield ("stmt", body, redirects)
 
     def _joint(self, token) -> Joint:
         start, end = self.span(token.start_byte, token.end_byte)
@@ -727,8 +732,9 @@ def _plain_commands(text: bytes) -> list[tuple[list[tuple[int, int]], bytes | No
     return commands or None
 
 
-def _attach_to_last_statement(items: list[tuple], redirects: tuple) -> list[tuple]:
-    for i in range(len(items) - 1, -1, -1):
+def _attach_to_last_statement(items: list[tuple], redirects: tuple, first: int = 0) -> list[tuple]:
+    """The redirects given to the last statement of ``items[first:]``."""
+    for i in range(len(items) - 1, first - 1, -1):
         if items[i][0] == "stmt":
             items[i] = ("stmt", items[i][1], items[i][2] + tuple(redirects))
             break

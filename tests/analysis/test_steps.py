@@ -218,7 +218,7 @@ def test_the_final_working_directory_is_the_one_normpath_gives(texts):
     assert image_config(parse(text.encode()))["WorkingDir"] == expected
 
 
-_PATHS = st.lists(st.sampled_from(["a", "b", "a*", "*", "b?", "[ab]", "c"]), max_size=3).map(lambda parts: "/" + "/".join(parts))
+_PATHS = st.lists(st.sampled_from(["a", "b", "ab", "ba", "a*", "ab*", "*", "b?", "[ab]", "c"]), max_size=3).map(lambda parts: "/" + "/".join(parts))
 _NAMES = st.sampled_from(["A", "AB", "A_X", "B", "A_*", "A*", "*", "@WORKDIR"])
 _EFFECTS = st.builds(
     StepEffects,
@@ -249,3 +249,22 @@ def test_the_passed_steps_find_the_blocker_commute_finds(staying, moves):
             expected = next((other for other in steps[:count] if commute(move, other.effects)), None)
             assert passed.first_blocker(move) is expected
         passed.add(step)
+
+
+def test_a_glob_is_tried_only_on_the_names_it_can_match_and_sees_names_added_later():
+    """A glob asked about (``/usr/lib/python3*``) is tried on the names that start with its
+    literal part (thousands of /usr/lib/fK written by steps that stay made every pip install
+    that moves try each), and on the glob names; names added after a first question count."""
+    from slimfile.analysis.steps import PathTrie
+
+    trie = PathTrie()
+    for k in range(1_000):
+        trie.add(f"/usr/lib/f{k}")
+    assert not trie.overlaps("/usr/lib/python3*/site-packages")
+    lib = trie.children["usr"].children["lib"]
+    assert lib.by_prefix[7].get("python3") is None  # "python3": the names tried, none
+    trie.add("/usr/lib/python3.11/site-packages/x")
+    assert trie.overlaps("/usr/lib/python3*/site-packages")
+    assert not trie.overlaps("/usr/lib/python3*/dist-packages")
+    trie.add("/usr/lib/py*")
+    assert trie.overlaps("/usr/lib/python3*/dist-packages")  # a glob name matches the glob asked

@@ -25,6 +25,45 @@ def test_a_chain_of_five_thousand_commands():
     assert all(c.after.operator is Operator.AND for c in script.commands[:-1])
 
 
+_REDIRECTS = {  # written after `echo K` -> (command, its redirects as (operator, fd, target))
+    "": ("echo", []),
+    " > /f": ("echo", [(">", None, "/f")]),
+    " 2>&1": ("echo", [(">&", 2, "1")]),
+    " >> /g": ("echo", [(">>", None, "/g")]),
+    " < /in": ("echo", [("<", None, "/in")]),
+    " | tee /t > /u": ("tee", [(">", None, "/u")]),
+}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(sorted(_REDIRECTS)), min_size=1, max_size=12), st.sampled_from(["&&", "||", ";"]))
+def test_redirects_stay_with_their_own_command(redirects, operator):
+    """tree-sitter nests ``a > f && b > g`` as a redirected list inside a redirected list,
+    the redirect of the outer one after the inner list: each redirect belongs to the command
+    it follows, whatever the nesting and the joining operator."""
+    text = f" {operator} ".join(f"echo {k}{redirect}" for k, redirect in enumerate(redirects))
+    tree = parse(f"FROM debian:12\nRUN {text}\n".encode())
+    script = analyze_run(tree, tree.instructions[1])
+    assert isinstance(script, ShellScript)
+    found = [(c.argv[0], [(r.operator, r.fd, r.target.value if r.target else None) for r in c.redirects]) for c in script.commands]
+    expected = []
+    for redirect in redirects:
+        if redirect.startswith(" |"):
+            expected.append(("echo", []))
+        expected.append(_REDIRECTS[redirect])
+    assert found == expected
+
+
+def test_a_chain_of_two_thousand_redirected_commands():
+    """``cat x > /fK && ...`` 2,000 times (SF502 merges such RUNs): one level of tree-sitter
+    nesting per command, walked without recursion (330 of them were "too deeply nested")."""
+    tree = parse(b"FROM debian:12\nRUN " + b" && ".join(b"cat /app/x > /f%d" % i for i in range(2000)) + b"\n")
+    script = analyze_run(tree, tree.instructions[1])
+    assert isinstance(script, ShellScript)
+    assert [c.redirects[0].target.value for c in script.commands] == [f"/f{i}" for i in range(2000)]
+    assert all(len(c.redirects) == 1 for c in script.commands)
+
+
 def test_a_run_of_many_heredocs_copies_its_arguments_a_bounded_number_of_times(monkeypatch):
     """``Instruction.args`` slices the logical line: asked once per heredoc of a RUN whose line
     holds thousands of ``<<WORD``s, it copied the whole line each time (4 MiB of heredoc words:
