@@ -605,14 +605,14 @@ class _CopiedManifests:
         self.lines.update(fresh)
         return fresh
 
-    def add_paths(self, move: Move) -> None:
+    def _add_paths(self, move: Move) -> None:
         for install in move.installs:
             for path in install.reads:
                 self.paths.add(path)
 
     def after(self, move: Move) -> None:
         """``move`` runs once its lines are placed: what it writes may change the copied files."""
-        self.add_paths(move)
+        self._add_paths(move)
         if any(self.paths.overlaps(path) for path in move.effects.writes) or move.effects.unknown:
             self.lines.clear()
             self.paths = PathTrie()
