@@ -244,11 +244,12 @@ def test_the_passed_steps_find_the_blocker_commute_finds(staying, moves):
         step._effects = effects
         steps.append(step)
     passed = PassedSteps()
-    for count, step in enumerate(steps):
+    for count in range(len(steps) + 1):  # asked before each step is added, and after the last
         for move in moves:
             expected = next((other for other in steps[:count] if commute(move, other.effects)), None)
             assert passed.first_blocker(move) is expected
-        passed.add(step)
+        if count < len(steps):
+            passed.add(steps[count])
 
 
 def test_a_glob_is_tried_only_on_the_names_it_can_match_and_sees_names_added_later():
