@@ -13,7 +13,6 @@ the other reads or writes** (:func:`commute`).
 from __future__ import annotations
 
 import bisect
-import fnmatch
 import posixpath
 import re
 from collections.abc import Iterator, Mapping
@@ -21,7 +20,16 @@ from dataclasses import dataclass, replace
 
 from slimfile.analysis.context import Context
 from slimfile.shell.data import load
-from slimfile.shell.effects import Account, Effects, account_change, env_overlap, overlaps, resolve_path, run_effects
+from slimfile.shell.effects import (
+    Account,
+    Effects,
+    PathTrie,
+    account_change,
+    env_overlap,
+    overlaps,
+    resolve_path,
+    run_effects,
+)
 from slimfile.shell.expansion import ExpansionBudget, TooLong, substitute
 from slimfile.shell.model import ShellScript
 from slimfile.syntax.gocompat import parse_words
@@ -184,74 +192,6 @@ class PassedSteps:
         if prefix not in self._written_prefix:
             self._written_prefix[prefix] = any(name.startswith(prefix) for name in self._env_written)
         return self._written_prefix[prefix]
-
-
-class PathTrie:
-    """Paths by component, to ask whether any of them contains or lies in a path, as
-    :func:`~slimfile.shell.effects.overlaps` decides it (``*`` in a component matches as a
-    shell glob, either way)."""
-
-    __slots__ = ("by_prefix", "children", "ends", "globbed")
-
-    def __init__(self) -> None:
-        self.children: dict[str, PathTrie] = {}
-        self.globbed: list[str] = []  # the children's names with glob characters
-        # for a glob asked about (``python3*``): the children's names by their first n
-        # characters, for each n asked, so that only the names a glob can match are tried
-        self.by_prefix: dict[int, dict[str, list[str]]] = {}
-        self.ends = False
-
-    def add(self, path: str) -> None:
-        node = self
-        for part in path.split("/"):
-            if not part:
-                continue
-            child = node.children.get(part)
-            if child is None:
-                child = node.children[part] = PathTrie()
-                if _GLOB_CHARS.search(part):
-                    node.globbed.append(part)
-                for length, names in node.by_prefix.items():
-                    names.setdefault(part[:length], []).append(part)
-            node = child
-        node.ends = True
-
-    def overlaps(self, path: str) -> bool:
-        return self._overlaps([part for part in path.split("/") if part], 0)
-
-    def _overlaps(self, parts: list[str], position: int) -> bool:
-        if self.ends:
-            return True  # a path of the trie contains the one asked about
-        if position == len(parts):
-            return bool(self.children)  # the one asked about contains a path of the trie
-        part = parts[position]
-        glob = _GLOB_CHARS.search(part)
-        if glob:
-            names: list[str] = [name for name in self._named_like(part[: glob.start()]) if _components_match(name, part)]
-        else:
-            names = [name for name in self.globbed if _components_match(name, part)]
-            if part in self.children:
-                names.append(part)
-        return any(self.children[name]._overlaps(parts, position + 1) for name in names)
-
-    def _named_like(self, literal: str) -> list[str]:
-        """The children a glob starting with ``literal`` can match: names that start with it
-        (a plain name matches a glob only so), and names that are globs themselves."""
-        if not literal:
-            return list(self.children)
-        names = self.by_prefix.get(len(literal))
-        if names is None:
-            names = self.by_prefix[len(literal)] = {}
-            for name in self.children:
-                names.setdefault(name[: len(literal)], []).append(name)
-        return [*names.get(literal, ()), *(name for name in self.globbed if not name.startswith(literal))]
-
-
-_GLOB_CHARS = re.compile(r"[*?\[]")
-
-
-def _components_match(a: str, b: str) -> bool:
-    return a == b or fnmatch.fnmatchcase(a, b) or fnmatch.fnmatchcase(b, a)
 
 
 def stage_steps(ctx: Context, stage: Stage) -> list[Step]:

@@ -48,7 +48,6 @@ from slimfile.analysis.globs import clean_path
 from slimfile.analysis.installs import CopyMap, Install, NotMovable, dependency_install, ecosystem_of, prepares
 from slimfile.analysis.steps import (
     PassedSteps,
-    PathTrie,
     Step,
     StepEffects,
     commute,
@@ -60,7 +59,7 @@ from slimfile.diagnostics import Finding, Rule
 from slimfile.passes.common import saving
 from slimfile.restructure.moves import ItemIndex, block_text, insertion_point, instruction_line, removal
 from slimfile.shell.edit_helpers import EditRefused, remove_leading_commands
-from slimfile.shell.effects import Effects, command_effects, env_always, env_overlap
+from slimfile.shell.effects import Effects, PathTrie, command_effects, env_always, env_overlap
 from slimfile.shell.model import Operator, ShellScript
 from slimfile.shell.packages import facts_by_command
 from slimfile.syntax.edits import Edit, Fix, Safety

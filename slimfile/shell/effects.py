@@ -96,7 +96,7 @@ def overlaps(a: Iterable[str], b: Iterable[str]) -> tuple[str, str] | None:
 @lru_cache(maxsize=8192)
 def _components(path: str) -> tuple[tuple[str, ...], bool]:
     """The path's components, and whether one has a glob character (``*``, ``?``, ``[``)."""
-    return tuple(part for part in path.split("/") if part), any(c in path for c in "*?[")
+    return tuple(part for part in path.split("/") if part), _GLOB.search(path) is not None
 
 
 def _contains(tree: str, path: str) -> bool:
@@ -104,7 +104,73 @@ def _contains(tree: str, path: str) -> bool:
     inner = [p for p in path.split("/") if p]
     if len(outer) > len(inner):
         return False
-    return all(o == i or fnmatch.fnmatchcase(i, o) or fnmatch.fnmatchcase(o, i) for o, i in zip(outer, inner))
+    return all(_components_match(o, i) for o, i in zip(outer, inner))
+
+
+class PathTrie:
+    """Paths by component, to ask whether any of them contains or lies in a path, as
+    :func:`overlaps` decides it (``*`` in a component matches as a shell glob, either way),
+    without a comparison per path held (the cache-order planner asks it per moving step)."""
+
+    __slots__ = ("by_prefix", "children", "ends", "globbed")
+
+    def __init__(self) -> None:
+        self.children: dict[str, PathTrie] = {}
+        self.globbed: list[str] = []  # the children's names with glob characters
+        # for a glob asked about (``python3*``): the children's names by their first n
+        # characters, for each n asked, so that only the names a glob can match are tried
+        self.by_prefix: dict[int, dict[str, list[str]]] = {}
+        self.ends = False
+
+    def add(self, path: str) -> None:
+        node = self
+        for part in path.split("/"):
+            if not part:
+                continue
+            child = node.children.get(part)
+            if child is None:
+                child = node.children[part] = PathTrie()
+                if _GLOB.search(part):
+                    node.globbed.append(part)
+                for length, names in node.by_prefix.items():
+                    names.setdefault(part[:length], []).append(part)
+            node = child
+        node.ends = True
+
+    def overlaps(self, path: str) -> bool:
+        return self._overlaps([part for part in path.split("/") if part], 0)
+
+    def _overlaps(self, parts: list[str], position: int) -> bool:
+        if self.ends:
+            return True  # a path of the trie contains the one asked about
+        if position == len(parts):
+            return bool(self.children)  # the one asked about contains a path of the trie
+        part = parts[position]
+        glob = _GLOB.search(part)
+        if glob:
+            names: list[str] = [name for name in self._named_like(part[: glob.start()]) if _components_match(name, part)]
+        else:
+            names = [name for name in self.globbed if _components_match(name, part)]
+            if part in self.children:
+                names.append(part)
+        return any(self.children[name]._overlaps(parts, position + 1) for name in names)
+
+    def _named_like(self, literal: str) -> list[str]:
+        """The children a glob starting with ``literal`` can match: names that start with it
+        (a plain name matches a glob only so), and names that are globs themselves."""
+        if not literal:
+            return list(self.children)
+        names = self.by_prefix.get(len(literal))
+        if names is None:
+            names = self.by_prefix[len(literal)] = {}
+            for name in self.children:
+                names.setdefault(name[: len(literal)], []).append(name)
+        return [*names.get(literal, ()), *(name for name in self.globbed if not name.startswith(literal))]
+
+
+def _components_match(a: str, b: str) -> bool:
+    """Two path components name the same entry, either one a glob."""
+    return a == b or fnmatch.fnmatchcase(a, b) or fnmatch.fnmatchcase(b, a)
 
 
 def env_overlap(reads: Iterable[str], names: Iterable[str]) -> str | None:

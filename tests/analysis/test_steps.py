@@ -256,7 +256,7 @@ def test_a_glob_is_tried_only_on_the_names_it_can_match_and_sees_names_added_lat
     """A glob asked about (``/usr/lib/python3*``) is tried on the names that start with its
     literal part (thousands of /usr/lib/fK written by steps that stay made every pip install
     that moves try each), and on the glob names; names added after a first question count."""
-    from slimfile.analysis.steps import PathTrie
+    from slimfile.shell.effects import PathTrie
 
     trie = PathTrie()
     for k in range(1_000):
