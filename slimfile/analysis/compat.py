@@ -193,7 +193,6 @@ class _Collector:
         self.files = LineageFiles(ctx, self.uses.parents)  # where the files a command reads come from
         self._copying: dict[int, bool] = {}  # stage -> it has copies from the build context of its own
         self._nearest: dict[int, int | None] = {}  # stage -> the nearest stage of its lineage with copies
-        self._package_scripts: dict[str, dict[str, str]] = {}  # a package.json's text -> its scripts
 
     def collect(self) -> Uses:
         for stage in self.family:
@@ -581,12 +580,13 @@ class _Collector:
         name = operands[0] if sub in ("run", "run-script") and operands else sub if sub not in ("run", "run-script") else None
         if not name:
             return
-        text, _problem = self._context_text(stage, step, "package.json", order)
-        if text is None:
+        files = self.ctx.build_files
+        image_path = _image_path("package.json", step)
+        source = self._copied_from(stage, image_path, order) if image_path else None
+        package = read_package_json(files, source) if files is not None and source is not None else None
+        if package is None or isinstance(package, str):
             return  # the install of the same package.json says what is unknown
-        scripts = self._package_scripts.get(text)
-        if scripts is None:
-            scripts = self._package_scripts[text] = _scripts_of(text)
+        scripts = package.scripts
         for key in (f"pre{name}", name, f"post{name}"):
             if key in scripts:
                 self._text(stage, step, scripts[key], f"the {key} script of package.json ({where})", line, order, depth)
@@ -832,16 +832,3 @@ def unmapped_for_alpine(names: Iterable[str]) -> list[str]:
     """Debian packages the apt -> apk map does not know (an Alpine swap cannot install them)."""
     table = apk_names()
     return sorted({n for n in names if n not in table})
-
-
-def _scripts_of(package_json_text: str) -> dict[str, str]:
-    """The ``scripts`` of a package.json's text ({} when it is not a JSON object)."""
-    import json
-
-    from slimfile.analysis.manifests import PackageJson
-
-    try:
-        data = json.loads(package_json_text)
-    except ValueError:
-        return {}
-    return PackageJson("package.json", data if isinstance(data, dict) else {}).scripts
