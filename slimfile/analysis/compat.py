@@ -44,7 +44,7 @@ from slimfile.analysis.manifests import (
 from slimfile.analysis.steps import Step, expand, stage_steps
 from slimfile.shell.analyze import script_of_text
 from slimfile.shell.data import load
-from slimfile.shell.model import Command, ShellScript
+from slimfile.shell.model import Command, RunShell, ShellScript
 from slimfile.shell.packages import PackageFact, facts_by_command
 from slimfile.syntax.nodes import Instruction
 from slimfile.syntax.stages import Stage
@@ -327,9 +327,12 @@ class _Collector:
             self._script_file(stage, step, rest[0], where, line, order, depth)
 
     def _text(self, stage: Stage, step: Step, text: str, where: str, line: int, order: int, depth: int) -> None:
+        if depth < MAX_SCRIPT_DEPTH:
+            self._parsed_text(stage, step, script_of_text(text), where, line, order, depth)
+
+    def _parsed_text(self, stage: Stage, step: Step, parsed: RunShell | str, where: str, line: int, order: int, depth: int) -> None:
         if depth >= MAX_SCRIPT_DEPTH:
             return
-        parsed = script_of_text(text)
         if not isinstance(parsed, ShellScript):
             self._need("unknown", (), "a script", f"{where} runs shell text slimfile cannot read ({parsed})", line, stage, order)
             return
@@ -589,7 +592,8 @@ class _Collector:
         scripts = package.scripts
         for key in (f"pre{name}", name, f"post{name}"):
             if key in scripts:
-                self._text(stage, step, scripts[key], f"the {key} script of package.json ({where})", line, order, depth)
+                parsed = package.read_script(key, script_of_text)
+                self._parsed_text(stage, step, parsed, f"the {key} script of package.json ({where})", line, order, depth)
 
     def _gems(self, stage: Stage, step: Step, fact: PackageFact, where: str, line: int, order: int) -> None:
         data = native()["gem"]

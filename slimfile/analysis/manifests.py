@@ -20,10 +20,12 @@ import shlex
 import sys
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from slimfile.analysis.build_context import BuildContext
 from slimfile.analysis.globs import clean_path
+
+T = TypeVar("T")
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -280,6 +282,7 @@ class PackageJson:
     path: str
     data: dict[str, Any]
     _sections: dict[str, dict[str, str]] = field(default_factory=dict, repr=False, compare=False)
+    _read_scripts: dict[tuple[Callable[[str], Any], str], Any] = field(default_factory=dict, repr=False, compare=False)
 
     def section(self, key: str) -> dict[str, str]:
         found = self._sections.get(key)
@@ -308,6 +311,15 @@ class PackageJson:
     @property
     def scripts(self) -> dict[str, str]:
         return self.section("scripts")
+
+    def read_script(self, name: str, read: Callable[[str], T]) -> T:
+        """``read(text of the script name)``, once per script and reader: the rounds of
+        ``fix`` and each collector parsed every script again (a file of thousands of
+        ``npm run`` lines). ``name`` must be one of :attr:`scripts`."""
+        key = (read, name)
+        if key not in self._read_scripts:
+            self._read_scripts[key] = read(self.scripts[name])
+        return self._read_scripts[key]  # type: ignore[no-any-return]
 
     @cached_property
     def install_scripts(self) -> dict[str, str]:

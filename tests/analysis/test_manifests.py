@@ -96,6 +96,32 @@ def test_a_package_json_is_parsed_once_per_build_context(tmp_path: Path, monkeyp
     assert read_package_json(BuildContext(tmp_path), "package.json") is not first  # another context reads again
 
 
+def test_each_npm_script_is_parsed_once_however_many_rounds_and_readers_ask(tmp_path: Path, monkeypatch):
+    """Every round of ``fix`` read every ``npm run`` again: the base-image check as ``sh -c``
+    text, the Node recipe as a command line, each parsing the script's text again (a file of
+    20,000 ``npm run`` lines parsed 120,000 scripts). Each reader now parses each script once
+    per package.json."""
+    from slimfile.analysis import compat
+    from slimfile.analysis.recipes import node_commands
+    from slimfile.engine import Settings, fix_source
+
+    scripts = {f"build{k}": f"node build.js {k}" for k in range(4)}
+    write(tmp_path, {"package.json": json.dumps({"name": "app", "scripts": scripts}), "build.js": "1\n", "index.js": "1\n"})
+    parsed: list[tuple[str, str]] = []
+
+    def counting(name, real):
+        return lambda text, *a: parsed.append((name, text)) or real(text, *a)
+
+    monkeypatch.setattr(compat, "script_of_text", counting("sh", compat.script_of_text))
+    monkeypatch.setattr(node_commands, "script_text_commands", counting("recipe", node_commands.script_text_commands))
+    source = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\n" + "".join(f"RUN npm run {k}\n" for k in scripts) + 'CMD ["node", "index.js"]\n'
+    result = fix_source(source.encode(), str(tmp_path / "Dockerfile"), Settings(build_context=str(tmp_path)))
+    assert result.rounds >= 2 and result.output.count(b"npm run build") == 4  # merged into one RUN
+    bodies = [(reader, text) for reader, text in parsed if text in scripts.values()]
+    assert {reader for reader, _ in bodies} == {"sh", "recipe"}
+    assert sorted(bodies) == sorted({(reader, text) for reader, text in bodies})  # none twice
+
+
 def test_npm_lock_sync(tmp_path: Path):
     write(tmp_path, {"package.json": json.dumps({"dependencies": {"a": "^1"}})})
     package = read_package_json(BuildContext(tmp_path), "package.json")

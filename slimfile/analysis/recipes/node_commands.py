@@ -343,7 +343,7 @@ def _run_script(walk: _Walk, runner: str, args: list[str], cwd: str, env: Mappin
 def _body(walk: _Walk, runner: str, name: str, body: str, extra: tuple[str, ...], cwd: str, env: Mapping[str, str], where: str) -> list[Invocation] | str:
     if len(walk.seen) >= MAX_DEPTH or name in walk.seen:
         return f"the `{name}` script calls scripts too deep (or in a loop)"
-    script = script_text_commands(body)
+    script = _parsed_body(walk.project.package, name, body)
     if isinstance(script, str):
         return f"the `{name}` script (`{body}`) cannot be read: {script}"
     walk.seen.append(name)
@@ -352,6 +352,14 @@ def _body(walk: _Walk, runner: str, name: str, body: str, extra: tuple[str, ...]
     if isinstance(found, list):
         found = [inv if inv.runner is not None else _with_runner(inv, runner) for inv in found]
     return found
+
+
+def _parsed_body(package: PackageJson, name: str, body: str) -> ShellScript | str:
+    """The script ``name`` as the shell reads it: parsed once per package.json (every round of
+    ``fix`` expanded every ``npm run`` again), or, for npm's default ``start``, parsed here."""
+    if package.scripts.get(name) == body:
+        return package.read_script(name, script_text_commands)
+    return script_text_commands(body)
 
 
 def _with_runner(inv: Invocation, runner: str) -> Invocation:
