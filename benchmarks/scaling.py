@@ -363,6 +363,24 @@ def context_npm_scripts_tree(directory: Path, n: int) -> None:
     (directory / "build.js").write_text("console.log(process.argv[2])\n")
 
 
+def env_npm_runs(n: int) -> bytes:
+    """n/2 ENV lines, then one RUN of n/2 ``npm run build``: the Node recipe copied the
+    stage's whole environment for every command it expanded."""
+    half = max(n // 2, 1)
+    head = ["FROM node:20", "WORKDIR /app", "COPY . .", "RUN npm ci", *(f"ENV V{i}={i}" for i in range(half))]
+    return _lines(head, lambda i: "RUN " + " && ".join(["npm run build"] * half), len(head) + 2, ['CMD ["node", "dist/index.js"]'])
+
+
+def env_npm_runs_tree(directory: Path, n: int) -> None:
+    package = {"name": "app", "version": "1.0.0", "scripts": {"build": "tsc"}, "devDependencies": {"typescript": "5.4.5"}}
+    (directory / "package.json").write_text(json.dumps(package, indent=2) + "\n")
+    root = {"name": "app", "version": "1.0.0", "devDependencies": {"typescript": "5.4.5"}}
+    lock = {"name": "app", "version": "1.0.0", "lockfileVersion": 3, "packages": {"": root}}
+    (directory / "package-lock.json").write_text(json.dumps(lock, indent=2) + "\n")
+    (directory / "tsconfig.json").write_text('{"compilerOptions": {"outDir": "dist"}}\n')
+    (directory / "index.ts").write_text("console.log(1)\n")
+
+
 def context_ignore(n: int) -> bytes:
     """``COPY dK/ ./dK/`` n times, over a context whose .dockerignore has a rule pair per
     folder (every file was tried against every rule: 4,000 rules, 60 s)."""
@@ -432,6 +450,7 @@ SHAPES: dict[str, tuple[Callable[[int], bytes], str]] = {
     "moves-past-env": (moves_past_env, "COPY . ., then RUN pip install pK / ENV VK, alternating (SF703 moves every install past every ENV)"),
     "moves-past-writes": (moves_past_writes, "COPY . ., then RUN cat /app/x > /usr/lib/fK / RUN pip install pK, alternating (SF703)"),
     "context-npm-scripts": (context_npm_scripts, "n RUN npm run buildK after COPY . ., over a package.json with a script each"),
+    "env-npm-runs": (env_npm_runs, "n/2 ENV lines, then one RUN of n/2 `npm run build` (the Node recipe reads each)"),
     "context-ignore": (context_ignore, "n COPY dK/ lines over a context whose .dockerignore has a rule pair per folder"),
     "context-copies": (context_copies, "n/5 stages: COPY pkgK/*.py, COPY . ., a RUN naming files; a context of 4n/5 files (SF704/705)"),
 }
@@ -446,6 +465,7 @@ CONTEXTS: dict[str, Callable[[Path, int], None]] = {
     "context-npm-scripts": context_npm_scripts_tree,
     "moves-past-env": moves_past_env_tree,
     "moves-past-writes": moves_past_writes_tree,
+    "env-npm-runs": env_npm_runs_tree,
 }
 
 

@@ -41,6 +41,7 @@ from slimfile.analysis.manifests import (
     read_package_json,
     read_requirements,
 )
+from slimfile.analysis.script_budget import ScriptBudget, too_many_commands
 from slimfile.analysis.steps import Step, expand, stage_steps
 from slimfile.shell.analyze import script_of_text
 from slimfile.shell.data import load
@@ -193,6 +194,8 @@ class _Collector:
         self.files = LineageFiles(ctx, self.uses.parents)  # where the files a command reads come from
         self._copying: dict[int, bool] = {}  # stage -> it has copies from the build context of its own
         self._nearest: dict[int, int | None] = {}  # stage -> the nearest stage of its lineage with copies
+        self._budget = ScriptBudget()  # commands read through scripts (each may run others)
+        self._texts: dict[str, RunShell | str] = {}  # script text -> its model: a script run again is parsed once
 
     def collect(self) -> Uses:
         for stage in self.family:
@@ -237,6 +240,13 @@ class _Collector:
         self._script(stage, step, script, where, node.start_line, order, depth=0, instruction=node)
 
     def _script(self, stage: Stage, step: Step, script: ShellScript, where: str, line: int, order: int, depth: int, instruction: Instruction | None = None) -> None:
+        if depth == 0:
+            self._budget.earn(len(script.commands))
+        elif not self._budget.spend(len(script.commands)):
+            if not self._budget.refused:  # once: the rest is not read either
+                self._budget.refused = True
+                self._need("unknown", (), "scripts", too_many_commands(where), line, stage, order)
+            return
         facts = facts_by_command(script)
         for index, command in enumerate(script.commands):
             at = order + index
@@ -328,7 +338,10 @@ class _Collector:
 
     def _text(self, stage: Stage, step: Step, text: str, where: str, line: int, order: int, depth: int) -> None:
         if depth < MAX_SCRIPT_DEPTH:
-            self._parsed_text(stage, step, script_of_text(text), where, line, order, depth)
+            parsed = self._texts.get(text)
+            if parsed is None:
+                parsed = self._texts[text] = script_of_text(text)
+            self._parsed_text(stage, step, parsed, where, line, order, depth)
 
     def _parsed_text(self, stage: Stage, step: Step, parsed: RunShell | str, where: str, line: int, order: int, depth: int) -> None:
         if depth >= MAX_SCRIPT_DEPTH:

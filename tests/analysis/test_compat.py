@@ -135,6 +135,29 @@ def test_package_json_scripts_run_by_npm_are_read(tmp_path):
     assert verdict.add == ("ca-certificates", "git") and "prebuild script" in whys(verdict.missing)[0]
 
 
+def test_scripts_that_run_scripts_many_times_are_read_up_to_a_budget(tmp_path, monkeypatch):
+    """Shell scripts each running the next one many times: three levels of a hundred runs
+    each read a million scripts from a few small files. Reading stops once the scripts ran
+    the budget's commands, the swap is refused once for it, and each text is parsed once;
+    the same scripts with three runs each are read to the end."""
+    from slimfile.analysis import compat
+
+    def scripts(runs: int) -> dict[str, str]:
+        files = {f"s{i}.sh": "#!/bin/sh\n" + f"sh /app/s{i + 1}.sh\n" * runs for i in range(2)}
+        return {**files, "s2.sh": "#!/bin/sh\ngit --version\n"}
+
+    parsed = []
+    real = compat.script_of_text
+    monkeypatch.setattr(compat, "script_of_text", lambda text, *a: parsed.append(text) or real(text, *a))
+    dockerfile = "FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN sh /app/s0.sh\n"
+    uses, verdict = analyse(dockerfile, scripts(200), tmp_path / "many")
+    refusals = [n.why for n in uses.needs if n.kind == "unknown"]
+    assert len(refusals) == 1 and "the scripts run other scripts more times than slimfile follows" in refusals[0]
+    assert not verdict.ok and sorted(set(parsed)) == sorted(parsed)  # each text once
+    uses, verdict = analyse(dockerfile, scripts(3), tmp_path / "few")
+    assert not [n for n in uses.needs if n.kind == "unknown"] and "git" in verdict.add
+
+
 def test_gems_with_native_extensions(tmp_path):
     lock = "GEM\n  remote: https://rubygems.org/\n  specs:\n    nokogiri (1.16.0-x86_64-linux)\n    pg (1.5.4)\n    rack (3.0.8)\n\nPLATFORMS\n  x86_64-linux\n"
     files = {"Gemfile": "source 'https://rubygems.org'\ngem 'pg'\n", "Gemfile.lock": lock}

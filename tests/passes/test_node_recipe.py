@@ -140,6 +140,28 @@ def test_pre_and_post_scripts_and_nested_runs_are_followed(tmp_path):
     assert "COPY --from=build /app/assets /app/assets" in output  # copied from the context too: kept
 
 
+def test_scripts_that_run_scripts_many_times_are_followed_up_to_a_budget(tmp_path, monkeypatch):
+    """Six levels of scripts, each running the next one eight times: 262,144 runs of the last
+    one from a 400-byte package.json (25 s). The walk stops once the scripts ran the budget's
+    commands and says so; the same tree three levels deep (512 runs) is followed to the end."""
+    from slimfile.analysis import script_budget
+    from slimfile.analysis.recipes import node_commands
+
+    def fan_out(levels: int) -> dict:
+        scripts = {f"b{i}": " && ".join([f"npm run b{i + 1}"] * 8) for i in range(levels)}
+        return {**package(), "scripts": {**scripts, "build": "npm run b0", f"b{levels}": "tsc"}}
+
+    expanded = []
+    real = node_commands._expand_script
+    monkeypatch.setattr(node_commands, "_expand_script", lambda walk, *a: expanded.append(1) or real(walk, *a))
+    deep = project(tmp_path / "deep", {"package.json": fan_out(6), "tsconfig.json": '{"compilerOptions": {"outDir": "dist"}}'})
+    text = message(TSC_APP, deep)
+    assert "the scripts run other scripts more times than slimfile follows (10,000 commands" in text
+    assert len(expanded) <= script_budget.SCRIPT_COMMANDS + 100  # each body spends a command or more; 299,594 bodies without it
+    shallow = project(tmp_path / "shallow", {"package.json": fan_out(3), "tsconfig.json": '{"compilerOptions": {"outDir": "dist"}}'})
+    assert "COPY --from=build /app/dist /app/dist" in fixed(TSC_APP, shallow)
+
+
 def test_a_start_script_that_runs_a_missing_file_is_refused(tmp_path):
     context = project(tmp_path, {"package.json": package(start="node server.js"), "tsconfig.json": '{"compilerOptions": {"outDir": "dist"}}'})
     text = message(TSC_APP.replace('["node", "dist/index.js"]', '["npm", "start"]'), context)

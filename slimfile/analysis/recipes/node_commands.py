@@ -21,6 +21,7 @@ from slimfile.analysis.context import Context
 from slimfile.analysis.globs import clean_path
 from slimfile.analysis.manifests import PackageJson
 from slimfile.analysis.recipes.files import recipe_data
+from slimfile.analysis.script_budget import ScriptBudget, too_many_commands
 from slimfile.analysis.steps import Step, expand
 from slimfile.shell.analyze import analyze_run
 from slimfile.shell.data import load
@@ -117,6 +118,7 @@ class Project:
     manager: str  # npm, yarn, pnpm: the family of its install
     paths: ContextPaths
     bins: Mapping[str, str] = field(default_factory=dict)  # program -> package (npm lockfile)
+    budget: ScriptBudget = field(default_factory=ScriptBudget, compare=False, repr=False)  # of its scripts' commands
 
     def path(self, relative: str, cwd: str | None = None) -> str:
         return posixpath.normpath(posixpath.join(cwd or self.root, relative))
@@ -197,11 +199,13 @@ def script_text_commands(text: str) -> ShellScript | str:
 
 def expand_run(project: Project, script: ShellScript, cwd: str | None, env: Mapping[str, str], home: str | None, where: str) -> list[Invocation] | str:
     """Every program a RUN (or a script body) runs, scripts and bins expanded."""
+    project.budget.earn(len(script.commands))
     return _expand_script(_Walk(project, []), script, cwd, env, home, where, ())
 
 
 def expand_words(project: Project, words: list[str], cwd: str, env: Mapping[str, str], where: str) -> list[Invocation] | str:
     """Every program an exec-form CMD/ENTRYPOINT runs."""
+    project.budget.earn(1)
     return _expand_argv(_Walk(project, []), words, cwd, env, where, None, None, False)
 
 
@@ -219,12 +223,19 @@ def _expand_script(walk: _Walk, script: ShellScript, cwd: str | None, env: Mappi
             return f"{where}: `{_short(command)}` runs in a folder slimfile cannot tell"
         dynamic = any(not w.static for w in command.words[command.name_index :])
         words = words + list(extra) if command is script.commands[-1] else words
-        local_env = {**env, **{a.name: a.value.value for a in command.assignments if a.value is not None}}
+        local_env = _with_assignments(env, command)
         found = _expand_argv(walk, words, item.cwd, local_env, where, None, item.effects, dynamic)
         if isinstance(found, str):
             return found
         out.extend(found)
     return out
+
+
+def _with_assignments(env: Mapping[str, str], command: Command) -> Mapping[str, str]:
+    """The environment of one command: ``env`` itself unless the command sets variables (a copy
+    per command cost the size of the stage's ENV lines at every command, quadratic)."""
+    assigned = {a.name: a.value.value for a in command.assignments if a.value is not None}
+    return {**env, **assigned} if assigned else env
 
 
 def _expand_argv(walk: _Walk, words: list[str], cwd: str, env: Mapping[str, str], where: str, runner: str | None, effects: Effects | None, dynamic: bool) -> list[Invocation] | str:
@@ -242,6 +253,8 @@ def _expand_argv(walk: _Walk, words: list[str], cwd: str, env: Mapping[str, str]
         script = script_text_commands(args[1])
         if isinstance(script, str):
             return f"{where}: `{name} -c` runs a command line slimfile cannot read ({script})"
+        if walk.seen and not walk.project.budget.spend(len(script.commands)):
+            return too_many_commands(f"the `{walk.seen[-1]}` script")
         return _expand_script(walk, script, cwd, env, None, where, ())
     if name == "cross-env":
         rest = list(args)
@@ -346,6 +359,8 @@ def _body(walk: _Walk, runner: str, name: str, body: str, extra: tuple[str, ...]
     script = _parsed_body(walk.project.package, name, body)
     if isinstance(script, str):
         return f"the `{name}` script (`{body}`) cannot be read: {script}"
+    if not walk.project.budget.spend(len(script.commands)):
+        return too_many_commands(f"the `{name}` script")
     walk.seen.append(name)
     found = _expand_script(walk, script, cwd, env, None, f"the `{name}` script", extra)
     walk.seen.pop()
