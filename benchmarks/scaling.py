@@ -363,6 +363,23 @@ def context_npm_scripts_tree(directory: Path, n: int) -> None:
     (directory / "build.js").write_text("console.log(process.argv[2])\n")
 
 
+def workspace_installs(n: int) -> bytes:
+    """``COPY . .``, then ``RUN npm install`` and ``RUN echo K > /tmp/fK``, alternating, in a
+    project of n/2 workspace members: every install reads every member's package.json (n/2
+    installs of n/2 members listed, checked and copied each member again: 2,000 of each, over
+    60 s)."""
+    head = ["FROM node:20", "WORKDIR /app", "COPY . ."]
+    return _lines(head, lambda i: "RUN npm install" if i % 2 == 0 else f"RUN echo {i} > /tmp/f{i}", n, ['CMD ["node", "index.js"]'])
+
+
+def workspace_installs_tree(directory: Path, n: int) -> None:
+    (directory / "package.json").write_text('{"name": "root", "version": "1.0.0", "workspaces": ["packages/*"]}\n')
+    for i in range(max(n // 2, 1)):
+        member = directory / "packages" / f"p{i}"
+        member.mkdir(parents=True, exist_ok=True)
+        (member / "package.json").write_text(f'{{"name": "p{i}", "version": "1.0.0"}}\n')
+
+
 def env_npm_runs(n: int) -> bytes:
     """n/2 ENV lines, then one RUN of n/2 ``npm run build``: the Node recipe copied the
     stage's whole environment for every command it expanded."""
@@ -450,6 +467,7 @@ SHAPES: dict[str, tuple[Callable[[int], bytes], str]] = {
     "moves-past-env": (moves_past_env, "COPY . ., then RUN pip install pK / ENV VK, alternating (SF703 moves every install past every ENV)"),
     "moves-past-writes": (moves_past_writes, "COPY . ., then RUN cat /app/x > /usr/lib/fK / RUN pip install pK, alternating (SF703)"),
     "context-npm-scripts": (context_npm_scripts, "n RUN npm run buildK after COPY . ., over a package.json with a script each"),
+    "workspace-installs": (workspace_installs, "COPY . ., then RUN npm install / RUN echo, alternating, over n/2 workspace members (SF701)"),
     "env-npm-runs": (env_npm_runs, "n/2 ENV lines, then one RUN of n/2 `npm run build` (the Node recipe reads each)"),
     "context-ignore": (context_ignore, "n COPY dK/ lines over a context whose .dockerignore has a rule pair per folder"),
     "context-copies": (context_copies, "n/5 stages: COPY pkgK/*.py, COPY . ., a RUN naming files; a context of 4n/5 files (SF704/705)"),
@@ -466,6 +484,7 @@ CONTEXTS: dict[str, Callable[[Path, int], None]] = {
     "moves-past-env": moves_past_env_tree,
     "moves-past-writes": moves_past_writes_tree,
     "env-npm-runs": env_npm_runs_tree,
+    "workspace-installs": workspace_installs_tree,
 }
 
 

@@ -178,8 +178,15 @@ def _node_package_problem(package: PackageJson, fact: PackageFact) -> str | None
     return None
 
 
-def _workspace_manifests(ecosystem: str, package: PackageJson, cwd: str, files: BuildContext, copy: CopyMap):
-    """Image paths of every workspace package's package.json, or why they cannot be listed."""
+def _workspace_manifests(ecosystem: str, package: PackageJson, cwd: str, files: BuildContext, copy: CopyMap) -> tuple[str, ...] | str:
+    """Image paths of every workspace package's package.json, or why they cannot be listed:
+    once per context, project and copy (each install of a long file listed every member
+    again: n installs of m members cost n x m globs and reads)."""
+    key = ("workspace-manifests", f"{ecosystem}\0{package.path}\0{cwd}\0{copy.source}\0{copy.dest}")
+    return files.derived(key, lambda: _list_workspace_manifests(ecosystem, package, cwd, files, copy))
+
+
+def _list_workspace_manifests(ecosystem: str, package: PackageJson, cwd: str, files: BuildContext, copy: CopyMap) -> tuple[str, ...] | str:
     patterns = list(package.workspaces)
     if ecosystem == "pnpm":
         workspace_file = copy.context_path(posixpath.join(cwd, "pnpm-workspace.yaml"))
@@ -189,7 +196,7 @@ def _workspace_manifests(ecosystem: str, package: PackageJson, cwd: str, files: 
                 return "pnpm-workspace.yaml is not a plain list of package folders"
             patterns.extend(listed)
     if not patterns:
-        return []
+        return ()
     base = copy.context_path(cwd) or ""
     reads = []
     for pattern in patterns:
@@ -208,7 +215,7 @@ def _workspace_manifests(ecosystem: str, package: PackageJson, cwd: str, files: 
             if image_path is None:
                 return f"workspace {folder} is outside the copied folder"
             reads.append(image_path)
-    return reads
+    return tuple(reads)
 
 
 _YAML_ITEM = re.compile(r"""^\s*-\s*["']?([^"'#]+?)["']?\s*(#.*)?$""")

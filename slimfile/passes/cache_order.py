@@ -38,7 +38,8 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from dataclasses import dataclass, field
 
 from slimfile.analysis.build_context import BuildContext, ContextTooLarge
@@ -284,6 +285,9 @@ class _Planner:
         self.move_steps = move_steps
         self.files: BuildContext | None = ctx.build_files
         self.unsafe: str | None = None
+        # (reads, outputs) -> why that install cannot move: each install of a project that has
+        # m workspace members reads m manifests, and n installs checked every one again
+        self._problems: dict[tuple[tuple[str, ...], tuple[str, ...]], str | None] = {}
 
     def plan(self) -> Plan | None:
         moves, refused = self._pass(env_names=None)
@@ -402,7 +406,14 @@ class _Planner:
         return False
 
     def _install_problem(self, install: Install) -> str | None:
-        """Why the install cannot go above the copy even with its manifests copied first."""
+        """Why the install cannot go above the copy even with its manifests copied first (once
+        per set of files read and written: the answer, and ``unsafe``, do not change)."""
+        key = (install.reads, install.outputs)
+        if key not in self._problems:
+            self._problems[key] = self._find_install_problem(install)
+        return self._problems[key]
+
+    def _find_install_problem(self, install: Install) -> str | None:
         for path in install.reads:
             source = self.copy_map.context_path(path)
             if source is None:
@@ -508,9 +519,12 @@ def _findings(ctx: Context, plan: Plan) -> Iterator[Finding]:
 
 def _install_message(ctx: Context, plan: Plan, copy_text: str, copy_line: int) -> str:
     names = []
+    listed: set[tuple[str, ...]] = set()  # installs of the same files list them once
     for move in plan.moves:
         for install in move.installs:
-            names.extend(_source_of(plan, path) for path in install.reads)
+            if install.reads not in listed:
+                listed.add(install.reads)
+                names.extend(_source_of(plan, path) for path in install.reads)
     tools = list(dict.fromkeys(_install_name(install) for move in plan.moves for install in move.installs))
     others = [m for m in plan.moves if not m.installs and m.step.instruction.name == "RUN"]
     message = (
@@ -556,7 +570,7 @@ def _fix(ctx: Context, plan: Plan) -> Fix | None:
     for move in plan.moves:
         node = move.step.instruction
         if move.installs:
-            lines = copied.new_lines(_manifest_copy(ctx, plan, move))
+            lines = copied.lines_for(move, partial(_manifest_copy, ctx, plan, move))
             pieces.extend(lines)
             added.extend(line.decode("utf-8", "surrogateescape").strip() for line in lines)
         copied.after(move)
@@ -593,28 +607,39 @@ def _fix(ctx: Context, plan: Plan) -> Fix | None:
 class _CopiedManifests:
     """The manifest COPY lines already placed above the copy: a second install of the same
     project (``RUN npm ci`` twice) needs no second copy of the same files, unless a step moved
-    in between wrote into them (then every line is copied again)."""
+    in between wrote into them (then every line is copied again). An install that reads the
+    very files of one already copied adds nothing, and is not looked at again (n installs of
+    a project of m workspace members made n x m lines, then dropped all but m)."""
 
     def __init__(self) -> None:
         self.lines: set[bytes] = set()
         self.paths = PathTrie()
+        self.reads: set[tuple[tuple[str, ...], ...]] = set()  # the moves' reads in self.paths
 
-    def new_lines(self, lines: list[bytes]) -> list[bytes]:
-        fresh = [line for line in lines if line not in self.lines]
+    def lines_for(self, move: Move, make: Callable[[], list[bytes]]) -> list[bytes]:
+        """The manifest COPY lines ``move`` needs (``make()``) that are not placed yet."""
+        if _reads_of(move) in self.reads:
+            return []
+        fresh = [line for line in make() if line not in self.lines]
         self.lines.update(fresh)
         return fresh
 
-    def _add_paths(self, move: Move) -> None:
-        for install in move.installs:
-            for path in install.reads:
-                self.paths.add(path)
-
     def after(self, move: Move) -> None:
         """``move`` runs once its lines are placed: what it writes may change the copied files."""
-        self._add_paths(move)
+        reads = _reads_of(move)
+        if reads not in self.reads:
+            self.reads.add(reads)
+            for install in move.installs:
+                for path in install.reads:
+                    self.paths.add(path)
         if any(self.paths.overlaps(path) for path in move.effects.writes) or move.effects.unknown:
             self.lines.clear()
             self.paths = PathTrie()
+            self.reads.clear()
+
+
+def _reads_of(move: Move) -> tuple[tuple[str, ...], ...]:
+    return tuple(install.reads for install in move.installs)
 
 
 def _manifest_copy(ctx: Context, plan: Plan, move: Move) -> list[bytes]:

@@ -11,19 +11,42 @@ LOCK = b"COPY package.json package-lock.json ./\n"
 MEMBER = b"COPY packages/api/package.json ./packages/api/\n"
 
 
-def _install_move(writes: frozenset[str] = frozenset(), unknown: str | None = None) -> Move:
-    install = Install("npm", None, ("/app/package.json", "/app/package-lock.json", "/app/packages/api/package.json"), ("/app/node_modules",))  # type: ignore[arg-type]
+MANIFESTS = ("/app/package.json", "/app/package-lock.json", "/app/packages/api/package.json")
+
+
+def _install_move(writes: frozenset[str] = frozenset(), unknown: str | None = None, reads: tuple[str, ...] = MANIFESTS) -> Move:
+    install = Install("npm", None, reads, ("/app/node_modules",))  # type: ignore[arg-type]
     return Move(None, StepEffects(writes=writes | {"/app/node_modules"}, unknown=unknown), [install])  # type: ignore[arg-type]
+
+
+def lines(*made: bytes):
+    return lambda: list(made)
 
 
 def test_a_second_install_of_the_same_project_copies_nothing_again():
     copied = _CopiedManifests()
     first = _install_move()
-    assert copied.new_lines([LOCK, MEMBER]) == [LOCK, MEMBER]
+    assert copied.lines_for(first, lines(LOCK, MEMBER)) == [LOCK, MEMBER]
     copied.after(first)
-    assert copied.new_lines([LOCK, MEMBER]) == []
+    again = _install_move()
+    assert copied.lines_for(again, lines(LOCK, MEMBER)) == []
+    copied.after(again)
+    other = _install_move(reads=("/app/package.json", "/app/packages/web/package.json"))
+    web = b"COPY packages/web/package.json ./packages/web/\n"
+    assert copied.lines_for(other, lines(LOCK, web)) == [web]
+
+
+def test_an_install_of_the_very_files_already_copied_is_not_looked_at_again():
+    """n installs of a project of m workspace members made n x m COPY lines (then dropped all
+    but m) and added every member to the trie n times: the lines are not even made again."""
+    copied = _CopiedManifests()
+    copied.lines_for(_install_move(), lines(LOCK, MEMBER))
     copied.after(_install_move())
-    assert copied.new_lines([LOCK, b"COPY packages/web/package.json ./packages/web/\n"]) == [b"COPY packages/web/package.json ./packages/web/\n"]
+
+    def fail() -> list[bytes]:
+        raise AssertionError("the lines of the same reads were made again")
+
+    assert copied.lines_for(_install_move(), fail) == []
 
 
 def test_the_manifests_are_copied_again_after_a_step_that_writes_into_them():
@@ -31,6 +54,6 @@ def test_the_manifests_are_copied_again_after_a_step_that_writes_into_them():
     two installs: the second gets the files from the context again, as before the move."""
     for between in (_install_move(writes=frozenset({"/app/package-lock.json"})), _install_move(writes=frozenset({"/app"})), _install_move(unknown="a network install")):
         copied = _CopiedManifests()
-        copied.new_lines([LOCK, MEMBER])
+        copied.lines_for(_install_move(), lines(LOCK, MEMBER))
         copied.after(between)
-        assert copied.new_lines([LOCK, MEMBER]) == [LOCK, MEMBER]
+        assert copied.lines_for(_install_move(), lines(LOCK, MEMBER)) == [LOCK, MEMBER]
