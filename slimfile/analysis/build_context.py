@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -62,13 +62,44 @@ class ContextListing:
     dirs: list[str] = field(default_factory=list)
 
 
+def walk_tree(root: Path) -> Iterator[tuple[str, list[str], list[str]]]:
+    """``os.walk(root)``, top-down and without following symlinks, in the same order, but with
+    a stack instead of recursion: Python 3.11's ``os.walk`` recurses once per level, and a
+    context folders nested a thousand deep stopped the whole file with RecursionError. As with
+    ``os.walk``, the caller may prune the directory names in place, and a directory that
+    cannot be read is skipped."""
+    stack = [os.fspath(root)]
+    while stack:
+        top = stack.pop()
+        dirnames: list[str] = []
+        filenames: list[str] = []
+        try:
+            with os.scandir(top) as entries:
+                for entry in entries:
+                    (dirnames if _is_dir(entry) else filenames).append(entry.name)
+        except OSError:
+            continue
+        yield top, dirnames, filenames
+        for name in reversed(dirnames):  # popped in the order given
+            path = os.path.join(top, name)
+            if not os.path.islink(path):
+                stack.append(path)
+
+
+def _is_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
 def list_context(context: Path, ignore: DockerIgnore, limit: int | None = None) -> ContextListing:
     """Walk the context once (ignored directories are pruned when no ``!`` pattern could bring
     something inside them back). Raises :class:`ContextTooLarge` past ``limit`` entries."""
     listing = ContextListing()
     can_prune = all(exclude for _pattern, exclude in ignore.rules)  # no "!" re-includes
     seen = 0
-    for root, dirnames, filenames in os.walk(context):
+    for root, dirnames, filenames in walk_tree(context):
         seen += len(dirnames) + len(filenames)
         if limit is not None and seen > limit:
             raise ContextTooLarge(f"the build context {context} has more than {limit} entries")
@@ -179,7 +210,7 @@ def walk_inventory(root: Path, unentered_names: frozenset[str], limit: int = MAX
     inventory = Inventory()
     dirs: dict[str, None] = {}  # in walk order; a directory found to be opaque leaves it
     seen = 0
-    for current, dirnames, filenames in os.walk(root):
+    for current, dirnames, filenames in walk_tree(root):
         rel_root = Path(current).relative_to(root).as_posix()
         rel_root = "" if rel_root == "." else rel_root
         marker = next((m for m in _OPAQUE_MARKERS if m in filenames), None) if rel_root else None

@@ -93,3 +93,55 @@ def test_what_a_path_is_is_looked_up_once_and_as_the_filesystem_says(tmp_path: P
         for name in names:
             assert (context.is_file(name), context.is_dir(name), context.exists(name), context.on_disk(name)) == expected[name]
     assert len(calls) == len(names)
+
+
+def _nested(root: Path, depth: int) -> Path:
+    """``root/d/d/.../d`` ``depth`` folders deep, made one level at a time (pathlib's own
+    ``mkdir(parents=True)`` recurses once per level)."""
+    folder = root
+    for _ in range(depth):
+        folder = folder / "d"
+        os.mkdir(folder)
+    return folder
+
+
+def test_the_context_walk_goes_as_deep_as_the_tree_without_recursing(tmp_path: Path):
+    """Python 3.11's os.walk recurses once per level: a context folder 1,200 levels deep made
+    every check of its Dockerfile fail with "input too deeply nested" (the context, not the
+    file, was deep). The walk now keeps a stack; the file is checked and its context read."""
+    from slimfile.engine import Settings, check_source
+
+    deepest = _nested(tmp_path, 1200)
+    (deepest / "app.py").write_text("print(1)\n")
+    write(tmp_path, {"requirements.txt": "flask\n", ".git/HEAD": "ref: refs/heads/main\n"})
+    source = b"FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n"
+    codes = {f.rule.code for f in check_source(source, str(tmp_path / "Dockerfile"), Settings(build_context=str(tmp_path)))}
+    assert {"SF701", "SF704"} <= codes  # the context was walked: a .dockerignore for its .git is proposed
+    listing = list_context(tmp_path, load_dockerignore(tmp_path))
+    assert str(deepest.relative_to(tmp_path) / "app.py") in listing.files
+
+
+def test_the_context_walk_visits_what_os_walk_visits_in_the_same_order(tmp_path: Path):
+    """Entries, order, pruning, links to folders (listed, not entered), unreadable folders."""
+    from slimfile.analysis.build_context import walk_tree
+
+    write(tmp_path, {"a/x": "1", "a/b/y": "2", "c/z": "3", "c/skip/w": "4", "top": "5"})
+    os.symlink("a", tmp_path / "link")
+    os.symlink("..", tmp_path / "a" / "up")
+    os.symlink("missing", tmp_path / "dangling")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (locked / "secret").write_text("s")
+    locked.chmod(0)
+    try:
+
+        def visits(walk) -> list[tuple[str, list[str], list[str]]]:
+            out = []
+            for top, dirnames, filenames in walk:
+                out.append((top, sorted(dirnames), sorted(filenames)))
+                dirnames[:] = [d for d in dirnames if d != "skip"]
+            return out
+
+        assert visits(walk_tree(tmp_path)) == visits(os.walk(tmp_path))
+    finally:
+        locked.chmod(0o755)
