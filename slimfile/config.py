@@ -18,6 +18,7 @@ from typing import Any, Iterable
 
 from slimfile.isolation import parse_timeout
 from slimfile.syntax.errors import DockerfileError
+from slimfile.textformats import toml_loads
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -113,7 +114,7 @@ def config_in(directory: str | os.PathLike) -> Path | None:
 
 def _has_tool_table(path: Path) -> bool:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = toml_loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
         return False
     return isinstance(data.get("tool"), dict) and "slimfile" in data["tool"]
@@ -121,7 +122,7 @@ def _has_tool_table(path: Path) -> bool:
 
 def load_config(path: Path, known_codes: Iterable[str] | None = None) -> FileConfig:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = toml_loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(f"cannot read configuration: {exc.strerror}", path=str(path)) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

@@ -49,6 +49,7 @@ from slimfile.shell.model import Command, RunShell, ShellScript
 from slimfile.shell.packages import PackageFact, facts_by_command
 from slimfile.syntax.nodes import Instruction
 from slimfile.syntax.stages import Stage
+from slimfile.textformats import json_loads
 
 SHELLS = frozenset({"sh", "bash", "dash", "ash"})
 SYSTEM_DIRS = ("/usr/", "/bin/", "/sbin/", "/opt/", "/lib/")
@@ -738,10 +739,8 @@ def _git_spec(spec: str) -> bool:
 
 
 def _npm_lock_packages(text: str, production: bool) -> dict[str, str]:
-    import json
-
     try:
-        lock = json.loads(text)
+        lock = json_loads(text)
     except ValueError:
         return {}
     packages = lock.get("packages") if isinstance(lock, dict) else None

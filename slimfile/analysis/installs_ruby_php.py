@@ -13,11 +13,11 @@ paths are data (``data/dependency_installs.toml``).
 
 from __future__ import annotations
 
-import json
 import posixpath
 
 from slimfile.analysis.install_model import Install, InstallRequest, NotMovable
 from slimfile.analysis.manifests import read_gemfile
+from slimfile.textformats import json_loads
 
 
 def bundle_install(request: InstallRequest) -> Install | NotMovable:
@@ -83,7 +83,7 @@ def composer_install(request: InstallRequest) -> Install | NotMovable:
         if text is None:
             return request.refuse("composer.json does not come from the copy")
         try:
-            data = json.loads(text)
+            data = json_loads(text)
         except ValueError as exc:
             return request.refuse(f"composer.json is not valid JSON ({exc})")
         problem = _composer_problem(data if isinstance(data, dict) else {})

@@ -24,6 +24,7 @@ from typing import Any, Callable, TypeVar
 
 from slimfile.analysis.build_context import BuildContext
 from slimfile.analysis.globs import clean_path
+from slimfile.textformats import json_loads, toml_loads
 
 T = TypeVar("T")
 
@@ -359,7 +360,7 @@ def _read_package_json(context: BuildContext, path: str) -> PackageJson | str:
             " (excluded by .dockerignore)" if context.ignored(path) and context.on_disk(path) else ""
         )
     try:
-        data = json.loads(text)
+        data = json_loads(text)
     except ValueError as exc:
         return f"{path} is not valid JSON ({exc})"
     if not isinstance(data, dict):
@@ -371,7 +372,7 @@ def npm_lock_in_sync(package: PackageJson, lock_text: str) -> str | None:
     """None when ``npm ci`` would accept the lockfile, else why not. npm ci refuses a lockfile
     whose root entry does not list the same dependency ranges as package.json."""
     try:
-        lock = json.loads(lock_text)
+        lock = json_loads(lock_text)
     except ValueError as exc:
         return f"the lockfile is not valid JSON ({exc})"
     root = lock.get("packages", {}).get("") if isinstance(lock.get("packages"), dict) else None
@@ -400,7 +401,7 @@ def read_jsonc(context: BuildContext, path: str) -> dict[str, Any] | str:
 
 def parse_jsonc(text: str) -> Any:
     """JSON with ``//`` and ``/* */`` comments and trailing commas; ValueError when invalid."""
-    return json.loads(_without_trailing_commas(_without_comments(text)))
+    return json_loads(_without_trailing_commas(_without_comments(text)))
 
 
 _JSONC_TOKENS = re.compile(r'"(?:[^"\\\n]|\\.)*"|//[^\n]*|/\*.*?\*/', re.DOTALL)
@@ -600,7 +601,7 @@ def read_toml(context: BuildContext, path: str) -> dict[str, Any] | str:
     if text is None:
         return f"{clean_path(path)} is not in the build context"
     try:
-        return tomllib.loads(text)
+        return toml_loads(text)
     except tomllib.TOMLDecodeError as exc:
         return f"{clean_path(path)} is not valid TOML ({exc})"
 

@@ -10,7 +10,6 @@ of secret, never its content. Rules are data (``data/context_files.toml``, ``[se
 
 from __future__ import annotations
 
-import json
 import posixpath
 import re
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from slimfile.shell.data import load
+from slimfile.textformats import json_loads
 
 _PRIVATE_KEY = re.compile(rb"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|PuTTY-User-Key-File-\d")
 _ENV_VALUE = re.compile(r"^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_.-]*\s*=\s*(?P<value>\S.*)$")
@@ -120,7 +120,7 @@ def _service_account(head: bytes) -> str | None:
     if '"private_key"' not in text:
         return None
     try:
-        data = json.loads(text)
+        data = json_loads(text)
     except ValueError:  # cut at the head's end: judge by the fields seen
         return "a service-account key" if '"service_account"' in text else None
     if isinstance(data, dict) and data.get("type") == "service_account":

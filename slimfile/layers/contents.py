@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import posixpath
 import tarfile
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from slimfile.analysis.globs import clean_path
+from slimfile.textformats import json_loads
 
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
@@ -108,7 +108,7 @@ def _read_member(archive, member, layers, documents, on_layer) -> None:
         data = handle.read()
         if data[:1] in (b"{", b"["):
             try:
-                documents[name] = json.loads(data)
+                documents[name] = json_loads(data)
                 return
             except ValueError:
                 pass
@@ -183,7 +183,7 @@ def dev_packages(lockfile_path: str, data: bytes) -> frozenset[str]:
     """The package directories (image paths) that npm's hidden lockfile marks as development
     dependencies: ``"dev": true`` means only devDependencies need them (npm 7 and later)."""
     try:
-        packages = json.loads(data).get("packages") or {}
+        packages = json_loads(data).get("packages") or {}
     except (ValueError, AttributeError):
         return frozenset()
     project = lockfile_path[: -len(NPM_HIDDEN_LOCKFILE)].rstrip("/")

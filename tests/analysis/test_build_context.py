@@ -112,13 +112,24 @@ def test_the_context_walk_goes_as_deep_as_the_tree_without_recursing(tmp_path: P
     from slimfile.engine import Settings, check_source
 
     deepest = _nested(tmp_path, 1200)
-    (deepest / "app.py").write_text("print(1)\n")
-    write(tmp_path, {"requirements.txt": "flask\n", ".git/HEAD": "ref: refs/heads/main\n"})
-    source = b"FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n"
-    codes = {f.rule.code for f in check_source(source, str(tmp_path / "Dockerfile"), Settings(build_context=str(tmp_path)))}
-    assert {"SF701", "SF704"} <= codes  # the context was walked: a .dockerignore for its .git is proposed
-    listing = list_context(tmp_path, load_dockerignore(tmp_path))
-    assert str(deepest.relative_to(tmp_path) / "app.py") in listing.files
+    try:
+        (deepest / "app.py").write_text("print(1)\n")
+        write(tmp_path, {"requirements.txt": "flask\n", ".git/HEAD": "ref: refs/heads/main\n"})
+        source = b"FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n"
+        codes = {f.rule.code for f in check_source(source, str(tmp_path / "Dockerfile"), Settings(build_context=str(tmp_path)))}
+        assert {"SF701", "SF704"} <= codes  # the context was walked: a .dockerignore for its .git is proposed
+        listing = list_context(tmp_path, load_dockerignore(tmp_path))
+        assert str(deepest.relative_to(tmp_path) / "app.py") in listing.files
+    finally:
+        (deepest / "app.py").unlink(missing_ok=True)
+        _remove_nested(tmp_path, 1200)  # pytest's own clean-up (shutil.rmtree) recurses too
+
+
+def _remove_nested(root: Path, depth: int) -> None:
+    folder = os.path.join(root, *["d"] * depth)
+    for _ in range(depth):
+        os.rmdir(folder)
+        folder = os.path.dirname(folder)
 
 
 def test_the_context_walk_visits_what_os_walk_visits_in_the_same_order(tmp_path: Path):

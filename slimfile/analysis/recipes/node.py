@@ -18,7 +18,6 @@ devDependency such as husky) runs on the release base.
 
 from __future__ import annotations
 
-import json
 import posixpath
 import re
 from dataclasses import replace
@@ -45,6 +44,7 @@ from slimfile.shell.effects import command_effects
 from slimfile.shell.model import ShellScript
 from slimfile.shell.packages import facts_by_command
 from slimfile.syntax.stages import Stage
+from slimfile.textformats import json_loads
 
 MANAGERS = frozenset({"npm", "yarn", "pnpm"})
 PRODUCTION_TRAITS = frozenset({"production", "omit-dev"})
@@ -336,7 +336,7 @@ def _npm_dev_packages(project: Project) -> list[tuple[str, list[str]]] | None:
     """(lockfile key, bins) of every package only the devDependencies need (npm lockfile v2+)."""
     text = project.paths.read_text(posixpath.join(project.root, "package-lock.json"))
     try:
-        lock = json.loads(text) if text else None
+        lock = json_loads(text) if text else None
     except ValueError:
         return None
     packages = lock.get("packages") if isinstance(lock, dict) else None

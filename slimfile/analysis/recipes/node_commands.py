@@ -10,7 +10,6 @@ outputs and the image's start from the programs that run, never from a script's 
 
 from __future__ import annotations
 
-import json
 import posixpath
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from slimfile.shell.model import Command, ShellScript
 from slimfile.syntax.errors import ParseError
 from slimfile.syntax.gocompat import parse_words
 from slimfile.syntax.parser import parse
+from slimfile.textformats import json_loads
 
 MAX_DEPTH = 8  # scripts calling scripts: deeper than this is refused (a loop, or too clever)
 RUNNERS = frozenset({"npm", "yarn", "yarnpkg", "pnpm", "npx", "pnpx"})
@@ -141,7 +141,7 @@ def lockfile_bins(text: str | None) -> dict[str, str]:
     if not text:
         return {}
     try:
-        lock = json.loads(text)
+        lock = json_loads(text)
     except ValueError:
         return {}
     packages = lock.get("packages") if isinstance(lock, dict) else None

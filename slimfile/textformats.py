@@ -1,0 +1,38 @@
+"""JSON and TOML from files slimfile reads but does not write: a build context's package.json,
+lockfiles, tsconfig.json and pyproject.toml, an image's package lists, a configuration file.
+
+Python's parsers recurse once per level of nesting, so a document nested a few thousand levels
+deep (``[[[[...]]]]``, 8 KB) raised RecursionError. That is not a bug of slimfile's: it must not
+stop the whole Dockerfile ("input too deeply nested") or show a traceback. Here it is what it is
+for the reader: a document it cannot read, reported as the parser's own error (ValueError), so
+each caller's existing answer for invalid JSON or TOML applies.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+TOO_DEEP = "nested too deeply to read"
+
+
+def json_loads(text: str | bytes) -> Any:
+    """``json.loads``; ValueError for a document nested too deeply."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError(TOO_DEEP) from None
+
+
+def toml_loads(text: str) -> dict[str, Any]:
+    """``tomllib.loads``; TOMLDecodeError (a ValueError) for a document nested too deeply."""
+    try:
+        return tomllib.loads(text)
+    except RecursionError:
+        raise tomllib.TOMLDecodeError(TOO_DEEP) from None
