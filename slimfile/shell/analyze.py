@@ -18,6 +18,7 @@ from slimfile.shell.source import heredoc_script_text, run_args_text
 from slimfile.shell.state import annotate_errexit
 from slimfile.syntax.nodes import Dockerfile, Heredoc, Instruction
 from slimfile.syntax.parser import parse_heredoc_word
+from slimfile.textformats import TOO_DEEP
 
 
 def analyze_run(
@@ -125,6 +126,8 @@ def script_of_text(text: str, argv: tuple[str, ...] = ("/bin/sh", "-c")) -> RunS
         parsed = parse_script(piece, {})
     except ShellParseError as exc:
         return str(exc)
+    except RecursionError:  # a file of the context, not the Dockerfile: its fact is missing
+        return TOO_DEEP
     commands = annotate_errexit(parsed.commands, parsed.texts)
     return ShellScript(
         instruction=None,  # type: ignore[arg-type]

@@ -158,6 +158,15 @@ def test_scripts_that_run_scripts_many_times_are_read_up_to_a_budget(tmp_path, m
     assert not [n for n in uses.needs if n.kind == "unknown"] and "git" in verdict.add
 
 
+def test_a_script_nested_too_deeply_is_an_unknown_not_a_stopped_file(tmp_path):
+    """3,000 nested subshells in a script of the context stopped the whole Dockerfile with
+    "input too deeply nested" (the script, not the Dockerfile, was deep): now the swap is
+    refused for that script, with the reason."""
+    files = {"s.sh": "#!/bin/sh\n" + "(" * 3000 + "echo hi" + ")" * 3000 + "\n"}
+    _, verdict = analyse("FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN sh ./s.sh\n", files, tmp_path)
+    assert whys(verdict.blockers) == ["./s.sh (run by line 4) runs shell text slimfile cannot read (nested too deeply to read)"]
+
+
 def test_gems_with_native_extensions(tmp_path):
     lock = "GEM\n  remote: https://rubygems.org/\n  specs:\n    nokogiri (1.16.0-x86_64-linux)\n    pg (1.5.4)\n    rack (3.0.8)\n\nPLATFORMS\n  x86_64-linux\n"
     files = {"Gemfile": "source 'https://rubygems.org'\ngem 'pg'\n", "Gemfile.lock": lock}

@@ -162,6 +162,15 @@ def test_scripts_that_run_scripts_many_times_are_followed_up_to_a_budget(tmp_pat
     assert "COPY --from=build /app/dist /app/dist" in fixed(TSC_APP, shallow)
 
 
+def test_a_script_nested_too_deeply_is_refused_with_its_start_shown(tmp_path):
+    """A package.json script of 1,500 nested "$(...)" stopped the whole Dockerfile ("input too
+    deeply nested"): now the split is refused for it, quoting its first 40 characters."""
+    body = '"$(' * 1500 + "tsc" + ')"' * 1500
+    context = project(tmp_path, {"package.json": package(build=body), "tsconfig.json": '{"compilerOptions": {"outDir": "dist"}}'})
+    text = message(TSC_APP, context)
+    assert text.endswith('the `build` script (`' + '"$(' * 12 + '"...`) cannot be read: nested too deeply to read')
+
+
 def test_a_start_script_that_runs_a_missing_file_is_refused(tmp_path):
     context = project(tmp_path, {"package.json": package(start="node server.js"), "tsconfig.json": '{"compilerOptions": {"outDir": "dist"}}'})
     text = message(TSC_APP.replace('["node", "dist/index.js"]', '["npm", "start"]'), context)

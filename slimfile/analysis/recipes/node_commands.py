@@ -29,7 +29,7 @@ from slimfile.shell.model import Command, ShellScript
 from slimfile.syntax.errors import ParseError
 from slimfile.syntax.gocompat import parse_words
 from slimfile.syntax.parser import parse
-from slimfile.textformats import json_loads
+from slimfile.textformats import TOO_DEEP, json_loads
 
 MAX_DEPTH = 8  # scripts calling scripts: deeper than this is refused (a loop, or too clever)
 RUNNERS = frozenset({"npm", "yarn", "yarnpkg", "pnpm", "npx", "pnpx"})
@@ -193,7 +193,10 @@ def script_text_commands(text: str) -> ShellScript | str:
     runs = [node for node in dockerfile.instructions if node.name == "RUN"]
     if len(runs) != 1:
         return "it is not one command line"
-    script = analyze_run(dockerfile, runs[0])
+    try:
+        script = analyze_run(dockerfile, runs[0])
+    except RecursionError:  # package.json's, not the Dockerfile's: the script is unknown
+        return TOO_DEEP
     return script if isinstance(script, ShellScript) else script.reason
 
 
@@ -358,7 +361,7 @@ def _body(walk: _Walk, runner: str, name: str, body: str, extra: tuple[str, ...]
         return f"the `{name}` script calls scripts too deep (or in a loop)"
     script = _parsed_body(walk.project.package, name, body)
     if isinstance(script, str):
-        return f"the `{name}` script (`{body}`) cannot be read: {script}"
+        return f"the `{name}` script (`{_short_text(body)}`) cannot be read: {script}"
     if not walk.project.budget.spend(len(script.commands)):
         return too_many_commands(f"the `{name}` script")
     walk.seen.append(name)
@@ -382,7 +385,11 @@ def _with_runner(inv: Invocation, runner: str) -> Invocation:
 
 
 def _short(command: Command) -> str:
-    text = " ".join(w.value for w in command.words)
+    return _short_text(" ".join(w.value for w in command.words))
+
+
+def _short_text(text: str) -> str:
+    """At most 40 characters of ``text`` for a message (a script may be any length)."""
     return text if len(text) <= 40 else text[:37] + "..."
 
 
