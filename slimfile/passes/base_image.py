@@ -320,9 +320,9 @@ def _count(n: int, word: str) -> str:
 def _refusal(entry: FromImage, candidate: Counterpart, verdict: Verdict) -> str:
     image = entry.image
     assert image is not None
-    reasons = [_blocker(missing, candidate.text) for missing in verdict.blockers[:3]]
-    more = f" (and {len(verdict.blockers) - 3} more)" if len(verdict.blockers) > 3 else ""
-    text = f"`{image.text}` stays: {'; '.join(reasons)}{more}"
+    reasons = list(dict.fromkeys(_blocker(missing, candidate.text) for missing in verdict.blockers))  # each once
+    more = f" (and {len(reasons) - 3} more)" if len(reasons) > 3 else ""
+    text = f"`{image.text}` stays: {'; '.join(reasons[:3])}{more}"
     if any(m.need.kind == "build" for m in verdict.blockers):
         text += f"; a multi-stage build keeps the compiler in a build stage and ships `{candidate.text}` (SF901 says whether it can write it)"
     return text

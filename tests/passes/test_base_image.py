@@ -109,3 +109,19 @@ def test_explain_has_ruffs_sections():
         assert section in result.stdout
     assert "SF901" in result.stdout
     assert "No Alpine image is available offline" in " ".join(run("explain", "SF802").stdout.split())
+
+
+def test_a_reason_the_base_stays_is_given_once(tmp_path):
+    """Two include chains of requirements files that both go too deep at the same file gave
+    the same reason twice in one message."""
+    files = {"requirements.txt": "-r r0.txt\n"}
+    for i in range(25):
+        files[f"r{i}.txt"] = f"-r r{i + 1}.txt\n-c c{i}.txt\n"
+        files[f"c{i}.txt"] = f"-c c{i + 1}.txt\n"
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    source = b"FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nCMD [\"python\", \"a.py\"]\n"
+    findings = check_source(source, str(tmp_path / "Dockerfile"), Settings(build_context=str(tmp_path), select=frozenset({"SF801"})))
+    message = findings[0].message
+    reasons = message.split("stays: ", 1)[1].split("; ")
+    assert len(reasons) == len(set(reasons)) and "includes nested more than 20 deep" in message
