@@ -408,15 +408,15 @@ def _render_check(
 
 
 def run_parse(file: str, *, json_output: bool, buildkit: str) -> int:
-    from slimfile.files import check_not_binary, read_dockerfile
+    from slimfile.files import check_input, read_dockerfile, read_limited
     from slimfile.shell.dump import parse_json_chunks
     from slimfile.syntax.dump import to_dict
     from slimfile.syntax.parser import parse
 
     try:
         if file == STDIN:
-            source = sys.stdin.buffer.read()
-            check_not_binary(source, file)
+            source = read_limited(sys.stdin.buffer)
+            check_input(source, file)
         else:
             source = read_dockerfile(file)
         tree = parse(source, path=file, buildkit=buildkit)

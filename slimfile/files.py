@@ -21,7 +21,7 @@ import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import TYPE_CHECKING, BinaryIO, Iterable, Iterator
 
 from slimfile.syntax.errors import DockerfileError
 
@@ -85,15 +85,33 @@ def read_dockerfile(path: str) -> bytes:
     if stat.S_ISDIR(st.st_mode):
         raise InputError("is a directory, expected a Dockerfile", path=path)
     if st.st_size > MAX_BYTES:
-        raise NotADockerfile(f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB; not a Dockerfile?", path=path)
+        raise NotADockerfile(_TOO_LARGE, path=path)
     try:
-        data = p.read_bytes()
+        with p.open("rb") as stream:
+            data = read_limited(stream)
     except FileNotFoundError:
         raise FileVanished("no such file or directory", path=path) from None
     except OSError as exc:
         raise InputError(exc.strerror or str(exc), path=path) from None
-    check_not_binary(data, path)
+    check_input(data, path)
     return data
+
+
+_TOO_LARGE = f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB; not a Dockerfile?"
+
+
+def read_limited(stream: BinaryIO) -> bytes:
+    """At most one byte more than ``MAX_BYTES``: enough to tell that an input is too large
+    without reading all of it (standard input, ``/dev/zero``, a file that grows, whose size
+    the file system does not say)."""
+    return stream.read(MAX_BYTES + 1)
+
+
+def check_input(data: bytes, path: str) -> None:
+    """Refuse what is not a Dockerfile: more than ``MAX_BYTES``, or binary."""
+    if len(data) > MAX_BYTES:
+        raise NotADockerfile(_TOO_LARGE, path=path)
+    check_not_binary(data, path)
 
 
 def check_not_binary(data: bytes, path: str) -> None:

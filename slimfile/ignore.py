@@ -11,6 +11,7 @@ patterns from a configuration file.
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
@@ -35,6 +36,31 @@ DEFAULT_EXCLUDE = (
 
 def _spec(lines: Iterable[str]) -> pathspec.GitIgnoreSpec:
     return pathspec.GitIgnoreSpec.from_lines(list(lines))
+
+
+MAX_IGNORE_FILE = 16 * 1024 * 1024  # a .gitignore is a few KB; a bigger one is not read
+
+
+def _ignore_file_lines(path: str) -> list[str] | None:
+    """The lines of a ``.gitignore``, or None when there is none to read: missing, unreadable,
+    not a regular file, or larger than ``MAX_IGNORE_FILE``. A repository under review may hold
+    a ``.gitignore`` that links to ``/dev/zero`` or names a FIFO: read as a file, it never ends."""
+    try:
+        with open(path, "rb", opener=_open_nonblocking) as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                return None
+            data = handle.read(MAX_IGNORE_FILE + 1)
+    except OSError:
+        return None
+    if len(data) > MAX_IGNORE_FILE:
+        return None
+    return data.decode("utf-8", "replace").splitlines()
+
+
+def _open_nonblocking(path: str, flags: int) -> int:
+    """Opening a FIFO for reading waits for a writer: O_NONBLOCK returns at once (the file is
+    then refused as not regular; a regular file reads the same with it)."""
+    return os.open(path, flags | os.O_NONBLOCK)
 
 
 def _abs(path: str | os.PathLike) -> str:
@@ -148,12 +174,9 @@ class IgnoreMatcher:
         if os.path.isdir(os.path.join(directory, ".git")):
             files.append(os.path.join(directory, ".git", "info", "exclude"))
         for file in files:
-            try:
-                with open(file, encoding="utf-8", errors="replace") as handle:
-                    lines = handle.read().splitlines()
-            except OSError:
-                continue
-            self.layers.append((directory, _spec(lines)))
+            lines = _ignore_file_lines(file)
+            if lines is not None:
+                self.layers.append((directory, _spec(lines)))
         self.layers.sort(key=lambda layer: layer[0].count(os.sep))
 
     def enter(self, directory: str | os.PathLike) -> None:

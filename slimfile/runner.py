@@ -14,7 +14,7 @@ from itertools import chain, islice
 
 from slimfile.diagnostics import Finding
 from slimfile.engine import FixResult, Settings, check_source, fix_source
-from slimfile.files import STDIN, check_not_binary, read_dockerfile
+from slimfile.files import STDIN, check_input, read_dockerfile, read_limited
 from slimfile.gc_tuning import collector_paused, tune_garbage_collector
 from slimfile.isolation import FileTimeout, blame, internal_error, time_limit, timeout_error
 from slimfile.syntax.errors import DockerfileError
@@ -73,7 +73,7 @@ def run_job(job: Job) -> FileOutcome:
 def _process(job: Job, name: str) -> FileOutcome:
     if job.stdin_data is not None:
         source = job.stdin_data
-        check_not_binary(source, name)
+        check_input(source, name)
     else:
         source = read_dockerfile(job.path)
     unsafe = job.settings.unsafe_fixes
@@ -221,7 +221,7 @@ def _run_isolated(jobs: Sequence[Job]) -> list[FileOutcome]:
 
 
 def read_stdin() -> bytes:
-    return sys.stdin.buffer.read()
+    return read_limited(sys.stdin.buffer)
 
 
 def job_for(

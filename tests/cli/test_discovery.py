@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from slimfile.files import MAX_BYTES, Discovered, InputError, discover, is_dockerfile_name
-from tests.cli.conftest import write
+from tests.cli.conftest import run_slimfile, write
 
 FROM = "FROM scratch\n"
 
@@ -195,6 +195,26 @@ class TestFilesThatAreNotDockerfiles:
         result = cli("check", ".", cwd=tmp_path)
         assert result.exit_code == 0
         assert "warning: skipped big/Dockerfile: file is larger than 4 MiB" in result.stderr
+
+    def test_input_without_a_size_is_read_only_up_to_the_limit(self, cli, tmp_path):
+        """Standard input and ``/dev/zero`` have no size to look at first: standard input over
+        4 MiB was checked ("All checks passed!"), and ``/dev/zero`` was read for ever."""
+        big = b"RUN echo hi\n" * (MAX_BYTES // 12 + 1)
+        for args in (("check", "-"), ("fix", "--diff", "-"), ("parse", "-")):
+            result = cli(*args, cwd=tmp_path, stdin=big)
+            assert result.exit_code == 2, args
+            assert "error: -: file is larger than 4 MiB" in result.stderr, args
+        endless = run_slimfile("check", "/dev/zero", cwd=tmp_path)  # a subprocess: a regression times out
+        assert endless.returncode == 2 and b"error: /dev/zero: file is larger than 4 MiB" in endless.stderr
+
+    def test_a_gitignore_that_never_ends_is_not_read(self, cli, tmp_path):
+        """A repository under review may hold a .gitignore that links to /dev/zero (read for
+        ever, then out of memory) or is a FIFO (opening it waited for a writer for ever)."""
+        write(tmp_path, {"zero/app/Dockerfile": "FROM debian:12\n", "fifo/app/Dockerfile": "FROM debian:12\n", "zero/.git/HEAD": "x", "fifo/.git/HEAD": "x"})
+        os.symlink("/dev/zero", tmp_path / "zero" / ".gitignore")
+        os.mkfifo(tmp_path / "fifo" / ".gitignore")
+        result = run_slimfile("check", "--select", "SF801", ".", cwd=tmp_path)  # a subprocess: a regression times out
+        assert result.returncode == 1 and b"fifo/app/Dockerfile:1:6: SF801" in result.stdout and b"zero/app/Dockerfile:1:6: SF801" in result.stdout
 
     @pytest.mark.usefixtures("sample_rules")
     def test_invalid_utf8_is_processed_and_its_bytes_preserved(self, cli, tmp_path):
