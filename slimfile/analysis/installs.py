@@ -118,6 +118,24 @@ def _node_install(ecosystem: str, fact: PackageFact, cwd: str, files: BuildConte
     problem = _node_package_problem(package, fact) or _npm_rewrites_lockfile(ecosystem, fact, package, package_path, files)
     if problem:
         return NotMovable(ecosystem, problem)
+    reads = _project_reads(ecosystem, package, cwd, files, copy)
+    if isinstance(reads, str):
+        return NotMovable(ecosystem, reads)
+    outputs = tuple(posixpath.join(cwd, name) for name in spec["outputs"])
+    return Install(ecosystem, fact, reads, outputs)
+
+
+def _project_reads(ecosystem: str, package: PackageJson, cwd: str, files: BuildContext, copy: CopyMap) -> tuple[str, ...] | str:
+    """What an install of the project reads (package.json, the lockfile, each workspace
+    member's package.json), or why it cannot move: once per context, project and copy, in one
+    tuple its installs share (n installs of a project of m workspace members listed, checked
+    and copied every member n times: n x m)."""
+    key = ("node-install-reads", f"{ecosystem}\0{package.path}\0{cwd}\0{copy.source}\0{copy.dest}")
+    return files.derived(key, lambda: _list_project_reads(ecosystem, package, cwd, files, copy))
+
+
+def _list_project_reads(ecosystem: str, package: PackageJson, cwd: str, files: BuildContext, copy: CopyMap) -> tuple[str, ...] | str:
+    spec = _ecosystems()[ecosystem]
     reads = [posixpath.join(cwd, name) for name in spec["required"]]
     for name in (*spec.get("optional", ()), *spec.get("dirs", ())):
         context = copy.context_path(posixpath.join(cwd, name))
@@ -126,13 +144,11 @@ def _node_install(ecosystem: str, fact: PackageFact, cwd: str, files: BuildConte
     for name in spec.get("refuse_dirs", ()):
         context = copy.context_path(posixpath.join(cwd, name))
         if context is not None and files.exists(context):
-            return NotMovable(ecosystem, f"{name} is in the build context (the install reads it)")
+            return f"{name} is in the build context (the install reads it)"
     workspace_reads = _workspace_manifests(ecosystem, package, cwd, files, copy)
     if isinstance(workspace_reads, str):
-        return NotMovable(ecosystem, workspace_reads)
-    reads.extend(workspace_reads)
-    outputs = tuple(posixpath.join(cwd, name) for name in spec["outputs"])
-    return Install(ecosystem, fact, tuple(dict.fromkeys(reads)), outputs)
+        return workspace_reads
+    return tuple(dict.fromkeys([*reads, *workspace_reads]))
 
 
 def _npm_rewrites_lockfile(ecosystem: str, fact: PackageFact, package: PackageJson, package_path: str, files: BuildContext) -> str | None:
@@ -179,14 +195,7 @@ def _node_package_problem(package: PackageJson, fact: PackageFact) -> str | None
 
 
 def _workspace_manifests(ecosystem: str, package: PackageJson, cwd: str, files: BuildContext, copy: CopyMap) -> tuple[str, ...] | str:
-    """Image paths of every workspace package's package.json, or why they cannot be listed:
-    once per context, project and copy (each install of a long file listed every member
-    again: n installs of m members cost n x m globs and reads)."""
-    key = ("workspace-manifests", f"{ecosystem}\0{package.path}\0{cwd}\0{copy.source}\0{copy.dest}")
-    return files.derived(key, lambda: _list_workspace_manifests(ecosystem, package, cwd, files, copy))
-
-
-def _list_workspace_manifests(ecosystem: str, package: PackageJson, cwd: str, files: BuildContext, copy: CopyMap) -> tuple[str, ...] | str:
+    """Image paths of every workspace package's package.json, or why they cannot be listed."""
     patterns = list(package.workspaces)
     if ecosystem == "pnpm":
         workspace_file = copy.context_path(posixpath.join(cwd, "pnpm-workspace.yaml"))

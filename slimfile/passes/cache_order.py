@@ -288,6 +288,7 @@ class _Planner:
         # (reads, outputs) -> why that install cannot move: each install of a project that has
         # m workspace members reads m manifests, and n installs checked every one again
         self._problems: dict[tuple[tuple[str, ...], tuple[str, ...]], str | None] = {}
+        self._effects: dict[tuple, Effects] = {}  # an install's files -> its effects (see _install_effects)
 
     def plan(self) -> Plan | None:
         moves, refused = self._pass(env_names=None)
@@ -359,7 +360,7 @@ class _Planner:
                     stop = problem
                     break
                 installs.append(found)
-                moved = moved | _install_effects(found, item.cwd_is_workdir)
+                moved = moved | self._install_effects(found, item.cwd_is_workdir)
                 if found.prepare is not None:
                     if self.files is None:
                         self.unsafe = "the build context was not read"
@@ -404,6 +405,14 @@ class _Planner:
             if any(each[fact.command].cwd == cwd for fact in facts):
                 return True
         return False
+
+    def _install_effects(self, install: Install, cwd_is_workdir: bool) -> Effects:
+        """What the install reads and writes, once per set of files (the installs of one
+        project share their reads: a set of m workspace manifests made again per install)."""
+        key = (install.reads, install.uses, install.outputs, install.writes, install.env, cwd_is_workdir)
+        if key not in self._effects:
+            self._effects[key] = _effects_of_install(install, cwd_is_workdir)
+        return self._effects[key]
 
     def _install_problem(self, install: Install) -> str | None:
         """Why the install cannot go above the copy even with its manifests copied first (once
@@ -450,7 +459,7 @@ class _Planner:
         return next((p for p in [*listing.files, *listing.dirs] if p.startswith(prefix)), False)
 
 
-def _install_effects(install: Install, cwd_is_workdir: bool) -> Effects:
+def _effects_of_install(install: Install, cwd_is_workdir: bool) -> Effects:
     return Effects(
         frozenset(install.reads) | frozenset(install.uses),
         frozenset(install.outputs) | frozenset(install.writes),

@@ -58,12 +58,22 @@ class Effects:
         if self is NOTHING:
             return other
         return Effects(
-            self.reads | other.reads,
-            self.writes | other.writes,
-            self.env | other.env,
+            _union(self.reads, other.reads),
+            _union(self.writes, other.writes),
+            _union(self.env, other.env),
             self.cwd or other.cwd,
             self.unknown or other.unknown,
         )
+
+
+def _union(a: frozenset[str], b: frozenset[str]) -> frozenset[str]:
+    """``a | b``, but one of them itself when the other is empty or the same: the union always
+    copies, and an install's thousands of workspace manifests were copied at every install."""
+    if not a or a is b:
+        return b
+    if not b:
+        return a
+    return a | b
 
 
 NOTHING = Effects()
