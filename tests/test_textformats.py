@@ -67,3 +67,19 @@ def test_a_configuration_nested_too_deeply_is_a_configuration_error(tmp_path: Pa
     path.write_text("select = " + DEEP_ARRAY + "\n")
     with pytest.raises(ConfigError, match="invalid TOML: nested too deeply to read"):
         load_config(path)
+
+
+def test_shell_text_over_the_size_slimfile_reads_is_refused_unread(monkeypatch):
+    """Scripts are modelled up to a Dockerfile's own size limit (a 15 MiB build.sh took 20 s
+    and 1.6 GB before it was refused): a build-context script and a package.json script."""
+    from slimfile.analysis.recipes import node_commands
+    from slimfile.shell import analyze
+    from slimfile.textformats import TOO_LARGE
+
+    monkeypatch.setattr(analyze, "MAX_SCRIPT_BYTES", 100)
+    monkeypatch.setattr(node_commands, "MAX_SCRIPT_BYTES", 100)
+    long_script = "echo " + "x" * 100
+    assert analyze.script_of_text(long_script) == TOO_LARGE
+    assert node_commands.script_text_commands(long_script) == TOO_LARGE
+    assert [c.name for c in analyze.script_of_text("echo hi").commands] == ["echo"]  # type: ignore[union-attr]
+    assert [c.name for c in node_commands.script_text_commands("echo hi").commands] == ["echo"]  # type: ignore[union-attr]

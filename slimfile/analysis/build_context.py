@@ -93,6 +93,11 @@ def _is_dir(entry: os.DirEntry) -> bool:
         return False
 
 
+def _size(count: int) -> str:
+    mib = 1024 * 1024
+    return f"{count // mib} MiB" if count % mib == 0 else f"{count:,} bytes"
+
+
 def list_context(context: Path, ignore: DockerIgnore, limit: int | None = None) -> ContextListing:
     """Walk the context once (ignored directories are pruned when no ``!`` pattern could bring
     something inside them back). Raises :class:`ContextTooLarge` past ``limit`` entries."""
@@ -323,6 +328,24 @@ class BuildContext:
         if key not in self._texts:
             self._texts[key] = self._read(key)
         return self._texts[key]
+
+    def why_unread(self, rel: str) -> str:
+        """Why :meth:`read_text` gives None for ``rel``, to finish "a file ...": a file over
+        ``MAX_READ`` or one ``.dockerignore`` leaves out is not "missing"."""
+        kind, ignored = self._kind(rel)
+        if kind is None:
+            return "missing from the build context"
+        if ignored:
+            return "that .dockerignore leaves out of the build context"
+        if kind != "file":
+            return "that is not a regular file"
+        try:
+            size = self._path(clean_path(rel)).stat().st_size
+        except OSError as exc:
+            return f"slimfile cannot read ({exc.strerror})"
+        if size > MAX_READ:
+            return f"over {_size(MAX_READ)}, more than slimfile reads"
+        return "slimfile cannot read"
 
     def _read(self, key: str) -> str | None:
         if not self.is_file(key):

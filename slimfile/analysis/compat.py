@@ -390,11 +390,13 @@ class _Collector:
         image_path = _image_path(path, step)
         if image_path is None:
             return None, "a path relative to an unknown WORKDIR"
-        source = self._copied_from(stage, image_path, order) if files is not None else None
-        if source is not None and files is not None:
+        found = self.files.found_copy(stage.index, image_path, order) if files is not None else None
+        if found is not None and files is not None:
+            source, copy = found
             text = files.read_text(source)
             if text is not None:
                 return text, ""
+            return None, f"which the COPY at line {copy.instruction.start_line} brings from {source}, a file {files.why_unread(source)}"
         return None, self._why_unreadable(stage, image_path, order)
 
     def _copied_from(self, stage: Stage, image_path: str, order: int) -> str | None:

@@ -278,8 +278,13 @@ class LineageFiles:
     def copied_from(self, stage_index: int, image_path: str, order: int) -> str | None:
         """The context path of the file at ``image_path``, through the last COPY before
         ``order`` in the stage's lineage that put it there."""
+        found = self.found_copy(stage_index, image_path, order)
+        return found[0] if found else None
+
+    def found_copy(self, stage_index: int, image_path: str, order: int) -> tuple[str, Step] | None:
+        """(context path, COPY step) of :meth:`copied_from`."""
         found = self._latest_copy(stage_index, image_path, order, "found")
-        return found[1] if found else None
+        return (found[1], found[2]) if found else None
 
     def expected_copy(self, stage_index: int, image_path: str, order: int) -> tuple[str, Step] | None:
         """(context path, COPY step) of the last COPY before ``order`` that would put a file of

@@ -18,7 +18,7 @@ from slimfile.shell.source import heredoc_script_text, run_args_text
 from slimfile.shell.state import annotate_errexit
 from slimfile.syntax.nodes import Dockerfile, Heredoc, Instruction
 from slimfile.syntax.parser import parse_heredoc_word
-from slimfile.textformats import TOO_DEEP
+from slimfile.textformats import MAX_SCRIPT_BYTES, TOO_DEEP, TOO_LARGE
 
 
 def analyze_run(
@@ -120,6 +120,8 @@ def script_of_text(text: str, argv: tuple[str, ...] = ("/bin/sh", "-c")) -> RunS
     from slimfile.syntax.nodes import LogicalLine, Segment
 
     raw = text.encode("utf-8", "surrogateescape")
+    if len(raw) > MAX_SCRIPT_BYTES:
+        return TOO_LARGE
     shell = shell_from_argv(argv, "command")
     piece = ScriptText("text", raw, LogicalLine(raw, (Segment(0, 0, len(raw)),)), None, shell)
     try:

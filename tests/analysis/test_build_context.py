@@ -156,3 +156,19 @@ def test_the_context_walk_visits_what_os_walk_visits_in_the_same_order(tmp_path:
         assert visits(walk_tree(tmp_path)) == visits(os.walk(tmp_path))
     finally:
         locked.chmod(0o755)
+
+
+def test_a_file_that_is_not_read_is_named_for_why(tmp_path: Path, monkeypatch):
+    """read_text gives None for several reasons; a refusal names the one that holds (a file
+    over the read limit was "missing from the build context")."""
+    from slimfile.analysis import build_context
+
+    write(tmp_path, {"big.sh": "x" * 2000, "left-out.sh": "echo hi\n", ".dockerignore": "left-out.sh\n"})
+    (tmp_path / "folder").mkdir()
+    monkeypatch.setattr(build_context, "MAX_READ", 1000)
+    files = BuildContext(tmp_path)
+    assert [files.read_text(name) for name in ("big.sh", "left-out.sh", "folder", "gone.sh")] == [None] * 4
+    assert files.why_unread("big.sh") == "over 1,000 bytes, more than slimfile reads"
+    assert files.why_unread("left-out.sh") == "that .dockerignore leaves out of the build context"
+    assert files.why_unread("folder") == "that is not a regular file"
+    assert files.why_unread("gone.sh") == "missing from the build context"

@@ -167,6 +167,23 @@ def test_a_script_nested_too_deeply_is_an_unknown_not_a_stopped_file(tmp_path):
     assert whys(verdict.blockers) == ["./s.sh (run by line 4) runs shell text slimfile cannot read (nested too deeply to read)"]
 
 
+def test_a_script_over_the_size_slimfile_reads_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    """A 15 MiB build.sh took 20 s and 1.6 GB to model, only to be refused for running too
+    many commands; over 16 MiB it was called "missing from the build context". Scripts are
+    read up to a Dockerfile's own limit, and a file too big to read is named as such."""
+    from slimfile.analysis import build_context
+    from slimfile.shell import analyze
+
+    monkeypatch.setattr(analyze, "MAX_SCRIPT_BYTES", 1000)
+    files = {"s.sh": "#!/bin/sh\n" + "echo hi\n" * 200}
+    _, verdict = analyse("FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN sh ./s.sh\n", files, tmp_path / "a")
+    assert whys(verdict.blockers) == ["./s.sh (run by line 4) runs shell text slimfile cannot read (it is over 4 MiB, the most slimfile reads)"]
+
+    monkeypatch.setattr(build_context, "MAX_READ", 1000)
+    _, verdict = analyse("FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN sh ./s.sh\n", files, tmp_path / "b")
+    assert whys(verdict.blockers) == ["line 4 runs ./s.sh, which the COPY at line 3 brings from s.sh, a file over 1,000 bytes, more than slimfile reads"]
+
+
 def test_gems_with_native_extensions(tmp_path):
     lock = "GEM\n  remote: https://rubygems.org/\n  specs:\n    nokogiri (1.16.0-x86_64-linux)\n    pg (1.5.4)\n    rack (3.0.8)\n\nPLATFORMS\n  x86_64-linux\n"
     files = {"Gemfile": "source 'https://rubygems.org'\ngem 'pg'\n", "Gemfile.lock": lock}

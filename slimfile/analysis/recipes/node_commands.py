@@ -29,7 +29,7 @@ from slimfile.shell.model import Command, ShellScript
 from slimfile.syntax.errors import ParseError
 from slimfile.syntax.gocompat import parse_words
 from slimfile.syntax.parser import parse
-from slimfile.textformats import TOO_DEEP, json_loads
+from slimfile.textformats import MAX_SCRIPT_BYTES, TOO_DEEP, TOO_LARGE, json_loads
 
 MAX_DEPTH = 8  # scripts calling scripts: deeper than this is refused (a loop, or too clever)
 RUNNERS = frozenset({"npm", "yarn", "yarnpkg", "pnpm", "npx", "pnpx"})
@@ -186,8 +186,11 @@ def script_text_commands(text: str) -> ShellScript | str:
     """A package.json script read as the shell reads it (``sh -c``), or why it cannot be."""
     if "\n" in text or "\r" in text:
         return "it spans several lines"
+    raw = text.encode("utf-8", "surrogateescape")
+    if len(raw) > MAX_SCRIPT_BYTES:
+        return TOO_LARGE
     try:
-        dockerfile = parse(b"FROM scratch\nRUN " + text.encode("utf-8", "surrogateescape") + b"\n")
+        dockerfile = parse(b"FROM scratch\nRUN " + raw + b"\n")
     except ParseError as exc:
         return str(exc)
     runs = [node for node in dockerfile.instructions if node.name == "RUN"]
