@@ -285,10 +285,11 @@ class _Planner:
         self.move_steps = move_steps
         self.files: BuildContext | None = ctx.build_files
         self.unsafe: str | None = None
-        # (reads, outputs) -> why that install cannot move: each install of a project that has
-        # m workspace members reads m manifests, and n installs checked every one again
-        self._problems: dict[tuple[tuple[str, ...], tuple[str, ...]], str | None] = {}
-        self._effects: dict[tuple, Effects] = {}  # an install's files -> its effects (see _install_effects)
+        # an install's files (by identity, see _files_key) -> (that install, why it cannot move)
+        # and -> (that install, its effects): each install of a project that has m workspace
+        # members reads m manifests, and n installs checked every one again
+        self._problems: dict[tuple[object, ...], tuple[Install, str | None]] = {}
+        self._effects: dict[tuple[object, ...], tuple[Install, Effects]] = {}
 
     def plan(self) -> Plan | None:
         moves, refused = self._pass(env_names=None)
@@ -409,18 +410,18 @@ class _Planner:
     def _install_effects(self, install: Install, cwd_is_workdir: bool) -> Effects:
         """What the install reads and writes, once per set of files (the installs of one
         project share their reads: a set of m workspace manifests made again per install)."""
-        key = (install.reads, install.uses, install.outputs, install.writes, install.env, cwd_is_workdir)
+        key = (*_files_key(install), cwd_is_workdir)
         if key not in self._effects:
-            self._effects[key] = _effects_of_install(install, cwd_is_workdir)
-        return self._effects[key]
+            self._effects[key] = (install, _effects_of_install(install, cwd_is_workdir))
+        return self._effects[key][1]
 
     def _install_problem(self, install: Install) -> str | None:
         """Why the install cannot go above the copy even with its manifests copied first (once
         per set of files read and written: the answer, and ``unsafe``, do not change)."""
-        key = (install.reads, install.outputs)
+        key = _files_key(install)
         if key not in self._problems:
-            self._problems[key] = self._find_install_problem(install)
-        return self._problems[key]
+            self._problems[key] = (install, self._find_install_problem(install))
+        return self._problems[key][1]
 
     def _find_install_problem(self, install: Install) -> str | None:
         for path in install.reads:
@@ -457,6 +458,15 @@ class _Planner:
             return None
         prefix = source + "/"
         return next((p for p in [*listing.files, *listing.dirs] if p.startswith(prefix)), False)
+
+
+def _files_key(install: Install) -> tuple[object, ...]:
+    """The install's paths and names, its reads by identity. The installs of one project
+    share one tuple of reads (installs._project_reads); a key of that tuple itself hashed its
+    m paths at each of n installs (a tuple does not keep its hash): n x m, in C. The other
+    tuples are a few names each. The memos keep the install, so no id is reused while they
+    hold it."""
+    return (id(install.reads), install.outputs, install.uses, install.writes, install.env)
 
 
 def _effects_of_install(install: Install, cwd_is_workdir: bool) -> Effects:
@@ -528,11 +538,13 @@ def _findings(ctx: Context, plan: Plan) -> Iterator[Finding]:
 
 def _install_message(ctx: Context, plan: Plan, copy_text: str, copy_line: int) -> str:
     names = []
-    listed: set[tuple[str, ...]] = set()  # installs of the same files list them once
+    same = _SameReads()
+    listed: set[int] = set()  # installs of the same files list them once
     for move in plan.moves:
         for install in move.installs:
-            if install.reads not in listed:
-                listed.add(install.reads)
+            key = same.key(install.reads)
+            if key not in listed:
+                listed.add(key)
                 names.extend(_source_of(plan, path) for path in install.reads)
     tools = list(dict.fromkeys(_install_name(install) for move in plan.moves for install in move.installs))
     others = [m for m in plan.moves if not m.installs and m.step.instruction.name == "RUN"]
@@ -623,11 +635,12 @@ class _CopiedManifests:
     def __init__(self) -> None:
         self.lines: set[bytes] = set()
         self.paths = PathTrie()
-        self.reads: set[tuple[tuple[str, ...], ...]] = set()  # the moves' reads in self.paths
+        self.reads: set[tuple[int, ...]] = set()  # the moves' reads in self.paths (see _reads_of)
+        self._same = _SameReads()
 
     def lines_for(self, move: Move, make: Callable[[], list[bytes]]) -> list[bytes]:
         """The manifest COPY lines ``move`` needs (``make()``) that are not placed yet."""
-        if _reads_of(move) in self.reads:
+        if self._reads_of(move) in self.reads:
             return []
         fresh = [line for line in make() if line not in self.lines]
         self.lines.update(fresh)
@@ -635,7 +648,7 @@ class _CopiedManifests:
 
     def after(self, move: Move) -> None:
         """``move`` runs once its lines are placed: what it writes may change the copied files."""
-        reads = _reads_of(move)
+        reads = self._reads_of(move)
         if reads not in self.reads:
             self.reads.add(reads)
             for install in move.installs:
@@ -647,8 +660,25 @@ class _CopiedManifests:
             self.reads.clear()
 
 
-def _reads_of(move: Move) -> tuple[tuple[str, ...], ...]:
-    return tuple(install.reads for install in move.installs)
+    def _reads_of(self, move: Move) -> tuple[int, ...]:
+        return tuple(self._same.key(install.reads) for install in move.installs)
+
+
+class _SameReads:
+    """Installs' reads told apart by value, each tuple hashed once. The installs of one
+    project share one tuple of m paths (installs._project_reads), and a set of those tuples
+    hashed all m paths at each of n installs (a tuple does not keep its hash): n x m, in C."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}  # id -> (tuple, its equal first seen)
+        self._by_value: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+    def key(self, reads: tuple[str, ...]) -> int:
+        """The same number for equal tuples (the id of the first one seen, kept alive here)."""
+        found = self._by_id.get(id(reads))
+        if found is None or found[0] is not reads:
+            found = self._by_id[id(reads)] = (reads, self._by_value.setdefault(reads, reads))
+        return id(found[1])
 
 
 def _manifest_copy(ctx: Context, plan: Plan, move: Move) -> list[bytes]:
