@@ -111,4 +111,4 @@ def test_the_reads_many_installs_share_are_hashed_once_not_per_install():
     same = _SameReads()
     keys = {same.key(reads) for _ in range(100)}
     assert _CountedHashes.count <= 2
-    assert keys == {same.key(tuple(list(MANIFESTS)))} and same.key(("/app/package.json",)) not in keys
+    assert keys == {same.key(MANIFESTS[:1] + MANIFESTS[1:])} and same.key(("/app/package.json",)) not in keys
