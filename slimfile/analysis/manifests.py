@@ -103,11 +103,24 @@ def normalise_name(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+def _sent_but_unread(context: BuildContext, path: str) -> str | None:
+    """For a file the build sends that ``read_text`` did not read (over its limit, not
+    readable), why: such a file is not "not in the build context"."""
+    return f"is a file {context.why_unread(path)}" if context.is_file(path) else None
+
+
 def read_requirements(context: BuildContext, paths: list[str]) -> RequirementSet:
-    """Read requirement files (context-relative), following ``-r``/``-c`` includes."""
+    """Read requirement files (context-relative), following ``-r``/``-c`` includes: once per
+    context and list of files (the cache order, the base image and the lockfile passes each
+    read the same 100,000-line file again, each fix round). Callers do not change the result."""
+    cleaned = [clean_path(path) for path in paths]
+    return context.derived(("requirements", "\0".join(cleaned)), lambda: _read_requirement_files(context, cleaned))
+
+
+def _read_requirement_files(context: BuildContext, paths: list[str]) -> RequirementSet:
     result = RequirementSet()
     for path in paths:
-        _read_requirements_file(context, clean_path(path), result, constraint=False, depth=0)
+        _read_requirements_file(context, path, result, constraint=False, depth=0)
     return result
 
 
@@ -124,7 +137,7 @@ def _read_requirements_file(
         reason = (
             "excluded by .dockerignore"
             if context.ignored(path) and context.on_disk(path)
-            else "not in the build context"
+            else _sent_but_unread(context, path) or "not in the build context"
         )
         result.problems.append(f"requirements file {path} {reason}")
         return
@@ -356,7 +369,7 @@ def read_package_json(context: BuildContext, path: str) -> PackageJson | str:
 def _read_package_json(context: BuildContext, path: str) -> PackageJson | str:
     text = context.read_text(path)
     if text is None:
-        return f"{path} is not in the build context" + (
+        return f"{path} " + (_sent_but_unread(context, path) or "is not in the build context") + (
             " (excluded by .dockerignore)" if context.ignored(path) and context.on_disk(path) else ""
         )
     try:
@@ -391,7 +404,7 @@ def read_jsonc(context: BuildContext, path: str) -> dict[str, Any] | str:
     reads it), or the reason it could not be read."""
     text = context.read_text(path)
     if text is None:
-        return f"{clean_path(path)} is not in the build context"
+        return f"{clean_path(path)} " + (_sent_but_unread(context, path) or "is not in the build context")
     try:
         data = parse_jsonc(text)
     except ValueError as exc:
@@ -599,7 +612,7 @@ def pnpm_lock_in_sync(package: PackageJson, lock: PnpmLock) -> str | None:
 def read_toml(context: BuildContext, path: str) -> dict[str, Any] | str:
     text = context.read_text(path)
     if text is None:
-        return f"{clean_path(path)} is not in the build context"
+        return f"{clean_path(path)} " + (_sent_but_unread(context, path) or "is not in the build context")
     try:
         return toml_loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -616,7 +629,7 @@ class GoMod:
 def read_go_mod(context: BuildContext, path: str) -> GoMod | str:
     text = context.read_text(path)
     if text is None:
-        return f"{clean_path(path)} is not in the build context"
+        return f"{clean_path(path)} " + (_sent_but_unread(context, path) or "is not in the build context")
     module = None
     replacements: list[str] = []
     requires: list[str] = []
@@ -669,7 +682,7 @@ _GEMFILE_DYNAMIC = re.compile(r"\b(eval_gemfile|instance_eval|require_relative|r
 def read_gemfile(context: BuildContext, path: str) -> Gemfile | str:
     text = context.read_text(path)
     if text is None:
-        return f"{clean_path(path)} is not in the build context"
+        return f"{clean_path(path)} " + (_sent_but_unread(context, path) or "is not in the build context")
     gems, local, reads, dynamic = [], [], [], []
     gemspec = False
     for raw in text.splitlines():
