@@ -659,7 +659,6 @@ class _CopiedManifests:
             self.paths = PathTrie()
             self.reads.clear()
 
-
     def _reads_of(self, move: Move) -> tuple[int, ...]:
         return tuple(self._same.key(install.reads) for install in move.installs)
 
