@@ -17,6 +17,7 @@ from slimfile.passes import (
     apk,
     apt,
     base_image,
+    build_errors,
     cache_order,
     dockerignore,
     language_caches,
@@ -29,6 +30,8 @@ from slimfile.passes import (
 )
 
 PIPELINE: tuple[ModuleType, ...] = (
+    # first, what the builder rejects outright (reported, never rewritten)
+    build_errors,
     # what the build context sends comes first: a proposed .dockerignore decides what a broad
     # copy brings, which the moves below read from (it edits no byte of the Dockerfile)
     dockerignore,

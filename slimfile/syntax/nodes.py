@@ -315,7 +315,10 @@ class Dockerfile:
         return self.lines[i]
 
     def position(self, offset: int) -> tuple[int, int]:
-        """1-based (line, column) of a byte offset; columns count characters, as editors do."""
+        """1-based (line, column) of a byte offset; columns count characters, as editors do.
+        An empty file has no line: its one position is 1:1."""
+        if not self.lines:
+            return 1, 1
         line = self.line_of(offset)
         text_start = line.start + (len(BOM) if line.number == 1 and self.bom else 0)
         return line.number, self._columns.characters(text_start, offset, line.end) + 1
