@@ -7,15 +7,15 @@ Before::
 
 After: the same file (nothing is rewritten), and::
 
-    Dockerfile:1:1: SF001 `FORM` is not an instruction (did you mean FROM?): the build stops here
+    Dockerfile:1:1: SF001 `FORM` is not an instruction (did you mean FROM?): the build stops here ("unknown instruction")
+    Dockerfile:2:1: SF001 `COPPY` is not an instruction (did you mean COPY?): the build stops here ("unknown instruction")
 
 slimfile parses as buildkit's parser does, which accepts any word as an instruction and leaves
 the rest to the step that turns the tree into a build (``instructions.Parse`` and
 ``dockerfile2llb``): an unknown keyword, an instruction before the first FROM other than ARG,
 a file with no FROM, too few arguments, a JSON array of non-strings, ``ENV`` or ``LABEL``
-without a value. The
-file stays editable (the other passes still run), and these are reported, so that a typo does
-not pass as "All checks passed!".
+without a value. The file stays editable (the other passes still run), and these are
+reported, so that a typo does not pass as "All checks passed!".
 """
 
 from __future__ import annotations
