@@ -14,6 +14,8 @@ import json
 import sys
 from typing import Any
 
+from slimfile.files import MAX_BYTES
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -22,10 +24,10 @@ else:  # pragma: no cover
 TOO_DEEP = "nested too deeply to read"
 
 # Shell text slimfile models (a script of the build context, a package.json script) is read
-# up to the size of a Dockerfile it reads (slimfile.files.MAX_BYTES): a 15 MiB build.sh took
-# 20 s and 1.6 GB to model, only to be refused for running too many commands.
-MAX_SCRIPT_BYTES = 4 * 1024 * 1024
-TOO_LARGE = "it is over 4 MiB, the most slimfile reads"
+# up to the size of a Dockerfile it reads: a 15 MiB build.sh took 20 s and 1.6 GB to model,
+# only to be refused for running too many commands.
+MAX_SCRIPT_BYTES = MAX_BYTES
+TOO_LARGE = f"it is over {MAX_SCRIPT_BYTES // (1024 * 1024)} MiB, the most slimfile reads"
 
 
 def json_loads(text: str | bytes) -> Any:

@@ -125,9 +125,9 @@ def _problem(node: Instruction, seen_from: bool) -> str | None:
         return _unknown(node.keyword) + ": the build stops here (\"unknown instruction\")"
     if not seen_from and node.name not in ("ARG", "FROM"):
         return f"`{node.keyword}` comes before the first FROM, where only ARG may: the build stops here (\"no build stage in current context\")"
-    found = _arguments_problem(node) or (node.problems[0] if node.problems else None)
+    found = _own_problem(node)
     if found is not None:
-        return f"{_named(node, found)}: the build stops here"
+        return f"{found}: the build stops here"
     inner = node.inner
     if node.name == "ONBUILD" and inner is not None and inner.keyword:
         if inner.name in _NOT_TRIGGERS:
@@ -135,10 +135,17 @@ def _problem(node: Instruction, seen_from: bool) -> str | None:
         # the trigger runs, and fails, in every build FROM this image, not in this one
         if inner.name not in _KNOWN:
             return f"ONBUILD {_unknown(inner.keyword)}: every build FROM this image stops there"
-        found = _arguments_problem(inner) or (inner.problems[0] if inner.problems else None)
+        found = _own_problem(inner)
         if found is not None:
-            return f"ONBUILD {_named(inner, found)}: every build FROM this image stops there"
+            return f"ONBUILD {found}: every build FROM this image stops there"
     return None
+
+
+def _own_problem(node: Instruction) -> str | None:
+    """What is wrong with the instruction itself (its arguments, or what the parser kept),
+    named with the instruction."""
+    found = _arguments_problem(node) or (node.problems[0] if node.problems else None)
+    return _named(node, found) if found is not None else None
 
 
 def _arguments_problem(node: Instruction) -> str | None:
