@@ -413,6 +413,18 @@ def context_ignore_tree(directory: Path, n: int) -> None:
     (directory / ".dockerignore").write_text("".join(f"d{k}/**/*.tmp\n!d{k}/keep{k}.tmp\n" for k in range(folders)))
 
 
+def context_ignore_globs_tree(directory: Path, n: int) -> None:
+    """The context-ignore tree, with a .dockerignore of one ``**/*.eK`` line per folder: rules no
+    component of a path keys (a .dockerignore made from a big .gitignore), each tried on every
+    file before (4,000 rules over 8,000 files: check 22 s, now 0.8 s)."""
+    folders = max(n - 2, 1)
+    for k in range(folders):
+        (directory / f"d{k}").mkdir()
+        (directory / f"d{k}" / "a.py").write_text("x = 1\n")
+        (directory / f"d{k}" / f"b.e{k}").write_text("x\n")
+    (directory / ".dockerignore").write_text("".join(f"**/*.e{k}\n" for k in range(folders)))
+
+
 def write_case(directory: Path, shape: str, data: bytes, n: int) -> Path:
     """The shape's Dockerfile in ``directory`` (its build context), with the context's files
     for the shapes that have one."""
@@ -470,6 +482,7 @@ SHAPES: dict[str, tuple[Callable[[int], bytes], str]] = {
     "workspace-installs": (workspace_installs, "COPY . ., then RUN npm install / RUN echo, alternating, over n/2 workspace members (SF701)"),
     "env-npm-runs": (env_npm_runs, "n/2 ENV lines, then one RUN of n/2 `npm run build` (the Node recipe reads each)"),
     "context-ignore": (context_ignore, "n COPY dK/ lines over a context whose .dockerignore has a rule pair per folder"),
+    "context-ignore-globs": (context_ignore, "the same, the .dockerignore a `**/*.eK` line per folder"),
     "context-copies": (context_copies, "n/5 stages: COPY pkgK/*.py, COPY . ., a RUN naming files; a context of 4n/5 files (SF704/705)"),
 }
 
@@ -480,6 +493,7 @@ CONTEXTS: dict[str, Callable[[Path, int], None]] = {
     "context-scripts": context_scripts_tree,
     "context-chain": context_chain_tree,
     "context-ignore": context_ignore_tree,
+    "context-ignore-globs": context_ignore_globs_tree,
     "context-npm-scripts": context_npm_scripts_tree,
     "moves-past-env": moves_past_env_tree,
     "moves-past-writes": moves_past_writes_tree,

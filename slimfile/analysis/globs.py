@@ -152,34 +152,89 @@ class _RuleIndex:
     file of thousands of patterns would otherwise try each pattern on each file of the context
     (Docker's own matcher does). ``dir7/**/*.tmp`` can only match a path with a component
     ``dir7``, so a path is tried against the rules keyed by its own components and the rules
-    without such a component (``*.md``, ``**``)."""
+    without such a component. A .dockerignore made from a big ``.gitignore`` holds a hundred
+    ``*.ext`` lines, which no component keys: those are keyed by the literal text they end
+    with (``*.log`` only matches a path with a component ending in ``.log``), looked up for
+    each ending of each component of the path up to the longest such text. The rules left
+    (``*``, ``**``, ``tmp*``) are first tried all at once, as one regex that is the
+    alternation of theirs, and one by one only on the paths it matches (150 ``*.ext`` rules
+    over 50,000 files took 4 s, one regex per rule and file)."""
 
     def __init__(self, rules: list[tuple[str, bool]]) -> None:
         self.by_component: dict[str, list[int]] = {}
+        self.by_ending: dict[str, list[int]] = {}
         self.unkeyed: list[int] = []
         for index, (pattern, _exclude) in enumerate(rules):
             key = _whole_component(pattern)
-            if key is None:
-                self.unkeyed.append(index)
-            else:
+            ending = _literal_ending(pattern) if key is None else ""
+            if key is not None:
                 self.by_component.setdefault(key, []).append(index)
+            elif ending:
+                self.by_ending.setdefault(ending, []).append(index)
+            else:
+                self.unkeyed.append(index)
+        self._ending_lengths = sorted({len(ending) for ending in self.by_ending})
         self.patterns = [pattern for pattern, _exclude in rules]
         self._regexes: dict[int, re.Pattern[str]] = {}
+        self._any_unkeyed: re.Pattern[str] | None = self._alternation(self.unkeyed) if self.unkeyed else _NOTHING
 
     def candidates(self, cleaned: str) -> list[int]:
         """The rules that can match ``cleaned`` or a folder it is in, in the file's order."""
-        keyed = [self.by_component[part] for part in set(cleaned.split("/")) if part in self.by_component]
+        parts = set(cleaned.split("/"))
+        keyed = [self.by_component[part] for part in parts if part in self.by_component]
+        if self.by_ending:
+            keyed += self._by_endings(parts)
+        unkeyed = self.unkeyed if self._any_unkeyed is None or self._any_unkeyed.match(cleaned) else []
         if not keyed:
-            return self.unkeyed
-        return sorted(self.unkeyed + [index for indexes in keyed for index in indexes])
+            return unkeyed
+        return sorted(set(unkeyed).union(*keyed))
+
+    def _by_endings(self, parts: set[str]) -> list[list[int]]:
+        """The rules keyed by how one of ``parts`` ends."""
+        found = []
+        for part in parts:
+            for length in self._ending_lengths:
+                if length > len(part):
+                    break
+                indexes = self.by_ending.get(part[-length:])
+                if indexes is not None:
+                    found.append(indexes)
+        return found
+
+    def _alternation(self, indexes: list[int]) -> re.Pattern[str] | None:
+        """One regex that matches a path when one of these rules matches it or a folder it is
+        in; None when it cannot be made (every rule is then tried on its own). A rule whose
+        own regex does not compile (a pattern Docker refuses) matches nothing and is left
+        out: pasted into a bigger regex it could compile and mean something else."""
+        valid = [_translate(self.patterns[index]) for index in indexes if self._regex(index) is not _NOTHING]
+        if not valid:
+            return _NOTHING
+        try:
+            return re.compile("(?:" + "|".join(f"(?:{piece})" for piece in valid) + r")(?=/|\Z)", re.DOTALL)
+        except (re.error, RecursionError, OverflowError):
+            return None
 
     def matches_or_parent(self, index: int, cleaned: str) -> bool:
         """Rule ``index`` matches ``cleaned`` or one of its folders: the pattern matches the
         path up to a ``/`` or its end (one regex call, not one per folder)."""
+        return self._regex(index).match(cleaned) is not None
+
+    def _regex(self, index: int) -> re.Pattern[str]:
+        """Rule ``index``'s pattern, matching a path up to a ``/`` or its end."""
         regex = self._regexes.get(index)
         if regex is None:
             regex = self._regexes[index] = _compile(_translate(self.patterns[index]) + r"(?=/|\Z)")
-        return regex.match(cleaned) is not None
+        return regex
+
+
+def _literal_ending(pattern: str) -> str:
+    """The plain text a cleaned pattern ends with, after its last ``*``, ``?``, ``[``, ``]``,
+    ``\\`` or ``/`` (``".log"`` for ``*.log``, ``""`` for ``tmp*``): a path the pattern
+    matches, or whose folder it matches, has a component that ends with it."""
+    start = len(pattern)
+    while start > 0 and pattern[start - 1] not in "*?[]\\/":
+        start -= 1
+    return pattern[start:]
 
 
 def _whole_component(pattern: str) -> str | None:

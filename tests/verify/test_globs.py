@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from slimfile.analysis.globs import DockerIgnore, clean_path, matches, matches_or_parent
+from slimfile.analysis.globs import DockerIgnore, _literal_ending, clean_path, matches, matches_or_parent
 
 
 @pytest.mark.parametrize(
@@ -83,13 +83,41 @@ def test_the_rule_index_decides_as_trying_every_rule(lines, paths):
 
 def test_thousands_of_rules_are_tried_only_where_they_can_match():
     """A generated .dockerignore of a rule pair per folder: each file meets the two rules of
-    its folder and the unkeyed ones, not all 4,000."""
+    its folder and the unkeyed ones that match it, not all 4,000."""
     text = "*.log\n" + "".join(f"dir{k}/**/*.tmp\n!dir{k}/keep{k}.tmp\n" for k in range(2_000))
     ignore = DockerIgnore.from_text(text)
     assert ignore.excludes("dir1500/deep/x.tmp") and not ignore.excludes("dir1500/keep1500.tmp")
     assert ignore.excludes("a.log") and not ignore.excludes("dir3/a.py")
-    assert ignore._index is not None and ignore._index.candidates("dir1500/deep/x.tmp") == [0, 3001]
-    assert ignore._index.candidates("dir1500/keep1500.tmp") == [0, 3001, 3002]
+    assert ignore._index is not None and ignore._index.candidates("dir1500/deep/x.tmp") == [3001]
+    assert ignore._index.candidates("dir1500/keep1500.tmp") == [3001, 3002]
+    assert ignore._index.candidates("x.log/dir1500/keep1500.tmp") == [0, 3001, 3002]
+
+
+def test_rules_without_a_literal_component_are_tried_only_on_paths_they_match():
+    """A .dockerignore made from a big .gitignore: a hundred ``*.ext`` lines (no component of
+    the path to key them by). Each is keyed by the text it ends with, so a file meets only the
+    rules whose ending one of its components has; the rules with no such text (``tmp*``) are
+    tried one by one only on the paths one of them matches."""
+    text = "".join(f"*.e{k}\n!keep.e{k}\n" for k in range(150)) + "src\ntmp*\n**/[ab]\n"
+    ignore = DockerIgnore.from_text(text)
+    assert ignore._index is None and not ignore.excludes("app.py")
+    index = ignore._index
+    assert index is not None and index.candidates("app.py") == []
+    assert index.candidates("src/app.py") == [300]
+    assert index.candidates("x.e7") == [14] and index.candidates("keep.e7") == [14, 15]
+    assert index.candidates("x.e7/d.e9/app.py") == [14, 18]
+    assert index.candidates("tmp1/app.py") == [301, 302] and index.candidates("d/b") == [301, 302]
+    assert ignore.deciding_rule("x.e7") == ("*.e7", 15) and ignore.deciding_rule("x.e7/app.py") == ("*.e7", 15)
+    assert not ignore.excludes("keep.e7") and ignore.deciding_rule("src/x.e7") == ("src", 301)
+    assert ignore.deciding_rule("tmp1/app.py") == ("tmp*", 302) and ignore.deciding_rule("d/b") == ("**/[ab]", 303)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "ending"),
+    [("*.log", ".log"), ("**/*.pyc", ".pyc"), ("a/b*c", "c"), ("tmp*", ""), ("x[ab]", ""), ("a\\*b", "b"), ("d/**", "")],
+)
+def test_the_text_a_pattern_ends_with(pattern, ending):
+    assert _literal_ending(pattern) == ending
 
 
 @pytest.mark.parametrize("pattern", ["[z-a]", "[]", "a/[]b/**"])
