@@ -687,7 +687,7 @@ def main() -> None:
     parser.add_argument("--limit-seconds", type=float, default=10.0, help="flag a limit-size run over this")
     parser.add_argument("--root", type=Path, default=ROOT, help="the checkout whose slimfile runs (default: this one)")
     parser.add_argument("--file-budget", help="pass --timeout VALUE to check and fix (slimfile's per-file budget of wall clock; "
-                        "'none' measures a file the default 60 s would stop on a loaded machine)")
+                        "'none' measures a file the default budget would stop on a loaded machine)")
     parser.add_argument("--list", action="store_true", help="list the shapes and exit")
     args = parser.parse_args()
     global BUDGET

@@ -68,7 +68,7 @@ TimeoutOpt = typer.Option(
     "--timeout",
     metavar="SECONDS",
     help="Time budget per file: a file that takes longer is an error and the others go on "
-    "(default: the `timeout` setting, else 60; 0 or 'none': no budget).",
+    "(default: the `timeout` setting, else 60 per MiB of the file, at least 60; 0 or 'none': no budget).",
 )
 VerboseOpt = typer.Option(False, "--verbose", "-v", help="Show a traceback for internal errors.")
 BaseVariantOpt = typer.Option(

@@ -14,7 +14,7 @@ from slimfile.config import ConfigError, FileConfig, config_in, load_config, spl
 from slimfile.engine import Settings
 from slimfile.files import STDIN, InputError, WalkWarning, create_atomic, discover, write_atomic
 from slimfile.ignore import DEFAULT_EXCLUDE, ExcludeRules
-from slimfile.isolation import DEFAULT_TIMEOUT, InternalFailure, parse_timeout
+from slimfile.isolation import InternalFailure, parse_timeout
 from slimfile.runner import FileOutcome, Job, job_for, run_jobs
 from slimfile.syntax.errors import DockerfileError
 
@@ -41,7 +41,7 @@ class Options:
     buildkit: str = "current"
     build_context: str | None = None  # where COPY/ADD sources are (default: each Dockerfile's directory)
     base_variant: str | None = None  # SF801/SF802: "slim" (default), "alpine" or "none"; overrides the configuration
-    timeout: str | None = None  # --timeout: seconds per file, or "0" / "none" (default: configuration, else 60)
+    timeout: str | None = None  # --timeout: seconds per file, or "0" / "none" (default: configuration, else 60 per MiB)
     verbose: bool = False  # tracebacks of internal errors
 
 
@@ -128,7 +128,7 @@ class SettingsResolver:
         select = self.cli_select if self.cli_select is not None else config.select
         unsafe = self.options.unsafe_fixes if self.options.unsafe_fixes is not None else bool(config.unsafe_fixes)
         ignore = set(config.ignore) | set(self.cli_ignore) | set(extra_ignores)
-        timeout = next(t for t in (self.cli_timeout, config.timeout, DEFAULT_TIMEOUT) if t is not None)
+        timeout = next((t for t in (self.cli_timeout, config.timeout) if t is not None), None)
         return Settings(
             unsafe_fixes=unsafe,
             select=frozenset(select) if select is not None else None,
@@ -137,6 +137,7 @@ class SettingsResolver:
             buildkit=self.options.buildkit,
             build_context=self.options.build_context,
             timeout=timeout or None,
+            timeout_by_size=timeout is None,
             options=dict(config.preferences) | ({"base-variant": self.options.base_variant} if self.options.base_variant else {}),
         )
 

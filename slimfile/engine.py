@@ -38,6 +38,7 @@ class Settings:
     buildkit: str = "current"
     build_context: str | None = None  # default: the Dockerfile's directory
     timeout: float | None = None  # seconds per file, enforced by slimfile.runner (None: no budget)
+    timeout_by_size: bool = False  # no budget was set: ``isolation.default_budget`` of each file's size
     # fixes may create files beside the Dockerfile (a proposed .dockerignore); off when the
     # Dockerfile comes from standard input, whose fixed text is all the output there is
     create_files: bool = True

@@ -24,7 +24,8 @@ from contextlib import contextmanager
 
 from slimfile.syntax.errors import DockerfileError
 
-DEFAULT_TIMEOUT = 60.0  # seconds per file: no real Dockerfile takes a second, so only a stall hits it
+DEFAULT_TIMEOUT = 60.0  # seconds per MiB of the file, at least this: no real Dockerfile takes a second
+MIB = 1024 * 1024
 TRACEBACK_FRAMES = 8  # --verbose shows the innermost frames: where the bug is
 
 
@@ -75,6 +76,15 @@ def parse_timeout(value: object, source: str) -> float | None:
 
 _armed = False  # whether an alarm now means "this file's budget is spent"
 _budget = 0.0
+
+
+def default_budget(size: int) -> float:
+    """The budget of a file of ``size`` bytes when none is set: ``DEFAULT_TIMEOUT`` seconds,
+    and as many per MiB for a bigger file. Only a stall should hit it, and a file near the
+    4 MiB input limit (hundreds of thousands of instructions) can take a minute to fix on a
+    slow machine: a flat minute stopped such a valid file, a budget that grows with the input
+    stays about four times what its size can take."""
+    return DEFAULT_TIMEOUT * max(1.0, size / MIB)
 
 
 def _on_alarm(_signum, _frame) -> None:

@@ -16,7 +16,7 @@ from slimfile.diagnostics import Finding
 from slimfile.engine import FixResult, Settings, check_source, fix_source
 from slimfile.files import STDIN, check_input, read_dockerfile, read_limited
 from slimfile.gc_tuning import collector_paused, tune_garbage_collector
-from slimfile.isolation import FileTimeout, blame, internal_error, time_limit, timeout_error
+from slimfile.isolation import FileTimeout, blame, default_budget, internal_error, time_limit, timeout_error
 from slimfile.syntax.errors import DockerfileError
 
 POOL_THRESHOLD = 16  # below this many files a process pool costs more than it saves
@@ -54,7 +54,7 @@ def run_job(job: Job) -> FileOutcome:
     (a timeout and a bug in a pass included), never an exception."""
     name = job.display_path or job.path
     try:
-        with time_limit(job.settings.timeout), collector_paused():
+        with time_limit(_budget(job)), collector_paused():
             return _process(job, name)
     except FileTimeout as exc:
         return FileOutcome(name, error=timeout_error(exc, name))
@@ -68,6 +68,18 @@ def run_job(job: Job) -> FileOutcome:
         return FileOutcome(name, error=DockerfileError("input too deeply nested to analyse", path=name))
     except Exception as exc:  # a bug in a pass must cost one file, not the run
         return FileOutcome(name, error=internal_error(exc, name))
+
+
+def _budget(job: Job) -> float | None:
+    """The job's time budget: the one set, else the default for the file's size."""
+    if not job.settings.timeout_by_size:
+        return job.settings.timeout
+    if job.stdin_data is not None:
+        return default_budget(len(job.stdin_data))
+    try:
+        return default_budget(os.stat(job.path).st_size)
+    except (OSError, ValueError):  # reading it will say what is wrong
+        return default_budget(0)
 
 
 def _process(job: Job, name: str) -> FileOutcome:

@@ -132,10 +132,40 @@ def test_bad_timeout_option_and_setting_are_errors(cli, tmp_path):
 
 
 def test_no_budget_means_no_timer(cli, tmp_path):
-    """``--timeout 0`` sets no timer: the settings carry no budget."""
+    """``--timeout 0`` sets no timer: the settings carry no budget; none given, the budget is
+    the default for the file's size."""
     from slimfile.commands import Options, SettingsResolver
 
     write(tmp_path, {"Dockerfile": GOOD})
-    for value, expected in (("0", None), ("none", None), (None, 60.0), ("2", 2.0)):
+    for value, expected in (("0", (None, False)), ("none", (None, False)), (None, (None, True)), ("2", (2.0, False))):
         resolver = SettingsResolver(Options(paths=[str(tmp_path)], timeout=value, isolated=True))
-        assert resolver.settings_for(str(tmp_path / "Dockerfile")).timeout == expected
+        settings = resolver.settings_for(str(tmp_path / "Dockerfile"))
+        assert (settings.timeout, settings.timeout_by_size) == expected
+
+
+def test_the_default_budget_grows_with_the_file(monkeypatch, tmp_path):
+    """No budget set: a minute per MiB, at least a minute (a flat minute stopped a valid 4 MiB
+    file of one-line RUNs on a slow machine); a budget that is set is that budget whatever the
+    size, and one from standard input counts its bytes."""
+    from slimfile import runner
+    from slimfile.engine import Settings
+    from slimfile.isolation import default_budget
+
+    assert default_budget(0) == default_budget(1024 * 1024) == 60.0
+    assert default_budget(4 * 1024 * 1024) == 240.0 and default_budget(3 * 1024 * 1024 // 2) == 90.0
+    armed = []
+    real_time_limit = runner.time_limit
+    monkeypatch.setattr(runner, "time_limit", lambda seconds: armed.append(seconds) or real_time_limit(seconds))
+    big = tmp_path / "Dockerfile"
+    big.write_bytes(b"FROM debian:12\n# " + b"x" * (2 * 1024 * 1024 - 18) + b"\n")  # quick to check: one comment
+    by_size = Settings(timeout_by_size=True)
+    for job in (
+        runner.Job(str(big), "check", by_size),
+        runner.Job("-", "check", by_size, stdin_data=b"FROM debian:12\n"),
+        runner.Job(str(big), "check", Settings(timeout=5.0)),
+        runner.Job(str(big), "check", Settings()),
+        runner.Job(str(tmp_path / "missing"), "check", by_size),
+    ):
+        runner.run_job(job)
+    assert armed == [default_budget(big.stat().st_size), 60.0, 5.0, None, 60.0]
+    assert armed[0] == 120.0  # 2 MiB
