@@ -22,7 +22,7 @@ def clean_path(path: str) -> str:
 @lru_cache(maxsize=4096)
 def compile_glob(pattern: str) -> re.Pattern[str]:
     """A regex that matches exactly the paths the pattern matches."""
-    return _compile(_translate(clean_path(pattern)) + r"\Z")
+    return _compile(_translate(clean_path(pattern), _WHOLE_PATH))
 
 
 _NOTHING = re.compile(r"(?!)")
@@ -38,7 +38,136 @@ def _compile(regex: str) -> re.Pattern[str]:
         return _NOTHING
 
 
-def _translate(pattern: str) -> str:
+_WHOLE_PATH = r"\Z"  # the pattern matches the whole path
+_PATH_OR_FOLDER = r"(?=/|\Z)"  # the pattern matches the path or a folder it is in
+
+
+def _translate(pattern: str, end: str) -> str:
+    """The regex of ``pattern`` followed by ``end`` (``_WHOLE_PATH`` or ``_PATH_OR_FOLDER``).
+
+    The plain translation (``*`` -> ``[^/]*``, ``**/`` -> ``(?:.*/)?``) backtracks: Python's
+    ``re`` tries every way to share a name among the stars of ``*a*a*a*a*a*a*b*`` (63 s for
+    one file named with 100 a's) and a path among the ``**/`` of ``**/**/**/.../[b]/y*``.
+    Docker's matcher (Go's RE2) never does, and a .dockerignore or a COPY under review must
+    not stall slimfile. So where the pattern is made of whole components (``**`` only as a
+    component of its own, classes that cannot match ``/``), each piece that a star precedes is
+    placed at the first place it fits, and that choice is final (an atomic group): a fixed-width
+    piece placed earliest leaves the most room for what follows, so it matches the same paths.
+    Other patterns get the plain translation."""
+    tokens = _tokens(pattern)
+    if tokens is None:
+        return _translate_plainly(pattern) + end
+    return _translate_components(tokens, end)
+
+
+_SEP, _STAR, _ANY_DIRS, _ANY_REST = "/", "*", "**/", "**"
+
+
+def _tokens(pattern: str) -> list[str | tuple[str]] | None:
+    """The pattern as separators, stars, ``**/``, a final ``**``, and one-character pieces
+    (a 1-tuple holding the regex of a literal, ``?`` or a class), read exactly as
+    :func:`_translate_plainly` reads it; None when it is not made of whole components."""
+    tokens: list[str | tuple[str]] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        at_component_start = i == 0 or pattern[i - 1] == "/"
+        if pattern.startswith("**", i):
+            i += 2
+            if pattern.startswith("/", i) and at_component_start:
+                tokens.append(_ANY_DIRS)
+                i += 1
+            elif i == n and at_component_start:
+                tokens.append(_ANY_REST)
+            else:
+                return None  # `a**b`, `**.txt`: a star that crosses folders inside a component
+            continue
+        ch = pattern[i]
+        if ch == "*":
+            tokens.append(_STAR)
+        elif ch == "?":
+            tokens.append(("[^/]",))
+        elif ch == "/":
+            tokens.append(_SEP)
+        elif ch == "[":
+            end = pattern.find("]", i + 1)
+            if end < 0:
+                tokens.append((re.escape(ch),))
+            else:
+                body = pattern[i + 1 : end]
+                if not body or body.startswith(("^", "!")) or "/" in body:
+                    return None  # a class that can match "/" (the plain translation lets it), or `[]`
+                tokens.append(("[" + body.replace("\\", "\\\\") + "]",))
+                i = end
+        elif ch == "\\" and i + 1 < n:
+            i += 1
+            if pattern[i] == "/":
+                return None
+            tokens.append((re.escape(pattern[i]),))
+        else:
+            tokens.append((re.escape(ch),))
+        i += 1
+    return tokens
+
+
+def _translate_components(tokens: list[str | tuple[str]], end: str) -> str:
+    """The regex of a pattern of whole components (see :func:`_translate`). Its ``**/`` split
+    it into groups of components: the first is matched at the start, each later one at the
+    first folder depth where it fits, a final choice (but for the last group when the whole
+    path must match: it may need a deeper place)."""
+    groups: list[list[str | tuple[str]]] = [[]]
+    for token in tokens:
+        if token == _ANY_DIRS:
+            groups.append([])
+        else:
+            groups[-1].append(token)
+    out = [_run_regex(groups[0])]
+    for index, group in enumerate(groups[1:], start=1):
+        if not group:
+            continue  # `**/**/`: the next group's `**/` stands for both
+        rest = _ANY_REST in group or group[-1:] == [_SEP]  # the pattern goes on after it
+        core = [token for token in group if token != _ANY_REST]
+        if core[-1:] == [_SEP]:
+            core.pop()
+        if not core:  # `**/**`, `**/**/x`: as the plain translation
+            out.append(r"(?:.*/)?" + _run_regex(group))
+        elif index == len(groups) - 1 and not rest and end == _WHOLE_PATH:
+            out.append(r"(?:[^/]*/)*?" + _run_regex(core))
+        else:
+            out.append(r"(?>(?:[^/]*/)*?" + _run_regex(core) + r"(?=/|\Z))" + _run_regex(group[len(core) :]))
+    return "".join(out) + end
+
+
+def _run_regex(tokens: list[str | tuple[str]]) -> str:
+    """Components and separators (and a final ``**``) as they come."""
+    out: list[str] = []
+    component: list[str | tuple[str]] = []
+    for token in tokens:
+        if token == _SEP or token == _ANY_REST:
+            out.append(_component_regex(component))
+            component = []
+            out.append("/" if token == _SEP else ".*")
+        else:
+            component.append(token)
+    out.append(_component_regex(component))
+    return "".join(out)
+
+
+def _component_regex(tokens: list[str | tuple[str]]) -> str:
+    """One component: its first piece at its start, its last piece at its end, each piece
+    between two stars at the first place it fits (final)."""
+    pieces: list[str] = [""]
+    for token in tokens:
+        if token == _STAR:
+            pieces.append("")
+        else:
+            pieces[-1] += token[0]
+    if len(pieces) == 1:
+        return pieces[0]
+    middle = "".join(f"(?>[^/]*?{piece})" for piece in pieces[1:-1] if piece)
+    return pieces[0] + middle + "[^/]*" + pieces[-1]
+
+
+def _translate_plainly(pattern: str) -> str:
     out: list[str] = []
     i, n = 0, len(pattern)
     while i < n:
@@ -206,11 +335,11 @@ class _RuleIndex:
         in; None when it cannot be made (every rule is then tried on its own). A rule whose
         own regex does not compile (a pattern Docker refuses) matches nothing and is left
         out: pasted into a bigger regex it could compile and mean something else."""
-        valid = [_translate(self.patterns[index]) for index in indexes if self._regex(index) is not _NOTHING]
+        valid = [self._regex(index).pattern for index in indexes if self._regex(index) is not _NOTHING]
         if not valid:
             return _NOTHING
         try:
-            return re.compile("(?:" + "|".join(f"(?:{piece})" for piece in valid) + r")(?=/|\Z)", re.DOTALL)
+            return re.compile("|".join(f"(?:{piece})" for piece in valid), re.DOTALL)
         except (re.error, RecursionError, OverflowError):
             return None
 
@@ -223,7 +352,7 @@ class _RuleIndex:
         """Rule ``index``'s pattern, matching a path up to a ``/`` or its end."""
         regex = self._regexes.get(index)
         if regex is None:
-            regex = self._regexes[index] = _compile(_translate(self.patterns[index]) + r"(?=/|\Z)")
+            regex = self._regexes[index] = _compile(_translate(self.patterns[index], _PATH_OR_FOLDER))
         return regex
 
 

@@ -4,7 +4,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from slimfile.analysis.globs import DockerIgnore, _literal_ending, clean_path, matches, matches_or_parent
+from slimfile.analysis.globs import (
+    _PATH_OR_FOLDER,
+    _WHOLE_PATH,
+    DockerIgnore,
+    _compile,
+    _literal_ending,
+    _translate,
+    _translate_plainly,
+    clean_path,
+    matches,
+    matches_or_parent,
+)
+from slimfile.isolation import time_limit
 
 
 @pytest.mark.parametrize(
@@ -118,6 +130,47 @@ def test_rules_without_a_literal_component_are_tried_only_on_paths_they_match():
 )
 def test_the_text_a_pattern_ends_with(pattern, ending):
     assert _literal_ending(pattern) == ending
+
+
+_GLOB_PIECES = st.sampled_from(
+    ["a", "b", "ab", "*", "**", "?", "[ab]", "[!a]", "[a-b]", "[", "]", "[]", "\\", "\\*", "\\/", "/", "**/", "/**/", ".", ".."]
+)
+_GLOB_PATHS = st.lists(st.sampled_from(["a", "b", "ab", "ba", "aab", "bab", "abab", "*", "a.b", "[", "x", ""]), min_size=1, max_size=6)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(_GLOB_PIECES, min_size=1, max_size=8).map("".join), st.lists(_GLOB_PATHS.map("/".join), min_size=1, max_size=5))
+def test_the_translation_that_cannot_backtrack_matches_what_the_plain_one_matches(pattern, paths):
+    """Stars and ``**/`` placed at the first place they fit, for good (atomic groups), match
+    exactly the paths the plain translation matches, for the whole path and for a path or a
+    folder it is in (patterns the new one does not take get the plain one)."""
+    pattern = clean_path(pattern)
+    for end in (_WHOLE_PATH, _PATH_OR_FOLDER):
+        careful, plain = _compile(_translate(pattern, end)), _compile(_translate_plainly(pattern) + end)
+        for path in paths:
+            assert (careful.match(path) is None) == (plain.match(path) is None), (pattern, end, path, careful.pattern)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "path", "expected"),
+    [
+        ("*a" * 12 + "*b*", "a" * 200, False),
+        ("*a" * 12 + "*b*", "a" * 200 + "b", True),
+        ("**/" * 12 + "[b]/y*", "a/" * 60 + "zz", False),
+        ("**/" * 12 + "[b]/y*", "a/" * 60 + "b/yz", True),
+        ("**/a*/" * 8 + "**/b", "a/" * 60 + "c", False),
+        ("**/a*/" * 8 + "**/b", "a/" * 60 + "b", True),
+        ("**/*a*a*a*a*a*a*a*b/**/c", "/".join(["a" * 50] * 40), False),
+    ],
+)
+def test_patterns_that_made_the_plain_translation_backtrack_for_ever(pattern, path, expected):
+    """The plain regex of ``*a*a*a*a*a*a*b*`` took 63 s on one name of 100 a's (each added star
+    multiplies it): these cases would never end. The per-file budget interrupts Python's
+    ``re``, but every Dockerfile of that context would time out. (The limit only turns a
+    regression into a failure instead of a hang; nothing here measures time.)"""
+    with time_limit(120):
+        assert DockerIgnore.from_text(pattern + "\n").excludes(path) is expected
+        assert matches(pattern, path) is expected
 
 
 @pytest.mark.parametrize("pattern", ["[z-a]", "[]", "a/[]b/**"])
