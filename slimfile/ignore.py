@@ -11,6 +11,7 @@ patterns from a configuration file.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -35,7 +36,99 @@ DEFAULT_EXCLUDE = (
 
 
 def _spec(lines: Iterable[str]) -> pathspec.GitIgnoreSpec:
-    return pathspec.GitIgnoreSpec.from_lines(list(lines))
+    """The lines' spec, matched with Python's ``re`` (pathspec's "simple" backend: the others,
+    picked when ``google-re2`` or ``hyperscan`` happens to be installed, decide some paths
+    differently: ``*`` then ``a`` then ``!b`` on the folder ``a/b/``), each pattern's regex
+    rewritten so that it cannot backtrack for ever (:func:`_without_backtracking`)."""
+    spec = pathspec.GitIgnoreSpec.from_lines(list(lines), backend="simple")
+    for pattern in spec.patterns:
+        regex = getattr(pattern, "regex", None)
+        if regex is not None:
+            rewritten = _without_backtracking(regex.pattern)
+            if rewritten is not None and rewritten != regex.pattern:
+                pattern.regex = re.compile(rewritten, regex.flags)
+    return spec
+
+
+# The pieces of the regexes pathspec makes of .gitignore lines; a regex with any other piece
+# is left as it is.
+_PIECES = re.compile(
+    r"(?P<star>\[\^/\]\*)|(?P<plus>\[\^/\]\+)|(?P<one>\[\^/\])"
+    r"|(?P<lead>\(\?:\.\+/\)\?)|(?P<mid>\(\?:/\.\+\)\?)"
+    r"|(?P<end>(?:\(\?:\(\?P<ps_d>/\)\|\$\)|\(\?P<ps_d>/\)|\$)\Z)"
+    r"|(?P<sep>/)|(?P<esc>\\[\s\S])|(?P<cls>\[\^?[^\]/\\^]+\])|(?P<lit>[^\\\[\]().*+?{}|^$/])"
+)
+
+
+def _without_backtracking(regex: str) -> str | None:
+    """pathspec's regex of a .gitignore line, made so that Python's ``re`` cannot backtrack
+    for ever, matching the same paths; None when it holds a piece this does not know.
+
+    A repository under review may hold ``*a*a*a*a*a*a*a*b*`` (14 s for one folder named with
+    60 a's, each more star multiplying it) or ``x/**/a/**/a/**/.../b`` (7 s for a path 40
+    deep): the walk matches every file and folder against it, outside any file's budget.
+    As in ``analysis.globs``: in each name, each piece between two stars is placed at the
+    first place it fits, for good (an atomic group); each group of components that a ``**``
+    precedes and another follows is placed at the first depth where it fits, for good. A
+    fixed-width piece placed earliest leaves the most room for what follows, so the regex
+    matches the same paths. A negated class (``[!b]``) never matches ``/``, as git reads it
+    (fnmatch with FNM_PATHNAME; pathspec let it)."""
+    if not regex.startswith("^"):
+        return None
+    units: list[tuple[str, str]] = []  # (kind, text): "name" for the pieces of one name
+    name: list[tuple[str, str]] = []
+    position = 1
+    while position < len(regex):
+        found = _PIECES.match(regex, position)
+        if found is None:
+            return None
+        kind, text = found.lastgroup or "", found.group()
+        position = found.end()
+        if kind in ("star", "plus", "one", "esc", "cls", "lit"):
+            name.append((kind, "[^" + text[2:-1] + "/]" if kind == "cls" and text.startswith("[^") else text))
+            continue
+        if name:
+            units.append(("name", _name_regex(name)))
+            name = []
+        units.append((kind, text))
+    if name:
+        units.append(("name", _name_regex(name)))
+    return "^" + _place_groups(units)
+
+
+def _name_regex(pieces: list[tuple[str, str]]) -> str:
+    """One name's pieces; with two stars or more, each piece between two stars atomic."""
+    parts: list[str] = [""]
+    for kind, text in pieces:
+        if kind == "star":
+            parts.append("")
+        elif kind == "plus":  # `[^/]+`: one character, then a star
+            parts[-1] += "[^/]"
+            parts.append("")
+        else:
+            parts[-1] += text
+    if len(parts) <= 2:
+        return "".join(text for _kind, text in pieces)
+    middle = "".join(f"(?>[^/]*?{part})" for part in parts[1:-1] if part)
+    return parts[0] + middle + "[^/]*" + parts[-1]
+
+
+def _place_groups(units: list[tuple[str, str]]) -> str:
+    """The units' text, each ``**`` (``lead``, ``mid``) that another ``mid`` follows placing
+    the components between them at the first depth where they fit, for good."""
+    out: list[str] = []
+    index = 0
+    while index < len(units):
+        kind, text = units[index]
+        following = next((j for j in range(index + 1, len(units)) if units[j][0] in ("mid", "end")), None)
+        if kind in ("lead", "mid") and following is not None and units[following][0] == "mid" and following > index + 1:
+            lazy = "(?:.+?/)??" if kind == "lead" else "(?:/.+?)??"
+            out.append("(?>" + lazy + "".join(t for _k, t in units[index + 1 : following]) + "(?=/))")
+            index = following
+            continue
+        out.append(text)
+        index += 1
+    return "".join(out)
 
 
 MAX_IGNORE_FILE = 16 * 1024 * 1024  # a .gitignore is a few KB; a bigger one is not read

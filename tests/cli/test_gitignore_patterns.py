@@ -1,0 +1,107 @@
+""".gitignore lines as the directory walk matches them: pathspec's reading, with regexes that
+cannot backtrack for ever (``slimfile.ignore._spec``). No Docker, no shared files."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import warnings
+from pathlib import Path
+
+import pathspec
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from slimfile.files import Discovered, discover
+from slimfile.ignore import _spec, _without_backtracking
+from slimfile.isolation import time_limit
+from tests.cli.conftest import write
+
+_PIECES = st.sampled_from(
+    ["a", "b", "ab", "*", "**", "?", "[ab]", "[a-b]", "[", "]", "\\", "\\*", "\\[", "/", ".", "!", "#", " ", "**/", "/**/", "\n"]
+)
+_PATHS = st.lists(st.sampled_from(["a", "b", "ab", "ba", "aab", "bab", "*", "a.b", "[", "x", "#", "!a", " a"]), min_size=1, max_size=6)
+
+
+def _pathspec_alone(lines: list[str]) -> pathspec.GitIgnoreSpec:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pathspec.GitIgnoreSpec.from_lines(lines, backend="simple")
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.lists(_PIECES, min_size=1, max_size=8).map("".join), min_size=1, max_size=4), st.lists(_PATHS.map("/".join), min_size=1, max_size=6))
+def test_the_rewritten_regexes_match_what_pathspec_matches(lines, paths):
+    """Each pattern's rewritten regex matches the files and folders pathspec's matches, with
+    the same folder mark (pathspec ranks a match by it), and the spec decides the same
+    (negated classes aside: git's reading, tested below)."""
+    assume(not any("[!" in line or "[^" in line for line in lines))
+    try:
+        plain = _pathspec_alone(lines)
+    except Exception as exc:
+        with pytest.raises(type(exc)):
+            _spec(lines)
+        return
+    ours = _spec(lines)
+    for theirs, mine in zip(plain.patterns, ours.patterns):
+        if theirs.regex is None:
+            continue
+        for path in paths:
+            for candidate in (path, path + "/"):
+                expected, found = theirs.regex.search(candidate), mine.regex.search(candidate)
+                assert (expected is None) == (found is None), (lines, candidate, mine.regex.pattern)
+                assert expected is None or expected.groupdict() == found.groupdict()
+    for path in paths:
+        for candidate in (path, path + "/"):
+            assert plain.check_file(candidate).include == ours.check_file(candidate).include
+
+
+@pytest.mark.parametrize(
+    ("line", "path", "expected"),
+    [
+        ("*a*a*a*a*a*a*a*a*a*b*", "a" * 200, False),
+        ("*a*a*a*a*a*a*a*a*a*b*", "a" * 200 + "b", True),
+        ("x/" + "**/a/" * 8 + "**/b", "x/" + "a/" * 60 + "zz", False),
+        ("x/" + "**/a/" * 8 + "**/b", "x/" + "a/" * 60 + "b", True),
+        ("**/*a*a*a*a*a*a*b/**/c/", "/".join(["a" * 50] * 40) + "/", False),
+    ],
+)
+def test_lines_that_made_the_walk_backtrack_for_ever(line, path, expected):
+    """``*a*a*a*a*a*a*a*b*`` took 14 s on one folder named with 60 a's and ``x/**/a/**/.../b``
+    7 s on a path 40 deep, each more star multiplying it, in the walk, which no file's
+    budget covers: these cases would never end. (The limit only turns a regression into a
+    failure instead of a hang; nothing here measures time.)"""
+    with time_limit(120):
+        assert _spec([line]).match_file(path) is expected
+
+
+def test_a_negated_class_never_matches_a_slash_as_git_reads_it(tmp_path):
+    """git matches with FNM_PATHNAME: ``a[!b]c`` ignores ``axc`` but not ``a/c`` (pathspec's
+    own regex let the class match the ``/``)."""
+    assert _pathspec_alone(["a[!b]c"]).match_file("a/c")  # what pathspec alone says
+    spec = _spec(["a[!b]c", "x/y[!b]z"])
+    assert [spec.match_file(p) for p in ("axc", "a/c", "x/ydz", "x/y/z")] == [True, False, True, False]
+    if shutil.which("git") is None:
+        return
+    write(tmp_path, {".gitignore": "a[!b]c\nx/y[!b]z\n", "axc": "", "a/c": "", "x/ydz": "", "x/y/z": ""})
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    ignored = subprocess.run(["git", "check-ignore", "axc", "a/c", "x/ydz", "x/y/z"], cwd=tmp_path, capture_output=True, text=True)
+    assert ignored.stdout.split() == ["axc", "x/ydz"]
+
+
+def test_regexes_with_pieces_it_does_not_know_are_left_as_they_are():
+    assert _without_backtracking(".") is None  # pathspec's regex for `*`
+    assert _without_backtracking("^a(?:x|y)") is None
+    assert _without_backtracking("^a/[^/]+(?:(?P<ps_d>/)|$)") == "^a/[^/]+(?:(?P<ps_d>/)|$)"
+
+
+def test_a_walk_under_such_a_gitignore_ends_and_skips_what_it_ignores(tmp_path):
+    """A repository whose .gitignore holds a line made to backtrack, and a folder whose name
+    feeds it: the walk finishes, and the folder the line ignores is skipped."""
+    deep = "a" * 120
+    write(tmp_path, {".gitignore": "*a*a*a*a*a*a*a*a*b*\n", f"{deep}/Dockerfile": "FROM x\n", f"{deep}b/Dockerfile": "FROM x\n"})
+    (tmp_path / ".git").mkdir()
+    with time_limit(120):
+        found = [item for item in discover([str(tmp_path)]) if isinstance(item, Discovered)]
+    assert [Path(item.path).parent.name for item in found] == [deep]
