@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,11 +114,24 @@ def config_in(directory: str | os.PathLike) -> Path | None:
 
 
 def _has_tool_table(path: Path) -> bool:
+    """The pyproject.toml has a [tool.slimfile] table; one that is not valid TOML has one
+    when a line of it names the table (``[tool.slimfile]``, ``[tool.slimfile.preferences]``,
+    ``tool.slimfile.select = ...``): it is then the configuration, and loading it reports the
+    error, as ruff and black do, instead of slimfile running without it."""
     try:
-        data = toml_loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
         return False
+    try:
+        data = toml_loads(text)
+    except tomllib.TOMLDecodeError:
+        return _NAMES_TOOL_TABLE.search(text) is not None
     return isinstance(data.get("tool"), dict) and "slimfile" in data["tool"]
+
+
+_NAMES_TOOL_TABLE = re.compile(
+    r"^[ \t]*(?:\[[ \t]*tool[ \t]*\.[ \t]*slimfile[ \t]*[\].]|tool[ \t]*\.[ \t]*slimfile[ \t]*\.)", re.M
+)
 
 
 def load_config(path: Path, known_codes: Iterable[str] | None = None) -> FileConfig:

@@ -150,6 +150,32 @@ class TestErrors:
         assert f"slimfile.toml: {message}" in result.stderr
         assert result.out == ""  # nothing is checked with a broken configuration
 
+    @pytest.mark.parametrize(
+        "text",
+        [
+            '[tool.slimfile]\nignore = ["XT103"\n',
+            '[project]\nname = "app"\n\n[tool.slimfile.preferences]\nmerge-runs = all\n',
+            'tool.slimfile.select = ["XT1"\n',
+        ],
+    )
+    def test_a_pyproject_that_names_the_table_but_is_not_toml_is_an_error(self, cli, tmp_path, text):
+        """ruff and black stop at a pyproject.toml they cannot read; it was passed over, and the
+        files were checked without the configuration (or with a parent's)."""
+        files = {"slimfile.toml": 'ignore = ["XT101"]\n', "app/pyproject.toml": text, "app/Dockerfile": ALL_RULES}
+        write(tmp_path, files)
+        result = cli("check", ".", cwd=tmp_path)
+        assert result.exit_code == 2
+        assert "app/pyproject.toml: invalid TOML: " in result.stderr and result.out == ""
+
+    def test_a_pyproject_that_is_not_toml_and_not_ours_is_passed_over(self, cli, tmp_path):
+        files = {
+            "pyproject.toml": '[tool.slimfile]\nignore = ["XT103"]\n',
+            "app/pyproject.toml": "[project\n# tool.slimfile.x\n",  # a comment does not name the table
+            "app/Dockerfile": ALL_RULES,
+        }
+        write(tmp_path, files)
+        assert codes(cli, tmp_path) == {"app/Dockerfile": ["XT101", "XT102", "XT104"]}
+
     def test_bad_pyproject_table(self, tmp_path):
         write(tmp_path, {"pyproject.toml": '[tool]\nslimfile = "on"\n'})
         with pytest.raises(ConfigError, match=r"\[tool.slimfile\] must be a table"):
