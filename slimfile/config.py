@@ -119,14 +119,30 @@ def _has_tool_table(path: Path) -> bool:
     ``tool.slimfile.select = ...``): it is then the configuration, and loading it reports the
     error, as ruff and black do, instead of slimfile running without it."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        data = _read_config_bytes(path)
+    except OSError:
+        return False
+    if len(data) > MAX_CONFIG_BYTES:  # not parsed: loading it says it is too large
+        return _NAMES_TOOL_TABLE.search(data[:MAX_CONFIG_BYTES].decode("utf-8", "replace")) is not None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
         return False
     try:
-        data = toml_loads(text)
+        parsed = toml_loads(text)
     except tomllib.TOMLDecodeError:
         return _NAMES_TOOL_TABLE.search(text) is not None
-    return isinstance(data.get("tool"), dict) and "slimfile" in data["tool"]
+    return isinstance(parsed.get("tool"), dict) and "slimfile" in parsed["tool"]
+
+
+MAX_CONFIG_BYTES = 16 * 1024 * 1024  # a configuration is a few KB; a repository under review may hold anything
+
+
+def _read_config_bytes(path: Path) -> bytes:
+    """At most one byte more than ``MAX_CONFIG_BYTES``: a configuration is read before any
+    file's time budget, so a huge one must not be read and parsed whole."""
+    with path.open("rb") as handle:
+        return handle.read(MAX_CONFIG_BYTES + 1)
 
 
 _NAMES_TOOL_TABLE = re.compile(
@@ -136,7 +152,10 @@ _NAMES_TOOL_TABLE = re.compile(
 
 def load_config(path: Path, known_codes: Iterable[str] | None = None) -> FileConfig:
     try:
-        data = toml_loads(path.read_text(encoding="utf-8"))
+        raw = _read_config_bytes(path)
+        if len(raw) > MAX_CONFIG_BYTES:
+            raise ConfigError(f"configuration file is larger than {MAX_CONFIG_BYTES // (1024 * 1024)} MiB", path=str(path))
+        data = toml_loads(raw.decode("utf-8"))
     except OSError as exc:
         raise ConfigError(f"cannot read configuration: {exc.strerror}", path=str(path)) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

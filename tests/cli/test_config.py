@@ -176,6 +176,21 @@ class TestErrors:
         write(tmp_path, files)
         assert codes(cli, tmp_path) == {"app/Dockerfile": ["XT101", "XT102", "XT104"]}
 
+    @pytest.mark.parametrize("name", ["slimfile.toml", "pyproject.toml"])
+    def test_a_configuration_over_the_size_limit_is_an_error_not_read_whole(self, tmp_path, monkeypatch, name):
+        """A configuration is read before any file's time budget: one past the limit is not
+        parsed (limit patched down; the real one is 16 MiB)."""
+        from slimfile import config
+
+        monkeypatch.setattr(config, "MAX_CONFIG_BYTES", 64)
+        table = "[tool.slimfile]\n" if name == "pyproject.toml" else ""
+        write(tmp_path, {name: table + "# " + "x" * 100 + "\n", "Dockerfile": ALL_RULES})
+        with pytest.raises(ConfigError, match="configuration file is larger than 0 MiB"):
+            load_config(tmp_path / name, ["XT101"])
+        assert config.find_config(tmp_path) == tmp_path / name
+        write(tmp_path, {name: table + 'ignore = ["XT101"]\n'})
+        assert load_config(tmp_path / name, ["XT101"]).ignore == ("XT101",)
+
     def test_bad_pyproject_table(self, tmp_path):
         write(tmp_path, {"pyproject.toml": '[tool]\nslimfile = "on"\n'})
         with pytest.raises(ConfigError, match=r"\[tool.slimfile\] must be a table"):
