@@ -146,7 +146,7 @@ def _read_config_bytes(path: Path) -> bytes:
 
 
 _NAMES_TOOL_TABLE = re.compile(
-    r"^[ \t]*(?:\[[ \t]*tool[ \t]*\.[ \t]*slimfile[ \t]*[\].]|tool[ \t]*\.[ \t]*slimfile[ \t]*\.)", re.M
+    r"^[ \t]*(?:\[[ \t]*tool[ \t]*\.[ \t]*slimfile[ \t]*[\].]|tool[ \t]*\.[ \t]*slimfile[ \t]*\.)", re.MULTILINE
 )
 
 

@@ -39,7 +39,7 @@ def test_the_rewritten_regexes_match_what_pathspec_matches(lines, paths):
     assume(not any("[!" in line or "[^" in line for line in lines))
     try:
         plain = _pathspec_alone(lines)
-    except Exception as exc:
+    except ValueError as exc:  # pathspec refuses the line (a lone backslash): so does _spec
         with pytest.raises(type(exc)):
             _spec(lines)
         return
@@ -86,7 +86,9 @@ def test_a_negated_class_never_matches_a_slash_as_git_reads_it(tmp_path):
         return
     write(tmp_path, {".gitignore": "a[!b]c\nx/y[!b]z\n", "axc": "", "a/c": "", "x/ydz": "", "x/y/z": ""})
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
-    ignored = subprocess.run(["git", "check-ignore", "axc", "a/c", "x/ydz", "x/y/z"], cwd=tmp_path, capture_output=True, text=True)
+    ignored = subprocess.run(
+        ["git", "check-ignore", "axc", "a/c", "x/ydz", "x/y/z"], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
     assert ignored.stdout.split() == ["axc", "x/ydz"]
 
 
