@@ -284,25 +284,31 @@ class _RuleIndex:
     without such a component. A .dockerignore made from a big ``.gitignore`` holds a hundred
     ``*.ext`` lines, which no component keys: those are keyed by the literal text they end
     with (``*.log`` only matches a path with a component ending in ``.log``), looked up for
-    each ending of each component of the path up to the longest such text. The rules left
-    (``*``, ``**``, ``tmp*``) are first tried all at once, as one regex that is the
+    each ending of each component of the path up to the longest such text; and the rules that
+    end with neither (``tmp*``) by the text they start with, which the path starts with. The
+    rules left (``*``, ``**``, ``*tmp*``) are first tried all at once, as one regex that is the
     alternation of theirs, and one by one only on the paths it matches (150 ``*.ext`` rules
     over 50,000 files took 4 s, one regex per rule and file)."""
 
     def __init__(self, rules: list[tuple[str, bool]]) -> None:
         self.by_component: dict[str, list[int]] = {}
         self.by_ending: dict[str, list[int]] = {}
+        self.by_start: dict[str, list[int]] = {}
         self.unkeyed: list[int] = []
         for index, (pattern, _exclude) in enumerate(rules):
             key = _whole_component(pattern)
             ending = _literal_ending(pattern) if key is None else ""
+            start = _literal_start(pattern) if key is None and not ending else ""
             if key is not None:
                 self.by_component.setdefault(key, []).append(index)
             elif ending:
                 self.by_ending.setdefault(ending, []).append(index)
+            elif start:
+                self.by_start.setdefault(start, []).append(index)
             else:
                 self.unkeyed.append(index)
         self._ending_lengths = sorted({len(ending) for ending in self.by_ending})
+        self._start_lengths = sorted({len(start) for start in self.by_start})
         self.patterns = [pattern for pattern, _exclude in rules]
         self._regexes: dict[int, re.Pattern[str]] = {}
         self._any_unkeyed: re.Pattern[str] | None = self._alternation(self.unkeyed) if self.unkeyed else _NOTHING
@@ -313,6 +319,7 @@ class _RuleIndex:
         keyed = [self.by_component[part] for part in parts if part in self.by_component]
         if self.by_ending:
             keyed += self._by_endings(parts)
+        keyed += [self.by_start[cleaned[:n]] for n in self._start_lengths if cleaned[:n] in self.by_start]
         unkeyed = self.unkeyed if self._any_unkeyed is None or self._any_unkeyed.match(cleaned) else []
         if not keyed:
             return unkeyed
@@ -364,6 +371,16 @@ def _literal_ending(pattern: str) -> str:
     while start > 0 and pattern[start - 1] not in "*?[]\\/":
         start -= 1
     return pattern[start:]
+
+
+def _literal_start(pattern: str) -> str:
+    """The plain text a cleaned pattern starts with, before its first ``*``, ``?``, ``[``,
+    ``]`` or ``\\`` (``"tmp"`` for ``tmp*``): a path the pattern matches, or whose folder
+    it matches, starts with it."""
+    end = 0
+    while end < len(pattern) and pattern[end] not in "*?[]\\":
+        end += 1
+    return pattern[:end]
 
 
 def _whole_component(pattern: str) -> str | None:

@@ -10,6 +10,7 @@ from slimfile.analysis.globs import (
     DockerIgnore,
     _compile,
     _literal_ending,
+    _literal_start,
     _translate,
     _translate_plainly,
     clean_path,
@@ -108,9 +109,10 @@ def test_thousands_of_rules_are_tried_only_where_they_can_match():
 def test_rules_without_a_literal_component_are_tried_only_on_paths_they_match():
     """A .dockerignore made from a big .gitignore: a hundred ``*.ext`` lines (no component of
     the path to key them by). Each is keyed by the text it ends with, so a file meets only the
-    rules whose ending one of its components has; the rules with no such text (``tmp*``) are
-    tried one by one only on the paths one of them matches."""
-    text = "".join(f"*.e{k}\n!keep.e{k}\n" for k in range(150)) + "src\ntmp*\n**/[ab]\n"
+    rules whose ending one of its components has; one that ends with a star by the text it
+    starts with (``tmp*``); the rules with neither (``**/[ab]``, ``*q*``) are tried one by one
+    only on the paths one of them matches."""
+    text = "".join(f"*.e{k}\n!keep.e{k}\n" for k in range(150)) + "src\ntmp*\n**/[ab]\n*q*\n"
     ignore = DockerIgnore.from_text(text)
     assert ignore._index is None and not ignore.excludes("app.py")
     index = ignore._index
@@ -118,10 +120,18 @@ def test_rules_without_a_literal_component_are_tried_only_on_paths_they_match():
     assert index.candidates("src/app.py") == [300]
     assert index.candidates("x.e7") == [14] and index.candidates("keep.e7") == [14, 15]
     assert index.candidates("x.e7/d.e9/app.py") == [14, 18]
-    assert index.candidates("tmp1/app.py") == [301, 302] and index.candidates("d/b") == [301, 302]
+    assert index.candidates("tmp1/app.py") == [301] and index.candidates("d/b") == [302, 303]
+    assert index.candidates("aq/x") == [302, 303] and index.candidates("d/tmp") == []
     assert ignore.deciding_rule("x.e7") == ("*.e7", 15) and ignore.deciding_rule("x.e7/app.py") == ("*.e7", 15)
     assert not ignore.excludes("keep.e7") and ignore.deciding_rule("src/x.e7") == ("src", 301)
     assert ignore.deciding_rule("tmp1/app.py") == ("tmp*", 302) and ignore.deciding_rule("d/b") == ("**/[ab]", 303)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "start"), [("tmp*", "tmp"), ("src/a*", "src/a"), ("*.log", ""), ("a\\*b", "a"), ("x[ab]", "x")]
+)
+def test_the_text_a_pattern_starts_with(pattern, start):
+    assert _literal_start(pattern) == start
 
 
 @pytest.mark.parametrize(
