@@ -19,6 +19,9 @@ class Rule:
     safety: Safety = Safety.SAFE  # the usual safety; each finding decides its own
     related: tuple[str, ...] = ()  # e.g. hadolint rule ids
     tags: tuple[str, ...] = ()  # extra report tags: "security" makes SARIF viewers file it as a security alert
+    # "error" for what stops the build (SF001): the level of its SARIF results, rdjson
+    # diagnostics and GitHub annotations; every other rule is a "warning"
+    severity: str = "warning"
 
     def __str__(self) -> str:
         return self.code

@@ -36,6 +36,7 @@ BUILD_ERROR = Rule(
     fix_title="Correct the instruction (report only: which one was meant is the author's call)",
     related=("hadolint DL1000",),
     safety=Safety.UNSAFE,
+    severity="error",
     doc="""
 ## What it does
 Reports what `docker build` refuses before it runs a single step, although the file parses:
@@ -54,6 +55,7 @@ Reports what `docker build` refuses before it runs a single step, although the f
   `name=value` pairs or a name and a value.
 
 The wording is the builder's own (Docker 20.10's BuildKit frontend, checked on a real engine).
+It is the one rule reported at the error level (SARIF, rdjson, GitHub annotations).
 
 ## Why is this bad?
 The build stops at that line. A linter that checks everything else and answers "All checks

@@ -41,7 +41,7 @@ def render(report: Report) -> str:
             "endColumn": end_column,
             "title": f"slimfile {finding.rule.code} ({finding.rule.name})",
         }
-        lines.append(command("warning", properties, message))
+        lines.append(command(finding.rule.severity, properties, message))
     for error in report.errors:
         properties = {"file": report.relative_path(error.path) if error.path else ""}
         if error.line:

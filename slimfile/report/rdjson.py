@@ -48,7 +48,7 @@ def _diagnostic(report: Report, file: FileFindings, finding: Finding) -> dict:
                 "end": {"line": end_line, "column": end_column},
             },
         },
-        "severity": "WARNING",
+        "severity": finding.rule.severity.upper(),
         "source": SOURCE,
         "code": {"value": finding.rule.code},
         "original_output": finding_line(finding, fixable_marker=finding.fix_allowed(report.unsafe_fixes)),
@@ -82,7 +82,7 @@ def _new_file_diagnostics(report: Report, file: FileFindings, finding: Finding) 
         {
             "message": f"new file: {fix.title or finding.rule.fix_title} ({finding.rule.code}, {report.relative_path(file.path)}:{start_line})",
             "location": {"path": report.relative_path(new.path), "range": empty},
-            "severity": "WARNING",
+            "severity": finding.rule.severity.upper(),
             "source": SOURCE,
             "code": {"value": finding.rule.code},
             "suggestions": [{"range": empty, "text": new.content.decode("utf-8", "surrogateescape")}],

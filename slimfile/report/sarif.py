@@ -28,7 +28,6 @@ from slimfile.report.positions import LineIndex
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SRCROOT = "%SRCROOT%"
-LEVEL = "warning"
 SECURITY_SEVERITY = "7.0"  # GitHub code scanning: 7.0-8.9 is "high" (a secret in an image)
 
 
@@ -57,7 +56,7 @@ def _rule(rule: Rule) -> dict:
         "name": rule.name,
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": first_paragraph(rule.doc) or rule.summary},
-        "defaultConfiguration": {"level": LEVEL},
+        "defaultConfiguration": {"level": rule.severity},
         "properties": {"fixSafety": rule.safety.value, "tags": ["dockerfile", "image-size", *rule.tags]},
     }
     if "security" in rule.tags:
@@ -102,7 +101,7 @@ def _result(report: Report, file: FileFindings, finding: Finding, fingerprint: s
     result: dict = {
         "ruleId": finding.rule.code,
         "ruleIndex": rule_index[finding.rule.code],
-        "level": LEVEL,
+        "level": finding.rule.severity,
         "message": {"text": finding.message},
         "locations": [
             {

@@ -97,3 +97,29 @@ def test_github_and_markdown_cover_every_finding(report):
     assert sum(line.startswith("::warning ") for line in annotations) == report.finding_count
     comment = markdown.render(report)
     assert comment.count("**`SF") == report.finding_count
+
+
+def test_what_stops_the_build_is_an_error_in_every_format(tmp_path, schemas_dir):
+    """SF001 (the builder rejects the line) is reported at the error level, every other rule
+    at the warning level: SARIF results and rule defaults, rdjson diagnostics, GitHub
+    annotations. The documents still validate."""
+    path = tmp_path / "Dockerfile"
+    path.write_bytes(b"FROM debian:12\nCOPPY . /app\nRUN apt-get update && apt-get install -y curl\n")
+    [outcome] = run_jobs([Job(str(path), "check", Settings())], workers=1)
+    report = Report.from_outcomes([outcome], errors=[], unsafe_fixes=False, root=tmp_path)
+    codes = [finding.rule.code for _file, finding in report.items()]
+    assert "SF001" in codes and len(set(codes)) > 1
+    expected = ["error" if code == "SF001" else "warning" for code in codes]
+
+    document = json.loads(sarif.render(report))
+    validator(schemas_dir / "sarif-schema-2.1.0.json").validate(document)
+    run = document["runs"][0]
+    assert [result["level"] for result in run["results"]] == expected
+    assert {rule["id"]: rule["defaultConfiguration"]["level"] for rule in run["tool"]["driver"]["rules"]}["SF001"] == "error"
+
+    document = json.loads(rdjson.render(report))
+    validator(schemas_dir / "rdjson" / "DiagnosticResult.json").validate(document)
+    assert [d["severity"] for d in document["diagnostics"]] == [level.upper() for level in expected]
+
+    annotations = github.render(report).splitlines()
+    assert [line.split(" ", 1)[0] for line in annotations] == [f"::{level}" for level in expected]
