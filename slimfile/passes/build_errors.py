@@ -52,7 +52,10 @@ Reports what `docker build` refuses before it runs a single step, although the f
 - `ONBUILD ONBUILD`, `ONBUILD FROM` and `ONBUILD MAINTAINER`; an `ONBUILD` trigger that is not
   an instruction or lacks its arguments (that one fails in every build `FROM` the image);
 - a JSON array of non-strings (`CMD ["a", 1]`), an `ENV` or `LABEL` whose words are not
-  `name=value` pairs or a name and a value.
+  `name=value` pairs or a name and a value;
+- a flag the instruction does not take in any version of the Dockerfile frontend
+  (`COPY --form=build`, with the flag it is closest to), a flag given twice (`--chown` twice;
+  `--mount` may repeat), a flag that needs a value without one (`COPY --chown app /app`).
 
 The wording is the builder's own (Docker 20.10's BuildKit frontend, checked on a real engine).
 It is the one rule reported at the error level (SARIF, rdjson, GitHub annotations).
@@ -91,6 +94,25 @@ _KNOWN = frozenset(INSTRUCTIONS)
 # instructions buildkit refuses without arguments (checked after flags: `COPY --from=a` has none)
 _AT_LEAST_ONE = frozenset({"ARG", "ENV", "EXPOSE", "HEALTHCHECK", "LABEL", "ONBUILD", "SHELL", "VOLUME"})
 _EXACTLY_ONE = frozenset({"MAINTAINER", "STOPSIGNAL", "USER", "WORKDIR"})  # the rest of the line is one argument
+# the flags each instruction takes in some version of the Dockerfile frontend (labs ones
+# included: a file may ask for a newer frontend with `# syntax=`), and how buildkit reads
+# each: "string" needs `=value`, "strings" may be given again; the others are "bool". Any
+# other flag stops the build, but for the instructions whose flags buildkit never reads
+_FLAGS: dict[str, dict[str, str]] = {
+    "FROM": {"platform": "string"},
+    "COPY": {
+        "from": "string", "chown": "string", "chmod": "string", "link": "bool", "parents": "bool", "exclude": "strings",
+    },
+    "ADD": {
+        "chown": "string", "chmod": "string", "link": "bool", "keep-git-dir": "bool", "checksum": "string",
+        "unpack": "bool", "exclude": "strings",
+    },
+    "RUN": {"mount": "strings", "network": "string", "security": "string", "device": "strings"},
+    "HEALTHCHECK": {
+        "interval": "string", "timeout": "string", "start-period": "string", "start-interval": "string", "retries": "string",
+    },
+}
+_FLAGS_NOT_READ = frozenset({"ARG", "STOPSIGNAL"})  # and HEALTHCHECK NONE
 _NOT_TRIGGERS = {
     "ONBUILD": "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed",
     "FROM": "FROM isn't allowed as an ONBUILD trigger",
@@ -146,8 +168,32 @@ def _problem(node: Instruction, seen_from: bool) -> str | None:
 def _own_problem(node: Instruction) -> str | None:
     """What is wrong with the instruction itself (its arguments, or what the parser kept),
     named with the instruction."""
-    found = _arguments_problem(node) or (node.problems[0] if node.problems else None)
+    found = _arguments_problem(node) or _flags_problem(node) or (node.problems[0] if node.problems else None)
     return _named(node, found) if found is not None else None
+
+
+def _flags_problem(node: Instruction) -> str | None:
+    """buildkit's BFlags.Parse: a flag the instruction does not take, one given twice, one
+    that needs a value and has none (in Docker 20.10's words, checked on its engine)."""
+    if not node.flags or node.name in _FLAGS_NOT_READ:
+        return None
+    if node.name == "HEALTHCHECK" and node.args_text.split(None, 1)[:1] == ["NONE"]:
+        return None
+    known = _FLAGS.get(node.name, {})
+    used: set[str] = set()
+    for flag in node.flags:
+        if flag.value == "--":  # the end of the flags
+            return None
+        name, kind = flag.name, known.get(flag.name)
+        if kind is None:
+            close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+            return f"Unknown flag: {name}" + (f" (did you mean --{close[0]}?)" if close else "")
+        if name in used and kind != "strings":
+            return f"Duplicate flag specified: {name}"
+        used.add(name)
+        if kind != "bool" and "=" not in flag.value:
+            return f"Missing a value on flag: {name}"
+    return None
 
 
 def _arguments_problem(node: Instruction) -> str | None:

@@ -48,6 +48,17 @@ def messages(text: str) -> list[tuple[int, str]]:
         ("FROM debian:12-slim\nHEALTHCHECK CONNECT TCP 7000\n", [(2, 'Unknown type "CONNECT" in HEALTHCHECK (try CMD): the build stops here')]),
         ("FROM debian:12-slim\nHEALTHCHECK NONE now\n", [(2, "HEALTHCHECK NONE takes no arguments: the build stops here")]),
         ("FROM debian:12-slim\nSHELL /bin/bash -c\n", [(2, "SHELL requires the arguments to be in JSON form: the build stops here")]),
+        # flags, in Docker 20.10's words (checked on the zoo's engine), with the closest flag
+        ("FROM debian:12-slim\nCOPY --form=build /app /app\n", [(2, "COPY: Unknown flag: form (did you mean --from?): the build stops here")]),
+        ("FROM --plaform=linux/amd64 debian:12-slim\n", [(1, "FROM: Unknown flag: plaform (did you mean --platform?): the build stops here")]),
+        ("FROM debian:12-slim\nRUN --foo true\n", [(2, "RUN: Unknown flag: foo: the build stops here")]),
+        ("FROM debian:12-slim\nHEALTHCHECK --intervl=5s CMD true\n", [(2, "HEALTHCHECK: Unknown flag: intervl (did you mean --interval?): the build stops here")]),
+        ("FROM debian:12-slim\nWORKDIR --x /app\n", [(2, "WORKDIR: Unknown flag: x: the build stops here")]),
+        ("FROM debian:12-slim\nEXPOSE --x 80\n", [(2, "EXPOSE: Unknown flag: x: the build stops here")]),
+        ("FROM debian:12-slim\nONBUILD --x RUN true\n", [(2, "ONBUILD: Unknown flag: x: the build stops here")]),
+        ("FROM debian:12-slim\nCOPY --chown=1 --chown=2 a /a\n", [(2, "COPY: Duplicate flag specified: chown: the build stops here")]),
+        ("FROM debian:12-slim\nCOPY --chmod a /a\n", [(2, "COPY: Missing a value on flag: chmod: the build stops here")]),
+        ("FROM debian:12-slim\nONBUILD COPY --frm=a b c\n", [(2, "ONBUILD COPY: Unknown flag: frm (did you mean --from?): every build FROM this image stops there")]),
     ],
 )
 def test_what_the_builder_rejects_is_reported_at_its_line(text: str, expected: list[tuple[int, str]]):
@@ -66,6 +77,13 @@ def test_what_the_builder_rejects_is_reported_at_its_line(text: str, expected: l
         # buildkit only warns about this one (its DuplicateStageName check); Docker 20.10 builds it
         "FROM debian:12-slim AS build\nFROM debian:12-slim AS Build\n",
         "FROM debian:12-slim\nHEALTHCHECK NONE\nHEALTHCHECK --interval=5s cmd\tcurl -f http://localhost/\n",
+        # flags buildkit never reads (Docker 20.10 builds these), flags that may repeat, `--`,
+        # and flags of newer frontends (`# syntax=`) and their labs channel
+        "FROM debian:12-slim\nSTOPSIGNAL --x SIGTERM\nARG --x A=1\nHEALTHCHECK --x NONE\nRUN -- true\n",
+        "FROM debian:12-slim\nRUN --mount=type=tmpfs,target=/t --mount=type=cache,target=/u --network=none true\n",
+        "FROM --platform=$BUILDPLATFORM debian:12-slim\nCOPY --link --parents --exclude=a --exclude=b --chmod=755 a /b\n",
+        "FROM debian:12-slim\nADD --keep-git-dir=true --unpack --checksum=sha256:0 --link a /b\nRUN --security=insecure --device=x true\n",
+        "FROM debian:12-slim\nHEALTHCHECK --timeout=3s --start-period=1s --start-interval=1s --retries=3 CMD true\n",
     ],
 )
 def test_valid_files_have_no_build_error(text: str):
