@@ -82,8 +82,8 @@ def default_budget(size: int) -> float:
     """The budget of a file of ``size`` bytes when none is set: ``DEFAULT_TIMEOUT`` seconds,
     and as many per MiB for a bigger file. Only a stall should hit it, and a file near the
     4 MiB input limit (hundreds of thousands of instructions) can take a minute to fix on a
-    slow machine: a flat minute stopped such a valid file, a budget that grows with the input
-    stays about four times what its size can take."""
+    slow machine (57 s here): a flat minute would stop it on a busier one; a budget that grows
+    with the input stays about four times what its size can take."""
     return DEFAULT_TIMEOUT * max(1.0, size / MIB)
 
 

@@ -144,9 +144,9 @@ def test_no_budget_means_no_timer(cli, tmp_path):
 
 
 def test_the_default_budget_grows_with_the_file(monkeypatch, tmp_path):
-    """No budget set: a minute per MiB, at least a minute (a flat minute stopped a valid 4 MiB
-    file of one-line RUNs on a slow machine); a budget that is set is that budget whatever the
-    size, and one from standard input counts its bytes."""
+    """No budget set: a minute per MiB, at least a minute (a flat minute came within 3 s of
+    stopping a valid 4 MiB file of one-line RUNs on a slow machine); a budget that is set is
+    that budget whatever the size, and one from standard input counts its bytes."""
     from slimfile import runner
     from slimfile.engine import Settings
     from slimfile.isolation import default_budget
