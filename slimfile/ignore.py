@@ -116,15 +116,21 @@ def _name_regex(pieces: list[tuple[str, str]]) -> str:
 def _place_groups(units: list[tuple[str, str]]) -> str:
     """The units' text, each ``**`` (``lead``, ``mid``) that another ``mid`` follows placing
     the components between them at the first depth where they fit, for good."""
+    following: list[int | None] = [None] * len(units)  # the next `mid` or `end` after each unit
+    upcoming: int | None = None
+    for index in range(len(units) - 1, -1, -1):
+        following[index] = upcoming
+        if units[index][0] in ("mid", "end"):
+            upcoming = index
     out: list[str] = []
     index = 0
     while index < len(units):
         kind, text = units[index]
-        following = next((j for j in range(index + 1, len(units)) if units[j][0] in ("mid", "end")), None)
-        if kind in ("lead", "mid") and following is not None and units[following][0] == "mid" and following > index + 1:
+        after = following[index]
+        if kind in ("lead", "mid") and after is not None and units[after][0] == "mid" and after > index + 1:
             lazy = "(?:.+?/)??" if kind == "lead" else "(?:/.+?)??"
-            out.append("(?>" + lazy + "".join(t for _k, t in units[index + 1 : following]) + "(?=/))")
-            index = following
+            out.append("(?>" + lazy + "".join(t for _k, t in units[index + 1 : after]) + "(?=/))")
+            index = after
             continue
         out.append(text)
         index += 1
