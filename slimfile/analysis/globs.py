@@ -319,11 +319,24 @@ class _RuleIndex:
         keyed = [self.by_component[part] for part in parts if part in self.by_component]
         if self.by_ending:
             keyed += self._by_endings(parts)
-        keyed += [self.by_start[cleaned[:n]] for n in self._start_lengths if cleaned[:n] in self.by_start]
+        if self.by_start:
+            keyed += self._by_starts(cleaned)
         unkeyed = self.unkeyed if self._any_unkeyed is None or self._any_unkeyed.match(cleaned) else []
         if not keyed:
             return unkeyed
         return sorted(set(unkeyed).union(*keyed))
+
+    def _by_starts(self, cleaned: str) -> list[list[int]]:
+        """The rules keyed by how ``cleaned`` starts (no longer than it: a path meets at most
+        as many look-ups as it has characters, whatever the rules)."""
+        found = []
+        for length in self._start_lengths:
+            if length > len(cleaned):
+                break
+            indexes = self.by_start.get(cleaned[:length])
+            if indexes is not None:
+                found.append(indexes)
+        return found
 
     def _by_endings(self, parts: set[str]) -> list[list[int]]:
         """The rules keyed by how one of ``parts`` ends."""
