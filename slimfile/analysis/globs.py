@@ -65,47 +65,23 @@ _SEP, _STAR, _ANY_DIRS, _ANY_REST = "/", "*", "**/", "**"
 
 def _tokens(pattern: str) -> list[str | tuple[str]] | None:
     """The pattern as separators, stars, ``**/``, a final ``**``, and one-character pieces
-    (a 1-tuple holding the regex of a literal, ``?`` or a class), read exactly as
-    :func:`_translate_plainly` reads it; None when it is not made of whole components."""
+    (a 1-tuple holding the regex of a literal, ``?`` or a class), as :func:`_lex` reads it;
+    None when it is not made of whole components."""
     tokens: list[str | tuple[str]] = []
-    i, n = 0, len(pattern)
-    while i < n:
-        at_component_start = i == 0 or pattern[i - 1] == "/"
-        if pattern.startswith("**", i):
-            i += 2
-            if pattern.startswith("/", i) and at_component_start:
-                tokens.append(_ANY_DIRS)
-                i += 1
-            elif i == n and at_component_start:
-                tokens.append(_ANY_REST)
-            else:
-                return None  # `a**b`, `**.txt`: a star that crosses folders inside a component
-            continue
-        ch = pattern[i]
-        if ch == "*":
+    for kind, regex, start, end in _lex(pattern):
+        at_component_start = start == 0 or pattern[start - 1] == "/"
+        if kind == "**/" and at_component_start:
+            tokens.append(_ANY_DIRS)
+        elif kind == "**" and at_component_start and end == len(pattern):
+            tokens.append(_ANY_REST)
+        elif kind == "*":
             tokens.append(_STAR)
-        elif ch == "?":
-            tokens.append(("[^/]",))
-        elif ch == "/":
+        elif kind == "/":
             tokens.append(_SEP)
-        elif ch == "[":
-            end = pattern.find("]", i + 1)
-            if end < 0:
-                tokens.append((re.escape(ch),))
-            else:
-                body = pattern[i + 1 : end]
-                if not body or body.startswith(("^", "!")) or "/" in body:
-                    return None  # a class that can match "/" (the plain translation lets it), or `[]`
-                tokens.append(("[" + body.replace("\\", "\\\\") + "]",))
-                i = end
-        elif ch == "\\" and i + 1 < n:
-            i += 1
-            if pattern[i] == "/":
-                return None
-            tokens.append((re.escape(pattern[i]),))
-        else:
-            tokens.append((re.escape(ch),))
-        i += 1
+        elif kind == "one":
+            tokens.append((regex,))
+        else:  # `a**b`, `**.txt`, an escaped `/`, a class that can match `/` (or `[]`)
+            return None
     return tokens
 
 
@@ -168,39 +144,44 @@ def _component_regex(tokens: list[str | tuple[str]]) -> str:
 
 
 def _translate_plainly(pattern: str) -> str:
-    out: list[str] = []
+    return "".join(regex for _kind, regex, _start, _end in _lex(pattern))
+
+
+def _lex(pattern: str) -> Iterator[tuple[str, str, int, int]]:
+    """The pattern's pieces in order, as (kind, plain regex, start, end): ``**/``, ``**``,
+    ``*``, ``/``, ``one`` (a literal, ``?`` or a class that cannot match ``/``), ``\\/`` (an
+    escaped ``/``) and ``class/`` (a class that can match ``/``: negated, holding one, or
+    ``[]``, which does not compile)."""
     i, n = 0, len(pattern)
     while i < n:
-        ch = pattern[i]
+        start, ch = i, pattern[i]
+        if pattern.startswith("**/", i):  # zero or more whole directories
+            i += 3
+            yield "**/", r"(?:.*/)?", start, i
+            continue
         if pattern.startswith("**", i):
             i += 2
-            if pattern.startswith("/", i):  # "**/" : zero or more whole directories
-                i += 1
-                out.append(r"(?:.*/)?")
-            else:
-                out.append(r".*")
+            yield "**", r".*", start, i
             continue
         if ch == "*":
-            out.append(r"[^/]*")
+            kind, regex = "*", r"[^/]*"
         elif ch == "?":
-            out.append(r"[^/]")
-        elif ch == "[":
-            end = pattern.find("]", i + 1)
-            if end < 0:
-                out.append(re.escape(ch))
-            else:
-                body = pattern[i + 1 : end]
-                negate = body.startswith(("^", "!"))
-                body = body[1:] if negate else body
-                out.append("[" + ("^" if negate else "") + body.replace("\\", "\\\\") + "]")
-                i = end
+            kind, regex = "one", r"[^/]"
+        elif ch == "/":
+            kind, regex = "/", "/"
+        elif ch == "[" and pattern.find("]", i + 1) >= 0:
+            i = pattern.find("]", i + 1)
+            body = pattern[start + 1 : i]
+            negate = body.startswith(("^", "!"))
+            kind = "class/" if negate or not body or "/" in body else "one"
+            regex = "[" + ("^" if negate else "") + (body[1:] if negate else body).replace("\\", "\\\\") + "]"
         elif ch == "\\" and i + 1 < n:
             i += 1
-            out.append(re.escape(pattern[i]))
+            kind, regex = ("\\/" if pattern[i] == "/" else "one"), re.escape(pattern[i])
         else:
-            out.append(re.escape(ch))
+            kind, regex = "one", re.escape(ch)
         i += 1
-    return "".join(out)
+        yield kind, regex, start, i
 
 
 def matches(pattern: str, path: str) -> bool:
