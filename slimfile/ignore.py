@@ -18,6 +18,8 @@ from typing import Callable, Iterable, Sequence
 
 import pathspec
 
+from slimfile.analysis.globs import stars_placed_earliest
+
 DEFAULT_EXCLUDE = (
     ".git",
     ".hg",
@@ -109,8 +111,7 @@ def _name_regex(pieces: list[tuple[str, str]]) -> str:
             parts[-1] += text
     if len(parts) <= 2:
         return "".join(text for _kind, text in pieces)
-    middle = "".join(f"(?>[^/]*?{part})" for part in parts[1:-1] if part)
-    return parts[0] + middle + "[^/]*" + parts[-1]
+    return stars_placed_earliest(parts)
 
 
 def _place_groups(units: list[tuple[str, str]]) -> str:

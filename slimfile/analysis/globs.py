@@ -137,8 +137,13 @@ def _component_regex(tokens: list[str | tuple[str]]) -> str:
             pieces.append("")
         else:
             pieces[-1] += token[0]
-    if len(pieces) == 1:
-        return pieces[0]
+    return pieces[0] if len(pieces) == 1 else stars_placed_earliest(pieces)
+
+
+def stars_placed_earliest(pieces: list[str]) -> str:
+    """The regex of a name from the fixed-width pieces (regexes) around its stars, two or
+    more: the first at its start, the last at its end, each one between two stars at the
+    first place it fits, for good (an atomic group). ``ignore`` builds .gitignore names so."""
     middle = "".join(f"(?>[^/]*?{piece})" for piece in pieces[1:-1] if piece)
     return pieces[0] + middle + "[^/]*" + pieces[-1]
 
