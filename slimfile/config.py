@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from slimfile.files import read_limited
 from slimfile.isolation import parse_timeout
 from slimfile.syntax.errors import DockerfileError
 from slimfile.textformats import toml_loads
@@ -142,7 +143,7 @@ def _read_config_bytes(path: Path) -> bytes:
     """At most one byte more than ``MAX_CONFIG_BYTES``: a configuration is read before any
     file's time budget, so a huge one must not be read and parsed whole."""
     with path.open("rb") as handle:
-        return handle.read(MAX_CONFIG_BYTES + 1)
+        return read_limited(handle, MAX_CONFIG_BYTES)
 
 
 _NAMES_TOOL_TABLE = re.compile(

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from slimfile.analysis.globs import DockerIgnore, clean_path, compile_glob, matches
+from slimfile.files import read_limited
 
 T = TypeVar("T")
 MAX_READ = 16 * 1024 * 1024  # lockfiles can be large; nothing we parse is bigger
@@ -26,6 +27,11 @@ MAX_ENTRIES = 200_000  # a context walk stops here (a stray node_modules can hol
 
 class ContextTooLarge(Exception):
     """The context has more entries than a static analysis should walk."""
+
+
+class IgnoreFileUnread(Exception):
+    """The build's ignore file is there but slimfile does not read it (over ``MAX_READ``,
+    unreadable): what the build sends is unknown, so the whole context is."""
 
 
 def dockerignore_candidates(context: Path, dockerfile: Path | None = None) -> list[Path]:
@@ -48,10 +54,29 @@ def dockerignore_path(context: Path, dockerfile: Path | None = None, proposed: P
 
 
 def load_dockerignore(context: Path, dockerfile: Path | None = None) -> DockerIgnore:
+    """The rules of the build's ignore file (none without one). Raises
+    :class:`IgnoreFileUnread`: a repository may hold a .dockerignore of gigabytes, which read
+    whole would take the memory and time of the run."""
     path = dockerignore_path(context, dockerfile)
     if path is None:
         return DockerIgnore([])
-    return DockerIgnore.from_text(path.read_text(encoding="utf-8", errors="replace"))
+    try:
+        data = read_bytes_limited(path, MAX_READ)
+    except OSError as exc:
+        raise IgnoreFileUnread(f"slimfile cannot read {path.name}: {exc.strerror or exc}") from None
+    if data is None:
+        raise IgnoreFileUnread(f"{path.name} is over {_size(MAX_READ)}, more than slimfile reads")
+    return DockerIgnore.from_text(data.decode("utf-8", "replace"))
+
+
+def read_bytes_limited(path: Path, limit: int) -> bytes | None:
+    """The file's bytes, or None when it holds more than ``limit`` (found without reading
+    more than one byte past it, also when it grows or its size is not what ``stat`` says)."""
+    with path.open("rb") as handle:
+        if os.fstat(handle.fileno()).st_size > limit:  # said by its size: nothing to read
+            return None
+        data = read_limited(handle, limit)
+    return data if len(data) <= limit else None
 
 
 @dataclass
@@ -350,13 +375,11 @@ class BuildContext:
     def _read(self, key: str) -> str | None:
         if not self.is_file(key):
             return None
-        path = self._path(key)
         try:
-            if path.stat().st_size > MAX_READ:
-                return None
-            return path.read_bytes().decode("utf-8", "replace")
+            data = read_bytes_limited(self._path(key), MAX_READ)
         except OSError:
             return None
+        return data.decode("utf-8", "replace") if data is not None else None
 
     def listing(self) -> ContextListing:
         """Every file and directory the build sends. Raises :class:`ContextTooLarge`."""

@@ -421,7 +421,7 @@ class _Collector:
             kind = "made by the RUN" if writer.instruction.name == "RUN" else f"copied by the {writer.instruction.name}"
             return f"a file {kind} at line {writer.instruction.start_line} that slimfile cannot read"
         if self.ctx.build_files is None:
-            return "and the build context is not known"
+            return "and the build context is not known" + self.ctx.context_unread_why
         return "which is not a file of the build context (a download, or made by the build)"
 
     def _copies_anything(self, stage: Stage) -> bool:
@@ -482,7 +482,7 @@ class _Collector:
         if files:
             context = self.ctx.build_files
             if context is None:
-                self._need("unknown", (), "requirements", f"{where} installs from {', '.join(files)}, and the build context is not known", line, stage, order)
+                self._need("unknown", (), "requirements", f"{where} installs from {', '.join(files)}, and the build context is not known{self.ctx.context_unread_why}", line, stage, order)
             else:
                 paths = []
                 for path in files:
@@ -569,7 +569,7 @@ class _Collector:
         packages); the root package's install scripts are read as shell."""
         context = self.ctx.build_files
         if context is None:
-            self._need("unknown", (), "package.json", f"{where} installs package.json's dependencies, and the build context is not known", line, stage, order)
+            self._need("unknown", (), "package.json", f"{where} installs package.json's dependencies, and the build context is not known{self.ctx.context_unread_why}", line, stage, order)
             return None
         image_path = _image_path("package.json", step)
         source = self._copied_from(stage, image_path, order) if image_path else None

@@ -79,14 +79,38 @@ class Context:
         root = self.build_context
         if root is None or not root.is_dir():
             return None
-        from slimfile.analysis.build_context import BuildContext
-
         dockerfile = self.dockerfile.path
         proposed = self._proposed_ignore(root)
         key = ("build-context", str(root), dockerfile, proposed)
         if key not in self._carried:
-            self._carried[key] = BuildContext(root, self.dockerfile_path, proposed)
-        return self._carried[key]
+            self._carried[key] = self._read_build_context(root, proposed)
+        found = self._carried[key]
+        if isinstance(found, str):
+            self._cache["build-files-unread"] = found
+            return None
+        return found
+
+    def _read_build_context(self, root: Path, proposed: tuple[Path, str] | None) -> "BuildContext | str":
+        """The context, or why it stays unknown (its ignore file is not read)."""
+        from slimfile.analysis.build_context import BuildContext, IgnoreFileUnread
+
+        try:
+            return BuildContext(root, self.dockerfile_path, proposed)
+        except IgnoreFileUnread as exc:
+            return str(exc)
+
+    @property
+    def context_unread(self) -> str:
+        """For the reasons passes give when :attr:`build_files` is None and they refuse or
+        assume: "the build context was not read", and why when the directory was there."""
+        return "the build context was not read" + self.context_unread_why
+
+    @property
+    def context_unread_why(self) -> str:
+        """`` (why)`` when :attr:`build_files` is None although the context directory is there
+        (its ignore file is not read), else nothing."""
+        why = self._cache.get("build-files-unread") if self.build_files is None else None
+        return f" ({why})" if why else ""
 
     @cached_property
     def dockerfile_path(self) -> Path | None:

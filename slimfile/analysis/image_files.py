@@ -162,7 +162,7 @@ def _change(ctx: Context, step: Step, target: str, copied, run_writes) -> Origin
             return Unknown(f"line {line}: {copy}") if _may_write(step, target) else None
         files = ctx.build_files
         if files is None:
-            return Unknown("the build context was not read") if _may_write(step, target) else None
+            return Unknown(ctx.context_unread) if _may_write(step, target) else None
         landings = ctx.memo(("image_files.landings", id(step)), lambda: _landings(files, copy))
         return copied(files, landings, target, line)
     if node.name == "RUN":

@@ -364,7 +364,7 @@ class _Planner:
                 moved = moved | self._install_effects(found, item.cwd_is_workdir)
                 if found.prepare is not None:
                     if self.files is None:
-                        self.unsafe = "the build context was not read"
+                        self.unsafe = self.ctx.context_unread
                     return Move(step, run_step_effects(moved), installs, split=count, prepare=found.prepare)
             else:
                 blocked = item.effects.unknown or commute(run_step_effects(item.effects), self.copy.effects)
@@ -380,7 +380,7 @@ class _Planner:
         if not installs:
             return None
         if self.files is None:
-            self.unsafe = "the build context was not read"
+            self.unsafe = self.ctx.context_unread
         effects = run_step_effects(moved)
         if count == len(script.commands):
             return Move(step, effects, installs)

@@ -18,7 +18,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from slimfile.analysis.build_context import ContextListing, dockerignore_candidates, list_context, load_dockerignore
+from slimfile.analysis.build_context import (
+    ContextListing,
+    IgnoreFileUnread,
+    dockerignore_candidates,
+    list_context,
+    load_dockerignore,
+)
 from slimfile.analysis.globs import DockerIgnore
 from slimfile.analysis.summary import image_config
 from slimfile.engine import FixResult, PassFunction, Settings, fix_source
@@ -81,6 +87,7 @@ class Prepared:
     # a .dockerignore the fixes create: the rewrite is built with it (BuildKit reads the
     # Dockerfile's own <name>.dockerignore, so it goes next to the rewritten Dockerfile)
     created_ignore: bytes | None = None
+    ignore: DockerIgnore = field(default_factory=lambda: DockerIgnore([]))  # the original's ignore file
 
 
 def verify(
@@ -117,6 +124,10 @@ def prepare(request: VerifyRequest, context: Path, passes: Sequence[PassFunction
     source = read_dockerfile(str(request.dockerfile))
     if not context.is_dir():
         raise UsageError(f"{context}: the build context is not a directory")
+    try:
+        ignore = load_dockerignore(context, request.dockerfile.resolve())
+    except IgnoreFileUnread as exc:  # what the builds would send is unknown
+        raise UsageError(f"{context}: {exc}") from None
     original = parse(source, path=str(request.dockerfile), buildkit=request.settings.buildkit)
     try:
         stage_chain(original, request.target)
@@ -127,7 +138,7 @@ def prepare(request: VerifyRequest, context: Path, passes: Sequence[PassFunction
     else:
         fixed = fix_source(source, str(request.dockerfile), request.settings, passes)
     fixed_tree = parse(fixed.output, path=str(request.dockerfile), buildkit=request.settings.buildkit)
-    return Prepared(source, original, fixed, fixed_tree, context, created_ignore(fixed, context, request.dockerfile))
+    return Prepared(source, original, fixed, fixed_tree, context, created_ignore(fixed, context, request.dockerfile), ignore)
 
 
 def created_ignore(result: FixResult, context: Path, dockerfile: Path) -> bytes | None:
@@ -258,7 +269,7 @@ class Session:
 
     def _app_facts(self) -> tuple[Probe | None, AppPaths]:
         context = self.prepared.context
-        listing = list_context(context, load_dockerignore(context, self.request.dockerfile.resolve()))
+        listing = list_context(context, self.prepared.ignore)
         listing_after = self._listing_after(listing)
         steps_before = self._copy_steps(self.prepared.original)
         try:

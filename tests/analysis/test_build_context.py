@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pytest
 
-from slimfile.analysis.build_context import BuildContext, ContextTooLarge, list_context, load_dockerignore
-from tests.cli.conftest import write
+from slimfile.analysis.build_context import (
+    BuildContext,
+    ContextTooLarge,
+    IgnoreFileUnread,
+    list_context,
+    load_dockerignore,
+    read_bytes_limited,
+)
+from slimfile.analysis.context import Context
+from slimfile.engine import Settings
+from slimfile.syntax.parser import parse
+from tests.cli.conftest import run_slimfile, write
 
 
 @pytest.fixture
@@ -172,3 +183,76 @@ def test_a_file_that_is_not_read_is_named_for_why(tmp_path: Path, monkeypatch):
     assert files.why_unread("left-out.sh") == "that .dockerignore leaves out of the build context"
     assert files.why_unread("folder") == "that is not a regular file"
     assert files.why_unread("gone.sh") == "missing from the build context"
+
+
+def test_a_file_is_read_up_to_the_limit_whatever_its_size_says(tmp_path: Path):
+    """The size ``stat`` gives is not always the size read: files of /proc say 0 (a context
+    may link to one), a file may grow after the stat. One byte past the limit is the most read."""
+    status = Path("/proc/self/status")
+    if not status.is_file():
+        pytest.skip("needs Linux's /proc (a regular file whose stat size is 0)")
+    assert status.stat().st_size == 0
+    assert read_bytes_limited(status, 100) is None
+    assert b"Name:" in (read_bytes_limited(status, 1_000_000) or b"")
+    (tmp_path / "status").symlink_to(status)
+    files = BuildContext(tmp_path)
+    assert files.is_file("status") and files.read_text("status") is not None
+    write(tmp_path, {"big.txt": "x" * 101})
+    assert read_bytes_limited(tmp_path / "big.txt", 100) is None and read_bytes_limited(tmp_path / "big.txt", 101) == b"x" * 101
+
+
+def test_an_ignore_file_over_the_read_limit_leaves_the_context_unknown(tmp_path: Path, monkeypatch):
+    """A repository's .dockerignore of gigabytes was read whole: 300 MB took 3.6 GB and the
+    file's whole budget. Past the read limit (patched down here) what the build sends is
+    unknown, so the context is (as for standard input), and the passes say why."""
+    from slimfile.analysis import build_context
+
+    monkeypatch.setattr(build_context, "MAX_READ", 1000)
+    write(tmp_path, {"Dockerfile": "FROM x\nCOPY . .\n", ".dockerignore": "*.log\n" * 200, "app.py": "1"})
+    with pytest.raises(IgnoreFileUnread, match=r"^\.dockerignore is over 1,000 bytes, more than slimfile reads$"):
+        BuildContext(tmp_path, tmp_path / "Dockerfile")
+    ctx = Context(parse(b"FROM x\nCOPY . .\n", path=str(tmp_path / "Dockerfile")), Settings())
+    assert ctx.build_context == tmp_path.resolve() and ctx.build_files is None
+    assert ctx.context_unread == "the build context was not read (.dockerignore is over 1,000 bytes, more than slimfile reads)"
+    # the Dockerfile's own ignore file is the one the build reads: the big one does not matter
+    write(tmp_path, {"Dockerfile.dockerignore": "*.log\n"})
+    assert BuildContext(tmp_path, tmp_path / "Dockerfile").ignored("a.log")
+    assert Context(parse(b"FROM x\n", path=str(tmp_path / "Dockerfile")), Settings()).build_files is not None
+
+
+def test_without_a_context_the_reason_names_no_ignore_file():
+    ctx = Context(parse(b"FROM x\n", path="-"), Settings())
+    assert ctx.build_files is None and ctx.context_unread == "the build context was not read"
+
+
+def test_an_ignore_file_that_cannot_be_read_leaves_the_context_unknown(tmp_path: Path):
+    """A .dockerignore linked to /proc/self/mem (a regular file that fails when read) was an
+    internal error for the Dockerfile: now its context is unknown, and why is said."""
+    mem = Path("/proc/self/mem")
+    if not mem.is_file():
+        pytest.skip("needs Linux's /proc/self/mem")
+    write(tmp_path, {"Dockerfile": "FROM x\nCOPY . .\n"})
+    (tmp_path / ".dockerignore").symlink_to(mem)
+    with pytest.raises(IgnoreFileUnread, match=r"^slimfile cannot read \.dockerignore: "):
+        load_dockerignore(tmp_path)
+
+
+def test_a_huge_ignore_file_costs_neither_memory_nor_the_budget(tmp_path: Path):
+    """The real limit, end to end: a 17 MiB .dockerignore is not read (300 MB took 3.6 GB and
+    stopped at the budget); the findings that needed the context say why they stay."""
+    write(
+        tmp_path,
+        {
+            "Dockerfile": "FROM node:20\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci\nCOPY . .\nRUN npm run build\n",
+            "package.json": '{"name": "a", "version": "1.0.0", "scripts": {"build": "tsc"}}',
+            "package-lock.json": '{"lockfileVersion": 3, "packages": {}}',
+        },
+    )
+    line = b"build/some/long/path/name/*.tmp\n"
+    (tmp_path / ".dockerignore").write_bytes(line * (17 * 1024 * 1024 // len(line) + 1))
+    done = run_slimfile("check", "--output-format", "json", "Dockerfile", cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    messages = {item["code"]: item["message"] for item in json.loads(done.stdout)}
+    why = "(.dockerignore is over 16 MiB, more than slimfile reads)"
+    assert messages["SF801"].endswith(f"and the build context is not known {why}")
+    assert f"the build context was not read {why}" in messages["SF901"]

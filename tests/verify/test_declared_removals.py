@@ -62,3 +62,18 @@ def test_the_rewrite_gets_the_created_ignore_file_next_to_it(tmp_path: Path):
     assert (tmp_path / "Dockerfile.slimfile.dockerignore").read_text() == "created\n"
     Session._place_ignore_file(original, fixed, None)  # none created: the original's own goes along
     assert (tmp_path / "Dockerfile.slimfile.dockerignore").read_text() == "theirs\n"
+
+
+def test_verify_refuses_a_context_whose_ignore_file_it_does_not_read(tmp_path: Path, monkeypatch):
+    """What either build would send is unknown: an error before any build, not a verdict
+    (the read limit is patched down; the real one is 16 MiB)."""
+    from slimfile.analysis import build_context
+    from slimfile.verify.session import VerifyRequest, prepare
+
+    monkeypatch.setattr(build_context, "MAX_READ", 100)
+    (tmp_path / "Dockerfile").write_text("FROM scratch\nCOPY . /app\n")
+    (tmp_path / ".dockerignore").write_text(".git\n" * 30)
+    with pytest.raises(UsageError, match=r": \.dockerignore is over 100 bytes, more than slimfile reads$"):
+        prepare(VerifyRequest(tmp_path / "Dockerfile"), tmp_path, None)
+    (tmp_path / ".dockerignore").write_text(".git\n")
+    assert prepare(VerifyRequest(tmp_path / "Dockerfile"), tmp_path, None).ignore.excludes(".git")

@@ -57,7 +57,7 @@ def release(ctx: Context, stage: Stage, steps: list[Step]) -> Release | Refusal 
     notes: list[str] = []
     if cgo is None:  # no context: a libc base runs both kinds of binary
         target = base("debian-slim", suite)
-        notes.append("the build context was not read: cgo could not be ruled out, so the release keeps a libc, and every copied file goes along")
+        notes.append(f"{ctx.context_unread}: cgo could not be ruled out, so the release keeps a libc, and every copied file goes along")
         summary = f"the Go binary on {target.image}"
     elif cgo:
         target = base("debian-slim", suite)

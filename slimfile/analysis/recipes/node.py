@@ -64,7 +64,7 @@ def release(ctx: Context, stage: Stage, steps: list[Step]) -> Release | Refusal 
         return None  # nothing installed, or nothing built: no toolchain to leave behind
     files = ctx.build_files
     if files is None:
-        return Refusal("node", "the build context was not read: package.json's scripts say what the build writes")
+        return Refusal("node", f"{ctx.context_unread}: package.json's scripts say what the build writes")
     if stage.image.digest:
         return Refusal("node", "the node image is pinned by digest: the digest of its slim variant is not known")
     project = _project(ctx, steps, installs, files)

@@ -88,7 +88,7 @@ def _binary_name(ctx: Context, steps: list[Step], step: Step, fact: PackageFact,
         return chosen[-1]
     files = ctx.build_files
     if files is None:
-        return Refusal("rust", "the binary is named in Cargo.toml, and the build context was not read")
+        return Refusal("rust", f"the binary is named in Cargo.toml, and {ctx.context_unread}")
     source = _context_path_of(steps, step, cwd)
     if source is None:
         return Refusal("rust", "Cargo.toml does not come from a copy slimfile can follow")
