@@ -3,12 +3,19 @@
 Go's ``filepath.Match`` plus ``**``: ``*`` and ``?`` never cross a ``/``, ``**`` matches any
 number of directories, ``[...]`` is a character class and ``\\`` escapes. Patterns and paths are
 relative and use ``/``; a leading ``/`` or ``./`` is dropped, as Docker does.
+
+Docker's matcher (moby's patternmatcher) writes a class into a Go regexp as it is: ``[^b]``
+is negated and matches ``/`` too, while ``[!b]`` is the class of ``!`` and ``b``, not a
+negation as in a shell or a ``.gitignore`` (checked on Docker 20.10: ``a[!b]c`` leaves out
+``abc`` and ``a!c`` and sends ``axc``; ``a[^b]c`` leaves out ``a/c``). A COPY source is
+matched one component at a time, so no class crosses a ``/`` there.
 """
 
 from __future__ import annotations
 
 import posixpath
 import re
+import warnings
 from collections.abc import Iterator
 from functools import lru_cache
 
@@ -33,9 +40,17 @@ def _compile(regex: str) -> re.Pattern[str]:
     ``[]``): ``docker build`` stops at such a line ("syntax error in pattern"); here it
     decides nothing, and the file's other lines still count."""
     try:
-        return re.compile(regex, re.DOTALL)
+        return _quiet_compile(regex)
     except re.error:
         return _NOTHING
+
+
+def _quiet_compile(regex: str) -> re.Pattern[str]:
+    """``re.compile`` without the FutureWarning Python prints for a class such as ``[a--b]``
+    (a line of a repository's .dockerignore must not write to slimfile's stderr)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return re.compile(regex, re.DOTALL)
 
 
 _WHOLE_PATH = r"\Z"  # the pattern matches the whole path
@@ -177,9 +192,9 @@ def _lex(pattern: str) -> Iterator[tuple[str, str, int, int]]:
         elif ch == "[" and pattern.find("]", i + 1) >= 0:
             i = pattern.find("]", i + 1)
             body = pattern[start + 1 : i]
-            negate = body.startswith(("^", "!"))
+            negate = body.startswith("^")  # Docker's matcher hands classes to Go's regexp: `[!b]` is `!` or `b`
             kind = "class/" if negate or not body or "/" in body else "one"
-            regex = "[" + ("^" if negate else "") + (body[1:] if negate else body).replace("\\", "\\\\") + "]"
+            regex = "[" + ("^" if negate else "") + _class_members(body[1:] if negate else body) + "]"
         elif ch == "\\" and i + 1 < n:
             i += 1
             kind, regex = ("\\/" if pattern[i] == "/" else "one"), re.escape(pattern[i])
@@ -187,6 +202,16 @@ def _lex(pattern: str) -> Iterator[tuple[str, str, int, int]]:
             kind, regex = "one", re.escape(ch)
         i += 1
         yield kind, regex, start, i
+
+
+# characters a class holds as members that Python's `re` reads (or warns it will read) as
+# more than that: `\\` an escape (a literal in Docker's class), `[` a nested set, `&&`, `||`,
+# `~~` set operations (Python 3.7+ warns that they will be; escaped, they stay members)
+_CLASS_MEMBERS_TO_ESCAPE = str.maketrans({ch: "\\" + ch for ch in "\\[&|~"})
+
+
+def _class_members(body: str) -> str:
+    return body.translate(_CLASS_MEMBERS_TO_ESCAPE)
 
 
 def matches(pattern: str, path: str) -> bool:
@@ -345,7 +370,7 @@ class _RuleIndex:
         if not valid:
             return _NOTHING
         try:
-            return re.compile("|".join(f"(?:{piece})" for piece in valid), re.DOTALL)
+            return _quiet_compile("|".join(f"(?:{piece})" for piece in valid))
         except (re.error, RecursionError, OverflowError):
             return None
 

@@ -1,5 +1,7 @@
 """Docker's path patterns: the verify ignore list and .dockerignore (no Docker needed)."""
 
+import warnings
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -40,7 +42,11 @@ def test_clean_path(raw, clean):
         ("file?.txt", "file1.txt", True),
         ("file?.txt", "file10.txt", False),
         ("[ab].py", "a.py", True),
-        ("[!ab].py", "a.py", False),
+        ("[^ab].py", "a.py", False),
+        ("[^ab].py", "c.py", True),
+        ("[!ab].py", "a.py", True),  # Docker's matcher: `!` is a member of the class, `^` negates
+        ("[!ab].py", "!.py", True),
+        ("[!ab].py", "c.py", False),
         ("/tests", "tests", True),
     ],
 )
@@ -62,6 +68,30 @@ def test_dockerignore_last_matching_pattern_wins():
     assert not ignore.excludes("docs/guide.md")  # "*.md" is anchored at the context root
 
 
+def test_classes_are_read_as_docker_reads_them():
+    """What Docker 20.10 (the zoo's engine) sent of a context holding ``axc``, ``abc``, ``a!c``,
+    ``a/c``, ``q/z``, ``qz``, ``q1z`` and ``q^z`` under each .dockerignore (``COPY . /ctx``,
+    then ``find /ctx``). slimfile read ``[!b]`` as a negation, as a shell does: it counted
+    ``axc`` and ``a/c`` out and ``abc`` in, the other way round."""
+    context = ["axc", "abc", "a!c", "a/c", "q/z", "qz", "q1z", "q^z"]
+    sent = {
+        "a[!b]c\nq[^/]z\n": ["axc", "a/c", "q/z", "qz"],
+        "a[^b]c\n": ["abc", "q/z", "qz", "q1z", "q^z"],
+    }
+    for text, expected in sent.items():
+        ignore = DockerIgnore.from_text(text)
+        assert [path for path in context if not ignore.excludes(path)] == expected, text
+
+
+def test_classes_python_reads_as_sets_are_plain_members_without_a_warning():
+    """``[[ab]`` or ``x[&&b]`` in a repository's .dockerignore printed Python's FutureWarning
+    ("Possible nested set") on slimfile's stderr; their characters are members, as in Go."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ignore = DockerIgnore.from_text("[[ab]\nx[&&b]\ny[~|]\nz[a--b]\n")
+        assert [ignore.excludes(p) for p in ("[", "a", "x&", "xb", "y~", "y|", "c", "x")] == [True] * 6 + [False] * 2
+
+
 def test_dockerignore_reinclude_inside_an_excluded_directory():
     ignore = DockerIgnore.from_text("docs\n!docs/keep.txt\n")
     assert ignore.excludes("docs/other.txt")
@@ -77,7 +107,7 @@ def _deciding_rule_by_trying_every_rule(ignore: DockerIgnore, path: str):
     return None if decided is None else ignore.written[decided]
 
 
-_PATTERN_PIECES = st.sampled_from(["a", "b", "ab", "*", "**", "?", "[ab]", "[!a]", "[", "]", "\\", "\\*", "/", ".", ".."])
+_PATTERN_PIECES = st.sampled_from(["a", "b", "ab", "*", "**", "?", "[ab]", "[!a]", "[^a]", "[", "]", "\\", "\\*", "/", ".", ".."])
 
 
 @settings(max_examples=2000, deadline=None)
@@ -143,7 +173,7 @@ def test_the_text_a_pattern_ends_with(pattern, ending):
 
 
 _GLOB_PIECES = st.sampled_from(
-    ["a", "b", "ab", "*", "**", "?", "[ab]", "[!a]", "[a-b]", "[", "]", "[]", "\\", "\\*", "\\/", "/", "**/", "/**/", ".", ".."]
+    ["a", "b", "ab", "*", "**", "?", "[ab]", "[!a]", "[^a]", "[a-b]", "[", "]", "[]", "\\", "\\*", "\\/", "/", "**/", "/**/", ".", ".."]
 )
 _GLOB_PATHS = st.lists(st.sampled_from(["a", "b", "ab", "ba", "aab", "bab", "abab", "*", "a.b", "[", "x", ""]), min_size=1, max_size=6)
 
