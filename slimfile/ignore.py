@@ -13,12 +13,14 @@ from __future__ import annotations
 import os
 import re
 import stat
+import warnings
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 import pathspec
 
 from slimfile.analysis.globs import stars_placed_earliest
+from slimfile.files import read_limited
 
 DEFAULT_EXCLUDE = (
     ".git",
@@ -41,15 +43,39 @@ def _spec(lines: Iterable[str]) -> pathspec.GitIgnoreSpec:
     """The lines' spec, matched with Python's ``re`` (pathspec's "simple" backend: the others,
     picked when ``google-re2`` or ``hyperscan`` happens to be installed, decide some paths
     differently: ``*`` then ``a`` then ``!b`` on the folder ``a/b/``), each pattern's regex
-    rewritten so that it cannot backtrack for ever (:func:`_without_backtracking`)."""
-    spec = pathspec.GitIgnoreSpec.from_lines(list(lines), backend="simple")
-    for pattern in spec.patterns:
-        regex = getattr(pattern, "regex", None)
-        if regex is not None:
-            rewritten = _without_backtracking(regex.pattern)
-            if rewritten is not None and rewritten != regex.pattern:
-                pattern.regex = re.compile(rewritten, regex.flags)
+    rewritten so that it cannot backtrack for ever (:func:`_without_backtracking`). A class
+    such as ``[[ab]`` or ``[a--b]`` makes Python warn that its meaning may change: not on
+    slimfile's stderr for a line of a repository's .gitignore."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        spec = _spec_of_valid_lines(list(lines))
+        for pattern in spec.patterns:
+            regex = getattr(pattern, "regex", None)
+            if regex is not None:
+                rewritten = _without_backtracking(regex.pattern)
+                if rewritten is not None and rewritten != regex.pattern:
+                    pattern.regex = re.compile(rewritten, regex.flags)
     return spec
+
+
+def _spec_of_valid_lines(lines: list[str]) -> pathspec.GitIgnoreSpec:
+    """pathspec's spec of the lines, without those it refuses (``a\\``: a trailing escape) or
+    whose regex Python refuses (``[z-a]``, ``x[a--b]``: a range that runs backwards), which
+    stopped the whole walk with a traceback. git ignores nothing with the first; it reads
+    such a range as its first character (``[z-a]`` ignores ``z``). Left out, a line ignores
+    nothing, so at worst the walk checks a Dockerfile that git ignores."""
+    try:
+        return pathspec.GitIgnoreSpec.from_lines(lines, backend="simple")
+    except (re.error, ValueError):
+        return pathspec.GitIgnoreSpec.from_lines([line for line in lines if _accepted(line)], backend="simple")
+
+
+def _accepted(line: str) -> bool:
+    try:
+        pathspec.GitIgnoreSpec.from_lines([line], backend="simple")
+    except (re.error, ValueError):  # pathspec's GitIgnorePatternError is a ValueError
+        return False
+    return True
 
 
 # The pieces of the regexes pathspec makes of .gitignore lines; a regex with any other piece
@@ -149,7 +175,7 @@ def _ignore_file_lines(path: str) -> list[str] | None:
         with open(path, "rb", opener=_open_nonblocking) as handle:
             if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
                 return None
-            data = handle.read(MAX_IGNORE_FILE + 1)
+            data = read_limited(handle, MAX_IGNORE_FILE)
     except OSError:
         return None
     if len(data) > MAX_IGNORE_FILE:

@@ -3,6 +3,8 @@ cannot backtrack for ever (``slimfile.ignore._spec``). No Docker, no shared file
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import subprocess
 import warnings
@@ -19,9 +21,17 @@ from slimfile.isolation import time_limit
 from tests.cli.conftest import write
 
 _PIECES = st.sampled_from(
-    ["a", "b", "ab", "*", "**", "?", "[ab]", "[a-b]", "[]]", "[a\\]]", "[a\\\\]", "[a/b]", "[", "]", "\\", "\\*", "\\[", "/", ".", "!", "#", " ", "**/", "/**/", "\n"]
+    ["a", "b", "ab", "*", "**", "?", "[ab]", "[a-b]", "[b-a]", "[[a]", "[]]", "[a\\]]", "[a\\\\]", "[a/b]", "[", "]", "\\", "\\*", "\\[", "/", ".", "!", "#", " ", "**/", "/**/", "\n"]
 )
 _PATHS = st.lists(st.sampled_from(["a", "b", "ab", "ba", "aab", "bab", "*", "a.b", "[", "x", "#", "!a", " a"]), min_size=1, max_size=6)
+
+
+def _accepted_alone(line: str) -> bool:
+    try:
+        _pathspec_alone([line])
+    except (ValueError, re.error):
+        return False
+    return True
 
 
 def _pathspec_alone(lines: list[str]) -> pathspec.GitIgnoreSpec:
@@ -37,13 +47,11 @@ def test_the_rewritten_regexes_match_what_pathspec_matches(lines, paths):
     the same folder mark (pathspec ranks a match by it), and the spec decides the same
     (negated classes aside: git's reading, tested below)."""
     assume(not any("[!" in line or "[^" in line for line in lines))
+    ours = _spec(lines)
     try:
         plain = _pathspec_alone(lines)
-    except ValueError as exc:  # pathspec refuses the line (a lone backslash): so does _spec
-        with pytest.raises(type(exc)):
-            _spec(lines)
-        return
-    ours = _spec(lines)
+    except (ValueError, re.error):  # a line pathspec or Python refuses (`a\\`, `[b-a]`): left out
+        plain = _pathspec_alone([line for line in lines if _accepted_alone(line)])
     for theirs, mine in zip(plain.patterns, ours.patterns):
         if theirs.regex is None:
             continue
@@ -119,3 +127,19 @@ def test_a_walk_under_such_a_gitignore_ends_and_skips_what_it_ignores(tmp_path):
     with time_limit(120):
         found = [item for item in discover([str(tmp_path)]) if isinstance(item, Discovered)]
     assert [Path(item.path).parent.name for item in found] == [deep]
+
+
+def test_lines_pathspec_or_python_refuses_leave_the_walk_going(cli, tmp_path):
+    """``a\\`` (pathspec: "Invalid git pattern"), ``[z-a]`` and ``z[a--b]`` (a range that runs
+    backwards: re.error) stopped ``slimfile check .`` with a traceback, and ``[[ab]`` or
+    ``x[&&b]`` printed Python's FutureWarnings. Now such a line is left out (it ignores nothing)
+    and the others still count; stderr stays clean."""
+    lines = "a\\\n[z-a]\nz[a--b]\n[[ab]\nx[&&b]\nskipped/\n"
+    dockerfile = "FROM debian:bookworm\n"  # one finding: SF801
+    write(tmp_path, {".gitignore": lines, "app/Dockerfile": dockerfile, "skipped/Dockerfile": dockerfile, "b/Dockerfile": dockerfile})
+    (tmp_path / ".git").mkdir()
+    result = cli("check", "--output-format", "json", "--exit-zero", ".", cwd=tmp_path)
+    assert result.exit_code == 0 and result.stderr == ""
+    assert sorted({item["filename"] for item in json.loads(result.out)}) == ["app/Dockerfile"]
+    spec = _spec(lines.splitlines())
+    assert [spec.match_file(p) for p in ("a\\", "z", "za", "[", "x&", "skipped/x")] == [False, False, False, True, True, True]
