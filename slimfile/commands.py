@@ -10,7 +10,7 @@ from itertools import chain
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from slimfile.config import ConfigError, FileConfig, config_in, load_config, split_codes, validate_codes
+from slimfile.config import ConfigError, FileConfig, check_exclude_pattern, config_in, load_config, split_codes, validate_codes
 from slimfile.engine import Settings
 from slimfile.files import STDIN, InputError, WalkWarning, create_atomic, discover, write_atomic
 from slimfile.ignore import DEFAULT_EXCLUDE, ExcludeRules
@@ -74,6 +74,9 @@ class SettingsResolver:
         self.cli_extend = self._codes(options.extend_select, "--extend-select") or ()
         self.cli_ignore = self._codes(options.ignore, "--ignore") or ()
         self.cli_timeout = self._timeout(options.timeout)
+        for key, patterns in (("--exclude", options.exclude), ("--extend-exclude", options.extend_exclude)):
+            for pattern in patterns or ():
+                check_exclude_pattern(pattern, key)
 
     @staticmethod
     def _timeout(text: str | None) -> float | None:

@@ -192,6 +192,12 @@ def parse_config_table(table: dict, path: str, known_codes: Iterable[str] | None
             raise ConfigError(f"'{key}' must be a list of strings", path=path)
         return tuple(value)
 
+    def patterns(key: str) -> tuple[str, ...] | None:
+        values = str_list(key)
+        for value in values or ():
+            check_exclude_pattern(value, f"'{key}'", path)
+        return values
+
     def boolean(key: str) -> bool | None:
         if key not in table:
             return None
@@ -229,12 +235,21 @@ def parse_config_table(table: dict, path: str, known_codes: Iterable[str] | None
         ignore=code_list("ignore") or (),
         unsafe_fixes=boolean("unsafe-fixes"),
         per_file_ignores=tuple(per_file),
-        exclude=str_list("exclude"),
-        extend_exclude=str_list("extend-exclude") or (),
+        exclude=patterns("exclude"),
+        extend_exclude=patterns("extend-exclude") or (),
         respect_gitignore=boolean("respect-gitignore"),
         timeout=timeout,
         preferences=dict(preferences),
     )
+
+
+def check_exclude_pattern(pattern: str, key: str, path: str | None = None) -> None:
+    """A ConfigError for an exclude pattern pathspec cannot read (``a\\``, ``[z-a]``)."""
+    from slimfile.ignore import pattern_problem
+
+    problem = pattern_problem(pattern)
+    if problem:
+        raise ConfigError(f"{key}: invalid pattern `{pattern}` ({problem})", path=path)
 
 
 def validate_codes(values: Iterable[str], known: list[str] | None, path: str | None, key: str) -> tuple[str, ...]:

@@ -103,9 +103,9 @@ _TOO_LARGE = f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB; not a Docke
 def read_limited(stream: BinaryIO, limit: int = MAX_BYTES) -> bytes:
     """At most one byte more than ``limit`` (a Dockerfile's by default): enough to tell that
     an input is too large without reading all of it (standard input, ``/dev/zero``, a file
-    that grows, whose size the file system does not say). Every file slimfile reads from a
-    repository under review (Dockerfiles, configuration, ignore files, the build context's
-    files) is read through this."""
+    that grows, whose size the file system does not say). Every file slimfile reads whole
+    from a repository under review (Dockerfiles, configuration, ignore files, the build
+    context's files) is read through this."""
     return stream.read(limit + 1)
 
 

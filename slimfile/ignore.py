@@ -71,11 +71,22 @@ def _spec_of_valid_lines(lines: list[str]) -> pathspec.GitIgnoreSpec:
 
 
 def _accepted(line: str) -> bool:
-    try:
-        pathspec.GitIgnoreSpec.from_lines([line], backend="simple")
-    except (re.error, ValueError):  # pathspec's GitIgnorePatternError is a ValueError
-        return False
-    return True
+    return pattern_problem(line) is None
+
+
+def pattern_problem(line: str) -> str | None:
+    """Why pathspec or Python refuses a gitignore-style line, or None. An exclude pattern of
+    a configuration or the command line with a problem is an error (a typo must not silently
+    exclude nothing); a line of a repository's .gitignore is left out."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        try:
+            pathspec.GitIgnoreSpec.from_lines([line], backend="simple")
+        except re.error as exc:
+            return exc.msg
+        except ValueError as exc:  # pathspec's GitIgnorePatternError
+            return str(exc)
+    return None
 
 
 # The pieces of the regexes pathspec makes of .gitignore lines; a regex with any other piece

@@ -204,9 +204,9 @@ def _lex(pattern: str) -> Iterator[tuple[str, str, int, int]]:
         yield kind, regex, start, i
 
 
-# characters a class holds as members that Python's `re` reads (or warns it will read) as
-# more than that: `\\` an escape (a literal in Docker's class), `[` a nested set, `&&`, `||`,
-# `~~` set operations (Python 3.7+ warns that they will be; escaped, they stay members)
+# characters of a class that Python's `re` reads (or warns it will read) as more than
+# members: `\\` an escape (slimfile reads it as a member), `[` a nested set, `&&`, `||`, `~~`
+# set operations (Python 3.7+ warns that they will be; escaped, they stay members)
 _CLASS_MEMBERS_TO_ESCAPE = str.maketrans({ch: "\\" + ch for ch in "\\[&|~"})
 
 

@@ -196,6 +196,21 @@ class TestErrors:
         with pytest.raises(ConfigError, match=r"\[tool.slimfile\] must be a table"):
             load_config(tmp_path / "pyproject.toml", ["XT101"])
 
+    def test_an_exclude_pattern_that_cannot_be_read_is_an_error(self, cli, tmp_path):
+        """``[z-a]`` or a trailing ``\\`` stopped the walk with a traceback; dropped silently, a
+        typo would exclude nothing: an error naming the pattern, as for an unknown rule code."""
+        write(tmp_path, {"Dockerfile": ALL_RULES})
+        result = cli("check", "--exclude", "[z-a]", ".", cwd=tmp_path)
+        assert result.exit_code == 2 and "error: --exclude: invalid pattern `[z-a]` (bad character range z-a)" in result.stderr
+        result = cli("check", "--extend-exclude", "vendor", "--extend-exclude", "a\\", ".", cwd=tmp_path)
+        assert result.exit_code == 2 and "error: --extend-exclude: invalid pattern `a\\`" in result.stderr
+        write(tmp_path, {"slimfile.toml": 'extend-exclude = ["vendor", "x[b-a]"]\n'})
+        with pytest.raises(ConfigError, match=r"'extend-exclude': invalid pattern `x\[b-a\]` \(bad character range b-a\)"):
+            load_config(tmp_path / "slimfile.toml", ["XT101"])
+        assert cli("check", ".", cwd=tmp_path).exit_code == 2
+        write(tmp_path, {"slimfile.toml": 'extend-exclude = ["vendor", "x[a-b]"]\n'})
+        assert load_config(tmp_path / "slimfile.toml", ["XT101"]).extend_exclude == ("vendor", "x[a-b]")
+
     def test_missing_explicit_config(self, cli, tmp_path):
         result = cli("check", "--config", "nope.toml", ".", cwd=tmp_path)
         assert result.exit_code == 2
