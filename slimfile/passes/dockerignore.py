@@ -301,7 +301,17 @@ class Entry:
 
     @property
     def shown(self) -> str:
-        return self.path + "/" if self.is_dir else self.path
+        return visible(self.path + "/" if self.is_dir else self.path)
+
+
+# control characters a file name may hold, shown escaped: written as they are, a line break in
+# a name split a finding's line and, in a comment of the proposed file, started a pattern line
+_CONTROLS = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F)} | {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}
+
+
+def visible(text: str) -> str:
+    """``text`` on one line, its control characters escaped (``\\n``, ``\\x1b``)."""
+    return text.translate(_CONTROLS)
 
 
 @dataclass
@@ -447,7 +457,7 @@ def _proposal(ctx: Context, files: BuildContext, inventory: Inventory, folders: 
         for entry in chosen:
             line = _line_of(group, entry)
             if line is None:
-                proposal.kept.append((entry, "a .dockerignore line cannot name it (leading or trailing spaces)"))
+                proposal.kept.append((entry, f"a .dockerignore line cannot name it ({_unwritable(entry.path)})"))
             elif line not in written:
                 proposal.kept.append((entry, f"`{line}` would also leave out a file a COPY names"))
         chosen = [e for e in chosen if _line_of(group, e) in written]
@@ -768,13 +778,23 @@ _SPECIAL = set("*?[]\\")
 
 def _escape(path: str) -> str | None:
     """A context path as a .dockerignore line that matches exactly it; None when the syntax
-    cannot say it (leading or trailing spaces are trimmed by the builder)."""
-    if path != path.strip() or "\n" in path or "\r" in path:
+    cannot say it (:func:`_unwritable`)."""
+    if _unwritable(path):
         return None
     escaped = "".join("\\" + ch if ch in _SPECIAL else ch for ch in path)
     if escaped.startswith(("#", "!")):
         escaped = "\\" + escaped
     return escaped
+
+
+def _unwritable(path: str) -> str:
+    """Why no .dockerignore line names exactly ``path``, or ``""``: the builder trims a line's
+    leading and trailing spaces, and a line ends at a line break."""
+    if "\n" in path or "\r" in path:
+        return "a line break in its name"
+    if path != path.strip():
+        return "leading or trailing spaces"
+    return ""
 
 
 # -- SF704: the finding and the file -----------------------------------------------------------
@@ -867,6 +887,7 @@ def _render(ctx: Context, proposal: Proposal, shown: str, specific: bool) -> byt
         lines += [f"#   {entry.shown}: {reason}" for entry, reason in proposal.kept[:SHOWN]]
         if len(proposal.kept) > SHOWN:
             lines.append(f"#   and {len(proposal.kept) - SHOWN} more")
+    lines = [visible(line) if line.startswith("#") else line for line in lines]  # a comment stays one line
     newline = ctx.dockerfile.newline.decode("ascii")
     return (newline.join(lines) + newline).encode("utf-8", "surrogateescape")
 

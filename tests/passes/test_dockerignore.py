@@ -423,3 +423,17 @@ def test_an_entry_no_ignore_line_can_name_stays_and_says_why(tmp_path: Path):
     write(tmp_path, {**PYTHON_APP, " spaced/.env": "A=1\n"})
     text = one(tmp_path, "SF704").fix.creates[0].content.decode()
     assert "#    spaced/.env: a .dockerignore line cannot name it (leading or trailing spaces)" in text
+
+
+def test_a_line_break_in_a_name_never_reaches_the_proposed_file_as_a_line(tmp_path: Path):
+    """A folder named ``venv<newline>*<newline>x`` was kept (no line can name it) and listed in
+    a comment as it is: the line between its line breaks became a pattern of the proposed
+    file (``*``: the whole context left out, the build broken). Names are shown with control characters
+    escaped, in the file and in the finding."""
+    write(tmp_path, {**PYTHON_APP, "venv\n*\nx/pyvenv.cfg": "home = /usr\n", ".git/HEAD": "ref\n"})
+    finding = one(tmp_path, "SF704")
+    text = finding.fix.creates[0].content.decode()
+    assert "#   venv\\n*\\nx/: a .dockerignore line cannot name it (a line break in its name)" in text
+    patterns = [line for line in text.splitlines() if line and not line.startswith("#")]
+    assert "*" not in patterns and ".git" in patterns
+    assert "\n" not in finding.message
