@@ -44,3 +44,14 @@ def toml_loads(text: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except RecursionError:
         raise tomllib.TOMLDecodeError(TOO_DEEP) from None
+
+
+# control characters a file name may hold, shown escaped: written as they are, a line break in
+# a name split a finding's line and, in a comment of a file slimfile writes, started a new line
+_CONTROLS = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F)} | {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}
+
+
+def visible(text: str) -> str:
+    """``text`` on one line, its control characters escaped (``\\n``, ``\\x1b``), for messages
+    and comments that quote a name of the build context."""
+    return text.translate(_CONTROLS)

@@ -634,34 +634,47 @@ def read_go_mod(context: BuildContext, path: str) -> GoMod | str:
     replacements: list[str] = []
     requires: list[str] = []
     block = None
-    for raw in text.splitlines():
+    for number, raw in enumerate(text.splitlines(), 1):
         line = raw.split("//", 1)[0].strip()
         if not line:
             continue
+        problem = None
         if block is not None:
             if line == ")":
                 block = None
                 continue
-            _go_mod_entry(block, line, replacements, requires)
-            continue
-        keyword, _, rest = line.partition(" ")
-        rest = rest.strip()
-        if keyword == "module":
-            module = rest.strip('"')
-        elif keyword in ("replace", "require") and rest == "(":
-            block = keyword
-        elif keyword in ("replace", "require"):
-            _go_mod_entry(keyword, rest, replacements, requires)
+            problem = _go_mod_entry(block, line, replacements, requires)
+        else:
+            keyword, _, rest = line.partition(" ")
+            rest = rest.strip()
+            if keyword == "module":
+                module = rest.strip('"')
+            elif keyword in ("replace", "require") and rest == "(":
+                block = keyword
+            elif keyword in ("replace", "require"):
+                problem = _go_mod_entry(keyword, rest, replacements, requires)
+        if problem:  # the go command refuses the file too ("errors parsing go.mod")
+            return f"{clean_path(path)} line {number}: {problem}"
     return GoMod(module, tuple(replacements), tuple(requires))
 
 
-def _go_mod_entry(kind: str, entry: str, replacements: list[str], requires: list[str]) -> None:
+def _go_mod_entry(kind: str, entry: str, replacements: list[str], requires: list[str]) -> str | None:
+    """Record a ``require`` or ``replace`` line; why it is malformed, if it is."""
     if kind == "require":
-        requires.append(entry.split()[0])
-        return
-    target = entry.split("=>", 1)[1].strip().split()[0] if "=>" in entry else ""
+        words = entry.split()
+        if not words:
+            return "`require` names no module"
+        requires.append(words[0])
+        return None
+    if "=>" not in entry:
+        return None
+    old, new = (part.split() for part in entry.split("=>", 1))
+    if not old or not new:
+        return f"`replace {entry}` needs a module on each side of `=>`"
+    target = new[0]
     if target.startswith(("./", "../", "/")) or target in (".", ".."):
         replacements.append(target)
+    return None
 
 
 @dataclass(frozen=True)

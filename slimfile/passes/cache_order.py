@@ -35,9 +35,7 @@ and their comments; ENV and ARG lines move only when a moved step reads them.
 
 from __future__ import annotations
 
-import json
 import posixpath
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
@@ -58,7 +56,15 @@ from slimfile.analysis.steps import (
 )
 from slimfile.diagnostics import Finding, Rule
 from slimfile.passes.common import saving
-from slimfile.restructure.moves import ItemIndex, block_text, insertion_point, instruction_line, removal
+from slimfile.restructure.moves import (
+    ItemIndex,
+    block_text,
+    copy_arguments,
+    copy_cannot_name,
+    insertion_point,
+    instruction_line,
+    removal,
+)
 from slimfile.shell.edit_helpers import EditRefused, remove_leading_commands
 from slimfile.shell.effects import Effects, PathTrie, command_effects, env_always, env_overlap
 from slimfile.shell.model import Operator, ShellScript
@@ -66,6 +72,7 @@ from slimfile.shell.packages import facts_by_command
 from slimfile.syntax.edits import Edit, Fix, Safety
 from slimfile.syntax.nodes import Instruction
 from slimfile.syntax.stages import Stage
+from slimfile.textformats import visible
 
 COPY_MANIFESTS_FIRST = Rule(
     code="SF701",
@@ -134,7 +141,8 @@ project, an offline build (`mvn -o`), a `--find-links` folder
 or a local package source, a uv workspace or a `go.work`, `[project] dynamic` metadata (uv
 builds the project to read it), a Go `vendor/` folder or `-mod=vendor` (nothing is
 downloaded: nothing to gain), `go mod tidy` or `go get` (they read every source file), a manifest that
-`.dockerignore` excludes or that the copy does not bring; when the context sends what the
+`.dockerignore` excludes or that the copy does not bring, or whose path holds `*`, `?`, `[`, `\\`
+or a line break (COPY reads the first four as a pattern); when the context sends what the
 install writes (`node_modules`, a `.venv`: the copy would land on top of the fresh install);
 or when the install or a step it must pass reads or writes something only known at build
 time (the home of a non-root `USER` when no `ENV HOME`, `useradd`/`adduser` of the Dockerfile
@@ -428,6 +436,9 @@ class _Planner:
             source = self.copy_map.context_path(path)
             if source is None:
                 return f"{path} does not come from the copy"
+            unnameable = copy_cannot_name(source)
+            if unnameable:
+                return f"{visible(source)}: {unnameable}"
             if self.files is not None and not self.files.exists(source):
                 if self.files.on_disk(source):
                     return f"{source} is excluded by .dockerignore"
@@ -700,11 +711,7 @@ def _manifest_copy(ctx: Context, plan: Plan, move: Move) -> list[bytes]:
 
 
 def _copy_line(ctx: Context, copy: Instruction, flags: str, sources: list[str], destination: str) -> bytes:
-    words = [*dict.fromkeys(sources), destination]
-    if any(re.search(r"[\s\"'\\$`]", word) for word in words):
-        arguments = json.dumps(words)
-    else:
-        arguments = " ".join(words)
+    arguments = copy_arguments(ctx.dockerfile, [*dict.fromkeys(sources), destination])
     return instruction_line(ctx.dockerfile, copy, "COPY", f"{flags} {arguments}" if flags else arguments)
 
 

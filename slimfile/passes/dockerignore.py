@@ -68,6 +68,7 @@ from slimfile.shell.data import load
 from slimfile.syntax.edits import Fix, NewFile, Safety
 from slimfile.syntax.nodes import Instruction
 from slimfile.syntax.stages import Stage
+from slimfile.textformats import visible
 
 DOCKERIGNORE_MISSING = Rule(
     code="SF704",
@@ -303,15 +304,6 @@ class Entry:
     def shown(self) -> str:
         return visible(self.path + "/" if self.is_dir else self.path)
 
-
-# control characters a file name may hold, shown escaped: written as they are, a line break in
-# a name split a finding's line and, in a comment of the proposed file, started a pattern line
-_CONTROLS = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F)} | {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}
-
-
-def visible(text: str) -> str:
-    """``text`` on one line, its control characters escaped (``\\n``, ``\\x1b``)."""
-    return text.translate(_CONTROLS)
 
 
 @dataclass

@@ -42,7 +42,7 @@ from slimfile.analysis.recipes import Artefact, Refusal, Release, release_plan
 from slimfile.analysis.recipes.files import build_only
 from slimfile.analysis.steps import Step, referenced, stage_steps
 from slimfile.diagnostics import Finding, Rule, Saving
-from slimfile.restructure.moves import ItemIndex, block_text, removal
+from slimfile.restructure.moves import ItemIndex, block_text, copy_cannot_name, removal
 from slimfile.restructure.stages import (
     append_at_end,
     copy_from_line,
@@ -58,6 +58,7 @@ from slimfile.syntax.edits import Edit, Fix, Safety
 from slimfile.syntax.nodes import Instruction
 from slimfile.syntax.stages import Stage
 from slimfile.syntax.style import line_break
+from slimfile.textformats import visible
 
 MULTI_STAGE_SPLIT = Rule(
     code="SF901",
@@ -295,10 +296,21 @@ def _layout(ctx: Context, stage: Stage, steps: list[Step], release: Release) -> 
     extra = _other_runs(ctx, steps, release)
     if isinstance(extra, str):
         return extra
-    problem = _runs_what_it_ships(ctx, steps, release)
+    problem = _runs_what_it_ships(ctx, steps, release) or _unnameable_copy([*release.artefacts, *extra])
     if problem:
         return problem
     return _Layout(moved, repeated, args, users, extra)
+
+
+def _unnameable_copy(copies: list[Artefact]) -> str:
+    """Why a ``COPY --from`` of the release could not name one of its paths exactly (a name of
+    the build context with ``*`` or a line break), or ``""``."""
+    for artefact in copies:
+        for path in (artefact.source, artefact.target):
+            why = copy_cannot_name(path)
+            if why:
+                return f"{visible(path)}: {why}"
+    return ""
 
 
 def _user_runs(ctx: Context, steps: list[Step], release: Release) -> list[Instruction] | str:

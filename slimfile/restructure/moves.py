@@ -9,6 +9,8 @@ a block that stood alone between blank lines leaves one blank line behind, not t
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 
 from slimfile.syntax.edits import Edit
@@ -91,6 +93,38 @@ def instruction_line(dockerfile: Dockerfile, like: Instruction, keyword: str, re
     return (same_case(keyword, like.keyword) + " " + rest).encode("utf-8", "surrogateescape") + eol_of(
         dockerfile, like.lines[0]
     )
+
+
+# what a COPY argument may hold and be written as it is: BuildKit reads each argument as a
+# shell word (quotes, `$`, the escape character and, in the shell form, spaces are read), in
+# the JSON form too
+_PLAIN_COPY_WORD = re.compile(r"[A-Za-z0-9_./:@%+=,-]+\Z")
+
+
+def copy_arguments(dockerfile: Dockerfile, words: list[str]) -> str:
+    """COPY's sources and destination as written after its flags: plain words as they are,
+    else a JSON array whose quotes, ``$`` and escape characters are escaped with the file's
+    escape character. Unescaped, a folder named ``d$x``, ``q"uote`` or ``it's`` was a path
+    BuildKit expanded or unquoted, and the copy failed ("not found"). The words must be
+    paths COPY can name (:func:`copy_cannot_name`)."""
+    if all(_PLAIN_COPY_WORD.match(word) for word in words):
+        return " ".join(words)
+    special = re.compile("[" + re.escape("\"'$" + dockerfile.escape) + "]")
+    return json.dumps([special.sub(lambda m: dockerfile.escape + m.group(), word) for word in words])
+
+
+_PATTERN_OR_BREAK = re.compile(r"[\\*?\[\n\r]")
+
+
+def copy_cannot_name(path: str) -> str:
+    """Why slimfile writes no COPY of ``path``, or ``""``: BuildKit reads a source as a pattern
+    (``*``, ``?``, ``[`` match other names; ``\\`` escapes, so ``COPY ["back\\\\slash/x", ...]``
+    fails with "not found" on the zoo's engine), and a line break is one no reviewer should
+    meet inside an instruction."""
+    if _PATTERN_OR_BREAK.search(path):
+        return "slimfile writes no COPY of a path holding a line break, `*`, `?`, `[` or `\\` (BuildKit reads the last four as a pattern)"
+    return ""
+
 
 
 def group_text(pieces: list[bytes], separated: bool, newline: bytes) -> bytes:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 
+from slimfile.restructure.moves import copy_arguments
 from slimfile.syntax.edits import Edit
 from slimfile.syntax.nodes import Dockerfile, Instruction
 from slimfile.syntax.stages import Stage, StageModel
@@ -66,6 +67,4 @@ def shell_words_if_plain(text: str) -> list[str] | None:
 
 def copy_from_line(dockerfile: Dockerfile, like: Instruction, stage: str, source: str, target: str, chown: str | None) -> bytes:
     flags = f"--from={stage}" + (f" --chown={chown}" if chown else "")
-    if _PLAIN_WORD.match(source) and _PLAIN_WORD.match(target):
-        return line(dockerfile, like, "COPY", f"{flags} {source} {target}")
-    return line(dockerfile, like, "COPY", f"{flags} {exec_form([source, target])}")
+    return line(dockerfile, like, "COPY", f"{flags} {copy_arguments(dockerfile, [source, target])}")

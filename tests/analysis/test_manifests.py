@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from slimfile.analysis.build_context import BuildContext
 from slimfile.analysis.manifests import (
     classify_requirement,
@@ -147,6 +149,23 @@ def test_go_mod_and_gemfile(tmp_path: Path):
     assert mod.module == "example.com/x" and mod.local_replacements == ("../y",) and mod.requires == ("golang.org/x/text",)
     gems = read_gemfile(files, "Gemfile")
     assert gems.gemspec and gems.local_paths == ("vendor/mylib",) and gems.gems == ("rails", "mylib")
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("module x\nreplace => \n", "go.mod line 2: `replace =>` needs a module on each side of `=>`"),
+        ("module x\nreplace (\n\ta =>\n)\n", "go.mod line 3: `replace a =>` needs a module on each side of `=>`"),
+        ("module x\nrequire (\n\t\n\t// only a comment\n)\n", None),
+        ("module x\nrequire\n", "go.mod line 2: `require` names no module"),
+    ],
+)
+def test_a_go_mod_the_go_command_refuses_is_a_reason_not_a_crash(tmp_path: Path, text: str, problem: str | None):
+    """``replace =>`` (nothing on either side) or ``require`` alone was an IndexError, an
+    internal error for the Dockerfile whose context held it."""
+    write(tmp_path, {"go.mod": text})
+    mod = read_go_mod(BuildContext(tmp_path), "go.mod")
+    assert mod == problem if problem else not isinstance(mod, str)
 
 
 def test_yarn_lock_formats_and_sync(tmp_path: Path):

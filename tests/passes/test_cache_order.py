@@ -112,3 +112,66 @@ def test_the_reads_many_installs_share_are_hashed_once_not_per_install():
     keys = {same.key(reads) for _ in range(100)}
     assert _CountedHashes.count <= 2
     assert keys == {same.key(MANIFESTS[:1] + MANIFESTS[1:])} and same.key(("/app/package.json",)) not in keys
+
+
+WORKSPACE_DOCKERFILE = 'FROM node:18-slim\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD ["node", "index.js"]\n'
+
+
+def _workspace(root, folders: list[str]) -> None:
+    """An npm workspace project whose members live in ``packages/<folder>``."""
+    import json
+
+    (root / "Dockerfile").write_text(WORKSPACE_DOCKERFILE)
+    (root / "package.json").write_text(json.dumps({"name": "root", "version": "1.0.0", "private": True, "workspaces": ["packages/*"]}))
+    for number, folder in enumerate(folders):
+        member = root / "packages" / folder
+        member.mkdir(parents=True)
+        (member / "package.json").write_text(json.dumps({"name": f"p{number}", "version": "1.0.0"}))
+
+
+def test_manifest_copies_name_odd_folders_as_buildkit_reads_them(tmp_path):
+    """BuildKit reads each COPY argument as a shell word, in the JSON form too: a member folder
+    named ``d$x``, ``q"uote`` or ``it's`` was written into the JSON form as it is, and the
+    rewrite did not build ("not found", "unexpected end of statement"; the zoo's engine).
+    Quotes, ``$`` and the escape character are escaped with the file's escape character
+    (tests/verify/test_copy_names_build.py builds and verifies it)."""
+    from slimfile.engine import Settings, fix_source
+
+    _workspace(tmp_path, ["d$x", 'q"uote', "it's", "sp ace", "plain"])
+    dockerfile = tmp_path / "Dockerfile"
+    result = fix_source(dockerfile.read_bytes(), str(dockerfile), Settings(select=("SF701",)))
+    assert result.output.decode().splitlines()[2:9] == [
+        "COPY package.json ./",
+        'COPY ["packages/d\\\\$x/package.json", "./packages/d\\\\$x/"]',
+        'COPY ["packages/it\\\\\'s/package.json", "./packages/it\\\\\'s/"]',
+        "COPY packages/plain/package.json ./packages/plain/",
+        'COPY ["packages/q\\\\\\"uote/package.json", "./packages/q\\\\\\"uote/"]',
+        'COPY ["packages/sp ace/package.json", "./packages/sp ace/"]',
+        "RUN npm install",
+    ]
+
+
+def test_the_escape_directive_escapes_with_its_own_character():
+    from slimfile.restructure.moves import copy_arguments
+    from slimfile.syntax.parser import parse
+
+    backtick = parse(b"# escape=`\nFROM x\n")
+    assert copy_arguments(backtick, ["a$b/x", "c`d\\e/"]) == '["a`$b/x", "c``d\\\\e/"]'
+    assert copy_arguments(parse(b"FROM x\n"), ["a$b/x", "c`d/"]) == '["a\\\\$b/x", "c`d/"]'
+    assert copy_arguments(parse(b"FROM x\n"), ["src/app.py", "./"]) == "src/app.py ./"
+
+
+def test_a_member_folder_copy_cannot_name_is_not_moved_and_says_why(tmp_path):
+    """``*``, ``?``, ``[`` and ``\\`` are read as a pattern by COPY (``back\\slash``: "not found"
+    on the zoo's engine), a line break has no place in an instruction: the install stays,
+    and the finding says why."""
+    from slimfile.engine import Settings, check_source
+
+    _workspace(tmp_path, ["good", "back\\slash"])
+    dockerfile = tmp_path / "Dockerfile"
+    [finding] = [f for f in check_source(dockerfile.read_bytes(), str(dockerfile), Settings()) if f.rule.code == "SF701"]
+    assert finding.fix is None
+    assert finding.message.endswith(
+        "not moved: packages/back\\slash/package.json: slimfile writes no COPY of a path holding a line break, "
+        "`*`, `?`, `[` or `\\` (BuildKit reads the last four as a pattern)"
+    )

@@ -351,3 +351,4 @@ def test_a_file_serve_and_nginx_would_type_differently_keeps_serve(tmp_path, pat
 def test_project_files_and_compiled_sources_do_not_count_as_served(tmp_path):
     files = {"postcss.config.cjs": "", "src/App.vue": "", "src/styles.scss": "", "node_modules/x/y.cjs": ""}
     assert "FROM nginx:1 AS release" in fixed(SITE, site(tmp_path, **files))
+

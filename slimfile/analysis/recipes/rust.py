@@ -97,13 +97,16 @@ def _binary_name(ctx: Context, steps: list[Step], step: Step, fact: PackageFact,
         return Refusal("rust", manifest)
     if "workspace" in manifest and "package" not in manifest:
         return Refusal("rust", "a Cargo workspace: which binaries it builds is not followed")
-    bins = [b for b in manifest.get("bin", []) if isinstance(b, dict) and b.get("name")]
-    if len(bins) > 1:
+    declared, package = manifest.get("bin", []), manifest.get("package", {})
+    if not isinstance(declared, list) or not isinstance(package, dict):  # cargo refuses it too
+        return Refusal("rust", "Cargo.toml is not valid: `bin` must be an array of tables, `package` a table")
+    names = [b.get("name") for b in declared if isinstance(b, dict) and b.get("name")]
+    if len(names) > 1:
         return Refusal("rust", "Cargo.toml declares several binaries")
-    if bins:
-        return str(bins[0]["name"])
-    name = manifest.get("package", {}).get("name")
-    return str(name) if name else Refusal("rust", "Cargo.toml names no package")
+    name = names[0] if names else package.get("name")
+    if name is not None and not isinstance(name, str):
+        return Refusal("rust", "Cargo.toml is not valid: a name must be a string")
+    return name if name else Refusal("rust", "Cargo.toml names no package")
 
 
 def _context_path_of(steps: list[Step], before: Step, cwd: str) -> str | None:
