@@ -10,7 +10,15 @@ from itertools import chain
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from slimfile.config import ConfigError, FileConfig, check_exclude_pattern, config_in, load_config, split_codes, validate_codes
+from slimfile.config import (
+    ConfigError,
+    FileConfig,
+    check_exclude_pattern,
+    config_in,
+    load_config,
+    split_codes,
+    validate_codes,
+)
 from slimfile.engine import Settings
 from slimfile.files import STDIN, InputError, WalkWarning, create_atomic, discover, write_atomic
 from slimfile.ignore import DEFAULT_EXCLUDE, ExcludeRules
