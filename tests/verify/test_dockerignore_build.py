@@ -82,3 +82,30 @@ def test_the_folder_is_untouched_and_every_image_removed(verified, engine, app: 
     report, before, after = verified
     assert after == before and not (app / ".dockerignore").exists()
     assert [tag for tag in report.built_images if engine.has_image(tag)] == []
+
+
+CLASS_CONTEXT = ["axc", "abc", "a!c", "a/c", "q/z", "qz", "q1z", "q^z", "[c", "ac"]
+
+
+@pytest.mark.parametrize("ignore", ["a[!b]c\nq[^/]z\n", "a[^b]c\n", "[[a]c\n*[!q]z\n"])
+def test_the_files_a_dockerignore_keeps_out_are_the_ones_the_engine_keeps_out(engine, tmp_path, ignore):
+    """Character classes as the engine reads them: ``[!b]`` is the class of ``!`` and ``b``,
+    ``[^b]`` is negated and matches ``/`` (slimfile read ``[!b]`` as a negation)."""
+    from slimfile.analysis.globs import DockerIgnore
+
+    for name in CLASS_CONTEXT:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x\n")
+    (tmp_path / ".dockerignore").write_text(ignore)
+    (tmp_path / "Dockerfile").write_text("FROM debian:bookworm-slim\nCOPY . /ctx\n")
+    tag = "slimfile-test-dockerignore-classes"
+    built = engine.build(tmp_path / "Dockerfile", tmp_path, tag, no_cache=True, workdir=tmp_path)
+    try:
+        assert built.returncode == 0, built.lines[-5:]
+        listed = engine.run(tag, ["find", "/ctx", "-type", "f"], timeout=60)
+        sent = sorted(path.removeprefix("/ctx/") for path in listed.stdout.split())
+    finally:
+        engine.remove_images([tag])
+    rules = DockerIgnore.from_text(ignore)
+    expected = sorted(name for name in [*CLASS_CONTEXT, ".dockerignore", "Dockerfile"] if not rules.excludes(name))
+    assert sent == expected
