@@ -173,7 +173,10 @@ def _poetry_local_dependency(poetry: dict[str, Any]) -> str | None:
 def _pep621_local_dependency(data: dict[str, Any]) -> str | None:
     """A PEP 508 requirement of [project] or [dependency-groups] that names a local file."""
     project = _table(data, "project")
-    requirements: list[Any] = list(project.get("dependencies", ()) or ())
+    dependencies = project.get("dependencies", [])
+    if not isinstance(dependencies, list):  # pip, uv and poetry refuse the file too
+        return "pyproject.toml is not valid: [project] `dependencies` must be an array"
+    requirements: list[Any] = list(dependencies)
     for extra in _table(project, "optional-dependencies").values():
         requirements.extend(extra if isinstance(extra, list) else ())
     for group in _table(data, "dependency-groups").values():

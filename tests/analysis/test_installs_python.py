@@ -41,6 +41,8 @@ def sf701(tmp_path: Path, dockerfile: str, files: dict[str, str], *, context: bo
         ("FROM python\nWORKDIR /app\nCOPY . .\nRUN pipenv install six\n", {"Pipfile": "[packages]\n"}, "adds packages"),
         ("FROM python\nWORKDIR /app\nUSER app\nCOPY . .\nRUN pipenv install\n", {"Pipfile": "[packages]\n"}, "home directory of the user is not known"),
         ("FROM python\nWORKDIR /app\nCOPY . .\nRUN poetry install\n", {"pyproject.toml": POETRY, ".venv/bin/python": ""}, "the build context sends `.venv`"),
+        # was a TypeError, an internal error for the Dockerfile (uv, pip and poetry refuse the file too)
+        ("FROM python\nWORKDIR /app\nCOPY . .\nRUN uv sync\n", {"pyproject.toml": "[project]\nname = 'a'\ndependencies = 5\n"}, "[project] `dependencies` must be an array"),
     ],
 )
 def test_refusals_say_why(tmp_path: Path, dockerfile: str, files: dict[str, str], expected: str):
