@@ -305,7 +305,6 @@ class Entry:
         return visible(self.path + "/" if self.is_dir else self.path)
 
 
-
 @dataclass
 class GroupProposal:
     title: str
