@@ -109,8 +109,12 @@ def copy_arguments(dockerfile: Dockerfile, words: list[str]) -> str:
     paths COPY can name (:func:`copy_cannot_name`)."""
     if all(_PLAIN_COPY_WORD.match(word) for word in words):
         return " ".join(words)
-    special = re.compile("[" + re.escape("\"'$" + dockerfile.escape) + "]")
+    special = _WORD_SPECIALS[dockerfile.escape]
     return json.dumps([special.sub(lambda m: dockerfile.escape + m.group(), word) for word in words])
+
+
+# what BuildKit's word lexer reads in a COPY argument, by escape character (`\` or the backtick)
+_WORD_SPECIALS = {escape: re.compile("[" + re.escape("\"'$" + escape) + "]") for escape in ("\\", "`")}
 
 
 _PATTERN_OR_BREAK = re.compile(r"[\\*?\[\n\r]")
@@ -124,7 +128,6 @@ def copy_cannot_name(path: str) -> str:
     if _PATTERN_OR_BREAK.search(path):
         return "slimfile writes no COPY of a path holding a line break, `*`, `?`, `[` or `\\` (BuildKit reads the last four as a pattern)"
     return ""
-
 
 
 def group_text(pieces: list[bytes], separated: bool, newline: bytes) -> bytes:
