@@ -124,7 +124,7 @@ def _without_backtracking(regex: str) -> str | None:
         kind, text = found.lastgroup or "", found.group()
         position = found.end()
         if kind in ("star", "plus", "one", "esc", "cls", "lit"):
-            name.append((kind, "[^" + text[2:-1] + "/]" if kind == "cls" and text.startswith("[^") else text))
+            name.append((kind, "(?!/)" + text if kind == "cls" and text.startswith("[^") else text))
             continue
         if name:
             units.append(("name", _name_regex(name)))

@@ -143,3 +143,12 @@ def test_lines_pathspec_or_python_refuses_leave_the_walk_going(cli, tmp_path):
     assert sorted({item["filename"] for item in json.loads(result.out)}) == ["app/Dockerfile"]
     spec = _spec(lines.splitlines())
     assert [spec.match_file(p) for p in ("a\\", "z", "za", "[", "x&", "skipped/x")] == [False, False, False, True, True, True]
+
+
+def test_a_negated_class_ending_with_a_dash_keeps_its_meaning():
+    """The rewrite kept ``/`` out of a negated class by appending it: ``[!a-]`` became
+    ``[^a-/]``, a range that runs backwards, and the walk stopped with re.error (a random
+    search found it). The ``/`` is kept out by a look-ahead now."""
+    spec = _spec(["x[!a-]", "y[^[a-]z"])
+    assert [spec.match_file(p) for p in ("xb", "xa", "x-", "x/")] == [True, False, False, False]
+    assert [spec.match_file(p) for p in ("ybz", "y[z", "yaz", "y/z")] == [True, False, False, False]
