@@ -124,21 +124,35 @@ def check_not_binary(data: bytes, path: str) -> None:
 
 
 def write_atomic(path: str, data: bytes) -> None:
-    """Replace ``path`` with ``data`` atomically, keeping the file's permission bits."""
-    target = Path(path)
-    mode = None
+    """Replace ``path`` with ``data`` atomically, keeping the file's permission bits and, where
+    allowed, its owner. A symbolic link is written through, as ruff and black do: the file it
+    points to gets the bytes and the link stays (replaced, the link became a copy and the file
+    it named kept the old text)."""
+    target = Path(os.path.realpath(path))
     try:
-        mode = stat.S_IMODE(target.stat().st_mode)
+        before = target.stat()
     except FileNotFoundError:
-        pass
+        before = None
     tmp = _written_beside(target, data)
     try:
-        if mode is not None:
-            os.chmod(tmp, mode)
+        if before is not None:
+            os.chmod(tmp, stat.S_IMODE(before.st_mode))
+            _keep_owner(tmp, before)
         os.replace(tmp, target)
     except BaseException:
         _remove(tmp)
         raise
+
+
+def _keep_owner(tmp: str, before: os.stat_result) -> None:
+    """The replaced file's owner and group on the new one (root fixing a user's Dockerfile must
+    not hand it to root); a user who may not give files away keeps what the system allows."""
+    if (before.st_uid, before.st_gid) == (os.getuid(), os.getgid()):
+        return
+    try:
+        os.chown(tmp, before.st_uid, before.st_gid)
+    except OSError:
+        pass
 
 
 def create_atomic(path: str, data: bytes) -> None:

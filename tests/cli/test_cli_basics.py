@@ -63,6 +63,23 @@ def test_fix_writes_in_place_keeping_crlf(invoke, test_pipeline, tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name != "Dockerfile"]  # no temp files left
 
 
+def test_fix_writes_through_a_link_and_keeps_mode_and_owner(invoke, test_pipeline, tmp_path):
+    """A Dockerfile that is a symbolic link: the file it points to gets the fix and the link
+    stays, as with ruff and black (the atomic replace turned the link into a fixed copy and
+    left the real file as it was). Mode and owner stay those of the real file."""
+    real = write(tmp_path, "real.Dockerfile", LOWER)
+    real.chmod(0o640)
+    link = tmp_path / "Dockerfile"
+    link.symlink_to("real.Dockerfile")
+    owner = (os.getuid() + 1, os.getgid() + 1) if os.getuid() == 0 else (os.getuid(), os.getgid())
+    os.chown(real, *owner)
+    assert invoke("fix", str(link)).exit_code == 0
+    assert link.is_symlink() and os.readlink(link) == "real.Dockerfile"
+    assert real.read_bytes() == FIXED
+    assert (real.stat().st_mode & 0o777, real.stat().st_uid, real.stat().st_gid) == (0o640, *owner)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Dockerfile", "real.Dockerfile"]
+
+
 def test_fix_unsafe(invoke, test_pipeline, tmp_path):
     path = write(tmp_path, "Dockerfile", LOWER)
     assert invoke("fix", "--unsafe-fixes", str(path)).exit_code == 0
