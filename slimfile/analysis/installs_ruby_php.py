@@ -86,7 +86,9 @@ def composer_install(request: InstallRequest) -> Install | NotMovable:
             data = json_loads(text)
         except ValueError as exc:
             return request.refuse(f"composer.json is not valid JSON ({exc})")
-        problem = _composer_problem(data if isinstance(data, dict) else {})
+        if not isinstance(data, dict):  # composer refuses it too
+            return request.refuse("composer.json is not a JSON object")
+        problem = _composer_problem(data)
         if problem:
             return request.refuse(problem)
         config = data.get("config") if isinstance(data.get("config"), dict) else {}
@@ -104,7 +106,7 @@ def composer_install(request: InstallRequest) -> Install | NotMovable:
 
 def _composer_problem(data: dict) -> str | None:
     repositories = data.get("repositories")
-    entries = repositories.values() if isinstance(repositories, dict) else repositories or ()
+    entries = repositories.values() if isinstance(repositories, dict) else repositories if isinstance(repositories, list) else ()
     for entry in entries:
         if isinstance(entry, dict) and entry.get("type") in ("path", "artifact"):
             return f"composer.json has a `{entry['type']}` repository ({entry.get('url', '')}), a folder of the project"

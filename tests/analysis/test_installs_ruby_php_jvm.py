@@ -29,6 +29,8 @@ POM = "<project><modelVersion>4.0.0</modelVersion><artifactId>a</artifactId></pr
         ("FROM php\nWORKDIR /app\nCOPY . .\nRUN composer install\n", {**COMPOSER, "composer.json": json.dumps({"config": {"vendor-dir": "../lib"}})}, "outside the project"),
         ("FROM php\nWORKDIR /app\nCOPY . .\nRUN composer install\n", {**COMPOSER, "composer.json": json.dumps({"extra": {"installer-paths": {}}})}, "installer-paths"),
         ("FROM php\nWORKDIR /app\nCOPY . .\nRUN composer install\n", {**COMPOSER, "vendor/autoload.php": ""}, "the build context sends `vendor`"),
+        # an AttributeError, an internal error for the Dockerfile (composer refuses the file too)
+        ("FROM php\nWORKDIR /app\nCOPY . .\nRUN composer install\n", {**COMPOSER, "composer.json": "[]"}, "composer.json is not a JSON object"),
         ("FROM maven\nWORKDIR /src\nCOPY . .\nRUN mvn -o package\n", {"pom.xml": POM}, "`-o` builds offline"),
         ("FROM maven\nWORKDIR /src\nCOPY . .\nRUN mvn -pl api package\n", {"pom.xml": POM}, "`-pl` builds some modules"),
         (
