@@ -237,7 +237,7 @@ def test_an_ignore_file_that_cannot_be_read_leaves_the_context_unknown(tmp_path:
         load_dockerignore(tmp_path)
 
 
-def test_a_huge_ignore_file_costs_neither_memory_nor_the_budget(tmp_path: Path):
+def test_a_huge_ignore_file_is_not_read_and_the_findings_say_why(tmp_path: Path):
     """The real limit, end to end: a 17 MiB .dockerignore is not read (300 MB took 3.6 GB and
     stopped at the budget); the findings that needed the context say why they stay."""
     write(
