@@ -123,11 +123,17 @@ _PATTERN_OR_BREAK = re.compile(r"[\\*?\[\n\r]")
 def copy_cannot_name(path: str) -> str:
     """Why slimfile writes no COPY of ``path``, or ``""``: BuildKit reads a source as a pattern
     (``*``, ``?``, ``[`` match other names; ``\\`` escapes, so ``COPY ["back\\\\slash/x", ...]``
-    fails with "not found" on the zoo's engine), and a line break is one no reviewer should
-    meet inside an instruction."""
+    fails with "not found" on the zoo's engine), a line break is one no reviewer should meet
+    inside an instruction, and a name that is not UTF-8 needs the JSON form, whose decoder
+    turns its bytes into U+FFFD."""
     if _PATTERN_OR_BREAK.search(path):
         return "slimfile writes no COPY of a path holding a line break, `*`, `?`, `[` or `\\` (BuildKit reads the last four as a pattern)"
+    if _NOT_UTF8.search(path):  # JSON, which BuildKit decodes, cannot carry the bytes
+        return "slimfile writes no COPY of a path that is not valid UTF-8"
     return ""
+
+
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")  # bytes os.fsdecode kept as surrogates
 
 
 def group_text(pieces: list[bytes], separated: bool, newline: bytes) -> bytes:

@@ -34,3 +34,13 @@ def test_a_cargo_toml_cargo_refuses_is_a_reason_not_a_crash(tmp_path, cargo: str
     context = project(tmp_path, {"Cargo.toml": cargo, "src/main.rs": "fn main() {}\n"})
     source = 'FROM rust:1\nWORKDIR /src\nCOPY . .\nRUN cargo build --release\nCMD ["/src/target/release/app"]\n'
     assert message(source, context).endswith(f"not split: {reason}")
+
+
+def test_paths_copy_cannot_carry_are_named_with_the_reason():
+    """Checked on the zoo's engine: ``COPY ["p/\\u00e9/f.json", ...]`` copies ``p/é``, but a
+    name that is not UTF-8 reaches BuildKit's JSON decoder as U+FFFD ("not found")."""
+    from slimfile.restructure.moves import copy_cannot_name
+
+    assert copy_cannot_name("p/é/f.json") == ""
+    assert copy_cannot_name("p/n\udcffm/f.json") == "slimfile writes no COPY of a path that is not valid UTF-8"
+    assert copy_cannot_name("p/a*b").startswith("slimfile writes no COPY of a path holding a line break")
