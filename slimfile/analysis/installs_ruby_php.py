@@ -91,8 +91,8 @@ def composer_install(request: InstallRequest) -> Install | NotMovable:
         problem = _composer_problem(data)
         if problem:
             return request.refuse(problem)
-        config = data.get("config") if isinstance(data.get("config"), dict) else {}
-        vendor = str(config.get("vendor-dir", "vendor"))
+        config = data.get("config")
+        vendor = str(config.get("vendor-dir", "vendor")) if isinstance(config, dict) else "vendor"
         if vendor.startswith("/") or ".." in vendor.split("/") or "$" in vendor:
             return request.refuse(f"vendor-dir `{vendor}` is outside the project")
     deps_only = fact.has("no-scripts") and fact.has("no-autoloader")
