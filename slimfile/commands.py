@@ -25,6 +25,7 @@ from slimfile.ignore import DEFAULT_EXCLUDE, ExcludeRules
 from slimfile.isolation import InternalFailure, parse_timeout
 from slimfile.runner import FileOutcome, Job, job_for, run_jobs
 from slimfile.syntax.errors import DockerfileError
+from slimfile.textformats import visible
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
@@ -54,7 +55,9 @@ class Options:
 
 
 def err(message: str) -> None:
-    sys.stderr.write(message + "\n")
+    """One line on stderr, its control characters escaped: a path or a name from the repository
+    may hold a line break or an escape sequence."""
+    sys.stderr.write(visible(message) + "\n")
 
 
 def _known_codes() -> list[str]:
@@ -240,7 +243,8 @@ def _report_errors(errors: Sequence[DockerfileError], verbose: bool = False) -> 
     for error in errors:
         err(f"error: {error}")
         if verbose and isinstance(error, InternalFailure) and error.details:
-            err("  " + error.details.replace("\n", "\n  "))
+            for line in error.details.splitlines():
+                err("  " + line)
 
 
 PROGRESS_MIN_FILES = 50

@@ -40,6 +40,21 @@ MAX_ALIGNED = 4_000_000
 Opcode = tuple[str, int, int, int, int]
 
 
+# what git quotes in a diff header (quote.c, ``sq_must_quote`` without core.quotePath's bytes
+# over 0x7f): written as it is, a line break in a name ends the header and corrupts the patch
+_QUOTED = {code: f"\\{code:03o}" for code in (*range(0x20), 0x7F)} | {
+    0x07: "\\a", 0x08: "\\b", 0x09: "\\t", 0x0A: "\\n", 0x0B: "\\v", 0x0C: "\\f", 0x0D: "\\r",
+    0x22: '\\"', 0x5C: "\\\\",
+}
+
+
+def header_path(path: str) -> str:
+    """``path`` as git writes it after ``---`` / ``+++``: C-quoted when it holds a control
+    character, ``"`` or ``\\``, which ``git apply`` and GNU patch unquote."""
+    quoted = path.translate(_QUOTED)
+    return path if quoted == path else f'"{quoted}"'
+
+
 def _split_keep(data: bytes) -> list[str]:
     """Split on \\n only (splitlines would also split on \\r, \\x0b, \\x1c, ... inside lines)."""
     text = data.decode("utf-8", "surrogateescape")
@@ -244,8 +259,8 @@ def _render(old: list[str], new: list[str], opcodes: list[Opcode], name: str, co
     out = []
     for group in _KnownOpcodes(opcodes).get_grouped_opcodes(context):
         if not out:
-            out.append(f"--- a/{name}".rstrip("\n") + "\n")
-            out.append(f"+++ b/{name}".rstrip("\n") + "\n")
+            out.append(f"--- {header_path('a/' + name)}\n")
+            out.append(f"+++ {header_path('b/' + name)}\n")
         first, last = group[0], group[-1]
         out.append(f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@\n")
         for tag, i1, i2, j1, j2 in group:
@@ -280,7 +295,7 @@ def new_file_diff(path: str, content: bytes) -> bytes:
         return b""
     name = path.lstrip("/")
     lines = _split_keep(content)
-    out = ["--- /dev/null\n", f"+++ b/{name}\n", f"@@ -0,0 +1{'' if len(lines) == 1 else ',' + str(len(lines))} @@\n"]
+    out = ["--- /dev/null\n", f"+++ {header_path('b/' + name)}\n", f"@@ -0,0 +1{'' if len(lines) == 1 else ',' + str(len(lines))} @@\n"]
     for line in lines:
         out.append("+" + line if line.endswith("\n") else "+" + line + "\n" + NO_NEWLINE)
     return "".join(out).encode("utf-8", "surrogateescape")

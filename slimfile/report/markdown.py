@@ -13,8 +13,9 @@ from collections import Counter
 
 from slimfile.diagnostics import Finding
 from slimfile.report.model import FileFindings, Report
-from slimfile.report.suggestions import code_fence, line_suggestion
+from slimfile.report.suggestions import code_fence, code_span, line_suggestion
 from slimfile.report.text import plural
+from slimfile.textformats import visible
 
 
 def render(report: Report) -> str:
@@ -71,7 +72,7 @@ def _summary_table(report: Report) -> list[str]:
 
 
 def _file_section(report: Report, file: FileFindings) -> list[str]:
-    lines = [f"### `{report.relative_path(file.path)}`", ""]
+    lines = [f"### {code_span(report.relative_path(file.path))}", ""]
     for finding in file.findings:
         lines.extend(_finding_section(report, file, finding))
     return lines
@@ -79,7 +80,7 @@ def _file_section(report: Report, file: FileFindings) -> list[str]:
 
 def _finding_section(report: Report, file: FileFindings, finding: Finding) -> list[str]:
     line, _ = file.index.position(finding.start)
-    lines = [f"**`{finding.rule.code}`** {finding.rule.name} (line {line}): {finding.message}", ""]
+    lines = [f"**`{finding.rule.code}`** {finding.rule.name} (line {line}): {visible(finding.message)}", ""]
     if finding.saving is not None:
         lines.extend([f"Estimated saving: {finding.saving.label} ({finding.saving.basis})", ""])
     fix = report.offered_fix(file, finding)
@@ -118,7 +119,7 @@ def _new_file(report: Report, new) -> list[str]:
     text = new.content.decode("utf-8", "surrogateescape").replace("\r\n", "\n").rstrip("\n")
     fence = code_fence(text)
     path = report.relative_path(new.path)
-    return [f"New file `{path}` (`slimfile fix` creates it):", "", f"{fence}{_language(path)}", text, fence, ""]
+    return [f"New file {code_span(path)} (`slimfile fix` creates it):", "", f"{fence}{_language(path)}", text, fence, ""]
 
 
 def _language(path: str) -> str:
@@ -132,6 +133,6 @@ def _errors_section(report: Report) -> list[str]:
         where = report.relative_path(error.path) if error.path else "<input>"
         if error.line:
             where += f":{error.line}"
-        lines.append(f"- `{where}`: {error.message}")
+        lines.append(f"- {code_span(where)}: {visible(error.message)}")
     lines.append("")
     return lines

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from slimfile.report.positions import LineIndex
 from slimfile.syntax.edits import Fix, apply_edits
+from slimfile.textformats import visible
 
 
 @dataclass(frozen=True)
@@ -58,3 +59,13 @@ def code_fence(text: str, minimum: int = 3) -> str:
         run = run + 1 if char == "`" else 0
         longest = max(longest, run)
     return "`" * max(minimum, longest + 1)
+
+
+def code_span(text: str) -> str:
+    """``text`` as an inline code span (CommonMark) that a backtick in it cannot close early,
+    on one line: a file name of a pull request can hold both, and would otherwise end the
+    span and be read as markdown (a link, an image) in the bot's comment."""
+    text = visible(text)
+    fence = code_fence(text, minimum=1)
+    padded = text.startswith("`") or text.endswith("`") or (text.startswith(" ") and text.endswith(" ") and text.strip())
+    return f"{fence} {text} {fence}" if padded else f"{fence}{text}{fence}"

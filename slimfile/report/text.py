@@ -6,14 +6,17 @@ from collections import Counter
 from typing import TYPE_CHECKING, Sequence
 
 from slimfile.diagnostics import Finding
+from slimfile.textformats import visible
 
 if TYPE_CHECKING:
     from slimfile.report.model import Report
 
 
 def finding_line(finding: Finding, *, fixable_marker: bool) -> str:
+    """One line per finding, whatever the path or a name in the message holds: a line break
+    would split it, and an escape sequence would reach the terminal."""
     marker = "[*] " if fixable_marker else ""
-    return f"{finding.path}:{finding.line}:{finding.column}: {finding.rule.code} {marker}{finding.message}"
+    return f"{visible(finding.path)}:{finding.line}:{finding.column}: {finding.rule.code} {marker}{visible(finding.message)}"
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:
@@ -36,7 +39,7 @@ def render(report: "Report") -> str:
 def new_files_lines(report: "Report") -> list[str]:
     """The files the offered fixes would create (the finding lines cannot show them)."""
     paths = [new.path for file, f in report.items() if (fix := report.offered_fix(file, f)) is not None for new in fix.creates]
-    return [f"`slimfile fix` would create {path}" for path in paths]
+    return [f"`slimfile fix` would create {visible(path)}" for path in paths]
 
 
 def check_summary(findings: Sequence[Finding], unsafe_fixes: bool, failed: int = 0) -> list[str]:

@@ -63,6 +63,15 @@ class TestWithFindings:
         assert "error: broken/Dockerfile:2: unterminated heredoc" in result.stderr
         assert "XT101" in result.out  # the other files were still checked
 
+    def test_a_name_with_control_characters_is_escaped_on_stderr(self, cli, project):
+        """Errors and fix lines name the file on one line, with no escape sequence for the
+        terminal, whatever its folder is called."""
+        write(project, {"b\x1b[2J\nroken/Dockerfile": "FROM x\nRUN <<EOF\nno end\n"})
+        write(project, {"d\rirty/Dockerfile": DIRTY})
+        result = cli("check", ".", cwd=project)
+        assert "error: b\\x1b[2J\\nroken/Dockerfile:2: unterminated heredoc" in result.stderr
+        assert cli("fix", "--check", ".", cwd=project).stderr.count("Would fix: d\\rirty/Dockerfile\n") == 1
+
     def test_fix_reports_errors_and_still_fixes_the_rest(self, cli, project):
         write(project, {"broken/Dockerfile": "# escape=x\nFROM x\n"})
         result = cli("fix", ".", cwd=project)

@@ -187,3 +187,47 @@ def test_diffs_from_changes_apply(lines, data):
     assert (diff == b"") == (before == current)
     if diff:
         assert apply_unified(before, diff) == current
+
+
+# -- names git quotes ----------------------------------------------------------------------------
+
+ODD_NAMES = ["line\nbreak", 'quote"d', "back\\slash", "esc\x1b[31m", "tab\there", "bell\x07", "café"]
+
+
+def test_header_paths_are_quoted_as_git_quotes_them():
+    assert diff_module.header_path("a/plain name/Dockerfile") == "a/plain name/Dockerfile"
+    assert diff_module.header_path("a/café") == "a/café"  # as git with core.quotePath=false
+    assert diff_module.header_path("a/b\nc") == '"a/b\\nc"'
+    assert diff_module.header_path('a/q"\\') == '"a/q\\"\\\\"'
+    assert diff_module.header_path("a/e\x1b[0m\x7f") == '"a/e\\033[0m\\177"'
+    diff = unified_diff(b"RUN a\n", b"RUN b\n", "x\ny/Dockerfile")
+    assert diff.splitlines()[:2] == [b'--- "a/x\\ny/Dockerfile"', b'+++ "b/x\\ny/Dockerfile"']
+    assert diff_module.new_file_diff("x\ny/.dockerignore", b".git\n").splitlines()[1] == b'+++ "b/x\\ny/.dockerignore"'
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_git_and_patch_apply_the_diffs_of_oddly_named_files(tmp_path: Path):
+    """A folder name with a line break, a quote, a backslash or an escape sequence: the diff's
+    headers are quoted, so git apply (and GNU patch, when installed) change exactly those files;
+    unquoted, the line break ended the header and the patch was corrupt."""
+    source = b"FROM debian:bookworm\nRUN apt-get update\nRUN apt-get install -y curl\n"
+    expected, patch = {}, []
+    for name in ODD_NAMES:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "Dockerfile").write_bytes(source)
+        result = fix_source(source, "Dockerfile", Settings())
+        assert result.output != source
+        expected[name] = result.output
+        patch.append(unified_diff(source, result.output, f"{name}/Dockerfile", changes=result.changes))
+    (tmp_path / "all.patch").write_bytes(b"".join(patch))
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run(["git", "apply", "--whitespace=nowarn", "all.patch"], cwd=tmp_path, check=True)
+    for name, output in expected.items():
+        assert (tmp_path / name / "Dockerfile").read_bytes() == output, name
+    if shutil.which("patch") is None:
+        return
+    for name in ODD_NAMES:
+        (tmp_path / name / "Dockerfile").write_bytes(source)
+    subprocess.run(["patch", "-s", "-p1", "-i", "all.patch"], cwd=tmp_path, check=True)
+    for name, output in expected.items():
+        assert (tmp_path / name / "Dockerfile").read_bytes() == output, name

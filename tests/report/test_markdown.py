@@ -52,3 +52,22 @@ def test_unsafe_fix_is_mentioned_not_suggested(tmp_path):
     assert "An unsafe fix is available with `slimfile fix --unsafe-fixes`." in text
     unsafe = markdown.render(make_report(tmp_path, {"Dockerfile": b"FROM x\nRUN pip install a\n"}, unsafe_fixes=True))
     assert "```suggestion\nRUN pip install --no-cache-dir a\n```" in unsafe
+
+
+def test_a_file_name_cannot_end_its_code_span_or_break_its_heading(tmp_path):
+    """Names from a pull request: a backtick would close the heading's code span (the rest read
+    as markdown: a link in the bot's comment), a line break would end the heading."""
+    files = {"a`[x](x.png)`\nb/Dockerfile": SAMPLE}
+    text = markdown.render(make_report(tmp_path, files))
+    heading = next(line for line in text.splitlines() if line.startswith("### "))
+    assert heading == "### ``a`[x](x.png)`\\nb/Dockerfile``"
+
+
+@pytest.mark.parametrize(
+    ("name", "span"),
+    [("a/b", "`a/b`"), ("a`b", "``a`b``"), ("`a", "`` `a ``"), ("a``b`", "``` a``b` ```"), ("a\tb", "`a\\tb`")],
+)
+def test_code_spans(name, span):
+    from slimfile.report.suggestions import code_span
+
+    assert code_span(name) == span

@@ -40,3 +40,17 @@ def test_failed_files_are_not_called_passing(tmp_path):
 
     report = make_report(tmp_path, {"Dockerfile": b"FROM x\n"}, errors=[DockerfileError("bad", path="x")])
     assert text.render(report) == "No findings. 1 file could not be checked.\n"
+
+
+def test_a_name_with_a_line_break_or_an_escape_sequence_stays_on_its_finding_line(tmp_path):
+    """A folder of the repository named with a line break and an escape sequence: each finding
+    is still one line (tools read ``path:line:col:``), and nothing reaches the terminal as a
+    control character."""
+    name = "svc\n\x1b[2Jx/Dockerfile"
+    report = make_report(tmp_path, {name: b"FROM x\nRUN apt-get install -y a && sudo x\n"})
+    lines = text.render(report).splitlines()
+    assert lines[:2] == [
+        f"{tmp_path}/svc\\n\\x1b[2Jx/Dockerfile:2:5: XT101 [*] `apt-get install` without `--no-install-recommends`",
+        f"{tmp_path}/svc\\n\\x1b[2Jx/Dockerfile:2:29: XT103 `sudo` is not needed: the build runs as root",
+    ]
+    assert not any(ord(char) < 0x20 for line in lines for char in line)
