@@ -23,7 +23,7 @@ from slimfile.engine import Settings
 from slimfile.files import STDIN, InputError, WalkWarning, create_atomic, discover, write_atomic
 from slimfile.ignore import DEFAULT_EXCLUDE, ExcludeRules
 from slimfile.isolation import InternalFailure, parse_timeout
-from slimfile.runner import FileOutcome, Job, job_for, run_jobs
+from slimfile.runner import FileOutcome, Job, job_for, run_jobs, worker_count
 from slimfile.syntax.errors import DockerfileError
 from slimfile.textformats import visible
 
@@ -214,12 +214,18 @@ def _execute(options: Options, mode: str) -> tuple[list[FileOutcome], list[Docke
     """Discover and run every file. Configuration errors raise ConfigError before any output."""
     errors: list[DockerfileError] = []
     warnings: list[WalkWarning] = []
+    try:
+        workers, too_many = worker_count(options.jobs)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    if too_many and not options.quiet:
+        err(f"warning: {too_many}")
     jobs = _jobs(options, mode, errors, warnings)
     first = next(jobs, None)  # reads the configuration: a ConfigError surfaces before any work
     progress = ProgressDisplay()
     try:
         pending = jobs if first is None else chain([first], jobs)
-        outcomes = run_jobs(pending, workers=options.jobs, on_done=progress.done, on_queued=progress.queued)
+        outcomes = run_jobs(pending, workers=workers, on_done=progress.done, on_queued=progress.queued)
     finally:
         progress.stop()
     if not options.quiet:

@@ -20,6 +20,7 @@ from slimfile.isolation import FileTimeout, blame, default_budget, internal_erro
 from slimfile.syntax.errors import DockerfileError
 
 POOL_THRESHOLD = 16  # below this many files a process pool costs more than it saves
+MAX_JOBS_PER_CPU = 4  # --jobs beyond this many workers per CPU are not started
 CHUNK = 32  # jobs per task sent to a worker (about 0.1 s of work with the full pipeline)
 
 
@@ -112,6 +113,22 @@ def default_jobs() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
         return os.cpu_count() or 1
+
+
+def worker_count(requested: int | None) -> tuple[int, str | None]:
+    """The workers ``--jobs`` asks for, and a warning when they are more than are useful.
+
+    The pool forks every worker at once (the ``fork`` start method), so ``--jobs 5000``
+    forked 5,000 interpreters; checking is CPU-bound, so more than ``MAX_JOBS_PER_CPU`` per
+    CPU only costs memory. Below 1 is a ValueError."""
+    if requested is None:
+        return default_jobs(), None
+    if requested < 1:
+        raise ValueError(f"--jobs must be at least 1 (got {requested}; the default is one per CPU)")
+    most = MAX_JOBS_PER_CPU * default_jobs()
+    if requested > most:
+        return most, f"--jobs {requested} is more than {MAX_JOBS_PER_CPU} per CPU; {most} workers are used"
+    return requested, None
 
 
 def chunks(jobs: Iterable[Job], size: int = CHUNK) -> Iterator[list[Job]]:

@@ -135,3 +135,34 @@ def test_lazy_jobs_are_announced_and_kept_in_order(tmp_path, workers):
     outcomes = run_jobs(lazy, workers=workers, on_queued=queued.append, on_done=done.append)
     assert sum(queued) == len(done) == 100 >= POOL_THRESHOLD
     assert [o.path for o in outcomes] == [str(tmp_path / f"d{i:03d}/Dockerfile") for i in range(100)]
+
+
+@pytest.mark.usefixtures("sample_rules")
+def test_jobs_below_one_is_an_error(cli, monorepo):
+    for jobs in ("0", "-3"):
+        result = cli("check", "--jobs", jobs, ".", cwd=monorepo)
+        assert result.exit_code == 2
+        assert result.stderr == f"error: --jobs must be at least 1 (got {jobs}; the default is one per CPU)\n"
+        assert not result.stdout
+
+
+@pytest.mark.usefixtures("sample_rules")
+def test_jobs_far_beyond_the_cpus_start_only_four_workers_per_cpu(cli, monorepo, monkeypatch):
+    """The pool forks all its workers at once: --jobs 5000 forked 5,000 interpreters."""
+    import concurrent.futures
+
+    import slimfile.runner
+
+    started = []
+    real = concurrent.futures.ProcessPoolExecutor
+
+    def counting(max_workers, **kwargs):
+        started.append(max_workers)
+        return real(max_workers=max_workers, **kwargs)
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", counting)
+    monkeypatch.setattr(slimfile.runner, "default_jobs", lambda: 2)
+    result = cli("check", "--jobs", "5000", ".", cwd=monorepo)
+    assert started == [8]
+    assert result.stderr.startswith("warning: --jobs 5000 is more than 4 per CPU; 8 workers are used\n")
+    assert result.stdout == cli("check", "--jobs", "1", ".", cwd=monorepo).stdout
