@@ -60,9 +60,15 @@ class InternalFailure(DockerfileError):
         self.details = details
 
 
+# budgets longer than this (about 31 years) are no budget: setitimer takes at most a few
+# billion seconds, and a timeout of 1e23 was an OverflowError on every file
+ENDLESS = 1e9
+
+
 def parse_timeout(value: object, source: str) -> float | None:
     """Seconds from ``--timeout`` or the ``timeout`` setting; ``None`` (no budget) for ``0``,
-    ``"none"`` or ``false``. Raises ValueError with a message naming ``source``."""
+    ``"none"``, ``false`` or more than ``ENDLESS``. Raises ValueError with a message naming
+    ``source``."""
     if value is False or (isinstance(value, str) and value.strip().lower() == "none"):
         return None
     try:
@@ -71,7 +77,7 @@ def parse_timeout(value: object, source: str) -> float | None:
         seconds = float("nan")
     if not 0 <= seconds < float("inf"):
         raise ValueError(f"{source} must be a number of seconds, 0 or 'none' (got {value!r})")
-    return seconds or None
+    return seconds if 0 < seconds <= ENDLESS else None
 
 
 _armed = False  # whether an alarm now means "this file's budget is spent"

@@ -108,7 +108,8 @@ def test_a_timed_out_worker_goes_on_with_its_next_files(cli, tmp_path):
 
 @pytest.mark.parametrize(
     "value, seconds",
-    [("60", 60.0), ("0.25", 0.25), (5, 5.0), ("0", None), (0, None), ("none", None), ("None", None), (False, None)],
+    [("60", 60.0), ("0.25", 0.25), (5, 5.0), ("0", None), (0, None), ("none", None), ("None", None), (False, None)]
+    + [("1e9", 1e9), ("1e23", None), (10**23, None), ("1e-300", 1e-300)],
 )
 def test_timeout_values(value, seconds):
     assert parse_timeout(value, "--timeout") == seconds
@@ -118,6 +119,17 @@ def test_timeout_values(value, seconds):
 def test_bad_timeout_values(value):
     with pytest.raises(ValueError, match="--timeout must be a number of seconds, 0 or 'none'"):
         parse_timeout(value, "--timeout")
+
+
+def test_a_timeout_longer_than_a_timer_can_hold_is_no_budget(cli, tmp_path):
+    """setitimer refuses a few billion seconds and more: a `timeout` of 1e23 was an internal
+    error (OverflowError) on every file."""
+    tree(tmp_path, GOOD, 1)
+    (tmp_path / "slimfile.toml").write_text("timeout = 99999999999999999999999\n")
+    result = cli("check", ".", cwd=tmp_path)
+    assert result.exit_code == 1, result.stderr
+    assert "XT101" in result.out
+    assert cli("check", "--timeout", "1e23", ".", cwd=tmp_path).exit_code == 1
 
 
 def test_bad_timeout_option_and_setting_are_errors(cli, tmp_path):
