@@ -218,6 +218,10 @@ def _execute(options: Options, mode: str) -> tuple[list[FileOutcome], list[Docke
         workers, too_many = worker_count(options.jobs)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+    if options.build_context is not None and not os.path.isdir(options.build_context):
+        # a mistyped --context must not quietly turn every finding about COPY sources into
+        # "the build context is not known"; docker build refuses it too
+        raise ConfigError(f"--context {options.build_context}: the build context is not a directory")
     if too_many and not options.quiet:
         err(f"warning: {too_many}")
     jobs = _jobs(options, mode, errors, warnings)

@@ -90,6 +90,19 @@ def test_missing_path_is_2(tmp_path):
     assert b"nowhere/Dockerfile: no such file or directory" in result.stderr
 
 
+@pytest.mark.parametrize("mode", [("check",), ("fix",), ("fix", "--diff")])
+@pytest.mark.parametrize("context", ["nowhere", "Dockerfile", ""])
+def test_a_context_that_is_not_a_directory_is_2(tmp_path, mode, context):
+    """A mistyped --context quietly made every finding about COPY sources say "the build
+    context is not known"; docker build refuses it too."""
+    write(tmp_path, {"Dockerfile": DIRTY})
+    result = run_slimfile(*mode, "--context", context, "Dockerfile", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == f"error: --context {context}: the build context is not a directory\n".encode()
+    assert not result.stdout
+    assert (tmp_path / "Dockerfile").read_text() == DIRTY
+
+
 def test_unknown_output_format_is_2(tmp_path):
     write(tmp_path, {"Dockerfile": CLEAN})
     result = run_slimfile("check", "-o", "xml", cwd=tmp_path)
