@@ -20,7 +20,7 @@ from slimfile.config import (
     validate_codes,
 )
 from slimfile.engine import Settings
-from slimfile.files import STDIN, InputError, WalkWarning, create_atomic, discover, write_atomic
+from slimfile.files import MAX_BYTES, STDIN, InputError, WalkWarning, create_atomic, discover, write_atomic
 from slimfile.ignore import DEFAULT_EXCLUDE, ExcludeRules
 from slimfile.isolation import InternalFailure, parse_timeout
 from slimfile.runner import FileOutcome, Job, job_for, run_jobs, worker_count
@@ -321,8 +321,11 @@ def run_fix(options: Options, *, diff: bool, check: bool) -> int:
     out = sys.stdout.buffer
     summary = FixSummary(files_seen=len(outcomes) + len(errors))
     for outcome in outcomes:
+        is_stdin = outcome.path == (options.stdin_filename or STDIN) and STDIN in options.paths
         if outcome.error is not None:
             errors.append(outcome.error)
+            if is_stdin and not diff and not check:
+                _pass_through(outcome.source, out)
             continue
         if outcome.fix is None:  # skipped
             continue
@@ -333,7 +336,6 @@ def run_fix(options: Options, *, diff: bool, check: bool) -> int:
         if not options.quiet:
             for finding in result.remaining:
                 err(finding_line(finding, fixable_marker=False))  # what is left was not fixable here
-        is_stdin = outcome.path == (options.stdin_filename or STDIN) and STDIN in options.paths
         if not result.changed:
             if is_stdin and not diff and not check:
                 out.write(result.output)
@@ -362,6 +364,17 @@ def run_fix(options: Options, *, diff: bool, check: bool) -> int:
     if (diff or check) and summary.files_changed:
         return EXIT_FINDINGS
     return EXIT_OK
+
+
+def _pass_through(read: bytes, out) -> None:
+    """``fix -`` on input it could not fix: the input, unchanged, on stdout (as ruff does), so a
+    filter in an editor or a pipeline loses nothing; the exit code says it failed. Input past
+    the size limit was read only up to it: the rest is copied from stdin as it comes."""
+    import shutil
+
+    out.write(read)
+    if len(read) > MAX_BYTES:
+        shutil.copyfileobj(sys.stdin.buffer, out)
 
 
 def _write_fix(path: str, result, summary, errors: list) -> None:

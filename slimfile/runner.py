@@ -58,17 +58,23 @@ def run_job(job: Job) -> FileOutcome:
         with time_limit(_budget(job)), collector_paused():
             return _process(job, name)
     except FileTimeout as exc:
-        return FileOutcome(name, error=timeout_error(exc, name))
+        return _failed(job, timeout_error(exc, name))
     except DockerfileError as exc:
         if exc.path is None or exc.path == job.path:
             exc.path = name
         if getattr(exc, "skip_when_walked", False) and not job.explicit:
             return FileOutcome(name, skipped=exc)
-        return FileOutcome(name, error=exc)
+        return _failed(job, exc)
     except RecursionError:
-        return FileOutcome(name, error=DockerfileError("input too deeply nested to analyse", path=name))
+        return _failed(job, DockerfileError("input too deeply nested to analyse", path=name))
     except Exception as exc:  # a bug in a pass must cost one file, not the run
-        return FileOutcome(name, error=internal_error(exc, name))
+        return _failed(job, internal_error(exc, name))
+
+
+def _failed(job: Job, error: DockerfileError) -> FileOutcome:
+    """A failed job's outcome; standard input's keeps what was read, for ``fix -`` to give
+    back unchanged (a filter that printed nothing would lose the text it was given)."""
+    return FileOutcome(job.display_path or job.path, job.stdin_data or b"", error=error)
 
 
 def _budget(job: Job) -> float | None:
@@ -236,13 +242,12 @@ def _run_isolated(jobs: Sequence[Job]) -> list[FileOutcome]:
                 outcomes.append(pool.submit(run_job, job).result())
             except BrokenProcessPool:
                 name = job.display_path or job.path
-                error = DockerfileError("the worker process crashed while processing this file", path=name)
-                outcomes.append(FileOutcome(name, error=error))
+                outcomes.append(_failed(job, DockerfileError("the worker process crashed while processing this file", path=name)))
                 pool.shutdown(wait=True)
                 pool = None
             except Exception as exc:  # e.g. a result that cannot be sent back
                 name = job.display_path or job.path
-                outcomes.append(FileOutcome(name, error=DockerfileError(f"internal error: {exc}", path=name)))
+                outcomes.append(_failed(job, DockerfileError(f"internal error: {exc}", path=name)))
     finally:
         if pool is not None:
             pool.shutdown(wait=True)

@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests import test_passes as tp
+from tests.cli.conftest import run_slimfile
 from tests.conftest import HAND_CASES, ROOT
 
 
@@ -112,6 +113,32 @@ def test_stdin_to_stdout(invoke, test_pipeline):
     assert result.stdout_bytes == FIXED
     unchanged = invoke("fix", "-", input=FIXED)
     assert unchanged.stdout_bytes == FIXED
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        b"FROM x\nRUN <<EOF\nno end\n",  # a parse error
+        b"from debian\n\0binary",  # not a Dockerfile
+        b"from debian\n" + b"run echo hi\n" * 400_000,  # past the 4 MiB limit, read only up to it
+    ],
+    ids=["parse-error", "binary", "too-large"],
+)
+def test_stdin_that_cannot_be_fixed_comes_back_unchanged(given, tmp_path):
+    """``fix -`` is a filter (an editor pipes its buffer through it): on input it cannot fix it
+    printed nothing, and a filter that prints nothing empties the buffer. As ruff does, the
+    input comes back unchanged, and the exit code says it failed."""
+    result = run_slimfile("fix", "-", cwd=tmp_path, stdin=given)
+    assert result.returncode == 2
+    assert result.stdout == given
+    assert b"error: -" in result.stderr
+
+
+def test_stdin_past_its_budget_comes_back_unchanged(invoke, test_pipeline):
+    result = invoke("fix", "--timeout", "1e-9", "-", input=LOWER)
+    assert result.exit_code == 2
+    assert result.stdout_bytes == LOWER
+    assert "timed out" in result.stderr
 
 
 def test_check_lists_findings_ruff_style(invoke, test_pipeline, tmp_path):
