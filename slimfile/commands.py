@@ -23,7 +23,7 @@ from slimfile.engine import Settings
 from slimfile.files import MAX_BYTES, STDIN, InputError, WalkWarning, create_atomic, discover, write_atomic
 from slimfile.ignore import DEFAULT_EXCLUDE, ExcludeRules
 from slimfile.isolation import InternalFailure, parse_timeout
-from slimfile.runner import FileOutcome, Job, job_for, run_jobs, worker_count
+from slimfile.runner import FileOutcome, Job, job_for, run_jobs, stdin_read, worker_count
 from slimfile.syntax.errors import DockerfileError
 from slimfile.textformats import visible
 
@@ -317,6 +317,8 @@ def run_fix(options: Options, *, diff: bool, check: bool) -> int:
         outcomes, errors = _execute(options, "diff" if diff else "fix")
     except ConfigError as exc:
         err(f"error: {exc}")
+        if STDIN in options.paths and not diff and not check:
+            _pass_through(stdin_read(), sys.stdout.buffer, everything=True)
         return EXIT_ERROR
     out = sys.stdout.buffer
     summary = FixSummary(files_seen=len(outcomes) + len(errors))
@@ -366,15 +368,17 @@ def run_fix(options: Options, *, diff: bool, check: bool) -> int:
     return EXIT_OK
 
 
-def _pass_through(read: bytes, out) -> None:
+def _pass_through(read: bytes, out, *, everything: bool = False) -> None:
     """``fix -`` on input it could not fix: the input, unchanged, on stdout (as ruff does), so a
     filter in an editor or a pipeline loses nothing; the exit code says it failed. Input past
-    the size limit was read only up to it: the rest is copied from stdin as it comes."""
+    the size limit was read only up to it, and maybe none when the configuration was bad
+    (``everything``): the rest is copied from stdin as it comes."""
     import shutil
 
     out.write(read)
-    if len(read) > MAX_BYTES:
+    if everything or len(read) > MAX_BYTES:
         shutil.copyfileobj(sys.stdin.buffer, out)
+    out.flush()
 
 
 def _write_fix(path: str, result, summary, errors: list) -> None:

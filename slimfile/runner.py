@@ -254,8 +254,18 @@ def _run_isolated(jobs: Sequence[Job]) -> list[FileOutcome]:
     return outcomes
 
 
+_stdin_read: list[bytes] = []  # what read_stdin took, for a run that stops before its job runs
+
+
 def read_stdin() -> bytes:
-    return read_limited(sys.stdin.buffer)
+    data = read_limited(sys.stdin.buffer)
+    _stdin_read.append(data)
+    return data
+
+
+def stdin_read() -> bytes:
+    """What :func:`read_stdin` has taken from standard input so far (empty before)."""
+    return b"".join(_stdin_read)
 
 
 def job_for(

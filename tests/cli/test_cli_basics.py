@@ -134,6 +134,22 @@ def test_stdin_that_cannot_be_fixed_comes_back_unchanged(given, tmp_path):
     assert b"error: -" in result.stderr
 
 
+@pytest.mark.parametrize("paths", [("-",), ("-", "bad"), ("bad", "-")])
+def test_stdin_comes_back_unchanged_when_the_configuration_is_bad(paths, tmp_path):
+    """A bad configuration stops the run before or after standard input was read: either way
+    what was given comes back."""
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "Dockerfile").write_bytes(b"FROM x\n")
+    (tmp_path / "bad" / "slimfile.toml").write_text("select = 5\n")
+    if paths == ("-",):
+        (tmp_path / "slimfile.toml").write_text("select = 5\n")
+    given = b"from debian\nrun apt-get update\n" * 1000
+    result = run_slimfile("fix", *paths, cwd=tmp_path, stdin=given)
+    assert result.returncode == 2
+    assert result.stdout == given
+    assert b"'select' must be a list of rule codes" in result.stderr
+
+
 def test_stdin_past_its_budget_comes_back_unchanged(invoke, test_pipeline):
     result = invoke("fix", "--timeout", "1e-9", "-", input=LOWER)
     assert result.exit_code == 2
