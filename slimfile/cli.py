@@ -11,6 +11,9 @@ image not found, build failed).
 
 from __future__ import annotations
 
+import errno
+import os
+import sys
 from typing import List, Optional
 
 import typer
@@ -326,9 +329,30 @@ def entry() -> None:
     from slimfile.gc_tuning import tune_garbage_collector
 
     tune_garbage_collector()
-    # a fixed program name: `python -m slimfile` would otherwise name the completion variable
-    # after "python -m slimfile" (shell completion: `slimfile --install-completion`)
-    app(prog_name="slimfile")
+    try:
+        # a fixed program name: `python -m slimfile` would otherwise name the completion
+        # variable after "python -m slimfile" (shell completion: `slimfile --install-completion`)
+        app(prog_name="slimfile")
+    except OSError as exc:
+        if exc.errno not in _OUTPUT_FAILURES:
+            raise
+        _output_failed(exc)
+
+
+# what writing the report can fail with (a broken pipe is click's: exit 1, quietly); fixed
+# files and created files report their own write errors, per file
+_OUTPUT_FAILURES = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}
+
+
+def _output_failed(exc: OSError) -> None:
+    """A report that could not be written (``> /dev/full``, a full disk): one line and exit 2,
+    not a traceback and exit 1, which reads as "findings"."""
+    try:
+        sys.stdout = open(os.devnull, "w")  # nothing more to flush at exit: it would fail again
+    except OSError:
+        pass
+    sys.stderr.write(f"error: cannot write the output: {exc.strerror}\n")
+    sys.exit(2)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -4,9 +4,14 @@ provides findings whatever the real pipeline holds."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from tests.cli.conftest import run_slimfile, write
+from tests.conftest import ROOT
 
 CLEAN = "FROM scratch\nCOPY app /app\n"
 DIRTY = "FROM debian\nRUN apt-get install -y curl\n"
@@ -101,6 +106,21 @@ def test_a_context_that_is_not_a_directory_is_2(tmp_path, mode, context):
     assert result.stderr == f"error: --context {context}: the build context is not a directory\n".encode()
     assert not result.stdout
     assert (tmp_path / "Dockerfile").read_text() == DIRTY
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("args", [("check",), ("check", "-o", "sarif"), ("fix", "--diff"), ("rules",), ("explain", "SF101")])
+def test_output_that_cannot_be_written_is_2_without_a_traceback(tmp_path, args):
+    """A report sent to a full disk was a traceback and exit 1, which reads as "findings"."""
+    write(tmp_path, {"Dockerfile": "FROM debian:bookworm\nRUN apt-get update\nRUN apt-get install -y curl\n"})
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    with open("/dev/full", "wb") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "slimfile", *args], cwd=tmp_path, stdout=full, stderr=subprocess.PIPE, env=env, timeout=120
+        )
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == b"error: cannot write the output: No space left on device"
+    assert b"Traceback" not in result.stderr
 
 
 def test_unknown_output_format_is_2(tmp_path):
