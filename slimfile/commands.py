@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from dataclasses import dataclass, field
 from itertools import chain
@@ -24,6 +25,7 @@ from slimfile.files import MAX_BYTES, STDIN, InputError, WalkWarning, create_ato
 from slimfile.ignore import DEFAULT_EXCLUDE, ExcludeRules
 from slimfile.isolation import InternalFailure, parse_timeout
 from slimfile.runner import FileOutcome, Job, job_for, run_jobs, stdin_read, worker_count
+from slimfile.signals import Interrupted
 from slimfile.syntax.errors import DockerfileError
 from slimfile.textformats import visible
 
@@ -315,6 +317,8 @@ def run_fix(options: Options, *, diff: bool, check: bool) -> int:
 
     try:
         outcomes, errors = _execute(options, "diff" if diff else "fix")
+    except (KeyboardInterrupt, Interrupted) as exc:
+        return _interrupted(exc, "; no file was changed" if not (diff or check) else "")
     except ConfigError as exc:
         err(f"error: {exc}")
         if STDIN in options.paths and not diff and not check:
@@ -368,6 +372,16 @@ def run_fix(options: Options, *, diff: bool, check: bool) -> int:
     return EXIT_OK
 
 
+def _interrupted(exc: BaseException, what_is_left: str) -> int:
+    """Ctrl-C (exit 130) or SIGTERM/SIGHUP (128 + its number), as a shell reports them; the
+    workers are already stopped."""
+    if isinstance(exc, KeyboardInterrupt):
+        err(f"error: interrupted{what_is_left}")
+        return EXIT_INTERRUPTED
+    err(f"error: stopped by {exc}{what_is_left}")
+    return 128 + signal.Signals[str(exc)].value
+
+
 def _pass_through(read: bytes, out, *, everything: bool = False) -> None:
     """``fix -`` on input it could not fix: the input, unchanged, on stdout (as ruff does), so a
     filter in an editor or a pipeline loses nothing; the exit code says it failed. Input past
@@ -418,6 +432,8 @@ def run_check(options: Options, *, output_format: str, exit_zero: bool = False) 
         return EXIT_ERROR
     try:
         outcomes, errors = _execute(options, "diff" if output_format == "diff" else "check")
+    except (KeyboardInterrupt, Interrupted) as exc:
+        return _interrupted(exc, "")
     except ConfigError as exc:
         err(f"error: {exc}")
         return EXIT_ERROR

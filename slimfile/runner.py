@@ -7,6 +7,7 @@ reported, and the exit code says so.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -17,6 +18,7 @@ from slimfile.engine import FixResult, Settings, check_source, fix_source
 from slimfile.files import STDIN, check_input, read_dockerfile, read_limited
 from slimfile.gc_tuning import collector_paused, tune_garbage_collector
 from slimfile.isolation import FileTimeout, blame, default_budget, internal_error, time_limit, timeout_error
+from slimfile.signals import STOP_SIGNALS, stop_signals_raise
 from slimfile.syntax.errors import DockerfileError
 
 POOL_THRESHOLD = 16  # below this many files a process pool costs more than it saves
@@ -190,7 +192,7 @@ def _run_serially(jobs: Iterable[Job], on_done) -> list[FileOutcome]:
 def _run_in_pool(jobs: Iterable[Job], workers: int, on_done) -> list[FileOutcome]:
     """Chunks of CHUNK jobs per task: enough to amortise a round trip to the worker, few enough
     that the workers finish together and progress moves smoothly."""
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures import ProcessPoolExecutor
 
     submitted: list[Job] = []
     outcomes: list[FileOutcome | None] = []
@@ -210,21 +212,56 @@ def _run_in_pool(jobs: Iterable[Job], workers: int, on_done) -> list[FileOutcome
                 if on_done:
                     on_done(outcome)
 
-    with ProcessPoolExecutor(max_workers=workers, initializer=tune_garbage_collector) as pool:
-        for batch in chunks(jobs):
-            indices = range(len(submitted), len(submitted) + len(batch))
-            submitted.extend(batch)
-            outcomes.extend([None] * len(batch))
-            pending[pool.submit(_run_chunk, batch)] = indices
-            collect(wait(list(pending), timeout=0, return_when=FIRST_COMPLETED).done)
-        while pending:
-            collect(wait(list(pending), return_when=FIRST_COMPLETED).done)
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker)
+    try:
+        with stop_signals_raise():  # SIGTERM/SIGHUP too: a dead parent left its workers running
+            _feed(pool, jobs, submitted, outcomes, pending, collect)
+    except BaseException:  # Ctrl-C or a stop signal: stop now, not after every file
+        _stop(pool)
+        raise
+    pool.shutdown(wait=True)
     crashed.sort()
     for i, outcome in zip(crashed, _run_isolated([submitted[i] for i in crashed])):
         outcomes[i] = outcome
         if on_done:
             on_done(outcome)
     return [o for o in outcomes if o is not None]
+
+
+def _feed(pool, jobs: Iterable[Job], submitted: list[Job], outcomes: list, pending: dict, collect) -> None:
+    """Send chunks to the pool as discovery finds them, collecting what is done meanwhile."""
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    for batch in chunks(jobs):
+        indices = range(len(submitted), len(submitted) + len(batch))
+        submitted.extend(batch)
+        outcomes.extend([None] * len(batch))
+        pending[pool.submit(_run_chunk, batch)] = indices
+        collect(wait(list(pending), timeout=0, return_when=FIRST_COMPLETED).done)
+    while pending:
+        collect(wait(list(pending), return_when=FIRST_COMPLETED).done)
+
+
+def _start_worker() -> None:
+    """A worker ignores Ctrl-C (the terminal sends it to the whole process group): the main
+    process decides, and stops the workers. Left to them, each worker caught it as one chunk's
+    error and went on with the next, and the run went on until every file was done. SIGTERM
+    ends a worker at once (it inherited the parent's handler, which would only raise)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for stop in STOP_SIGNALS:
+        signal.signal(stop, signal.SIG_DFL)
+    tune_garbage_collector()
+
+
+def _stop(pool) -> None:
+    """Cancel what has not started and end the workers now, in the middle of their chunk (the
+    pool has no public way to; a worker only ever writes its results back to this process)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # shutdown forgets them
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(timeout=5)
 
 
 def _run_isolated(jobs: Sequence[Job]) -> list[FileOutcome]:

@@ -22,7 +22,7 @@ from pathlib import Path
 from slimfile.verify.app_files import ContextListing, CopyStep, expand_sources
 from slimfile.verify.build import BuildResult, run_build
 from slimfile.verify.docker_engine import Engine
-from slimfile.verify.signals import Interrupted, act_on_held, stop_signals_held, stop_signals_raise
+from slimfile.signals import Interrupted, act_on_held, stop_signals_held, stop_signals_raise
 
 __all__ = ["Interrupted", "Probe", "WarmRebuild", "one_line_change", "pick_probe", "warm_rebuild"]
 

@@ -5,7 +5,7 @@ base images present) and then rebuilt warm after a one-line change to the same a
 only then are the two cold-built images inspected, exported and run. Everything built is removed
 at the end unless ``keep`` is set, and the changed application file is always restored: also on
 Ctrl-C, SIGTERM (a CI time limit, ``timeout(1)``) or SIGHUP, which stop the running build, and
-whatever containers verify created are removed too (slimfile/verify/signals.py).
+whatever containers verify created are removed too (slimfile/signals.py).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ from slimfile.verify.fs_diff import FsDiff, Manifest, diff_manifests, read_manif
 from slimfile.verify.ignore_rules import IgnoreRules, default_rules
 from slimfile.verify.progress import Progress, SilentProgress
 from slimfile.verify.report import ImageFacts, RewriteSummary, VerifyReport
-from slimfile.verify.signals import Interrupted, stop_signals_held, stop_signals_raise
+from slimfile.signals import Interrupted, stop_signals_held, stop_signals_raise
 from slimfile.verify.run_compare import DEFAULT_TIMEOUT, compare_runs
 from slimfile.verify.stages import UnknownTarget, needed_stages, stage_chain
 from slimfile.verify.verdict import Problem, allowed_differences, config_problems, declared_removals, file_problems

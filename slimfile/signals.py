@@ -1,9 +1,10 @@
-"""Signals during ``slimfile verify``: a stop request must still remove what verify built.
+"""Stop requests: ``slimfile verify`` must still remove what it built, and ``check`` / ``fix``
+must stop their worker processes rather than leave them running.
 
 Ctrl-C is already an exception (``KeyboardInterrupt``); SIGTERM (what ``timeout(1)`` and CI job
 limits send) and SIGHUP (a closed terminal) are made one too, :class:`Interrupted`, so that every
 ``finally`` runs: the probe file is restored, the running build is stopped, images and
-containers are removed. While that clean-up runs, further stop requests are held back until it
+containers are removed, the workers of a parallel ``check`` are ended. While that clean-up runs, further stop requests are held back until it
 is done (a second Ctrl-C must not leave half of it undone); only SIGKILL can cut it short.
 """
 

@@ -1,0 +1,97 @@
+"""Stopping a parallel ``check`` / ``fix``: Ctrl-C (sent by the terminal to the whole process
+group), SIGTERM and SIGHUP (sent to the main process by CI job limits, ``timeout(1)``, a closed
+terminal) end the run and its worker processes now, with a one-line message and the exit code
+a shell reports (130, 143, 129). Before, each worker caught Ctrl-C as one chunk's error and went
+on with the next, so the run went on until every file was done; SIGTERM killed the main
+process and left its workers running."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc (Linux) to find the workers")
+
+FILES = 64
+RUNS = 2000  # about half a second of checking per file: a whole run is many seconds
+
+
+def _tree(root: Path) -> None:
+    body = "FROM debian:bookworm\n" + "".join(f"RUN echo {i}\n" for i in range(RUNS))
+    for i in range(FILES):
+        (root / f"svc{i:02d}").mkdir()
+        (root / f"svc{i:02d}" / "Dockerfile").write_text(body)
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _start(root: Path, *args: str) -> tuple[subprocess.Popen, set[int]]:
+    """The run, once both workers are busy (a new session: a signal to the group reaches only it)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "slimfile", *args, "--jobs", "2", "."],
+        cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as a terminal's foreground job
+    )
+    for _ in range(600):  # the workers are forked once discovery has found enough files
+        workers = _children(process.pid)
+        if len(workers) >= 2:
+            time.sleep(0.5)  # checking, in the middle of a chunk
+            return process, workers
+        time.sleep(0.05)
+    process.kill()
+    pytest.fail("the workers never started")
+
+
+@pytest.mark.parametrize(
+    ("mode", "sig", "to_group", "code", "message"),
+    [
+        (("check",), signal.SIGINT, True, 130, "error: interrupted"),
+        (("fix",), signal.SIGINT, True, 130, "error: interrupted; no file was changed"),
+        (("check",), signal.SIGTERM, False, 143, "error: stopped by SIGTERM"),
+        (("fix", "--diff"), signal.SIGHUP, False, 129, "error: stopped by SIGHUP"),
+    ],
+)
+def test_a_stop_request_ends_the_run_and_its_workers(tmp_path, mode, sig, to_group, code, message):
+    _tree(tmp_path)
+    before = (tmp_path / "svc00" / "Dockerfile").read_bytes()
+    process, workers = _start(tmp_path, *mode)
+    if to_group:
+        os.killpg(process.pid, sig)
+    else:
+        process.send_signal(sig)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == code
+    assert err.decode().splitlines() == [message]
+    assert out == b""  # nothing of a half-done report
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in workers), "a worker outlived the run"
+    assert all((tmp_path / f"svc{i:02d}" / "Dockerfile").read_bytes() == before for i in range(FILES))
