@@ -95,10 +95,10 @@ def instruction_line(dockerfile: Dockerfile, like: Instruction, keyword: str, re
     )
 
 
-# what a COPY argument may hold and be written as it is: BuildKit reads each argument as a
-# shell word (quotes, `$`, the escape character and, in the shell form, spaces are read), in
-# the JSON form too
-_PLAIN_COPY_WORD = re.compile(r"[A-Za-z0-9_./:@%+=,-]+\Z")
+# a word that means itself to a shell and to BuildKit's word lexer, so it is written as it is:
+# a COPY argument (BuildKit reads quotes, `$`, the escape character and, in the shell form,
+# spaces, in the JSON form too), a command run without a shell
+PLAIN_WORD = re.compile(r"[A-Za-z0-9_./:@%+=,-]+\Z")
 
 
 def copy_arguments(dockerfile: Dockerfile, words: list[str]) -> str:
@@ -107,7 +107,7 @@ def copy_arguments(dockerfile: Dockerfile, words: list[str]) -> str:
     escape character. Unescaped, a folder named ``d$x``, ``q"uote`` or ``it's`` was a path
     BuildKit expanded or unquoted, and the copy failed ("not found"). The words must be
     paths COPY can name (:func:`copy_cannot_name`)."""
-    if all(_PLAIN_COPY_WORD.match(word) for word in words):
+    if all(PLAIN_WORD.match(word) for word in words):
         return " ".join(words)
     special = _WORD_SPECIALS[dockerfile.escape]
     return json.dumps([special.sub(lambda m: dockerfile.escape + m.group(), word) for word in words])

@@ -9,15 +9,12 @@ its newline — after the last byte of the file.
 from __future__ import annotations
 
 import json
-import re
 
-from slimfile.restructure.moves import copy_arguments
+from slimfile.restructure.moves import PLAIN_WORD, copy_arguments
 from slimfile.syntax.edits import Edit
 from slimfile.syntax.nodes import Dockerfile, Instruction
 from slimfile.syntax.stages import Stage, StageModel
 from slimfile.syntax.style import same_case
-
-_PLAIN_WORD = re.compile(r"^[A-Za-z0-9_./:@%+=,-]+$")
 
 
 def stage_name_edit(dockerfile: Dockerfile, stage: Stage, name: str) -> Edit:
@@ -60,7 +57,7 @@ def shell_words_if_plain(text: str) -> list[str] | None:
     """The words of a shell-form command when running it without a shell is exact: plain
     words only (no quotes, variables, globs, operators or redirects)."""
     words = text.split()
-    if not words or not all(_PLAIN_WORD.match(word) for word in words):
+    if not words or not all(PLAIN_WORD.match(word) for word in words):
         return None
     return words
 
