@@ -92,7 +92,9 @@ def composer_install(request: InstallRequest) -> Install | NotMovable:
         if problem:
             return request.refuse(problem)
         config = data.get("config")
-        vendor = str(config.get("vendor-dir", "vendor")) if isinstance(config, dict) else "vendor"
+        vendor = config.get("vendor-dir", "vendor") if isinstance(config, dict) else "vendor"
+        if not isinstance(vendor, str):
+            return request.refuse("composer.json's `config.vendor-dir` is not a string")
         if vendor.startswith("/") or ".." in vendor.split("/") or "$" in vendor:
             return request.refuse(f"vendor-dir `{vendor}` is outside the project")
     deps_only = fact.has("no-scripts") and fact.has("no-autoloader")
@@ -105,8 +107,10 @@ def composer_install(request: InstallRequest) -> Install | NotMovable:
 
 
 def _composer_problem(data: dict) -> str | None:
-    repositories = data.get("repositories")
-    entries = repositories.values() if isinstance(repositories, dict) else repositories if isinstance(repositories, list) else ()
+    repositories = data.get("repositories", [])
+    if not isinstance(repositories, (dict, list)):  # what it lists is not known (composer refuses it)
+        return "composer.json's `repositories` is neither a list nor an object"
+    entries = repositories.values() if isinstance(repositories, dict) else repositories
     for entry in entries:
         if isinstance(entry, dict) and entry.get("type") in ("path", "artifact"):
             return f"composer.json has a `{entry['type']}` repository ({entry.get('url', '')}), a folder of the project"

@@ -31,6 +31,9 @@ POM = "<project><modelVersion>4.0.0</modelVersion><artifactId>a</artifactId></pr
         ("FROM php\nWORKDIR /app\nCOPY . .\nRUN composer install\n", {**COMPOSER, "vendor/autoload.php": ""}, "the build context sends `vendor`"),
         # an AttributeError, an internal error for the Dockerfile (composer refuses the file too)
         ("FROM php\nWORKDIR /app\nCOPY . .\nRUN composer install\n", {**COMPOSER, "composer.json": "[]"}, "composer.json is not a JSON object"),
+        # what these hold is not known (composer refuses them): the move was offered
+        ("FROM php\nWORKDIR /app\nCOPY . .\nRUN composer install\n", {**COMPOSER, "composer.json": '{"repositories": 5}'}, "`repositories` is neither a list nor an object"),
+        ("FROM php\nWORKDIR /app\nCOPY . .\nRUN composer install\n", {**COMPOSER, "composer.json": '{"config": {"vendor-dir": 5}}'}, "`config.vendor-dir` is not a string"),
         ("FROM maven\nWORKDIR /src\nCOPY . .\nRUN mvn -o package\n", {"pom.xml": POM}, "`-o` builds offline"),
         ("FROM maven\nWORKDIR /src\nCOPY . .\nRUN mvn -pl api package\n", {"pom.xml": POM}, "`-pl` builds some modules"),
         (
