@@ -196,6 +196,8 @@ def _node_package_problem(package: PackageJson, fact: PackageFact) -> str | None
 
 def _workspace_manifests(ecosystem: str, package: PackageJson, cwd: str, files: BuildContext, copy: CopyMap) -> tuple[str, ...] | str:
     """Image paths of every workspace package's package.json, or why they cannot be listed."""
+    if package.workspaces_problem:
+        return package.workspaces_problem
     patterns = list(package.workspaces)
     if ecosystem == "pnpm":
         workspace_file = copy.context_path(posixpath.join(cwd, "pnpm-workspace.yaml"))
@@ -211,6 +213,9 @@ def _workspace_manifests(ecosystem: str, package: PackageJson, cwd: str, files: 
     for pattern in patterns:
         if pattern.startswith("!"):
             return f"workspace pattern `{pattern}` excludes folders"
+        joined = posixpath.normpath(posixpath.join(base or ".", pattern))
+        if pattern.startswith("/") or joined == ".." or joined.startswith("../"):
+            return f"workspace pattern `{pattern}` names folders outside the build context"
         for folder in files.glob(clean_path(posixpath.join(base, pattern))):
             manifest = posixpath.join(folder, "package.json")
             if not files.is_file(manifest):

@@ -348,6 +348,25 @@ class PackageJson:
         return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
     @property
+    def workspaces_problem(self) -> str | None:
+        """Why the workspaces are not known, when ``workspaces`` is there but is not a list of
+        folder patterns (nor yarn's ``{"packages": [...]}``): npm and yarn refuse it or read
+        it their own way, and :attr:`workspaces` would quietly be empty."""
+        if "workspaces" not in self.data:
+            return None
+        value = self.data["workspaces"]
+        if isinstance(value, dict):
+            value = value.get("packages", [])
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            return None
+        return f"{self.path}'s `workspaces` is not a list of folder patterns"
+
+    @property
+    def declares_workspaces(self) -> bool:
+        """Workspaces, or a ``workspaces`` that cannot be read (so none cannot be assumed)."""
+        return bool(self.workspaces) or self.workspaces_problem is not None
+
+    @property
     def local_dependencies(self) -> dict[str, str]:
         """Dependencies installed from a path of the context (``file:../lib``, ``link:``)."""
         return {k: v for k, v in self.all_dependencies.items() if v.startswith(NODE_LOCAL_SPECS)}

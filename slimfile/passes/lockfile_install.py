@@ -295,7 +295,7 @@ def _npm_problem(install: _Install) -> str | None:
     if isinstance(lock, str):
         return lock
     name, text = lock
-    if install.package.workspaces:
+    if install.package.declares_workspaces:
         return "package.json has workspaces, whose entries `npm ci` also checks"
     problem = _config_problem(install, _frozen()["npm"]["refuse_settings"])
     if problem:
@@ -340,7 +340,7 @@ def _yarn_problem(install: _Install) -> str | None:
     if isinstance(lock, str):
         return lock
     parsed = read_yarn_lock(lock[1])
-    if install.package.workspaces:
+    if install.package.declares_workspaces:
         return "package.json has workspaces, whose entries slimfile does not check"
     in_sync = yarn_lock_in_sync(install.package, parsed)
     if in_sync:
@@ -384,7 +384,7 @@ def _pnpm_problem(install: _Install) -> str | None:
     if isinstance(parsed, str):
         return parsed
     project = posixpath.dirname(install.origin("package.json").context_path)  # type: ignore[union-attr]
-    if install.package.workspaces or install.files.exists(posixpath.join(project, "pnpm-workspace.yaml")):
+    if install.package.declares_workspaces or install.files.exists(posixpath.join(project, "pnpm-workspace.yaml")):
         return "the project is a pnpm workspace, whose packages slimfile does not check"
     in_sync = pnpm_lock_in_sync(install.package, parsed)
     if in_sync:

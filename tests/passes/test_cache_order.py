@@ -3,6 +3,8 @@ fixtures/passes/SF701-copy-manifests-first/ and SF703-*)."""
 
 from __future__ import annotations
 
+import pytest
+
 from slimfile.analysis.install_model import Install
 from slimfile.analysis.steps import StepEffects
 from slimfile.passes.cache_order import Move, _CopiedManifests, _files_key, _SameReads
@@ -175,3 +177,33 @@ def test_a_member_folder_copy_cannot_name_is_not_moved_and_says_why(tmp_path):
         "not moved: packages/back\\slash/package.json: slimfile writes no COPY of a path holding a line break, "
         "`*`, `?`, `[` or `\\` (BuildKit reads the last four as a pattern)"
     )
+
+
+@pytest.mark.parametrize(
+    ("workspaces", "why"),
+    [
+        (5, "package.json's `workspaces` is not a list of folder patterns"),
+        ("packages/*", "package.json's `workspaces` is not a list of folder patterns"),
+        ({"packages": 5}, "package.json's `workspaces` is not a list of folder patterns"),
+        (["packages/*", 5], "package.json's `workspaces` is not a list of folder patterns"),
+        (["../shared/*"], "workspace pattern `../shared/*` names folders outside the build context"),
+        (["/srv/*"], "workspace pattern `/srv/*` names folders outside the build context"),
+    ],
+)
+def test_workspaces_that_cannot_be_read_are_not_moved_and_say_why(tmp_path, workspaces, why):
+    """A ``workspaces`` that is not a list of folder patterns was read as none, and the move
+    copied package.json alone: which member manifests the install reads was not known. A
+    pattern above the project was cut to the context's root (``../shared/*`` read as
+    ``shared/*``), a folder of the context the install never reads."""
+    import json
+
+    from slimfile.engine import Settings, check_source
+
+    _workspace(tmp_path, ["a"])
+    (tmp_path / "shared" / "x").mkdir(parents=True)
+    (tmp_path / "shared" / "x" / "package.json").write_text('{"name": "x"}')
+    (tmp_path / "package.json").write_text(json.dumps({"name": "root", "private": True, "workspaces": workspaces}))
+    dockerfile = tmp_path / "Dockerfile"
+    [finding] = [f for f in check_source(dockerfile.read_bytes(), str(dockerfile), Settings()) if f.rule.code == "SF701"]
+    assert finding.fix is None
+    assert finding.message.endswith(f"not moved: {why}"), finding.message

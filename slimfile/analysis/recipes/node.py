@@ -142,7 +142,7 @@ def _project(ctx: Context, steps: list[Step], installs, files: BuildContext) -> 
     package = read_package_json(files, source)
     if isinstance(package, str):
         return package
-    if package.workspaces:
+    if package.declares_workspaces:
         return f"{source} declares workspaces: which packages the release needs is not known"
     if manager == "yarn" and _yarn_berry(paths, root, package.package_manager):
         return "Yarn 2+ keeps only production dependencies with a plugin (`yarn workspaces focus --production`), which slimfile does not assume"
