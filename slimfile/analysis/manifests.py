@@ -203,8 +203,14 @@ def _apply_option(
         if "://" in value:
             result.problems.append(f"{path}:{number}: includes a remote file {value}")
             return
-        # pip reads an include relative to the file that names it
-        include = clean_path(posixpath.join(posixpath.dirname(path), value))
+        # pip reads an include relative to the file that names it, in the image: one above the
+        # context's root (or an absolute path) is no file of the context, whatever clean_path
+        # would make of it (``../base.txt`` beside a root requirements.txt was read as base.txt)
+        joined = posixpath.normpath(posixpath.join(posixpath.dirname(path) or ".", value))
+        if value.startswith("/") or joined == ".." or joined.startswith("../"):
+            result.problems.append(f"{path}:{number}: includes {value}, which is not a file of the build context")
+            return
+        include = clean_path(joined)
         _read_requirements_file(context, include, result, constraint=option in ("-c", "--constraint"), depth=depth + 1)
     elif option in ("-e", "--editable"):
         found = classify_requirement(value, path, number)

@@ -143,7 +143,8 @@ builds the project to read it), a Go `vendor/` folder or `-mod=vendor` (nothing 
 downloaded: nothing to gain), `go mod tidy` or `go get` (they read every source file), a manifest field that says which
 files are read but cannot be read itself (a `workspaces` that is not a list of folder patterns
 or names folders outside the build context, Composer `repositories` that are neither a list
-nor an object), a manifest that
+nor an object, a requirements include above the build context or at an absolute path), a
+manifest that
 `.dockerignore` excludes or that the copy does not bring, or whose path holds `*`, `?`, `[`, `\\`
 or a line break (COPY reads the first four as a pattern); when the context sends what the
 install writes (`node_modules`, a `.venv`: the copy would land on top of the fresh install);

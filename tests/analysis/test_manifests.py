@@ -51,6 +51,20 @@ def test_requirements_report_local_paths_and_missing_includes(tmp_path: Path):
     assert [r.kind for r in found.requirements] == ["path", "path", "path", "vcs", "path"]
 
 
+def test_requirements_includes_above_the_context_or_absolute_are_not_files_of_it(tmp_path: Path):
+    """pip reads ``-r ../base.txt`` in the image, relative to the including file: above the
+    context's root it was cut to ``base.txt`` (a file of the context pip never reads), and
+    ``-r /etc/base.txt`` read the context's etc/base.txt."""
+    write(tmp_path, {"r.txt": "-r ../base.txt\n-c /etc/base.txt\n", "base.txt": "flask\n", "etc/base.txt": "x\n", "sub/s.txt": "-r ../base.txt\n"})
+    found = read_requirements(BuildContext(tmp_path), ["r.txt"])
+    assert found.problems == [
+        "r.txt:1: includes ../base.txt, which is not a file of the build context",
+        "r.txt:2: includes /etc/base.txt, which is not a file of the build context",
+    ]
+    inside = read_requirements(BuildContext(tmp_path), ["sub/s.txt"])  # ../ of a subfolder: the root's file
+    assert inside.problems == [] and [r.name for r in inside.requirements] == ["flask"]
+
+
 def test_requirement_kinds():
     assert classify_requirement("Django[bcrypt]>=4").name == "django"
     assert classify_requirement("psycopg2 @ https://x/y.whl").kind == "url"
