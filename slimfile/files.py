@@ -40,8 +40,15 @@ DOCKERFILE_PATTERNS = (
     "dockerfile",
     "containerfile",
 )
-# names that match the patterns above but are not Dockerfiles
-NOT_DOCKERFILES = ("*.dockerignore", "Dockerfile.dockerignore", "*.md", "*.orig", "*.rej", "*.swp", "*~")
+# names that match the patterns above but are not Dockerfiles: ignore files, docs, editor and
+# patch leftovers, and templates a tool renders into a Dockerfile (``Dockerfile.j2``, the
+# official images' ``Dockerfile.template``): docker cannot build them, their `{{ ... }}` lines
+# were SF001 errors, and a fix merging RUNs across a template's conditionals would change it
+TEMPLATES = ("j2", "jinja", "jinja2", "tmpl", "tpl", "template", "gotmpl", "erb", "mustache", "hbs", "njk", "in")
+NOT_DOCKERFILES = (
+    "*.dockerignore", "Dockerfile.dockerignore", "*.md", "*.orig", "*.rej", "*.swp", "*~",
+    *(f"*.{suffix}" for suffix in TEMPLATES),
+)
 
 STDIN = "-"
 

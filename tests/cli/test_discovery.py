@@ -35,6 +35,34 @@ def test_other_names(name):
     assert not is_dockerfile_name(name)
 
 
+@pytest.mark.parametrize(
+    "name", ["Dockerfile.j2", "Dockerfile.template", "api.Dockerfile.tmpl", "Containerfile.in", "Dockerfile.jinja2", "Dockerfile.gotmpl"]
+)
+def test_templates_are_not_dockerfiles(name, tmp_path):
+    """A template a tool renders into a Dockerfile cannot be built: walked, its `{{ ... }}`
+    lines were SF001 errors and its RUNs were merged across its conditionals. Named on the
+    command line, it is read as asked."""
+    assert not is_dockerfile_name(name)
+    (tmp_path / name).write_text("FROM {{ base }}\n")
+    assert found(root=tmp_path) == []
+    assert found(name, root=tmp_path) == [name]
+
+
+def test_the_pre_commit_hooks_skip_the_same_templates():
+    """identify tags `Dockerfile.j2` `dockerfile` too, so the hooks exclude what the walk skips."""
+    import re
+
+    from slimfile.files import TEMPLATES
+    from tests.conftest import ROOT
+
+    excludes = re.findall(r"^  exclude: '(.*)'$", (ROOT / ".pre-commit-hooks.yaml").read_text(), re.M)
+    assert len(excludes) == 2 and excludes[0] == excludes[1]
+    pattern = re.compile(excludes[0])
+    assert all(pattern.search(f"svc/Dockerfile.{suffix}") for suffix in TEMPLATES)
+    assert not any(pattern.search(name) for name in ("Dockerfile", "Dockerfile.dev", "api.Dockerfile", "Dockerfile.inline"))
+    assert sorted(re.search(r"\((.*)\)", excludes[0]).group(1).split("|")) == sorted(TEMPLATES)
+
+
 def test_walk_finds_every_pattern_in_a_stable_order(tmp_path):
     names = [
         "b/Dockerfile",

@@ -113,6 +113,18 @@ def test_hook_fails_on_a_broken_dockerfile(project, hook_repo, pre_commit_home, 
     assert "notes.md" not in result.stdout
 
 
+@pytest.mark.parametrize("hook", ["slimfile-check", "slimfile-fix"])
+def test_hooks_leave_templates_alone(project, hook_repo, pre_commit_home, hook):
+    """identify tags `Dockerfile.j2` `dockerfile`: the hooks' exclude keeps it out, as
+    slimfile's own walk does (its `{{ ... }}` line was an SF001 error)."""
+    template = "FROM {{ base_image }}\n{% if dev %}\nRUN apt-get update\n{% endif %}\n"
+    (project / "Dockerfile.j2").write_text(template)
+    git(project, "add", "-A")
+    result = try_repo(project, hook_repo, pre_commit_home, hook)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (project / "Dockerfile.j2").read_text() == template
+
+
 def test_hook_honours_the_configuration_excludes(project, hook_repo, pre_commit_home):
     (project / "vendor").mkdir()
     (project / "vendor" / "Dockerfile").write_text("FROM alpine\nRUN <<EOF\nbroken but excluded\n")
