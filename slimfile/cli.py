@@ -348,7 +348,7 @@ def _output_failed(exc: OSError) -> None:
     """A report that could not be written (``> /dev/full``, a full disk): one line and exit 2,
     not a traceback and exit 1, which reads as "findings"."""
     try:
-        sys.stdout = open(os.devnull, "w")  # nothing more to flush at exit: it would fail again
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stays open: nothing more to flush at exit (it would fail again)
     except OSError:
         pass
     sys.stderr.write(f"error: cannot write the output: {exc.strerror}\n")

@@ -19,10 +19,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from slimfile.signals import Interrupted, act_on_held, stop_signals_held, stop_signals_raise
 from slimfile.verify.app_files import ContextListing, CopyStep, expand_sources
 from slimfile.verify.build import BuildResult, run_build
 from slimfile.verify.docker_engine import Engine
-from slimfile.signals import Interrupted, act_on_held, stop_signals_held, stop_signals_raise
 
 __all__ = ["Interrupted", "Probe", "WarmRebuild", "one_line_change", "pick_probe", "warm_rebuild"]
 

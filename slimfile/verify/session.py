@@ -28,6 +28,7 @@ from slimfile.analysis.build_context import (
 from slimfile.analysis.globs import DockerIgnore
 from slimfile.analysis.summary import image_config
 from slimfile.engine import FixResult, PassFunction, Settings, fix_source
+from slimfile.signals import Interrupted, stop_signals_held, stop_signals_raise
 from slimfile.syntax.errors import DockerfileError
 from slimfile.syntax.nodes import Dockerfile
 from slimfile.syntax.parser import parse
@@ -48,7 +49,6 @@ from slimfile.verify.fs_diff import FsDiff, Manifest, diff_manifests, read_manif
 from slimfile.verify.ignore_rules import IgnoreRules, default_rules
 from slimfile.verify.progress import Progress, SilentProgress
 from slimfile.verify.report import ImageFacts, RewriteSummary, VerifyReport
-from slimfile.signals import Interrupted, stop_signals_held, stop_signals_raise
 from slimfile.verify.run_compare import DEFAULT_TIMEOUT, compare_runs
 from slimfile.verify.stages import UnknownTarget, needed_stages, stage_chain
 from slimfile.verify.verdict import Problem, allowed_differences, config_problems, declared_removals, file_problems

@@ -55,7 +55,7 @@ def test_the_pre_commit_hooks_skip_the_same_templates():
     from slimfile.files import TEMPLATES
     from tests.conftest import ROOT
 
-    excludes = re.findall(r"^  exclude: '(.*)'$", (ROOT / ".pre-commit-hooks.yaml").read_text(), re.M)
+    excludes = re.findall(r"^  exclude: '(.*)'$", (ROOT / ".pre-commit-hooks.yaml").read_text(), re.MULTILINE)
     assert len(excludes) == 2 and excludes[0] == excludes[1]
     pattern = re.compile(excludes[0])
     assert all(pattern.search(f"svc/Dockerfile.{suffix}") for suffix in TEMPLATES)

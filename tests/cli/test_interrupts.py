@@ -24,6 +24,14 @@ FILES = 64
 RUNS = 2000  # about half a second of checking per file: a whole run is many seconds
 
 
+# slimfile as a terminal's foreground job gets Ctrl-C: a test runner started in the background
+# of a non-interactive shell (CI) ignores SIGINT, and its children inherit that
+AS_FOREGROUND_JOB = (
+    "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "sys.argv[0] = 'slimfile'; runpy.run_module('slimfile', run_name='__main__')"
+)
+
+
 def _tree(root: Path) -> None:
     body = "FROM debian:bookworm\n" + "".join(f"RUN echo {i}\n" for i in range(RUNS))
     for i in range(FILES):
@@ -55,9 +63,8 @@ def _start(root: Path, *args: str) -> tuple[subprocess.Popen, set[int]]:
     """The run, once both workers are busy (a new session: a signal to the group reaches only it)."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     process = subprocess.Popen(
-        [sys.executable, "-m", "slimfile", *args, "--jobs", "2", "."],
+        [sys.executable, "-c", AS_FOREGROUND_JOB, *args, "--jobs", "2", "."],
         cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as a terminal's foreground job
     )
     for _ in range(600):  # the workers are forked once discovery has found enough files
         workers = _children(process.pid)

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from slimfile.verify.docker_engine import Engine
 from slimfile.signals import Interrupted, act_on_held, stop_signals_held, stop_signals_raise
+from slimfile.verify.docker_engine import Engine
 from tests.conftest import ROOT
 from tests.docker_engine import fixture_apps_dir
 
