@@ -140,12 +140,11 @@ plugins (they run during the install), a Maven multi-module project or a parent 
 project, an offline build (`mvn -o`), a `--find-links` folder
 or a local package source, a uv workspace or a `go.work`, `[project] dynamic` metadata (uv
 builds the project to read it), a Go `vendor/` folder or `-mod=vendor` (nothing is
-downloaded: nothing to gain), `go mod tidy` or `go get` (they read every source file), a manifest field that says which
-files are read but cannot be read itself (a `workspaces` that is not a list of folder patterns
-or names folders outside the build context, Composer `repositories` that are neither a list
-nor an object, a requirements include above the build context or at an absolute path), a
-manifest that
-`.dockerignore` excludes or that the copy does not bring, or whose path holds `*`, `?`, `[`, `\\`
+downloaded: nothing to gain), `go mod tidy` or `go get` (they read every source file), a
+manifest field that says which files are read but cannot be read itself (a `workspaces` that
+is not a list of folder patterns or names folders outside the build context, Composer
+`repositories` that are neither a list nor an object, a requirements include above the build
+context or at an absolute path), a manifest that `.dockerignore` excludes or that the copy does not bring, or whose path holds `*`, `?`, `[`, `\\`
 or a line break (COPY reads the first four as a pattern); when the context sends what the
 install writes (`node_modules`, a `.venv`: the copy would land on top of the fresh install);
 or when the install or a step it must pass reads or writes something only known at build
