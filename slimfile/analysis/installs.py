@@ -179,6 +179,8 @@ def _without_context(ecosystem: str, fact: PackageFact, cwd: str, spec: dict) ->
 
 
 def _node_package_problem(package: PackageJson, fact: PackageFact) -> str | None:
+    if package.shape_problem:
+        return package.shape_problem
     scripts = package.install_scripts
     if scripts and not fact.has("ignore-scripts"):
         name, body = next(iter(scripts.items()))
@@ -188,6 +190,8 @@ def _node_package_problem(package: PackageJson, fact: PackageFact) -> str | None
         name, spec = next(iter(local.items()))
         if not spec.startswith("workspace:"):
             return f"{package.path} depends on `{name}` from a path (`{spec}`)"
+    for where, name, spec in package.local_overrides[:1]:
+        return f"{package.path} replaces `{name}` with a path of the project in `{where}` (`{spec}`)"
     patched = package.data.get("pnpm", {}).get("patchedDependencies") if isinstance(package.data.get("pnpm"), dict) else None
     if patched:
         return f"{package.path} patches dependencies with files under the project"

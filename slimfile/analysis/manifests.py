@@ -287,6 +287,16 @@ def _egg_name(spec: str) -> str | None:
 # scripts npm/yarn/pnpm run for the root package on a plain install (they may read any file)
 NODE_INSTALL_SCRIPTS = ("preinstall", "install", "postinstall", "prepublish", "preprepare", "prepare", "postprepare")
 NODE_LOCAL_SPECS = ("file:", "link:", "portal:", "workspace:")
+# a spec npm reads as a folder or tarball of the project without a `file:` prefix
+# (npm-package-arg's isFilespec: `./x`, `../x`, `~/x`, `/x`, a Windows drive)
+_NODE_PATH_SPEC = re.compile(r"(?:[.]|~/|[/\\]|[a-zA-Z]:)")
+# sections whose shape says what an install reads: anything but an object of strings is not known
+_NODE_STRING_MAPS = ("scripts", "dependencies", "devDependencies", "optionalDependencies", "resolutions")
+
+
+def is_local_node_spec(spec: str) -> bool:
+    """A dependency spec that installs from a path of the project (``workspace:`` included)."""
+    return spec.startswith(NODE_LOCAL_SPECS) or _NODE_PATH_SPEC.match(spec) is not None
 NODE_LOCKFILES = {
     "npm": ("package-lock.json", "npm-shrinkwrap.json"),
     "yarn": ("yarn.lock",),
@@ -374,8 +384,38 @@ class PackageJson:
 
     @property
     def local_dependencies(self) -> dict[str, str]:
-        """Dependencies installed from a path of the context (``file:../lib``, ``link:``)."""
-        return {k: v for k, v in self.all_dependencies.items() if v.startswith(NODE_LOCAL_SPECS)}
+        """Dependencies installed from a path of the context (``file:../lib``, ``link:``,
+        ``../lib``)."""
+        return {k: v for k, v in self.all_dependencies.items() if is_local_node_spec(v)}
+
+    @property
+    def local_overrides(self) -> list[tuple[str, str, str]]:
+        """(field, package, spec) of each override that installs from a path of the project:
+        npm's ``overrides`` (nested), yarn's ``resolutions``, pnpm's ``pnpm.overrides``. The
+        install reads that folder as it reads a ``file:`` dependency."""
+        found: list[tuple[str, str, str]] = []
+        pnpm = self.data.get("pnpm")
+        tables = [("overrides", self.data.get("overrides")), ("resolutions", self.data.get("resolutions"))]
+        tables.append(("pnpm.overrides", pnpm.get("overrides") if isinstance(pnpm, dict) else None))
+        for name, table in tables:
+            pending = [table] if isinstance(table, dict) else []
+            while pending:
+                for key, value in pending.pop().items():
+                    if isinstance(value, dict):
+                        pending.append(value)
+                    elif isinstance(value, str) and is_local_node_spec(value) and not value.startswith("workspace:"):
+                        found.append((name, key, value))
+        return found
+
+    @property
+    def shape_problem(self) -> str | None:
+        """Why the sections that say what an install reads cannot be read: a ``scripts`` or a
+        dependency list that is not an object of strings was read as empty."""
+        for key in _NODE_STRING_MAPS:
+            value = self.data.get(key, {})
+            if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+                return f"{self.path}'s `{key}` is not an object of strings"
+        return None
 
     @property
     def package_manager(self) -> str | None:

@@ -133,7 +133,8 @@ for pip the requirements files with their nested `-r`/`-c` includes, for poetry
 `pom.xml`, `.mvn/`, the wrapper `mvnw` and a `-s` settings file. No fix is
 offered (the finding says why) when the install may read other files: a `preinstall`,
 `install`, `postinstall` or `prepare` script in `package.json`, a dependency on a local path
-(`file:../lib`, `-e .`, `./libs/x`, `{ path = "libs/x" }` in pyproject.toml or the Pipfile,
+(`file:../lib` or `../lib` in package.json, or an `overrides` / `resolutions` /
+`pnpm.overrides` entry that names one, `-e .`, `./libs/x`, `{ path = "libs/x" }` in pyproject.toml or the Pipfile,
 `[tool.uv.sources]` paths, a `replace` of a Go module by a folder, `path:` gems, Composer
 `path` repositories), a `gemspec` or Ruby code in the Gemfile that reads files, Composer
 plugins (they run during the install), a Maven multi-module project or a parent POM in the
@@ -142,7 +143,8 @@ or a local package source, a uv workspace or a `go.work`, `[project] dynamic` me
 builds the project to read it), a Go `vendor/` folder or `-mod=vendor` (nothing is
 downloaded: nothing to gain), `go mod tidy` or `go get` (they read every source file), a
 manifest field that says which files are read but cannot be read itself (a `workspaces` that
-is not a list of folder patterns or names folders outside the build context, Composer
+is not a list of folder patterns or names folders outside the build context, a package.json
+`scripts` or dependency list that is not an object of strings, Composer
 `repositories` that are neither a list nor an object, a requirements include above the build
 context or at an absolute path), a manifest that `.dockerignore` excludes or that the copy does not bring, or whose path holds `*`, `?`, `[`, `\\`
 or a line break (COPY reads the first four as a pattern); when the context sends what the
