@@ -22,7 +22,7 @@ from slimfile.analysis import installs_go, installs_jvm_rust, installs_python, i
 from slimfile.analysis.build_context import BuildContext
 from slimfile.analysis.globs import clean_path
 from slimfile.analysis.install_model import CopyMap, Install, InstallRequest, NotMovable, ecosystems
-from slimfile.analysis.manifests import PackageJson, npm_lock_in_sync, read_package_json, read_requirements
+from slimfile.analysis.manifests import PackageJson, is_local_index, npm_lock_in_sync, read_package_json, read_requirements
 from slimfile.shell.effects import CommandEffects, expand_paths
 from slimfile.shell.packages import PackageFact
 
@@ -74,10 +74,27 @@ def dependency_install(
     if each.cwd is None:
         return NotMovable(ecosystem, "it runs in a directory slimfile cannot tell")
     reader = _READERS[ecosystem]
+    problem = _env_problem(ecosystem, env or {})
+    if problem:
+        return NotMovable(ecosystem, problem)
     if reader in _NODE_AND_PIP:
         found = reader(ecosystem, fact, each.cwd, files, copy)
         return _with_outside(found, home) if isinstance(found, Install) else found
     return reader(InstallRequest(ecosystem, fact, each.command, each.cwd, files, copy, home, env if env is not None else {}))
+
+
+def _env_problem(ecosystem: str, env: Mapping[str, str]) -> str | None:
+    """An ENV that names a file the install reads (``PIP_CONSTRAINT=/app/c.txt``) or a folder
+    index (``PIP_FIND_LINKS=/app/wheels``): moved above the copy, the install would not find
+    it (data/dependency_installs.toml, ``env_files`` and ``env_indexes``)."""
+    spec = _ecosystems()[ecosystem]
+    for name in spec.get("env_files", ()):
+        if env.get(name):
+            return f"ENV {name} names a file the install reads ({env[name]})"
+    for name in spec.get("env_indexes", ()):
+        if env.get(name) and any(is_local_index(url) for url in env[name].split()):
+            return f"ENV {name} reads packages from a folder ({env[name]})"
+    return None
 
 
 def _with_outside(install: Install, home: str | None) -> Install | NotMovable:
@@ -263,13 +280,19 @@ def _pnpm_workspace_packages(text: str) -> list[str] | None:
 # -- Python: pip -r -----------------------------------------------------------------------------
 
 
+_INDEXES = ("-i", "--index-url", "--extra-index-url")  # a folder index is read like --find-links
+
+
 def _pip_install(ecosystem: str, fact: PackageFact, cwd: str, files: BuildContext | None, copy: CopyMap):
     requirement_files = list(fact.option_values("-r", "--requirement")) + list(fact.option_values("-c", "--constraint"))
     if not requirement_files:
         return None  # named packages only: not a project install (shell/effects.py knows it)
-    for option in ("-e", "--editable", "-t", "--target", "--prefix", "--root", "-f", "--find-links", "--src"):
+    for option in ("-e", "--editable", "-t", "--target", "--prefix", "--root", "-f", "--find-links", "--src", *_INDEXES):
         found = fact.option(option)
-        if found is not None and not (option in ("-f", "--find-links") and "://" in (found.value or "")):
+        if found is None:
+            continue
+        remote = option in ("-f", "--find-links", *_INDEXES) and not is_local_index(found.value or "")
+        if not remote:
             return NotMovable(ecosystem, f"`{option} {found.value}` reads or writes a path of the project")
     for word in fact.packages:
         value = word.value
@@ -290,7 +313,7 @@ def _pip_install(ecosystem: str, fact: PackageFact, cwd: str, files: BuildContex
     if found.local:
         local = found.local[0]
         return NotMovable(ecosystem, f"{local.file}:{local.line} installs a local path (`{local.text}`)")
-    local_links = [link for link in found.find_links if "://" not in link]
+    local_links = [link for link in found.find_links if is_local_index(link)]
     if local_links:
         return NotMovable(ecosystem, f"`--find-links {local_links[0]}` reads a folder of the project")
     reads = [copy.image_path(path) for path in found.files]

@@ -222,9 +222,18 @@ def _apply_option(
         result.only_binary.update(_binary_names(value))
     elif option in ("-f", "--find-links"):
         result.find_links.append(value)
+    elif option in _INDEX_OPTIONS and is_local_index(value):
+        result.problems.append(f"{path}:{number}: reads a package index from a folder (`{option} {value}`)")
 
 
 _GLUED_SHORT = ("-r", "-c", "-e", "-i", "-f")
+_INDEX_OPTIONS = ("-i", "--index-url", "--extra-index-url")
+
+
+def is_local_index(url: str) -> bool:
+    """A package index pip reads from a folder (``file:///app/simple``, ``./simple``): a
+    folder the install reads, like ``--find-links ./wheels``."""
+    return url.lower().startswith("file:") or "://" not in url
 
 
 def _option_at(words: list[str], i: int) -> tuple[str, str | None, int]:
@@ -249,13 +258,16 @@ def classify_requirement(text: str, file: str = "", line: int = 0) -> Requiremen
     """What kind of requirement a line (or a command-line operand) is."""
     spec = text.split(";", 1)[0].strip()
     lowered = spec.lower()
-    if lowered.startswith(_VCS_PREFIXES):
-        return Requirement(text, _egg_name(spec), "vcs", file, line)
+    if lowered.startswith(_VCS_PREFIXES):  # git+file:///app/repo clones a folder of the project
+        return Requirement(text, _egg_name(spec), "path" if "+file:" in lowered else "vcs", file, line)
     if " @ " in spec or re.match(r"^[A-Za-z0-9._-]+(\[[^\]]*\])?\s*@\s*\S", spec):
         name, _, url = spec.partition("@")
         url = url.strip()
+        lowered_url = url.lower()
         kind = (
-            "path" if url.lower().startswith("file:") else ("vcs" if url.lower().startswith(_VCS_PREFIXES) else "url")
+            "path"
+            if lowered_url.startswith("file:") or "+file:" in lowered_url
+            else ("vcs" if lowered_url.startswith(_VCS_PREFIXES) else "url")
         )
         return Requirement(text, normalise_name(name.split("[")[0].strip()), kind, file, line)
     if "://" in lowered:

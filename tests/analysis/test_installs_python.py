@@ -41,6 +41,17 @@ def sf701(tmp_path: Path, dockerfile: str, files: dict[str, str], *, context: bo
         ("FROM python\nWORKDIR /app\nCOPY . .\nRUN pipenv install six\n", {"Pipfile": "[packages]\n"}, "adds packages"),
         ("FROM python\nWORKDIR /app\nUSER app\nCOPY . .\nRUN pipenv install\n", {"Pipfile": "[packages]\n"}, "home directory of the user is not known"),
         ("FROM python\nWORKDIR /app\nCOPY . .\nRUN poetry install\n", {"pyproject.toml": POETRY, ".venv/bin/python": ""}, "the build context sends `.venv`"),
+        # the ENV names a file or folder of the copy the install reads: moved above the copy, the
+        # install did not find it (PIP_CONSTRAINT: "Could not open requirements file: /app/c.txt"
+        # on the zoo's engine, where the original built)
+        ("FROM python\nWORKDIR /app\nENV PIP_CONSTRAINT=/app/c.txt\nCOPY . .\nRUN pip install -r r.txt\n", {"r.txt": "six\n", "c.txt": "six==1.16.0\n"}, "ENV PIP_CONSTRAINT names a file the install reads (/app/c.txt)"),
+        ("FROM python\nWORKDIR /app\nENV PIP_FIND_LINKS=/app/wheels\nCOPY . .\nRUN pip install -r r.txt\n", {"r.txt": "six\n"}, "ENV PIP_FIND_LINKS reads packages from a folder (/app/wheels)"),
+        ("FROM python\nWORKDIR /app\nENV PIP_INDEX_URL=file:///app/simple\nCOPY . .\nRUN pip install -r r.txt\n", {"r.txt": "six\n"}, "ENV PIP_INDEX_URL reads packages from a folder"),
+        ("FROM python\nWORKDIR /app\nCOPY . .\nRUN pip install -r r.txt\n", {"r.txt": "--index-url ./simple\nsix\n"}, "r.txt:1: reads a package index from a folder (`--index-url ./simple`)"),
+        ("FROM python\nWORKDIR /app\nCOPY . .\nRUN pip install -i file:///app/simple -r r.txt\n", {"r.txt": "six\n"}, "`-i file:///app/simple` reads or writes a path of the project"),
+        ("FROM python\nWORKDIR /app\nCOPY . .\nRUN pip install -f file:///app/w -r r.txt\n", {"r.txt": "six\n"}, "`-f file:///app/w` reads or writes a path of the project"),
+        ("FROM python\nWORKDIR /app\nCOPY . .\nRUN pip install -r r.txt\n", {"r.txt": "lib @ git+file:///app/repo\n"}, "installs a local path (`lib @ git+file:///app/repo`)"),
+        ("FROM node\nWORKDIR /app\nENV NPM_CONFIG_USERCONFIG=/app/ci.npmrc\nCOPY . .\nRUN npm install\n", {"package.json": "{}"}, "ENV NPM_CONFIG_USERCONFIG names a file the install reads"),
         # was a TypeError, an internal error for the Dockerfile (uv, pip and poetry refuse the file too)
         ("FROM python\nWORKDIR /app\nCOPY . .\nRUN uv sync\n", {"pyproject.toml": "[project]\nname = 'a'\ndependencies = 5\n"}, "[project] `dependencies` must be an array"),
     ],
@@ -50,6 +61,13 @@ def test_refusals_say_why(tmp_path: Path, dockerfile: str, files: dict[str, str]
     ((fixed, message),) = findings
     assert not fixed and expected in message
     assert output == dockerfile
+
+
+def test_a_remote_index_in_the_environment_still_moves(tmp_path: Path):
+    text = "FROM python\nWORKDIR /app\nENV PIP_INDEX_URL=https://pypi.example.com/simple PIP_NO_CACHE_DIR=1\nCOPY . .\nRUN pip install -r r.txt\n"
+    findings, output = sf701(tmp_path, text, {"r.txt": "six\n"})
+    assert [fixed for fixed, _ in findings] == [True]
+    assert "COPY r.txt ./\nRUN pip install -r r.txt\nCOPY . .\n" in output
 
 
 def test_a_project_that_is_not_a_package_moves_whole(tmp_path: Path):
