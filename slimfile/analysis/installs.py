@@ -22,7 +22,13 @@ from slimfile.analysis import installs_go, installs_jvm_rust, installs_python, i
 from slimfile.analysis.build_context import BuildContext
 from slimfile.analysis.globs import clean_path
 from slimfile.analysis.install_model import CopyMap, Install, InstallRequest, NotMovable, ecosystems
-from slimfile.analysis.manifests import PackageJson, is_local_index, npm_lock_in_sync, read_package_json, read_requirements
+from slimfile.analysis.manifests import (
+    PackageJson,
+    is_local_index,
+    npm_lock_in_sync,
+    read_package_json,
+    read_requirements,
+)
 from slimfile.shell.effects import CommandEffects, expand_paths
 from slimfile.shell.packages import PackageFact
 
@@ -87,13 +93,20 @@ def _env_problem(ecosystem: str, env: Mapping[str, str]) -> str | None:
     """An ENV that names a file the install reads (``PIP_CONSTRAINT=/app/c.txt``) or a folder
     index (``PIP_FIND_LINKS=/app/wheels``): moved above the copy, the install would not find
     it (data/dependency_installs.toml, ``env_files`` and ``env_indexes``)."""
+    from slimfile.analysis.steps import is_set  # steps needs the context, which needs this module
+
     spec = _ecosystems()[ecosystem]
     for name in spec.get("env_files", ()):
-        if env.get(name):
-            return f"ENV {name} names a file the install reads ({env[name]})"
+        if is_set(env, name):
+            return f"ENV {name} names a file the install reads ({env.get(name) or 'a value not known here'})"
     for name in spec.get("env_indexes", ()):
-        if env.get(name) and any(is_local_index(url) for url in env[name].split()):
-            return f"ENV {name} reads packages from a folder ({env[name]})"
+        if not is_set(env, name):
+            continue
+        value = env.get(name)
+        if value is None or "$" in value:
+            return f"ENV {name} names the package index, to a value not known here ({value or name})"
+        if any(is_local_index(url) for url in value.split()):
+            return f"ENV {name} reads packages from a folder ({value})"
     return None
 
 

@@ -47,6 +47,8 @@ def sf701(tmp_path: Path, dockerfile: str, files: dict[str, str], *, context: bo
         ("FROM python\nWORKDIR /app\nENV PIP_CONSTRAINT=/app/c.txt\nCOPY . .\nRUN pip install -r r.txt\n", {"r.txt": "six\n", "c.txt": "six==1.16.0\n"}, "ENV PIP_CONSTRAINT names a file the install reads (/app/c.txt)"),
         ("FROM python\nWORKDIR /app\nENV PIP_FIND_LINKS=/app/wheels\nCOPY . .\nRUN pip install -r r.txt\n", {"r.txt": "six\n"}, "ENV PIP_FIND_LINKS reads packages from a folder (/app/wheels)"),
         ("FROM python\nWORKDIR /app\nENV PIP_INDEX_URL=file:///app/simple\nCOPY . .\nRUN pip install -r r.txt\n", {"r.txt": "six\n"}, "ENV PIP_INDEX_URL reads packages from a folder"),
+        ("FROM python\nARG IDX\nWORKDIR /app\nENV PIP_INDEX_URL=$IDX\nCOPY . .\nRUN pip install -r r.txt\n", {"r.txt": "six\n"}, "ENV PIP_INDEX_URL names the package index, to a value not known here"),
+        ("FROM python\nARG C\nWORKDIR /app\nENV PIP_CONSTRAINT=$C\nCOPY . .\nRUN pip install -r r.txt\n", {"r.txt": "six\n"}, "ENV PIP_CONSTRAINT names a file the install reads"),
         ("FROM python\nWORKDIR /app\nCOPY . .\nRUN pip install -r r.txt\n", {"r.txt": "--index-url ./simple\nsix\n"}, "r.txt:1: reads a package index from a folder (`--index-url ./simple`)"),
         ("FROM python\nWORKDIR /app\nCOPY . .\nRUN pip install -i file:///app/simple -r r.txt\n", {"r.txt": "six\n"}, "`-i file:///app/simple` reads or writes a path of the project"),
         ("FROM python\nWORKDIR /app\nCOPY . .\nRUN pip install -f file:///app/w -r r.txt\n", {"r.txt": "six\n"}, "`-f file:///app/w` reads or writes a path of the project"),
