@@ -375,7 +375,7 @@ class PackageJson:
             value = value.get("packages")
         return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
-    @property
+    @cached_property
     def workspaces_problem(self) -> str | None:
         """Why the workspaces are not known, when ``workspaces`` is there but is not a list of
         folder patterns (nor yarn's ``{"packages": [...]}``): npm and yarn refuse it or read
@@ -400,7 +400,7 @@ class PackageJson:
         ``../lib``)."""
         return {k: v for k, v in self.all_dependencies.items() if is_local_node_spec(v)}
 
-    @property
+    @cached_property
     def local_overrides(self) -> list[tuple[str, str, str]]:
         """(field, package, spec) of each override that installs from a path of the project:
         npm's ``overrides`` (nested), yarn's ``resolutions``, pnpm's ``pnpm.overrides``. The
@@ -419,7 +419,7 @@ class PackageJson:
                         found.append((name, key, value))
         return found
 
-    @property
+    @cached_property
     def shape_problem(self) -> str | None:
         """Why the sections that say what an install reads cannot be read: a ``scripts`` or a
         dependency list that is not an object of strings was read as empty."""
