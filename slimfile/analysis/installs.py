@@ -80,7 +80,7 @@ def dependency_install(
     if each.cwd is None:
         return NotMovable(ecosystem, "it runs in a directory slimfile cannot tell")
     reader = _READERS[ecosystem]
-    problem = _env_problem(ecosystem, env or {})
+    problem = _env_problem(ecosystem, env if env is not None else {})  # `env or`: an EnvAt of unknown values is empty
     if problem:
         return NotMovable(ecosystem, problem)
     if reader in _NODE_AND_PIP:
@@ -92,12 +92,14 @@ def dependency_install(
 def _env_problem(ecosystem: str, env: Mapping[str, str]) -> str | None:
     """An ENV that names a file the install reads (``PIP_CONSTRAINT=/app/c.txt``) or a folder
     index (``PIP_FIND_LINKS=/app/wheels``): moved above the copy, the install would not find
-    it (data/dependency_installs.toml, ``env_files`` and ``env_indexes``)."""
+    it (data/dependency_installs.toml, ``env_files`` and ``env_indexes``; ``env_no_file`` are
+    the values that turn a variable off, ``GOWORK=off``)."""
     from slimfile.analysis.steps import is_set  # steps needs the context, which needs this module
 
     spec = _ecosystems()[ecosystem]
+    no_file = spec.get("env_no_file", {})
     for name in spec.get("env_files", ()):
-        if is_set(env, name):
+        if is_set(env, name) and env.get(name) not in no_file.get(name, ()):  # unknown (None) refuses
             return f"ENV {name} names a file the install reads ({env.get(name) or 'a value not known here'})"
     for name in spec.get("env_indexes", ()):
         if not is_set(env, name):

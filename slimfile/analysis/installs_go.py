@@ -8,7 +8,8 @@ download`` itself, after the copy, moves up whole.
 
 What makes the reads unbounded, and refused: a ``replace`` directive that points at a folder
 (the module is read from there), a ``go.work`` (the workspace's modules are read), a
-``vendor/`` folder or ``-mod=vendor`` (nothing is downloaded: there is nothing to gain),
+``vendor/`` folder or ``-mod=vendor`` (nothing is downloaded: there is nothing to gain), the
+same flags in GOFLAGS (or a GOFLAGS not known here) and GOWORK / GOENV naming a file,
 ``go mod tidy``/``vendor``/``go get`` (they read every source file and rewrite go.mod).
 The files and paths are data (``data/dependency_installs.toml``).
 """
@@ -33,8 +34,11 @@ def go_install(request: InstallRequest) -> Install | NotMovable | None:
     for option in ("-C", "-modfile"):
         if fact.option(option):
             return request.refuse(f"`{option}` points the build at another folder or go.mod")
-    if any(o.name == "-mod" and o.value == "vendor" for o in fact.options) or "-mod=vendor" in request.env.get("GOFLAGS", ""):
+    if any(o.name == "-mod" and o.value == "vendor" for o in fact.options):
         return request.refuse("`-mod=vendor` builds from vendor/: nothing is downloaded")
+    problem = _goflags_problem(request)
+    if problem:
+        return problem
     module = _module_root(request)
     if isinstance(module, NotMovable):
         return module
@@ -54,6 +58,25 @@ def go_install(request: InstallRequest) -> Install | NotMovable | None:
         reads.append(posixpath.join(module, "go.sum"))
     prepare = None if fact.action == "download" else request.spec["prepare_command"]
     return Install(request.ecosystem, fact, tuple(reads), (), prepare=prepare, writes=writes, env=tuple(request.spec["env"]), uses=uses)
+
+
+def _goflags_problem(request: InstallRequest) -> NotMovable | None:
+    """GOFLAGS is read as flags of every go command (``go mod download`` too): a flag that
+    points at another go.mod, or a value not known here, leaves what the install reads unknown."""
+    from slimfile.analysis.steps import is_set  # steps needs the context, which needs this module
+
+    if not is_set(request.env, "GOFLAGS"):
+        return None
+    value = request.env.get("GOFLAGS")
+    if value is None or "$" in value:
+        return request.refuse(f"ENV GOFLAGS is set to a value not known here ({value or 'GOFLAGS'})")
+    for flag in value.split():
+        name, _, setting = flag.lstrip("-").partition("=")
+        if name == "modfile":
+            return request.refuse(f"`{flag}` (ENV GOFLAGS) points the build at another go.mod")
+        if name == "mod" and setting == "vendor":
+            return request.refuse(f"`{flag}` (ENV GOFLAGS) builds from vendor/: nothing is downloaded")
+    return None
 
 
 def _module_root(request: InstallRequest) -> str | NotMovable:
@@ -86,6 +109,8 @@ def _module_problem(request: InstallRequest, module: str) -> NotMovable | None:
         return request.refuse(f"go.mod replaces a module with the folder {parsed.local_replacements[0]}")
     if request.sent(posixpath.join(relative, "vendor")):
         return request.refuse("vendor/ is in the build context: go builds from it and downloads nothing")
+    if request.env.get("GOWORK") == "off":  # "go help environment": the go.work files are ignored
+        return None
     folder = module
     while True:
         if request.sent(posixpath.relpath(posixpath.join(folder, "go.work"), request.cwd)):

@@ -7,7 +7,8 @@ composer.lock and auth.json, writes vendor/, then dumps the autoloader and runs 
 scripts, which read the sources: its dependencies-only form ``--no-scripts --no-autoloader``
 runs above the copy, and the original stays to do the rest. Local path gems and ``path``
 repositories, plugins (they run during the install and may write anywhere) and a different
-manifest name (``BUNDLE_GEMFILE``, ``COMPOSER``) are refused with the reason. The files and
+manifest name (``--gemfile``, ``--working-dir``; the variables ``BUNDLE_GEMFILE``, ``COMPOSER``,
+listed in the data) are refused with the reason. The files and
 paths are data (``data/dependency_installs.toml``).
 """
 
@@ -24,8 +25,8 @@ def bundle_install(request: InstallRequest) -> Install | NotMovable:
     fact = request.fact
     if fact.packages:
         return request.refuse("`bundle install NAME` is not a project install")
-    if fact.option("--gemfile") or "BUNDLE_GEMFILE" in request.env:
-        return request.refuse("the install reads another Gemfile (`--gemfile`, BUNDLE_GEMFILE)")
+    if fact.option("--gemfile"):  # BUNDLE_GEMFILE: env_files in data/dependency_installs.toml
+        return request.refuse("the install reads another Gemfile (`--gemfile`)")
     gemfile = _first_sent(request, ("Gemfile", "gems.rb"))
     lockfile = "gems.locked" if gemfile == "gems.rb" else "Gemfile.lock"
     extra: list[str] = []
@@ -75,8 +76,8 @@ def composer_install(request: InstallRequest) -> Install | NotMovable:
     fact = request.fact
     if fact.packages or [w.value for w in fact.subcommand] not in (["install"], ["i"]):
         return request.refuse("only `composer install` reads nothing but the manifests")
-    if fact.option("-d", "--working-dir") or "COMPOSER" in request.env:
-        return request.refuse("the install reads another composer.json (`--working-dir`, COMPOSER)")
+    if fact.option("-d", "--working-dir"):  # COMPOSER: env_files in data/dependency_installs.toml
+        return request.refuse("the install reads another composer.json (`--working-dir`)")
     vendor = "vendor"
     if request.files is not None:
         text = request.text("composer.json")

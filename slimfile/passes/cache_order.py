@@ -141,7 +141,9 @@ plugins (they run during the install), a Maven multi-module project or a parent 
 project, an offline build (`mvn -o`), a `--find-links` folder or an index that is a folder
 (`--index-url file:///app/simple`, in a requirements file too), an ENV that names a file or
 folder the install reads (`PIP_CONSTRAINT`, `PIP_FIND_LINKS` or `PIP_INDEX_URL` to a folder,
-npm's `userconfig`), a local package source, a uv workspace or a `go.work`, `[project] dynamic` metadata (uv
+npm's `userconfig`, `YARN_RC_FILENAME`, uv's `UV_PROJECT`, `UV_CONFIG_FILE` or an index folder,
+`PIPENV_PIPFILE`, `BUNDLE_GEMFILE`, `COMPOSER`, Go's `GOWORK`, `GOENV`, a `GOFLAGS` with
+`-modfile` or not known), a local package source, a uv workspace or a `go.work`, `[project] dynamic` metadata (uv
 builds the project to read it), a Go `vendor/` folder or `-mod=vendor` (nothing is
 downloaded: nothing to gain), `go mod tidy` or `go get` (they read every source file), a
 manifest field that says which files are read but cannot be read itself (a `workspaces` that

@@ -54,6 +54,16 @@ def sf701(tmp_path: Path, dockerfile: str, files: dict[str, str], *, context: bo
         ("FROM python\nWORKDIR /app\nCOPY . .\nRUN pip install -f file:///app/w -r r.txt\n", {"r.txt": "six\n"}, "`-f file:///app/w` reads or writes a path of the project"),
         ("FROM python\nWORKDIR /app\nCOPY . .\nRUN pip install -r r.txt\n", {"r.txt": "lib @ git+file:///app/repo\n"}, "installs a local path (`lib @ git+file:///app/repo`)"),
         ("FROM node\nWORKDIR /app\nENV NPM_CONFIG_USERCONFIG=/app/ci.npmrc\nCOPY . .\nRUN npm install\n", {"package.json": "{}"}, "ENV NPM_CONFIG_USERCONFIG names a file the install reads"),
+        ("FROM node\nWORKDIR /app\nENV npm_config_userconfig=/app/ci.npmrc\nCOPY . .\nRUN pnpm install\n", {"package.json": "{}"}, "ENV npm_config_userconfig names a file"),
+        ("FROM node\nWORKDIR /app\nENV YARN_RC_FILENAME=.yarnrc.ci.yml\nCOPY . .\nRUN yarn install\n", {"package.json": "{}"}, "ENV YARN_RC_FILENAME names a file"),
+        # `uv sync --help`: the variables of --project, --directory, --config-file and the indexes
+        ("FROM python\nWORKDIR /app\nENV UV_PROJECT=/app/svc\nCOPY . .\nRUN uv sync\n", {"pyproject.toml": UV}, "ENV UV_PROJECT names a file"),
+        ("FROM python\nWORKDIR /app\nENV UV_WORKING_DIR=svc\nCOPY . .\nRUN uv sync\n", {"pyproject.toml": UV}, "ENV UV_WORKING_DIR names a file"),
+        ("FROM python\nWORKDIR /app\nENV UV_CONFIG_FILE=/app/ci/uv.toml\nCOPY . .\nRUN uv sync\n", {"pyproject.toml": UV}, "ENV UV_CONFIG_FILE names a file"),
+        ("FROM python\nWORKDIR /app\nENV UV_FIND_LINKS=/app/wheels\nCOPY . .\nRUN uv sync\n", {"pyproject.toml": UV}, "ENV UV_FIND_LINKS reads packages from a folder"),
+        ("FROM python\nWORKDIR /app\nENV UV_INDEX=local=./simple\nCOPY . .\nRUN uv sync\n", {"pyproject.toml": UV}, "ENV UV_INDEX reads packages from a folder"),
+        ("FROM python\nWORKDIR /app\nENV PIPENV_PIPFILE=/app/deploy/Pipfile\nCOPY . .\nRUN pipenv install\n", {"Pipfile": "[packages]\n"}, "ENV PIPENV_PIPFILE names a file"),
+        ("FROM python\nWORKDIR /app\nENV PIPENV_PYPI_MIRROR=file:///app/mirror\nCOPY . .\nRUN pipenv install\n", {"Pipfile": "[packages]\n"}, "ENV PIPENV_PYPI_MIRROR reads packages from a folder"),
         # was a TypeError, an internal error for the Dockerfile (uv, pip and poetry refuse the file too)
         ("FROM python\nWORKDIR /app\nCOPY . .\nRUN uv sync\n", {"pyproject.toml": "[project]\nname = 'a'\ndependencies = 5\n"}, "[project] `dependencies` must be an array"),
     ],
