@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from slimfile.analysis.install_model import Install, InstallRequest, NotMovable
-from slimfile.analysis.manifests import read_toml
+from slimfile.analysis.manifests import is_local_index, read_toml
 
 
 def poetry_install(request: InstallRequest) -> Install | NotMovable:
@@ -61,8 +61,18 @@ def uv_sync(request: InstallRequest) -> Install | NotMovable:
         return request.refuse("the project is a uv workspace (its members' pyproject.toml files are read too)")
     for name, source in _table(uv, "sources").items():
         for item in source if isinstance(source, list) else [source]:
-            if isinstance(item, dict) and ("path" in item or item.get("workspace")):
+            if isinstance(item, dict) and ("path" in item or item.get("workspace") or str(item.get("url", "")).startswith("file:")):
                 return request.refuse(f"[tool.uv.sources] installs `{name}` from a path of the project")
+    settings = [("[tool.uv]", uv)]
+    if request.files is not None and request.sent("uv.toml"):
+        uv_toml = _toml(request, "uv.toml")
+        if isinstance(uv_toml, NotMovable):
+            return uv_toml
+        settings.append(("uv.toml", uv_toml))
+    for where, table in settings:
+        folder = _uv_folder_index(table)
+        if folder:
+            return request.refuse(f"{where} reads packages from a folder ({folder})")
     local = _pep621_local_dependency(data)
     if local:
         return request.refuse(local)
@@ -161,13 +171,26 @@ def _poetry_local_dependency(poetry: dict[str, Any]) -> str | None:
     for table in tables:
         for name, spec in table.items():
             for item in spec if isinstance(spec, list) else [spec]:
-                if isinstance(item, dict) and ("path" in item or str(item.get("url", "")).startswith("file:")):
+                if isinstance(item, dict) and ("path" in item or "file" in item or str(item.get("url", "")).startswith("file:")):
                     return f"pyproject.toml installs `{name}` from a path of the project"
     for source in poetry.get("source", ()) if isinstance(poetry.get("source"), list) else ():
         url = str(source.get("url", "")) if isinstance(source, dict) else ""
-        if url and "://" not in url or url.startswith("file:"):
+        if url and is_local_index(url):
             return f"the package source `{url}` is a folder"
     return None
+
+
+def _uv_folder_index(settings: dict[str, Any]) -> str | None:
+    """A package index or link page of uv's settings that is a folder (``find-links =
+    ["./wheels"]``, ``[[index]] url = "file:///app/simple"``): the install reads it."""
+    urls: list[Any] = []
+    for key in ("index-url", "extra-index-url", "find-links"):
+        value = settings.get(key)
+        urls.extend(value if isinstance(value, list) else [value])
+    indexes = settings.get("index")
+    for index in indexes if isinstance(indexes, list) else ():
+        urls.append(index.get("url") if isinstance(index, dict) else None)
+    return next((url for url in urls if isinstance(url, str) and is_local_index(url)), None)
 
 
 def _pep621_local_dependency(data: dict[str, Any]) -> str | None:
@@ -189,6 +212,11 @@ def _pep621_local_dependency(data: dict[str, Any]) -> str | None:
 
 
 def _pipfile_local_dependency(pipfile: dict[str, Any]) -> str | None:
+    sources = pipfile.get("source")
+    for source in sources if isinstance(sources, list) else ():
+        url = source.get("url") if isinstance(source, dict) else None
+        if isinstance(url, str) and is_local_index(url):
+            return f"the Pipfile's package source `{url}` is a folder"
     for section, table in pipfile.items():
         if section in ("source", "requires", "scripts", "pipenv") or not isinstance(table, dict):
             continue

@@ -306,9 +306,29 @@ _NODE_PATH_SPEC = re.compile(r"(?:[.]|~/|[/\\]|[a-zA-Z]:)")
 _NODE_STRING_MAPS = ("scripts", "dependencies", "devDependencies", "optionalDependencies", "resolutions")
 
 
+# Yarn 2+'s `patch:` protocol names its patch file after `#`; `yarn patch-commit -s` writes
+# them under .yarn/patches (copied with the manifests) and Yarn's own patches are `builtin<...>`
+_YARN_PATCH_FOLDERS = ("~/.yarn/patches/", "./.yarn/patches/", ".yarn/patches/")
+
+
 def is_local_node_spec(spec: str) -> bool:
-    """A dependency spec that installs from a path of the project (``workspace:`` included)."""
+    """A dependency spec that installs from a path of the project (``workspace:`` included),
+    or patches one with a file of the project outside .yarn/patches."""
+    if spec.startswith("patch:"):
+        return _yarn_patch_reads_project_file(spec)
     return spec.startswith(NODE_LOCAL_SPECS) or _NODE_PATH_SPEC.match(spec) is not None
+
+
+def _yarn_patch_reads_project_file(spec: str) -> bool:
+    """``patch:lodash@npm%3A4.17.21#./patches/lodash.patch``: the patch file after ``#`` (its
+    ``::`` parameters cut), unless Yarn's own or under .yarn/patches."""
+    _, _, patch = spec.partition("#")
+    patch = patch.split("::", 1)[0]
+    for name in patch.split("&"):  # several patches are joined with `&`
+        name = name.removeprefix("optional!")
+        if name and not name.startswith(("builtin<", *_YARN_PATCH_FOLDERS)):
+            return True
+    return False
 NODE_LOCKFILES = {
     "npm": ("package-lock.json", "npm-shrinkwrap.json"),
     "yarn": ("yarn.lock",),

@@ -134,12 +134,14 @@ for pip the requirements files with their nested `-r`/`-c` includes, for poetry
 offered (the finding says why) when the install may read other files: a `preinstall`,
 `install`, `postinstall` or `prepare` script in `package.json`, a dependency on a local path
 (`file:../lib` or `../lib` in package.json, or an `overrides` / `resolutions` /
-`pnpm.overrides` entry that names one, `-e .`, `./libs/x`, `{ path = "libs/x" }` in pyproject.toml or the Pipfile,
+`pnpm.overrides` entry that names one, a Yarn `patch:` file outside `.yarn/patches`, `-e .`,
+`./libs/x`, `{ path = "libs/x" }` or `{ file = "wheels/x.whl" }` in pyproject.toml or the Pipfile,
 `[tool.uv.sources]` paths, a `replace` of a Go module by a folder, `path:` gems, Composer
 `path` repositories), a `gemspec` or Ruby code in the Gemfile that reads files, Composer
 plugins (they run during the install), a Maven multi-module project or a parent POM in the
 project, an offline build (`mvn -o`), a `--find-links` folder or an index that is a folder
-(`--index-url file:///app/simple`, in a requirements file too), an ENV that names a file or
+(`--index-url file:///app/simple`, in a requirements file too, uv's `find-links` or
+`[[tool.uv.index]]`, a Pipfile `[[source]]`), an ENV that names a file or
 folder the install reads (`PIP_CONSTRAINT`, `PIP_FIND_LINKS` or `PIP_INDEX_URL` to a folder,
 npm's `userconfig`, `YARN_RC_FILENAME`, uv's `UV_PROJECT`, `UV_CONFIG_FILE` or an index folder,
 `PIPENV_PIPFILE`, `BUNDLE_GEMFILE`, `COMPOSER`, Go's `GOWORK`, `GOENV`, a `GOFLAGS` with

@@ -64,6 +64,17 @@ def sf701(tmp_path: Path, dockerfile: str, files: dict[str, str], *, context: bo
         ("FROM python\nWORKDIR /app\nENV UV_INDEX=local=./simple\nCOPY . .\nRUN uv sync\n", {"pyproject.toml": UV}, "ENV UV_INDEX reads packages from a folder"),
         ("FROM python\nWORKDIR /app\nENV PIPENV_PIPFILE=/app/deploy/Pipfile\nCOPY . .\nRUN pipenv install\n", {"Pipfile": "[packages]\n"}, "ENV PIPENV_PIPFILE names a file"),
         ("FROM python\nWORKDIR /app\nENV PIPENV_PYPI_MIRROR=file:///app/mirror\nCOPY . .\nRUN pipenv install\n", {"Pipfile": "[packages]\n"}, "ENV PIPENV_PYPI_MIRROR reads packages from a folder"),
+        # a folder of the project as a package index or file: moved above the copy, the original
+        # built and the rewrite did not on the zoo's engine (uv: "Failed to read `--find-links`
+        # directory: /app/wheels"; poetry: "Path /app/wheels/mylib-0.1-py3-none-any.whl for mylib
+        # does not exist")
+        ("FROM python\nWORKDIR /app\nCOPY . .\nRUN uv sync\n", {"pyproject.toml": UV + '\n[[tool.uv.index]]\nname = "w"\nurl = "./wheels"\nformat = "flat"\n'}, "[tool.uv] reads packages from a folder (./wheels)"),
+        ("FROM python\nWORKDIR /app\nCOPY . .\nRUN uv sync\n", {"pyproject.toml": UV + '\n[tool.uv]\nfind-links = ["file:///app/w"]\n'}, "[tool.uv] reads packages from a folder (file:///app/w)"),
+        ("FROM python\nWORKDIR /app\nCOPY . .\nRUN uv sync\n", {"pyproject.toml": UV, "uv.toml": 'extra-index-url = ["simple"]\n'}, "uv.toml reads packages from a folder (simple)"),
+        ("FROM python\nWORKDIR /app\nCOPY . .\nRUN uv sync\n", {"pyproject.toml": UV + '\n[tool.uv.sources]\nsix = { url = "file:///app/w/six.whl" }\n'}, "installs `six` from a path"),
+        ("FROM python\nWORKDIR /app\nCOPY . .\nRUN poetry install\n", {"pyproject.toml": POETRY + 'x = { file = "wheels/x.whl" }\n'}, "installs `x` from a path of the project"),
+        ("FROM python\nWORKDIR /app\nCOPY . .\nRUN pipenv install\n", {"Pipfile": '[[source]]\nurl = "./wheels"\nname = "w"\n\n[packages]\nsix = "*"\n'}, "the Pipfile's package source `./wheels` is a folder"),
+        ("FROM node\nWORKDIR /app\nCOPY . .\nRUN yarn install\n", {"package.json": '{"dependencies": {"ms": "patch:ms@2.1.3#./patches/ms.patch"}}'}, "depends on `ms` from a path (`patch:ms@2.1.3#./patches/ms.patch`)"),
         # was a TypeError, an internal error for the Dockerfile (uv, pip and poetry refuse the file too)
         ("FROM python\nWORKDIR /app\nCOPY . .\nRUN uv sync\n", {"pyproject.toml": "[project]\nname = 'a'\ndependencies = 5\n"}, "[project] `dependencies` must be an array"),
     ],
@@ -80,6 +91,17 @@ def test_a_remote_index_in_the_environment_still_moves(tmp_path: Path):
     findings, output = sf701(tmp_path, text, {"r.txt": "six\n"})
     assert [fixed for fixed, _ in findings] == [True]
     assert "COPY r.txt ./\nRUN pip install -r r.txt\nCOPY . .\n" in output
+
+
+def test_remote_indexes_and_yarn_patches_under_yarn_patches_still_move(tmp_path: Path):
+    pyproject = UV.split("[build-system]")[0] + '\n[[tool.uv.index]]\nname = "torch"\nurl = "https://download.pytorch.org/whl/cpu"\n'
+    findings, output = sf701(tmp_path, "FROM python\nWORKDIR /app\nCOPY . .\nRUN uv sync\n", {"pyproject.toml": pyproject})
+    assert [fixed for fixed, _ in findings] == [True]
+    for spec in ("patch:ms@npm%3A2.1.3#~/.yarn/patches/ms-npm-2.1.3-abc.patch", "patch:typescript@npm%3A5.0.0#optional!builtin<compat/typescript>"):
+        files = {"package.json": '{"dependencies": {"ms": "%s"}}' % spec, "yarn.lock": "", ".yarn/patches/ms-npm-2.1.3-abc.patch": ""}
+        findings, output = sf701(tmp_path, "FROM node\nWORKDIR /app\nCOPY . .\nRUN yarn install\n", files)
+        assert [fixed for fixed, _ in findings] == [True], findings
+        assert "COPY package.json yarn.lock ./\nCOPY .yarn/patches ./.yarn/patches/\nRUN yarn install\nCOPY . .\n" in output, output
 
 
 def test_a_project_that_is_not_a_package_moves_whole(tmp_path: Path):
