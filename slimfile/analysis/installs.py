@@ -28,11 +28,12 @@ from slimfile.analysis.manifests import (
     npm_lock_in_sync,
     read_package_json,
     read_requirements,
+    read_simple_yaml,
 )
 from slimfile.shell.effects import CommandEffects, expand_paths
 from slimfile.shell.packages import PackageFact
 
-__all__ = ["CopyMap", "Install", "NotMovable", "dependency_install", "ecosystem_of", "prepares"]
+__all__ = ["CopyMap", "Install", "NotMovable", "dependency_install", "ecosystem_of", "is_install_input_folder", "prepares"]
 
 
 def _ecosystems() -> dict:
@@ -45,6 +46,18 @@ def ecosystem_of(fact: PackageFact) -> str | None:
         if spec["manager"] == fact.manager and fact.action in spec["actions"] and not _global(fact):
             return name
     return None
+
+
+def is_install_input_folder(copy: CopyMap) -> bool:
+    """``copy`` brings a folder an install reads whole, to the same place (``COPY .mvn .mvn``,
+    ``COPY .yarn/releases ./.yarn/releases/``, as SF701 writes them): a manifest copy, not the
+    sources (``dirs`` in data/dependency_installs.toml)."""
+    source, dest = copy.source.rstrip("/"), copy.dest.rstrip("/")
+    for spec in _ecosystems().values():
+        for folder in spec.get("dirs", ()):
+            if (source == folder or source.endswith("/" + folder)) and dest.endswith("/" + folder):
+                return True
+    return False
 
 
 def prepares(fact: PackageFact, ecosystem: str) -> bool:
@@ -177,10 +190,59 @@ def _list_project_reads(ecosystem: str, package: PackageJson, cwd: str, files: B
         context = copy.context_path(posixpath.join(cwd, name))
         if context is not None and files.exists(context):
             return f"{name} is in the build context (the install reads it)"
+    problem = _rc_files_problem(spec, cwd, files, copy, reads)
+    if problem:
+        return problem
     workspace_reads = _workspace_manifests(ecosystem, package, cwd, files, copy)
     if isinstance(workspace_reads, str):
         return workspace_reads
     return tuple(dict.fromkeys([*reads, *workspace_reads]))
+
+
+def _rc_files_problem(spec: dict, cwd: str, files: BuildContext, copy: CopyMap, reads: list[str]) -> str | None:
+    """A setting of the project's .npmrc / .yarnrc / .yarnrc.yml that names a file the copy
+    sends but the manifests' copy does not bring (``yarnPath: tools/yarn.cjs``): moved above
+    the copy, the install would run without it (data ``rc_paths``)."""
+    for name, keys in spec.get("rc_paths", {}).items():
+        image = posixpath.join(cwd, name)
+        context = copy.context_path(image)
+        if image not in reads or context is None:
+            continue
+        settings = _rc_settings(name, files.read_text(context) or "")
+        if isinstance(settings, str):
+            return f"{name}: {settings}"
+        for key in keys:
+            for value in settings.get(key, ()):
+                if "${" in value:
+                    return f"{name} `{key}` is `{value}`, a value not known here"
+                path = posixpath.normpath(posixpath.join(cwd, value))
+                source = copy.context_path(path)
+                brought = any(path == read or path.startswith(read + "/") for read in reads)
+                if source is not None and files.exists(source) and not brought:
+                    return f"{name} `{key}` reads {value}, which the copy of the manifests does not bring"
+    return None
+
+
+def _rc_settings(name: str, text: str) -> dict[str, list[str]] | str:
+    """Each setting's values: .yarnrc.yml (YAML; a list, or `- path: x` items, gives several),
+    .npmrc (``key=value``), .yarnrc (``key "value"``)."""
+    if name.endswith(".yml"):
+        data = read_simple_yaml(text)
+        if isinstance(data, str):
+            return data
+        found: dict[str, list[str]] = {}
+        for key, value in data.items():
+            items = value if isinstance(value, list) else [value]
+            found[key] = [item.removeprefix("path:").strip() for item in items if isinstance(item, str)]
+        return found
+    found = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        key, _, value = line.partition("=") if name == ".npmrc" else line.partition(" ")
+        found.setdefault(key.strip(), []).append(value.strip().strip('"'))
+    return found
 
 
 def _npm_rewrites_lockfile(ecosystem: str, fact: PackageFact, package: PackageJson, package_path: str, files: BuildContext) -> str | None:

@@ -24,7 +24,10 @@ sources changes with every edit. Anything after ``COPY . .`` re-runs on every re
 dependency install, the system packages. Moved above it, they stay cached.
 
 How it decides (facts, never text patterns): for the first *broad copy* of a stage (a copy
-of a folder of the build context), each later step is tried in order. A step moves when it
+of a folder of the build context; a folder an install reads whole, ``COPY .mvn .mvn``, is a
+copy of manifests, not of the sources), each later step is tried in order. An install whose
+dependencies-only form already runs above the copy (``mvn dependency:go-offline``, ``go mod
+download``) is left alone. A step moves when it
 commutes — neither writes what the other reads or writes (``slimfile/analysis/steps.py``) —
 with the copy and with every step that stays between them. A dependency install moves with
 a new ``COPY`` of exactly the files it reads (``slimfile/analysis/installs.py``), placed
@@ -44,7 +47,7 @@ from slimfile.analysis.build_context import BuildContext, ContextTooLarge
 from slimfile.analysis.context import Context
 from slimfile.analysis.copies import broad_copy
 from slimfile.analysis.globs import clean_path
-from slimfile.analysis.installs import CopyMap, Install, NotMovable, dependency_install, ecosystem_of, prepares
+from slimfile.analysis.installs import CopyMap, Install, NotMovable, dependency_install, ecosystem_of, is_install_input_folder, prepares
 from slimfile.analysis.steps import (
     PassedSteps,
     Step,
@@ -68,7 +71,7 @@ from slimfile.restructure.moves import (
 from slimfile.shell.edit_helpers import EditRefused, remove_leading_commands
 from slimfile.shell.effects import Effects, PathTrie, command_effects, env_always, env_overlap
 from slimfile.shell.model import Operator, ShellScript
-from slimfile.shell.packages import facts_by_command
+from slimfile.shell.packages import PackageFact, facts_by_command
 from slimfile.syntax.edits import Edit, Fix, Safety
 from slimfile.syntax.nodes import Instruction
 from slimfile.syntax.stages import Stage
@@ -134,7 +137,9 @@ for pip the requirements files with their nested `-r`/`-c` includes, for poetry
 offered (the finding says why) when the install may read other files: a `preinstall`,
 `install`, `postinstall` or `prepare` script in `package.json`, a dependency on a local path
 (`file:../lib` or `../lib` in package.json, or an `overrides` / `resolutions` /
-`pnpm.overrides` entry that names one, a Yarn `patch:` file outside `.yarn/patches`, `-e .`,
+`pnpm.overrides` entry that names one, a Yarn `patch:` file outside `.yarn/patches`, a
+setting of `.npmrc`, `.yarnrc` or `.yarnrc.yml` that names a file of the project the copy of the
+manifests does not bring (`yarnPath: tools/yarn.cjs`, `cafile`, `pnpmfile`), `-e .`,
 `./libs/x`, `{ path = "libs/x" }` or `{ file = "wheels/x.whl" }` in pyproject.toml or the Pipfile,
 `[tool.uv.sources]` paths, a `replace` of a Go module by a folder, `path:` gems, Composer
 `path` repositories), a `gemspec` or Ruby code in the Gemfile that reads files, Composer
@@ -282,11 +287,12 @@ def _safe_moves_alone(ctx: Context, stage: Stage, unsafe: Plan) -> Iterator[Find
 
 
 def stage_plan(ctx: Context, stage: Stage, *, split_installs: bool = True, move_steps: bool = True) -> Plan | None:
-    """The reorder of one stage around its first broad copy, or None when there is none."""
+    """The reorder of one stage around its first broad copy, or None when there is none. A
+    copy of a folder an install reads whole (``COPY .mvn .mvn``) is a manifest copy: skipped."""
     steps = stage_steps(ctx, stage)
     for index, step in enumerate(steps):
         copy_map = broad_copy(ctx, step)
-        if copy_map is None:
+        if copy_map is None or is_install_input_folder(copy_map):
             continue
         planner = _Planner(ctx, step, copy_map, steps[index + 1 :], split_installs, move_steps, steps[:index])
         return planner.plan()
@@ -309,6 +315,7 @@ class _Planner:
         # members reads m manifests, and n installs checked every one again
         self._problems: dict[tuple[object, ...], tuple[Install, str | None]] = {}
         self._effects: dict[tuple[object, ...], tuple[Install, Effects]] = {}
+        self._prepared: dict[str, set[str | None]] = {}  # ecosystem -> folders prepared above the copy
 
     def plan(self) -> Plan | None:
         moves, refused = self._pass(env_names=None)
@@ -366,15 +373,15 @@ class _Planner:
         stop: str | None = None
         for item in each:
             fact = facts.get(item.command.index)
+            if fact is not None and self._prepared_above(fact, item.cwd):
+                break  # its dependencies-only form runs above the copy: the fix was made (however its manifests came)
             found = dependency_install(item, fact, self.files, self.copy_map, state.home, state.env) if fact is not None else None
             if isinstance(found, NotMovable):
                 stop = found.reason
                 break
             if isinstance(found, Install):
-                if found.prepare is not None and (
-                    self._prepared_above(found, item.cwd) or any(prepares(i.fact, found.ecosystem) for i in installs)
-                ):
-                    break  # its dependencies-only form runs before it (above the copy or earlier in this RUN)
+                if found.prepare is not None and any(prepares(i.fact, found.ecosystem) for i in installs):
+                    break  # its dependencies-only form runs before it, earlier in this RUN
                 problem = self._install_problem(found)
                 if problem:
                     stop = problem
@@ -409,22 +416,31 @@ class _Planner:
             return None
         return Move(step, effects, installs, split=count)
 
-    def _prepared_above(self, install: Install, cwd: str | None) -> bool:
-        """A RUN above the copy already runs the install's dependencies-only form in the same
-        folder (``poetry install --no-root``, ``go mod download``): the fix was made."""
+    def _prepared_above(self, fact: PackageFact, cwd: str | None) -> bool:
+        """``fact`` is a project install (not itself a dependencies-only form) and a RUN above
+        the copy already runs that form in the same folder (``poetry install --no-root``, ``go
+        mod download``, ``mvn dependency:go-offline``): the fix was made."""
+        ecosystem = ecosystem_of(fact)
+        if ecosystem is None or prepares(fact, ecosystem):
+            return False
+        if ecosystem not in self._prepared:  # once per ecosystem, not once per install
+            self._prepared[ecosystem] = self._prepared_folders(ecosystem)
+        return cwd in self._prepared[ecosystem]
+
+    def _prepared_folders(self, ecosystem: str) -> set[str | None]:
+        """The folders where a RUN above the copy runs ``ecosystem``'s dependencies-only form."""
+        folders: set[str | None] = set()
         for step in self.earlier:
             if step.instruction.name != "RUN":
                 continue
             script = self.ctx.shell(step.instruction)
             if not isinstance(script, ShellScript):
                 continue
-            facts = [fact for fact in script.packages if prepares(fact, install.ecosystem)]
-            if not facts:
-                continue
-            each = command_effects(script, workdir=step.state.workdir, env=step.state.env, home=step.state.home)
-            if any(each[fact.command].cwd == cwd for fact in facts):
-                return True
-        return False
+            found = [each for each in script.packages if prepares(each, ecosystem)]
+            if found:
+                effects = command_effects(script, workdir=step.state.workdir, env=step.state.env, home=step.state.home)
+                folders.update(effects[each.command].cwd for each in found)
+        return folders
 
     def _install_effects(self, install: Install, cwd_is_workdir: bool) -> Effects:
         """What the install reads and writes, once per set of files (the installs of one

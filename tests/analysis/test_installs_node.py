@@ -49,3 +49,45 @@ def test_registry_specs_and_other_scripts_still_move(tmp_path: Path, fields: dic
     findings, output = sf701(tmp_path, NPM, _package(**fields))
     assert [fixed for fixed, _ in findings] == [True]
     assert output.splitlines()[2:4] == ["COPY package.json ./", "RUN npm install"]
+
+
+PACKAGE = {"package.json": '{"name": "app", "version": "1.0.0"}'}
+
+
+@pytest.mark.parametrize(
+    "tool, files, expected",
+    [
+        # Yarn 1.22 runs the yarnPath of .yarnrc.yml: moved above the copy, `yarn install` failed
+        # on the zoo's engine ("Cannot find module '/app/tools/yarn-wrapped.cjs'") where the
+        # original built
+        ("yarn", {".yarnrc.yml": "yarnPath: tools/yarn.cjs\n", "tools/yarn.cjs": ""}, ".yarnrc.yml `yarnPath` reads tools/yarn.cjs, which the copy of the manifests does not bring"),
+        ("yarn", {".yarnrc.yml": "plugins:\n  - path: tools/p.cjs\n    spec: p\n", "tools/p.cjs": ""}, ".yarnrc.yml `plugins` reads tools/p.cjs, which the copy of the manifests does not bring"),
+        ("yarn", {".yarnrc.yml": "cacheFolder: ./ycache\n", "ycache/a.zip": ""}, ".yarnrc.yml `cacheFolder` reads ./ycache, which the copy of the manifests does not bring"),
+        ("yarn", {".yarnrc": 'yarn-path "./tools/yarn.js"\n', "tools/yarn.js": ""}, ".yarnrc `yarn-path` reads ./tools/yarn.js, which the copy of the manifests does not bring"),
+        ("yarn", {".yarnrc.yml": "yarnPath: &p tools/yarn.cjs\n"}, ".yarnrc.yml: line 1 uses YAML slimfile does not read"),
+        ("npm", {".npmrc": "registry=https://r.example.com/\ncafile=certs/ca.pem\n", "certs/ca.pem": ""}, ".npmrc `cafile` reads certs/ca.pem, which the copy of the manifests does not bring"),
+        ("npm", {".npmrc": "cafile=${CA_FILE}\n"}, ".npmrc `cafile` is `${CA_FILE}`, a value not known here"),
+        ("pnpm", {".npmrc": "pnpmfile=config/pnpmfile.cjs\n", "config/pnpmfile.cjs": ""}, ".npmrc `pnpmfile` reads config/pnpmfile.cjs, which the copy of the manifests does not bring"),
+    ],
+)
+def test_configuration_files_that_name_a_file_of_the_project(tmp_path: Path, tool: str, files: dict, expected: str):
+    text = f"FROM node:18\nWORKDIR /app\nCOPY . .\nRUN {tool} install\n"
+    findings, output = sf701(tmp_path, text, {**PACKAGE, **files})
+    ((fixed, message),) = findings
+    assert not fixed and message.endswith(f"not moved: {expected}"), message
+    assert output == text
+
+
+@pytest.mark.parametrize(
+    "files, copied",
+    [
+        ({".yarnrc.yml": "yarnPath: .yarn/releases/yarn-4.cjs\n", ".yarn/releases/yarn-4.cjs": ""}, "COPY .yarn/releases ./.yarn/releases/\n"),
+        ({".yarnrc.yml": "plugins:\n  - path: .yarn/plugins/p.cjs\n    spec: p\n", ".yarn/plugins/p.cjs": ""}, "COPY .yarn/plugins ./.yarn/plugins/\n"),
+        ({".yarnrc.yml": "cacheFolder: ./ycache\nnpmAuthToken: ${NPM_TOKEN}\n"}, ""),  # a cache the build writes, a token
+        ({".npmrc": "//registry.npmjs.org/:_authToken=${NPM_TOKEN}\ncafile=/etc/ssl/ca.pem\n"}, ""),  # outside the project
+    ],
+)
+def test_configuration_files_whose_files_come_along_still_move(tmp_path: Path, files: dict, copied: str):
+    findings, output = sf701(tmp_path, "FROM node:18\nWORKDIR /app\nCOPY . .\nRUN yarn install\n", {**PACKAGE, **files})
+    assert [fixed for fixed, _ in findings] == [True], findings
+    assert copied in output and output.endswith("RUN yarn install\nCOPY . .\n"), output

@@ -207,3 +207,41 @@ def test_workspaces_that_cannot_be_read_are_not_moved_and_say_why(tmp_path, work
     [finding] = [f for f in check_source(dockerfile.read_bytes(), str(dockerfile), Settings()) if f.rule.code == "SF701"]
     assert finding.fix is None
     assert finding.message.endswith(f"not moved: {why}"), finding.message
+
+
+def _sf701(tmp_path, dockerfile: str, files: dict[str, str]):
+    from slimfile.engine import Settings, check_source, fix_source
+
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    settings = Settings(build_context=str(tmp_path))
+    findings = [f for f in check_source(dockerfile.encode(), "Dockerfile", settings) if f.rule.code == "SF701"]
+    return findings, fix_source(dockerfile.encode(), "Dockerfile", settings).output.decode(), settings
+
+
+def test_the_maven_wrapper_copy_is_a_manifest_copy_and_a_prepared_build_is_left_alone(tmp_path):
+    """``COPY .mvn/ .mvn`` (docker init's Java template, Spring's guides) was taken for the
+    stage's copy of the sources: both mvnw steps got a finding ("re-runs on every change to the
+    sources copied by `COPY .mvn/ .mvn`"), and once that was skipped the build below `COPY src`
+    got one too, though `dependency:go-offline` already runs above it."""
+    pom = "<project><modelVersion>4.0.0</modelVersion><artifactId>a</artifactId></project>\n"
+    files = {"pom.xml": pom, "mvnw": "", ".mvn/wrapper/maven-wrapper.properties": "", "src/A.java": ""}
+    text = (
+        "FROM eclipse-temurin:17-jdk\nWORKDIR /app\nCOPY .mvn/ .mvn\nCOPY mvnw pom.xml ./\n"
+        "RUN ./mvnw dependency:go-offline\nCOPY src ./src\nRUN ./mvnw package\n"
+    )
+    findings, output, _ = _sf701(tmp_path, text, files)
+    assert findings == [] and output == text
+
+
+def test_what_sf701_wrote_is_not_a_copy_of_the_sources_for_the_next_check(tmp_path):
+    """The fix copies .yarn/releases whole (`COPY .yarn/releases ./.yarn/releases/`); a second
+    `check` took that for the stage's first broad copy and reported the install again."""
+    from slimfile.engine import check_source
+
+    files = {"package.json": '{"name": "a"}', ".yarnrc.yml": "yarnPath: .yarn/releases/y.cjs\n", ".yarn/releases/y.cjs": "", "index.js": ""}
+    findings, output, settings = _sf701(tmp_path, "FROM node:18\nWORKDIR /app\nCOPY . .\nRUN yarn install\n", files)
+    assert [f.fix is not None for f in findings] == [True]
+    assert "COPY package.json .yarnrc.yml ./\nCOPY .yarn/releases ./.yarn/releases/\nRUN yarn install" in output
+    assert [f.rule.code for f in check_source(output.encode(), "Dockerfile", settings) if f.rule.code == "SF701"] == []
