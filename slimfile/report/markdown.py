@@ -13,9 +13,8 @@ from collections import Counter
 
 from slimfile.diagnostics import Finding
 from slimfile.report.model import FileFindings, Report
-from slimfile.report.suggestions import code_fence, code_span, line_suggestion
+from slimfile.report.suggestions import code_fence, code_span, line_suggestion, message_markdown
 from slimfile.report.text import plural
-from slimfile.textformats import visible
 
 
 def render(report: Report) -> str:
@@ -80,9 +79,9 @@ def _file_section(report: Report, file: FileFindings) -> list[str]:
 
 def _finding_section(report: Report, file: FileFindings, finding: Finding) -> list[str]:
     line, _ = file.index.position(finding.start)
-    lines = [f"**`{finding.rule.code}`** {finding.rule.name} (line {line}): {visible(finding.message)}", ""]
+    lines = [f"**`{finding.rule.code}`** {finding.rule.name} (line {line}): {message_markdown(finding.message)}", ""]
     if finding.saving is not None:
-        lines.extend([f"Estimated saving: {finding.saving.label} ({finding.saving.basis})", ""])
+        lines.extend([f"Estimated saving: {message_markdown(finding.saving.label)} ({message_markdown(finding.saving.basis)})", ""])
     fix = report.offered_fix(file, finding)
     if fix is None:
         if "waits_for" in finding.extra:
@@ -99,7 +98,7 @@ def _finding_section(report: Report, file: FileFindings, finding: Finding) -> li
             if suggestion.start_line == suggestion.end_line
             else f"lines {suggestion.start_line}-{suggestion.end_line}"
         )
-        lines.append(f"Suggested fix ({span}){': ' + title if title else ''}")
+        lines.append(f"Suggested fix ({span}){': ' + message_markdown(title) if title else ''}")
         lines.append("")
         fence = code_fence(suggestion.new_text)
         lines.append(f"{fence}suggestion")
@@ -107,7 +106,7 @@ def _finding_section(report: Report, file: FileFindings, finding: Finding) -> li
             lines.append(suggestion.new_text)
         lines.extend([fence, ""])
     elif title:
-        lines.extend([f"Suggested fix: {title}", ""])
+        lines.extend([f"Suggested fix: {message_markdown(title)}", ""])
     for new in fix.creates:
         lines.extend(_new_file(report, new))
     return lines
@@ -133,6 +132,6 @@ def _errors_section(report: Report) -> list[str]:
         where = report.relative_path(error.path) if error.path else "<input>"
         if error.line:
             where += f":{error.line}"
-        lines.append(f"- {code_span(where)}: {visible(error.message)}")
+        lines.append(f"- {code_span(where)}: {message_markdown(error.message)}")
     lines.append("")
     return lines

@@ -69,3 +69,56 @@ def code_span(text: str) -> str:
     fence = code_fence(text, minimum=1)
     padded = text.startswith("`") or text.endswith("`") or (text.startswith(" ") and text.endswith(" ") and text.strip())
     return f"{fence} {text} {fence}" if padded else f"{fence}{text}{fence}"
+
+
+# what makes a link, an image, raw HTML or an autolink (``<https://...>``), a code span, or
+# escapes one: escaped outside the code spans of a message (emphasis is left: it only styles)
+_MARKDOWN_ACTIVE = frozenset("\\`[]<>")
+
+
+def message_markdown(message: str) -> str:
+    """A finding's message as markdown that reads as written: its code spans (backtick runs
+    paired as CommonMark pairs them) stay code, and everything else that could make a link,
+    an image or HTML is escaped. Text of the pull request reaches messages (a folder with a
+    backtick shifts which backticks pair, a shell parse error quotes the script): whichever
+    way they pair, no link, image or HTML comes out of the bot's comment."""
+    text = visible(message)
+    pieces: list[str] = []
+    plain = position = 0
+    while True:
+        opening = text.find("`", position)
+        if opening == -1:
+            break
+        run = _run_end(text, opening) - opening
+        closing = _closing_run(text, opening + run, run)
+        if closing is None:
+            position = opening + run  # no run of the same length later: literal backticks
+            continue
+        pieces.append(_escaped(text[plain:opening]))
+        pieces.append(text[opening : closing + run])
+        plain = position = closing + run
+    pieces.append(_escaped(text[plain:]))
+    return "".join(pieces)
+
+
+def _run_end(text: str, start: int) -> int:
+    end = start
+    while end < len(text) and text[end] == "`":
+        end += 1
+    return end
+
+
+def _closing_run(text: str, start: int, length: int) -> int | None:
+    """Where the next backtick run of exactly ``length`` starts (CommonMark's closer)."""
+    while True:
+        found = text.find("`", start)
+        if found == -1:
+            return None
+        end = _run_end(text, found)
+        if end - found == length:
+            return found
+        start = end
+
+
+def _escaped(text: str) -> str:
+    return "".join("\\" + char if char in _MARKDOWN_ACTIVE else char for char in text)

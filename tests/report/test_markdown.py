@@ -71,3 +71,43 @@ def test_code_spans(name, span):
     from slimfile.report.suggestions import code_span
 
     assert code_span(name) == span
+
+
+def _links_images_html(text: str) -> list[str]:
+    from markdown_it import MarkdownIt
+
+    found = []
+    for block in MarkdownIt("commonmark").parse(text):
+        for token in block.children or ():
+            if token.type in ("link_open", "image", "html_inline"):
+                found.append(token.type)
+        if block.type == "html_block":
+            found.append(block.type)
+    return found
+
+
+def test_text_of_the_dockerfile_in_a_message_cannot_become_a_link_an_image_or_html(tmp_path, monkeypatch):
+    """Messages quote the Dockerfile and the pull request's names, some outside code spans (a
+    shell parse error's `near '...'`, an ENV value in parentheses), and a backtick among them
+    shifts which backticks pair: the comment rendered a link the PR's author wrote."""
+    monkeypatch.undo()  # the whole pipeline, not the sample rules: SF801 quotes the parse error
+    dockerfile = b'FROM debian:12\nRUN cat "a`[x](https://e.example)`b ![i](https://t.example/p.png) <img src=x>" && apt-get install -y curl\n'
+    text = markdown.render(make_report(tmp_path, {"Dockerfile": dockerfile}))
+    assert "near " in text and "e.example" in text
+    assert _links_images_html(text) == []
+
+
+@pytest.mark.parametrize(
+    ("message", "rendered"),
+    [
+        ("`node_modules` stays", "`node_modules` stays"),
+        ("COPY of `a`b` is [x](http://e)", "COPY of `a`b\\` is \\[x\\](http://e)"),
+        ("``a`b`` and <b>", "``a`b`` and \\<b\\>"),
+        ("a \\ b ` c", "a \\\\ b \\` c"),
+    ],
+)
+def test_message_markdown_escapes_only_outside_code_spans(message, rendered):
+    from slimfile.report.suggestions import message_markdown
+
+    assert message_markdown(message) == rendered
+    assert _links_images_html(rendered) == []
