@@ -2,7 +2,7 @@
 
 ``::warning file=F,line=L,col=C,endLine=EL,endColumn=EC,title=T::MESSAGE``. Per the Actions
 toolkit, the message escapes ``%``, CR and LF; property values also escape ``:`` and ``,``
-(which would otherwise end the value). Files that could not be processed become ``::error``.
+(which would otherwise end the value). Other control characters are shown escaped (``\x1b``). Files that could not be processed become ``::error``.
 """
 
 from __future__ import annotations
@@ -10,8 +10,13 @@ from __future__ import annotations
 from slimfile.report.model import Report
 
 
+# control characters but line breaks, shown escaped (``\x1b``): the log viewer reads escape
+# sequences, and a name of the pull request could colour or hide the annotation's text
+_CONTROLS = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F) if code not in (0x0A, 0x0D)} | {0x09: "\\t"}
+
+
 def escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.translate(_CONTROLS).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def escape_property(text: str) -> str:

@@ -30,6 +30,15 @@ def test_message_escaping():
     assert github.escape_data("50% done\r\nnext: a,b") == "50%25 done%0D%0Anext: a,b"
 
 
+def test_control_characters_of_names_are_shown_escaped():
+    """An escape sequence in a name (a folder of the pull request) reached the log as it was:
+    the log viewer reads it (colours, a cleared line)."""
+    assert github.escape_data("`a\x1b[2Kb\tc` ok\nnext") == "`a\\x1b[2Kb\\tc` ok%0Anext"
+    line = github.command("warning", {"file": "a\x1bb/Dockerfile", "line": 1}, "m\x07")
+    assert "\x1b" not in line and "\x07" not in line
+    assert line == "::warning file=a\\x1bb/Dockerfile,line=1::m\\x07"
+
+
 def test_property_escaping():
     assert github.escape_property("a:b,c%d\ne") == "a%3Ab%2Cc%25d%0Ae"
 
