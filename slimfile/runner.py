@@ -180,12 +180,15 @@ def _announced(jobs: Iterator[Job], on_queued: Callable[[int], None] | None) -> 
 
 
 def _run_serially(jobs: Iterable[Job], on_done) -> list[FileOutcome]:
+    """In this process; SIGTERM/SIGHUP stop it as Ctrl-C does (one line, exit 143/129), not
+    as Python's default (killed without a word)."""
     outcomes = []
-    for job in jobs:
-        outcome = run_job(job)
-        if on_done:
-            on_done(outcome)
-        outcomes.append(outcome)
+    with stop_signals_raise():
+        for job in jobs:
+            outcome = run_job(job)
+            if on_done:
+                on_done(outcome)
+            outcomes.append(outcome)
     return outcomes
 
 

@@ -102,3 +102,37 @@ def test_a_stop_request_ends_the_run_and_its_workers(tmp_path, mode, sig, to_gro
         time.sleep(0.1)
     assert not any(_alive(pid) for pid in workers), "a worker outlived the run"
     assert all((tmp_path / f"svc{i:02d}" / "Dockerfile").read_bytes() == before for i in range(FILES))
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+@pytest.mark.parametrize(
+    ("mode", "sig", "code", "message"),
+    [
+        (("check",), signal.SIGTERM, 143, "error: stopped by SIGTERM"),
+        (("fix",), signal.SIGHUP, 129, "error: stopped by SIGHUP; no file was changed"),
+    ],
+)
+def test_a_stop_request_ends_a_serial_run_with_its_message(tmp_path, mode, sig, code, message):
+    """Under 16 files there are no workers: SIGTERM killed the process as Python's default
+    does (exit -15, not a word on stderr) while Ctrl-C said `error: interrupted`."""
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM debian:bookworm\n" + "".join(f"RUN echo {i}\n" for i in range(20 * RUNS)))
+    before = dockerfile.read_bytes()
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    process = subprocess.Popen(
+        [sys.executable, "-c", AS_FOREGROUND_JOB, *mode, "Dockerfile"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while _cpu_seconds(process.pid) < 1.5 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)  # past the imports (about 0.3 s): checking the file
+    assert process.poll() is None, "the run ended before it could be stopped"
+    process.send_signal(sig)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == code
+    assert err.decode().splitlines() == [message]
+    assert out == b"" and dockerfile.read_bytes() == before
