@@ -390,10 +390,14 @@ class PackageJson:
 
     @property
     def workspaces(self) -> list[str]:
-        value = self.data.get("workspaces")
-        if isinstance(value, dict):  # yarn classic: {"packages": [...], "nohoist": [...]}
-            value = value.get("packages")
+        value = self._workspaces_as_written
         return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+    @property
+    def _workspaces_as_written(self) -> Any:
+        """``workspaces``, yarn classic's ``{"packages": [...], "nohoist": [...]}`` unwrapped."""
+        value = self.data.get("workspaces")
+        return value.get("packages", []) if isinstance(value, dict) else value
 
     @cached_property
     def workspaces_problem(self) -> str | None:
@@ -402,9 +406,7 @@ class PackageJson:
         it their own way, and :attr:`workspaces` would quietly be empty."""
         if "workspaces" not in self.data:
             return None
-        value = self.data["workspaces"]
-        if isinstance(value, dict):
-            value = value.get("packages", [])
+        value = self._workspaces_as_written
         if isinstance(value, list) and all(isinstance(item, str) for item in value):
             return None
         return f"{self.path}'s `workspaces` is not a list of folder patterns"
