@@ -103,8 +103,9 @@ def dependency_install(
 
 
 def _env_problem(ecosystem: str, env: Mapping[str, str]) -> str | None:
-    """An ENV that names a file the install reads (``PIP_CONSTRAINT=/app/c.txt``) or a folder
-    index (``PIP_FIND_LINKS=/app/wheels``): moved above the copy, the install would not find
+    """A variable (an ENV, ``export``, ``A=b cmd``) that names a file the install reads
+    (``PIP_CONSTRAINT=/app/c.txt``) or a folder index (``PIP_FIND_LINKS=/app/wheels``): moved
+    above the copy, the install would not find
     it (data/dependency_installs.toml, ``env_files`` and ``env_indexes``; ``env_no_file`` are
     the values that turn a variable off, ``GOWORK=off``)."""
     from slimfile.analysis.steps import is_set  # steps needs the context, which needs this module
@@ -113,15 +114,15 @@ def _env_problem(ecosystem: str, env: Mapping[str, str]) -> str | None:
     no_file = spec.get("env_no_file", {})
     for name in spec.get("env_files", ()):
         if is_set(env, name) and env.get(name) not in no_file.get(name, ()):  # unknown (None) refuses
-            return f"ENV {name} names a file the install reads ({env.get(name) or 'a value not known here'})"
+            return f"{name} names a file the install reads ({env.get(name) or 'a value not known here'})"
     for name in spec.get("env_indexes", ()):
         if not is_set(env, name):
             continue
         value = env.get(name)
         if value is None or "$" in value:
-            return f"ENV {name} names the package index, to a value not known here ({value or name})"
+            return f"{name} names the package index, to a value not known here ({value or name})"
         if any(is_local_index(url) for url in value.split()):
-            return f"ENV {name} reads packages from a folder ({value})"
+            return f"{name} reads packages from a folder ({value})"
     return None
 
 

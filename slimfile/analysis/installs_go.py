@@ -69,13 +69,13 @@ def _goflags_problem(request: InstallRequest) -> NotMovable | None:
         return None
     value = request.env.get("GOFLAGS")
     if value is None or "$" in value:
-        return request.refuse(f"ENV GOFLAGS is set to a value not known here ({value or 'GOFLAGS'})")
+        return request.refuse(f"GOFLAGS is set to a value not known here ({value or 'GOFLAGS'})")
     for flag in value.split():
         name, _, setting = flag.lstrip("-").partition("=")
         if name == "modfile":
-            return request.refuse(f"`{flag}` (ENV GOFLAGS) points the build at another go.mod")
+            return request.refuse(f"`{flag}` (GOFLAGS) points the build at another go.mod")
         if name == "mod" and setting == "vendor":
-            return request.refuse(f"`{flag}` (ENV GOFLAGS) builds from vendor/: nothing is downloaded")
+            return request.refuse(f"`{flag}` (GOFLAGS) builds from vendor/: nothing is downloaded")
     return None
 
 

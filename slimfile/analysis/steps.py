@@ -31,7 +31,7 @@ from slimfile.shell.effects import (
     run_effects,
 )
 from slimfile.shell.expansion import ExpansionBudget, TooLong, substitute
-from slimfile.shell.model import ShellScript
+from slimfile.shell.model import Command, CommandKind, ShellScript
 from slimfile.syntax.gocompat import parse_words
 from slimfile.syntax.nodes import Instruction
 from slimfile.syntax.stages import Stage
@@ -350,10 +350,87 @@ class EnvAt(Mapping):
 
 def is_set(env: Mapping[str, str], name: str) -> bool:
     """An ENV/ARG set ``name``, even to a value not known here (``ENV HOME=$ARG``)."""
+    if isinstance(env, CommandEnv):
+        return name in env.local or is_set(env.base, name)
     if not isinstance(env, EnvAt):
         return name in env
     local, _value = env._lookup(name)
     return local or is_set(env.timeline.base, name)
+
+
+class CommandEnv(Mapping):
+    """The variables one command of a RUN sees: the step's, then what the script set before it
+    (``export A=b``, a bare ``A=b``) and its own prefix ``A=b cmd`` / ``env A=b cmd``. A None
+    value is set to something not known here (``A=$X``); ``unset A`` is a None too."""
+
+    __slots__ = ("base", "local")
+
+    def __init__(self, base: Mapping[str, str], local: dict[str, str | None]) -> None:
+        self.base = base
+        self.local = local
+
+    def __getitem__(self, name: str) -> str:
+        if name in self.local:
+            value = self.local[name]
+            if value is None:
+                raise KeyError(name)
+            return value
+        return self.base[name]
+
+    def __contains__(self, name: object) -> bool:
+        if name in self.local:
+            return self.local[name] is not None  # type: ignore[index]
+        return name in self.base
+
+    def __iter__(self) -> Iterator[str]:
+        yield from (name for name, value in self.local.items() if value is not None)
+        yield from (name for name in self.base if name not in self.local)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class ScriptEnv:
+    """The variables a RUN's script sets as it goes, seen by each of its commands in order:
+    on a timeline like the stage's ENV lines (:class:`EnvTimeline`), so a RUN of n commands
+    and m assignments costs n + m, with no copy per command."""
+
+    def __init__(self, base: Mapping[str, str]) -> None:
+        self.base = base
+        self.timeline: EnvTimeline | None = None  # made at the first assignment
+
+    def at(self, command: Command) -> Mapping[str, str]:
+        """The variables ``command`` sees; then what it sets is recorded for the next ones."""
+        env: Mapping[str, str] = self.base if self.timeline is None else EnvAt(self.timeline, self.timeline.head)
+        if command.kind is not CommandKind.ASSIGNMENT and command.assignments:
+            env = CommandEnv(env, _assigned(command.assignments))  # `A=b cmd`: for this command only
+        self._record(command)
+        return env
+
+    def _record(self, command: Command) -> None:
+        if command.kind is CommandKind.ASSIGNMENT:
+            self._set(_assigned(command.assignments))
+        elif command.kind is CommandKind.DECLARATION and command.name in ("export", "declare", "typeset", "readonly"):
+            for word in command.arg_words:
+                name, sep, value = word.value.partition("=")
+                if sep and not name.startswith("-"):
+                    self._set({name: value if word.static else None})
+        elif command.kind is CommandKind.UNSET:
+            self._set({word.value: None for word in command.arg_words if not word.value.startswith("-")})
+
+    def _set(self, values: dict[str, str | None]) -> None:
+        if not values:
+            return
+        if self.timeline is None:
+            self.timeline = EnvTimeline(self.base)
+        self.timeline.head += 1
+        for name, value in values.items():
+            self.timeline.set(name, value)
+
+
+def _assigned(assignments) -> dict[str, str | None]:
+    """``NAME=value`` pairs, a value not known here (``$X``, a command substitution) as None."""
+    return {a.name: (a.value_text if a.value is None or a.value.static else None) for a in assignments}
 
 
 def _next_env(env: Mapping[str, str]) -> EnvAt:

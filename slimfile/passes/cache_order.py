@@ -50,6 +50,7 @@ from slimfile.analysis.globs import clean_path
 from slimfile.analysis.installs import CopyMap, Install, NotMovable, dependency_install, ecosystem_of, is_install_input_folder, prepares
 from slimfile.analysis.steps import (
     PassedSteps,
+    ScriptEnv,
     Step,
     StepEffects,
     commute,
@@ -146,7 +147,7 @@ manifests does not bring (`yarnPath: tools/yarn.cjs`, `cafile`, `pnpmfile`), `-e
 plugins (they run during the install), a Maven multi-module project or a parent POM in the
 project, an offline build (`mvn -o`), a `--find-links` folder or an index that is a folder
 (`--index-url file:///app/simple`, in a requirements file too, uv's `find-links` or
-`[[tool.uv.index]]`, a Pipfile `[[source]]`), an ENV that names a file or
+`[[tool.uv.index]]`, a Pipfile `[[source]]`), a variable (an ENV line, `export` or `A=b cmd` in the RUN) that names a file or
 folder the install reads (`PIP_CONSTRAINT`, `PIP_FIND_LINKS` or `PIP_INDEX_URL` to a folder,
 npm's `userconfig`, `YARN_RC_FILENAME`, uv's `UV_PROJECT`, `UV_CONFIG_FILE` or an index folder,
 `PIPENV_PIPFILE`, `BUNDLE_GEMFILE`, `COMPOSER`, Go's `GOWORK`, `GOENV`, a `GOFLAGS` with
@@ -371,11 +372,13 @@ class _Planner:
         installs: list[Install] = []
         count = 0
         stop: str | None = None
+        script_env = ScriptEnv(state.env)  # `export A=b &&`, `A=b cmd`: what each command sees
         for item in each:
             fact = facts.get(item.command.index)
+            env = script_env.at(item.command)
             if fact is not None and self._prepared_above(fact, item.cwd):
                 break  # its dependencies-only form runs above the copy: the fix was made (however its manifests came)
-            found = dependency_install(item, fact, self.files, self.copy_map, state.home, state.env) if fact is not None else None
+            found = dependency_install(item, fact, self.files, self.copy_map, state.home, env) if fact is not None else None
             if isinstance(found, NotMovable):
                 stop = found.reason
                 break

@@ -22,11 +22,13 @@ GO = {"go.mod": "module example.com/x\n\ngo 1.21\n", "main.go": "package main\n"
         # GOFLAGS, GOWORK and GOENV as the go command reads them: `go mod download` above the copy
         # failed on the zoo's engine where the original built ("go: open go.prod.mod: no such file
         # or directory"; a go.work outside the module: GOWORK names a file the copy has not brought)
-        ("FROM golang\nENV GOFLAGS=-modfile=go.prod.mod\nWORKDIR /src\nCOPY . .\nRUN go build .\n", GO, "`-modfile=go.prod.mod` (ENV GOFLAGS) points the build at another go.mod"),
-        ("FROM golang\nENV GOFLAGS=\"-trimpath -mod=vendor\"\nWORKDIR /src\nCOPY . .\nRUN go build .\n", GO, "`-mod=vendor` (ENV GOFLAGS)"),
-        ("FROM golang\nARG F\nENV GOFLAGS=$F\nWORKDIR /src\nCOPY . .\nRUN go build .\n", GO, "ENV GOFLAGS is set to a value not known here"),
-        ("FROM golang\nENV GOWORK=/src/ws/go.work\nWORKDIR /src\nCOPY . .\nRUN go build .\n", GO, "ENV GOWORK names a file the install reads (/src/ws/go.work)"),
-        ("FROM golang\nENV GOENV=/src/go.env\nWORKDIR /src\nCOPY . .\nRUN go build .\n", GO, "ENV GOENV names a file"),
+        ("FROM golang\nENV GOFLAGS=-modfile=go.prod.mod\nWORKDIR /src\nCOPY . .\nRUN go build .\n", GO, "`-modfile=go.prod.mod` (GOFLAGS) points the build at another go.mod"),
+        ("FROM golang\nENV GOFLAGS=\"-trimpath -mod=vendor\"\nWORKDIR /src\nCOPY . .\nRUN go build .\n", GO, "`-mod=vendor` (GOFLAGS)"),
+        ("FROM golang\nARG F\nENV GOFLAGS=$F\nWORKDIR /src\nCOPY . .\nRUN go build .\n", GO, "GOFLAGS is set to a value not known here"),
+        ("FROM golang\nENV GOWORK=/src/ws/go.work\nWORKDIR /src\nCOPY . .\nRUN go build .\n", GO, "GOWORK names a file the install reads (/src/ws/go.work)"),
+        ("FROM golang\nENV GOENV=/src/go.env\nWORKDIR /src\nCOPY . .\nRUN go build .\n", GO, "GOENV names a file"),
+        ("FROM golang\nWORKDIR /src\nCOPY . .\nRUN GOFLAGS=-modfile=go.x.mod go build .\n", GO, "`-modfile=go.x.mod` (GOFLAGS)"),
+        ("FROM golang\nWORKDIR /src\nCOPY . .\nRUN export GOWORK=/src/ws/go.work && go build .\n", GO, "GOWORK names a file the install reads (/src/ws/go.work)"),
         ("FROM golang\nWORKDIR /src\nCOPY . .\nRUN go build -C cmd .\n", GO, "`-C` points the build"),
         ("FROM golang\nARG P\nENV GOPATH=$P\nWORKDIR /src\nCOPY . .\nRUN go build .\n", GO, "GOPATH is `$P`"),
         ("FROM golang\nWORKDIR /src\nCOPY . .\nRUN go build .\n", {"main.go": ""}, "no go.mod"),

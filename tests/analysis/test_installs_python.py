@@ -44,26 +44,34 @@ def sf701(tmp_path: Path, dockerfile: str, files: dict[str, str], *, context: bo
         # the ENV names a file or folder of the copy the install reads: moved above the copy, the
         # install did not find it (PIP_CONSTRAINT: "Could not open requirements file: /app/c.txt"
         # on the zoo's engine, where the original built)
-        ("FROM python\nWORKDIR /app\nENV PIP_CONSTRAINT=/app/c.txt\nCOPY . .\nRUN pip install -r r.txt\n", {"r.txt": "six\n", "c.txt": "six==1.16.0\n"}, "ENV PIP_CONSTRAINT names a file the install reads (/app/c.txt)"),
-        ("FROM python\nWORKDIR /app\nENV PIP_FIND_LINKS=/app/wheels\nCOPY . .\nRUN pip install -r r.txt\n", {"r.txt": "six\n"}, "ENV PIP_FIND_LINKS reads packages from a folder (/app/wheels)"),
-        ("FROM python\nWORKDIR /app\nENV PIP_INDEX_URL=file:///app/simple\nCOPY . .\nRUN pip install -r r.txt\n", {"r.txt": "six\n"}, "ENV PIP_INDEX_URL reads packages from a folder"),
-        ("FROM python\nARG IDX\nWORKDIR /app\nENV PIP_INDEX_URL=$IDX\nCOPY . .\nRUN pip install -r r.txt\n", {"r.txt": "six\n"}, "ENV PIP_INDEX_URL names the package index, to a value not known here"),
-        ("FROM python\nARG C\nWORKDIR /app\nENV PIP_CONSTRAINT=$C\nCOPY . .\nRUN pip install -r r.txt\n", {"r.txt": "six\n"}, "ENV PIP_CONSTRAINT names a file the install reads"),
+        ("FROM python\nWORKDIR /app\nENV PIP_CONSTRAINT=/app/c.txt\nCOPY . .\nRUN pip install -r r.txt\n", {"r.txt": "six\n", "c.txt": "six==1.16.0\n"}, "PIP_CONSTRAINT names a file the install reads (/app/c.txt)"),
+        ("FROM python\nWORKDIR /app\nENV PIP_FIND_LINKS=/app/wheels\nCOPY . .\nRUN pip install -r r.txt\n", {"r.txt": "six\n"}, "PIP_FIND_LINKS reads packages from a folder (/app/wheels)"),
+        ("FROM python\nWORKDIR /app\nENV PIP_INDEX_URL=file:///app/simple\nCOPY . .\nRUN pip install -r r.txt\n", {"r.txt": "six\n"}, "PIP_INDEX_URL reads packages from a folder"),
+        ("FROM python\nARG IDX\nWORKDIR /app\nENV PIP_INDEX_URL=$IDX\nCOPY . .\nRUN pip install -r r.txt\n", {"r.txt": "six\n"}, "PIP_INDEX_URL names the package index, to a value not known here"),
+        ("FROM python\nARG C\nWORKDIR /app\nENV PIP_CONSTRAINT=$C\nCOPY . .\nRUN pip install -r r.txt\n", {"r.txt": "six\n"}, "PIP_CONSTRAINT names a file the install reads"),
         ("FROM python\nWORKDIR /app\nCOPY . .\nRUN pip install -r r.txt\n", {"r.txt": "--index-url ./simple\nsix\n"}, "r.txt:1: reads a package index from a folder (`--index-url ./simple`)"),
         ("FROM python\nWORKDIR /app\nCOPY . .\nRUN pip install -i file:///app/simple -r r.txt\n", {"r.txt": "six\n"}, "`-i file:///app/simple` reads or writes a path of the project"),
         ("FROM python\nWORKDIR /app\nCOPY . .\nRUN pip install -f file:///app/w -r r.txt\n", {"r.txt": "six\n"}, "`-f file:///app/w` reads or writes a path of the project"),
         ("FROM python\nWORKDIR /app\nCOPY . .\nRUN pip install -r r.txt\n", {"r.txt": "lib @ git+file:///app/repo\n"}, "installs a local path (`lib @ git+file:///app/repo`)"),
-        ("FROM node\nWORKDIR /app\nENV NPM_CONFIG_USERCONFIG=/app/ci.npmrc\nCOPY . .\nRUN npm install\n", {"package.json": "{}"}, "ENV NPM_CONFIG_USERCONFIG names a file the install reads"),
-        ("FROM node\nWORKDIR /app\nENV npm_config_userconfig=/app/ci.npmrc\nCOPY . .\nRUN pnpm install\n", {"package.json": "{}"}, "ENV npm_config_userconfig names a file"),
-        ("FROM node\nWORKDIR /app\nENV YARN_RC_FILENAME=.yarnrc.ci.yml\nCOPY . .\nRUN yarn install\n", {"package.json": "{}"}, "ENV YARN_RC_FILENAME names a file"),
+        ("FROM node\nWORKDIR /app\nENV NPM_CONFIG_USERCONFIG=/app/ci.npmrc\nCOPY . .\nRUN npm install\n", {"package.json": "{}"}, "NPM_CONFIG_USERCONFIG names a file the install reads"),
+        ("FROM node\nWORKDIR /app\nENV npm_config_userconfig=/app/ci.npmrc\nCOPY . .\nRUN pnpm install\n", {"package.json": "{}"}, "npm_config_userconfig names a file"),
+        ("FROM node\nWORKDIR /app\nENV YARN_RC_FILENAME=.yarnrc.ci.yml\nCOPY . .\nRUN yarn install\n", {"package.json": "{}"}, "YARN_RC_FILENAME names a file"),
         # `uv sync --help`: the variables of --project, --directory, --config-file and the indexes
-        ("FROM python\nWORKDIR /app\nENV UV_PROJECT=/app/svc\nCOPY . .\nRUN uv sync\n", {"pyproject.toml": UV}, "ENV UV_PROJECT names a file"),
-        ("FROM python\nWORKDIR /app\nENV UV_WORKING_DIR=svc\nCOPY . .\nRUN uv sync\n", {"pyproject.toml": UV}, "ENV UV_WORKING_DIR names a file"),
-        ("FROM python\nWORKDIR /app\nENV UV_CONFIG_FILE=/app/ci/uv.toml\nCOPY . .\nRUN uv sync\n", {"pyproject.toml": UV}, "ENV UV_CONFIG_FILE names a file"),
-        ("FROM python\nWORKDIR /app\nENV UV_FIND_LINKS=/app/wheels\nCOPY . .\nRUN uv sync\n", {"pyproject.toml": UV}, "ENV UV_FIND_LINKS reads packages from a folder"),
-        ("FROM python\nWORKDIR /app\nENV UV_INDEX=local=./simple\nCOPY . .\nRUN uv sync\n", {"pyproject.toml": UV}, "ENV UV_INDEX reads packages from a folder"),
-        ("FROM python\nWORKDIR /app\nENV PIPENV_PIPFILE=/app/deploy/Pipfile\nCOPY . .\nRUN pipenv install\n", {"Pipfile": "[packages]\n"}, "ENV PIPENV_PIPFILE names a file"),
-        ("FROM python\nWORKDIR /app\nENV PIPENV_PYPI_MIRROR=file:///app/mirror\nCOPY . .\nRUN pipenv install\n", {"Pipfile": "[packages]\n"}, "ENV PIPENV_PYPI_MIRROR reads packages from a folder"),
+        ("FROM python\nWORKDIR /app\nENV UV_PROJECT=/app/svc\nCOPY . .\nRUN uv sync\n", {"pyproject.toml": UV}, "UV_PROJECT names a file"),
+        ("FROM python\nWORKDIR /app\nENV UV_WORKING_DIR=svc\nCOPY . .\nRUN uv sync\n", {"pyproject.toml": UV}, "UV_WORKING_DIR names a file"),
+        ("FROM python\nWORKDIR /app\nENV UV_CONFIG_FILE=/app/ci/uv.toml\nCOPY . .\nRUN uv sync\n", {"pyproject.toml": UV}, "UV_CONFIG_FILE names a file"),
+        ("FROM python\nWORKDIR /app\nENV UV_FIND_LINKS=/app/wheels\nCOPY . .\nRUN uv sync\n", {"pyproject.toml": UV}, "UV_FIND_LINKS reads packages from a folder"),
+        ("FROM python\nWORKDIR /app\nENV UV_INDEX=local=./simple\nCOPY . .\nRUN uv sync\n", {"pyproject.toml": UV}, "UV_INDEX reads packages from a folder"),
+        ("FROM python\nWORKDIR /app\nENV PIPENV_PIPFILE=/app/deploy/Pipfile\nCOPY . .\nRUN pipenv install\n", {"Pipfile": "[packages]\n"}, "PIPENV_PIPFILE names a file"),
+        ("FROM python\nWORKDIR /app\nENV PIPENV_PYPI_MIRROR=file:///app/mirror\nCOPY . .\nRUN pipenv install\n", {"Pipfile": "[packages]\n"}, "PIPENV_PYPI_MIRROR reads packages from a folder"),
+        # set in the RUN itself (export, a prefix, env): only the ENV lines were looked at; with
+        # `export PIP_CONSTRAINT=/app/c.txt &&` the rewrite failed on the zoo's engine ("Could not
+        # open requirements file: ... '/app/c.txt'") where the original built
+        ("FROM python\nWORKDIR /app\nCOPY . .\nRUN export PIP_CONSTRAINT=/app/c.txt && pip install -r r.txt\n", {"r.txt": "six\n", "c.txt": "six\n"}, "PIP_CONSTRAINT names a file the install reads (/app/c.txt)"),
+        ("FROM python\nWORKDIR /app\nCOPY . .\nRUN PIP_CONSTRAINT=c.txt pip install -r r.txt\n", {"r.txt": "six\n", "c.txt": "six\n"}, "PIP_CONSTRAINT names a file the install reads (c.txt)"),
+        ("FROM python\nWORKDIR /app\nCOPY . .\nRUN env PIP_FIND_LINKS=./w pip install -r r.txt\n", {"r.txt": "six\n"}, "PIP_FIND_LINKS reads packages from a folder (./w)"),
+        ("FROM python\nWORKDIR /app\nCOPY . .\nRUN C=/app/c.txt; PIP_CONSTRAINT=$C; export PIP_CONSTRAINT; pip install -r r.txt\n", {"r.txt": "six\n"}, "PIP_CONSTRAINT names a file the install reads (a value not known here)"),
+        ("FROM python\nWORKDIR /app\nCOPY . .\nRUN UV_PROJECT=svc uv sync\n", {"pyproject.toml": UV}, "UV_PROJECT names a file the install reads (svc)"),
         # a folder of the project as a package index or file: moved above the copy, the original
         # built and the rewrite did not on the zoo's engine (uv: "Failed to read `--find-links`
         # directory: /app/wheels"; poetry: "Path /app/wheels/mylib-0.1-py3-none-any.whl for mylib
@@ -91,6 +99,13 @@ def test_a_remote_index_in_the_environment_still_moves(tmp_path: Path):
     findings, output = sf701(tmp_path, text, {"r.txt": "six\n"})
     assert [fixed for fixed, _ in findings] == [True]
     assert "COPY r.txt ./\nRUN pip install -r r.txt\nCOPY . .\n" in output
+
+
+def test_variables_of_the_run_that_name_no_file_or_only_other_commands_still_move(tmp_path: Path):
+    for run in ("export PIP_NO_CACHE_DIR=1 && pip install -r r.txt", "PIP_CONSTRAINT=c.txt true && pip install -r r.txt"):
+        findings, output = sf701(tmp_path, f"FROM python\nWORKDIR /app\nCOPY . .\nRUN {run}\n", {"r.txt": "six\n", "c.txt": ""})
+        assert [fixed for fixed, _ in findings] == [True], (run, findings)
+        assert f"COPY r.txt ./\nRUN {run}\nCOPY . .\n" in output
 
 
 def test_remote_indexes_and_yarn_patches_under_yarn_patches_still_move(tmp_path: Path):
