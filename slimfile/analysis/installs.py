@@ -153,6 +153,10 @@ def _node_install(ecosystem: str, fact: PackageFact, cwd: str, files: BuildConte
             return NotMovable(ecosystem, f"`{option}` points the install at another folder")
     if fact.has("recursive"):
         return NotMovable(ecosystem, "`-r` installs every workspace package")
+    for option in _NODE_PATH_OPTIONS:
+        found = fact.option(option)
+        if found is not None and _in_project(found.value, cwd):
+            return NotMovable(ecosystem, f"`{option} {found.value}` reads or writes a path of the project")
     if files is None:
         return _without_context(ecosystem, fact, cwd, spec)
     package_path = copy.context_path(posixpath.join(cwd, "package.json"))
@@ -169,6 +173,23 @@ def _node_install(ecosystem: str, fact: PackageFact, cwd: str, files: BuildConte
         return NotMovable(ecosystem, reads)
     outputs = tuple(posixpath.join(cwd, name) for name in spec["outputs"])
     return Install(ecosystem, fact, reads, outputs)
+
+
+# options naming a file or folder an install reads or writes: npm's configuration files and
+# cache, Yarn's cache and global folder, pnpm's lockfile folder, stores and pnpmfile ("npm help
+# config", `yarn install --help`, pnpm's "Settings"). In the project, the copy brings or covers it.
+_NODE_PATH_OPTIONS = (
+    "--userconfig", "--globalconfig", "--cache", "--cache-folder", "--global-folder",
+    "--lockfile-dir", "--store-dir", "--virtual-store-dir", "--pnpmfile",
+)  # fmt: skip
+
+
+def _in_project(value: str | None, cwd: str) -> bool:
+    """A path of the project folder ``cwd``: relative, or absolute below it; not known (a
+    variable) counts as in it."""
+    if value is None or "$" in value or not value.startswith(("/", "~")):
+        return True
+    return posixpath.normpath(value) == cwd or posixpath.normpath(value).startswith(cwd.rstrip("/") + "/")
 
 
 def _project_reads(ecosystem: str, package: PackageJson, cwd: str, files: BuildContext, copy: CopyMap) -> tuple[str, ...] | str:
@@ -365,9 +386,9 @@ def _pip_install(ecosystem: str, fact: PackageFact, cwd: str, files: BuildContex
     requirement_files = list(fact.option_values("-r", "--requirement")) + list(fact.option_values("-c", "--constraint"))
     if not requirement_files:
         return None  # named packages only: not a project install (shell/effects.py knows it)
-    for option in ("-e", "--editable", "-t", "--target", "--prefix", "--root", "-f", "--find-links", "--src", *_INDEXES):
+    for option in ("-e", "--editable", "-t", "--target", "--prefix", "--root", "-f", "--find-links", "--src", "--report", "--log", *_INDEXES):
         found = fact.option(option)
-        if found is None:
+        if found is None or (option == "--report" and found.value == "-"):  # `--report -`: stdout
             continue
         remote = option in ("-f", "--find-links", *_INDEXES) and not is_local_index(found.value or "")
         if not remote:

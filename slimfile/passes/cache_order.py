@@ -140,7 +140,8 @@ offered (the finding says why) when the install may read other files: a `preinst
 (`file:../lib` or `../lib` in package.json, or an `overrides` / `resolutions` /
 `pnpm.overrides` entry that names one, a Yarn `patch:` file outside `.yarn/patches`, a
 setting of `.npmrc`, `.yarnrc` or `.yarnrc.yml` that names a file of the project the copy of the
-manifests does not bring (`yarnPath: tools/yarn.cjs`, `cafile`, `pnpmfile`), `-e .`,
+manifests does not bring (`yarnPath: tools/yarn.cjs`, `cafile`, `pnpmfile`), an option that
+names a path of the project (`--userconfig ./ci.npmrc`, `--cache .npm`, pip's `--report out.json`), `-e .`,
 `./libs/x`, `{ path = "libs/x" }` or `{ file = "wheels/x.whl" }` in pyproject.toml or the Pipfile,
 `[tool.uv.sources]` paths, a `replace` of a Go module by a folder, `path:` gems, Composer
 `path` repositories), a `gemspec` or Ruby code in the Gemfile that reads files, Composer

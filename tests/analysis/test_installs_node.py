@@ -91,3 +91,26 @@ def test_configuration_files_whose_files_come_along_still_move(tmp_path: Path, f
     findings, output = sf701(tmp_path, "FROM node:18\nWORKDIR /app\nCOPY . .\nRUN yarn install\n", {**PACKAGE, **files})
     assert [fixed for fixed, _ in findings] == [True], findings
     assert copied in output and output.endswith("RUN yarn install\nCOPY . .\n"), output
+
+
+LOCKED = {**PACKAGE, "package-lock.json": '{"name": "app", "lockfileVersion": 3, "packages": {"": {"name": "app", "version": "1.0.0"}}}'}
+
+
+@pytest.mark.parametrize(
+    "run",
+    ["npm ci --userconfig ./ci.npmrc", "npm ci --cache .npm", "npm ci --cache=/app/.npm", "yarn install --cache-folder ./yc", "pnpm install --store-dir $STORE"],
+)
+def test_options_naming_a_path_of_the_project_refuse_the_move(tmp_path: Path, run: str):
+    """The install reads (a configuration file) or writes (a cache the copy then covers) a path
+    of the project: moved above the copy, it runs without the file, or before the copy."""
+    text = f"FROM node:18\nWORKDIR /app\nCOPY . .\nRUN {run}\n"
+    findings, output = sf701(tmp_path, text, {**LOCKED, "ci.npmrc": ""})
+    ((fixed, message),) = findings
+    assert not fixed and message.endswith("reads or writes a path of the project"), message
+    assert output == text
+
+
+def test_a_cache_outside_the_project_still_moves(tmp_path: Path):
+    findings, output = sf701(tmp_path, "FROM node:18\nWORKDIR /app\nCOPY . .\nRUN npm ci --cache /tmp/npm-cache\n", LOCKED)
+    assert [fixed for fixed, _ in findings] == [True]
+    assert "RUN npm ci --cache /tmp/npm-cache\nCOPY . .\n" in output

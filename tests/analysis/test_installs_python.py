@@ -138,3 +138,12 @@ def test_an_install_that_writes_its_lockfile_and_one_without_the_context(tmp_pat
     assert output == (
         "FROM python\nWORKDIR /app\nCOPY pyproject.toml ./\nRUN poetry install --no-root\nCOPY . .\nRUN poetry install\n"
     )
+
+
+@pytest.mark.parametrize(("option", "moves"), [("--report out.json", False), ("--log pip.log", False), ("--report -", True)])
+def test_pip_files_written_into_the_project(tmp_path: Path, option: str, moves: bool):
+    """`--report out.json` after the copy leaves the install's report; moved above it, the
+    copy's out.json would cover it."""
+    text = f"FROM python\nWORKDIR /app\nCOPY . .\nRUN pip install {option} -r r.txt\n"
+    findings, _ = sf701(tmp_path, text, {"r.txt": "six\n", "out.json": "{}"})
+    assert [fixed for fixed, _ in findings] == [moves], findings
