@@ -2,8 +2,8 @@
 
 ``mvn package`` after ``COPY . .`` downloads its dependencies and plugins on every source
 edit. ``mvn dependency:go-offline`` with the same options (batch mode, settings, profiles,
-properties) reads only ``pom.xml`` (and ``.mvn/``, the wrapper): it runs in a new RUN above the
-copy and the build stays; what go-offline misses (a plugin's own late dependencies) is still
+properties) reads only ``pom.xml`` (and ``.mvn/``, the wrapper, the settings files named by the
+command, ``.mvn/maven.config`` or MAVEN_ARGS): it runs in a new RUN above the copy and the build stays; what go-offline misses (a plugin's own late dependencies) is still
 downloaded by the build, as before. Multi-module projects (``<modules>``), a parent POM read
 from the project, offline builds (``-o``) and reactor options are refused.
 
@@ -31,6 +31,13 @@ def maven_build(request: InstallRequest) -> Install | NotMovable:
     for option in fact.options:
         if option.name in spec["refuse_options"]:
             return request.refuse(f"`{option.name}` {spec['refuse_options'][option.name]}")
+    more = _more_arguments(request)
+    if isinstance(more, NotMovable):
+        return more
+    for where, words in more:
+        for word in words:
+            if word in spec["refuse_options"]:
+                return request.refuse(f"`{word}` ({where}) {spec['refuse_options'][word]}")
     pom = "pom.xml"
     if request.files is not None:
         text = request.text(pom)
@@ -49,7 +56,7 @@ def maven_build(request: InstallRequest) -> Install | NotMovable:
         return request.refuse(outside)
     uses, writes = outside
     reads = [request.image(pom)]
-    extra = [name for name in _settings_files(request) if not name.startswith("/")]
+    extra = [name for name in _settings_files(request, more) if not name.startswith("/")]
     if request.files is not None:
         reads.extend(request.present([*spec.get("optional", ()), *spec.get("dirs", ()), *extra]))
         missing = [name for name in extra if not request.sent(name)]
@@ -65,8 +72,32 @@ def maven_build(request: InstallRequest) -> Install | NotMovable:
     return Install(request.ecosystem, fact, tuple(dict.fromkeys(reads)), (), prepare=prepared, writes=writes, env=tuple(spec["env"]), uses=uses)
 
 
-def _settings_files(request: InstallRequest) -> list[str]:
-    return [o.value for o in request.fact.options if o.name in ("-s", "--settings", "-t", "--toolchains") and o.value]
+# options naming a file Maven reads before it resolves anything (a missing one stops it)
+_FILE_OPTIONS = ("-s", "--settings", "-gs", "--global-settings", "-t", "--toolchains", "-gt", "--global-toolchains")
+
+
+def _settings_files(request: InstallRequest, more: list[tuple[str, list[str]]]) -> list[str]:
+    """The settings and toolchains files of the command line, .mvn/maven.config and MAVEN_ARGS."""
+    files = [o.value for o in request.fact.options if o.name in _FILE_OPTIONS and o.value]
+    for _where, words in more:
+        files.extend(value for option, value in zip(words, words[1:]) if option in _FILE_OPTIONS)
+    return files
+
+
+def _more_arguments(request: InstallRequest) -> list[tuple[str, list[str]]] | NotMovable:
+    """Arguments Maven adds to the command line: the project's .mvn/maven.config (Maven's
+    "Configuring Maven") and MAVEN_ARGS (Maven 3.9). A MAVEN_ARGS not known here refuses."""
+    from slimfile.analysis.steps import is_set  # steps needs the context, which needs this module
+
+    more: list[tuple[str, list[str]]] = []
+    if request.files is not None and request.sent(".mvn/maven.config"):
+        more.append((".mvn/maven.config", (request.text(".mvn/maven.config") or "").split()))
+    if is_set(request.env, "MAVEN_ARGS"):
+        value = request.env.get("MAVEN_ARGS")
+        if value is None or "$" in value:
+            return request.refuse(f"MAVEN_ARGS is set to a value not known here ({value or 'MAVEN_ARGS'})")
+        more.append(("MAVEN_ARGS", value.split()))
+    return more
 
 
 def _go_offline(request: InstallRequest) -> str | NotMovable:

@@ -15,6 +15,7 @@ paths are data (``data/dependency_installs.toml``).
 from __future__ import annotations
 
 import posixpath
+import re
 
 from slimfile.analysis.install_model import Install, InstallRequest, NotMovable
 from slimfile.analysis.manifests import read_gemfile
@@ -115,7 +116,13 @@ def _composer_problem(data: dict) -> str | None:
     for entry in entries:
         if isinstance(entry, dict) and entry.get("type") in ("path", "artifact"):
             return f"composer.json has a `{entry['type']}` repository ({entry.get('url', '')}), a folder of the project"
+        local = _local_repository_url(entry) if isinstance(entry, dict) else None
+        if local:
+            return f"composer.json has a `{entry.get('type')}` repository read from a folder ({local})"
     config = data.get("config") if isinstance(data.get("config"), dict) else {}
+    for key in ("cafile", "capath"):
+        if isinstance(config.get(key), str) and not config[key].startswith(("/", "$", "~")):  # of the project
+            return f"composer.json's `config.{key}` reads {config[key]}"
     plugins = config.get("allow-plugins")
     if plugins is True or (isinstance(plugins, dict) and any(v is True for v in plugins.values())):
         return "composer.json allows plugins, which run during the install and may write outside vendor/"
@@ -123,6 +130,22 @@ def _composer_problem(data: dict) -> str | None:
     if "installer-paths" in extra:
         return "extra.installer-paths installs packages outside vendor/"
     return None
+
+
+def _local_repository_url(entry: dict) -> str | None:
+    """A vcs/git/composer repository, or a `package` repository's dist or source, that Composer
+    reads from a folder (``"url": "/app/repos/x"``, ``file:///...``, ``./dist/b.zip``)."""
+    urls = [entry.get("url")]
+    package = entry.get("package")
+    for item in package if isinstance(package, list) else [package]:
+        if isinstance(item, dict):
+            urls.extend(part.get("url") for part in (item.get("dist"), item.get("source")) if isinstance(part, dict))
+    return next((url for url in urls if isinstance(url, str) and _is_local_url(url)), None)
+
+
+def _is_local_url(url: str) -> bool:
+    """A path or a ``file:`` URL; not ``https://``, nor git's ``git@host:path``."""
+    return url.startswith("file:") or ("://" not in url and re.match(r"[^/]*@[^/]*:", url) is None)
 
 
 def _first_sent(request: InstallRequest, names: tuple[str, ...]) -> str | None:

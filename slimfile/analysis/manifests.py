@@ -791,6 +791,12 @@ _GEMFILE_READS = re.compile(r"""(?:\bfile:\s*|=>\s*|File\.read\(\s*)["']([^"'/]+
 _GEMFILE_DYNAMIC = re.compile(r"\b(eval_gemfile|instance_eval|require_relative|require|load|Dir\[|Dir\.glob|File\.\w+|IO\.\w+|`)")
 
 
+# a gem's `git:` repository and a `source` of gems, which Bundler reads from a folder when they
+# name one (`git: "file:///app/vendor/x"`, `source "./gems"`; `git@host:x.git` is remote)
+_GEMFILE_LOCATIONS = re.compile(r"""(?:\bgit(?::\s*|\s*=>\s*|\s+)|^\s*source\s*\(?\s*)["']([^"']+)["']""")
+_LOCAL_LOCATION = ("file:", "/", ".", "~")
+
+
 def read_gemfile(context: BuildContext, path: str) -> Gemfile | str:
     text = context.read_text(path)
     if text is None:
@@ -807,6 +813,7 @@ def read_gemfile(context: BuildContext, path: str) -> Gemfile | str:
         path_match = re.search(r"""\bpath(?::\s*|\s*=>\s*|\s+)["']([^"']+)["']""", line)
         if path_match:
             local.append(path_match.group(1))
+        local.extend(found for found in _GEMFILE_LOCATIONS.findall(line) if found.startswith(_LOCAL_LOCATION))
         if re.match(r"^\s*ruby\b", line) or "File.read(" in line:
             named = _GEMFILE_READS.findall(line)
             reads.extend(named)

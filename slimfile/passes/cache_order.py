@@ -143,10 +143,12 @@ setting of `.npmrc`, `.yarnrc` or `.yarnrc.yml` that names a file of the project
 manifests does not bring (`yarnPath: tools/yarn.cjs`, `cafile`, `pnpmfile`), an option that
 names a path of the project (`--userconfig ./ci.npmrc`, `--cache .npm`, pip's `--report out.json`), `-e .`,
 `./libs/x`, `{ path = "libs/x" }` or `{ file = "wheels/x.whl" }` in pyproject.toml or the Pipfile,
-`[tool.uv.sources]` paths, a `replace` of a Go module by a folder, `path:` gems, Composer
-`path` repositories), a `gemspec` or Ruby code in the Gemfile that reads files, Composer
+`[tool.uv.sources]` paths, a `replace` of a Go module by a folder, `path:` gems, a Gemfile `git:` or
+`source` that is a folder, Composer `path` repositories or a vcs/package repository read from
+a folder, a Composer `cafile` of the project), a `gemspec` or Ruby code in the Gemfile that reads files, Composer
 plugins (they run during the install), a Maven multi-module project or a parent POM in the
-project, an offline build (`mvn -o`), a `--find-links` folder or an index that is a folder
+project, an offline build (`mvn -o`; the options of `.mvn/maven.config` and MAVEN_ARGS count as the
+command's, and the settings files they name are copied), a `--find-links` folder or an index that is a folder
 (`--index-url file:///app/simple`, in a requirements file too, uv's `find-links` or
 `[[tool.uv.index]]`, a Pipfile `[[source]]`), a variable (an ENV line, `export` or `A=b cmd` in the RUN) that names a file or
 folder the install reads (`PIP_CONSTRAINT`, `PIP_FIND_LINKS` or `PIP_INDEX_URL` to a folder,

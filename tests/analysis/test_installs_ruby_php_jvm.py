@@ -72,3 +72,37 @@ def test_settings_files_of_the_project_are_copied_with_the_pom(tmp_path: Path):
 def test_tools_and_recipes_are_not_project_installs(tmp_path: Path, run: str):
     findings, _ = sf701(tmp_path, f"FROM rust\nWORKDIR /src\nCOPY . .\nRUN {run}\n", {"Cargo.toml": "[package]\n", **GEMS})
     assert findings == []
+
+
+@pytest.mark.parametrize(
+    "dockerfile, files, expected",
+    [
+        # .mvn/maven.config and MAVEN_ARGS are read as the command line: `-s ci/settings.xml` there
+        # was not copied above the copy (Maven stops when a settings file is missing)
+        ("FROM maven\nWORKDIR /src\nENV MAVEN_ARGS=\"-f other/pom.xml\"\nCOPY . .\nRUN mvn package\n", {"pom.xml": POM}, "`-f` (MAVEN_ARGS) reads another POM"),
+        ("FROM maven\nARG A\nENV MAVEN_ARGS=$A\nWORKDIR /src\nCOPY . .\nRUN mvn package\n", {"pom.xml": POM}, "MAVEN_ARGS is set to a value not known here ($A)"),
+        ("FROM maven\nWORKDIR /src\nCOPY . .\nRUN mvn package\n", {"pom.xml": POM, ".mvn/maven.config": "-o\n"}, "`-o` (.mvn/maven.config) builds offline: nothing is downloaded"),
+        ("FROM maven\nWORKDIR /src\nCOPY . .\nRUN mvn -gs ci/settings.xml package\n", {"pom.xml": POM}, "ci/settings.xml does not come from the copy"),
+        # Bundler reads a `git:` repository or a `source` from a folder, Composer a vcs repository,
+        # a package's dist or its cafile
+        ("FROM ruby\nWORKDIR /app\nCOPY . .\nRUN bundle install\n", {"Gemfile": 'source "https://rubygems.org"\ngem "rack", git: "file:///app/vendor/rack"\n'}, "installs a gem from the folder file:///app/vendor/rack"),
+        ("FROM ruby\nWORKDIR /app\nCOPY . .\nRUN bundle install\n", {"Gemfile": 'source "./gems"\ngem "x"\n'}, "installs a gem from the folder ./gems"),
+        ("FROM php\nWORKDIR /app\nCOPY . .\nRUN composer install\n", {**COMPOSER, "composer.json": json.dumps({"repositories": [{"type": "vcs", "url": "/app/repos/x"}]})}, "a `vcs` repository read from a folder (/app/repos/x)"),
+        ("FROM php\nWORKDIR /app\nCOPY . .\nRUN composer install\n", {**COMPOSER, "composer.json": json.dumps({"repositories": [{"type": "package", "package": {"name": "a/b", "version": "1", "dist": {"url": "./dist/b.zip", "type": "zip"}}}]})}, "a `package` repository read from a folder (./dist/b.zip)"),
+        ("FROM php\nWORKDIR /app\nCOPY . .\nRUN composer install\n", {**COMPOSER, "composer.json": json.dumps({"config": {"cafile": "certs/ca.pem"}})}, "`config.cafile` reads certs/ca.pem"),
+    ],
+)
+def test_files_named_beyond_the_manifest_refuse_the_move(tmp_path: Path, dockerfile: str, files: dict[str, str], expected: str):
+    findings, output = sf701(tmp_path, dockerfile, files)
+    ((fixed, message),) = findings
+    assert not fixed and message.endswith(expected), message
+    assert output == dockerfile
+
+
+def test_settings_named_in_maven_config_and_remote_repositories_still_move(tmp_path: Path):
+    files = {"pom.xml": POM, ".mvn/maven.config": "-B\n-s ci/settings.xml\n", "ci/settings.xml": "<settings/>"}
+    _, output = sf701(tmp_path, "FROM maven\nWORKDIR /src\nCOPY . .\nRUN mvn package\n", files)
+    assert "COPY pom.xml ./\nCOPY ci/settings.xml ./ci/\nCOPY .mvn ./.mvn/\nRUN mvn dependency:go-offline\n" in output, output
+    remote = {"repositories": [{"type": "vcs", "url": "git@github.com:a/b.git"}, {"type": "composer", "url": "https://repo.example.com"}], "config": {"cafile": "/etc/ssl/ca.pem"}}
+    findings, _ = sf701(tmp_path, "FROM php\nWORKDIR /app\nCOPY . .\nRUN composer install\n", {**COMPOSER, "composer.json": json.dumps(remote)})
+    assert [fixed for fixed, _ in findings] == [True], findings
