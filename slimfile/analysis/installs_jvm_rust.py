@@ -17,6 +17,7 @@ have: a cargo build after the copy is reported with that reason and left alone.
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from slimfile.analysis.install_model import Install, InstallRequest, NotMovable
 
@@ -80,7 +81,7 @@ def _settings_files(request: InstallRequest, more: list[tuple[str, list[str]]]) 
     """The settings and toolchains files of the command line, .mvn/maven.config and MAVEN_ARGS."""
     files = [o.value for o in request.fact.options if o.name in _FILE_OPTIONS and o.value]
     for _where, words in more:
-        files.extend(value for option, value in zip(words, words[1:]) if option in _FILE_OPTIONS)
+        files.extend(value for option, value in pairwise(words) if option in _FILE_OPTIONS)
     return files
 
 

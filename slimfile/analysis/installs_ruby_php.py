@@ -119,10 +119,12 @@ def _composer_problem(data: dict) -> str | None:
         local = _local_repository_url(entry) if isinstance(entry, dict) else None
         if local:
             return f"composer.json has a `{entry.get('type')}` repository read from a folder ({local})"
-    config = data.get("config") if isinstance(data.get("config"), dict) else {}
+    found = data.get("config")
+    config: dict = found if isinstance(found, dict) else {}
     for key in ("cafile", "capath"):
-        if isinstance(config.get(key), str) and not config[key].startswith(("/", "$", "~")):  # of the project
-            return f"composer.json's `config.{key}` reads {config[key]}"
+        value = config.get(key)
+        if isinstance(value, str) and not value.startswith(("/", "$", "~")):  # a path of the project
+            return f"composer.json's `config.{key}` reads {value}"
     plugins = config.get("allow-plugins")
     if plugins is True or (isinstance(plugins, dict) and any(v is True for v in plugins.values())):
         return "composer.json allows plugins, which run during the install and may write outside vendor/"

@@ -47,7 +47,15 @@ from slimfile.analysis.build_context import BuildContext, ContextTooLarge
 from slimfile.analysis.context import Context
 from slimfile.analysis.copies import broad_copy
 from slimfile.analysis.globs import clean_path
-from slimfile.analysis.installs import CopyMap, Install, NotMovable, dependency_install, ecosystem_of, is_install_input_folder, prepares
+from slimfile.analysis.installs import (
+    CopyMap,
+    Install,
+    NotMovable,
+    dependency_install,
+    ecosystem_of,
+    is_install_input_folder,
+    prepares,
+)
 from slimfile.analysis.steps import (
     PassedSteps,
     ScriptEnv,

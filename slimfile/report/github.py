@@ -2,13 +2,13 @@
 
 ``::warning file=F,line=L,col=C,endLine=EL,endColumn=EC,title=T::MESSAGE``. Per the Actions
 toolkit, the message escapes ``%``, CR and LF; property values also escape ``:`` and ``,``
-(which would otherwise end the value). Other control characters are shown escaped (``\x1b``). Files that could not be processed become ``::error``.
+(which would otherwise end the value). Other control characters are shown escaped
+(``\x1b``). Files that could not be processed become ``::error``.
 """
 
 from __future__ import annotations
 
 from slimfile.report.model import Report
-
 
 # control characters but line breaks, shown escaped (``\x1b``): the log viewer reads escape
 # sequences, and a name of the pull request could colour or hide the annotation's text

@@ -3,6 +3,7 @@ fixtures under fixtures/passes/SF701-copy-manifests-first/{poetry,uv,pipenv}-* s
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -113,7 +114,7 @@ def test_remote_indexes_and_yarn_patches_under_yarn_patches_still_move(tmp_path:
     findings, output = sf701(tmp_path, "FROM python\nWORKDIR /app\nCOPY . .\nRUN uv sync\n", {"pyproject.toml": pyproject})
     assert [fixed for fixed, _ in findings] == [True]
     for spec in ("patch:ms@npm%3A2.1.3#~/.yarn/patches/ms-npm-2.1.3-abc.patch", "patch:typescript@npm%3A5.0.0#optional!builtin<compat/typescript>"):
-        files = {"package.json": '{"dependencies": {"ms": "%s"}}' % spec, "yarn.lock": "", ".yarn/patches/ms-npm-2.1.3-abc.patch": ""}
+        files = {"package.json": json.dumps({"dependencies": {"ms": spec}}), "yarn.lock": "", ".yarn/patches/ms-npm-2.1.3-abc.patch": ""}
         findings, output = sf701(tmp_path, "FROM node\nWORKDIR /app\nCOPY . .\nRUN yarn install\n", files)
         assert [fixed for fixed, _ in findings] == [True], findings
         assert "COPY package.json yarn.lock ./\nCOPY .yarn/patches ./.yarn/patches/\nRUN yarn install\nCOPY . .\n" in output, output
