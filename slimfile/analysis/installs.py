@@ -105,9 +105,8 @@ def dependency_install(
 def _env_problem(ecosystem: str, env: Mapping[str, str]) -> str | None:
     """A variable (an ENV, ``export``, ``A=b cmd``) that names a file the install reads
     (``PIP_CONSTRAINT=/app/c.txt``) or a folder index (``PIP_FIND_LINKS=/app/wheels``): moved
-    above the copy, the install would not find
-    it (data/dependency_installs.toml, ``env_files`` and ``env_indexes``; ``env_no_file`` are
-    the values that turn a variable off, ``GOWORK=off``)."""
+    above the copy, the install would not find it (data/dependency_installs.toml,
+    ``env_files`` and ``env_indexes``; ``env_no_file``: values that name none, ``GOWORK=off``)."""
     from slimfile.analysis.steps import is_set  # steps needs the context, which needs this module
 
     spec = _ecosystems()[ecosystem]

@@ -359,9 +359,9 @@ def is_set(env: Mapping[str, str], name: str) -> bool:
 
 
 class CommandEnv(Mapping):
-    """The variables one command of a RUN sees: the step's, then what the script set before it
-    (``export A=b``, a bare ``A=b``) and its own prefix ``A=b cmd`` / ``env A=b cmd``. A None
-    value is set to something not known here (``A=$X``); ``unset A`` is a None too."""
+    """A command's own variables (``A=b cmd``, ``env A=b cmd``) over the ones it sees anyway
+    (``base``: the step's, and what its RUN set before it). A None value is set to something
+    not known here (``A=$X``)."""
 
     __slots__ = ("base", "local")
 
