@@ -29,6 +29,7 @@ from slimfile.analysis.manifests import (
     read_package_json,
     read_requirements,
     read_simple_yaml,
+    yaml_scalar,
 )
 from slimfile.shell.effects import CommandEffects, expand_paths
 from slimfile.shell.packages import PackageFact
@@ -251,10 +252,8 @@ def _rc_settings(name: str, text: str) -> dict[str, list[str]] | str:
         data = read_simple_yaml(text)
         if isinstance(data, str):
             return data
-        found: dict[str, list[str]] = {}
-        for key, value in data.items():
-            items = value if isinstance(value, list) else [value]
-            found[key] = [item.removeprefix("path:").strip() for item in items if isinstance(item, str)]
+        found = {key: [value] for key, value in data.items() if isinstance(value, str)}
+        found["plugins"] = _yarn_plugin_paths(text)
         return found
     found = {}
     for line in text.splitlines():
@@ -264,6 +263,21 @@ def _rc_settings(name: str, text: str) -> dict[str, list[str]] | str:
         key, _, value = line.partition("=") if name == ".npmrc" else line.partition(" ")
         found.setdefault(key.strip(), []).append(value.strip().strip('"'))
     return found
+
+
+def _yarn_plugin_paths(text: str) -> list[str]:
+    """The ``path:`` of each item of .yarnrc.yml's top-level ``plugins:`` list, whichever key
+    an item starts with (``- path: x`` or ``- spec: y`` then ``path: x``)."""
+    paths: list[str] = []
+    inside = False
+    for line in text.splitlines():
+        if line and not line[0].isspace() and not line.startswith("#"):
+            inside = line.split("#", 1)[0].rstrip() == "plugins:"
+            continue
+        key, _, value = line.strip().removeprefix("- ").partition(":")
+        if inside and key.strip() == "path" and value.strip():
+            paths.append(yaml_scalar(value.strip()))
+    return paths
 
 
 def _npm_rewrites_lockfile(ecosystem: str, fact: PackageFact, package: PackageJson, package_path: str, files: BuildContext) -> str | None:

@@ -601,7 +601,7 @@ def read_simple_yaml(text: str) -> dict[str, Any] | str:
                 return f"line {number}: a list slimfile does not read"
             holder, key = last_key
             value = holder.get(key)
-            holder[key] = (value if isinstance(value, list) else []) + [_yaml_scalar(line[1:].strip())]
+            holder[key] = (value if isinstance(value, list) else []) + [yaml_scalar(line[1:].strip())]
             continue
         key, value = _yaml_key_value(line)
         if key is None:
@@ -613,7 +613,7 @@ def read_simple_yaml(text: str) -> dict[str, Any] | str:
             parent[key] = child
             stack.append((indent, child))
         else:
-            parent[key] = _yaml_scalar(value)
+            parent[key] = yaml_scalar(value)
         last_key = (parent, key)
     return root
 
@@ -626,7 +626,7 @@ def _yaml_key_value(line: str) -> tuple[str | None, str]:
             end = line.find(quote, end + 2)
         if end == -1 or line[end + 1 : end + 2] != ":":
             return None, ""
-        return _yaml_scalar(line[: end + 1]), line[end + 2 :].strip()
+        return yaml_scalar(line[: end + 1]), line[end + 2 :].strip()
     key, sep, value = line.partition(": ")
     if not sep:
         if not line.endswith(":"):
@@ -635,7 +635,8 @@ def _yaml_key_value(line: str) -> tuple[str | None, str]:
     return key.strip(), value.strip()
 
 
-def _yaml_scalar(value: str) -> str:
+def yaml_scalar(value: str) -> str:
+    """A plain or quoted YAML scalar's text (a trailing `` #`` comment cut)."""
     if len(value) >= 2 and value[0] == value[-1] == "'":
         return value[1:-1].replace("''", "'")
     if len(value) >= 2 and value[0] == value[-1] == '"':

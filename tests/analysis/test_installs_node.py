@@ -114,3 +114,11 @@ def test_a_cache_outside_the_project_still_moves(tmp_path: Path):
     findings, output = sf701(tmp_path, "FROM node:18\nWORKDIR /app\nCOPY . .\nRUN npm ci --cache /tmp/npm-cache\n", LOCKED)
     assert [fixed for fixed, _ in findings] == [True]
     assert "RUN npm ci --cache /tmp/npm-cache\nCOPY . .\n" in output
+
+
+def test_a_plugin_path_is_found_whichever_key_its_item_starts_with(tmp_path: Path):
+    rc = 'yarnPath: .yarn/releases/y.cjs\nplugins:\n  - spec: "@acme/plugin"\n    path: tools/plugin.cjs\n  - path: .yarn/plugins/ok.cjs\n'
+    files = {**PACKAGE, ".yarnrc.yml": rc, "tools/plugin.cjs": "", ".yarn/plugins/ok.cjs": "", ".yarn/releases/y.cjs": ""}
+    findings, _ = sf701(tmp_path, "FROM node:18\nWORKDIR /app\nCOPY . .\nRUN yarn install\n", files)
+    ((fixed, message),) = findings
+    assert not fixed and message.endswith("not moved: .yarnrc.yml `plugins` reads tools/plugin.cjs, which the copy of the manifests does not bring")
