@@ -2,8 +2,9 @@
 
 ``mvn package`` after ``COPY . .`` downloads its dependencies and plugins on every source
 edit. ``mvn dependency:go-offline`` with the same options (batch mode, settings, profiles,
-properties) reads only ``pom.xml`` (and ``.mvn/``, the wrapper, the settings files named by the
-command, ``.mvn/maven.config`` or MAVEN_ARGS): it runs in a new RUN above the copy and the build stays; what go-offline misses (a plugin's own late dependencies) is still
+properties) reads only ``pom.xml`` (and ``.mvn/``, the wrapper, the settings files named by
+the command, ``.mvn/maven.config`` or MAVEN_ARGS): it runs in a new RUN above the copy and the
+build stays; what go-offline misses (a plugin's own late dependencies) is still
 downloaded by the build, as before. Multi-module projects (``<modules>``), a parent POM read
 from the project, offline builds (``-o``) and reactor options are refused.
 
@@ -37,8 +38,9 @@ def maven_build(request: InstallRequest) -> Install | NotMovable:
         return more
     for where, words in more:
         for word in words:
-            if word in spec["refuse_options"]:
-                return request.refuse(f"`{word}` ({where}) {spec['refuse_options'][word]}")
+            option = word.split("=", 1)[0]  # `--file=x` as `--file x`
+            if option in spec["refuse_options"]:
+                return request.refuse(f"`{option}` ({where}) {spec['refuse_options'][option]}")
     pom = "pom.xml"
     if request.files is not None:
         text = request.text(pom)
@@ -82,6 +84,8 @@ def _settings_files(request: InstallRequest, more: list[tuple[str, list[str]]]) 
     files = [o.value for o in request.fact.options if o.name in _FILE_OPTIONS and o.value]
     for _where, words in more:
         files.extend(value for option, value in pairwise(words) if option in _FILE_OPTIONS)
+        glued = (word.split("=", 1) for word in words if "=" in word)  # `--settings=ci/settings.xml`
+        files.extend(value for option, value in glued if option in _FILE_OPTIONS)
     return files
 
 

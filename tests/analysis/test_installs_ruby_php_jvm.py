@@ -83,6 +83,7 @@ def test_tools_and_recipes_are_not_project_installs(tmp_path: Path, run: str):
         ("FROM maven\nARG A\nENV MAVEN_ARGS=$A\nWORKDIR /src\nCOPY . .\nRUN mvn package\n", {"pom.xml": POM}, "MAVEN_ARGS is set to a value not known here ($A)"),
         ("FROM maven\nWORKDIR /src\nCOPY . .\nRUN mvn package\n", {"pom.xml": POM, ".mvn/maven.config": "-o\n"}, "`-o` (.mvn/maven.config) builds offline: nothing is downloaded"),
         ("FROM maven\nWORKDIR /src\nCOPY . .\nRUN mvn -gs ci/settings.xml package\n", {"pom.xml": POM}, "ci/settings.xml does not come from the copy"),
+        ("FROM maven\nWORKDIR /src\nCOPY . .\nRUN mvn package\n", {"pom.xml": POM, ".mvn/maven.config": "--file=other/pom.xml\n"}, "`--file` (.mvn/maven.config) reads another POM"),
         # Bundler reads a `git:` repository or a `source` from a folder, Composer a vcs repository,
         # a package's dist or its cafile
         ("FROM ruby\nWORKDIR /app\nCOPY . .\nRUN bundle install\n", {"Gemfile": 'source "https://rubygems.org"\ngem "rack", git: "file:///app/vendor/rack"\n'}, "installs a gem from the folder file:///app/vendor/rack"),
@@ -103,6 +104,9 @@ def test_settings_named_in_maven_config_and_remote_repositories_still_move(tmp_p
     files = {"pom.xml": POM, ".mvn/maven.config": "-B\n-s ci/settings.xml\n", "ci/settings.xml": "<settings/>"}
     _, output = sf701(tmp_path, "FROM maven\nWORKDIR /src\nCOPY . .\nRUN mvn package\n", files)
     assert "COPY pom.xml ./\nCOPY ci/settings.xml ./ci/\nCOPY .mvn ./.mvn/\nRUN mvn dependency:go-offline\n" in output, output
+    files[".mvn/maven.config"] = "--settings=ci/settings.xml\n"
+    _, output = sf701(tmp_path, "FROM maven\nWORKDIR /src\nCOPY . .\nRUN mvn package\n", files)
+    assert "COPY ci/settings.xml ./ci/\n" in output, output
     remote = {"repositories": [{"type": "vcs", "url": "git@github.com:a/b.git"}, {"type": "composer", "url": "https://repo.example.com"}], "config": {"cafile": "/etc/ssl/ca.pem"}}
     findings, _ = sf701(tmp_path, "FROM php\nWORKDIR /app\nCOPY . .\nRUN composer install\n", {**COMPOSER, "composer.json": json.dumps(remote)})
     assert [fixed for fixed, _ in findings] == [True], findings
