@@ -38,9 +38,9 @@ def maven_build(request: InstallRequest) -> Install | NotMovable:
         return more
     for where, words in more:
         for word in words:
-            option = word.split("=", 1)[0]  # `--file=x` as `--file x`
-            if option in spec["refuse_options"]:
-                return request.refuse(f"`{option}` ({where}) {spec['refuse_options'][option]}")
+            name = word.split("=", 1)[0]  # `--file=x` as `--file x`
+            if name in spec["refuse_options"]:
+                return request.refuse(f"`{name}` ({where}) {spec['refuse_options'][name]}")
     pom = "pom.xml"
     if request.files is not None:
         text = request.text(pom)

@@ -327,7 +327,7 @@ class _Planner:
         # members reads m manifests, and n installs checked every one again
         self._problems: dict[tuple[object, ...], tuple[Install, str | None]] = {}
         self._effects: dict[tuple[object, ...], tuple[Install, Effects]] = {}
-        self._prepared: dict[str, set[str | None]] = {}  # ecosystem -> folders prepared above the copy
+        self._prepared: dict[str, set[str]] = {}  # ecosystem -> folders prepared above the copy
 
     def plan(self) -> Plan | None:
         moves, refused = self._pass(env_names=None)
@@ -435,15 +435,15 @@ class _Planner:
         the copy already runs that form in the same folder (``poetry install --no-root``, ``go
         mod download``, ``mvn dependency:go-offline``): the fix was made."""
         ecosystem = ecosystem_of(fact)
-        if ecosystem is None or prepares(fact, ecosystem):
-            return False
+        if ecosystem is None or cwd is None or prepares(fact, ecosystem):
+            return False  # an unknown folder is not the same folder as another unknown one
         if ecosystem not in self._prepared:  # once per ecosystem, not once per install
             self._prepared[ecosystem] = self._prepared_folders(ecosystem)
         return cwd in self._prepared[ecosystem]
 
-    def _prepared_folders(self, ecosystem: str) -> set[str | None]:
+    def _prepared_folders(self, ecosystem: str) -> set[str]:
         """The folders where a RUN above the copy runs ``ecosystem``'s dependencies-only form."""
-        folders: set[str | None] = set()
+        folders: set[str] = set()
         for step in self.earlier:
             if step.instruction.name != "RUN":
                 continue
@@ -453,7 +453,7 @@ class _Planner:
             found = [each for each in script.packages if prepares(each, ecosystem)]
             if found:
                 effects = command_effects(script, workdir=step.state.workdir, env=step.state.env, home=step.state.home)
-                folders.update(effects[each.command].cwd for each in found)
+                folders.update(cwd for each in found if (cwd := effects[each.command].cwd) is not None)
         return folders
 
     def _install_effects(self, install: Install, cwd_is_workdir: bool) -> Effects:
