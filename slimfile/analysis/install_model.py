@@ -113,6 +113,18 @@ class InstallRequest:
         source = self.context(name)
         return self.files.read_text(source) if self.files is not None and source is not None else None
 
+    def argument_variable(self, name: str) -> list[str] | NotMovable:
+        """The words of a variable the tool reads as more of its command line (GOFLAGS,
+        MAVEN_ARGS): none when it is not set; one set to a value not known here refuses."""
+        from slimfile.analysis.steps import is_set  # steps needs the context, which needs this module
+
+        if not is_set(self.env, name):
+            return []
+        value = self.env.get(name)
+        if value is None or "$" in value:
+            return self.refuse(f"{name} is set to a value not known here ({value or name})")
+        return value.split()
+
     def outside(self) -> tuple[tuple[str, ...], tuple[str, ...]] | str:
         """(uses, writes): the spec's paths outside the project, expanded for this user."""
         uses = expand_paths(self.spec.get("uses", ()), self.home)

@@ -63,14 +63,10 @@ def go_install(request: InstallRequest) -> Install | NotMovable | None:
 def _goflags_problem(request: InstallRequest) -> NotMovable | None:
     """GOFLAGS is read as flags of every go command (``go mod download`` too): a flag that
     points at another go.mod, or a value not known here, leaves what the install reads unknown."""
-    from slimfile.analysis.steps import is_set  # steps needs the context, which needs this module
-
-    if not is_set(request.env, "GOFLAGS"):
-        return None
-    value = request.env.get("GOFLAGS")
-    if value is None or "$" in value:
-        return request.refuse(f"GOFLAGS is set to a value not known here ({value or 'GOFLAGS'})")
-    for flag in value.split():
+    flags = request.argument_variable("GOFLAGS")
+    if isinstance(flags, NotMovable):
+        return flags
+    for flag in flags:
         name, _, setting = flag.lstrip("-").partition("=")
         if name == "modfile":
             return request.refuse(f"`{flag}` (GOFLAGS) points the build at another go.mod")

@@ -92,17 +92,13 @@ def _settings_files(request: InstallRequest, more: list[tuple[str, list[str]]]) 
 def _more_arguments(request: InstallRequest) -> list[tuple[str, list[str]]] | NotMovable:
     """Arguments Maven adds to the command line: the project's .mvn/maven.config (Maven's
     "Configuring Maven") and MAVEN_ARGS (Maven 3.9). A MAVEN_ARGS not known here refuses."""
-    from slimfile.analysis.steps import is_set  # steps needs the context, which needs this module
-
     more: list[tuple[str, list[str]]] = []
     if request.files is not None and request.sent(".mvn/maven.config"):
         more.append((".mvn/maven.config", (request.text(".mvn/maven.config") or "").split()))
-    if is_set(request.env, "MAVEN_ARGS"):
-        value = request.env.get("MAVEN_ARGS")
-        if value is None or "$" in value:
-            return request.refuse(f"MAVEN_ARGS is set to a value not known here ({value or 'MAVEN_ARGS'})")
-        more.append(("MAVEN_ARGS", value.split()))
-    return more
+    words = request.argument_variable("MAVEN_ARGS")
+    if isinstance(words, NotMovable):
+        return words
+    return [*more, ("MAVEN_ARGS", words)] if words else more
 
 
 def _go_offline(request: InstallRequest) -> str | NotMovable:

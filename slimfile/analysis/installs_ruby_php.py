@@ -15,10 +15,9 @@ paths are data (``data/dependency_installs.toml``).
 from __future__ import annotations
 
 import posixpath
-import re
 
 from slimfile.analysis.install_model import Install, InstallRequest, NotMovable
-from slimfile.analysis.manifests import read_gemfile
+from slimfile.analysis.manifests import is_local_repository, read_gemfile
 from slimfile.textformats import json_loads
 
 
@@ -142,12 +141,7 @@ def _local_repository_url(entry: dict) -> str | None:
     for item in package if isinstance(package, list) else [package]:
         if isinstance(item, dict):
             urls.extend(part.get("url") for part in (item.get("dist"), item.get("source")) if isinstance(part, dict))
-    return next((url for url in urls if isinstance(url, str) and _is_local_url(url)), None)
-
-
-def _is_local_url(url: str) -> bool:
-    """A path or a ``file:`` URL; not ``https://``, nor git's ``git@host:path``."""
-    return url.startswith("file:") or ("://" not in url and re.match(r"[^/]*@[^/]*:", url) is None)
+    return next((url for url in urls if isinstance(url, str) and is_local_repository(url)), None)
 
 
 def _first_sent(request: InstallRequest, names: tuple[str, ...]) -> str | None:

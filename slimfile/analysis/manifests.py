@@ -795,7 +795,12 @@ _GEMFILE_DYNAMIC = re.compile(r"\b(eval_gemfile|instance_eval|require_relative|r
 # a gem's `git:` repository and a `source` of gems, which Bundler reads from a folder when they
 # name one (`git: "file:///app/vendor/x"`, `source "./gems"`; `git@host:x.git` is remote)
 _GEMFILE_LOCATIONS = re.compile(r"""(?:\bgit(?::\s*|\s*=>\s*|\s+)|^\s*source\s*\(?\s*)["']([^"']+)["']""")
-_LOCAL_LOCATION = ("file:", "/", ".", "~")
+
+
+def is_local_repository(url: str) -> bool:
+    """A repository or gem source read from a folder: a path or a ``file:`` URL; not
+    ``https://``, nor git's ``git@host:path`` (Bundler's `git:`/`source`, Composer's vcs)."""
+    return url.startswith("file:") or ("://" not in url and re.match(r"[^/]*@[^/]*:", url) is None)
 
 
 def read_gemfile(context: BuildContext, path: str) -> Gemfile | str:
@@ -814,7 +819,7 @@ def read_gemfile(context: BuildContext, path: str) -> Gemfile | str:
         path_match = re.search(r"""\bpath(?::\s*|\s*=>\s*|\s+)["']([^"']+)["']""", line)
         if path_match:
             local.append(path_match.group(1))
-        local.extend(found for found in _GEMFILE_LOCATIONS.findall(line) if found.startswith(_LOCAL_LOCATION))
+        local.extend(found for found in _GEMFILE_LOCATIONS.findall(line) if is_local_repository(found))
         if re.match(r"^\s*ruby\b", line) or "File.read(" in line:
             named = _GEMFILE_READS.findall(line)
             reads.extend(named)
