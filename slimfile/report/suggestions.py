@@ -7,6 +7,7 @@ to the reported text, not combined with other fixes: each suggestion must apply 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from slimfile.report.positions import LineIndex
@@ -83,41 +84,37 @@ def message_markdown(message: str) -> str:
     backtick shifts which backticks pair, a shell parse error quotes the script): whichever
     way they pair, no link, image or HTML comes out of the bot's comment."""
     text = visible(message)
+    runs = [(m.start(), m.end()) for m in _BACKTICKS.finditer(text)]
+    closer = _closing_runs(runs)
     pieces: list[str] = []
-    plain = position = 0
-    while True:
-        opening = text.find("`", position)
-        if opening == -1:
-            break
-        run = _run_end(text, opening) - opening
-        closing = _closing_run(text, opening + run, run)
-        if closing is None:
-            position = opening + run  # no run of the same length later: literal backticks
+    plain = index = 0
+    while index < len(runs):
+        partner = closer[index]
+        if partner is None:  # no run of the same length later: literal backticks
+            index += 1
             continue
+        opening, closing = runs[index][0], runs[partner][1]
         pieces.append(_escaped(text[plain:opening]))
-        pieces.append(text[opening : closing + run])
-        plain = position = closing + run
+        pieces.append(text[opening:closing])
+        plain, index = closing, partner + 1
     pieces.append(_escaped(text[plain:]))
     return "".join(pieces)
 
 
-def _run_end(text: str, start: int) -> int:
-    end = start
-    while end < len(text) and text[end] == "`":
-        end += 1
-    return end
+_BACKTICKS = re.compile("`+")
 
 
-def _closing_run(text: str, start: int, length: int) -> int | None:
-    """Where the next backtick run of exactly ``length`` starts (CommonMark's closer)."""
-    while True:
-        found = text.find("`", start)
-        if found == -1:
-            return None
-        end = _run_end(text, found)
-        if end - found == length:
-            return found
-        start = end
+def _closing_runs(runs: list[tuple[int, int]]) -> list[int | None]:
+    """For each backtick run, the next run of exactly its length (CommonMark's closer), found
+    in one pass from the end: a name of thousands of unpaired runs costs its length, not its
+    square."""
+    closer: list[int | None] = [None] * len(runs)
+    next_of_length: dict[int, int] = {}
+    for index in range(len(runs) - 1, -1, -1):
+        length = runs[index][1] - runs[index][0]
+        closer[index] = next_of_length.get(length)
+        next_of_length[length] = index
+    return closer
 
 
 def _escaped(text: str) -> str:
