@@ -127,12 +127,7 @@ class InstallRequest:
 
     def outside(self) -> tuple[tuple[str, ...], tuple[str, ...]] | str:
         """(uses, writes): the spec's paths outside the project, expanded for this user."""
-        uses = expand_paths(self.spec.get("uses", ()), self.home)
-        writes = expand_paths(self.spec.get("writes", ()), self.home)
-        for found in (uses, writes):
-            if isinstance(found, str):
-                return found
-        return tuple(sorted(uses)), tuple(sorted(writes))
+        return outside_paths(self.spec, self.home, self.env, self.cwd)
 
     def with_option(self, option: str) -> str | None:
         """The command as written, with ``option`` after its subcommand (the dependencies-only
@@ -152,3 +147,41 @@ class InstallRequest:
                 return None
             words.append(f"{redirect.fd if redirect.fd is not None else ''}{redirect.operator}{redirect.target.raw}")
         return " ".join([*prefix, *words])
+
+
+def outside_paths(spec: dict, home: str | None, env: Mapping[str, str], cwd: str) -> tuple[tuple[str, ...], tuple[str, ...]] | str:
+    """(uses, writes) of an ecosystem's spec: ``@group`` and ``$HOME`` entries expanded for a
+    user whose home is ``home``, and ``$NAME`` entries (``$COMPOSER_HOME``,
+    ``$XDG_CONFIG_HOME/pypoetry``) for the variables set where the install runs (each ``:``
+    entry of the value, a relative one from ``cwd``; an entry whose variable is not set is
+    the tool's default, listed beside it). A string is the reason they cannot be known."""
+    found: list[tuple[str, ...]] = []
+    for key in ("uses", "writes"):
+        entries = spec.get(key, ())
+        named = _named_paths([e for e in entries if _is_named(e)], env, cwd)
+        plain = expand_paths([e for e in entries if not _is_named(e)], home)
+        for paths in (named, plain):
+            if isinstance(paths, str):
+                return paths
+        found.append(tuple(sorted({*named, *plain})))
+    return found[0], found[1]
+
+
+def _is_named(entry: str) -> bool:
+    return entry.startswith("$") and not entry.startswith("$HOME")
+
+
+def _named_paths(entries: list[str], env: Mapping[str, str], cwd: str) -> set[str] | str:
+    from slimfile.analysis.steps import is_set  # steps needs the context, which needs this module
+
+    paths: set[str] = set()
+    for entry in entries:
+        name, _, rest = entry[1:].partition("/")
+        if not is_set(env, name):
+            continue
+        value = env.get(name)
+        if value is None or "$" in value:
+            return f"{name} names a folder the install reads, to a value not known here ({value or name})"
+        for part in filter(None, value.split(":")):
+            paths.add(posixpath.normpath(posixpath.join(cwd, part, rest)))
+    return paths

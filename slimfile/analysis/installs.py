@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from slimfile.analysis import installs_go, installs_jvm_rust, installs_python, installs_ruby_php
 from slimfile.analysis.build_context import BuildContext
 from slimfile.analysis.globs import clean_path
-from slimfile.analysis.install_model import CopyMap, Install, InstallRequest, NotMovable, ecosystems
+from slimfile.analysis.install_model import CopyMap, Install, InstallRequest, NotMovable, ecosystems, outside_paths
 from slimfile.analysis.manifests import (
     PackageJson,
     is_local_index,
@@ -31,7 +31,7 @@ from slimfile.analysis.manifests import (
     read_simple_yaml,
     yaml_scalar,
 )
-from slimfile.shell.effects import CommandEffects, expand_paths
+from slimfile.shell.effects import CommandEffects
 from slimfile.shell.packages import PackageFact
 
 __all__ = ["CopyMap", "Install", "NotMovable", "dependency_install", "ecosystem_of", "is_install_input_folder", "prepares"]
@@ -97,10 +97,31 @@ def dependency_install(
     problem = _env_problem(ecosystem, env if env is not None else {})  # `env or`: an EnvAt of unknown values is empty
     if problem:
         return NotMovable(ecosystem, problem)
+    known = env if env is not None else {}
     if reader in _NODE_AND_PIP:
         found = reader(ecosystem, fact, each.cwd, files, copy)
-        return _with_outside(found, home) if isinstance(found, Install) else found
-    return reader(InstallRequest(ecosystem, fact, each.command, each.cwd, files, copy, home, env if env is not None else {}))
+        if isinstance(found, Install):
+            found = _with_outside(found, home, known, each.cwd)
+    else:
+        found = reader(InstallRequest(ecosystem, fact, each.command, each.cwd, files, copy, home, known))
+    if isinstance(found, Install) and files is not None:
+        brought = _configuration_the_copy_brings(found, files, copy)
+        if brought is not None:
+            return NotMovable(ecosystem, brought)
+    return found
+
+
+def _configuration_the_copy_brings(install: Install, files: BuildContext, copy: CopyMap) -> str | None:
+    """A file or folder the install reads outside its manifests (its configuration, cache or
+    mirror: ``$HOME/.config/pip`` with ``HOME=/app``, ``COMPOSER_HOME=/app/.composer``) that
+    the broad copy brings from the build context: moved above that copy, the install would
+    run without it."""
+    manifests = set(install.reads)
+    for path in install.uses:
+        source = copy.context_path(path)
+        if source is not None and path not in manifests and files.exists(source):
+            return f"it reads `{path}`, which the copy brings from the build context"
+    return None
 
 
 def _env_problem(ecosystem: str, env: Mapping[str, str]) -> str | None:
@@ -126,19 +147,16 @@ def _env_problem(ecosystem: str, env: Mapping[str, str]) -> str | None:
     return None
 
 
-def _with_outside(install: Install, home: str | None) -> Install | NotMovable:
+def _with_outside(install: Install, home: str | None, env: Mapping[str, str], cwd: str) -> Install | NotMovable:
     """The install with what it reads and writes outside the project (its configuration, the
     interpreter, its cache) and the variables it reads, from data/dependency_installs.toml:
     a step that sets one of those must stay above it."""
     spec = _ecosystems()[install.ecosystem]
-    uses = expand_paths(spec.get("uses", ()), home)
-    writes = expand_paths(spec.get("writes", ()), home)
-    for found in (uses, writes):
-        if isinstance(found, str):
-            return NotMovable(install.ecosystem, found)
-    return dataclasses.replace(
-        install, uses=tuple(sorted(uses)), writes=tuple(sorted(writes)), env=tuple(spec.get("env", ()))
-    )
+    outside = outside_paths(spec, home, env, cwd)
+    if isinstance(outside, str):
+        return NotMovable(install.ecosystem, outside)
+    uses, writes = outside
+    return dataclasses.replace(install, uses=uses, writes=writes, env=tuple(spec.get("env", ())))
 
 
 # -- Node: npm, yarn, pnpm ----------------------------------------------------------------------

@@ -17,6 +17,7 @@ The files and paths are data (``data/dependency_installs.toml``).
 from __future__ import annotations
 
 import posixpath
+import re
 
 from slimfile.analysis.install_model import Install, InstallRequest, NotMovable
 from slimfile.analysis.manifests import read_go_mod
@@ -36,7 +37,7 @@ def go_install(request: InstallRequest) -> Install | NotMovable | None:
             return request.refuse(f"`{option}` points the build at another folder or go.mod")
     if any(o.name == "-mod" and o.value == "vendor" for o in fact.options):
         return request.refuse("`-mod=vendor` builds from vendor/: nothing is downloaded")
-    problem = _goflags_problem(request)
+    problem = _goflags_problem(request) or _goproxy_problem(request)
     if problem:
         return problem
     module = _module_root(request)
@@ -45,13 +46,13 @@ def go_install(request: InstallRequest) -> Install | NotMovable | None:
     problem = _module_problem(request, module)
     if problem:
         return problem
+    caches = _module_cache(request)
+    if isinstance(caches, NotMovable):
+        return caches
     outside = request.outside()
     if isinstance(outside, str):
         return request.refuse(outside)
     uses, writes = outside
-    caches = _module_cache(request)
-    if isinstance(caches, NotMovable):
-        return caches
     writes = tuple(sorted({*writes, *caches}))
     reads = [posixpath.join(module, "go.mod")]
     if request.files is not None and request.sent(posixpath.relpath(posixpath.join(module, "go.sum"), request.cwd)):
@@ -72,6 +73,25 @@ def _goflags_problem(request: InstallRequest) -> NotMovable | None:
             return request.refuse(f"`{flag}` (GOFLAGS) points the build at another go.mod")
         if name == "mod" and setting == "vendor":
             return request.refuse(f"`{flag}` (GOFLAGS) builds from vendor/: nothing is downloaded")
+    return None
+
+
+def _goproxy_problem(request: InstallRequest) -> NotMovable | None:
+    """A ``file://`` entry of GOPROXY (``go help goproxy``: entries split by ``,`` or ``|``)
+    serves modules from a folder; one the copy brings is not there once the install is moved
+    above it (``go mod download`` fails). A GOPROXY not known here may be one."""
+    from slimfile.analysis.steps import is_set  # steps needs the context, which needs this module
+
+    if not is_set(request.env, "GOPROXY"):
+        return None
+    value = request.env.get("GOPROXY")
+    if value is None or "$" in value:
+        return request.refuse(f"GOPROXY names where modules come from, to a value not known here ({value or 'GOPROXY'})")
+    for entry in re.split(r"[,|]", value):
+        if entry.strip().lower().startswith("file:"):
+            folder = posixpath.normpath("/" + entry.strip()[len("file:") :].lstrip("/"))
+            if request.copy.context_path(folder) is not None:
+                return request.refuse(f"GOPROXY reads modules from {folder}, which the copy brings")
     return None
 
 

@@ -48,6 +48,9 @@ def bundle_install(request: InstallRequest) -> Install | NotMovable:
         if missing:
             return request.refuse(f"the Gemfile reads {missing[0]}, which the copy does not bring")
         extra = list(parsed.reads)
+        problem = _gem_cache_problem(request)
+        if problem:
+            return problem
     remembered = [o.name for o in fact.options if o.name in request.spec["remembered_options"]]
     outputs = []
     install_path = _bundle_path(request)
@@ -142,6 +145,23 @@ def _local_repository_url(entry: dict) -> str | None:
         if isinstance(item, dict):
             urls.extend(part.get("url") for part in (item.get("dist"), item.get("source")) if isinstance(part, dict))
     return next((url for url in urls if isinstance(url, str) and is_local_repository(url)), None)
+
+
+def _gem_cache_problem(request: InstallRequest) -> NotMovable | None:
+    """``bundle install`` takes the gems cached in vendor/cache (or BUNDLE_CACHE_PATH) before
+    any source, and ``--local`` takes only those: a cache the copy brings is an input that
+    the install moved above the copy would not see (Bundler's "bundle cache" page)."""
+    from slimfile.analysis.steps import is_set  # steps needs the context, which needs this module
+
+    folder = "vendor/cache"
+    if is_set(request.env, "BUNDLE_CACHE_PATH"):
+        value = request.env.get("BUNDLE_CACHE_PATH")
+        if value is None or "$" in value:
+            return request.refuse(f"BUNDLE_CACHE_PATH names the gem cache, to a value not known here ({value or 'BUNDLE_CACHE_PATH'})")
+        folder = value
+    if request.sent(folder):
+        return request.refuse(f"{folder} is in the build context (Bundler installs the gems cached there)")
+    return None
 
 
 def _first_sent(request: InstallRequest, names: tuple[str, ...]) -> str | None:

@@ -162,7 +162,12 @@ command's, and the settings files they name are copied), a `--find-links` folder
 folder the install reads (`PIP_CONSTRAINT`, `PIP_FIND_LINKS` or `PIP_INDEX_URL` to a folder,
 npm's `userconfig`, `YARN_RC_FILENAME`, uv's `UV_PROJECT`, `UV_CONFIG_FILE` or an index folder,
 `PIPENV_PIPFILE`, `BUNDLE_GEMFILE`, `COMPOSER`, Go's `GOWORK`, `GOENV`, a `GOFLAGS` with
-`-modfile` or not known), a local package source, a uv workspace or a `go.work`, `[project] dynamic` metadata (uv
+`-modfile` or not known, a `GOPROXY` with a `file://` folder the copy brings), configuration,
+a cache or a mirror the install reads that the broad copy brings from the build context
+(`COMPOSER_HOME`, `POETRY_CONFIG_DIR` or `XDG_CONFIG_HOME` in the project, `ENV HOME=/app`
+with a `.config/pip` in the context, `npm_config_cache`, `YARN_CACHE_FOLDER` or `GOMODCACHE`
+in the project, `.npmrc`'s `cache` or pnpm's `store-dir`, Yarn 1's `yarn-offline-mirror` or
+`cache-folder`, Bundler's `vendor/cache` or `BUNDLE_CACHE_PATH`), a local package source, a uv workspace or a `go.work`, `[project] dynamic` metadata (uv
 builds the project to read it), a Go `vendor/` folder or `-mod=vendor` (nothing is
 downloaded: nothing to gain), `go mod tidy` or `go get` (they read every source file), a
 manifest field that says which files are read but cannot be read itself (a `workspaces` that
