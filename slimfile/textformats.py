@@ -11,6 +11,7 @@ each caller's existing answer for invalid JSON or TOML applies.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from typing import Any
 
@@ -51,7 +52,11 @@ def toml_loads(text: str) -> dict[str, Any]:
 _CONTROLS = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F)} | {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+
+
 def visible(text: str) -> str:
     """``text`` on one line, its control characters escaped (``\\n``, ``\\x1b``), for messages
-    and comments that quote a name of the build context."""
-    return text.translate(_CONTROLS)
+    and comments that quote a name of the build context. Most texts hold none: one C search
+    tells, where the translation looks up every character (every finding's line goes here)."""
+    return text.translate(_CONTROLS) if _CONTROL.search(text) else text

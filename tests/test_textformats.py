@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from slimfile.config import ConfigError, load_config
 from slimfile.engine import Settings, check_source
@@ -83,3 +85,14 @@ def test_shell_text_over_the_size_slimfile_reads_is_refused_unread(monkeypatch):
     assert node_commands.script_text_commands(long_script) == TOO_LARGE
     assert [c.name for c in analyze.script_of_text("echo hi").commands] == ["echo"]  # type: ignore[union-attr]
     assert [c.name for c in node_commands.script_text_commands("echo hi").commands] == ["echo"]  # type: ignore[union-attr]
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x2FF), max_size=40))
+def test_visible_escapes_every_control_character_and_nothing_else(text: str):
+    """The fast path (no control character found, the text as it is) gives what the full
+    translation gives."""
+    from slimfile.textformats import _CONTROLS, visible
+
+    shown = visible(text)
+    assert shown == text.translate(_CONTROLS)
+    assert not any(ord(c) < 0x20 or ord(c) == 0x7F for c in shown)
