@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterable, Iterator
 
+from slimfile.analysis.build_context import BuildContext, ContextTooLarge
 from slimfile.analysis.context import Context
 from slimfile.analysis.from_images import base_of, descendants, final_chain, in_final_chain
 from slimfile.analysis.images import CatalogImage
@@ -49,7 +50,7 @@ from slimfile.shell.model import Command, RunShell, ShellScript
 from slimfile.shell.packages import PackageFact, facts_by_command
 from slimfile.syntax.nodes import Instruction
 from slimfile.syntax.stages import Stage
-from slimfile.textformats import json_loads
+from slimfile.textformats import json_loads, toml_loads
 
 SHELLS = frozenset({"sh", "bash", "dash", "ash"})
 SYSTEM_DIRS = ("/usr/", "/bin/", "/sbin/", "/opt/", "/lib/")
@@ -501,6 +502,33 @@ class _Collector:
                     requirements.append((requirement, f"{requirement.file} line {requirement.line}"))
         for requirement, source in requirements:
             self._python_requirement(stage, requirement.name, requirement.kind, requirement.text, no_binary, f"{where}, {source}", line, order)
+            if requirement.kind == "path":
+                self._python_project(stage, step, requirement.text, f"{where}, {source}", line, order)
+        for path in fact.option_values("-e", "--editable"):
+            if classify_requirement(path).kind == "path":
+                self._python_project(stage, step, path, where, line, order)
+
+    def _python_project(self, stage: Stage, step: Step, path: str, where: str, line: int, order: int) -> None:
+        """A local project pip (or poetry, uv) builds from its sources (``pip install .``,
+        ``-e .``, the root package): native code in it compiles (data/native_builds.toml
+        ``[pip.project]``); when its files cannot be read, that is not known."""
+        location = "/" + path[len("file:"):].lstrip("/") if path.lower().startswith("file:") else path.split("[")[0].strip()
+        folder = _image_path(location or ".", step)
+        files = self.ctx.build_files
+        if folder is None:
+            self._need("unknown", (), f"the project at {path}", f"{where} builds the project at {path}, a path relative to an unknown WORKDIR", line, stage, order)
+            return
+        # pip needs one of these to build a folder: the copy that brought it says where it is
+        markers = [posixpath.join(folder, name) for name in ("pyproject.toml", "setup.py")]
+        source = next((found for found in (self._copied_from(stage, marker, order) for marker in markers) if found is not None), None)
+        if source is None or files is None:
+            why = self._why_unreadable(stage, markers[0], order)
+            self._need("unknown", (), f"the project at {path}", f"{where} builds the project at {path}: its pyproject.toml or setup.py, {why}", line, stage, order)
+            return
+        native_code = native_project(files, posixpath.dirname(source))
+        if native_code:
+            self._need("build", tuple(tools()["compile"]["c"]), f"the project at {path}",
+                       f"{where} builds the project at {path}, which {native_code}", line, stage, order, builder="pip")
 
     def _python_requirement(self, stage: Stage, name: str | None, kind: str, text: str, no_binary: set[str], where: str, line: int, order: int) -> None:
         data = native()["pip"]
@@ -535,6 +563,8 @@ class _Collector:
             return
         for name in re.findall(r'(?m)^name\s*=\s*"([^"]+)"', text):
             self._python_requirement(stage, normalise_name(name), "name", name, set(), f"{where}, {lock}", line, order)
+        if not fact.has("no-root") and not fact.has("no-install-project"):
+            self._python_project(stage, step, ".", where, line, order)  # the root package is built too
 
     def _node_install(self, stage: Stage, step: Step, fact: PackageFact, where: str, line: int, order: int, depth: int) -> None:
         data = native()["npm"]
@@ -694,6 +724,38 @@ class _Collector:
 
 
 # -- helpers ---------------------------------------------------------------------------------------------------------
+
+
+def native_project(files: BuildContext, folder: str) -> str | None:
+    """Why the Python project in the context folder ``folder`` compiles native code when it
+    is built: its build backend or build requirements are native-code tools, or it holds C,
+    C++, Cython or Rust sources (setuptools' ``ext_modules``, a poetry build script); None
+    when neither (data/native_builds.toml ``[pip.project]``)."""
+    data = native()["pip"]["project"]
+    text = files.read_text(posixpath.join(folder, "pyproject.toml"))
+    if text is not None:
+        try:
+            system = toml_loads(text).get("build-system", {})
+        except ValueError:
+            system = {}
+        backend = system.get("build-backend") if isinstance(system, dict) else None
+        if isinstance(backend, str) and backend.split(":")[0] in data["backends"]:
+            return f"builds with {backend}"
+        requires = system.get("requires", []) if isinstance(system, dict) else []
+        for requirement in requires if isinstance(requires, list) else []:
+            name = classify_requirement(requirement).name if isinstance(requirement, str) else None
+            if name in data["requires"]:
+                return f"needs {name} to build (pyproject.toml [build-system])"
+    try:
+        listing = files.listing()
+    except ContextTooLarge as exc:
+        return f"may hold C sources (the build context could not be listed: {exc})"
+    prefix = folder.rstrip("/") + "/" if folder else ""
+    suffixes = tuple(data["sources"])
+    for name in listing.files:
+        if name.startswith(prefix) and name.endswith(suffixes):
+            return f"holds native sources ({name})"
+    return None
 
 
 def _image_path(path: str, step: Step) -> str | None:

@@ -88,6 +88,51 @@ def test_requirements_without_wheels_are_read_from_the_context(tmp_path):
     assert "libpq-dev" in psycopg2.packages
 
 
+SETUP_C = 'from setuptools import setup, Extension\nsetup(name="fastx", ext_modules=[Extension("fastx", ["fastx.c"])])\n'
+CYTHON = '[build-system]\nrequires = ["setuptools", "Cython>=3"]\nbuild-backend = "setuptools.build_meta"\n[project]\nname = "x"\nversion = "1"\n'
+MATURIN = '[build-system]\nrequires = ["maturin>=1,<2"]\nbuild-backend = "maturin"\n[project]\nname = "x"\nversion = "1"\n'
+PURE = '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n[project]\nname = "x"\nversion = "1"\n'
+
+
+@pytest.mark.parametrize(
+    "run, files, expected",
+    [
+        # the swap this stopped: on python:3.11-slim the build failed on the zoo's engine
+        # ("error: command 'x86_64-linux-gnu-gcc' failed: No such file or directory")
+        ("pip install --no-cache-dir .", {"setup.py": SETUP_C, "fastx.c": ""}, "builds the project at ., which holds native sources (fastx.c)"),
+        ("pip install -e .", {"pyproject.toml": CYTHON}, "which needs cython to build (pyproject.toml [build-system])"),
+        ("pip install .", {"pyproject.toml": MATURIN}, "which builds with maturin"),
+        ("pip install -r requirements.txt", {"requirements.txt": "-e ./libs/fast\n", "libs/fast/setup.py": SETUP_C, "libs/fast/fastx.c": ""},
+         "builds the project at ./libs/fast, which holds native sources (libs/fast/fastx.c)"),
+        ("poetry install", {"pyproject.toml": '[tool.poetry]\nname = "x"\nversion = "1"\nbuild = "build.py"\n', "poetry.lock": "", "src/x/_speed.c": ""},
+         "which holds native sources (src/x/_speed.c)"),
+    ],
+)
+def test_a_local_project_with_native_code_needs_the_compiler(tmp_path, run, files, expected):
+    _, verdict = analyse(f"FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN {run}\n", files, tmp_path)
+    assert not verdict.ok
+    assert any(expected in r for r in whys(verdict.blockers)), whys(verdict.blockers)
+    assert "gcc" in next(m for m in verdict.blockers if expected in m.need.why).packages
+
+
+@pytest.mark.parametrize(
+    "run, files",
+    [
+        ("pip install .", {"pyproject.toml": PURE, "x.py": ""}),
+        ("poetry install --no-root", {"pyproject.toml": '[tool.poetry]\nname = "x"\nversion = "1"\n', "poetry.lock": "", "src/x/_speed.c": ""}),
+    ],
+)
+def test_a_pure_python_project_or_no_root_package_swaps(tmp_path, run, files):
+    _, verdict = analyse(f"FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN {run}\n", files, tmp_path)
+    assert verdict.ok, whys(verdict.blockers)
+
+
+def test_a_project_whose_files_are_not_known_is_unknown(tmp_path):
+    _, verdict = analyse("FROM python:3.11\nRUN pip install .\n", {"x": ""}, tmp_path)
+    assert not verdict.ok
+    assert any("builds the project at .: its pyproject.toml or setup.py, which is not a file of the build context" in r for r in whys(verdict.blockers)), whys(verdict.blockers)
+
+
 def test_no_binary_makes_a_c_extension_compile(tmp_path):
     files = {"requirements.txt": "ujson==5.9.0\n"}
     base = "FROM python:3.11\nCOPY requirements.txt .\nRUN pip install {} -r requirements.txt\n"

@@ -35,6 +35,7 @@ SWAPS = {
 # app -> (full image, slim image, what the naive build's log says)
 TRAPS = {
     "python-source-build": ("python:3.11", "python:3.11-slim", "netifaces"),
+    "python-c-extension": ("python:3.11", "python:3.11-slim", "failed: No such file or directory"),
     "node-patch": ("node:18", "node:18-slim", "patch: not found"),
 }
 NAIVE = Rule("XP801", "naive-swap", "a blind base swap", "Swap the base blindly", "")
@@ -120,6 +121,15 @@ def test_the_source_build_is_refused_with_the_reason():
     findings = [f for f in check_source(dockerfile.read_bytes(), str(dockerfile), SETTINGS) if f.code == "SF801"]
     assert len(findings) == 1 and findings[0].fix is None
     assert "pip builds netifaces from source" in findings[0].message and "SF901" in findings[0].message
+    output = fix_source(dockerfile.read_bytes(), str(dockerfile), SETTINGS).output.decode()
+    assert "FROM python:3.11 AS build\n" in output and "FROM python:3.11-slim AS release\n" in output
+
+
+def test_the_project_s_own_c_extension_is_refused_with_the_reason():
+    dockerfile = APPS_DIR / "python-c-extension" / "Dockerfile"
+    findings = [f for f in check_source(dockerfile.read_bytes(), str(dockerfile), SETTINGS) if f.code == "SF801"]
+    assert len(findings) == 1 and findings[0].fix is None
+    assert "builds the project at ., which holds native sources (fastx.c)" in findings[0].message
     output = fix_source(dockerfile.read_bytes(), str(dockerfile), SETTINGS).output.decode()
     assert "FROM python:3.11 AS build\n" in output and "FROM python:3.11-slim AS release\n" in output
 

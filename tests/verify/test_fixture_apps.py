@@ -54,6 +54,7 @@ EXPECTED = {
     # base-image swaps (SF801): tests/verify/test_base_image_apps.py proves the unsafe rewrites
     "python-full": ("report.py", "releases: 4"),
     "python-source-build": ("ifaces.py", "lo ipv4 127.0.0.1"),
+    "python-c-extension": ("fastx.c", "fastx 42"),
     "node-patch": ("index.js", '/format?ms=90000 200 {"ms":90000,"short":"2m","long":"2 minutes"}'),
     "ruby-full": ("report.rb", "total value 27.75"),
     "broad-copy": ("greeter/__init__.py", "hello slimfile, from broad-copy"),

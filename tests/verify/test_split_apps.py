@@ -29,6 +29,9 @@ SPLITS = {
     # issue 8's trap: pip compiles netifaces with the full image's own gcc (no build tools
     # installed): the full image stays the build stage (653 MB -> 171 MB, as the expert)
     "python-source-build": (0.35, "python:3.11-slim", "lo ipv4 127.0.0.1"),
+    # the project's own C extension (`pip install .` of a setup.py with ext_modules): a naive
+    # swap fails the same way (gcc missing); the split builds on the full image
+    "python-c-extension": (0.35, "python:3.11-slim", "fastx 42"),
     # the zoo's JRE stand-in is Debian's openjdk-17-jre-headless on bookworm-slim (324.8 MB);
     # upstream eclipse-temurin:17-jre is about 260 MB against 400 MB for the JDK
     "java-jar": (0.8, "eclipse-temurin:17-jre", "java 17"),
