@@ -33,7 +33,8 @@ what the stage, the stages built on it, and the running image use. Three outcome
   added to the stage's own ``apt-get install`` before their first use, or to a new RUN right
   after the FROM, with ``--no-install-recommends`` and the lists removed;
 * something the stage compiled with the base image's compiler and headers (a requirement
-  without a wheel, a node-gyp addon, a gem with a C extension), a JDK program on a JRE, or a
+  without a wheel, the project's own C extension, a node-gyp addon, a gem with a C extension),
+  a JDK program on a JRE, or a
   script slimfile cannot read: no swap, the finding says why and points to the multi-stage
   split (SF901), which keeps the compiler in a build stage.
 
@@ -106,7 +107,10 @@ CMD ["python", "app.py"]
 ## When it does not swap
 - a build that compiles with the full image's compiler and headers: a requirement without a
   Linux wheel (`psycopg2`, `mysqlclient`, `uwsgi`, `python-ldap`, ...), `--no-binary`, a
-  node-gyp addon (`--build-from-source`), a gem with a native extension, `./configure`, `make`,
+  local project (`pip install .`, `-e .`, poetry's or uv's root package) whose build backend or
+  `[build-system] requires` is a native-code tool (maturin, scikit-build-core, meson-python,
+  Cython, pybind11, CFFI, ...) or that holds C, C++, Cython or Rust sources (setuptools'
+  `ext_modules`), a node-gyp addon (`--build-from-source`), a gem with a native extension, `./configure`, `make`,
   `gcc`. A multi-stage build keeps the compiler in a build stage and ships the slim variant
   (SF901 writes it: for Python also when pip compiles with the compiler and headers of the
   full image itself); a stage that installs its own compiler keeps working and is swapped;
