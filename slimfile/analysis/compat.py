@@ -38,6 +38,7 @@ from slimfile.analysis.images import CatalogImage
 from slimfile.analysis.lineage_files import ONBUILD_ORDER, RUNTIME_ORDER, LineageFiles, stage_lineage, step_order
 from slimfile.analysis.manifests import (
     classify_requirement,
+    default_gyp_build,
     normalise_name,
     read_package_json,
     read_requirements,
@@ -302,6 +303,8 @@ class _Collector:
             self._need("build", tuple(compile_sets["c++"]), "a C++ compiler", f"{where} runs {name}", line, stage, order, command=name)
         elif name == "make":
             self._need("build", tuple(compile_sets["make"]), "make", f"{where} runs make", line, stage, order, command=name)
+        elif name == "node-gyp":
+            self._need("build", tuple(compile_sets["node-gyp"]), "node-gyp", f"{where} runs node-gyp (python3, make and a C++ compiler)", line, stage, order, command=name)
         elif name in commands:
             self._tool(stage, name, f"{where} runs {name}", line, order)
             if name in ("curl", "wget") and order < RUNTIME_ORDER and _downloads_binary(argv):
@@ -618,6 +621,10 @@ class _Collector:
             names.update(_npm_lock_packages(lock, production))
         for script_name, text in sorted(package.install_scripts.items()):
             self._text(stage, step, text, f"the {script_name} script of {source} ({where})", line, order, depth)
+        gyp = default_gyp_build(package, context, source)
+        if gyp and not fact.has("ignore-scripts"):
+            self._need("build", tuple(tools()["compile"]["node-gyp"]), "the project's addon (node-gyp)",
+                       f"{where} builds the project's own native addon with node-gyp ({gyp}, no install script of its own)", line, stage, order)
         return names
 
     def _node_script(self, stage: Stage, step: Step, fact: PackageFact, where: str, line: int, order: int, depth: int) -> None:

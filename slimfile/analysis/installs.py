@@ -24,6 +24,7 @@ from slimfile.analysis.globs import clean_path
 from slimfile.analysis.install_model import CopyMap, Install, InstallRequest, NotMovable, ecosystems, outside_paths
 from slimfile.analysis.manifests import (
     PackageJson,
+    default_gyp_build,
     is_local_index,
     npm_lock_in_sync,
     read_package_json,
@@ -184,6 +185,9 @@ def _node_install(ecosystem: str, fact: PackageFact, cwd: str, files: BuildConte
     if isinstance(package, str):
         return NotMovable(ecosystem, package)
     problem = _node_package_problem(package, fact) or _npm_rewrites_lockfile(ecosystem, fact, package, package_path, files)
+    gyp = default_gyp_build(package, files, package_path) if not (problem or fact.has("ignore-scripts")) else None
+    if gyp:
+        problem = f"the install runs `node-gyp rebuild` ({gyp}), which compiles the project's sources"
     if problem:
         return NotMovable(ecosystem, problem)
     reads = _project_reads(ecosystem, package, cwd, files, copy)
@@ -374,7 +378,7 @@ def _workspace_manifests(ecosystem: str, package: PackageJson, cwd: str, files: 
             member = read_package_json(files, manifest)
             if isinstance(member, str):
                 return member
-            if member.install_scripts:
+            if member.install_scripts or default_gyp_build(member, files, manifest):
                 return f"workspace {folder} has install scripts"
             image_path = copy.image_path(manifest)
             if image_path is None:

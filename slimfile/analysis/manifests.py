@@ -458,6 +458,20 @@ class PackageJson:
         return value if isinstance(value, str) else None
 
 
+def default_gyp_build(package: PackageJson, files: BuildContext, manifest: str) -> str | None:
+    """Why npm's default install script runs for the package.json at ``manifest``: "If there
+    is a binding.gyp file in the root of your package and you haven't defined your own install
+    or preinstall scripts, npm will default the install command to compile using node-gyp"
+    (npm's "scripts" page; ``"gypfile": true`` says the same). None when it does not."""
+    scripts = package.scripts
+    if "install" in scripts or "preinstall" in scripts:
+        return None
+    gyp = posixpath.join(posixpath.dirname(manifest), "binding.gyp")
+    if files.is_file(gyp):
+        return f"{gyp} in the context"
+    return f'"gypfile": true in {manifest}' if package.data.get("gypfile") is True else None
+
+
 def read_package_json(context: BuildContext, path: str) -> PackageJson | str:
     """The parsed ``package.json`` at ``path``, or the reason it could not be read (once per
     build context and path)."""

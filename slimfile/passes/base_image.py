@@ -110,7 +110,8 @@ CMD ["python", "app.py"]
   local project (`pip install .`, `-e .`, poetry's or uv's root package) whose build backend or
   `[build-system] requires` is a native-code tool (maturin, scikit-build-core, meson-python,
   Cython, pybind11, CFFI, ...) or that holds C, C++, Cython or Rust sources (setuptools'
-  `ext_modules`), a node-gyp addon (`--build-from-source`), a gem with a native extension, `./configure`, `make`,
+  `ext_modules`), a node-gyp addon (`--build-from-source`, the project's own `binding.gyp`, a
+script that runs `node-gyp`), a gem with a native extension, `./configure`, `make`,
   `gcc`. A multi-stage build keeps the compiler in a build stage and ships the slim variant
   (SF901 writes it: for Python also when pip compiles with the compiler and headers of the
   full image itself); a stage that installs its own compiler keeps working and is swapped;

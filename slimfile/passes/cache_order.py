@@ -144,7 +144,8 @@ for pip the requirements files with their nested `-r`/`-c` includes, for poetry
 ".ruby-version"`), for Composer `composer.json`, `composer.lock` and `auth.json`, for Maven
 `pom.xml`, `.mvn/`, the wrapper `mvnw` and a `-s` settings file. No fix is
 offered (the finding says why) when the install may read other files: a `preinstall`,
-`install`, `postinstall` or `prepare` script in `package.json`, a dependency on a local path
+`install`, `postinstall` or `prepare` script in `package.json` (or npm's default one, `node-gyp
+rebuild`, when a `binding.gyp` lies beside it or it says `"gypfile": true`), a dependency on a local path
 (`file:../lib` or `../lib` in package.json, or an `overrides` / `resolutions` /
 `pnpm.overrides` entry that names one, a Yarn `patch:` file outside `.yarn/patches`, a
 setting of `.npmrc`, `.yarnrc` or `.yarnrc.yml` that names a file of the project the copy of the

@@ -163,6 +163,30 @@ def test_node_addons_and_git_dependencies(tmp_path):
     assert "git" in verdict.missing[0].packages or any("git" in m.packages for m in verdict.missing)
 
 
+@pytest.mark.parametrize(
+    "package, extra, run, expected",
+    [
+        # npm's default install script compiles the project's own addon; the swap to slim broke
+        # that build on the zoo's engine ("gyp ERR! stack Error: not found: make")
+        ({"name": "addon"}, {"binding.gyp": "{}"}, "npm install", "builds the project's own native addon with node-gyp (binding.gyp in the context"),
+        ({"name": "addon", "gypfile": True}, {}, "npm install", 'builds the project\'s own native addon with node-gyp ("gypfile": true in package.json'),
+        ({"name": "addon", "scripts": {"install": "node-gyp rebuild"}}, {"binding.gyp": "{}"}, "npm install", "the install script of package.json (line 4) runs node-gyp"),
+        ({"name": "addon", "scripts": {"build": "node-gyp rebuild"}}, {}, "npm install && npm run build", "the build script of package.json (line 4) runs node-gyp"),
+    ],
+)
+def test_the_project_s_own_addon_needs_the_compiler(tmp_path, package, extra, run, expected):
+    files = {"package.json": json.dumps(package), **extra}
+    _, verdict = analyse(f"FROM node:18\nWORKDIR /app\nCOPY . .\nRUN {run}\n", files, tmp_path, "node:18", "node:18-slim")
+    assert not verdict.ok and any(expected in r for r in whys(verdict.blockers)), whys(verdict.blockers)
+    assert {"make", "g++", "python3"} <= set(next(m for m in verdict.blockers if expected in m.need.why).packages)
+
+
+def test_an_addon_is_not_built_with_ignore_scripts(tmp_path):
+    files = {"package.json": json.dumps({"name": "addon"}), "binding.gyp": "{}"}
+    _, verdict = analyse("FROM node:18\nWORKDIR /app\nCOPY . .\nRUN npm install --ignore-scripts\n", files, tmp_path, "node:18", "node:18-slim")
+    assert verdict.ok, whys(verdict.blockers)
+
+
 def test_build_from_source_compiles_prebuilt_addons(tmp_path):
     files = {"package.json": json.dumps({"dependencies": {"bcrypt": "^5.1.0"}})}
     base = "FROM node:18\nWORKDIR /app\nCOPY package.json .\nRUN npm install{}\n"

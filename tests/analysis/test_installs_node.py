@@ -122,3 +122,41 @@ def test_a_plugin_path_is_found_whichever_key_its_item_starts_with(tmp_path: Pat
     findings, _ = sf701(tmp_path, "FROM node:18\nWORKDIR /app\nCOPY . .\nRUN yarn install\n", files)
     ((fixed, message),) = findings
     assert not fixed and message.endswith("not moved: .yarnrc.yml `plugins` reads tools/plugin.cjs, which the copy of the manifests does not bring")
+
+
+# npm's default install script: a package.json without install/preinstall scripts whose folder
+# holds a binding.gyp (or that says "gypfile": true) runs `node-gyp rebuild`, which reads the
+# addon's sources. Moved above the copy, the install built nothing and the image failed at run
+# time on the zoo's engine ("Cannot find module './build/Release/addon.node'").
+GYP = {"package.json": json.dumps({"name": "addon", "version": "1.0.0"}), "binding.gyp": '{"targets": []}', "addon.cc": ""}
+
+
+@pytest.mark.parametrize(
+    "files, expected",
+    [
+        (GYP, "the install runs `node-gyp rebuild` (binding.gyp in the context), which compiles the project's sources"),
+        ({"package.json": json.dumps({"name": "addon", "gypfile": True})}, 'the install runs `node-gyp rebuild` ("gypfile": true in package.json)'),
+        ({"package.json": json.dumps({"name": "app", "workspaces": ["packages/*"]}), "packages/addon/package.json": '{"name": "addon"}',
+          "packages/addon/binding.gyp": "{}"}, "workspace packages/addon has install scripts"),
+    ],
+)
+def test_an_addon_built_by_npm_s_default_install_script_refuses(tmp_path: Path, files: dict, expected: str):
+    findings, output = sf701(tmp_path, NPM, files)
+    ((fixed, message),) = findings
+    assert not fixed and f"not moved: {expected}" in message, message
+    assert output == NPM
+
+
+@pytest.mark.parametrize("run", ["npm install --ignore-scripts", "npm install"])
+def test_no_default_gyp_build_with_ignore_scripts_or_an_own_install_script(tmp_path: Path, run: str):
+    """`--ignore-scripts` runs none; an install script of its own replaces the default (and is
+    refused as a script, which says so)."""
+    files = dict(GYP)
+    if run == "npm install":
+        files["package.json"] = json.dumps({"name": "addon", "scripts": {"install": "node-gyp rebuild"}})
+    findings, _ = sf701(tmp_path, NPM.replace("RUN npm install", f"RUN {run}"), files)
+    ((fixed, message),) = findings
+    if run == "npm install":
+        assert not fixed and "has a `install` script (`node-gyp rebuild`)" in message
+    else:
+        assert fixed, message
