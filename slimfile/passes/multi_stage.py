@@ -109,7 +109,10 @@ read with the shell model, and where each program writes is decided from facts (
 trailing commas and local `extends`), vite `dist` or a plain `outDir` of vite.config.*, next
 `.next` (with `next.config.*`; its build cache stays behind), react-scripts `build`, nest
 its tsconfig's `outDir`, babel, esbuild and webpack their output options; cp, mkdir and rm
-what the shell model says. The release is the slim variant of the same node image
+what the shell model says. An install that compiles the project's own addon (npm's default
+install script, `node-gyp rebuild`, when a `binding.gyp` lies beside package.json and it has
+no install script) is a build too: its output is the project's `build/` folder, and the
+addon's sources (`binding.gyp`, `*.cc`, `*.c`, ...) stay behind. The release is the slim variant of the same node image
 (`node:18` -> `node:18-slim`, `node:20-bookworm` -> `node:20-bookworm-slim`) with the build
 output, the files the stage copied that are not build inputs (TypeScript sources, lockfiles,
 tool configs stay behind), package.json, and the build stage's `node_modules` after a prune

@@ -36,6 +36,9 @@ SPLITS = {
     # upstream eclipse-temurin:17-jre is about 260 MB against 400 MB for the JDK
     "java-jar": (0.8, "eclipse-temurin:17-jre", "java 17"),
     "rust-cli": (0.10, "debian:bookworm-slim", "words 3"),
+    # npm's default install script compiles the project's addon (binding.gyp): the build stage
+    # keeps make, g++ and python3; the release gets node_modules and build/ (759 -> 302 MB)
+    "node-addon": (0.45, "node:18-slim", "slimfile 3030710329 after 2 minutes"),
     "node-typescript": (0.45, "node:18-slim", '/uptime?after=90s 200 {"greeting":"hello from node-typescript","after":"90s","words":"2 minutes"}'),
 }
 

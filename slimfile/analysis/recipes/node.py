@@ -24,7 +24,7 @@ from dataclasses import replace
 
 from slimfile.analysis.build_context import BuildContext
 from slimfile.analysis.context import Context
-from slimfile.analysis.manifests import read_package_json
+from slimfile.analysis.manifests import default_gyp_build, read_package_json
 from slimfile.analysis.recipes import Artefact, Base, Refusal, Release, base, build_image_size
 from slimfile.analysis.recipes.files import recipe_data, runtime_copies
 from slimfile.analysis.recipes.node_build import BuildOutputs, build_outputs, is_node_tool
@@ -60,9 +60,12 @@ def release(ctx: Context, stage: Stage, steps: list[Step]) -> Release | Refusal 
     install_commands: dict[int, set[int]] = {}  # per RUN (by identity), its install commands
     for step, fact, _cwd in installs:
         install_commands.setdefault(id(step.instruction), set()).add(fact.command)
-    if not installs or not any(_runs_node_tool(script, install_commands.get(id(script.instruction), set())) for _step, script in runs):
-        return None  # nothing installed, or nothing built: no toolchain to leave behind
+    if not installs:
+        return None
     files = ctx.build_files
+    runs_tool = any(_runs_node_tool(script, install_commands.get(id(script.instruction), set())) for _step, script in runs)
+    if not runs_tool and (files is None or not _installs_compile(ctx, steps, installs, files)):
+        return None  # nothing built: no toolchain to leave behind
     if files is None:
         return Refusal("node", f"{ctx.context_unread}: package.json's scripts say what the build writes")
     if stage.image.digest:
@@ -74,6 +77,10 @@ def release(ctx: Context, stage: Stage, steps: list[Step]) -> Release | Refusal 
     if isinstance(built, str):
         return Refusal("node", built)
     outputs, build_lines = built
+    if _addon_build(project, installs, files):
+        # node-gyp writes the addon under build/ of the project (build/Release/NAME.node)
+        outputs.add(BuildOutputs(outputs=[posixpath.join(project.root, "build")], tools=["node-gyp"]))
+        build_lines |= {step.instruction.start_line for step, _fact, _cwd in installs}
     if not outputs.outputs:
         return None  # the build only checks (lint, tests): nothing built to copy
     start = start_of(ctx, project, steps)
@@ -149,6 +156,28 @@ def _project(ctx: Context, steps: list[Step], installs, files: BuildContext) -> 
     lock = paths.read_text(posixpath.join(root, "package-lock.json")) or paths.read_text(posixpath.join(root, "npm-shrinkwrap.json"))
     bins = lockfile_bins(lock) if manager == "npm" else {}
     return Project(root, package, manager, paths, bins)
+
+
+def _installs_compile(ctx: Context, steps: list[Step], installs, files: BuildContext) -> bool:
+    """An install of the stage compiles the project's own addon (npm's default install
+    script, ``node-gyp rebuild``): the stage builds something even when no RUN runs a tool."""
+    paths = context_paths(ctx, steps, files)
+    if isinstance(paths, str):
+        return False
+    for _step, fact, cwd in installs:
+        source = paths.context_path(posixpath.join(cwd, "package.json")) if cwd else None
+        package = read_package_json(files, source) if source is not None else None
+        if package is not None and not isinstance(package, str) and not fact.has("ignore-scripts") and default_gyp_build(package, files, source):
+            return True
+    return False
+
+
+def _addon_build(project: Project, installs, files: BuildContext) -> bool:
+    """The project's install runs ``node-gyp rebuild`` (binding.gyp, no install script)."""
+    source = project.paths.context_path(posixpath.join(project.root, "package.json"))
+    if source is None or all(fact.has("ignore-scripts") for _step, fact, _cwd in installs):
+        return False
+    return default_gyp_build(project.package, files, source) is not None
 
 
 def _yarn_berry(paths: ContextPaths, root: str, package_manager: str | None) -> bool:
