@@ -113,17 +113,24 @@ class InstallRequest:
         source = self.context(name)
         return self.files.read_text(source) if self.files is not None and source is not None else None
 
-    def argument_variable(self, name: str) -> list[str] | NotMovable:
-        """The words of a variable the tool reads as more of its command line (GOFLAGS,
-        MAVEN_ARGS): none when it is not set; one set to a value not known here refuses."""
+    def variable(self, name: str, unknown: str) -> str | None | NotMovable:
+        """The value of a variable set where the install runs (an ENV, ``export``, ``A=b
+        cmd``); None when it is not set; one set to a value not known here (``$X``, a build
+        argument) refuses with ``unknown``, "(value)" added."""
         from slimfile.analysis.steps import is_set  # steps needs the context, which needs this module
 
         if not is_set(self.env, name):
-            return []
+            return None
         value = self.env.get(name)
         if value is None or "$" in value:
-            return self.refuse(f"{name} is set to a value not known here ({value or name})")
-        return value.split()
+            return self.refuse(f"{unknown} ({value or name})")
+        return value
+
+    def argument_variable(self, name: str) -> list[str] | NotMovable:
+        """The words of a variable the tool reads as more of its command line (GOFLAGS,
+        MAVEN_ARGS): none when it is not set; one set to a value not known here refuses."""
+        value = self.variable(name, f"{name} is set to a value not known here")
+        return value if isinstance(value, NotMovable) else value.split() if value is not None else []
 
     def outside(self) -> tuple[tuple[str, ...], tuple[str, ...]] | str:
         """(uses, writes): the spec's paths outside the project, expanded for this user."""

@@ -80,13 +80,9 @@ def _goproxy_problem(request: InstallRequest) -> NotMovable | None:
     """A ``file://`` entry of GOPROXY (``go help goproxy``: entries split by ``,`` or ``|``)
     serves modules from a folder; one the copy brings is not there once the install is moved
     above it (``go mod download`` fails). A GOPROXY not known here may be one."""
-    from slimfile.analysis.steps import is_set  # steps needs the context, which needs this module
-
-    if not is_set(request.env, "GOPROXY"):
-        return None
-    value = request.env.get("GOPROXY")
-    if value is None or "$" in value:
-        return request.refuse(f"GOPROXY names where modules come from, to a value not known here ({value or 'GOPROXY'})")
+    value = request.variable("GOPROXY", "GOPROXY names where modules come from, to a value not known here")
+    if value is None or isinstance(value, NotMovable):
+        return value
     for entry in re.split(r"[,|]", value):
         if entry.strip().lower().startswith("file:"):
             folder = posixpath.normpath("/" + entry.strip()[len("file:") :].lstrip("/"))

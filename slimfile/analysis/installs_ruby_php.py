@@ -151,14 +151,10 @@ def _gem_cache_problem(request: InstallRequest) -> NotMovable | None:
     """``bundle install`` takes the gems cached in vendor/cache (or BUNDLE_CACHE_PATH) before
     any source, and ``--local`` takes only those: a cache the copy brings is an input that
     the install moved above the copy would not see (Bundler's "bundle cache" page)."""
-    from slimfile.analysis.steps import is_set  # steps needs the context, which needs this module
-
-    folder = "vendor/cache"
-    if is_set(request.env, "BUNDLE_CACHE_PATH"):
-        value = request.env.get("BUNDLE_CACHE_PATH")
-        if value is None or "$" in value:
-            return request.refuse(f"BUNDLE_CACHE_PATH names the gem cache, to a value not known here ({value or 'BUNDLE_CACHE_PATH'})")
-        folder = value
+    value = request.variable("BUNDLE_CACHE_PATH", "BUNDLE_CACHE_PATH names the gem cache, to a value not known here")
+    if isinstance(value, NotMovable):
+        return value
+    folder = value or "vendor/cache"
     if request.sent(folder):
         return request.refuse(f"{folder} is in the build context (Bundler installs the gems cached there)")
     return None

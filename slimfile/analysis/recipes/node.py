@@ -63,8 +63,8 @@ def release(ctx: Context, stage: Stage, steps: list[Step]) -> Release | Refusal 
     if not installs:
         return None
     files = ctx.build_files
-    runs_tool = any(_runs_node_tool(script, install_commands.get(id(script.instruction), set())) for _step, script in runs)
-    if not runs_tool and (files is None or not _installs_compile(ctx, steps, installs, files)):
+    compiles = files is not None and _installs_compile(ctx, steps, installs, files)
+    if not compiles and not any(_runs_node_tool(script, install_commands.get(id(script.instruction), set())) for _step, script in runs):
         return None  # nothing built: no toolchain to leave behind
     if files is None:
         return Refusal("node", f"{ctx.context_unread}: package.json's scripts say what the build writes")
@@ -77,7 +77,7 @@ def release(ctx: Context, stage: Stage, steps: list[Step]) -> Release | Refusal 
     if isinstance(built, str):
         return Refusal("node", built)
     outputs, build_lines = built
-    if _addon_build(project, installs, files):
+    if compiles:
         # node-gyp writes the addon under build/ of the project (build/Release/NAME.node)
         outputs.add(BuildOutputs(outputs=[posixpath.join(project.root, "build")], tools=["node-gyp"]))
         build_lines |= {step.instruction.start_line for step, _fact, _cwd in installs}
@@ -170,14 +170,6 @@ def _installs_compile(ctx: Context, steps: list[Step], installs, files: BuildCon
         if package is not None and not isinstance(package, str) and not fact.has("ignore-scripts") and default_gyp_build(package, files, source):
             return True
     return False
-
-
-def _addon_build(project: Project, installs, files: BuildContext) -> bool:
-    """The project's install runs ``node-gyp rebuild`` (binding.gyp, no install script)."""
-    source = project.paths.context_path(posixpath.join(project.root, "package.json"))
-    if source is None or all(fact.has("ignore-scripts") for _step, fact, _cwd in installs):
-        return False
-    return default_gyp_build(project.package, files, source) is not None
 
 
 def _yarn_berry(paths: ContextPaths, root: str, package_manager: str | None) -> bool:
