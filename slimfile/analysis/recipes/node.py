@@ -166,8 +166,10 @@ def _installs_compile(ctx: Context, steps: list[Step], installs, files: BuildCon
         return False
     for _step, fact, cwd in installs:
         source = paths.context_path(posixpath.join(cwd, "package.json")) if cwd else None
-        package = read_package_json(files, source) if source is not None else None
-        if package is not None and not isinstance(package, str) and not fact.has("ignore-scripts") and default_gyp_build(package, files, source):
+        if source is None or fact.has("ignore-scripts"):
+            continue
+        package = read_package_json(files, source)
+        if not isinstance(package, str) and default_gyp_build(package, files, source):
             return True
     return False
 
