@@ -287,6 +287,19 @@ def _accounts(ctx: Context, node: Instruction) -> list[Account]:
     return [a for a in map(account_change, script.commands) if a is not None]
 
 
+class _Unset:
+    """The value of a variable a RUN's script removed (``unset A``): not set, whatever the
+    stage or the base said (None is set to a value not known here)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET = _Unset()
+
+
 class EnvTimeline:
     """Every ENV/ARG value of a stage, by the position (count of ENV/ARG lines) it was set at:
     each step's variables are a view of it (:class:`EnvAt`), so a stage of thousands of ENV
@@ -296,9 +309,9 @@ class EnvTimeline:
     def __init__(self, base: Mapping[str, str]) -> None:
         self.base = base
         self.head = 0
-        self.history: dict[str, tuple[list[int], list[str | None]]] = {}
+        self.history: dict[str, tuple[list[int], list[str | None | _Unset]]] = {}
 
-    def set(self, name: str, value: str | None) -> None:
+    def set(self, name: str, value: str | None | _Unset) -> None:
         positions, values = self.history.setdefault(name, ([], []))
         if positions and positions[-1] == self.head:
             values[-1] = value
@@ -316,7 +329,7 @@ class EnvAt(Mapping):
         self.timeline = timeline
         self.position = position
 
-    def _lookup(self, name: str) -> tuple[bool, str | None]:
+    def _lookup(self, name: str) -> tuple[bool, str | None | _Unset]:
         found = self.timeline.history.get(name)
         if found is not None:
             index = bisect.bisect_right(found[0], self.position) - 1
@@ -328,15 +341,15 @@ class EnvAt(Mapping):
         local, value = self._lookup(name)
         if not local:
             return self.timeline.base[name]
-        if value is None:
+        if value is None or value is UNSET:
             raise KeyError(name)
-        return value
+        return value  # type: ignore[return-value]
 
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str):
             return False
         local, value = self._lookup(name)
-        return value is not None if local else name in self.timeline.base
+        return (value is not None and value is not UNSET) if local else name in self.timeline.base
 
     def __iter__(self) -> Iterator[str]:
         for name in self.timeline.history:
@@ -354,8 +367,10 @@ def is_set(env: Mapping[str, str], name: str) -> bool:
         return name in env.local or is_set(env.base, name)
     if not isinstance(env, EnvAt):
         return name in env
-    local, _value = env._lookup(name)
-    return local or is_set(env.timeline.base, name)
+    local, value = env._lookup(name)
+    if local:
+        return value is not UNSET  # `unset A` in the RUN: not set, whatever came before
+    return is_set(env.timeline.base, name)
 
 
 class CommandEnv(Mapping):
@@ -415,10 +430,11 @@ class ScriptEnv:
                 name, sep, value = word.value.partition("=")
                 if sep and not name.startswith("-"):
                     self._set({name: value if word.static else None})
-        elif command.kind is CommandKind.UNSET:
-            self._set({word.value: None for word in command.arg_words if not word.value.startswith("-")})
+        elif command.kind is CommandKind.UNSET and not any(word.value == "-f" for word in command.arg_words):
+            # `unset $X` (which name is not known) leaves everything as it was: still set
+            self._set({word.value: UNSET for word in command.arg_words if word.static and not word.value.startswith("-")})
 
-    def _set(self, values: dict[str, str | None]) -> None:
+    def _set(self, values: Mapping[str, str | None | _Unset]) -> None:
         if not values:
             return
         if self.timeline is None:

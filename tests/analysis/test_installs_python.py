@@ -109,6 +109,27 @@ def test_variables_of_the_run_that_name_no_file_or_only_other_commands_still_mov
         assert f"COPY r.txt ./\nRUN {run}\nCOPY . .\n" in output
 
 
+@pytest.mark.parametrize(
+    "before, run, moves",
+    [
+        # `unset` removes what the stage's ENV or the RUN set: the install reads no constraint file
+        ("ENV PIP_CONSTRAINT=/app/c.txt\n", "unset PIP_CONSTRAINT && pip install -r r.txt", True),
+        ("", "export PIP_CONSTRAINT=/app/c.txt; unset PIP_CONSTRAINT; pip install -r r.txt", True),
+        # set again after the unset, or an unset of a name not known here: still refused
+        ("", "unset PIP_CONSTRAINT; export PIP_CONSTRAINT=/app/c.txt; pip install -r r.txt", False),
+        ("ENV PIP_CONSTRAINT=/app/c.txt\n", "unset $NAME && pip install -r r.txt", False),
+        ("ENV PIP_CONSTRAINT=/app/c.txt\n", "unset -f PIP_CONSTRAINT && pip install -r r.txt", False),
+    ],
+)
+def test_a_variable_the_run_unsets_is_not_set_for_later_commands(tmp_path: Path, before: str, run: str, moves: bool):
+    dockerfile = f"FROM python\nWORKDIR /app\n{before}COPY . .\nRUN {run}\n"
+    findings, _output = sf701(tmp_path, dockerfile, {"r.txt": "six\n", "c.txt": "six\n"})
+    ((fixed, message),) = findings
+    assert fixed is moves, message
+    if not moves:
+        assert "PIP_CONSTRAINT names a file the install reads" in message
+
+
 def test_remote_indexes_and_yarn_patches_under_yarn_patches_still_move(tmp_path: Path):
     pyproject = UV.split("[build-system]")[0] + '\n[[tool.uv.index]]\nname = "torch"\nurl = "https://download.pytorch.org/whl/cpu"\n'
     findings, output = sf701(tmp_path, "FROM python\nWORKDIR /app\nCOPY . .\nRUN uv sync\n", {"pyproject.toml": pyproject})
