@@ -159,7 +159,7 @@ plugins (they run during the install), a Maven multi-module project or a parent 
 project, an offline build (`mvn -o`; the options of `.mvn/maven.config` and MAVEN_ARGS count as the
 command's, and the settings files they name are copied), a `--find-links` folder or an index that is a folder
 (`--index-url file:///app/simple`, in a requirements file too, uv's `find-links` or
-`[[tool.uv.index]]`, a Pipfile `[[source]]`), a variable (an ENV line, `export` or `A=b cmd` in the RUN) that names a file or
+`[[tool.uv.index]]`, a Pipfile `[[source]]`), a variable (an ENV line, `export` or `A=b cmd` in the RUN, unless an `unset` in the RUN removed it) that names a file or
 folder the install reads (`PIP_CONSTRAINT`, `PIP_FIND_LINKS` or `PIP_INDEX_URL` to a folder,
 npm's `userconfig`, `YARN_RC_FILENAME`, uv's `UV_PROJECT`, `UV_CONFIG_FILE` or an index folder,
 `PIPENV_PIPFILE`, `BUNDLE_GEMFILE`, `COMPOSER`, Go's `GOWORK`, `GOENV`, a `GOFLAGS` with
