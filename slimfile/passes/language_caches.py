@@ -35,6 +35,7 @@ from slimfile.passes.common import (
     saving,
     truthy,
 )
+from slimfile.shell.model import Command
 from slimfile.shell.packages import PackageFact
 
 _SAFETY_NOTE = (
@@ -69,7 +70,8 @@ def _doc(what: str, why: str, before: str, after: str, extra: str = "") -> str:
 PIP = Rule(
     "SF401", "pip-cache", "`pip install` keeps downloaded wheels in ~/.cache/pip", "Add `--no-cache-dir`",
     _doc("Adds `--no-cache-dir` to `pip install` (also `pip3`, `python -m pip`) unless `PIP_NO_CACHE_DIR` is "
-         "set, or a cache mount keeps the cache out of the layer.",
+         "set, or a cache mount keeps the cache out of the layer. pip takes the last of `--cache-dir` and "
+         "`--no-cache-dir`: after a `--cache-dir DIR` that follows the subcommand, it goes after that option.",
          "pip stores every wheel and HTTP response it downloads in `~/.cache/pip`; in an image that cache is "
          "never used again, and often weighs tens of megabytes.",
          "RUN pip install -r requirements.txt", "RUN pip install --no-cache-dir -r requirements.txt"),
@@ -78,7 +80,9 @@ PIP = Rule(
 NPM = Rule(
     "SF402", "npm-cache", "`npm install`/`npm ci` keeps its cache in ~/.npm", "Append `npm cache clean --force`",
     _doc("Appends `npm cache clean --force` after the last npm install of a RUN, in stages that end up in the "
-         "final image or under another stage.",
+         "final image or under another stage. An install told where to keep its cache (`--cache /tmp/npm`, "
+         "`npm_config_cache=/tmp/npm npm ci`) gets a cleanup told the same (yarn's `--cache-folder` and "
+         "`YARN_CACHE_FOLDER`, pnpm's `--store-dir` likewise): the default cleanup would leave it.",
          "npm keeps every downloaded tarball in `~/.npm/_cacache`, which ships in the layer.",
          "RUN npm ci", "RUN npm ci && npm cache clean --force"),
     related=(),
@@ -139,14 +143,20 @@ class _Append:
     cleanup: str  # may use {tool}
     cache: str
     saving_key: str
+    # where the install was told to keep its cache, on its own command line (npm's `--cache
+    # /tmp/npm`, `npm_config_cache=/tmp/npm npm ci`): the cleanup is told the same, or it
+    # cleans the default cache and leaves the install's in the layer
+    location_options: tuple[str, ...] = ()
+    location_variables: tuple[str, ...] = ()
 
 
 APPENDS = (
-    _Append(NPM, "npm", ("npm",), frozenset({"install", "ci"}), "npm cache clean --force", "/root/.npm", "npm-cache"),
+    _Append(NPM, "npm", ("npm",), frozenset({"install", "ci"}), "npm cache clean --force", "/root/.npm", "npm-cache",
+            ("--cache",), ("npm_config_cache", "NPM_CONFIG_CACHE")),
     _Append(YARN, "yarn", ("yarn",), frozenset({"install"}), "yarn cache clean", "/usr/local/share/.cache/yarn",
-            "yarn-cache"),
+            "yarn-cache", ("--cache-folder",), ("YARN_CACHE_FOLDER",)),
     _Append(PNPM, "pnpm", ("pnpm",), frozenset({"install", "ci"}), "pnpm store prune", "/root/.local/share/pnpm/store",
-            "pnpm-store"),
+            "pnpm-store", ("--store-dir",), ("npm_config_store_dir", "NPM_CONFIG_STORE_DIR")),
     _Append(CONDA, "conda", ("conda", "mamba"), frozenset({"install"}), "{tool} clean -afy", "/opt/conda/pkgs",
             "conda-clean"),
     _Append(CONDA, "conda", ("micromamba",), frozenset({"install"}), "micromamba clean --all --yes",
@@ -179,7 +189,13 @@ def _pip(ctx: Context, info: RunInfo, fact: PackageFact) -> Iterator[Finding]:
     if truthy(env_value(ctx, info.stage, info.outer, "PIP_NO_CACHE_DIR")):
         return
     command = info.script.commands[fact.command]
-    fix = option_fix(ctx, info, fact.anchor, "--no-cache-dir", PIP)
+    # pip reads its options in order and the last of --cache-dir/--no-cache-dir wins: after a
+    # `--cache-dir DIR` that follows the subcommand, or the cache still goes to DIR
+    later = [o for o in fact.options if o.name == "--cache-dir" and o.words[0].text_start > fact.anchor.text_start]
+    for option in later:
+        if option.value and cache_mount_covers(info.instruction, option.value):
+            return
+    fix = option_fix(ctx, info, later[-1].words[-1] if later else fact.anchor, "--no-cache-dir", PIP)
     yield Finding(PIP, f"`{fact.tool} install` without `--no-cache-dir` keeps its download cache in the layer",
                   command.start, fact.anchor.end, fix, saving("pip-no-cache"))
 
@@ -207,11 +223,19 @@ def _append(ctx: Context, info: RunInfo, spec: _Append) -> Iterator[Finding]:
     if cache_mount_covers(info.instruction, spec.cache) or _cache_mount_for(info, spec.manager):
         return
     tool = last_install.tool
-    text = spec.cleanup.format(tool=tool)
+    text = _told_where(spec.cleanup.format(tool=tool), info.script.commands[last_install.command], last_install, spec)
     fix = append_fix(ctx, info, last_command_of(info, facts), text, spec.rule)
     command = info.script.commands[last_install.command]
     yield Finding(spec.rule, f"`{tool} {last_install.action}` leaves its cache in the layer; run `{text}` after it",
                   command.start, command.end, fix, saving(spec.saving_key))
+
+
+def _told_where(cleanup: str, command: Command, install: PackageFact, spec: _Append) -> str:
+    """``cleanup`` with the cache location the install's own command line gives (its option
+    words as written, its ``NAME=value`` prefix): ``npm cache clean --force --cache /tmp/npm``."""
+    options = [" ".join(w.raw for w in o.words) for o in install.options if o.name in spec.location_options]
+    prefix = [a.raw for a in command.assignments if a.name in spec.location_variables]
+    return " ".join([*prefix, cleanup, *options[-1:]])
 
 
 def _cache_mount_for(info: RunInfo, manager: str) -> bool:
