@@ -189,12 +189,12 @@ def _pip(ctx: Context, info: RunInfo, fact: PackageFact) -> Iterator[Finding]:
     if truthy(env_value(ctx, info.stage, info.outer, "PIP_NO_CACHE_DIR")):
         return
     command = info.script.commands[fact.command]
+    given = [o for o in fact.options if o.name == "--cache-dir"]
+    if any(o.value and cache_mount_covers(info.instruction, o.value) for o in given):
+        return  # the cache it was told to use is a cache mount, not the layer
     # pip reads its options in order and the last of --cache-dir/--no-cache-dir wins: after a
     # `--cache-dir DIR` that follows the subcommand, or the cache still goes to DIR
-    later = [o for o in fact.options if o.name == "--cache-dir" and o.words[0].text_start > fact.anchor.text_start]
-    for option in later:
-        if option.value and cache_mount_covers(info.instruction, option.value):
-            return
+    later = [o for o in given if o.words[0].text_start > fact.anchor.text_start]
     fix = option_fix(ctx, info, later[-1].words[-1] if later else fact.anchor, "--no-cache-dir", PIP)
     yield Finding(PIP, f"`{fact.tool} install` without `--no-cache-dir` keeps its download cache in the layer",
                   command.start, fact.anchor.end, fix, saving("pip-no-cache"))
@@ -223,9 +223,9 @@ def _append(ctx: Context, info: RunInfo, spec: _Append) -> Iterator[Finding]:
     if cache_mount_covers(info.instruction, spec.cache) or _cache_mount_for(info, spec.manager):
         return
     tool = last_install.tool
-    text = _told_where(spec.cleanup.format(tool=tool), info.script.commands[last_install.command], last_install, spec)
-    fix = append_fix(ctx, info, last_command_of(info, facts), text, spec.rule)
     command = info.script.commands[last_install.command]
+    text = _told_where(spec.cleanup.format(tool=tool), command, last_install, spec)
+    fix = append_fix(ctx, info, last_command_of(info, facts), text, spec.rule)
     yield Finding(spec.rule, f"`{tool} {last_install.action}` leaves its cache in the layer; run `{text}` after it",
                   command.start, command.end, fix, saving(spec.saving_key))
 
