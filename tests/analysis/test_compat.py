@@ -334,3 +334,20 @@ def test_closure_follows_depends_and_recommends():
 
     assert {"gcc", "g++", "make", "libc6-dev"} <= closure([Fake(("build-essential",), False)])
     assert "libc6-dev" in closure([Fake(("gcc",), True)]) and "libc6-dev" not in closure([Fake(("gcc",), False)])
+
+
+def test_the_context_is_scanned_for_native_sources_once_per_run(tmp_path, monkeypatch):
+    """Each project build asks with a bisection of one sorted list: a file of many
+    `pip install ./x` lines scanned the context's listing once per line before."""
+    import slimfile.analysis.compat as compat
+
+    calls = []
+    real = compat._native_sources
+    monkeypatch.setattr(compat, "_native_sources", lambda files, suffixes: calls.append(1) or real(files, suffixes))
+    files = {f"p{i}/pyproject.toml": PURE for i in range(40)} | {"p7/fast.c": ""}
+    runs = "".join(f"RUN pip install ./p{i}\n" for i in range(40))
+    _, verdict = analyse(f"FROM python:3.11\nWORKDIR /app\nCOPY . .\n{runs}", files, tmp_path)
+    assert [m.need.why for m in verdict.blockers if "native sources" in m.need.why] == [
+        "line 11, `pip install ./p7` builds the project at ./p7, which holds native sources (p7/fast.c)"
+    ]
+    assert len(calls) == 1
