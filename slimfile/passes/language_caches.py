@@ -82,7 +82,8 @@ NPM = Rule(
     _doc("Appends `npm cache clean --force` after the last npm install of a RUN, in stages that end up in the "
          "final image or under another stage. An install told where to keep its cache (`--cache /tmp/npm`, "
          "`npm_config_cache=/tmp/npm npm ci`) gets a cleanup told the same (yarn's `--cache-folder` and "
-         "`YARN_CACHE_FOLDER`, pnpm's `--store-dir` likewise): the default cleanup would leave it.",
+         "`YARN_CACHE_FOLDER`, pnpm's `--store-dir` likewise): the default cleanup would leave it. "
+         "An absolute folder is declared to `slimfile verify` as what the fix cleans (`cleans:`).",
          "npm keeps every downloaded tarball in `~/.npm/_cacache`, which ships in the layer.",
          "RUN npm ci", "RUN npm ci && npm cache clean --force"),
     related=(),
@@ -225,7 +226,7 @@ def _append(ctx: Context, info: RunInfo, spec: _Append) -> Iterator[Finding]:
     tool = last_install.tool
     command = info.script.commands[last_install.command]
     text = _told_where(spec.cleanup.format(tool=tool), command, last_install, spec)
-    fix = append_fix(ctx, info, last_command_of(info, facts), text, spec.rule)
+    fix = append_fix(ctx, info, last_command_of(info, facts), text, spec.rule, declares=_told_folder(command, last_install, spec))
     yield Finding(spec.rule, f"`{tool} {last_install.action}` leaves its cache in the layer; run `{text}` after it",
                   command.start, command.end, fix, saving(spec.saving_key))
 
@@ -236,6 +237,18 @@ def _told_where(cleanup: str, command: Command, install: PackageFact, spec: _App
     options = [" ".join(w.raw for w in o.words) for o in install.options if o.name in spec.location_options]
     prefix = [a.raw for a in command.assignments if a.name in spec.location_variables]
     return " ".join([*prefix, cleanup, *options[-1:]])
+
+
+def _told_folder(command: Command, install: PackageFact, spec: _Append) -> frozenset[str]:
+    """What the cleanup removes outside the application when the install was told an absolute
+    cache folder (``cleans:/tmp/npm/**``, for ``slimfile verify``; the default ones are in its
+    ignore list). A relative or variable folder declares nothing: verify then reports it."""
+    values = [o.value for o in install.options if o.name in spec.location_options and all(w.static for w in o.words)]
+    values += [a.value_text for a in command.assignments if a.name in spec.location_variables and (a.value is None or a.value.static)]
+    folder = values[-1] if values else None
+    if not folder or not folder.startswith("/"):
+        return frozenset()
+    return frozenset({f"cleans:{folder}", f"cleans:{folder.rstrip('/')}/**"})
 
 
 def _cache_mount_for(info: RunInfo, manager: str) -> bool:

@@ -134,17 +134,20 @@ def file_problems(diff: FsDiff, allowed: frozenset[str], declared: Iterable[str]
 
 def _without_declared_app_changes(diff: FsDiff, declared: Iterable[str]) -> FsDiff:
     """The diff without the app-file removals a ``drops:`` glob allows (folders left empty by
-    them included) and the content changes a ``rebuilds:`` path allows."""
+    them included), the content changes a ``rebuilds:`` path allows, and the changes outside
+    the application a ``cleans:`` glob allows (a cache folder the fix cleans where the install
+    was told to keep it, and the log its cleanup writes there: ``cleans:/tmp/npm/**``)."""
     declared = list(declared)
     drops = [compile_glob(name[len("drops:") :]) for name in declared if name.startswith("drops:")]
     adds = [compile_glob(name[len("adds:") :]) for name in declared if name.startswith("adds:")]
+    cleans = [compile_glob(name[len("cleans:") :]) for name in declared if name.startswith("cleans:")]
     rebuilds = {clean_path(name[len("rebuilds:") :]) for name in declared if name.startswith("rebuilds:")}
-    if not drops and not rebuilds and not adds:
+    if not drops and not rebuilds and not adds and not cleans:
         return diff
 
     def dropped(change) -> bool:
         if change.category != "app":
-            return False
+            return any(g.match(change.path) for g in cleans)
         globs = drops if change.change == "removed" else adds if change.change == "added" else []
         return any(g.match(change.path) for g in globs)
 

@@ -339,7 +339,7 @@ def test_closure_follows_depends_and_recommends():
 def test_the_context_is_scanned_for_native_sources_once_per_run(tmp_path, monkeypatch):
     """Each project build asks with a bisection of one sorted list: a file of many
     `pip install ./x` lines scanned the context's listing once per line before."""
-    import slimfile.analysis.compat as compat
+    from slimfile.analysis import compat
 
     calls = []
     real = compat._native_sources

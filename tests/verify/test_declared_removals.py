@@ -77,3 +77,26 @@ def test_verify_refuses_a_context_whose_ignore_file_it_does_not_read(tmp_path: P
         prepare(VerifyRequest(tmp_path / "Dockerfile"), tmp_path, None)
     (tmp_path / ".dockerignore").write_text(".git\n")
     assert prepare(VerifyRequest(tmp_path / "Dockerfile"), tmp_path, None).ignore.excludes(".git")
+
+
+def test_a_cleans_declaration_excuses_changes_under_its_folder_outside_the_application_only():
+    """SF402-SF404 clean a cache the install was told to keep at an absolute folder and
+    declare `cleans:` for it (verify ignores only the default cache folders); the cleanup's
+    own log there is excused too. Elsewhere, and application files, still count."""
+    declares = ["cleans:/tmp/npm", "cleans:/tmp/npm/**"]
+    diff = FsDiff(
+        [
+            change("tmp/npm/_cacache", category="system"),
+            change("tmp/npm/_cacache/index-v5/ab", category="system"),
+            change("tmp/npm/_logs/debug-0.log", "added", category="system"),
+            change("tmp/npmx/y", category="system"),
+            change("tmp/npm/app.js"),  # an application file under it is not the fix's to excuse
+        ],
+        compared=5,
+    )
+    problems = file_problems(diff, allowed_differences(declares), declares)
+    assert [(p.kind, p.message.split(": ")[1].split(" (no applied")[0]) for p in problems] == [
+        ("app-files", "/tmp/npm/app.js removed"),
+        ("system-files", "/tmp/npmx/y removed"),
+    ]
+    assert file_problems(FsDiff([change("tmp/npm/_cacache", category="system")], compared=1), allowed_differences([]), []) != []
