@@ -63,6 +63,13 @@ class Install:
     writes: tuple[str, ...] = ()  # image paths it writes outside the project (caches, prefixes)
     env: tuple[str, ...] = ()  # variables it reads (a trailing * is a prefix)
     uses: tuple[str, ...] = ()  # image paths outside the project it reads (its config, the interpreter)
+    # ``reads`` as a set, when the installs of one project share it (installs._project_reads):
+    # a set made per install from a workspace's m manifests costs n x m over n installs
+    read_set: frozenset[str] | None = field(default=None, compare=False, repr=False)
+
+    def reads_path(self, path: str) -> bool:
+        """``path`` is one of the files and folders the install reads."""
+        return path in (self.read_set if self.read_set is not None else self.reads)
 
 
 @dataclass(frozen=True)

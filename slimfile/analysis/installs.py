@@ -117,10 +117,9 @@ def _configuration_the_copy_brings(install: Install, files: BuildContext, copy: 
     mirror: ``$HOME/.config/pip`` with ``HOME=/app``, ``COMPOSER_HOME=/app/.composer``) that
     the broad copy brings from the build context: moved above that copy, the install would
     run without it."""
-    manifests = set(install.reads)
     for path in install.uses:
         source = copy.context_path(path)
-        if source is not None and path not in manifests and files.exists(source):
+        if source is not None and files.exists(source) and not install.reads_path(path):
             return f"it reads `{path}`, which the copy brings from the build context"
     return None
 
@@ -194,7 +193,7 @@ def _node_install(ecosystem: str, fact: PackageFact, cwd: str, files: BuildConte
     if isinstance(reads, str):
         return NotMovable(ecosystem, reads)
     outputs = tuple(posixpath.join(cwd, name) for name in spec["outputs"])
-    return Install(ecosystem, fact, reads, outputs)
+    return Install(ecosystem, fact, reads[0], outputs, read_set=reads[1])
 
 
 # options naming a file or folder an install reads or writes: npm's configuration files and
@@ -214,13 +213,19 @@ def _in_project(value: str | None, cwd: str) -> bool:
     return posixpath.normpath(value) == cwd or posixpath.normpath(value).startswith(cwd.rstrip("/") + "/")
 
 
-def _project_reads(ecosystem: str, package: PackageJson, cwd: str, files: BuildContext, copy: CopyMap) -> tuple[str, ...] | str:
+def _project_reads(
+    ecosystem: str, package: PackageJson, cwd: str, files: BuildContext, copy: CopyMap
+) -> tuple[tuple[str, ...], frozenset[str]] | str:
     """What an install of the project reads (package.json, the lockfile, each workspace
-    member's package.json), or why it cannot move: once per context, project and copy, in one
-    tuple its installs share (n installs of a project of m workspace members listed, checked
-    and copied every member n times: n x m)."""
+    member's package.json), as a tuple and a set, or why it cannot move: once per context,
+    project and copy, shared by its installs (n installs of a project of m workspace members
+    listed, checked and copied every member n times: n x m)."""
     key = ("node-install-reads", f"{ecosystem}\0{package.path}\0{cwd}\0{copy.source}\0{copy.dest}")
-    return files.derived(key, lambda: _list_project_reads(ecosystem, package, cwd, files, copy))
+    return files.derived(key, lambda: _with_set(_list_project_reads(ecosystem, package, cwd, files, copy)))
+
+
+def _with_set(reads: tuple[str, ...] | str) -> tuple[tuple[str, ...], frozenset[str]] | str:
+    return reads if isinstance(reads, str) else (reads, frozenset(reads))
 
 
 def _list_project_reads(ecosystem: str, package: PackageJson, cwd: str, files: BuildContext, copy: CopyMap) -> tuple[str, ...] | str:
