@@ -590,12 +590,14 @@ class _Collector:
                 self._tool(stage, "git", f"{where} installs {name} from git ({spec})", line, order)
             if name in data["compile"]:
                 packages = tuple(tools()["compile"]["node-gyp"]) + tuple(data["compile"][name])
-                self._need("build", packages, f"{name} (node-gyp)", f"{fact.tool} builds the native addon {name} with node-gyp ({where})", line, stage, order)
+                self._need("build", packages, f"{name} (node-gyp)", f"{fact.tool} builds the native addon {name} with node-gyp ({where})", line, stage, order,
+                           builder=fact.tool)
                 self._need("musl", (), name, f"{name} is a native addon ({where})", line, stage, order)
             elif name in data["prebuilt"]:
                 if from_source:
                     packages = tuple(tools()["compile"]["node-gyp"]) + tuple(data["prebuilt"][name])
-                    self._need("build", packages, f"{name} (node-gyp)", f"{fact.tool} builds {name} from source (--build-from-source, {where})", line, stage, order)
+                    self._need("build", packages, f"{name} (node-gyp)", f"{fact.tool} builds {name} from source (--build-from-source, {where})", line, stage, order,
+                               builder=fact.tool)
                 self._need("musl", (), name, f"{name} downloads a prebuilt native binary ({where}); musl builds are not always published", line, stage, order)
 
     def _node_manifests(self, stage: Stage, step: Step, fact: PackageFact, where: str, line: int, order: int, depth: int) -> dict[str, str] | None:

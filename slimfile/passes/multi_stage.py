@@ -112,7 +112,11 @@ its tsconfig's `outDir`, babel, esbuild and webpack their output options; cp, mk
 what the shell model says. An install that compiles the project's own addon (npm's default
 install script, `node-gyp rebuild`, when a `binding.gyp` lies beside package.json and it has
 no install script) is a build too: its output is the project's `build/` folder, and the
-addon's sources (`binding.gyp`, `*.cc`, `*.c`, ...) stay behind. The release is the slim variant of the same node image
+addon's sources (`binding.gyp`, `*.cc`, `*.c`, ...) stay behind. So is an install that
+compiles a dependency's addon (one with no prebuilt binary, or built from source, as the
+base-image analysis reads the lockfile: data/native_builds.toml), even with no build step:
+the addon is written in the dependency's folder of `node_modules`, which the release copies
+from the build stage. The release is the slim variant of the same node image
 (`node:18` -> `node:18-slim`, `node:20-bookworm` -> `node:20-bookworm-slim`) with the build
 output, the files the stage copied that are not build inputs (TypeScript sources, lockfiles,
 tool configs stay behind), package.json, and the build stage's `node_modules` after a prune

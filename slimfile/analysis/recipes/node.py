@@ -23,6 +23,7 @@ import re
 from dataclasses import replace
 
 from slimfile.analysis.build_context import BuildContext
+from slimfile.analysis.compat import uses_of
 from slimfile.analysis.context import Context
 from slimfile.analysis.manifests import default_gyp_build, read_package_json
 from slimfile.analysis.recipes import Artefact, Base, Refusal, Release, base, build_image_size
@@ -64,7 +65,8 @@ def release(ctx: Context, stage: Stage, steps: list[Step]) -> Release | Refusal 
         return None
     files = ctx.build_files
     compiles = files is not None and _installs_compile(ctx, steps, installs, files)
-    if not compiles and not any(_runs_node_tool(script, install_commands.get(id(script.instruction), set())) for _step, script in runs):
+    addons = _dependencies_compiled(ctx, stage, installs) if files is not None else []
+    if not compiles and not addons and not any(_runs_node_tool(script, install_commands.get(id(script.instruction), set())) for _step, script in runs):
         return None  # nothing built: no toolchain to leave behind
     if files is None:
         return Refusal("node", f"{ctx.context_unread}: package.json's scripts say what the build writes")
@@ -80,8 +82,11 @@ def release(ctx: Context, stage: Stage, steps: list[Step]) -> Release | Refusal 
     if compiles:
         # node-gyp writes the addon under build/ of the project (build/Release/NAME.node)
         outputs.add(BuildOutputs(outputs=[posixpath.join(project.root, "build")], tools=["node-gyp"]))
+    if compiles or addons:
+        # the install is the build: it runs the compiler (a dependency's addon is written in
+        # its folder of node_modules, which the release copies)
         build_lines |= {step.instruction.start_line for step, _fact, _cwd in installs}
-    if not outputs.outputs:
+    if not outputs.outputs and not addons:
         return None  # the build only checks (lint, tests): nothing built to copy
     start = start_of(ctx, project, steps)
     if isinstance(start, str):
@@ -94,7 +99,7 @@ def release(ctx: Context, stage: Stage, steps: list[Step]) -> Release | Refusal 
         why_not_nginx = site
         if start.serve_problem:
             return Refusal("node", f"{start.serve_problem}; not on nginx: {site}")
-    return _node_release(ctx, stage, steps, project, installs, outputs, start, build_lines, why_not_nginx)
+    return _node_release(ctx, stage, steps, project, installs, outputs, start, build_lines, why_not_nginx, addons)
 
 
 # -- the project --------------------------------------------------------------------------------
@@ -174,6 +179,14 @@ def _installs_compile(ctx: Context, steps: list[Step], installs, files: BuildCon
     return False
 
 
+def _dependencies_compiled(ctx: Context, stage: Stage, installs) -> list[str]:
+    """The dependencies the stage's installs compile with node-gyp (native addons without a
+    prebuilt binary, or built from source: ``analysis/compat.py``, data/native_builds.toml)."""
+    lines = {step.instruction.start_line for step, _fact, _cwd in installs}
+    needs = uses_of(ctx, stage).needs
+    return sorted({n.what.removesuffix(" (node-gyp)") for n in needs if n.kind == "build" and n.builder in MANAGERS and n.stage == stage.index and n.line in lines})
+
+
 def _yarn_berry(paths: ContextPaths, root: str, package_manager: str | None) -> bool:
     if package_manager and re.match(r"yarn@[2-9]", package_manager):
         return True
@@ -205,7 +218,10 @@ def _build(project: Project, runs: list[tuple[Step, ShellScript]]) -> tuple[Buil
 # -- the release on node:<tag>-slim -------------------------------------------------------------
 
 
-def _node_release(ctx: Context, stage: Stage, steps: list[Step], project: Project, installs, outputs: BuildOutputs, start: Start, build_lines: set[int], why_not_nginx: str | None) -> Release | Refusal:
+def _node_release(
+    ctx: Context, stage: Stage, steps: list[Step], project: Project, installs, outputs: BuildOutputs, start: Start, build_lines: set[int],
+    why_not_nginx: str | None, addons: list[str],
+) -> Release | Refusal:
     image = stage.image
     slim = slim_tag(image.tag)
     target = replace(base("node-slim", tag=slim), image=f"{image.name}:{slim}")
@@ -220,8 +236,10 @@ def _node_release(ctx: Context, stage: Stage, steps: list[Step], project: Projec
             return Refusal("node", f"the image runs `node {written}`, which the build does not write and the stage did not copy")
     prune = _prune(project, installs, image.tag, steps, outputs.caches)
     names = ", ".join(posixpath.relpath(o, project.root) if o.startswith(project.root + "/") else o for o in outputs.outputs)
-    pruned = f" (`{prune}` in the build stage)" if prune else ""
-    summary = f"{names} and the production dependencies{pruned} on {target.image}"
+    where = [f"`{prune}` in the build stage"] if prune else []
+    where += [f"{', '.join(addons)} compiled {'there' if prune else 'in the build stage'}"] if addons else []
+    detail = f" ({', '.join(where)})" if where else ""
+    summary = f"{names + ' and ' if names else ''}the production dependencies{detail} on {target.image}"
     notes = []
     dev = sorted(project.package.dev_dependencies)
     if dev and prune:
