@@ -588,7 +588,9 @@ class _Collector:
         for name, spec in sorted(names.items()):
             if _git_spec(spec):
                 self._tool(stage, "git", f"{where} installs {name} from git ({spec})", line, order)
-            if name in data["compile"]:
+            if name in data["compile"] and not from_source and _bundles_prebuilds(name, spec, data):
+                self._need("musl", (), name, f"{name} {spec} loads a prebuilt glibc binary; on musl it compiles ({where})", line, stage, order)
+            elif name in data["compile"]:
                 packages = tuple(tools()["compile"]["node-gyp"]) + tuple(data["compile"][name])
                 self._need("build", packages, f"{name} (node-gyp)", f"{fact.tool} builds the native addon {name} with node-gyp ({where})", line, stage, order,
                            builder=fact.tool)
@@ -822,6 +824,32 @@ def _git_spec(spec: str) -> bool:
     )
 
 
+def _bundles_prebuilds(name: str, spec: str, data: dict) -> bool:
+    """The version of addon ``name`` that ``spec`` installs holds its glibc binaries (data
+    ``[npm.bundled_prebuilds]``): the lowest version the spec allows is at or past the first
+    that does. A spec slimfile cannot bound (a tag, a URL, ``||``, ``<``) compiles."""
+    first = data.get("bundled_prebuilds", {}).get(name)
+    lowest = lowest_version(spec)
+    return first is not None and lowest is not None and lowest >= _version_tuple(first)
+
+
+def lowest_version(spec: str) -> tuple[int, int, int] | None:
+    """The lowest version an npm version spec allows, for the plain forms (``3.1.1``,
+    ``^3.1.1``, ``~3.0``, ``>=3``, ``3.x``, ``v3.0.0``); None for anything else (a
+    prerelease, ``3.0.0-rc.1``, comes before its release)."""
+    match = re.fullmatch(r"\s*(?:\^|~|>=|=)?\s*v?(\d+)(?:\.(\d+|[xX*]))?(?:\.(\d+|[xX*]))?(?:\+[0-9A-Za-z.-]*)?\s*", spec)
+    if match is None:
+        return None
+    major, minor, patch = (int(part) if part and part.isdigit() else 0 for part in match.groups())
+    return (major, minor, patch)
+
+
+def _version_tuple(text: str) -> tuple[int, int, int]:
+    found = lowest_version(text)
+    assert found is not None, f"data/native_builds.toml: not a version: {text}"
+    return found
+
+
 def _npm_lock_packages(text: str, production: bool) -> dict[str, str]:
     try:
         lock = json_loads(text)
@@ -836,8 +864,16 @@ def _npm_lock_packages(text: str, production: bool) -> dict[str, str]:
             continue
         name = key.rsplit("node_modules/", 1)[-1]
         resolved = info.get("resolved") or info.get("version") or ""
-        out[name] = resolved if isinstance(resolved, str) and resolved.startswith("git") else str(info.get("version", ""))
+        spec = resolved if isinstance(resolved, str) and resolved.startswith("git") else str(info.get("version", ""))
+        if name not in out or _earlier(spec, out[name]):  # a package installed twice: the version that needs more
+            out[name] = spec
     return out
+
+
+def _earlier(spec: str, other: str) -> bool:
+    """``spec`` comes before ``other`` (one slimfile cannot bound comes first)."""
+    mine, theirs = lowest_version(spec), lowest_version(other)
+    return mine is None or (theirs is not None and mine < theirs)
 
 
 def _gemfile_lock(text: str) -> dict[str, bool]:

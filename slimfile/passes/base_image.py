@@ -110,11 +110,16 @@ CMD ["python", "app.py"]
   local project (`pip install .`, `-e .`, poetry's or uv's root package) whose build backend or
   `[build-system] requires` is a native-code tool (maturin, scikit-build-core, meson-python,
   Cython, pybind11, CFFI, ...) or that holds C, C++, Cython or Rust sources (setuptools'
-  `ext_modules`), a node-gyp addon (`--build-from-source`, the project's own `binding.gyp`, a
-script that runs `node-gyp`), a gem with a native extension, `./configure`, `make`,
-  `gcc`. A multi-stage build keeps the compiler in a build stage and ships the slim variant
-  (SF901 writes it: for Python also when pip compiles with the compiler and headers of the
-  full image itself); a stage that installs its own compiler keeps working and is swapped;
+  `ext_modules`), a node-gyp addon (a dependency with no prebuilt binary, `--build-from-source`,
+  the project's own `binding.gyp`, a script that runs `node-gyp`), a gem with a native
+  extension, `./configure`, `make`, `gcc`. An addon whose package holds prebuilt N-API
+  binaries from some version on (microtime 3, ffi-napi 2.5, ref-napi 1.5.2:
+  `[npm.bundled_prebuilds]` in data/native_builds.toml) compiles nothing at or past that
+  version, the lockfile's or the lowest a package.json range allows; before it, or with a
+  range slimfile cannot bound, it compiles. A multi-stage build keeps the compiler in a build
+  stage and ships the slim variant (SF901 writes it: for Python also when pip compiles with
+  the compiler and headers of the full image itself, for Node when the install compiles an
+  addon); a stage that installs its own compiler keeps working and is swapped;
 - a JDK program (`javac`, `jar`, `jlink`, `./mvnw`, `./gradlew`) on a JRE;
 - a script the stage runs that slimfile cannot read (not in the build context);
 - more than four packages to add: the stage relies on the full image;

@@ -197,6 +197,58 @@ def test_build_from_source_compiles_prebuilt_addons(tmp_path):
     assert not verdict.ok and "--build-from-source" in whys(verdict.blockers)[0]
 
 
+def _lock(*packages: tuple[str, str]) -> str:
+    entries = {key: {"version": version} for key, version in packages}
+    return json.dumps({"lockfileVersion": 3, "packages": {"": {"name": "app"}, **entries}})
+
+
+@pytest.mark.parametrize(
+    "dependencies, lock, run, compiles",
+    [
+        # microtime 3 ships prebuilds/linux-x64 (N-API, loaded by node-gyp-build): npm ci on
+        # node:18-slim compiles nothing (built on the zoo's engine); 2.x compiled on install
+        ({"microtime": "3.1.1"}, [("node_modules/microtime", "3.1.1")], "npm ci", False),
+        ({"microtime": "^2.1.9"}, [("node_modules/microtime", "2.1.9")], "npm ci", True),
+        ({"microtime": "^3.0.0"}, None, "npm install", False),  # no lockfile: the lowest the range allows
+        ({"microtime": "*"}, None, "npm install", True),  # not bounded: compiles
+        ({"microtime": "3.0.0-rc.1"}, None, "npm install", True),  # a prerelease comes before 3.0.0
+        ({"ffi-napi": "^4.0.3"}, [("node_modules/ffi-napi", "4.0.3"), ("node_modules/ref-napi", "3.0.3")], "npm ci", False),
+        ({"ffi-napi": "2.4.7"}, [("node_modules/ffi-napi", "2.4.7")], "npm ci", True),
+        # installed twice (a dependency pins the old one): the version that compiles decides
+        ({"microtime": "3.1.1", "old": "1.0.0"}, [("node_modules/microtime", "3.1.1"), ("node_modules/old/node_modules/microtime", "2.1.9")], "npm ci", True),
+        ({"microtime": "3.1.1"}, [("node_modules/microtime", "3.1.1")], "npm ci --build-from-source", True),
+    ],
+)
+def test_addons_with_bundled_prebuilds_compile_only_before_they_shipped_them(tmp_path, dependencies, lock, run, compiles):
+    files = {"package.json": json.dumps({"name": "app", "dependencies": dependencies})}
+    if lock is not None:
+        files["package-lock.json"] = _lock(*lock)
+    _, verdict = analyse(f"FROM node:18\nWORKDIR /app\nCOPY . .\nRUN {run}\n", files, tmp_path, "node:18", "node:18-slim")
+    assert verdict.ok is not compiles, whys(verdict.blockers)
+    if compiles:
+        assert "with node-gyp" in whys(verdict.blockers)[0] or "from source" in whys(verdict.blockers)[0]
+
+
+def test_bundled_glibc_prebuilds_still_compile_on_alpine(tmp_path):
+    files = {"package.json": json.dumps({"dependencies": {"microtime": "3.1.1"}})}
+    _, verdict = analyse("FROM node:18\nWORKDIR /app\nCOPY . .\nRUN npm install\n", files, tmp_path, "node:18", "node:18-alpine", alpine=True)
+    assert not verdict.ok and "on musl it compiles" in whys(verdict.blockers)[0], whys(verdict.blockers)
+
+
+@pytest.mark.parametrize(
+    "spec, lowest",
+    [
+        ("3.1.1", (3, 1, 1)), ("^3.1.1", (3, 1, 1)), ("~3.0", (3, 0, 0)), (">=3", (3, 0, 0)), (">= 3.0.0", (3, 0, 0)),
+        ("3.x", (3, 0, 0)), ("v3.0.0", (3, 0, 0)), ("3.0.0+build.5", (3, 0, 0)),
+        ("3.0.0-rc.1", None), ("*", None), ("latest", None), ("1 || 3", None), ("<4", None), ("git+https://x/y.git", None), ("npm:other@3", None),
+    ],
+)
+def test_the_lowest_version_a_spec_allows(spec, lowest):
+    from slimfile.analysis.compat import lowest_version
+
+    assert lowest_version(spec) == lowest
+
+
 def test_package_json_scripts_run_by_npm_are_read(tmp_path):
     files = {"package.json": json.dumps({"scripts": {"prebuild": "git describe > version.txt", "build": "tsc"}})}
     dockerfile = "FROM node:18\nWORKDIR /app\nCOPY . .\nRUN npm run build\n"
