@@ -127,7 +127,9 @@ installed and used (native addons compiled with the build image's compilers, whi
 image lacks), nothing is resolved or downloaded again, and no `prepare` script that calls a
 devDependency runs on the release base. What the image starts (`node dist/server.js`, `npm
 start` and its script) must find its file in the release and its programs among the
-production dependencies.
+production dependencies. System packages the stage installs go as for Python: build tools
+stay in the build stage, the release installs every other package again and the runtime
+library of each `-dev` package (a service that runs `jq` or `convert` keeps it).
 
 A static front end, an image that only runs `serve -s DIR` on the folder its build writes,
 gets an `nginx:1` release: `DIR` in `/usr/share/nginx/html` and an nginx config, written by a

@@ -26,8 +26,9 @@ from slimfile.analysis.build_context import BuildContext
 from slimfile.analysis.compat import uses_of
 from slimfile.analysis.context import Context
 from slimfile.analysis.manifests import default_gyp_build, read_package_json
-from slimfile.analysis.recipes import Artefact, Base, Refusal, Release, base, build_image_size
+from slimfile.analysis.recipes import Artefact, Base, Refusal, Release, base, build_image_size, debian_suite
 from slimfile.analysis.recipes.files import recipe_data, runtime_copies
+from slimfile.analysis.recipes.packages import stage_packages
 from slimfile.analysis.recipes.node_build import BuildOutputs, build_outputs, is_node_tool
 from slimfile.analysis.recipes.node_commands import (
     RUNNERS,
@@ -228,6 +229,9 @@ def _node_release(
     missing = sorted(start.runners - target.provides)
     if missing:
         return Refusal("node", f"the start runs through {', '.join(missing)}, which {target.image} does not have")
+    packages = stage_packages(ctx, steps, debian_suite(image.tag))
+    if isinstance(packages, str):
+        return Refusal("node", packages)
     artefacts = _artefacts(ctx, steps, project, installs, outputs)
     if isinstance(artefacts, str):
         return Refusal("node", artefacts)
@@ -240,7 +244,11 @@ def _node_release(
     where += [f"{', '.join(addons)} compiled {'there' if prune else 'in the build stage'}"] if addons else []
     detail = f" ({', '.join(where)})" if where else ""
     summary = f"{names + ' and ' if names else ''}the production dependencies{detail} on {target.image}"
+    if packages.runtime:  # the system packages the stage installs that are not build tools
+        summary += f" with {', '.join(packages.runtime)}"
     notes = []
+    if packages.build:
+        notes.append(f"leaves {', '.join(sorted(set(packages.build)))} in the build stage")
     dev = sorted(project.package.dev_dependencies)
     if dev and prune:
         shown = ", ".join(dev[:4]) + (", ..." if len(dev) > 4 else "")
@@ -257,8 +265,9 @@ def _node_release(
         notes=notes,
         build_size=build_image_size("node") if full else None,
         rebuilds=rebuilds,
+        packages=packages.runtime,
         runs_any_program=True,
-        build_managers=MANAGERS,
+        build_managers=MANAGERS | {"apt"},
         build_tail=[prune] if prune else [],
         build_runs=frozenset(build_lines),
         drops=drops,
