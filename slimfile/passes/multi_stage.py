@@ -78,7 +78,10 @@ Recipes (`slimfile/analysis/recipes/`):
 - Go (`go build -o OUT`, `go install`): the binary on `gcr.io/distroless/static-debian12`
   when no `.go` file of the build context imports `"C"` or `plugin` and no build uses
   `-buildmode=plugin`/`c-shared`/`c-archive` (the build gets `CGO_ENABLED=0` so the binary
-  links statically), else on `debian:<suite>-slim` of the build image's suite.
+  links statically), else on `debian:<suite>-slim` of the build image's suite. The system
+  packages the stage installs that are not build tools are installed again in the release,
+  which is then `debian:<suite>-slim` for a static binary too (distroless has no package
+  manager; the `ca-certificates` and `tzdata` it has need nothing).
 - Rust (`cargo build --release`, `cargo install`): `target/release/<bin>` (the name from
   Cargo.toml) on `debian:<suite>-slim`, with the runtime libraries of the `-dev` packages.
 - Java (maven, gradle, javac + jar): the jar that CMD/ENTRYPOINT runs (`java -jar PATH`,

@@ -7,6 +7,12 @@ Whether the program needs cgo is read from the build context: a ``.go`` file tha
 A program without cgo is built with ``CGO_ENABLED=0`` (added to the build command) so that it
 links statically: Go links the ``net`` and ``os/user`` packages against libc otherwise, and
 such a binary does not start on distroless static.
+
+System packages the stage installs go as for Python and Node (``recipes/packages.py``): build
+tools stay in the build stage; every other package (a ``jq`` the server runs) is installed
+again in the release, so a static binary that needs one goes on ``debian:<suite>-slim``
+instead of distroless (which has no package manager, and has only ``ca-certificates`` and
+``tzdata``).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from slimfile.analysis.context import Context
 from slimfile.analysis.manifests import read_go_mod
 from slimfile.analysis.recipes import Artefact, Refusal, Release, base, build_image_size, debian_suite
 from slimfile.analysis.recipes.files import recipe_data, runtime_copies
+from slimfile.analysis.recipes.packages import stage_packages
 from slimfile.analysis.steps import Step
 from slimfile.shell.effects import command_effects, resolve_path
 from slimfile.shell.model import ShellScript
@@ -54,7 +61,11 @@ def release(ctx: Context, stage: Stage, steps: list[Step]) -> Release | Refusal 
         return Refusal("go", files)
     artefacts.extend(Artefact(f.path, f.path, f.chown, "a runtime file") for f in files if not _is_source_tree(f.path, artefacts))
     suite = debian_suite(stage.image.tag if stage.image else None)
-    notes: list[str] = []
+    packages = stage_packages(ctx, steps, suite)
+    if isinstance(packages, str):
+        return Refusal("go", packages)
+    notes: list[str] = [f"leaves {', '.join(packages.build)} in the build stage"] if packages.build else []
+    installs = list(packages.runtime)  # what the release installs again: the stage's packages that are not build tools
     if cgo is None:  # no context: a libc base runs both kinds of binary
         target = base("debian-slim", suite)
         notes.append(f"{ctx.context_unread}: cgo could not be ruled out, so the release keeps a libc, and every copied file goes along")
@@ -64,15 +75,21 @@ def release(ctx: Context, stage: Stage, steps: list[Step]) -> Release | Refusal 
         summary = f"the cgo binary on {target.image} (same Debian suite as the build, for its libc)"
     else:
         target = base("distroless-static")
+        installs = [name for name in installs if name not in target.provides]
+        if installs:  # distroless has no package manager: a slim Debian installs them
+            target = base("debian-slim", suite)
         for step, fact, _cwd, env in builds:
             if _cgo_setting(fact, env) is None:
                 edits.append(Edit.insert(_command_start(ctx, step, fact), b"CGO_ENABLED=0 "))
         summary = f"the static Go binary on {target.image}" + (" (built with CGO_ENABLED=0: no .go file imports \"C\")" if edits else "")
+    if installs:
+        summary += f" with {', '.join(installs)}"
     repository = stage.image.short_repository if stage.image else ""
     rebuilt = [a.source for a in artefacts if a.why == "the Go binary"] if edits else []
     fallback = base("debian-slim", suite) if not target.shell else None
     return Release(
-        "go", target, artefacts, summary, edits, notes=notes, build_size=build_image_size(repository), rebuilds=rebuilt, fallback=fallback
+        "go", target, artefacts, summary, edits, packages=installs, notes=notes, build_size=build_image_size(repository), rebuilds=rebuilt,
+        fallback=fallback, build_managers=frozenset({"go", "apt"}),
     )
 
 
