@@ -89,7 +89,7 @@ def release(ctx: Context, stage: Stage, steps: list[Step]) -> Release | Refusal 
     fallback = base("debian-slim", suite) if not target.shell else None
     return Release(
         "go", target, artefacts, summary, edits, packages=installs, notes=notes, build_size=build_image_size(repository), rebuilds=rebuilt,
-        fallback=fallback, build_managers=frozenset({"go", "apt"}),
+        fallback=fallback,
     )
 
 

@@ -267,7 +267,7 @@ def _node_release(
         rebuilds=rebuilds,
         packages=packages.runtime,
         runs_any_program=True,
-        build_managers=MANAGERS | {"apt"},
+        build_managers=MANAGERS,
         build_tail=[prune] if prune else [],
         build_runs=frozenset(build_lines),
         drops=drops,

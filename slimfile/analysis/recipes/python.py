@@ -84,7 +84,7 @@ def release(ctx: Context, stage: Stage, steps: list[Step]) -> Release | Refusal 
         env=[f'PATH="{venv}/bin:$PATH"'],
         new_build_runs=1,
         runs_any_program=True,
-        build_managers=frozenset({"pip", "apt"}),
+        build_managers=frozenset({"pip"}),
         adds=[venv, f"{venv}/**"],
     )
 
