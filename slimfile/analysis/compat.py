@@ -858,7 +858,7 @@ def _npm_lock_packages(text: str, production: bool) -> dict[str, str]:
     packages = lock.get("packages") if isinstance(lock, dict) else None
     if not isinstance(packages, dict):
         return {}
-    out = {}
+    out: dict[str, str] = {}
     for key, info in packages.items():
         if not key or not isinstance(info, dict) or (production and info.get("dev")):
             continue

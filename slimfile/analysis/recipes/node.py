@@ -28,7 +28,6 @@ from slimfile.analysis.context import Context
 from slimfile.analysis.manifests import default_gyp_build, read_package_json
 from slimfile.analysis.recipes import Artefact, Base, Refusal, Release, base, build_image_size, debian_suite
 from slimfile.analysis.recipes.files import recipe_data, runtime_copies
-from slimfile.analysis.recipes.packages import stage_packages
 from slimfile.analysis.recipes.node_build import BuildOutputs, build_outputs, is_node_tool
 from slimfile.analysis.recipes.node_commands import (
     RUNNERS,
@@ -41,6 +40,7 @@ from slimfile.analysis.recipes.node_commands import (
 )
 from slimfile.analysis.recipes.node_start import Start, start_of
 from slimfile.analysis.recipes.node_static import NginxSite, nginx_site
+from slimfile.analysis.recipes.packages import stage_packages
 from slimfile.analysis.steps import Step
 from slimfile.shell.effects import command_effects
 from slimfile.shell.model import ShellScript
@@ -229,7 +229,7 @@ def _node_release(
     missing = sorted(start.runners - target.provides)
     if missing:
         return Refusal("node", f"the start runs through {', '.join(missing)}, which {target.image} does not have")
-    packages = stage_packages(ctx, steps, debian_suite(image.tag))
+    packages = stage_packages(ctx, steps, debian_suite(image.tag if image else None))
     if isinstance(packages, str):
         return Refusal("node", packages)
     artefacts = _artefacts(ctx, steps, project, installs, outputs)
