@@ -28,7 +28,7 @@ from slimfile.analysis.context import Context
 from slimfile.analysis.manifests import read_go_mod
 from slimfile.analysis.recipes import Artefact, Refusal, Release, base, build_image_size, debian_suite
 from slimfile.analysis.recipes.files import recipe_data, runtime_copies
-from slimfile.analysis.recipes.packages import stage_packages
+from slimfile.analysis.recipes.packages import StagePackages, installed_names, is_build_package, stage_packages
 from slimfile.analysis.steps import Step
 from slimfile.shell.effects import command_effects, resolve_path
 from slimfile.shell.model import ShellScript
@@ -61,7 +61,7 @@ def release(ctx: Context, stage: Stage, steps: list[Step]) -> Release | Refusal 
         return Refusal("go", files)
     artefacts.extend(Artefact(f.path, f.path, f.chown, "a runtime file") for f in files if not _is_source_tree(f.path, artefacts))
     suite = debian_suite(stage.image.tag if stage.image else None)
-    packages = stage_packages(ctx, steps, suite)
+    packages = _stage_packages(ctx, steps, suite, static=cgo is False)
     if isinstance(packages, str):
         return Refusal("go", packages)
     notes: list[str] = [f"leaves {', '.join(packages.build)} in the build stage"] if packages.build else []
@@ -91,6 +91,18 @@ def release(ctx: Context, stage: Stage, steps: list[Step]) -> Release | Refusal 
         "go", target, artefacts, summary, edits, packages=installs, notes=notes, build_size=build_image_size(repository), rebuilds=rebuilt,
         fallback=fallback,
     )
+
+
+def _stage_packages(ctx: Context, steps: list[Step], suite: str, static: bool) -> StagePackages | str:
+    """The stage's apt packages: build tools, and what the release installs again. A static
+    binary links no library: a ``-dev`` package stays behind without its runtime library
+    (one slimfile does not know refuses only a binary that may link it)."""
+    if not static:
+        return stage_packages(ctx, steps, suite)
+    names = installed_names(ctx, steps)
+    if isinstance(names, str):
+        return names
+    return StagePackages([n for n in names if is_build_package(n)], [n for n in names if not is_build_package(n)])
 
 
 def _go_builds(ctx: Context, steps: list[Step]):

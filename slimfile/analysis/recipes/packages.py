@@ -51,12 +51,19 @@ def apt_installs(ctx: Context, steps: list[Step]) -> list[tuple[Step, PackageFac
     return [(step, fact) for step, fact in facts(ctx, steps) if fact.manager == "apt" and fact.action == "install"]
 
 
-def stage_packages(ctx: Context, steps: list[Step], suite: str = "bookworm") -> StagePackages | str:
-    """The stage's apt packages split into build-only and runtime, or why that cannot be done."""
+def installed_names(ctx: Context, steps: list[Step]) -> list[str] | str:
+    """The names of the stage's apt installs, in order, each once; or why they are not known."""
     words = [word for _step, fact in apt_installs(ctx, steps) for word in fact.packages]
     if any(not word.static for word in words):
         return "an apt install names packages through variables"
-    names = list(dict.fromkeys(word.value for word in words))
+    return list(dict.fromkeys(word.value for word in words))
+
+
+def stage_packages(ctx: Context, steps: list[Step], suite: str = "bookworm") -> StagePackages | str:
+    """The stage's apt packages split into build-only and runtime, or why that cannot be done."""
+    names = installed_names(ctx, steps)
+    if isinstance(names, str):
+        return names
     build, runtime = [], []
     for name in names:
         if not is_build_package(name):
