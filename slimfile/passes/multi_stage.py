@@ -132,7 +132,10 @@ devDependency runs on the release base. What the image starts (`node dist/server
 start` and its script) must find its file in the release and its programs among the
 production dependencies. System packages the stage installs go as for Python: build tools
 stay in the build stage, the release installs every other package again and the runtime
-library of each `-dev` package (a service that runs `jq` or `convert` keeps it).
+library of each `-dev` package (a service that runs `jq` or `convert` keeps it). A package
+that apk, dnf or zypper installs and that is not a build tool (`build-base`, `musl-dev`,
+`linux-headers`, ...: data/dev_runtime.toml) refuses the split, for every recipe: slimfile
+repeats apt installs only, and the release would not have it.
 
 A static front end, an image that only runs `serve -s DIR` on the folder its build writes,
 gets an `nginx:1` release: `DIR` in `/usr/share/nginx/html` and an nginx config, written by a

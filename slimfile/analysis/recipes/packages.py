@@ -51,8 +51,22 @@ def apt_installs(ctx: Context, steps: list[Step]) -> list[tuple[Step, PackageFac
     return [(step, fact) for step, fact in facts(ctx, steps) if fact.manager == "apt" and fact.action == "install"]
 
 
+# system package managers whose installs a release does not repeat (it writes apt installs only)
+_NOT_CARRIED = frozenset({"apk", "dnf", "zypper"})
+
+
 def installed_names(ctx: Context, steps: list[Step]) -> list[str] | str:
-    """The names of the stage's apt installs, in order, each once; or why they are not known."""
+    """The names of the stage's apt installs, in order, each once; or why they are not known.
+    A package another system package manager installs that is not a build tool (``apk add
+    jq``; a ``-dev`` package, whose library a compiled module links) may be needed at run
+    time, and the release would not have it: that refuses."""
+    build_only = _table()["build_only"]
+    for step, fact in facts(ctx, steps):
+        if fact.manager not in _NOT_CARRIED or fact.action != "install":
+            continue
+        kept = next((w.value for w in fact.packages if not w.static or w.value not in build_only), None)
+        if kept is not None:
+            return f"line {step.instruction.start_line} installs {kept} with {fact.tool}, which the release would not have (slimfile repeats apt installs only)"
     words = [word for _step, fact in apt_installs(ctx, steps) for word in fact.packages]
     if any(not word.static for word in words):
         return "an apt install names packages through variables"
