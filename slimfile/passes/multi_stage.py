@@ -81,7 +81,9 @@ Recipes (`slimfile/analysis/recipes/`):
   links statically), else on `debian:<suite>-slim` of the build image's suite. The system
   packages the stage installs that are not build tools are installed again in the release,
   which is then `debian:<suite>-slim` for a static binary too (distroless has no package
-  manager; the `ca-certificates` and `tzdata` it has need nothing).
+  manager; the `ca-certificates` and `tzdata` it has need nothing). The version control tools
+  the go command downloads modules with (git, mercurial, subversion, bzr, fossil) are build
+  tools there.
 - Rust (`cargo build --release`, `cargo install`): `target/release/<bin>` (the name from
   Cargo.toml) on `debian:<suite>-slim`, with the runtime libraries of the `-dev` packages.
 - Java (maven, gradle, javac + jar): the jar that CMD/ENTRYPOINT runs (`java -jar PATH`,

@@ -12,7 +12,8 @@ System packages the stage installs go as for Python and Node (``recipes/packages
 tools stay in the build stage; every other package (a ``jq`` the server runs) is installed
 again in the release, so a static binary that needs one goes on ``debian:<suite>-slim``
 instead of distroless (which has no package manager, and has only ``ca-certificates`` and
-``tzdata``).
+``tzdata``). The version control tools the go command runs to download modules (git,
+mercurial, ...: ``recipes.toml`` [go] ``module_vcs``) are build tools of a Go stage.
 """
 
 from __future__ import annotations
@@ -97,12 +98,14 @@ def _stage_packages(ctx: Context, steps: list[Step], suite: str, static: bool) -
     """The stage's apt packages: build tools, and what the release installs again. A static
     binary links no library: a ``-dev`` package stays behind without its runtime library
     (one slimfile does not know refuses only a binary that may link it)."""
+    fetchers = frozenset(recipe_data("go")["module_vcs"])
     if not static:
-        return stage_packages(ctx, steps, suite)
-    names = installed_names(ctx, steps)
+        return stage_packages(ctx, steps, suite, fetchers)
+    names = installed_names(ctx, steps, fetchers)
     if isinstance(names, str):
         return names
-    return StagePackages([n for n in names if is_build_package(n)], [n for n in names if not is_build_package(n)])
+    build = [n for n in names if is_build_package(n) or n in fetchers]
+    return StagePackages(build, [n for n in names if n not in build])
 
 
 def _go_builds(ctx: Context, steps: list[Step]):

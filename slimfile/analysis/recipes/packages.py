@@ -55,7 +55,7 @@ def apt_installs(ctx: Context, steps: list[Step]) -> list[tuple[Step, PackageFac
 _NOT_CARRIED = frozenset({"apk", "dnf", "zypper"})
 
 
-def installed_names(ctx: Context, steps: list[Step]) -> list[str] | str:
+def installed_names(ctx: Context, steps: list[Step], build_tools: frozenset[str] = frozenset()) -> list[str] | str:
     """The names of the stage's apt installs, in order, each once; or why they are not known.
     A package another system package manager installs that is not a build tool (``apk add
     jq``; a ``-dev`` package, whose library a compiled module links) may be needed at run
@@ -64,7 +64,7 @@ def installed_names(ctx: Context, steps: list[Step]) -> list[str] | str:
     for step, fact in facts(ctx, steps):
         if fact.manager not in _NOT_CARRIED or fact.action != "install":
             continue
-        kept = next((w.value for w in fact.packages if not w.static or w.value not in build_only), None)
+        kept = next((w.value for w in fact.packages if not w.static or (w.value not in build_only and w.value not in build_tools)), None)
         if kept is not None:
             return f"line {step.instruction.start_line} installs {kept} with {fact.tool}, which the release would not have (slimfile repeats apt installs only)"
     words = [word for _step, fact in apt_installs(ctx, steps) for word in fact.packages]
@@ -73,13 +73,17 @@ def installed_names(ctx: Context, steps: list[Step]) -> list[str] | str:
     return list(dict.fromkeys(word.value for word in words))
 
 
-def stage_packages(ctx: Context, steps: list[Step], suite: str = "bookworm") -> StagePackages | str:
-    """The stage's apt packages split into build-only and runtime, or why that cannot be done."""
-    names = installed_names(ctx, steps)
+def stage_packages(ctx: Context, steps: list[Step], suite: str = "bookworm", build_tools: frozenset[str] = frozenset()) -> StagePackages | str:
+    """The stage's apt packages split into build-only and runtime, or why that cannot be done.
+    ``build_tools``: packages the recipe's own build runs (the go command's module fetchers)."""
+    names = installed_names(ctx, steps, build_tools)
     if isinstance(names, str):
         return names
     build, runtime = [], []
     for name in names:
+        if name in build_tools:
+            build.append(name)
+            continue
         if not is_build_package(name):
             runtime.append(name)
             continue
