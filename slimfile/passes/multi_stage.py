@@ -38,7 +38,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from slimfile.analysis.context import Context
-from slimfile.analysis.recipes import Artefact, Refusal, Release, release_plan
+from slimfile.analysis.recipes import Artefact, Refusal, Release, outermost, release_plan
 from slimfile.analysis.recipes.files import build_only
 from slimfile.analysis.steps import Step, referenced, stage_steps
 from slimfile.diagnostics import Finding, Rule, Saving
@@ -364,25 +364,7 @@ def _other_runs(ctx: Context, steps: list[Step], release: Release) -> list[Artef
         outside = [p for p in step.effects.writes if not _system_or_scratch(p)]
         for path in sorted(outside):
             extra.append(Artefact(path, path, why=f"written by line {node.start_line}"))
-    return _without_nested(extra)
-
-
-def _without_nested(copies: list[Artefact]) -> list[Artefact]:
-    """Each path once, and none inside another path copied whole (``mkdir -p /srv/data &&
-    echo > /srv/data/seed.txt`` writes both: one ``COPY --from`` of /srv/data brings both)."""
-    paths = {copy.source for copy in copies}
-    kept: dict[str, Artefact] = {}
-    for copy in copies:
-        if copy.source not in kept and not any(parent in paths for parent in _parents(copy.source)):
-            kept[copy.source] = copy
-    return list(kept.values())
-
-
-def _parents(path: str) -> Iterator[str]:
-    parent = posixpath.dirname(path)
-    while parent not in ("", "/") and parent != path:
-        yield parent
-        path, parent = parent, posixpath.dirname(parent)
+    return outermost(extra)  # `mkdir -p /srv/data && echo > /srv/data/seed.json`: one copy of /srv/data
 
 
 def _system_or_scratch(path: str) -> bool:

@@ -9,7 +9,7 @@ knows. The pass (``slimfile/passes/multi_stage.py``) turns a Release into edits.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -28,6 +28,30 @@ class Artefact:
     target: str
     chown: str | None = None
     why: str = ""  # "the Go binary", "a runtime file"
+
+
+def outermost(artefacts: list[Artefact]) -> list[Artefact]:
+    """Each path once (the first), none inside another one that is copied whole, in their
+    order: one set of the paths and a walk up each path, not a scan of the kept ones per
+    artefact (a RUN that writes thousands of files)."""
+    paths = {artefact.source.rstrip("/") for artefact in artefacts}
+    kept: dict[str, Artefact] = {}
+    for artefact in artefacts:
+        path = artefact.source.rstrip("/")
+        if any(folder in paths for folder in _folders_above(path)):
+            continue
+        if path in kept and kept[path].source != path and artefact.source == path:
+            del kept[path]  # `/app/` then `/app`: the later, plain one is kept, at its place
+        if path not in kept:
+            kept[path] = artefact
+    return list(kept.values())
+
+
+def _folders_above(path: str) -> Iterator[str]:
+    """``/app/x/y`` -> ``/app/x``, ``/app``, ``""`` (the root, as ``"/".rstrip("/")``)."""
+    while "/" in path:
+        path = path.rsplit("/", 1)[0]
+        yield path
 
 
 @dataclass(frozen=True)

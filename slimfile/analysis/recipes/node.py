@@ -26,7 +26,7 @@ from slimfile.analysis.build_context import BuildContext
 from slimfile.analysis.compat import uses_of
 from slimfile.analysis.context import Context
 from slimfile.analysis.manifests import default_gyp_build, read_package_json
-from slimfile.analysis.recipes import Artefact, Base, Refusal, Release, base, build_image_size, debian_suite
+from slimfile.analysis.recipes import Artefact, Base, Refusal, Release, base, build_image_size, debian_suite, outermost
 from slimfile.analysis.recipes.files import recipe_data, runtime_copies
 from slimfile.analysis.recipes.node_build import BuildOutputs, build_outputs, is_node_tool
 from slimfile.analysis.recipes.node_commands import (
@@ -300,18 +300,7 @@ def _artefacts(ctx: Context, steps: list[Step], project: Project, installs, outp
         for artefact in out:
             if artefact.why != "the build output" and (artefact.source == removed or artefact.source.startswith(removed + "/")):
                 return f"the build deletes {removed}, which the release would copy"
-    return _outermost(out)
-
-
-def _outermost(artefacts: list[Artefact]) -> list[Artefact]:
-    """Each path once, none inside another one that is copied whole."""
-    kept: list[Artefact] = []
-    for artefact in artefacts:
-        if any(artefact.source == k.source or artefact.source.startswith(k.source.rstrip("/") + "/") for k in kept):
-            continue
-        kept = [k for k in kept if not k.source.startswith(artefact.source.rstrip("/") + "/")]
-        kept.append(artefact)
-    return kept
+    return outermost(out)
 
 
 def _ships(path: str, artefacts: list[Artefact]) -> bool:
