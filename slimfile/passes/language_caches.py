@@ -83,7 +83,8 @@ NPM = Rule(
          "final image or under another stage. An install told where to keep its cache (`--cache /tmp/npm`, "
          "`npm_config_cache=/tmp/npm npm ci`) gets a cleanup told the same (yarn's `--cache-folder` and "
          "`YARN_CACHE_FOLDER`, pnpm's `--store-dir` likewise): the default cleanup would leave it. "
-         "An absolute folder is declared to `slimfile verify` as what the fix cleans (`cleans:`).",
+         "An absolute folder is declared to `slimfile verify` as what the fix cleans (`cleans:`); "
+         "given both, the option wins over the variable, as it does for npm, yarn and pnpm.",
          "npm keeps every downloaded tarball in `~/.npm/_cacache`, which ships in the layer.",
          "RUN npm ci", "RUN npm ci && npm cache clean --force"),
     related=(),
@@ -242,10 +243,18 @@ def _told_where(cleanup: str, command: Command, install: PackageFact, spec: _App
 def _told_folder(command: Command, install: PackageFact, spec: _Append) -> frozenset[str]:
     """What the cleanup removes outside the application when the install was told an absolute
     cache folder (``cleans:/tmp/npm/**``, for ``slimfile verify``; the default ones are in its
-    ignore list). A relative or variable folder declares nothing: verify then reports it."""
-    values = [o.value for o in install.options if o.name in spec.location_options and all(w.static for w in o.words)]
-    values += [a.value_text for a in command.assignments if a.name in spec.location_variables and (a.value is None or a.value.static)]
-    folder = values[-1] if values else None
+    ignore list). npm, yarn and pnpm take the option over the variable, the last of each; a
+    relative or variable folder declares nothing: verify then reports it."""
+    options = [o for o in install.options if o.name in spec.location_options]
+    assignments = [a for a in command.assignments if a.name in spec.location_variables]
+    if options:
+        told = options[-1]
+        folder = told.value if all(w.static for w in told.words) else None
+    elif assignments:
+        assigned = assignments[-1]
+        folder = assigned.value_text if assigned.value is None or assigned.value.static else None
+    else:
+        folder = None
     if not folder or not folder.startswith("/"):
         return frozenset()
     return frozenset({f"cleans:{folder}", f"cleans:{folder.rstrip('/')}/**"})

@@ -19,6 +19,11 @@ from slimfile.engine import Settings, check_source
         ("npm ci --cache .npm", set()),
         ("npm ci --cache $CACHE", set()),
         ("npm ci", set()),
+        # the option wins over the variable (npm, yarn and pnpm read the command line first)
+        ("npm_config_cache=/a npm ci --cache /b", {"cleans:/b", "cleans:/b/**"}),
+        ("YARN_CACHE_FOLDER=/a yarn install --cache-folder /b", {"cleans:/b", "cleans:/b/**"}),
+        ("npm_config_cache=/a npm ci --cache $B", set()),
+        ("npm ci --cache /a --cache /b", {"cleans:/b", "cleans:/b/**"}),
     ],
 )
 def test_a_cleanup_declares_the_absolute_folder_the_install_was_told(run: str, declares: set[str]):
