@@ -126,7 +126,9 @@ from the build stage. The release is the slim variant of the same node image
 output, the files the stage copied that are not build inputs (TypeScript sources, lockfiles,
 tool configs stay behind), package.json, and the build stage's `node_modules` after a prune
 that runs there once the build is done (`npm prune --omit=dev`, `pnpm prune --prod`, yarn 1's
-`install --production`). Pruning the build's own `node_modules` is exact where a second
+`install --production`); when the install is the build and only copies of the sources follow
+it (`npm ci`, then `COPY . .`), the prune goes right after the install, so that a source edit
+leaves it and the release's `node_modules` cached. Pruning the build's own `node_modules` is exact where a second
 install in the release (`npm ci --omit=dev`) is not: the files are the ones the build
 installed and used (native addons compiled with the build image's compilers, which the slim
 image lacks), nothing is resolved or downloaded again, and no `prepare` script that calls a
@@ -546,6 +548,11 @@ def _fix(ctx: Context, stage: Stage, release: Release, layout: _Layout) -> Fix |
         text[-1] = text[-1].rstrip(b"\r\n")  # the file ended without a newline: so does the new one
     tail = _tail_start(dockerfile, index, stage, layout)
     build_tail = b"".join(dockerfile.newline + line(dockerfile, like, "RUN", command).rstrip(b"\r\n") for command in release.build_tail)
+    if build_tail and release.build_tail_after is not None:
+        # the tail goes right after a step inside the build stage (a prune before `COPY . .`)
+        after = next(node for node in stage.instructions if node.start_line == release.build_tail_after)
+        edits.append(Edit.insert(after.lines[-1].content_end, build_tail))
+        build_tail = b""
     if tail is not None:
         # the stage ends with what moves: the release takes the place of that tail
         edits.append(Edit(tail, len(dockerfile.source), build_tail + dockerfile.newline + dockerfile.newline + b"".join(text)))

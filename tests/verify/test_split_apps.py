@@ -212,3 +212,21 @@ def _answers(engine, ref: str, port: int, paths: list[str]) -> dict[str, tuple]:
         return answers
     finally:
         api.remove_container(container["Id"], force=True, v=True)
+
+
+# -- the prune of a stage whose install is its build ------------------------------------------
+
+
+def test_the_prune_before_the_sources_stays_cached_after_a_source_edit(split):
+    """node-native-dep: `npm ci` compiles node-expat and is the build; only `COPY . .` follows.
+    The prune goes right after the install (before the copy of the sources), so verify's warm
+    rebuild after an edit of index.js takes the install, the prune and the release's copy of
+    node_modules from the cache (the prune ran again when it followed `COPY . .`)."""
+    report = split("node-native-dep")
+    warm = report.after.warm.build
+    assert warm.ok, warm.steps
+    prune = [step for step in warm.steps if "npm prune" in step.instruction]
+    modules = [step for step in warm.steps if step.instruction.startswith("COPY") and "/app/node_modules" in step.instruction]
+    assert prune and all(step.cached for step in prune), warm.steps
+    assert modules and all(step.cached for step in modules), warm.steps
+    assert any(not step.cached and step.instruction.startswith("COPY . ") for step in warm.steps), warm.steps

@@ -87,6 +87,9 @@ class Release:
     adds: list[str] = field(default_factory=list)  # image globs of files new in the release (a venv)
     # RUN commands appended to the build stage after its last build step (`npm prune --omit=dev`)
     build_tail: list[str] = field(default_factory=list)
+    # the line of the build stage's instruction the tail follows instead (None: its last one):
+    # a prune right after the install, before `COPY . .`, stays cached when the sources change
+    build_tail_after: int | None = None
     # RUNs of the release stage, before its copies: each is the command's lines, written with
     # continuations in the file's style (an nginx config written with printf)
     release_runs: list[list[str]] = field(default_factory=list)

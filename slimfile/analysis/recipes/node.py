@@ -9,10 +9,11 @@ from its options, its config and data (recipes/node_build.py), and what the imag
 
 The production dependencies are the build stage's own ``node_modules`` after a prune that
 runs there once the build is done (``npm prune --omit=dev``, ``pnpm prune --prod``, yarn 1's
-``install --production``), copied whole. That is exact where a second install in the release
-is not: the files are the ones the build installed and tested with (native addons compiled
-against the build image's toolchain, which the slim image lacks), no package is resolved or
-downloaded again, and no lifecycle script of the project (a ``prepare`` that calls a
+``install --production``), copied whole (the prune goes right after the install when only
+copies of the sources follow it: a source edit then leaves the pruned folder cached). That
+is exact where a second install in the release is not: the files are the ones the build
+installed and tested with (native addons compiled against the build image's toolchain, which
+the slim image lacks), no package is resolved or downloaded again, and no lifecycle script of the project (a ``prepare`` that calls a
 devDependency such as husky) runs on the release base.
 """
 
@@ -42,7 +43,7 @@ from slimfile.analysis.recipes.node_start import Start, start_of
 from slimfile.analysis.recipes.node_static import NginxSite, nginx_site
 from slimfile.analysis.recipes.packages import stage_packages
 from slimfile.analysis.steps import Step
-from slimfile.shell.effects import command_effects
+from slimfile.shell.effects import command_effects, overlaps
 from slimfile.shell.model import ShellScript
 from slimfile.shell.packages import facts_by_command
 from slimfile.syntax.stages import Stage
@@ -238,7 +239,8 @@ def _node_release(
     for path, written in start.node_files:
         if not _ships(path, artefacts):
             return Refusal("node", f"the image runs `node {written}`, which the build does not write and the stage did not copy")
-    prune = _prune(project, installs, image.tag, steps, outputs.caches)
+    prune_after = _prune_point(ctx, steps, project, installs, build_lines)
+    prune = _prune(project, installs, image.tag, prune_after or _last_build_step(steps), outputs.caches)
     names = ", ".join(posixpath.relpath(o, project.root) if o.startswith(project.root + "/") else o for o in outputs.outputs)
     where = [f"`{prune}` in the build stage"] if prune else []
     where += [f"{', '.join(addons)} compiled {'there' if prune else 'in the build stage'}"] if addons else []
@@ -269,6 +271,7 @@ def _node_release(
         runs_any_program=True,
         build_managers=MANAGERS,
         build_tail=[prune] if prune else [],
+        build_tail_after=prune_after.instruction.start_line if prune and prune_after else None,
         build_runs=frozenset(build_lines),
         drops=drops,
     )
@@ -330,9 +333,9 @@ def _last_build_step(steps: list[Step]) -> Step | None:
     return next((s for s in reversed(steps) if s.instruction.name in ("RUN", "COPY", "ADD")), None)
 
 
-def _prune(project: Project, installs, tag: str | None, steps: list[Step], caches: list[str]) -> str | None:
+def _prune(project: Project, installs, tag: str | None, after: Step | None, caches: list[str]) -> str | None:
     """The command that keeps only production dependencies in the build stage, run from the
-    folder the stage ends in (None: every install already left the devDependencies out)."""
+    folder it runs in after ``after`` (None: every install already left the devDependencies out)."""
     if all(PRODUCTION_TRAITS & fact.traits for _step, fact, _cwd in installs):
         command = None
     else:
@@ -343,10 +346,50 @@ def _prune(project: Project, installs, tag: str | None, steps: list[Step], cache
     parts += [f"rm -rf {cache}" for cache in caches]
     if not parts:
         return None
-    last = _last_build_step(steps)
-    if command and (last is None or last.state.workdir != project.root):
+    if command and (after is None or after.state.workdir != project.root):
         parts.insert(0, f"cd {project.root}")
     return " && ".join(parts)
+
+
+# what may follow the prune without running anything that could need a devDependency or see
+# the prune differently: copies, and config the build stage's later RUNs do not read
+_AFTER_PRUNE = frozenset({"COPY", "ADD", "LABEL", "EXPOSE", "CMD", "ENTRYPOINT", "HEALTHCHECK", "STOPSIGNAL", "MAINTAINER"})
+
+
+def _prune_point(ctx: Context, steps: list[Step], project: Project, installs, build_lines: set[int]) -> Step | None:
+    """The last RUN that installs or builds, when only copies of the sources follow it (the
+    common ``npm ci`` then ``COPY . .`` of a stage whose install is its build): the prune goes
+    right after it, so a change to a source file leaves the pruned node_modules, and the
+    release's copy of it, cached. None (after the stage's last step) when a later step runs
+    anything, changes the environment, or copies something into node_modules (the prune must
+    see what the release gets)."""
+    lines = build_lines | {step.instruction.start_line for step, _fact, _cwd in installs}
+    last = max((i for i, step in enumerate(steps) if step.instruction.start_line in lines), default=None)
+    if last is None or last == len(steps) - 1:
+        return None
+    later = steps[last + 1 :]
+    if any(step.instruction.name not in _AFTER_PRUNE for step in later):
+        return None
+    if not any(step.instruction.name in ("COPY", "ADD") for step in later):
+        return None  # config only: the stage's end is the same place
+    modules = posixpath.join(project.root, "node_modules")
+    for step in later:
+        node = step.instruction
+        if node.name not in ("COPY", "ADD"):
+            continue
+        if step.effects.unknown or node.heredocs or any(_inside(w, modules) for w in step.effects.writes):
+            return None  # a copy into node_modules (or of what slimfile cannot tell)
+        if node.flag("from") is not None and overlaps(step.effects.writes, {modules}):
+            return None  # another stage's folder over it: what it holds is not known
+    files = ctx.build_files
+    copied = context_paths(ctx, later, files) if files is not None else "no context"
+    if isinstance(copied, str) or copied.exists(modules):
+        return None
+    return steps[last]
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
 def _node_major(tag: str | None) -> int | None:
