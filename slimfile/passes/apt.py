@@ -203,7 +203,11 @@ RUN apt-get update && apt-get install -y curl
 ```dockerfile
 RUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*
 ```
-(A RUN written over several lines gets the removal on a continuation line of its own.)
+(A RUN written over several lines gets the removal on a continuation line of its own.) An
+install run through `sudo`, `doas`, `gosu` or `su-exec` (a dev container's `USER vscode` then
+`sudo apt-get install`) gets the removal through the same wrapper: `sudo rm -rf
+/var/lib/apt/lists/*` (the user cannot remove root's lists, and the build would fail). The
+other appended cleanups (SF302, SF402-SF406) do the same.
 
 ## Fix safety
 Safe. It is not offered when a later RUN of the stage installs packages without its own

@@ -16,6 +16,7 @@ from slimfile.memo import cached
 from slimfile.shell.data import load
 from slimfile.shell.edit_helpers import EditRefused, append_command, insert_option
 from slimfile.shell.model import Command, ShellScript, Word
+from slimfile.shell.names import identity_words
 from slimfile.shell.packages import PackageFact
 from slimfile.syntax.edits import Edit, Fix, Safety
 from slimfile.syntax.gocompat import parse_words
@@ -132,7 +133,12 @@ def append_fix(ctx: Context, info: RunInfo, after: Command, text: str, rule: Rul
     It declares the cleanups it brings into the RUN, so no other fix of the round brings them too.
     Where a command after ``after`` could be skipped while the RUN still ends well (``install &&
     x; y``), it goes to the end of the RUN instead: a cleanup there is certain, so SF501 does not
-    bring the stage's own cleanup in as well."""
+    bring the stage's own cleanup in as well. ``text`` runs as ``after`` ran: behind the same
+    ``sudo``/``gosu`` (a cleanup of root's files by USER app without sudo fails the build)."""
+    as_run = run_as(after, text)
+    if as_run is None:
+        return None
+    text = as_run
     after = _certain_anchor(info.script, after)
     try:
         edit = append_command(ctx.dockerfile, info.script, after, text)
@@ -140,6 +146,20 @@ def append_fix(ctx: Context, info: RunInfo, after: Command, text: str, rule: Rul
         return None
     brings = tuple((info.outer.start, key) for key in sorted(text_cleanup_keys(text)))
     return Fix((edit,), safety, rule.fix_title, declares, brings=brings)
+
+
+def run_as(command: Command, text: str) -> str | None:
+    """``text`` (commands joined by `` && ``, as the passes write them) behind ``command``'s
+    wrappers that change the user (``sudo -u app``); None when one of their words is not
+    static (the user may differ where the text runs)."""
+    indices = identity_words([word.value for word in command.words])
+    if not indices:
+        return text
+    words = [command.words[i] for i in indices]
+    if not all(word.static for word in words):
+        return None
+    prefix = " ".join(word.raw for word in words)
+    return " && ".join(f"{prefix} {part}" for part in text.split(" && "))
 
 
 def _certain_anchor(script: ShellScript, after: Command) -> Command:

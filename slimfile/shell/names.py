@@ -53,6 +53,29 @@ def resolve(values: Sequence[str]) -> ResolvedName:
     return ResolvedName(None, tuple(wrappers), tuple(env_words))
 
 
+def identity_words(values: Sequence[str]) -> tuple[int, ...]:
+    """Indices of the words of the wrappers that run the command as another user (``sudo -u
+    app``, ``gosu app``; data ``identity``), their ``NAME=value`` words left out: a command
+    appended after this one to clean up what it wrote must run as the same user."""
+    wrappers_table = load("shell")["wrappers"]
+    if not values or basename(values[0]) not in wrappers_table:
+        return ()
+    found: list[int] = []
+    i = 0
+    while i < len(values):
+        spec = wrappers_table.get(basename(values[i]))
+        if spec is None:
+            break
+        env_words: list[int] = []
+        j, stop = _skip_wrapper_arguments(values, i + 1, spec, env_words)
+        if stop or j >= len(values):
+            break
+        if spec.get("identity"):
+            found.extend(k for k in range(i, j) if k not in env_words)
+        i = j
+    return tuple(found)
+
+
 def _skip_wrapper_arguments(values: Sequence[str], j: int, spec: dict, env_words: list[int]) -> tuple[int, bool]:
     """Index of the wrapped command's name; ``stop`` when the wrapper does not run a command."""
     with_value = set(spec.get("options_with_value", ()))
