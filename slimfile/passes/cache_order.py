@@ -583,7 +583,7 @@ def _findings(ctx: Context, plan: Plan) -> Iterator[Finding]:
         fix = None
     elif fix is not None:
         runs = [m for m in plan.moves if m.step.instruction.name == "RUN"]
-        lines = ", ".join(str(m.step.instruction.start_line) for m in runs)
+        lines = _list([str(m.step.instruction.start_line) for m in runs])
         if len(runs) == 1:
             message = f"the step on line {lines} does not use what `{copy_text}` (line {copy_line}) copies: move it above to keep it cached"
         else:
@@ -822,8 +822,15 @@ def _count(n: int, word: str) -> str:
     return f"{n} {word}{'s' if n != 1 else ''}"
 
 
+# a message names at most this many files or lines, then says how many more (a workspace of
+# 500 members made a message of 500 manifests)
+LISTED = 6
+
+
 def _list(names: list[str]) -> str:
     names = list(dict.fromkeys(names))
     if len(names) == 1:
         return names[0]
+    if len(names) > LISTED:
+        return ", ".join(names[:LISTED]) + f" and {len(names) - LISTED} more"
     return ", ".join(names[:-1]) + " and " + names[-1]

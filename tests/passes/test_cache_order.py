@@ -291,3 +291,17 @@ def test_what_sf701_wrote_is_not_a_copy_of_the_sources_for_the_next_check(tmp_pa
     assert [f.fix is not None for f in findings] == [True]
     assert "COPY package.json .yarnrc.yml ./\nCOPY .yarn/releases ./.yarn/releases/\nRUN yarn install" in output
     assert [f.rule.code for f in check_source(output.encode(), "Dockerfile", settings) if f.rule.code == "SF701"] == []
+
+
+def test_a_message_names_six_manifests_and_counts_the_rest(tmp_path):
+    """A workspace of 40 members made a message naming 41 manifests; now it names six and says
+    how many more (the fix still copies every one)."""
+    from slimfile.engine import Settings, check_source, fix_source
+
+    _workspace(tmp_path, [f"m{i:02}" for i in range(40)])
+    dockerfile = tmp_path / "Dockerfile"
+    settings = Settings(select=("SF701",))
+    (finding,) = check_source(dockerfile.read_bytes(), str(dockerfile), settings)
+    assert finding.message.count("package.json") == 6 and finding.message.endswith("and 35 more first and install before the sources")
+    output = fix_source(dockerfile.read_bytes(), str(dockerfile), settings).output.decode()
+    assert output.count("/package.json ./packages/") == 40
