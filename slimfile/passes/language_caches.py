@@ -239,7 +239,7 @@ def _uv(ctx: Context, info: RunInfo, fact: PackageFact) -> Iterator[Finding]:
     told += [value for name, value in fact.env if name == "UV_CACHE_DIR" and value]
     variable = env_value(ctx, info.stage, info.outer, "UV_CACHE_DIR")
     told += [variable] if variable else []
-    folders = [*told, "/root/.cache/uv", "/root/.cache"] if not told else told
+    folders = told or ["/root/.cache/uv", "/root/.cache"]
     if any(cache_mount_covers(info.instruction, folder) for folder in folders) or _cache_mount_for(info, "uv"):
         return
     if not layers_are_reused(ctx, info.stage):

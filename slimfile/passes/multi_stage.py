@@ -548,9 +548,10 @@ def _fix(ctx: Context, stage: Stage, release: Release, layout: _Layout) -> Fix |
         text[-1] = text[-1].rstrip(b"\r\n")  # the file ended without a newline: so does the new one
     tail = _tail_start(dockerfile, index, stage, layout)
     build_tail = b"".join(dockerfile.newline + line(dockerfile, like, "RUN", command).rstrip(b"\r\n") for command in release.build_tail)
-    if build_tail and release.build_tail_after is not None:
+    line_after = release.build_tail_after
+    after = next((n for n in stage.instructions if n.start_line == line_after), None) if line_after else None
+    if build_tail and after is not None:
         # the tail goes right after a step inside the build stage (a prune before `COPY . .`)
-        after = next(node for node in stage.instructions if node.start_line == release.build_tail_after)
         edits.append(Edit.insert(after.lines[-1].content_end, build_tail))
         build_tail = b""
     if tail is not None:

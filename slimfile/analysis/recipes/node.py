@@ -13,8 +13,9 @@ runs there once the build is done (``npm prune --omit=dev``, ``pnpm prune --prod
 copies of the sources follow it: a source edit then leaves the pruned folder cached). That
 is exact where a second install in the release is not: the files are the ones the build
 installed and tested with (native addons compiled against the build image's toolchain, which
-the slim image lacks), no package is resolved or downloaded again, and no lifecycle script of the project (a ``prepare`` that calls a
-devDependency such as husky) runs on the release base.
+the slim image lacks), no package is resolved or downloaded again, and no lifecycle script
+of the project (a ``prepare`` that calls a devDependency such as husky) runs on the release
+base.
 """
 
 from __future__ import annotations
