@@ -8,7 +8,9 @@ is reported as skipped and the run goes on (its exit code is not affected).
 A directory walk never stops on a bad entry: symlink loops, links back to an ancestor,
 unreadable directories and files that vanish meanwhile are reported as warnings and skipped.
 Writes go to a temporary file in the same directory, then ``os.replace``: a crash leaves either
-the old file or the new one, never half of each.
+the old file or the new one, never half of each. A file with several hard links is written in
+place instead (as ruff and black do), so that every name keeps seeing one file; the new text is
+written beside it first, and stays there if the in-place write is cut short.
 """
 
 from __future__ import annotations
@@ -141,6 +143,10 @@ def write_atomic(path: str, data: bytes) -> None:
     except FileNotFoundError:
         before = None
     tmp = _written_beside(target, data)
+    if before is not None and before.st_nlink > 1 and os.access(target, os.W_OK):
+        _write_in_place(target, data)  # a replace would split the hard links into two files
+        _remove(tmp)
+        return
     try:
         if before is not None:
             os.chmod(tmp, stat.S_IMODE(before.st_mode))
@@ -149,6 +155,15 @@ def write_atomic(path: str, data: bytes) -> None:
     except BaseException:
         _remove(tmp)
         raise
+
+
+def _write_in_place(target: Path, data: bytes) -> None:
+    """The same inode gets ``data``: its mode, owner and every hard link to it stay."""
+    with open(target, "r+b") as handle:
+        handle.write(data)
+        handle.truncate()
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def _keep_owner(tmp: str, before: os.stat_result) -> None:

@@ -81,6 +81,19 @@ def test_fix_writes_through_a_link_and_keeps_mode_and_owner(invoke, test_pipelin
     assert sorted(p.name for p in tmp_path.iterdir()) == ["Dockerfile", "real.Dockerfile"]
 
 
+def test_fix_keeps_hard_links(invoke, test_pipeline, tmp_path):
+    """A Dockerfile with a second hard link (a monorepo's shared file): both names see the fix,
+    as with ruff and black (the atomic replace gave the fixed name a new file and left the
+    other name with the old text). No temporary file is left."""
+    path = write(tmp_path, "Dockerfile", LOWER)
+    other = tmp_path / "other.Dockerfile"
+    os.link(path, other)
+    assert invoke("fix", str(path)).exit_code == 0
+    assert path.read_bytes() == FIXED and other.read_bytes() == FIXED
+    assert path.stat().st_ino == other.stat().st_ino and path.stat().st_nlink == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Dockerfile", "other.Dockerfile"]
+
+
 def test_fix_unsafe(invoke, test_pipeline, tmp_path):
     path = write(tmp_path, "Dockerfile", LOWER)
     assert invoke("fix", "--unsafe-fixes", str(path)).exit_code == 0
