@@ -118,4 +118,11 @@ def _closing_runs(runs: list[tuple[int, int]]) -> list[int | None]:
 
 
 def _escaped(text: str) -> str:
-    return "".join("\\" + char if char in _MARKDOWN_ACTIVE else char for char in text)
+    escaped = "".join("\\" + char if char in _MARKDOWN_ACTIVE else char for char in text)
+    return _MENTION.sub(lambda m: f"`{m.group()}`", escaped)
+
+
+# what GitHub reads as a mention of a user or team (`@types/node`, a scoped npm package in a
+# note): put in a code span, where GitHub mentions nobody; an e-mail address (a word before
+# the @) is left as it is
+_MENTION = re.compile(r"(?<!\w)@[A-Za-z0-9](?:[\w./-]*\w)?")

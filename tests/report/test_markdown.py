@@ -111,3 +111,33 @@ def test_message_markdown_escapes_only_outside_code_spans(message, rendered):
 
     assert message_markdown(message) == rendered
     assert _links_images_html(rendered) == []
+
+
+def _text_outside_code(text: str) -> str:
+    from markdown_it import MarkdownIt
+
+    return "".join(
+        token.content for block in MarkdownIt("commonmark").parse(text) for token in block.children or () if token.type == "text"
+    )
+
+
+@pytest.mark.parametrize(
+    ("message", "rendered"),
+    [
+        ("the devDependencies (@types/node, eslint) stay", "the devDependencies (`@types/node`, eslint) stay"),
+        ("needs @babel/core.", "needs `@babel/core`."),
+        ("@@x and ` @y", "@`@x` and \\` `@y`"),
+        ("mail root@example.com", "mail root@example.com"),
+        ("`@scope/pkg` already code", "`@scope/pkg` already code"),
+    ],
+)
+def test_a_name_github_would_read_as_a_mention_goes_into_a_code_span(message, rendered):
+    """A PR comment that mentions `@types/node` outside code notifies GitHub's user or team
+    `types`: the bot must mention nobody. Scoped npm packages reach messages (the
+    devDependencies SF901 leaves behind); in a code span GitHub mentions no one."""
+    import re
+
+    from slimfile.report.suggestions import message_markdown
+
+    assert message_markdown(message) == rendered
+    assert not re.search(r"(?<!\w)@\w", _text_outside_code(rendered))
