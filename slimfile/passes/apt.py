@@ -155,7 +155,8 @@ NO_RECOMMENDS = Rule(
 Adds `--no-install-recommends` to `apt-get install`. When the command installs a tool that
 talks HTTPS (curl, wget, git, ...) and does not list `ca-certificates`, it adds
 `ca-certificates` too: it is only a *recommended* package of those tools, and without it
-HTTPS fails at run time while the build still passes.
+HTTPS fails at run time while the build still passes. It goes after the last package, on a
+line of its own when the list has one package per line.
 
 ## Why is this bad?
 Recommended packages are often large and rarely needed in a container: git recommends
@@ -328,7 +329,7 @@ def _no_recommends(ctx: Context, info: RunInfo, fact: PackageFact) -> Iterator[F
     if fact.has("no-install-recommends") or fact.anchor is None or fact.tool == "aptitude":
         return
     command = info.script.commands[fact.command]
-    extra = _keep_ca_certificates(fact) if ctx.option("keep-ca-certificates", True) else ()
+    extra = _keep_ca_certificates(ctx, fact) if ctx.option("keep-ca-certificates", True) else ()
     fix = option_fix(ctx, info, fact.anchor, "--no-install-recommends", NO_RECOMMENDS, Safety.UNSAFE, extra, PACKAGES)
     message = f"`{fact.tool} install` without `--no-install-recommends` also installs recommended packages"
     if extra:
@@ -336,8 +337,9 @@ def _no_recommends(ctx: Context, info: RunInfo, fact: PackageFact) -> Iterator[F
     yield Finding(NO_RECOMMENDS, message, command.start, fact.anchor.end, fix, saving("apt-recommends"))
 
 
-def _keep_ca_certificates(fact: PackageFact) -> tuple[Edit, ...]:
-    """Add ca-certificates when an HTTPS tool is installed without it (LESSONS-FROM-PEERS #8)."""
+def _keep_ca_certificates(ctx: Context, fact: PackageFact) -> tuple[Edit, ...]:
+    """Add ca-certificates when an HTTPS tool is installed without it (LESSONS-FROM-PEERS #8):
+    after the last package, on a line of its own when the list has one package per line."""
     if not fact.packages or not all(w.static for w in fact.packages):
         return ()
     names = {w.value.split("=", 1)[0].split(":", 1)[0] for w in fact.packages}
@@ -346,7 +348,52 @@ def _keep_ca_certificates(fact: PackageFact) -> tuple[Edit, ...]:
     if not needed:
         return ()
     last = fact.packages[-1]
+    own_line = _one_per_line_tail(ctx.dockerfile.source, fact, ctx.dockerfile.escape)
+    if own_line is not None:
+        continuation, indent = own_line
+        return (Edit.insert(last.end, b"".join(continuation + indent + name.encode() for name in needed)),)
     return (Edit.insert(last.end, (" " + " ".join(needed)).encode()),)
+
+
+def _one_per_line_tail(source: bytes, fact: PackageFact, escape: str) -> tuple[bytes, bytes] | None:
+    """For a list with one package per line (each of the last two alone at the start of its
+    line, the last followed by a line continuation), the bytes from the last package to the
+    next line (`` \`` and the newline, as written) and the last package's indentation; None
+    for any other layout."""
+    if len(fact.packages) < 2:
+        return None
+    last, before = fact.packages[-1], fact.packages[-2]
+    line_start = source.rfind(b"\n", 0, last.start) + 1
+    if before.start >= line_start or not _blank(source[line_start : last.start]):
+        return None
+    before_start = source.rfind(b"\n", 0, before.start) + 1
+    if not _blank(source[before_start : before.start]):
+        return None
+    indent = source[line_start : last.start]
+    trailer = _continued_line_end(source, last.end, escape)
+    if trailer is not None:  # `zip \` then more: the new line goes between
+        return trailer, indent
+    line_end = source.find(b"\n", last.end)
+    rest = source[last.end : line_end if line_end >= 0 else len(source)]
+    earlier = _continued_line_end(source, before.end, escape)
+    if _blank(rest.rstrip(b"\r")) and earlier is not None:  # `zip` ends the RUN: continue it as the line above does
+        return earlier, indent
+    return None
+
+
+def _continued_line_end(source: bytes, end: int, escape: str) -> bytes | None:
+    """The bytes from ``end`` to the next line when only a line continuation follows ``end``
+    on its line (`` \`` and the newline, as written), else None."""
+    line_end = source.find(b"\n", end)
+    if line_end < 0:
+        return None
+    if source[end:line_end].rstrip(b"\r").strip(b" \t") != escape.encode():
+        return None
+    return source[end : line_end + 1]
+
+
+def _blank(text: bytes) -> bool:
+    return not text.strip(b" \t")
 
 
 # -- SF105 ------------------------------------------------------------------------------------
