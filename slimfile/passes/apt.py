@@ -357,9 +357,9 @@ def _keep_ca_certificates(ctx: Context, fact: PackageFact) -> tuple[Edit, ...]:
 
 def _one_per_line_tail(source: bytes, fact: PackageFact, escape: str) -> tuple[bytes, bytes] | None:
     """For a list with one package per line (each of the last two alone at the start of its
-    line, the last followed by a line continuation), the bytes from the last package to the
-    next line (`` \`` and the newline, as written) and the last package's indentation; None
-    for any other layout."""
+    line), the line continuation to write after the last package (the escape character and
+    the newline, as written there or on the line above) and the last package's indentation;
+    None for any other layout."""
     if len(fact.packages) < 2:
         return None
     last, before = fact.packages[-1], fact.packages[-2]
@@ -383,7 +383,7 @@ def _one_per_line_tail(source: bytes, fact: PackageFact, escape: str) -> tuple[b
 
 def _continued_line_end(source: bytes, end: int, escape: str) -> bytes | None:
     """The bytes from ``end`` to the next line when only a line continuation follows ``end``
-    on its line (`` \`` and the newline, as written), else None."""
+    on its line (the escape character and the newline, as written), else None."""
     line_end = source.find(b"\n", end)
     if line_end < 0:
         return None

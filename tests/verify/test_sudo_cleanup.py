@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import pytest
 
-from slimfile.engine import Settings
-from slimfile.verify import VerifyRequest, verify
-
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group("docker-builds")]
 
 DOCKERFILE = """\
@@ -28,13 +25,8 @@ CMD ["sh", "tool.sh"]
 """
 
 
-def test_the_cleanup_runs_through_sudo_and_is_verified(tmp_path, engine):
-    (tmp_path / "tool.sh").write_text('echo \'{"tools": ["jq"]}\' | jq -c .tools\n')
-    dockerfile = tmp_path / "Dockerfile"
-    dockerfile.write_text(DOCKERFILE)
-    report = verify(VerifyRequest(dockerfile=dockerfile, settings=Settings(select=frozenset({"SF105"})), run=""), engine=engine)
-    assert report.error is None, (report.error, report.error_log)
-    assert [fix["code"] for fix in report.rewrite.applied] == ["SF105"]
+def test_the_cleanup_runs_through_sudo_and_is_verified(verify_one_rule):
+    report = verify_one_rule("SF105", DOCKERFILE, {"tool.sh": 'echo \'{"tools": ["jq"]}\' | jq -c .tools\n'})
     assert report.after.build.ok, report.error_log
     assert report.verdict == "verified" and report.problems == [], [p.message for p in report.problems]
     assert report.after.size < report.before.size

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import pytest
 
-from slimfile.engine import Settings
-from slimfile.verify import VerifyRequest, verify
-
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group("docker-builds")]
 
 DOCKERFILE = """\
@@ -26,14 +23,9 @@ CMD ["/opt/venv/bin/python", "app.py"]
 """
 
 
-def test_uv_without_its_cache_is_smaller_and_runs_the_same(tmp_path, engine):
-    (tmp_path / "requirements.txt").write_text("requests==2.32.3\nflask==3.0.3\n")
-    (tmp_path / "app.py").write_text("import flask, requests\nprint('flask', flask.__version__.split('.')[0], 'requests', requests.__version__)\n")
-    dockerfile = tmp_path / "Dockerfile"
-    dockerfile.write_text(DOCKERFILE)
-    report = verify(VerifyRequest(dockerfile=dockerfile, settings=Settings(select=frozenset({"SF408"})), run=""), engine=engine)
-    assert report.error is None, (report.error, report.error_log)
-    assert [fix["code"] for fix in report.rewrite.applied] == ["SF408"]
+def test_uv_without_its_cache_is_smaller_and_runs_the_same(verify_one_rule):
+    app = "import flask, requests\nprint('flask', flask.__version__.split('.')[0], 'requests', requests.__version__)\n"
+    report = verify_one_rule("SF408", DOCKERFILE, {"requirements.txt": "requests==2.32.3\nflask==3.0.3\n", "app.py": app})
     assert report.verdict == "verified" and report.problems == [], [p.message for p in report.problems]
     assert report.before.size - report.after.size > 1_000_000, (report.before.size, report.after.size)
     assert report.run.differences() == [] and "flask 3 requests 2.32.3" in report.run.after.stdout.splitlines()
