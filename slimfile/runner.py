@@ -260,11 +260,18 @@ def _stop(pool) -> None:
     """Cancel what has not started and end the workers now, in the middle of their chunk (the
     pool has no public way to; a worker only ever writes its results back to this process)."""
     processes = list((getattr(pool, "_processes", None) or {}).values())  # shutdown forgets them
+    manager = getattr(pool, "_executor_manager_thread", None)  # and this
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.terminate()
     for process in processes:
         process.join(timeout=5)
+    # the pool's manager thread notices the ended workers and closes its wake-up pipe; waited
+    # for here, since at exit Python wakes that thread through the same pipe, and a close in
+    # between printed "Exception ignored in: <module 'threading'>" after "error: interrupted"
+    # (a race of concurrent.futures, cpython#109047)
+    if manager is not None:
+        manager.join(timeout=5)
 
 
 def _run_isolated(jobs: Sequence[Job]) -> list[FileOutcome]:
