@@ -353,8 +353,9 @@ def _prune(project: Project, installs, tag: str | None, after: Step | None, cach
 
 
 # what may follow the prune without running anything that could need a devDependency or see
-# the prune differently: copies, and config the build stage's later RUNs do not read
-_AFTER_PRUNE = frozenset({"COPY", "ADD", "LABEL", "EXPOSE", "CMD", "ENTRYPOINT", "HEALTHCHECK", "STOPSIGNAL", "MAINTAINER"})
+# the prune differently: copies, and config the build stage's later RUNs do not read (not
+# ADD: a local archive is unpacked, and what it holds is not read here)
+_AFTER_PRUNE = frozenset({"COPY", "LABEL", "EXPOSE", "CMD", "ENTRYPOINT", "HEALTHCHECK", "STOPSIGNAL", "MAINTAINER"})
 
 
 def _prune_point(ctx: Context, steps: list[Step], project: Project, installs, build_lines: set[int]) -> Step | None:
@@ -371,12 +372,12 @@ def _prune_point(ctx: Context, steps: list[Step], project: Project, installs, bu
     later = steps[last + 1 :]
     if any(step.instruction.name not in _AFTER_PRUNE for step in later):
         return None
-    if not any(step.instruction.name in ("COPY", "ADD") for step in later):
+    if not any(step.instruction.name == "COPY" for step in later):
         return None  # config only: the stage's end is the same place
     modules = posixpath.join(project.root, "node_modules")
     for step in later:
         node = step.instruction
-        if node.name not in ("COPY", "ADD"):
+        if node.name != "COPY":
             continue
         if step.effects.unknown or node.heredocs or any(_inside(w, modules) for w in step.effects.writes):
             return None  # a copy into node_modules (or of what slimfile cannot tell)
