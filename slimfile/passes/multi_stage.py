@@ -128,13 +128,13 @@ tool configs stay behind), package.json, and the build stage's `node_modules` af
 that runs there once the build is done (`npm prune --omit=dev`, `pnpm prune --prod`, yarn 1's
 `install --production`); when the install is the build and only copies of the sources follow
 it (`npm ci`, then `COPY . .`), the prune goes right after the install, so that a source edit
-leaves it and the release's `node_modules` cached. Pruning the build's own `node_modules` is exact where a second
-install in the release (`npm ci --omit=dev`) is not: the files are the ones the build
-installed and used (native addons compiled with the build image's compilers, which the slim
-image lacks), nothing is resolved or downloaded again, and no `prepare` script that calls a
-devDependency runs on the release base. What the image starts (`node dist/server.js`, `npm
-start` and its script) must find its file in the release and its programs among the
-production dependencies. System packages the stage installs go as for Python: build tools
+leaves it and the release's `node_modules` cached. Pruning the build's own `node_modules` is
+exact where a second install in the release (`npm ci --omit=dev`) is not: the files are the
+ones the build installed and used (native addons compiled with the build image's compilers,
+which the slim image lacks), nothing is resolved or downloaded again, and no `prepare`
+script that calls a devDependency runs on the release base. What the image starts (`node
+dist/server.js`, `npm start` and its script) must find its file in the release and its
+programs among the production dependencies. System packages the stage installs go as for Python: build tools
 stay in the build stage, the release installs every other package again and the runtime
 library of each `-dev` package (a service that runs `jq` or `convert` keeps it). A package
 that apk, dnf or zypper installs and that is not a build tool (`build-base`, `musl-dev`,

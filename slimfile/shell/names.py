@@ -31,49 +31,43 @@ _PLAIN = ResolvedName(0, (), ())
 
 def resolve(values: Sequence[str]) -> ResolvedName:
     """Find the program among ``values`` (the unquoted command words, argv0 first)."""
-    wrappers_table = load("shell")["wrappers"]
-    if values and basename(values[0]) not in wrappers_table:
+    if values and basename(values[0]) not in load("shell")["wrappers"]:
         return _PLAIN  # the common case: argv0 is the program
-    wrappers: list[str] = []
     env_words: list[int] = []
-    i = 0
-    while i < len(values):
-        name = basename(values[i])
-        spec = wrappers_table.get(name)
-        if spec is None:
-            return ResolvedName(i, tuple(wrappers), tuple(env_words))
-        j, stop = _skip_wrapper_arguments(values, i + 1, spec, env_words)
-        if stop:
-            return ResolvedName(i, tuple(wrappers), tuple(env_words))
-        if j >= len(values):
-            # nothing wrapped: the wrapper itself is the command (`exec >log`, `env`, `time`)
-            return ResolvedName(i, tuple(wrappers), tuple(env_words))
-        wrappers.append(name)
-        i = j
-    return ResolvedName(None, tuple(wrappers), tuple(env_words))
+    segments, name_index = _wrapper_segments(values, env_words)
+    return ResolvedName(name_index, tuple(basename(values[i]) for i, _end, _spec in segments), tuple(env_words))
 
 
 def identity_words(values: Sequence[str]) -> tuple[int, ...]:
     """Indices of the words of the wrappers that run the command as another user (``sudo -u
     app``, ``gosu app``; data ``identity``), their ``NAME=value`` words left out: a command
     appended after this one to clean up what it wrote must run as the same user."""
-    wrappers_table = load("shell")["wrappers"]
-    if not values or basename(values[0]) not in wrappers_table:
+    if not values or basename(values[0]) not in load("shell")["wrappers"]:
         return ()
-    found: list[int] = []
+    env_words: list[int] = []
+    segments, _name_index = _wrapper_segments(values, env_words)
+    given = set(env_words)
+    return tuple(k for i, end, spec in segments if spec.get("identity") for k in range(i, end) if k not in given)
+
+
+def _wrapper_segments(values: Sequence[str], env_words: list[int]) -> tuple[list[tuple[int, int, dict]], int | None]:
+    """The wrappers before the program, each as (its first word, the word after its
+    arguments, its data), and the program's index; ``env_words`` gets the ``NAME=value``
+    words given to them. A wrapper that wraps nothing (`exec >log`, `env`, `command -v x`) is
+    the program itself."""
+    wrappers_table = load("shell")["wrappers"]
+    segments: list[tuple[int, int, dict]] = []
     i = 0
     while i < len(values):
         spec = wrappers_table.get(basename(values[i]))
         if spec is None:
-            break
-        env_words: list[int] = []
+            return segments, i
         j, stop = _skip_wrapper_arguments(values, i + 1, spec, env_words)
         if stop or j >= len(values):
-            break
-        if spec.get("identity"):
-            found.extend(k for k in range(i, j) if k not in env_words)
+            return segments, i
+        segments.append((i, j, spec))
         i = j
-    return tuple(found)
+    return segments, None
 
 
 def _skip_wrapper_arguments(values: Sequence[str], j: int, spec: dict, env_words: list[int]) -> tuple[int, bool]:

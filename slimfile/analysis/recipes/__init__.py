@@ -9,11 +9,12 @@ knows. The pass (``slimfile/passes/multi_stage.py``) turns a Release into edits.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from slimfile.analysis.context import Context
+from slimfile.analysis.globs import leading_folders
 from slimfile.analysis.steps import Step
 from slimfile.shell.data import load
 from slimfile.syntax.edits import Edit
@@ -38,20 +39,13 @@ def outermost(artefacts: list[Artefact]) -> list[Artefact]:
     kept: dict[str, Artefact] = {}
     for artefact in artefacts:
         path = artefact.source.rstrip("/")
-        if any(folder in paths for folder in _folders_above(path)):
+        if any(folder in paths for folder in leading_folders(path)):
             continue
         if path in kept and kept[path].source != path and artefact.source == path:
             del kept[path]  # `/app/` then `/app`: the later, plain one is kept, at its place
         if path not in kept:
             kept[path] = artefact
     return list(kept.values())
-
-
-def _folders_above(path: str) -> Iterator[str]:
-    """``/app/x/y`` -> ``/app/x``, ``/app``, ``""`` (the root, as ``"/".rstrip("/")``)."""
-    while "/" in path:
-        path = path.rsplit("/", 1)[0]
-        yield path
 
 
 @dataclass(frozen=True)
