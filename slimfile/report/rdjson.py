@@ -12,7 +12,11 @@ Conventions, following reviewdog's ``rdf`` definitions:
   diagnostic located in the new file whose suggestion inserts the whole content at line 1,
   column 1 (reviewdog's zero-width range), with ``related_locations`` pointing back at the
   finding;
-- files that could not be processed are reported as ERROR diagnostics without a code.
+- files that could not be processed are reported as ERROR diagnostics without a code;
+- messages are markdown that reads as written (``message_markdown``, as the PR comment's):
+  ``github-pr-review`` posts a message as it is inside its markdown comment, so a scoped npm
+  package (``@types/node``) would notify a GitHub user or team and a folder name of the pull
+  request could make a link or HTML there.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from __future__ import annotations
 from slimfile.diagnostics import Finding
 from slimfile.report.json_text import dumps_indented
 from slimfile.report.model import FileFindings, Report
-from slimfile.report.suggestions import line_suggestion
+from slimfile.report.suggestions import line_suggestion, message_markdown
 from slimfile.report.text import finding_line
 
 SOURCE = {"name": "slimfile"}
@@ -40,7 +44,7 @@ def _diagnostic(report: Report, file: FileFindings, finding: Finding) -> dict:
     start_line, start_column = file.index.byte_position(finding.start)
     end_line, end_column = file.index.byte_position(finding.end)
     diagnostic: dict = {
-        "message": finding.message,
+        "message": message_markdown(finding.message),
         "location": {
             "path": report.relative_path(file.path),
             "range": {
@@ -80,13 +84,13 @@ def _new_file_diagnostics(report: Report, file: FileFindings, finding: Finding) 
     empty = {"start": {"line": 1, "column": 1}, "end": {"line": 1, "column": 1}}
     return [
         {
-            "message": f"new file: {fix.title or finding.rule.fix_title} ({finding.rule.code}, {report.relative_path(file.path)}:{start_line})",
+            "message": message_markdown(f"new file: {fix.title or finding.rule.fix_title} ({finding.rule.code}, {report.relative_path(file.path)}:{start_line})"),
             "location": {"path": report.relative_path(new.path), "range": empty},
             "severity": finding.rule.severity.upper(),
             "source": SOURCE,
             "code": {"value": finding.rule.code},
             "suggestions": [{"range": empty, "text": new.content.decode("utf-8", "surrogateescape")}],
-            "related_locations": [{"message": finding.message, "location": finding_location}],
+            "related_locations": [{"message": message_markdown(finding.message), "location": finding_location}],
         }
         for new in fix.creates
     ]
@@ -97,7 +101,7 @@ def _error_diagnostic(report: Report, error) -> dict:
     if error.line:
         location["range"] = {"start": {"line": error.line}}
     return {
-        "message": f"slimfile could not process this file: {error.message}",
+        "message": message_markdown(f"slimfile could not process this file: {error.message}"),
         "location": location,
         "severity": "ERROR",
         "source": SOURCE,

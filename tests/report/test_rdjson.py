@@ -89,3 +89,23 @@ def test_suggestion_lines_applied_give_the_fixed_file(tmp_path):
 def test_original_output_is_the_text_line(tmp_path):
     diagnostic = diagnostics(tmp_path, {"Dockerfile": b"FROM x\nADD a /b\n"})[0]
     assert diagnostic["original_output"].endswith("Dockerfile:2:1: XT102 [*] `ADD` of a local path; `COPY` is clearer")
+
+
+def test_messages_are_markdown_that_mentions_and_links_nobody(tmp_path, validator):
+    """github-pr-review posts a message as it is inside its markdown comment: a scoped npm
+    package (`@types/node`, which SF901 names) would notify a GitHub user or team, and a name
+    from the pull request could make a link. Both read as written, as in `--output-format
+    markdown`; code spans stay code."""
+    from dataclasses import replace
+
+    report = make_report(tmp_path, {"Dockerfile": SAMPLE})
+    file = report.files[0]
+    said = "`npm i @a/b` leaves the devDependencies (@types/node, eslint) in [x](http://e)"
+    file.findings[0] = replace(file.findings[0], message=said)
+    report.errors.append(DockerfileError("unknown instruction <b>@org/team</b>", 3, path=str(tmp_path / "Dockerfile")))
+    document = json.loads(rdjson.render(report))
+    validator.validate(document)
+    messages = [d["message"] for d in document["diagnostics"]]
+    assert messages[0] == "`npm i @a/b` leaves the devDependencies (`@types/node`, eslint) in \\[x\\](http://e)"
+    assert messages[-1] == "slimfile could not process this file: unknown instruction \\<b\\>`@org/team`\\</b\\>"
+    assert document["diagnostics"][0]["original_output"].endswith(said)  # the text line, as written
