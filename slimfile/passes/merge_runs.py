@@ -48,7 +48,8 @@ MERGE_RUNS = Rule(
 ## What it does
 Merges a RUN into the RUN right before it when both are small (at most two commands each),
 follow each other directly in the same stage, and have the same flags. Comments between them
-become comment lines inside the continuation; blank lines between them are removed.
+become comment lines inside the continuation, indented as its lines when they were at
+column 0; blank lines between them are removed.
 
 Set `preferences.merge-runs = "all"` to merge consecutive RUNs of any size.
 

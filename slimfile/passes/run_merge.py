@@ -22,9 +22,10 @@ install it feeds). ``A`` is the earlier RUN, ``B`` the next one:
 
 The join keeps every byte of both RUNs except ``B``'s ``RUN`` keyword and flags: ``A``'s last
 line gets a continuation marker, comment lines between the RUNs become comment lines inside the
-continuation, blank lines between them go (empty continuation lines are deprecated), and
-``B`` starts a continuation line ``&& ...`` (or ``A && \\`` when the file puts operators at line
-ends), in the file's newline, escape character and indentation.
+continuation (shifted by its indentation when one started at column 0), blank lines between
+them go (empty continuation lines are deprecated), and ``B`` starts a continuation line
+``&& ...`` (or ``A && \\`` when the file puts operators at line ends), in the file's newline,
+escape character and indentation.
 """
 
 from __future__ import annotations
@@ -228,10 +229,13 @@ def merge_edits(ctx: Context, plan: MergePlan) -> tuple[Edit, ...]:
     marker = style.marker_spacing(dockerfile, a) + escape
     # A's last line: close the subshell, add the operator (trailing style) and the marker
     edits.append(Edit(a_end, a_last.content_end, close + (b" &&" if trailing else b"") + marker))
-    # blank lines between the RUNs go; comment lines stay as comments inside the continuation
-    for item in plan.between:
-        if not item.is_comment:
-            edits.append(Edit.delete(item.start, item.end))
+    # blank lines between the RUNs go; comment lines stay as comments inside the continuation,
+    # shifted by its indentation when one started at column 0 (each keeps its place relative
+    # to the others); comments the author indented already keep their indentation
+    comments = [item for item in plan.between if item.is_comment]
+    edits.extend(Edit.delete(item.start, item.end) for item in plan.between if not item.is_comment)
+    if not all(_leading_blank(dockerfile.source, item.start) for item in comments):
+        edits.extend(Edit.insert(item.start, indent) for item in comments)
     opener = b"" if trailing else b"&& "
     if plan.wrap_second:
         opener += b"("
@@ -245,6 +249,11 @@ def merge_edits(ctx: Context, plan: MergePlan) -> tuple[Edit, ...]:
     if plan.wrap_second:
         edits.append(Edit.insert(b_end, b")"))
     return tuple(edits)
+
+
+def _leading_blank(source: bytes, start: int) -> bool:
+    """The line at ``start`` begins with a space or a tab."""
+    return source[start : start + 1] in (b" ", b"\t")
 
 
 def operators_trail(dockerfile: Dockerfile) -> bool:
