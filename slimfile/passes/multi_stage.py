@@ -134,9 +134,12 @@ ones the build installed and used (native addons compiled with the build image's
 which the slim image lacks), nothing is resolved or downloaded again, and no `prepare`
 script that calls a devDependency runs on the release base. What the image starts (`node
 dist/server.js`, `npm start` and its script) must find its file in the release and its
-programs among the production dependencies. System packages the stage installs go as for Python: build tools
-stay in the build stage, the release installs every other package again and the runtime
-library of each `-dev` package (a service that runs `jq` or `convert` keeps it). A package
+programs among the production dependencies. System packages the stage installs go as for
+Python: build tools stay in the build stage, the release installs every other package again
+and the runtime library of each `-dev` package (a service that runs `jq` or `convert` keeps
+it). When the install compiles an addon, node-gyp's toolchain (`python3 make g++`, which a
+stage on a slim image installs itself) are its build tools, python3 included (gyp is a
+Python program), unless a RUN of the stage or the start runs Python itself. A package
 that apk, dnf or zypper installs and that is not a build tool (`build-base`, `musl-dev`,
 `linux-headers`, ...: data/dev_runtime.toml) refuses the split, for every recipe: slimfile
 repeats apt installs only, and the release would not have it.

@@ -10,6 +10,8 @@ under 10%, Node with a build step well under half); the expert's hand-written re
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from slimfile.engine import Settings, fix_source
@@ -230,3 +232,31 @@ def test_the_prune_before_the_sources_stays_cached_after_a_source_edit(split):
     assert prune and all(step.cached for step in prune), warm.steps
     assert modules and all(step.cached for step in modules), warm.steps
     assert any(not step.cached and step.instruction.startswith("COPY . ") for step in warm.steps), warm.steps
+
+
+def test_node_gyps_python_stays_in_the_build_stage(tmp_path, engine):
+    """node-native-dep on node:18-slim, which has no compiler: the stage installs node-gyp's
+    toolchain itself (`python3 make g++`) beside jq. python3 runs gyp, as make and g++ run the
+    compile: the release installs jq again and none of the three (upstream node:18-slim has no
+    python3, a 44 MB layer on debian:bookworm-slim; the zoo's stand-in, Debian's Node.js, has
+    it already, so the saving does not show here). The rewrite is verified and runs the same."""
+    shutil.copytree(APPS_DIR / "node-native-dep", tmp_path / "app")
+    dockerfile = tmp_path / "app" / "Dockerfile"
+    dockerfile.write_text(
+        "FROM node:18-slim\n"
+        "ENV npm_config_nodedir=/usr\n"
+        "RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ jq && rm -rf /var/lib/apt/lists/*\n"
+        "WORKDIR /app\n"
+        "COPY package.json package-lock.json ./\n"
+        "RUN npm ci\n"
+        "COPY . .\n"
+        'CMD ["node", "index.js"]\n'
+    )
+    output = fix_source(dockerfile.read_bytes(), str(dockerfile), Settings(unsafe_fixes=True)).output.decode()
+    release = output.split(" AS release\n")[1]
+    assert "apt-get install -y --no-install-recommends jq &&" in release, output
+    report = verify(VerifyRequest(dockerfile=dockerfile, settings=Settings(unsafe_fixes=True), run=""), engine=engine)
+    assert report.error is None, (report.error, report.error_log)
+    assert "SF901" in [fix["code"] for fix in report.rewrite.applied]
+    assert report.problems == [] and report.verdict == "verified", [p.message for p in report.problems]
+    assert report.run.differences() == [] and "jq counts 3 elements" in report.run.after.stdout.splitlines()

@@ -25,7 +25,7 @@ import re
 from dataclasses import replace
 
 from slimfile.analysis.build_context import BuildContext
-from slimfile.analysis.compat import uses_of
+from slimfile.analysis.compat import tools, uses_of
 from slimfile.analysis.context import Context
 from slimfile.analysis.manifests import default_gyp_build, read_package_json
 from slimfile.analysis.recipes import Artefact, Base, Refusal, Release, base, build_image_size, debian_suite, outermost
@@ -102,7 +102,20 @@ def release(ctx: Context, stage: Stage, steps: list[Step]) -> Release | Refusal 
         why_not_nginx = site
         if start.serve_problem:
             return Refusal("node", f"{start.serve_problem}; not on nginx: {site}")
-    return _node_release(ctx, stage, steps, project, installs, outputs, start, build_lines, why_not_nginx, addons)
+    toolchain = _gyp_toolchain(start, runs) if compiles or addons else frozenset()
+    return _node_release(ctx, stage, steps, project, installs, outputs, start, build_lines, why_not_nginx, addons, toolchain)
+
+
+def _gyp_toolchain(start: Start, runs: list[tuple[Step, ShellScript]]) -> frozenset[str]:
+    """node-gyp's toolchain (data/base_image_tools.toml [compile] node-gyp), which a stage whose
+    install compiles an addon may install itself: build tools of the split, as the compiler
+    is. Its python3 runs gyp; it stays a package of the release when the stage runs Python
+    itself (recipes.toml [node] ``python_programs`` in a RUN or at the start)."""
+    toolchain = frozenset(tools()["compile"]["node-gyp"])
+    python = frozenset(recipe_data("node")["python_programs"])
+    programs = {command.name for _step, script in runs for command in script.commands}
+    programs |= {posixpath.basename(invocation.program) for invocation in start.invocations}
+    return toolchain - python if programs & python else toolchain
 
 
 # -- the project --------------------------------------------------------------------------------
@@ -223,7 +236,7 @@ def _build(project: Project, runs: list[tuple[Step, ShellScript]]) -> tuple[Buil
 
 def _node_release(
     ctx: Context, stage: Stage, steps: list[Step], project: Project, installs, outputs: BuildOutputs, start: Start, build_lines: set[int],
-    why_not_nginx: str | None, addons: list[str],
+    why_not_nginx: str | None, addons: list[str], toolchain: frozenset[str],
 ) -> Release | Refusal:
     image = stage.image
     slim = slim_tag(image.tag)
@@ -231,7 +244,7 @@ def _node_release(
     missing = sorted(start.runners - target.provides)
     if missing:
         return Refusal("node", f"the start runs through {', '.join(missing)}, which {target.image} does not have")
-    packages = stage_packages(ctx, steps, debian_suite(image.tag if image else None))
+    packages = stage_packages(ctx, steps, debian_suite(image.tag if image else None), build_tools=toolchain)
     if isinstance(packages, str):
         return Refusal("node", packages)
     artefacts = _artefacts(ctx, steps, project, installs, outputs)
