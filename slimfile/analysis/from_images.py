@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from slimfile.analysis.context import Context
 from slimfile.analysis.images import CatalogImage, lookup
-from slimfile.analysis.steps import referenced
+from slimfile.analysis.steps import global_defaults, referenced
 from slimfile.shell.expansion import TooLong, substitute
 from slimfile.syntax.edits import Edit
 from slimfile.syntax.nodes import Instruction
@@ -127,7 +127,7 @@ def _describe(ctx: Context, stage: Stage, earlier: dict[str, Stage]) -> FromImag
     resolved: str | None = written
     if "$" in written:
         binding = _binding(ctx, stage, written)
-        resolved = _expand(written, _global_defaults(ctx))
+        resolved = _expand(written, global_defaults(ctx))
         if resolved is None:
             return FromImage(stage, "unresolved", written, None, None, None, word, binding, problem=_unresolved(written, binding))
         if resolved.lower() in earlier:
@@ -156,24 +156,6 @@ def _image_word_span(node: Instruction) -> tuple[int, int] | None:
     return (start, end) if end - start == match.end() - match.start() else None
 
 
-def _global_defaults(ctx: Context) -> dict[str, str]:
-    from slimfile.analysis.steps import assignments, expand_known, expansion_budget
-
-    def compute() -> dict[str, str]:
-        values: dict[str, str] = {}
-        budget = expansion_budget(ctx)
-        for node in ctx.stages.global_args:
-            for name, value in assignments(node, ctx.dockerfile.escape).items():
-                expanded = None if value is None else budget.keep(value, expand_known(value, values))
-                if expanded is None:
-                    values.pop(name, None)  # no default, or too long to follow
-                else:
-                    values[name] = expanded
-        return values
-
-    return ctx.memo("from-images.global-args", compute)
-
-
 def _expand(text: str, values: dict[str, str]) -> str | None:
     """Only ``$NAME`` and ``${NAME}`` with known values; anything else is unresolved."""
     if re.search(r"\$\{[^}]*[:#%/]", text):
@@ -198,7 +180,7 @@ def _binding(ctx: Context, stage: Stage, written: str) -> ArgBinding | None:
         return None
     match = variables[0]
     name = match.group("braced") or match.group("plain")
-    defaults = _global_defaults(ctx)
+    defaults = global_defaults(ctx)
     declaration, span = _declaration(ctx, name)
     prefix = _expand(written[: match.start()], defaults)
     suffix = _expand(written[match.end() :], defaults)

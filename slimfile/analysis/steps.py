@@ -228,20 +228,23 @@ def _image_homes(stage: Stage) -> Mapping[str, str] | None:
     return load("image_defaults")["homes"].get(stage.image.short_repository)
 
 
-def _global_defaults(ctx: Context) -> dict[str, str]:
-    """Defaults of the ARGs before the first FROM (a stage sees one only after ``ARG NAME``)."""
+def global_defaults(ctx: Context) -> dict[str, str]:
+    """Defaults of the ARGs before the first FROM (a stage sees one only after ``ARG NAME``),
+    once per round for every reader (the stage steps, the FROM images). ``ARG NAME`` again
+    without a value empties it (Docker 20.10's BuildKit builds `ARG T=bookworm`, `ARG T`,
+    `FROM debian:${T}-slim` as `debian:-slim`): such a name, and a value too long to follow,
+    is unknown."""
 
     def compute() -> dict[str, str]:
         values: dict[str, str] = {}
         budget = expansion_budget(ctx)
         for node in ctx.stages.global_args:
             for name, value in assignments(node, ctx.dockerfile.escape).items():
-                if value is not None:
-                    expanded = budget.keep(value, expand_known(value, values))
-                    if expanded is None:
-                        values.pop(name, None)  # too long to follow: unknown
-                    else:
-                        values[name] = expanded
+                expanded = None if value is None else budget.keep(value, expand_known(value, values))
+                if expanded is None:
+                    values.pop(name, None)
+                else:
+                    values[name] = expanded
         return values
 
     return ctx.memo("steps.global-args", compute)
@@ -261,7 +264,7 @@ def _advance(ctx: Context, state: StepState, node: Instruction) -> StepState:
         values = _next_env(state.env)
         for name, value in assignments(node, ctx.dockerfile.escape).items():
             if value is None and node.name == "ARG":
-                value = _global_defaults(ctx).get(name)
+                value = global_defaults(ctx).get(name)
             # a build argument with no default is unknown (None)
             values.timeline.set(name, None if value is None else expansion_budget(ctx).keep(value, expand_known(value, values)))
         return replace(state, env=values)

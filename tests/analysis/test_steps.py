@@ -31,6 +31,16 @@ def test_the_fold_keeps_workdir_user_and_variables():
     assert state.env["PATH"] == "/opt/venv/bin:$PATH"  # partly known: the image's own PATH
 
 
+def test_a_global_arg_declared_again_without_a_value_is_unknown():
+    """Docker 20.10's BuildKit empties a global ARG declared again without a value (`ARG
+    D=/srv`, `ARG D`: `$D` is empty in the stage, checked with a real build): the steps and
+    the FROM images read one table of the global defaults, where such a name is unknown (the
+    steps kept `/srv`)."""
+    steps = steps_of("ARG D=/srv\nARG D\nARG K=/opt\nFROM debian\nARG D\nARG K\nWORKDIR $D/app\nWORKDIR $K\nRUN true\n")
+    assert steps[8].state.workdir is None
+    assert steps[9].state.workdir == "/opt"
+
+
 def test_stages_built_from_a_stage_inherit_its_state():
     steps = steps_of("FROM debian AS base\nWORKDIR /app\nENV A=1\nFROM base\nRUN mkdir x\n")
     (only,) = steps.values()
