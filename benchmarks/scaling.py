@@ -388,6 +388,21 @@ def env_npm_runs(n: int) -> bytes:
     return _lines(head, lambda i: "RUN " + " && ".join(["npm run build"] * half), len(head) + 2, ['CMD ["node", "dist/index.js"]'])
 
 
+def export_installs(n: int) -> bytes:
+    """One RUN of n continuation lines, each ``export VK=K && pip install pK``: every package
+    fact copied every export before it (8,000 lines: 29 s)."""
+    head = ["FROM python:3.11", "RUN true \\"]
+    return _lines(head, lambda i: f"    && export V{i}={i} && pip install p{i} \\", n, ["    && true"])
+
+
+def env_npm_installs(n: int) -> bytes:
+    """n/2 ENV lines, then n/2 ``RUN npm install pK``: each install looked for
+    npm_config_build_from_source through every variable of the stage (16,000 lines: 29 s)."""
+    half = max(n // 2, 1)
+    head = ["FROM node:20", "WORKDIR /app", *(f"ENV V{i}={i}" for i in range(half))]
+    return _lines(head, lambda i: f"RUN npm install p{i}", n)
+
+
 def env_npm_runs_tree(directory: Path, n: int) -> None:
     package = {"name": "app", "version": "1.0.0", "scripts": {"build": "tsc"}, "devDependencies": {"typescript": "5.4.5"}}
     (directory / "package.json").write_text(json.dumps(package, indent=2) + "\n")
@@ -481,6 +496,8 @@ SHAPES: dict[str, tuple[Callable[[int], bytes], str]] = {
     "context-npm-scripts": (context_npm_scripts, "n RUN npm run buildK after COPY . ., over a package.json with a script each"),
     "workspace-installs": (workspace_installs, "COPY . ., then RUN npm install / RUN echo, alternating, over n/2 workspace members (SF701)"),
     "env-npm-runs": (env_npm_runs, "n/2 ENV lines, then one RUN of n/2 `npm run build` (the Node recipe reads each)"),
+    "export-installs": (export_installs, "one RUN of n lines `export VK=K && pip install pK` (each fact saw every export)"),
+    "env-npm-installs": (env_npm_installs, "n/2 ENV lines, then n/2 RUN npm install (each read every variable of the stage)"),
     "context-ignore": (context_ignore, "n COPY dK/ lines over a context whose .dockerignore has a rule pair per folder"),
     "context-ignore-globs": (context_ignore, "the same, the .dockerignore a `**/*.eK` line per folder"),
     "context-copies": (context_copies, "n/5 stages: COPY pkgK/*.py, COPY . ., a RUN naming files; a context of 4n/5 files (SF704/705)"),

@@ -28,6 +28,7 @@ from __future__ import annotations
 import bisect
 import posixpath
 import re
+from collections import ChainMap
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterable, Iterator
@@ -45,7 +46,7 @@ from slimfile.analysis.manifests import (
     read_requirements,
 )
 from slimfile.analysis.script_budget import ScriptBudget, too_many_commands
-from slimfile.analysis.steps import Step, expand, stage_steps
+from slimfile.analysis.steps import Step, expand, names_like, stage_steps
 from slimfile.shell.analyze import script_of_text
 from slimfile.shell.data import load
 from slimfile.shell.model import Command, RunShell, ShellScript
@@ -476,8 +477,8 @@ class _Collector:
 
     def _pip(self, stage: Stage, step: Step, fact: PackageFact, where: str, line: int, order: int) -> None:
         no_binary = {normalise_name(v) if v != ":all:" else v for value in fact.option_values("--no-binary") for v in value.split(",")}
-        if fact.env and any(k == "PIP_NO_BINARY" for k, _ in fact.env):
-            no_binary |= {v for k, value in fact.env if k == "PIP_NO_BINARY" for v in value.split(",")}
+        if "PIP_NO_BINARY" in fact.env:
+            no_binary |= set(fact.env["PIP_NO_BINARY"].split(","))
         requirements = []
         for word in fact.packages:
             if not word.static or word.value.startswith("-"):
@@ -572,9 +573,11 @@ class _Collector:
 
     def _node_install(self, stage: Stage, step: Step, fact: PackageFact, where: str, line: int, order: int, depth: int) -> None:
         data = native()["npm"]
-        from_source = any(o.name == "--build-from-source" for o in fact.options) or any(
-            k.lower() == "npm_config_build_from_source" for k, _ in fact.env
-        ) or "npm_config_build_from_source" in {k.lower() for k in step.state.env}
+        from_source = (
+            any(o.name == "--build-from-source" for o in fact.options)
+            or bool(fact.env.named("npm_config_build_from_source"))
+            or bool(names_like(step.state.env, "npm_config_build_from_source"))
+        )
         names: dict[str, str] = {}
         explicit = [w.value for w in fact.packages if w.static and not w.value.startswith("-")]
         for spec in explicit:
@@ -680,7 +683,7 @@ class _Collector:
             self._need("build", packages, f"the {name} gem", f"{fact.tool} compiles the native extension of {name} ({where})", line, stage, order)
 
     def _go(self, stage: Stage, step: Step, fact: PackageFact, where: str, line: int, order: int) -> None:
-        env = dict(step.state.env) | dict(fact.env)
+        env = ChainMap(fact.env, step.state.env)
         if env.get("CGO_ENABLED") == "0":
             return
         context = self.ctx.build_files

@@ -401,10 +401,7 @@ def _stamps_vcs(step: Step, fact: PackageFact) -> bool:
 
 def _env(step: Step, fact: PackageFact, name: str) -> str:
     """A variable the command sees (its own prefix, an export, or ENV), "" when unset."""
-    for key, value in fact.env:
-        if key == name:
-            return value
-    return step.state.env.get(name, "")
+    return fact.env[name] if name in fact.env else step.state.env.get(name, "")
 
 
 def _build_output(step: Step, fact: PackageFact, cwd: str, uses: Uses) -> None:

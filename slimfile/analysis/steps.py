@@ -16,7 +16,7 @@ import bisect
 import posixpath
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from slimfile.analysis.context import Context
 from slimfile.shell.data import load
@@ -31,7 +31,7 @@ from slimfile.shell.effects import (
     run_effects,
 )
 from slimfile.shell.expansion import ExpansionBudget, TooLong, substitute
-from slimfile.shell.model import Command, CommandKind, ShellScript
+from slimfile.shell.model import CHILD_PROCESS_SCOPES, Command, CommandKind, ShellScript
 from slimfile.syntax.gocompat import parse_words
 from slimfile.syntax.nodes import Instruction
 from slimfile.syntax.stages import Stage
@@ -313,8 +313,11 @@ class EnvTimeline:
         self.base = base
         self.head = 0
         self.history: dict[str, tuple[list[int], list[str | None | _Unset]]] = {}
+        self.folded: dict[str, set[str]] = {}  # lower-case name -> the names set (see names_like)
 
     def set(self, name: str, value: str | None | _Unset) -> None:
+        if name not in self.history:
+            self.folded.setdefault(name.lower(), set()).add(name)
         positions, values = self.history.setdefault(name, ([], []))
         if positions and positions[-1] == self.head:
             values[-1] = value
@@ -376,6 +379,25 @@ def is_set(env: Mapping[str, str], name: str) -> bool:
     return is_set(env.timeline.base, name)
 
 
+def names_like(env: Mapping[str, str], folded: str) -> set[str]:
+    """The names ``env`` sets (:func:`is_set`) that are ``folded`` without case (npm reads
+    ``NPM_CONFIG_X`` as ``npm_config_x``): found through each timeline's index of names, where
+    iterating a step's variables per question cost the stage's ENV lines each time."""
+    candidates: set[str] = set()
+    layer: Mapping[str, str] | None = env
+    while layer is not None:
+        if isinstance(layer, CommandEnv):
+            candidates.update(name for name in layer.local if name.lower() == folded)
+            layer = layer.base
+        elif isinstance(layer, EnvAt):
+            candidates.update(layer.timeline.folded.get(folded, ()))
+            layer = layer.timeline.base
+        else:
+            candidates.update(name for name in layer if name.lower() == folded)
+            layer = None
+    return {name for name in candidates if is_set(env, name)}
+
+
 class CommandEnv(Mapping):
     """A command's own variables (``A=b cmd``, ``env A=b cmd``) over the ones it sees anyway
     (``base``: the step's, and what its RUN set before it). A None value is set to something
@@ -408,17 +430,29 @@ class CommandEnv(Mapping):
         return sum(1 for _ in self)
 
 
+@dataclass
+class _ChildProcess:
+    """A subshell (``$( )``, a pipeline) the commands are in: the variables it sets end with it."""
+
+    scope: int  # the Scope.id
+    head: int  # the timeline's position when it started
+    names: set[str] = field(default_factory=set)  # the variables it set
+
+
 class ScriptEnv:
     """The variables a RUN's script sets as it goes, seen by each of its commands in order:
     on a timeline like the stage's ENV lines (:class:`EnvTimeline`), so a RUN of n commands
-    and m assignments costs n + m, with no copy per command."""
+    and m assignments costs n + m, with no copy per command. What a subshell sets is not seen
+    after it (``(export A=b) && cmd``): the names it set get their earlier values back."""
 
     def __init__(self, base: Mapping[str, str]) -> None:
         self.base = base
         self.timeline: EnvTimeline | None = None  # made at the first assignment
+        self.children: list[_ChildProcess] = []
 
     def at(self, command: Command) -> Mapping[str, str]:
         """The variables ``command`` sees; then what it sets is recorded for the next ones."""
+        self._enter(command)
         env: Mapping[str, str] = self.base if self.timeline is None else EnvAt(self.timeline, self.timeline.head)
         if command.kind is not CommandKind.ASSIGNMENT and command.assignments:
             env = CommandEnv(env, _assigned(command.assignments))  # `A=b cmd`: for this command only
@@ -442,9 +476,33 @@ class ScriptEnv:
             return
         if self.timeline is None:
             self.timeline = EnvTimeline(self.base)
+        if self.children:
+            self.children[-1].names.update(values)
         self.timeline.head += 1
         for name, value in values.items():
             self.timeline.set(name, value)
+
+    def _enter(self, command: Command) -> None:
+        """Leave the child processes ``command`` is not in, enter those it is in."""
+        chain = [scope.id for scope in command.scopes if scope.kind in CHILD_PROCESS_SCOPES]
+        kept = 0
+        while kept < len(self.children) and kept < len(chain) and self.children[kept].scope == chain[kept]:
+            kept += 1
+        while len(self.children) > kept:
+            child = self.children.pop()
+            if child.names and self.timeline is not None:
+                before = EnvAt(self.timeline, child.head)
+                self._set({name: _value_in(before, name) for name in child.names})
+        head = self.timeline.head if self.timeline is not None else 0
+        self.children.extend(_ChildProcess(scope, head) for scope in chain[kept:])
+
+
+def _value_in(env: EnvAt, name: str) -> str | None | _Unset:
+    """``name`` as ``env`` has it: a value, None (set to a value not known here) or UNSET."""
+    local, value = env._lookup(name)
+    if local:
+        return value
+    return env.timeline.base.get(name) if is_set(env.timeline.base, name) else UNSET
 
 
 def _assigned(assignments) -> dict[str, str | None]:

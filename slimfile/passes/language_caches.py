@@ -231,12 +231,12 @@ def _uv(ctx: Context, info: RunInfo, fact: PackageFact) -> Iterator[Finding]:
     """SF408: a uv install whose cache would stay in the layer gets ``--no-cache``."""
     if fact.anchor is None or fact.has("no-cache") or any(o.name in ("-n", "--no-cache") for o in fact.options):
         return
-    if truthy(dict(fact.env).get("UV_NO_CACHE")) or truthy(env_value(ctx, info.stage, info.outer, "UV_NO_CACHE")):
+    if truthy(fact.env.get("UV_NO_CACHE")) or truthy(env_value(ctx, info.stage, info.outer, "UV_NO_CACHE")):
         return
     if any(c.manager == "uv" and c.start > fact.start for c in info.script.cleanups):
         return  # `uv cache clean` after it
     told = [o.value for o in fact.options if o.name == "--cache-dir" and o.value]
-    told += [value for name, value in fact.env if name == "UV_CACHE_DIR" and value]
+    told += [value] if (value := fact.env.get("UV_CACHE_DIR")) else []
     variable = env_value(ctx, info.stage, info.outer, "UV_CACHE_DIR")
     told += [variable] if variable else []
     folders = told or ["/root/.cache/uv", "/root/.cache"]

@@ -22,7 +22,7 @@ from functools import lru_cache
 from slimfile.memo import cached
 from slimfile.shell.data import load
 from slimfile.shell.expansion import ExpansionBudget, TooLong, substitute
-from slimfile.shell.model import Command, CommandKind, ShellScript, Word
+from slimfile.shell.model import CHILD_PROCESS_SCOPES, Command, CommandKind, ScopeKind, ShellScript, Word
 from slimfile.shell.packages import PackageFact, facts_by_command
 
 _VARIABLE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
@@ -235,16 +235,54 @@ def env_always() -> frozenset[str]:
 
 
 @dataclass
+class _Frame:
+    """A child process the walk is in (a subshell, ``$( )``, a pipeline): what it changes
+    ends with it, so the directory and the variables before it come back."""
+
+    scope: int  # the Scope.id
+    cwd: str | None
+    cwd_is_workdir: bool
+    undo: list[tuple[str, object]] = field(default_factory=list)  # (name, its earlier change)
+
+
+@dataclass
 class _Walk:
     """What is known while reading the script in order: directory and variables."""
 
     cwd: str | None
-    env: MutableMapping[str, str | None]
+    env: Overlay
     home: str | None
     budget: ExpansionBudget  # what the values the script sets may add to its text
     facts: dict[int, PackageFact] = field(default_factory=dict)
     cwd_is_workdir: bool = True  # until a `cd` to an absolute path, relative paths follow WORKDIR
     workdir: str | None = None  # the stage's WORKDIR (it exists before the step runs)
+    frames: list[_Frame] = field(default_factory=list)
+
+    def enter(self, command: Command) -> None:
+        """Leave the child processes ``command`` is not in (their changes undone) and enter
+        those it is in. Each change is undone once: linear in the script."""
+        chain = [scope.id for scope in command.scopes if scope.kind in CHILD_PROCESS_SCOPES]
+        kept = 0
+        while kept < len(self.frames) and kept < len(chain) and self.frames[kept].scope == chain[kept]:
+            kept += 1
+        while len(self.frames) > kept:
+            frame = self.frames.pop()
+            for name, earlier in reversed(frame.undo):
+                self.env.restore(name, earlier)
+            self.cwd, self.cwd_is_workdir = frame.cwd, frame.cwd_is_workdir
+        self.frames.extend(_Frame(scope, self.cwd, self.cwd_is_workdir) for scope in chain[kept:])
+
+    def set_variable(self, name: str, value: str | None) -> None:
+        self._remember(name)
+        self.env[name] = value
+
+    def unset_variable(self, name: str) -> None:
+        self._remember(name)
+        self.env.pop(name, None)
+
+    def _remember(self, name: str) -> None:
+        if self.frames:
+            self.frames[-1].undo.append((name, self.env.change_of(name)))
 
 
 class Overlay(MutableMapping):
@@ -287,6 +325,19 @@ class Overlay(MutableMapping):
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
+
+    _UNCHANGED = object()
+
+    def change_of(self, name: str) -> object:
+        """What the script has done to ``name`` so far (a value, unset, or nothing), for
+        :meth:`restore`."""
+        return self.changes.get(name, Overlay._UNCHANGED)
+
+    def restore(self, name: str, change: object) -> None:
+        if change is Overlay._UNCHANGED:
+            self.changes.pop(name, None)
+        else:
+            self.changes[name] = change
 
 
 @dataclass(frozen=True)
@@ -346,6 +397,7 @@ def _walk_effects(
     walk = _Walk(workdir, known, home, budget, facts_by_command(script), workdir=workdir)
     out = []
     for command in script.commands:
+        walk.enter(command)
         cwd, cwd_is_workdir = walk.cwd, walk.cwd_is_workdir
         out.append(CommandEffects(command, _command_effects(command, walk), cwd, cwd_is_workdir))
     return tuple(out)
@@ -360,7 +412,7 @@ def _command_effects(command: Command, walk: _Walk) -> Effects:
         return Effects(env=words_env) | _redirects(command, walk)
     if command.kind is CommandKind.UNSET:
         for word in command.arg_words:
-            walk.env.pop(word.value, None)
+            walk.unset_variable(word.value)
         return Effects(env=words_env)
     if command.name is None or not command.words[command.name_index].static:
         return Effects.unknowable("a command whose name is computed at run time")
@@ -399,7 +451,7 @@ def _assign(command: Command, walk: _Walk) -> Effects:
     if command.kind is CommandKind.ASSIGNMENT:
         for assignment in command.assignments:
             written = assignment.value.raw if assignment.value is not None else ""
-            walk.env[assignment.name] = walk.budget.keep(written, _value(assignment.value, walk))
+            walk.set_variable(assignment.name, walk.budget.keep(written, _value(assignment.value, walk)))
     elif (
         command.name in ("export", "declare", "typeset", "readonly", "local")
         and command.kind is CommandKind.DECLARATION
@@ -409,7 +461,7 @@ def _assign(command: Command, walk: _Walk) -> Effects:
                 continue
             name, sep, _value_text = word.value.partition("=")
             written = word.raw.partition("=")[2]
-            walk.env[name] = walk.budget.keep(written, _expand(written, walk)) if sep else walk.env.get(name)
+            walk.set_variable(name, walk.budget.keep(written, _expand(written, walk)) if sep else walk.env.get(name))
     return NOTHING
 
 
@@ -506,8 +558,7 @@ def _redirects(command: Command, walk: _Walk) -> Effects:
 
 def _change_directory(command: Command, walk: _Walk) -> Effects:
     args = [w for w in command.arg_words if not w.value.startswith("-") or w.value == "-"]
-    if command.scopes:
-        # a `cd` inside a subshell, a condition or a loop may or may not reach what follows
+    if not _reaches_what_follows(command):
         walk.cwd = None
         return NOTHING
     if not args:
@@ -523,6 +574,18 @@ def _change_directory(command: Command, walk: _Walk) -> Effects:
     walk.cwd_is_workdir = relative or (path is not None and path == walk.workdir)
     # the WORKDIR and its parents exist before any step: entering them reads nothing
     return Effects(reads=frozenset({path}) if path and not existing else frozenset(), cwd=relative)
+
+
+def _reaches_what_follows(command: Command) -> bool:
+    """A ``cd`` at the top level of the script, or of the subshell (``$( )``, nested heredoc
+    script) it runs in, moves every later command there (until that process ends: the walk's
+    frames). One inside a condition, a loop, a function or a pipeline (each part of which is
+    a process of its own) may or may not reach them."""
+    inner = command.scopes
+    for index in range(len(inner) - 1, -1, -1):
+        if inner[index].kind in CHILD_PROCESS_SCOPES:
+            return inner[index].kind is not ScopeKind.PIPELINE and index == len(inner) - 1
+    return not inner
 
 
 # -- programs -----------------------------------------------------------------------------------

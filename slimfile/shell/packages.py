@@ -10,7 +10,9 @@ environment are normalised into *traits* (``assume-yes``, ``no-install-recommend
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections.abc import Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -34,6 +36,77 @@ class PackageOption:
     words: tuple[Word, ...]  # the word holding it, and the value's word when separate
 
 
+class _Exports:
+    """The values a script's top-level ``export NAME=value`` commands give, by their count so
+    far: each package fact sees a position of it (:class:`FactEnv`), where a copy of every
+    export per fact made a RUN of n exports and n installs cost n squared."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.history: dict[str, tuple[list[int], list[str]]] = {}
+        self.folded: dict[str, set[str]] = {}  # lower-case name -> the names written
+
+    def set(self, name: str, value: str) -> None:
+        self.count += 1
+        positions, values = self.history.setdefault(name, ([], []))
+        positions.append(self.count)
+        values.append(value)
+        self.folded.setdefault(name.lower(), set()).add(name)
+
+    def value(self, name: str, position: int) -> str | None:
+        found = self.history.get(name)
+        if found is None:
+            return None
+        index = bisect.bisect_right(found[0], position) - 1
+        return found[1][index] if index >= 0 else None
+
+
+class FactEnv(Mapping):
+    """The variables a package command sees: its own assignments (``A=b cmd``, ``env A=b
+    cmd``) over the exports before it. Looking a name up costs a logarithm; iterating costs
+    every export of the script, so passes look names up."""
+
+    __slots__ = ("_exports", "_position", "_own")
+
+    def __init__(self, own: Mapping[str, str] | None = None, exports: _Exports | None = None, position: int = 0) -> None:
+        self._own = dict(own or {})
+        self._exports = exports
+        self._position = position
+
+    def __getitem__(self, name: str) -> str:
+        if name in self._own:
+            return self._own[name]
+        value = self._exports.value(name, self._position) if self._exports is not None else None
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._own
+        if self._exports is not None:
+            yield from (n for n in self._exports.history if n not in self._own and self._exports.value(n, self._position) is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def named(self, folded: str) -> list[str]:
+        """The names it has that are ``folded`` without case (npm reads ``NPM_CONFIG_X`` as
+        ``npm_config_x``)."""
+        names = {name for name in self._own if name.lower() == folded}
+        if self._exports is not None:
+            names.update(n for n in self._exports.folded.get(folded, ()) if self._exports.value(n, self._position) is not None)
+        return sorted(names)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mapping) and dict(self.items()) == dict(other.items())
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self.items()))
+
+    def __repr__(self) -> str:
+        return f"FactEnv({dict(self.items())!r})"
+
+
 @dataclass(frozen=True, slots=True)
 class PackageFact:
     """One package-manager command."""
@@ -46,7 +119,7 @@ class PackageFact:
     operands: tuple[Word, ...]  # every operand after the subcommand (goals, scripts, files)
     options: tuple[PackageOption, ...]
     traits: frozenset[str]
-    env: tuple[tuple[str, str], ...]  # environment it sees: prefix, env/sudo and earlier exports
+    env: FactEnv  # environment it sees: prefix, env/sudo and earlier exports
     command: int  # index into ShellScript.commands
     start: int
     end: int
@@ -84,7 +157,7 @@ class _Invocation:
 def package_facts(script: ShellScript) -> tuple[PackageFact, ...]:
     """Every package-manager command of the script, in source order."""
     facts: list[PackageFact] = []
-    exported: dict[str, str] = {}
+    exported = _Exports()
     for command in script.commands:
         if not command.in_child_process:
             _note_exports(command, exported)
@@ -156,7 +229,7 @@ def _python_module_pip(name: str, words: Sequence[Word]) -> _Invocation | None:
 # -- reading the arguments -----------------------------------------------------------------------
 
 
-def _fact(command: Command, invocation: _Invocation, exported: dict[str, str]) -> PackageFact:
+def _fact(command: Command, invocation: _Invocation, exported: _Exports) -> PackageFact:
     spec = load("package_managers")["managers"][invocation.manager]
     tables = _tables(invocation.manager)
     with_value = tables.with_value
@@ -265,20 +338,18 @@ def _action(spec: dict[str, Any], operands: list[Word]) -> tuple[str, tuple[Word
 # -- environment and traits ----------------------------------------------------------------------
 
 
-def _note_exports(command: Command, exported: dict[str, str]) -> None:
+def _note_exports(command: Command, exported: _Exports) -> None:
     if command.name != "export":
         return
     for word in command.arg_words:
         name, eq, value = word.value.partition("=")
         if eq:
-            exported[name] = value
+            exported.set(name, value)
 
 
-def _environment(command: Command, exported: dict[str, str]) -> tuple[tuple[str, str], ...]:
-    env = dict(exported)
-    for assignment in command.assignments:
-        env[assignment.name] = assignment.value_text
-    return tuple(sorted(env.items()))
+def _environment(command: Command, exported: _Exports) -> FactEnv:
+    own = {assignment.name: assignment.value_text for assignment in command.assignments}
+    return FactEnv(own, exported, exported.count)
 
 
 class _ManagerTables(NamedTuple):
@@ -299,7 +370,7 @@ def _tables(manager: str) -> _ManagerTables:
 
 
 def _traits(
-    spec: dict[str, Any], tables: _ManagerTables, options: list[PackageOption], env: tuple[tuple[str, str], ...]
+    spec: dict[str, Any], tables: _ManagerTables, options: list[PackageOption], env: FactEnv
 ) -> frozenset[str]:
     """Traits from options (see :func:`_option_trait`), environment and combinations. The
     manager's own value-taking options decide, without subcommand-specific additions."""
@@ -310,7 +381,8 @@ def _traits(
         if trait is not None:
             traits.add(trait)
     env_table = tables.env_traits
-    for name, value in env:
+    for name in (written for folded in env_table.names for written in env.named(folded)):
+        value = env[name]
         trait = env_table.get(f"{name}={value}") or (env_table.get(f"{name}=*") if value else None)
         if trait is not None:
             traits.add(trait)
@@ -339,6 +411,7 @@ class _TraitTable:
     def __init__(self, table: dict[str, str]) -> None:
         self.exact = table
         self.folded = {key.lower(): trait for key, trait in table.items() if "=" in key}
+        self.names = sorted({key.partition("=")[0].lower() for key in table if "=" in key})  # for env_traits
 
     def get(self, key: str) -> str | None:
         found = self.exact.get(key)

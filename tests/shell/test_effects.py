@@ -213,3 +213,79 @@ def test_overlaps_by_component_tuples_names_the_pair_contains_finds(a, b):
     """Plain paths are compared as component tuples, globbed ones with fnmatch: the same pair
     (the first in sorted order) as _contains both ways, relative, empty and "//" paths too."""
     assert overlaps(a, b) == _overlaps_by_contains(a, b)
+
+
+@pytest.mark.parametrize(
+    "body, writes",
+    [
+        # a subshell's `cd` moves its own commands, not what follows it
+        ("(cd /tmp && mkdir x) && mkdir y", {"/tmp/x", "/app/y"}),
+        ("(cd /tmp; (cd sub; mkdir q); mkdir r); mkdir s", {"/tmp/sub/q", "/tmp/r", "/app/s"}),
+        ("echo $(cd /tmp && mkdir c) && mkdir d", {"/tmp/c", "/app/d"}),
+        # and its variables end with it: D is not /a after it (the walk kept it)
+        ("D=/o; (export D=/a; mkdir $D/x); mkdir $D/y", {"/a/x", "/o/y"}),
+        ("D=/o; (unset D; D=/p; mkdir $D/n); mkdir $D/m", {"/p/n", "/o/m"}),
+        ("cd /tmp | cat && mkdir w", {"/app/w"}),  # a pipeline's parts are processes too
+    ],
+)
+def test_what_a_subshell_changes_ends_with_it(body, writes):
+    assert effects(body).writes == writes
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "cd /tmp | mkdir w",  # each part of a pipeline is a process of its own
+        "if true; then cd /tmp; fi; mkdir v",  # may or may not have moved
+        "(if true; then cd /tmp; fi; mkdir v)",
+        "f() { cd /tmp; }; mkdir v",
+    ],
+)
+def test_a_cd_that_may_not_reach_what_follows_leaves_the_directory_unknown(body):
+    assert effects(body).unknown
+
+
+_SUBSHELL_PARTS = st.sampled_from(["cd {root}/a", "cd {root}/b", "cd ..", "export D=a", "export D=b", "unset D", "pwd >> {log}", 'echo "$D" >> {log}'])
+
+
+@st.composite
+def _subshell_scripts(draw, depth: int = 0):
+    parts = []
+    for _ in range(draw(st.integers(1, 4))):
+        if depth < 3 and draw(st.integers(0, 3)) == 0:
+            inner = draw(_subshell_scripts(depth + 1))
+            parts.append(draw(st.sampled_from(["( {} )", "printf %s $( {} ) > /dev/null"])).replace("{}", inner))
+        else:
+            parts.append(draw(_SUBSHELL_PARTS))
+    return " && ".join(parts)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_subshell_scripts())
+def test_the_directory_and_variables_of_each_command_are_the_shells(tmp_path_factory, script):
+    """Against /bin/sh (what RUN runs): every `pwd` and `echo "$D"` whose directory (the
+    effects walk) or D (the cache-order planner's ScriptEnv) slimfile knows prints what
+    slimfile says, whatever the subshells and `$( )` before them changed."""
+    from slimfile.analysis.steps import ScriptEnv
+    from slimfile.shell.effects import command_effects
+
+    root = tmp_path_factory.mktemp("sh")
+    (root / "a").mkdir()
+    (root / "b").mkdir()
+    log = root / "log"
+    text = script.replace("{root}", str(root)).replace("{log}", str(log))
+    subprocess.run(["/bin/sh", "-c", text], cwd=root, check=True, env={"PATH": os.environ["PATH"]}, capture_output=True)
+    printed = log.read_text().splitlines() if log.exists() else []
+    dockerfile = parse(b"FROM debian\nRUN " + text.encode() + b"\n")
+    model = Context(dockerfile, Settings()).shell(dockerfile.instructions[1])
+    variables = ScriptEnv({})
+    said = []
+    for each in command_effects(model, workdir=str(root), env={}, home="/root"):
+        env = variables.at(each.command)
+        if each.command.name == "pwd":
+            said.append(each.cwd)
+        elif each.command.name == "echo":
+            said.append(env.get("D", ""))
+    assert len(said) == len(printed), (text, printed)
+    for known, line in zip(said, printed):
+        assert known is None or known == line, (text, said, printed)

@@ -98,7 +98,26 @@ def test_option_values_and_subcommand_anchor() -> None:
 def test_exports_reach_later_package_commands() -> None:
     found = facts("export DEBIAN_FRONTEND=noninteractive && apt-get install -y x")
     assert "noninteractive" in found[0].traits
-    assert ("DEBIAN_FRONTEND", "noninteractive") in found[0].env
+    assert found[0].env["DEBIAN_FRONTEND"] == "noninteractive"
+
+
+def test_each_fact_sees_the_exports_before_it_and_its_own_assignments() -> None:
+    """A fact's environment is a view of the script's exports at its place (no copy per
+    fact: a RUN of n exports and n installs took 29 s at n = 8,000, x5.5 for x2)."""
+    found = facts("export A=1 && pip install x && export A=2 B=3 && A=4 pip install y && pip install z && (export C=5) && pip install w")
+    assert [dict(fact.env) for fact in found] == [{"A": "1"}, {"A": "4", "B": "3"}, {"A": "2", "B": "3"}, {"A": "2", "B": "3"}]
+    assert found[0].env != found[2].env and found[2].env == found[3].env == {"A": "2", "B": "3"}
+    assert hash(found[2].env) == hash(found[3].env)
+
+
+def test_environment_traits_match_names_without_case() -> None:
+    """npm reads `NPM_CONFIG_PRODUCTION` and `npm_config_production` alike; the traits look
+    up the names the data lists (data/package_managers.toml env_traits) without case."""
+    assert "production" in facts("export npm_config_production=true && npm ci")[0].traits
+    assert "production" in facts("NPM_CONFIG_PRODUCTION=true npm ci")[0].traits
+    assert "no-cache" in facts("PIP_NO_CACHE_DIR=1 pip install x")[0].traits
+    assert "no-cache" not in facts("PIP_NO_CACHE_DIR= pip install x")[0].traits
+    assert facts("export Npm_Config_Cache=/c && npm ci")[0].env.named("npm_config_cache") == ["Npm_Config_Cache"]
 
 
 def test_exports_in_a_subshell_do_not_reach_later_commands() -> None:

@@ -123,7 +123,7 @@ def _go_builds(ctx: Context, steps: list[Step]):
         effects = {e.command.index: e for e in command_effects(script, workdir=state.workdir, env=state.env, home=state.home)}
         for fact in facts:
             each = effects[fact.command]
-            yield step, fact, each.cwd, ChainMap(dict(fact.env), state.env)
+            yield step, fact, each.cwd, ChainMap(fact.env, state.env)
 
 
 def _builds_the_project(fact: PackageFact) -> bool:

@@ -73,7 +73,7 @@ def _output(ctx: Context, steps: list[Step], step: Step, fact: PackageFact) -> s
     if isinstance(name, Refusal):
         return name
     if fact.action == "install":
-        home = ChainMap(dict(fact.env), state.env).get("CARGO_HOME") or recipe_data("rust")["default_cargo_home"]
+        home = ChainMap(fact.env, state.env).get("CARGO_HOME") or recipe_data("rust")["default_cargo_home"]
         if "$" in home:
             return Refusal("rust", "CARGO_HOME holds a value slimfile cannot expand")
         return posixpath.join(home, "bin", name)
