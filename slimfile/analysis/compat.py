@@ -28,7 +28,6 @@ from __future__ import annotations
 import bisect
 import posixpath
 import re
-from collections import ChainMap
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterable, Iterator
@@ -46,7 +45,7 @@ from slimfile.analysis.manifests import (
     read_requirements,
 )
 from slimfile.analysis.script_budget import ScriptBudget, too_many_commands
-from slimfile.analysis.steps import Step, expand, names_like, stage_steps
+from slimfile.analysis.steps import CommandEnv, Step, expand, names_like, stage_steps
 from slimfile.shell.analyze import script_of_text
 from slimfile.shell.data import load
 from slimfile.shell.model import Command, RunShell, ShellScript
@@ -683,7 +682,7 @@ class _Collector:
             self._need("build", packages, f"the {name} gem", f"{fact.tool} compiles the native extension of {name} ({where})", line, stage, order)
 
     def _go(self, stage: Stage, step: Step, fact: PackageFact, where: str, line: int, order: int) -> None:
-        env = ChainMap(fact.env, step.state.env)
+        env = CommandEnv(step.state.env, fact.env)
         if env.get("CGO_ENABLED") == "0":
             return
         context = self.ctx.build_files

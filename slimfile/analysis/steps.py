@@ -405,7 +405,7 @@ class CommandEnv(Mapping):
 
     __slots__ = ("base", "local")
 
-    def __init__(self, base: Mapping[str, str], local: dict[str, str | None]) -> None:
+    def __init__(self, base: Mapping[str, str], local: Mapping[str, str | None]) -> None:
         self.base = base
         self.local = local
 

@@ -66,7 +66,7 @@ class FactEnv(Mapping):
     cmd``) over the exports before it. Looking a name up costs a logarithm; iterating costs
     every export of the script, so passes look names up."""
 
-    __slots__ = ("_exports", "_position", "_own")
+    __slots__ = ("_exports", "_own", "_position")
 
     def __init__(self, own: Mapping[str, str] | None = None, exports: _Exports | None = None, position: int = 0) -> None:
         self._own = dict(own or {})

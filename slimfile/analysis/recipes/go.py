@@ -18,7 +18,6 @@ mercurial, ...: ``recipes.toml`` [go] ``module_vcs``) are build tools of a Go st
 
 from __future__ import annotations
 
-from collections import ChainMap
 from functools import lru_cache
 
 import posixpath
@@ -30,7 +29,7 @@ from slimfile.analysis.manifests import read_go_mod
 from slimfile.analysis.recipes import Artefact, Refusal, Release, base, build_image_size, debian_suite
 from slimfile.analysis.recipes.files import recipe_data, runtime_copies
 from slimfile.analysis.recipes.packages import StagePackages, installed_names, is_build_package, stage_packages
-from slimfile.analysis.steps import Step
+from slimfile.analysis.steps import CommandEnv, Step
 from slimfile.shell.effects import command_effects, resolve_path
 from slimfile.shell.model import ShellScript
 from slimfile.shell.packages import PackageFact
@@ -123,7 +122,7 @@ def _go_builds(ctx: Context, steps: list[Step]):
         effects = {e.command.index: e for e in command_effects(script, workdir=state.workdir, env=state.env, home=state.home)}
         for fact in facts:
             each = effects[fact.command]
-            yield step, fact, each.cwd, ChainMap(fact.env, state.env)
+            yield step, fact, each.cwd, CommandEnv(state.env, fact.env)
 
 
 def _builds_the_project(fact: PackageFact) -> bool:

@@ -9,7 +9,6 @@ runtime packages in the release.
 
 from __future__ import annotations
 
-from collections import ChainMap
 
 import posixpath
 
@@ -19,7 +18,7 @@ from slimfile.analysis.manifests import read_toml
 from slimfile.analysis.recipes import Artefact, Refusal, Release, base, build_image_size, debian_suite
 from slimfile.analysis.recipes.files import recipe_data, runtime_copies
 from slimfile.analysis.recipes.packages import facts, stage_packages
-from slimfile.analysis.steps import Step
+from slimfile.analysis.steps import CommandEnv, Step
 from slimfile.shell.effects import command_effects
 from slimfile.shell.model import ShellScript
 from slimfile.shell.packages import PackageFact
@@ -73,7 +72,7 @@ def _output(ctx: Context, steps: list[Step], step: Step, fact: PackageFact) -> s
     if isinstance(name, Refusal):
         return name
     if fact.action == "install":
-        home = ChainMap(fact.env, state.env).get("CARGO_HOME") or recipe_data("rust")["default_cargo_home"]
+        home = CommandEnv(state.env, fact.env).get("CARGO_HOME") or recipe_data("rust")["default_cargo_home"]
         if "$" in home:
             return Refusal("rust", "CARGO_HOME holds a value slimfile cannot expand")
         return posixpath.join(home, "bin", name)
