@@ -403,6 +403,27 @@ def env_npm_installs(n: int) -> bytes:
     return _lines(head, lambda i: f"RUN npm install p{i}", n)
 
 
+def env_npm_assignments(n: int) -> bytes:
+    """n/2 ENV lines, then n/2 ``RUN X=1 npm run build``: the Node recipe copied the stage's
+    variables for every command that sets one of its own (8,000 lines: 9.6 s)."""
+    half = max(n // 2, 1)
+    head = ["FROM node:20", "WORKDIR /app", "COPY . .", "RUN npm ci", *(f"ENV V{i}={i}" for i in range(half))]
+    return _lines(head, lambda i: "RUN X=1 npm run build", n, ['CMD ["node", "dist/index.js"]'])
+
+
+def env_context_steps(n: int) -> bytes:
+    """n/2 ENV lines, a COPY, then n/2 LABEL lines, over a context with a .dockerignore: the
+    copy checks (SF704, SF706) copied every step's variables, COPY or not (16,000 lines: 72 s)."""
+    half = max(n // 2, 1)
+    head = ["FROM debian:12", *(f"ENV V{i}={i}" for i in range(half)), "COPY a.txt /srv/a.txt"]
+    return _lines(head, lambda i: f"LABEL l{i}={i}", n)
+
+
+def env_context_steps_tree(directory: Path, n: int) -> None:
+    (directory / "a.txt").write_text("a\n")
+    (directory / ".dockerignore").write_text("node_modules\n")
+
+
 def env_npm_runs_tree(directory: Path, n: int) -> None:
     package = {"name": "app", "version": "1.0.0", "scripts": {"build": "tsc"}, "devDependencies": {"typescript": "5.4.5"}}
     (directory / "package.json").write_text(json.dumps(package, indent=2) + "\n")
@@ -498,6 +519,8 @@ SHAPES: dict[str, tuple[Callable[[int], bytes], str]] = {
     "env-npm-runs": (env_npm_runs, "n/2 ENV lines, then one RUN of n/2 `npm run build` (the Node recipe reads each)"),
     "export-installs": (export_installs, "one RUN of n lines `export VK=K && pip install pK` (each fact saw every export)"),
     "env-npm-installs": (env_npm_installs, "n/2 ENV lines, then n/2 RUN npm install (each read every variable of the stage)"),
+    "env-npm-assignments": (env_npm_assignments, "n/2 ENV lines, then n/2 RUN X=1 npm run build (a copy of the variables per command)"),
+    "env-context-steps": (env_context_steps, "n/2 ENV lines, a COPY, n/2 LABEL lines, a .dockerignore (each step's variables were copied)"),
     "context-ignore": (context_ignore, "n COPY dK/ lines over a context whose .dockerignore has a rule pair per folder"),
     "context-ignore-globs": (context_ignore, "the same, the .dockerignore a `**/*.eK` line per folder"),
     "context-copies": (context_copies, "n/5 stages: COPY pkgK/*.py, COPY . ., a RUN naming files; a context of 4n/5 files (SF704/705)"),
@@ -515,6 +538,8 @@ CONTEXTS: dict[str, Callable[[Path, int], None]] = {
     "moves-past-env": moves_past_env_tree,
     "moves-past-writes": moves_past_writes_tree,
     "env-npm-runs": env_npm_runs_tree,
+    "env-context-steps": env_context_steps_tree,
+    "env-npm-assignments": env_npm_runs_tree,
     "workspace-installs": workspace_installs_tree,
 }
 

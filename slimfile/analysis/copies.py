@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from slimfile.analysis.context import Context
@@ -124,7 +124,7 @@ class NamedSourceIndex:
         return min((i for i in found if i is not None), default=None)
 
 
-def context_sources(ctx: Context, node: Instruction, env: dict[str, str]) -> list[NamedSource]:
+def context_sources(ctx: Context, node: Instruction, env: Mapping[str, str]) -> list[NamedSource]:
     """The build-context sources of a COPY/ADD; none for ``--from``, URLs and heredocs."""
     if node.name not in ("COPY", "ADD") or node.heredocs or node.flag("from") is not None:
         return []

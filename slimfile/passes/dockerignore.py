@@ -374,7 +374,7 @@ def broad_copies(ctx: Context) -> list[BroadCopy]:
 def _excluded_sources(ctx: Context, files: BuildContext) -> Iterator[Finding]:
     for stage in ctx.stages.stages:
         for step in stage_steps(ctx, stage):
-            for source in context_sources(ctx, step.instruction, dict(step.state.env)):
+            for source in context_sources(ctx, step.instruction, step.state.env):
                 problem = _excluded(ctx, files, source)
                 if problem is not None:
                     yield _finding(step.instruction, IGNORED_COPY_SOURCE, _excluded_message(ctx, files, step.instruction, source, *problem))
@@ -729,7 +729,7 @@ def _named_sources(ctx: Context) -> _Named:
     sources, lines = [], []
     for stage in ctx.stages.stages:
         for step in stage_steps(ctx, stage):
-            for source in context_sources(ctx, step.instruction, dict(step.state.env)):
+            for source in context_sources(ctx, step.instruction, step.state.env):
                 sources.append(source)
                 lines.append(step.instruction.start_line)
     return _Named(sources, lines, NamedSourceIndex(sources))

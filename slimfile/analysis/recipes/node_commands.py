@@ -21,7 +21,7 @@ from slimfile.analysis.globs import clean_path
 from slimfile.analysis.manifests import PackageJson
 from slimfile.analysis.recipes.files import recipe_data
 from slimfile.analysis.script_budget import ScriptBudget, too_many_commands
-from slimfile.analysis.steps import Step, expand
+from slimfile.analysis.steps import CommandEnv, Step, expand
 from slimfile.shell.analyze import analyze_run
 from slimfile.shell.data import load
 from slimfile.shell.effects import Effects, command_effects
@@ -238,10 +238,10 @@ def _expand_script(walk: _Walk, script: ShellScript, cwd: str | None, env: Mappi
 
 
 def _with_assignments(env: Mapping[str, str], command: Command) -> Mapping[str, str]:
-    """The environment of one command: ``env`` itself unless the command sets variables (a copy
+    """The environment of one command: its own variables over ``env``, without a copy (a copy
     per command cost the size of the stage's ENV lines at every command, quadratic)."""
     assigned = {a.name: a.value.value for a in command.assignments if a.value is not None}
-    return {**env, **assigned} if assigned else env
+    return CommandEnv(env, assigned) if assigned else env
 
 
 def _expand_argv(walk: _Walk, words: list[str], cwd: str, env: Mapping[str, str], where: str, runner: str | None, effects: Effects | None, dynamic: bool) -> list[Invocation] | str:
@@ -266,7 +266,7 @@ def _expand_argv(walk: _Walk, words: list[str], cwd: str, env: Mapping[str, str]
         rest = list(args)
         while rest and "=" in rest[0] and not rest[0].startswith("-"):
             key, _, value = rest.pop(0).partition("=")
-            env = {**env, key: value}
+            env = CommandEnv(env, {key: value})
         found = _expand_argv(walk, rest, cwd, env, where, runner, None, dynamic)
         return found if isinstance(found, str) else [Invocation(name, tuple(args), cwd, env, where, runner, None, dynamic), *found]
     return [Invocation(program, tuple(args), cwd, env, where, runner, effects, dynamic)]
