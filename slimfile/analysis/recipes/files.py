@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from slimfile.analysis.build_context import ContextTooLarge
 from slimfile.analysis.context import Context
-from slimfile.analysis.globs import clean_path
+from slimfile.analysis.globs import clean_path, leading_folders
 from slimfile.analysis.steps import Step, expand
 from slimfile.shell.data import load
 from slimfile.syntax.gocompat import parse_words
@@ -80,11 +80,13 @@ def _deduplicated(copies: list[RuntimeCopy]) -> list[RuntimeCopy]:
     """Each path once, and none inside a folder that is copied whole (a later COPY of the same
     path wins, as in the build: its owner counts)."""
     latest = {copy.path: copy for copy in copies}
-    paths = list(latest)
+    by_folder: dict[str, set[str]] = {}  # a path without its trailing slash -> the paths
+    for path in latest:
+        by_folder.setdefault(path.rstrip("/"), set()).add(path)
     return [
-        latest[path]
-        for path in paths
-        if not any(other != path and path.startswith(other.rstrip("/") + "/") for other in paths)
+        copy
+        for path, copy in latest.items()
+        if not any(by_folder.get(folder, set()) - {path} for folder in leading_folders(path))
     ]
 
 

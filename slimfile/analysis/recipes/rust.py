@@ -10,10 +10,11 @@ runtime packages in the release.
 from __future__ import annotations
 
 
+import bisect
 import posixpath
 
 from slimfile.analysis.context import Context
-from slimfile.analysis.globs import clean_path
+from slimfile.analysis.globs import clean_path, leading_folders
 from slimfile.analysis.manifests import read_toml
 from slimfile.analysis.recipes import Artefact, Refusal, Release, base, build_image_size, debian_suite
 from slimfile.analysis.recipes.files import recipe_data, runtime_copies
@@ -30,8 +31,9 @@ def release(ctx: Context, stage: Stage, steps: list[Step]) -> Release | Refusal 
     if not builds:
         return None
     artefacts: list[Artefact] = []
+    copies = _ContextCopies(steps)
     for step, fact in builds:
-        output = _output(ctx, steps, step, fact)
+        output = _output(ctx, copies, step, fact)
         if isinstance(output, Refusal):
             return output
         artefacts.append(Artefact(output, output, why="the Rust binary"))
@@ -41,7 +43,8 @@ def release(ctx: Context, stage: Stage, steps: list[Step]) -> Release | Refusal 
     files = runtime_copies(ctx, steps, "rust")
     if isinstance(files, str):
         return Refusal("rust", files)
-    artefacts.extend(Artefact(f.path, f.path, f.chown, "a runtime file") for f in files if f.path not in {a.source for a in artefacts})
+    built = {a.source for a in artefacts}
+    artefacts.extend(Artefact(f.path, f.path, f.chown, "a runtime file") for f in files if f.path not in built)
     target = base("debian-slim", debian_suite(stage.image.tag if stage.image else None))
     summary = f"the Rust binary on {target.image}" + (f" with {', '.join(packages.runtime)}" if packages.runtime else "")
     repository = stage.image.short_repository if stage.image else ""
@@ -58,7 +61,7 @@ def _builds_the_project(fact: PackageFact) -> bool:
     return fact.action == "build" or (fact.action == "install" and fact.option("--path") is not None)
 
 
-def _output(ctx: Context, steps: list[Step], step: Step, fact: PackageFact) -> str | Refusal:
+def _output(ctx: Context, copies: _ContextCopies, step: Step, fact: PackageFact) -> str | Refusal:
     script = ctx.shell(step.instruction)
     assert isinstance(script, ShellScript)
     state = step.state
@@ -68,7 +71,7 @@ def _output(ctx: Context, steps: list[Step], step: Step, fact: PackageFact) -> s
     for option in ("--target", "--target-dir", "--manifest-path", "--profile", "--example", "-p", "--package", "--root"):
         if fact.option(option) is not None:
             return Refusal("rust", f"`cargo {fact.action} {option}` puts the binary where slimfile does not follow it")
-    name = _binary_name(ctx, steps, step, fact, cwd)
+    name = _binary_name(ctx, copies, step, fact, cwd)
     if isinstance(name, Refusal):
         return name
     if fact.action == "install":
@@ -81,14 +84,14 @@ def _output(ctx: Context, steps: list[Step], step: Step, fact: PackageFact) -> s
     return posixpath.join(cwd, "target", "release", name)
 
 
-def _binary_name(ctx: Context, steps: list[Step], step: Step, fact: PackageFact, cwd: str) -> str | Refusal:
+def _binary_name(ctx: Context, copies: _ContextCopies, step: Step, fact: PackageFact, cwd: str) -> str | Refusal:
     chosen = fact.option_values("--bin")
     if chosen:
         return chosen[-1]
     files = ctx.build_files
     if files is None:
         return Refusal("rust", f"the binary is named in Cargo.toml, and {ctx.context_unread}")
-    source = _context_path_of(steps, step, cwd)
+    source = copies.source_of(step, cwd)
     if source is None:
         return Refusal("rust", "Cargo.toml does not come from a copy slimfile can follow")
     manifest = read_toml(files, posixpath.join(source, "Cargo.toml"))
@@ -108,20 +111,38 @@ def _binary_name(ctx: Context, steps: list[Step], step: Step, fact: PackageFact,
     return name if name else Refusal("rust", "Cargo.toml names no package")
 
 
-def _context_path_of(steps: list[Step], before: Step, cwd: str) -> str | None:
-    """The context folder that the folder ``cwd`` was copied from (the last copy of a context
-    folder into ``cwd`` or a folder above it, before the build)."""
-    found = None
-    for step in steps:
-        if step is before:
-            break
-        node = step.instruction
-        if node.name not in ("COPY", "ADD") or node.flag("from") is not None or step.effects.unknown or node.json is not None:
-            continue
-        words = node.args_text.split()
-        if len(words) != 2 or "$" in words[0]:
-            continue
-        (destination,) = step.effects.writes
-        if cwd == destination or cwd.startswith(destination.rstrip("/") + "/"):
-            found = clean_path(posixpath.join(clean_path(words[0]), posixpath.relpath(cwd, destination)))
-    return found
+class _ContextCopies:
+    """The stage's copies of a context folder (``COPY SRC DEST``), each destination with the
+    steps that copied into it, read once: asking per build for the last copy into a folder
+    scanned every earlier step (n builds, n copies: quadratic)."""
+
+    def __init__(self, steps: list[Step]) -> None:
+        self.order = {id(step): index for index, step in enumerate(steps)}
+        self.into: dict[str, list[tuple[int, str]]] = {}  # destination -> (step index, source word)
+        for index, step in enumerate(steps):
+            node = step.instruction
+            if node.name not in ("COPY", "ADD") or node.flag("from") is not None or step.effects.unknown or node.json is not None:
+                continue
+            words = node.args_text.split()
+            if len(words) != 2 or "$" in words[0]:
+                continue
+            (destination,) = step.effects.writes
+            self.into.setdefault(destination.rstrip("/") or "/", []).append((index, words[0]))
+
+    def source_of(self, before: Step, cwd: str) -> str | None:
+        """The context folder that the folder ``cwd`` was copied from (the last copy of a context
+        folder into ``cwd`` or a folder above it, before ``before``)."""
+        limit = self.order[id(before)]
+        best: tuple[int, str, str] | None = None
+        for folder in [*leading_folders(cwd.rstrip("/") + "/")]:
+            destination = folder or "/"
+            found = self.into.get(destination)
+            if not found:
+                continue
+            at = bisect.bisect_left(found, (limit, "")) - 1
+            if at >= 0 and (best is None or found[at][0] > best[0]):
+                best = (found[at][0], found[at][1], destination)
+        if best is None:
+            return None
+        _index, word, destination = best
+        return clean_path(posixpath.join(clean_path(word), posixpath.relpath(cwd, destination)))

@@ -1,0 +1,66 @@
+"""The recipes' look-ups over a stage's copies answer as the scans they replaced, which cost
+n x n on a stage of n copies and n builds (a Rust stage of 2,000 `COPY` and 2,000 `cargo build`
+lines: 4.9 s at 4,000 lines, x3.5 per doubling)."""
+
+from __future__ import annotations
+
+import posixpath
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from slimfile.analysis.context import Context
+from slimfile.analysis.globs import clean_path
+from slimfile.analysis.recipes.files import RuntimeCopy, _deduplicated
+from slimfile.analysis.recipes.rust import _ContextCopies
+from slimfile.analysis.steps import stage_steps
+from slimfile.engine import Settings
+from slimfile.syntax.parser import parse
+
+FOLDERS = ["/", "/app", "/app/", "/app/src", "/srv", "/app/src/bin", "/srv/app"]
+LINES = st.one_of(
+    st.builds(lambda s, d: f"COPY {s} {d}", st.sampled_from([".", "src", "crates/a", "./b/"]), st.sampled_from(FOLDERS)),
+    st.builds(lambda d: f"WORKDIR {d}", st.sampled_from(FOLDERS)),
+    st.just("RUN cargo build --release"),
+    st.just("COPY --from=x /a /app"),
+)
+
+
+def _scan(steps, before, cwd):
+    """The scan ``_ContextCopies.source_of`` replaced (recipes/rust.py before this change)."""
+    found = None
+    for step in steps:
+        if step is before:
+            break
+        node = step.instruction
+        if node.name not in ("COPY", "ADD") or node.flag("from") is not None or step.effects.unknown or node.json is not None:
+            continue
+        words = node.args_text.split()
+        if len(words) != 2 or "$" in words[0]:
+            continue
+        (destination,) = step.effects.writes
+        if cwd == destination or cwd.startswith(destination.rstrip("/") + "/"):
+            found = clean_path(posixpath.join(clean_path(words[0]), posixpath.relpath(cwd, destination)))
+    return found
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(LINES, min_size=1, max_size=12), st.lists(st.sampled_from(FOLDERS + ["/app/src/x", "/other"]), min_size=1, max_size=4))
+def test_the_copy_a_build_folder_came_from_is_the_scans(lines, folders):
+    dockerfile = parse(("FROM rust:1\n" + "\n".join(lines) + "\n").encode())
+    ctx = Context(dockerfile, Settings())
+    steps = stage_steps(ctx, dockerfile.stages.stages[0])
+    copies = _ContextCopies(steps)
+    for step in steps:
+        for cwd in folders:
+            cwd = cwd.rstrip("/") or "/"
+            assert copies.source_of(step, cwd) == _scan(steps, step, cwd), (lines, cwd)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(FOLDERS + ["/app/src/main.rs", "/srv/app/", "/etc/x.conf", "/app/src/bin/"]), max_size=10))
+def test_copies_inside_a_copied_folder_go_as_the_scan_said(paths):
+    copies = [RuntimeCopy(path, f"owner{i}") for i, path in enumerate(paths)]
+    latest = {copy.path: copy for copy in copies}
+    expected = [latest[p] for p in latest if not any(o != p and p.startswith(o.rstrip("/") + "/") for o in latest)]
+    assert _deduplicated(copies) == expected
