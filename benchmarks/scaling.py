@@ -428,6 +428,21 @@ def cargo_builds_tree(directory: Path, n: int) -> None:
     (directory / "src" / "main.rs").write_text("fn main() {}\n")
 
 
+def yarn_installs(n: int) -> bytes:
+    """n/2 LABEL lines, ``COPY . .``, then n/2 ``RUN yarn install``: which lockfile each install
+    sees walked back over every step before it (4,000 lines: `fix --diff` 5.0 s, x2.9 per
+    doubling)."""
+    half = max(n // 2, 1)
+    head = ["FROM node:20", "WORKDIR /app", *(f"LABEL l{i}={i}" for i in range(half)), "COPY . ."]
+    return _lines(head, lambda i: "RUN yarn install", n, ['CMD ["node", "index.js"]'])
+
+
+def yarn_installs_tree(directory: Path, n: int) -> None:
+    (directory / "package.json").write_text('{"name": "app", "version": "1.0.0"}\n')
+    (directory / "package-lock.json").write_text('{"name": "app", "lockfileVersion": 3, "packages": {"": {"name": "app"}}}\n')
+    (directory / "index.js").write_text("console.log(1)\n")
+
+
 def env_context_steps(n: int) -> bytes:
     """n/2 ENV lines, a COPY, then n/2 LABEL lines, over a context with a .dockerignore: the
     copy checks (SF704, SF706) copied every step's variables, COPY or not (16,000 lines: 72 s)."""
@@ -538,6 +553,7 @@ SHAPES: dict[str, tuple[Callable[[int], bytes], str]] = {
     "env-npm-installs": (env_npm_installs, "n/2 ENV lines, then n/2 RUN npm install (each read every variable of the stage)"),
     "env-npm-assignments": (env_npm_assignments, "n/2 ENV lines, then n/2 RUN X=1 npm run build (a copy of the variables per command)"),
     "cargo-builds": (cargo_builds, "n/2 COPY lines, then n/2 RUN cargo build --release over a crate (the Rust recipe scanned the copies per build)"),
+    "yarn-installs": (yarn_installs, "n/2 LABEL, COPY . ., n/2 RUN yarn install (each walked back over every step for its lockfile)"),
     "env-context-steps": (env_context_steps, "n/2 ENV lines, a COPY, n/2 LABEL lines, a .dockerignore (each step's variables were copied)"),
     "context-ignore": (context_ignore, "n COPY dK/ lines over a context whose .dockerignore has a rule pair per folder"),
     "context-ignore-globs": (context_ignore, "the same, the .dockerignore a `**/*.eK` line per folder"),
@@ -557,6 +573,7 @@ CONTEXTS: dict[str, Callable[[Path, int], None]] = {
     "moves-past-writes": moves_past_writes_tree,
     "env-npm-runs": env_npm_runs_tree,
     "env-context-steps": env_context_steps_tree,
+    "yarn-installs": yarn_installs_tree,
     "cargo-builds": cargo_builds_tree,
     "env-npm-assignments": env_npm_runs_tree,
     "workspace-installs": workspace_installs_tree,

@@ -21,6 +21,8 @@ under it (:func:`tree_origin`). Everything is decided from the steps' facts
 
 from __future__ import annotations
 
+import bisect
+import heapq
 import posixpath
 import re
 from collections.abc import Iterable, Iterator
@@ -29,7 +31,7 @@ from dataclasses import dataclass
 from slimfile.analysis.build_context import BuildContext
 from slimfile.analysis.context import Context
 from slimfile.analysis.globs import clean_path
-from slimfile.analysis.steps import Step, expand, stage_steps, step_index
+from slimfile.analysis.steps import Step, expand, stage_steps
 from slimfile.shell.effects import overlaps
 from slimfile.syntax.gocompat import parse_words
 from slimfile.syntax.nodes import Instruction
@@ -70,21 +72,15 @@ def chain_steps(ctx: Context, stage: Stage) -> list[Step]:
 
 def origins(ctx: Context, stage: Stage, before: Instruction, paths: Iterable[str]) -> dict[str, Origin]:
     """For each absolute image path (a file), where its content comes from when ``before`` runs:
-    what the last step that changed it did (walked backwards, the first change met decides)."""
-    wanted = [posixpath.normpath(p) for p in paths]
-    found: dict[str, Origin] = {path: ABSENT for path in wanted}
-    undecided = list(dict.fromkeys(wanted))
-    for step in _steps_back(ctx, stage, before):
-        still = []
-        for path in undecided:
-            change = _file_change(ctx, step, path)
-            if change is None:
-                still.append(path)
-            else:
-                found[path] = change
-        undecided = still
-        if not undecided:
-            break
+    what the last step that changed it did (the first change met going back decides)."""
+    writers = _writers(ctx, stage)
+    limit = writers.position(before)
+    found: dict[str, Origin] = {}
+    for path in (posixpath.normpath(p) for p in paths):
+        if path not in found:
+            found[path] = next(
+                (change for step in writers.back_from(limit, path) if (change := _file_change(ctx, step, path)) is not None), ABSENT
+            )
     return found
 
 
@@ -93,29 +89,67 @@ def tree_origin(ctx: Context, stage: Stage, before: Instruction, folder: str) ->
     step that put something there (as a :class:`FromContext` of a file or folder), or Absent,
     or Unknown."""
     folder = posixpath.normpath(folder)
-    for step in _steps_back(ctx, stage, before):
+    writers = _writers(ctx, stage)
+    for step in writers.back_from(writers.position(before), folder):
         change = _tree_change(ctx, step, folder)
         if change is not None:
             return change
     return ABSENT
 
 
-def _steps_back(ctx: Context, stage: Stage, before: Instruction) -> Iterator[Step]:
-    """The steps of :func:`chain_steps` that come before ``before``, last first (all of them
-    when ``before`` is not one), met one by one: a question about the files at a step usually
-    ends at the step before it (a RUN slimfile cannot follow, the COPY that put the file
-    there), and building the chain for each question walked every base stage."""
-    start, end = stage, None
-    for member in _lineage(stage):
-        index = step_index(ctx, member).get(id(before))
-        if index is not None:
-            start, end = member, index
-            break
-    for member in _lineage(start):
-        steps = stage_steps(ctx, member)
-        for i in range(len(steps) if end is None else end, 0, -1):
-            yield steps[i - 1]
-        end = None
+class _Writers:
+    """The steps of :func:`chain_steps` that may change what is at an image path, by the paths
+    they write: a question about a file at a step walked back over every step before it, so
+    n installs after n RUNs (or LABELs) cost n x n. Only a COPY, ADD or RUN changes files, and
+    only where it writes (its effects), or anywhere when its effects are unknown: the steps
+    met are those, latest first, and the questions decide on them as before."""
+
+    def __init__(self, ctx: Context, stage: Stage) -> None:
+        self.steps = chain_steps(ctx, stage)
+        self.positions = {id(step.instruction): index for index, step in enumerate(self.steps)}
+        self.anywhere: list[int] = []  # unknown effects, or a written path with a glob
+        self.at: dict[tuple[str, ...], list[int]] = {}  # a written path -> its writers
+        self.under: dict[tuple[str, ...], list[int]] = {}  # a folder -> who writes inside it
+        for index, step in enumerate(self.steps):
+            if step.instruction.name not in ("COPY", "ADD", "RUN"):
+                continue
+            if step.effects.unknown or any(_GLOB.search(w) for w in step.effects.writes):
+                self.anywhere.append(index)
+                continue
+            for written in step.effects.writes:
+                parts = _parts(written)
+                _append_once(self.at.setdefault(parts, []), index)
+                for depth in range(len(parts)):
+                    _append_once(self.under.setdefault(parts[:depth], []), index)
+
+    def position(self, before: Instruction) -> int:
+        """Where ``before`` is in the chain (the steps before it are its stage's and its bases'
+        earlier ones); past the end when it is not one of them."""
+        return self.positions.get(id(before), len(self.steps))
+
+    def back_from(self, limit: int, path: str) -> Iterator[Step]:
+        """The steps before position ``limit`` that may change ``path`` (write it, a folder
+        holding it or something inside it), latest first."""
+        parts = _parts(path)
+        lists = [self.anywhere, self.under.get(parts, []), *(self.at.get(parts[:depth], []) for depth in range(len(parts) + 1))]
+        met = -1
+        for index in heapq.merge(*(reversed(found[: bisect.bisect_left(found, limit)]) for found in lists), reverse=True):
+            if index != met:
+                met = index
+                yield self.steps[index]
+
+
+def _parts(path: str) -> tuple[str, ...]:
+    return tuple(part for part in path.split("/") if part)  # as effects.overlaps reads it
+
+
+def _append_once(positions: list[int], index: int) -> None:
+    if not positions or positions[-1] != index:
+        positions.append(index)
+
+
+def _writers(ctx: Context, stage: Stage) -> _Writers:
+    return ctx.memo(("image_files.writers", stage.index), lambda: _Writers(ctx, stage))
 
 
 def _lineage(stage: Stage) -> Iterator[Stage]:

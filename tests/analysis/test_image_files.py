@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from slimfile.analysis.context import Context
 from slimfile.analysis.image_files import ABSENT, FromContext, Unknown, origins, tree_origin
 from slimfile.engine import Settings
@@ -63,3 +66,54 @@ def test_copy_flags_that_change_what_lands_where_make_it_unknown(tmp_path: Path)
     assert "`--exclude`" in found["/app/package.json"].reason
     _, _, found = at_last(tmp_path, "FROM node\nWORKDIR /app\nCOPY --chown=node:node --chmod=644 package.json ./\nRUN true\n", ["/app/package.json"])
     assert found["/app/package.json"] == FromContext("package.json", 3)
+
+
+def _walked(ctx, stage, before, paths, tree: bool):
+    """The walk the writers' index replaced (every earlier step, latest first)."""
+    from slimfile.analysis import image_files
+    from slimfile.analysis.steps import stage_steps, step_index
+
+    def steps_back():
+        start, end = stage, None
+        for member in image_files._lineage(stage):
+            index = step_index(ctx, member).get(id(before))
+            if index is not None:
+                start, end = member, index
+                break
+        for member in image_files._lineage(start):
+            steps = stage_steps(ctx, member)
+            for i in range(len(steps) if end is None else end, 0, -1):
+                yield steps[i - 1]
+            end = None
+
+    found = {}
+    for path in paths:
+        change = image_files._tree_change if tree else image_files._file_change
+        found[path] = next((c for step in steps_back() if (c := change(ctx, step, path)) is not None), ABSENT)
+    return found
+
+
+_LINES = st.sampled_from(
+    [
+        "COPY . .", "COPY package.json ./", "COPY web /srv", "COPY web/package.json /app/", "COPY package*.json /app/",
+        "COPY --from=base /app /app", "RUN rm -f /app/package.json", "RUN mkdir -p /app/logs /srv/x", "RUN ./gen.sh",
+        "RUN npm install", "RUN cp -r /usr/lib/python3* /app/", "LABEL a=b", "WORKDIR /srv", "WORKDIR /app",
+        "ADD https://example.com/x.tgz /app/", "RUN touch /app/node_modules/x", "COPY node_modules /app/node_modules",
+        "FROM base AS next", "ENV D=/app", "COPY web $D/web",
+    ]
+)
+_PATHS = ["/app/package.json", "/app/package-lock.json", "/srv/package.json", "/app/web/package.json", "/app/x", "/app/logs/a"]
+_TREES = ["/app/node_modules", "/app", "/srv", "/app/logs", "/"]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(_LINES, min_size=1, max_size=14))
+def test_the_writers_index_answers_as_the_walk_over_every_step(tmp_path, lines):
+    write(tmp_path, FILES)
+    dockerfile = parse(("FROM node AS base\nWORKDIR /app\n" + "\n".join(lines) + "\nRUN true\n").encode())
+    ctx = Context(dockerfile, Settings(build_context=str(tmp_path)))
+    for stage in dockerfile.stages.stages:
+        for before in (*stage.instructions, dockerfile.stages.stages[0].instructions[-1]):
+            assert origins(ctx, stage, before, _PATHS) == _walked(ctx, stage, before, _PATHS, tree=False), lines
+            for folder in _TREES:
+                assert tree_origin(ctx, stage, before, folder) == _walked(ctx, stage, before, [folder], tree=True)[folder], (lines, folder)
