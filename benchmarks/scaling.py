@@ -443,6 +443,24 @@ def yarn_installs_tree(directory: Path, n: int) -> None:
     (directory / "index.js").write_text("console.log(1)\n")
 
 
+def apt_then_downloads(n: int) -> bytes:
+    """n/2 ``RUN apt-get update && apt-get install -y qK && rm -rf ...``, then n/2 ``RUN curl ...
+    | tar``: the base-image analysis weighed each download's need of curl against the packages
+    of every install before it, all over again (2,000 lines: 2.3 s)."""
+    half = max(n // 2, 1)
+    head = ["FROM debian:12", *(f"RUN apt-get update && apt-get install -y q{i} && rm -rf /var/lib/apt/lists/*" for i in range(half))]
+    return _lines(head, lambda i: f"RUN curl -fsSL https://example.com/{i}.tgz | tar xz -C /opt", n)
+
+
+def apt_then_yarn(n: int) -> bytes:
+    """n/2 apt install RUNs, ``COPY . .``, then n/2 ``RUN yarn install``: each install's
+    question about its lockfile met every apt RUN (they write system paths with globs, such as
+    /usr/src/linux-*), 2,000 lines: `fix --diff` 74 s."""
+    half = max(n // 2, 1)
+    head = ["FROM node:20", "WORKDIR /app", *(f"RUN apt-get update && apt-get install -y q{i} && rm -rf /var/lib/apt/lists/*" for i in range(half)), "COPY . ."]
+    return _lines(head, lambda i: "RUN yarn install", n, ['CMD ["node", "index.js"]'])
+
+
 def env_context_steps(n: int) -> bytes:
     """n/2 ENV lines, a COPY, then n/2 LABEL lines, over a context with a .dockerignore: the
     copy checks (SF704, SF706) copied every step's variables, COPY or not (16,000 lines: 72 s)."""
@@ -554,6 +572,8 @@ SHAPES: dict[str, tuple[Callable[[int], bytes], str]] = {
     "env-npm-assignments": (env_npm_assignments, "n/2 ENV lines, then n/2 RUN X=1 npm run build (a copy of the variables per command)"),
     "cargo-builds": (cargo_builds, "n/2 COPY lines, then n/2 RUN cargo build --release over a crate (the Rust recipe scanned the copies per build)"),
     "yarn-installs": (yarn_installs, "n/2 LABEL, COPY . ., n/2 RUN yarn install (each walked back over every step for its lockfile)"),
+    "apt-then-downloads": (apt_then_downloads, "n/2 apt install RUNs, then n/2 RUN curl | tar (each need weighed against every install)"),
+    "apt-then-yarn": (apt_then_yarn, "n/2 apt install RUNs, COPY . ., n/2 RUN yarn install (each lockfile question met every apt RUN)"),
     "env-context-steps": (env_context_steps, "n/2 ENV lines, a COPY, n/2 LABEL lines, a .dockerignore (each step's variables were copied)"),
     "context-ignore": (context_ignore, "n COPY dK/ lines over a context whose .dockerignore has a rule pair per folder"),
     "context-ignore-globs": (context_ignore, "the same, the .dockerignore a `**/*.eK` line per folder"),
@@ -574,6 +594,7 @@ CONTEXTS: dict[str, Callable[[Path, int], None]] = {
     "env-npm-runs": env_npm_runs_tree,
     "env-context-steps": env_context_steps_tree,
     "yarn-installs": yarn_installs_tree,
+    "apt-then-yarn": yarn_installs_tree,
     "cargo-builds": cargo_builds_tree,
     "env-npm-assignments": env_npm_runs_tree,
     "workspace-installs": workspace_installs_tree,

@@ -28,6 +28,7 @@ from __future__ import annotations
 import bisect
 import posixpath
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterable, Iterator
@@ -165,9 +166,17 @@ def _image_programs() -> frozenset[str]:
 
 def closure(installs: Iterable[Install]) -> frozenset[str]:
     """The packages the installs bring, with their dependencies (and recommends)."""
-    relations = tools()["relations"]
     out: set[str] = set()
-    todo = [(name, install.recommends) for install in installs for name in install.packages]
+    for install in installs:
+        _bring(out, install)
+    return frozenset(out)
+
+
+def _bring(out: set[str], install: Install) -> None:
+    """Add what ``install`` brings to ``out``, the packages earlier installs brought. As apt
+    does, a package there already brings nothing new (its recommends were decided then)."""
+    relations = tools()["relations"]
+    todo = [(name, install.recommends) for name in install.packages]
     while todo:
         name, recommends = todo.pop()
         if name in out:
@@ -177,7 +186,38 @@ def closure(installs: Iterable[Install]) -> frozenset[str]:
         todo += [(dep, recommends) for dep in spec.get("depends", ())]
         if recommends:
             todo += [(dep, recommends) for dep in spec.get("recommends", ())]
-    return frozenset(out)
+
+
+class _Either:
+    """Membership in either of two sets, without their union (a copy per need)."""
+
+    __slots__ = ("first", "second")
+
+    def __init__(self, first: AbstractSet[str], second: AbstractSet[str]) -> None:
+        self.first, self.second = first, second
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.first or name in self.second
+
+
+class _InstalledBefore:
+    """What the installs of a family of stages bring, grown one install at a time in build
+    order as the needs are weighed in that order: recomputing it from every earlier install
+    for every need cost n x n (a stage of n installs and n needs)."""
+
+    def __init__(self, installs: list[Install]) -> None:
+        self.installs = sorted(installs, key=lambda install: install.order)
+        self.taken = 0
+        self.apt: set[str] = set()  # the closure of the apt installs taken
+        self.as_apk: set[str] = set()  # their names on Alpine, and the apk installs' own
+
+    def up_to(self, order: int) -> None:
+        while self.taken < len(self.installs) and self.installs[self.taken].order < order:
+            install = self.installs[self.taken]
+            if install.manager == "apt":
+                _bring(self.apt, install)
+            self.as_apk.update(install.packages if install.manager == "apk" else (apk_names().get(p, p) for p in install.packages))
+            self.taken += 1
 
 
 # -- collecting what a family of stages uses ---------------------------------------------------------------
@@ -894,30 +934,15 @@ def _gemfile_lock(text: str) -> dict[str, bool]:
 def assess(uses: Uses, source: CatalogImage, target: CatalogImage, *, alpine: bool = False) -> Verdict:
     """What the stage family would lack on ``target`` that it had on ``source``."""
     verdict = Verdict(source, target)
-    for need in uses.needs:
-        if need.kind == "musl":
-            if alpine:
-                verdict.blockers.append(Missing(need, ()))
-            continue
-        if need.kind == "unknown":
-            verdict.blockers.append(Missing(need, ()))
-            continue
-        lineage = set(uses.lineage(need.stage))
-        before = [i for i in uses.installs if i.stage in lineage and i.order < need.order]
-        own = closure(i for i in before if i.manager == "apt")
-        if not _met(need, source.packages | own, alpine=False):
-            continue  # the full image did not meet it either: not the swap's doing
-        target_has = _target_packages(target, before, alpine)
-        lacking = tuple(p for p in need.packages if not _has(p, need, target_has, alpine))
-        if not lacking:
-            continue
-        missing = Missing(need, lacking)
-        if any(p.startswith("image:") for p in lacking):
-            verdict.blockers.append(missing)
-        elif any(is_build_package(p) for p in lacking) and not set(need.packages) & own:
-            verdict.blockers.append(missing)  # the stage relied on the base image's compiler
-        else:
-            verdict.missing.append(missing)
+    weighed: dict[int, tuple[str, Missing] | None] = {}
+    installed: dict[frozenset[int], _InstalledBefore] = {}  # by the stages a need sees
+    for index in sorted(range(len(uses.needs)), key=lambda i: uses.needs[i].order):
+        weighed[index] = _weigh(uses, uses.needs[index], source, target, alpine, installed)
+    for index in range(len(uses.needs)):
+        found = weighed[index]
+        if found is not None:
+            kind, missing = found
+            (verdict.blockers if kind == "blocker" else verdict.missing).append(missing)
     verdict.add = _additions(verdict, target, uses, alpine)
     limit = tools()["max_added_packages"]
     if len(verdict.add) > limit and verdict.ok:
@@ -929,20 +954,36 @@ def assess(uses: Uses, source: CatalogImage, target: CatalogImage, *, alpine: bo
     return verdict
 
 
-def _met(need: Need, packages: frozenset[str], alpine: bool) -> bool:
-    return all(p in packages for p in need.packages)
+def _weigh(
+    uses: Uses, need: Need, source: CatalogImage, target: CatalogImage, alpine: bool, installed: dict[frozenset[int], _InstalledBefore]
+) -> tuple[str, Missing] | None:
+    """Whether ``need`` blocks the swap, is met by adding packages, or is met (None). The
+    needs come in build order, so each family's installs are taken up to this one."""
+    if need.kind == "musl":
+        return ("blocker", Missing(need, ())) if alpine else None
+    if need.kind == "unknown":
+        return "blocker", Missing(need, ())
+    lineage = frozenset(uses.lineage(need.stage))
+    before = installed.get(lineage)
+    if before is None:
+        before = installed[lineage] = _InstalledBefore([i for i in uses.installs if i.stage in lineage])
+    before.up_to(need.order)
+    own = before.apt
+    if not all(p in source.packages or p in own for p in need.packages):
+        return None  # the full image did not meet it either: not the swap's doing
+    target_has = _Either(target.packages, before.as_apk if alpine else own)
+    lacking = tuple(p for p in need.packages if not _has(p, need, target_has, alpine))
+    if not lacking:
+        return None
+    missing = Missing(need, lacking)
+    if any(p.startswith("image:") for p in lacking):
+        return "blocker", missing
+    if any(is_build_package(p) for p in lacking) and not set(need.packages) & own:
+        return "blocker", missing  # the stage relied on the base image's compiler
+    return "missing", missing
 
 
-def _target_packages(target: CatalogImage, before: list[Install], alpine: bool) -> frozenset[str]:
-    if not alpine:
-        return target.packages | closure(i for i in before if i.manager == "apt")
-    names = set(target.packages)
-    for install in before:
-        names |= set(install.packages) if install.manager == "apk" else {apk_names().get(p, p) for p in install.packages}
-    return frozenset(names)
-
-
-def _has(package: str, need: Need, target: frozenset[str], alpine: bool) -> bool:
+def _has(package: str, need: Need, target: AbstractSet[str] | _Either, alpine: bool) -> bool:
     if package in target:
         return True
     if not alpine or package.startswith("image:"):

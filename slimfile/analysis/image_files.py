@@ -101,23 +101,24 @@ class _Writers:
     """The steps of :func:`chain_steps` that may change what is at an image path, by the paths
     they write: a question about a file at a step walked back over every step before it, so
     n installs after n RUNs (or LABELs) cost n x n. Only a COPY, ADD or RUN changes files, and
-    only where it writes (its effects), or anywhere when its effects are unknown: the steps
-    met are those, latest first, and the questions decide on them as before."""
+    only where it writes (its effects; a globbed path by the folder before its glob), or
+    anywhere when its effects are unknown: the steps met are those, latest first, and the
+    questions decide on them as before."""
 
     def __init__(self, ctx: Context, stage: Stage) -> None:
         self.steps = chain_steps(ctx, stage)
         self.positions = {id(step.instruction): index for index, step in enumerate(self.steps)}
-        self.anywhere: list[int] = []  # unknown effects, or a written path with a glob
+        self.anywhere: list[int] = []  # unknown effects
         self.at: dict[tuple[str, ...], list[int]] = {}  # a written path -> its writers
         self.under: dict[tuple[str, ...], list[int]] = {}  # a folder -> who writes inside it
         for index, step in enumerate(self.steps):
             if step.instruction.name not in ("COPY", "ADD", "RUN"):
                 continue
-            if step.effects.unknown or any(_GLOB.search(w) for w in step.effects.writes):
+            if step.effects.unknown:
                 self.anywhere.append(index)
                 continue
             for written in step.effects.writes:
-                parts = _parts(written)
+                parts = _literal(_parts(written))
                 _append_once(self.at.setdefault(parts, []), index)
                 for depth in range(len(parts)):
                     _append_once(self.under.setdefault(parts[:depth], []), index)
@@ -137,6 +138,16 @@ class _Writers:
             if index != met:
                 met = index
                 yield self.steps[index]
+
+
+def _literal(parts: tuple[str, ...]) -> tuple[str, ...]:
+    """The components before the first with a glob (``/usr/src/linux-*``: usr, src): whatever
+    the glob matches lies in that folder, so it stands for the written path in the index (every
+    apt install writes such system paths)."""
+    for depth, part in enumerate(parts):
+        if _GLOB.search(part):
+            return parts[:depth]
+    return parts
 
 
 def _parts(path: str) -> tuple[str, ...]:

@@ -99,11 +99,11 @@ _LINES = st.sampled_from(
         "COPY --from=base /app /app", "RUN rm -f /app/package.json", "RUN mkdir -p /app/logs /srv/x", "RUN ./gen.sh",
         "RUN npm install", "RUN cp -r /usr/lib/python3* /app/", "LABEL a=b", "WORKDIR /srv", "WORKDIR /app",
         "ADD https://example.com/x.tgz /app/", "RUN touch /app/node_modules/x", "COPY node_modules /app/node_modules",
-        "FROM base AS next", "ENV D=/app", "COPY web $D/web",
+        "FROM base AS next", "ENV D=/app", "COPY web $D/web", "RUN apt-get install -y curl", "COPY web /usr/src/linux-x",
     ]
 )
-_PATHS = ["/app/package.json", "/app/package-lock.json", "/srv/package.json", "/app/web/package.json", "/app/x", "/app/logs/a"]
-_TREES = ["/app/node_modules", "/app", "/srv", "/app/logs", "/"]
+_PATHS = ["/app/package.json", "/app/package-lock.json", "/srv/package.json", "/app/web/package.json", "/app/x", "/app/logs/a", "/usr/src/linux-x/package.json"]
+_TREES = ["/app/node_modules", "/app", "/srv", "/app/logs", "/", "/usr/src", "/usr/src/linux-x"]
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
