@@ -22,13 +22,13 @@ import argparse
 import itertools
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.test_scaling import check, executed_lines, fix_diff  # noqa: E402
+from tests.test_scaling import check, executed_lines, fix_diff
 
 BACKGROUNDS: dict[str, Callable[[int], str]] = {
     "env": lambda i: f"ENV V{i}={i}",
@@ -115,6 +115,10 @@ def write(directory: Path, background: str, probe: str, n: int) -> Path:
     return directory / "Dockerfile"
 
 
+def _count(command: Callable[[Path], None], path: Path) -> int:
+    return executed_lines(lambda: command(path))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fix", action="store_true", help="count `fix --diff` instead of `check`")
@@ -131,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         for background, probe in itertools.product(BACKGROUNDS, PROBES):
             if only and f"{background}+{probe}" not in only:
                 continue
-            counts = [executed_lines(lambda n=n: command(write(root / f"{background}-{probe}-{n}", background, probe, n))) for n in (small, large)]
+            counts = [_count(command, write(root / f"{background}-{probe}-{n}", background, probe, n)) for n in (small, large)]
             ratio = counts[1] / counts[0]
             mark = "  !!!" if ratio > large / small * FLAG else ""
             flagged += bool(mark)

@@ -461,6 +461,15 @@ def apt_then_yarn(n: int) -> bytes:
     return _lines(head, lambda i: "RUN yarn install", n, ['CMD ["node", "index.js"]'])
 
 
+def chained_installs(n: int) -> bytes:
+    """n/3 stages, each ``FROM`` the one before, ``COPY package*.json ./`` and ``RUN npm
+    install``: the lockfile question of each install ends in its own stage; an index of the
+    whole chain built for every stage cost n x n (3,000 lines: 2.4 s against 0.35)."""
+    head = ["FROM node:20 AS s0", "WORKDIR /app"]
+    lines = [line for k in range(1, max(n // 3, 2)) for line in (f"FROM s{k - 1} AS s{k}", "COPY package*.json ./", "RUN npm install")]
+    return ("\n".join(head + lines) + "\n").encode()
+
+
 def env_context_steps(n: int) -> bytes:
     """n/2 ENV lines, a COPY, then n/2 LABEL lines, over a context with a .dockerignore: the
     copy checks (SF704, SF706) copied every step's variables, COPY or not (16,000 lines: 72 s)."""
@@ -574,6 +583,7 @@ SHAPES: dict[str, tuple[Callable[[int], bytes], str]] = {
     "yarn-installs": (yarn_installs, "n/2 LABEL, COPY . ., n/2 RUN yarn install (each walked back over every step for its lockfile)"),
     "apt-then-downloads": (apt_then_downloads, "n/2 apt install RUNs, then n/2 RUN curl | tar (each need weighed against every install)"),
     "apt-then-yarn": (apt_then_yarn, "n/2 apt install RUNs, COPY . ., n/2 RUN yarn install (each lockfile question met every apt RUN)"),
+    "chained-installs": (chained_installs, "n/3 stages each FROM the one before, with a COPY of the manifests and npm install"),
     "env-context-steps": (env_context_steps, "n/2 ENV lines, a COPY, n/2 LABEL lines, a .dockerignore (each step's variables were copied)"),
     "context-ignore": (context_ignore, "n COPY dK/ lines over a context whose .dockerignore has a rule pair per folder"),
     "context-ignore-globs": (context_ignore, "the same, the .dockerignore a `**/*.eK` line per folder"),
@@ -594,6 +604,7 @@ CONTEXTS: dict[str, Callable[[Path, int], None]] = {
     "env-npm-runs": env_npm_runs_tree,
     "env-context-steps": env_context_steps_tree,
     "yarn-installs": yarn_installs_tree,
+    "chained-installs": yarn_installs_tree,
     "apt-then-yarn": yarn_installs_tree,
     "cargo-builds": cargo_builds_tree,
     "env-npm-assignments": env_npm_runs_tree,

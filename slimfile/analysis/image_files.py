@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from slimfile.analysis.build_context import BuildContext
 from slimfile.analysis.context import Context
 from slimfile.analysis.globs import clean_path
-from slimfile.analysis.steps import Step, expand, stage_steps
+from slimfile.analysis.steps import Step, expand, stage_steps, step_index
 from slimfile.shell.effects import overlaps
 from slimfile.syntax.gocompat import parse_words
 from slimfile.syntax.nodes import Instruction
@@ -73,13 +73,12 @@ def chain_steps(ctx: Context, stage: Stage) -> list[Step]:
 def origins(ctx: Context, stage: Stage, before: Instruction, paths: Iterable[str]) -> dict[str, Origin]:
     """For each absolute image path (a file), where its content comes from when ``before`` runs:
     what the last step that changed it did (the first change met going back decides)."""
-    writers = _writers(ctx, stage)
-    limit = writers.position(before)
     found: dict[str, Origin] = {}
     for path in (posixpath.normpath(p) for p in paths):
         if path not in found:
             found[path] = next(
-                (change for step in writers.back_from(limit, path) if (change := _file_change(ctx, step, path)) is not None), ABSENT
+                (change for step in _steps_back(ctx, stage, before, path) if (change := _file_change(ctx, step, path)) is not None),
+                ABSENT,
             )
     return found
 
@@ -89,25 +88,51 @@ def tree_origin(ctx: Context, stage: Stage, before: Instruction, folder: str) ->
     step that put something there (as a :class:`FromContext` of a file or folder), or Absent,
     or Unknown."""
     folder = posixpath.normpath(folder)
-    writers = _writers(ctx, stage)
-    for step in writers.back_from(writers.position(before), folder):
+    for step in _steps_back(ctx, stage, before, folder):
         change = _tree_change(ctx, step, folder)
         if change is not None:
             return change
     return ABSENT
 
 
+def _steps_back(ctx: Context, stage: Stage, before: Instruction, path: str) -> Iterator[Step]:
+    """The steps of :func:`chain_steps` before ``before`` (all of them when it is not one) that
+    may change ``path``, last first: each stage's own writers, the stage ``before`` is in first,
+    then the stages it is built FROM, met one by one (a question usually ends in the stage it
+    is asked in, where building the whole chain's index for each stage of a chain of n stages
+    cost n x n)."""
+    start, limit = stage, None
+    for member in _lineage(stage):
+        index = step_index(ctx, member).get(id(before))
+        if index is not None:
+            start, limit = member, index
+            break
+    for member in _lineage(start):
+        writers = _writers(ctx, member)
+        yield from writers.back_from(len(writers.steps) if limit is None else limit, path)
+        limit = None
+
+
+def _lineage(stage: Stage) -> Iterator[Stage]:
+    """The stage and the stages it is built FROM, nearest first."""
+    seen: set[int] = set()
+    current: Stage | None = stage
+    while current is not None and current.index not in seen:
+        seen.add(current.index)
+        yield current
+        current = current.base_stage
+
+
 class _Writers:
-    """The steps of :func:`chain_steps` that may change what is at an image path, by the paths
-    they write: a question about a file at a step walked back over every step before it, so
-    n installs after n RUNs (or LABELs) cost n x n. Only a COPY, ADD or RUN changes files, and
+    """The steps of one stage that may change what is at an image path, by the paths they
+    write: a question about a file at a step walked back over every step before it, so n
+    installs after n RUNs (or LABELs) cost n x n. Only a COPY, ADD or RUN changes files, and
     only where it writes (its effects; a globbed path by the folder before its glob), or
     anywhere when its effects are unknown: the steps met are those, latest first, and the
     questions decide on them as before."""
 
     def __init__(self, ctx: Context, stage: Stage) -> None:
-        self.steps = chain_steps(ctx, stage)
-        self.positions = {id(step.instruction): index for index, step in enumerate(self.steps)}
+        self.steps = stage_steps(ctx, stage)
         self.anywhere: list[int] = []  # unknown effects
         self.at: dict[tuple[str, ...], list[int]] = {}  # a written path -> its writers
         self.under: dict[tuple[str, ...], list[int]] = {}  # a folder -> who writes inside it
@@ -122,11 +147,6 @@ class _Writers:
                 _append_once(self.at.setdefault(parts, []), index)
                 for depth in range(len(parts)):
                     _append_once(self.under.setdefault(parts[:depth], []), index)
-
-    def position(self, before: Instruction) -> int:
-        """Where ``before`` is in the chain (the steps before it are its stage's and its bases'
-        earlier ones); past the end when it is not one of them."""
-        return self.positions.get(id(before), len(self.steps))
 
     def back_from(self, limit: int, path: str) -> Iterator[Step]:
         """The steps before position ``limit`` that may change ``path`` (write it, a folder
@@ -161,16 +181,6 @@ def _append_once(positions: list[int], index: int) -> None:
 
 def _writers(ctx: Context, stage: Stage) -> _Writers:
     return ctx.memo(("image_files.writers", stage.index), lambda: _Writers(ctx, stage))
-
-
-def _lineage(stage: Stage) -> Iterator[Stage]:
-    """The stage and the stages it is built FROM, nearest first."""
-    seen: set[int] = set()
-    current: Stage | None = stage
-    while current is not None and current.index not in seen:
-        seen.add(current.index)
-        yield current
-        current = current.base_stage
 
 
 # -- one step -------------------------------------------------------------------------------------
