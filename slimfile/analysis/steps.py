@@ -31,7 +31,7 @@ from slimfile.shell.effects import (
     run_effects,
 )
 from slimfile.shell.expansion import ExpansionBudget, TooLong, substitute
-from slimfile.shell.model import CHILD_PROCESS_SCOPES, Command, CommandKind, ShellScript
+from slimfile.shell.model import Command, CommandKind, ShellScript, child_process_steps
 from slimfile.syntax.gocompat import parse_words
 from slimfile.syntax.nodes import Instruction
 from slimfile.syntax.stages import Stage
@@ -484,17 +484,14 @@ class ScriptEnv:
 
     def _enter(self, command: Command) -> None:
         """Leave the child processes ``command`` is not in, enter those it is in."""
-        chain = [scope.id for scope in command.scopes if scope.kind in CHILD_PROCESS_SCOPES]
-        kept = 0
-        while kept < len(self.children) and kept < len(chain) and self.children[kept].scope == chain[kept]:
-            kept += 1
+        kept, entering = child_process_steps(command, [child.scope for child in self.children])
         while len(self.children) > kept:
             child = self.children.pop()
             if child.names and self.timeline is not None:
                 before = EnvAt(self.timeline, child.head)
                 self._set({name: _value_in(before, name) for name in child.names})
         head = self.timeline.head if self.timeline is not None else 0
-        self.children.extend(_ChildProcess(scope, head) for scope in chain[kept:])
+        self.children.extend(_ChildProcess(scope, head) for scope in entering)
 
 
 def _value_in(env: EnvAt, name: str) -> str | None | _Unset:

@@ -22,7 +22,15 @@ from functools import lru_cache
 from slimfile.memo import cached
 from slimfile.shell.data import load
 from slimfile.shell.expansion import ExpansionBudget, TooLong, substitute
-from slimfile.shell.model import CHILD_PROCESS_SCOPES, Command, CommandKind, ScopeKind, ShellScript, Word
+from slimfile.shell.model import (
+    CHILD_PROCESS_SCOPES,
+    Command,
+    CommandKind,
+    ScopeKind,
+    ShellScript,
+    Word,
+    child_process_steps,
+)
 from slimfile.shell.packages import PackageFact, facts_by_command
 
 _VARIABLE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
@@ -261,16 +269,13 @@ class _Walk:
     def enter(self, command: Command) -> None:
         """Leave the child processes ``command`` is not in (their changes undone) and enter
         those it is in. Each change is undone once: linear in the script."""
-        chain = [scope.id for scope in command.scopes if scope.kind in CHILD_PROCESS_SCOPES]
-        kept = 0
-        while kept < len(self.frames) and kept < len(chain) and self.frames[kept].scope == chain[kept]:
-            kept += 1
+        kept, entering = child_process_steps(command, [frame.scope for frame in self.frames])
         while len(self.frames) > kept:
             frame = self.frames.pop()
             for name, earlier in reversed(frame.undo):
                 self.env.restore(name, earlier)
             self.cwd, self.cwd_is_workdir = frame.cwd, frame.cwd_is_workdir
-        self.frames.extend(_Frame(scope, self.cwd, self.cwd_is_workdir) for scope in chain[kept:])
+        self.frames.extend(_Frame(scope, self.cwd, self.cwd_is_workdir) for scope in entering)
 
     def set_variable(self, name: str, value: str | None) -> None:
         self._remember(name)

@@ -65,6 +65,18 @@ CHILD_PROCESS_SCOPES = frozenset(
 )
 
 
+def child_process_steps(command: Command, entered: list[int]) -> tuple[int, list[int]]:
+    """How a walk in command order moves from the child processes it is in (``entered``, the
+    scope ids, outermost first) to those ``command`` runs in: how many of them it stays in,
+    and the ids it enters after them. What the walk leaves ends there (a subshell's ``cd`` and
+    variables); shared by the effects walk and the cache-order planner's ScriptEnv."""
+    chain = [scope.id for scope in command.scopes if scope.kind in CHILD_PROCESS_SCOPES]
+    kept = 0
+    while kept < len(entered) and kept < len(chain) and entered[kept] == chain[kept]:
+        kept += 1
+    return kept, chain[kept:]
+
+
 class CommandKind(str, Enum):
     SIMPLE = "simple"
     DECLARATION = "declaration"  # export, declare, typeset, readonly, local
