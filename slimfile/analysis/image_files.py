@@ -154,10 +154,17 @@ class _Writers:
         parts = _parts(path)
         lists = [self.anywhere, self.under.get(parts, []), *(self.at.get(parts[:depth], []) for depth in range(len(parts) + 1))]
         met = -1
-        for index in heapq.merge(*(reversed(found[: bisect.bisect_left(found, limit)]) for found in lists), reverse=True):
+        for index in heapq.merge(*(_down_from(found, bisect.bisect_left(found, limit)) for found in lists), reverse=True):
             if index != met:
                 met = index
                 yield self.steps[index]
+
+
+def _down_from(positions: list[int], end: int) -> Iterator[int]:
+    """``positions[:end]`` last first, without copying them (a question usually stops at the
+    first step met, and a copy per question of a long list is n x n again)."""
+    for i in range(end - 1, -1, -1):
+        yield positions[i]
 
 
 def _literal(parts: tuple[str, ...]) -> tuple[str, ...]:
