@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from slimfile.analysis.context import Context
 from slimfile.analysis.globs import clean_path
 from slimfile.analysis.recipes.files import RuntimeCopy, _deduplicated
-from slimfile.analysis.recipes.rust import _ContextCopies
+from slimfile.analysis.recipes.rust import _ContextCopies, plain_context_copy
 from slimfile.analysis.steps import stage_steps
 from slimfile.engine import Settings
 from slimfile.syntax.parser import parse
@@ -27,20 +27,18 @@ LINES = st.one_of(
 
 
 def _scan(steps, before, cwd):
-    """The scan ``_ContextCopies.source_of`` replaced (recipes/rust.py before this change)."""
+    """The scan ``_ContextCopies.source_of`` replaced (recipes/rust.py before this change), over
+    the same copies (``plain_context_copy``): the index must find the same last one."""
     found = None
     for step in steps:
         if step is before:
             break
-        node = step.instruction
-        if node.name not in ("COPY", "ADD") or node.flag("from") is not None or step.effects.unknown or node.json is not None:
+        copy = plain_context_copy(step)
+        if copy is None:
             continue
-        words = node.args_text.split()
-        if len(words) != 2 or "$" in words[0]:
-            continue
-        (destination,) = step.effects.writes
+        word, destination = copy
         if cwd == destination or cwd.startswith(destination.rstrip("/") + "/"):
-            found = clean_path(posixpath.join(clean_path(words[0]), posixpath.relpath(cwd, destination)))
+            found = clean_path(posixpath.join(clean_path(word), posixpath.relpath(cwd, destination)))
     return found
 
 

@@ -111,6 +111,19 @@ def _binary_name(ctx: Context, copies: _ContextCopies, step: Step, fact: Package
     return name if name else Refusal("rust", "Cargo.toml names no package")
 
 
+def plain_context_copy(step: Step) -> tuple[str, str] | None:
+    """(source word, destination) of ``COPY SRC DEST`` from the build context, written plainly
+    (no ``--from``, no variable, one source, shell form); None for any other step."""
+    node = step.instruction
+    if node.name not in ("COPY", "ADD") or node.flag("from") is not None or step.effects.unknown or node.json is not None:
+        return None
+    words = node.args_text.split()
+    if len(words) != 2 or "$" in words[0]:
+        return None
+    (destination,) = step.effects.writes
+    return words[0], destination
+
+
 class _ContextCopies:
     """The stage's copies of a context folder (``COPY SRC DEST``), each destination with the
     steps that copied into it, read once: asking per build for the last copy into a folder
@@ -120,14 +133,10 @@ class _ContextCopies:
         self.order = {id(step): index for index, step in enumerate(steps)}
         self.into: dict[str, list[tuple[int, str]]] = {}  # destination -> (step index, source word)
         for index, step in enumerate(steps):
-            node = step.instruction
-            if node.name not in ("COPY", "ADD") or node.flag("from") is not None or step.effects.unknown or node.json is not None:
-                continue
-            words = node.args_text.split()
-            if len(words) != 2 or "$" in words[0]:
-                continue
-            (destination,) = step.effects.writes
-            self.into.setdefault(destination.rstrip("/") or "/", []).append((index, words[0]))
+            copy = plain_context_copy(step)
+            if copy is not None:
+                word, destination = copy
+                self.into.setdefault(destination.rstrip("/") or "/", []).append((index, word))
 
     def source_of(self, before: Step, cwd: str) -> str | None:
         """The context folder that the folder ``cwd`` was copied from (the last copy of a context
