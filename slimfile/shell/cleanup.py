@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from slimfile.memo import cached
 from slimfile.shell.data import load
-from slimfile.shell.model import Command, Operator, ShellScript, Word
+from slimfile.shell.model import Command, Joint, Operator, Scope, ScopeKind, ShellScript, Word
 from slimfile.shell.packages import PackageFact, facts_by_command
 
 _GLOB = re.compile(r"[*?\[]")
@@ -361,20 +361,87 @@ def _leads(key: CleanupKey, written: set[str], cleaned: set[str], mentioned: lis
 
 
 def _always_run(script: ShellScript) -> set[int]:
-    """Top-level commands that have run whenever the script ends well: each one that starts a
-    list (``a; c && x; b``: ``c``), and those of the last list followed by nothing but ``&&``
+    """Commands that have run whenever the script ends well: each one that starts a list
+    (``a; c && x; b``: ``c``), and those of the last list followed by nothing but ``&&``
     (``a || b && c``: ``c``; the list fails, and so does the script, when ``c`` does not run).
-    Not one after ``||`` elsewhere, or inside anything."""
-    items = _top_level_items(script)
-    if _ends_in_background(items):
-        return set()
-    found = {index for _, before, _, index in items
-             if index is not None and (before is None or before.operator in _STATEMENT_END)}
-    return found | _final_chain(items)
+    A brace group or a subshell that has run is read the same way inside, its last list only
+    when it must succeed (``{ i && p; } && x``: ``i`` and ``p``; ``{ i && p; }; x``: ``i``).
+    Not one after ``||`` elsewhere, or inside anything else (``if``, a loop, a pipeline)."""
+    levels = _levels(script)
+    found: set[int] = set()
+    pending: list[tuple[int | None, bool]] = [(None, True)]  # (group id, must succeed)
+    while pending:
+        group, must_succeed = pending.pop()
+        items = levels.get(group, [])
+        if _ends_in_background(items):
+            continue
+        ran = [item for item in items if item.before is None or item.before.operator in _STATEMENT_END]
+        chain = _final_chain_items(items) if must_succeed else []
+        for item in (*ran, *chain):
+            if item.index is not None:
+                found.add(item.index)
+            elif item.scope is not None and item.scope.kind in _GROUPING:
+                pending.append((item.scope.id, must_succeed and item in chain))
+    return found
 
 
-def _ends_in_background(items: list[tuple]) -> bool:
-    return not items or (items[-1][2] is not None and items[-1][2].operator not in _STATEMENT_END)
+class _Item(NamedTuple):
+    """One item of a list: a command (``index``) or a compound command (``scope``)."""
+
+    start: int
+    before: Joint | None
+    after: Joint | None
+    index: int | None
+    scope: Scope | None
+
+
+# compound commands whose list runs once, in order, as if written in place
+_GROUPING = frozenset({ScopeKind.BRACE_GROUP, ScopeKind.SUBSHELL})
+
+
+def _grouped_items(script: ShellScript) -> dict[int | None, list[_Item]]:
+    """The items of the script's own text per list: the top level (``None``) and the body
+    of each brace group or subshell reached through such groups only, each in order. Each
+    group is entered once: its ancestors are registered before it."""
+    levels: dict[int | None, dict[tuple, _Item]] = {None: {}}
+    for command in script.commands:
+        if command.text != 0:
+            continue
+        depth = _grouping_depth(command)
+        if depth == len(command.scopes):
+            item = _Item(command.start, command.before, command.after, command.index, None)
+        else:
+            scope = command.scopes[depth]
+            item = _Item(scope.start, scope.before, scope.after, None, scope)
+        _register(levels, command.scopes, depth, item)
+    return {group: sorted(items.values(), key=lambda item: item.start) for group, items in levels.items()}
+
+
+def _grouping_depth(command: Command) -> int:
+    """How many of the command's outer scopes are brace groups or subshells, outermost first."""
+    depth = 0
+    while depth < len(command.scopes) and command.scopes[depth].kind in _GROUPING:
+        depth += 1
+    return depth
+
+
+def _register(levels: dict[int | None, dict[tuple, _Item]], scopes: tuple[Scope, ...], depth: int, item: _Item) -> None:
+    """Add ``item`` to the list of the group it sits in, and each group around it to its own
+    parent's list, from the inside out, stopping at the first group already there."""
+    key = ("command", item.index) if item.index is not None else ("scope", item.scope.id)
+    while True:
+        parent = scopes[depth - 1].id if depth else None
+        known = parent in levels
+        levels.setdefault(parent, {})[key] = item
+        if known or depth == 0:
+            return
+        depth -= 1
+        scope = scopes[depth]
+        key, item = ("scope", scope.id), _Item(scope.start, scope.before, scope.after, None, scope)
+
+
+def _ends_in_background(items: list[_Item]) -> bool:
+    return not items or (items[-1].after is not None and items[-1].after.operator not in _STATEMENT_END)
 
 
 def in_final_chain(script: ShellScript, command: Command) -> bool:
@@ -384,32 +451,24 @@ def in_final_chain(script: ShellScript, command: Command) -> bool:
     may still end the script well)."""
     if command.scopes or command.text != 0:
         return False
-    return command.index in cached(script, "final-chain", lambda: _final_chain(_top_level_items(script)))
+    chain = cached(script, "final-chain", lambda: {item.index for item in _final_chain_items(_levels(script).get(None, []))})
+    return command.index in chain
 
 
-def _top_level_items(script: ShellScript) -> list[tuple]:
-    """(start, joint before, joint after, command index or None for a compound) per top-level
-    item of the script's own text, in order."""
-    return sorted(
-        {
-            (c.start, c.before, c.after, c.index) if not c.scopes else (c.scopes[0].start, c.scopes[0].before, c.scopes[0].after, None)
-            for c in script.commands
-            if c.text == 0
-        },
-        key=lambda item: item[0],
-    )
+def _levels(script: ShellScript) -> dict[int | None, list[_Item]]:
+    return cached(script, "grouped-items", lambda: _grouped_items(script))
 
 
-def _final_chain(items: list[tuple]) -> set[int]:
-    """The commands of the last list joined to its end by ``&&`` only (and the one that starts
-    that chain); none when the script ends with a background job."""
-    found: set[int] = set()
+def _final_chain_items(items: list[_Item]) -> list[_Item]:
+    """The items of the last list joined to its end by ``&&`` only (and the one that starts
+    that chain); none when the list ends with a background job."""
+    found: list[_Item] = []
     if _ends_in_background(items):
         return found
-    for _, before, _, index in reversed(items):
-        if index is not None and (before is None or before.operator in _STATEMENT_START):
-            found.add(index)
-        if before is None or before.operator is not Operator.AND:
+    for item in reversed(items):
+        if item.before is None or item.before.operator in _STATEMENT_START:
+            found.append(item)
+        if item.before is None or item.before.operator is not Operator.AND:
             break
     return found
 

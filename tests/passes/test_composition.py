@@ -93,3 +93,23 @@ def test_checks_see_what_they_are_meant_to_see():
     assert introduced_duplicates(b"FROM fedora\nRUN echo\n", in_if) == []
     plain = b"FROM fedora\nRUN dnf install -y x && dnf clean all && echo && dnf clean all\n"
     assert len(introduced_duplicates(b"FROM fedora\nRUN dnf install -y x\n", plain)) == 1
+
+
+@pytest.mark.parametrize(
+    ("first", "expected"),
+    [
+        # fuzz seed 2: SF404 put the prune inside the braces, then SF501 moved the later RUN's
+        # prune in as well, the one inside the braces being read as perhaps skipped
+        (b"RUN { pnpm install --frozen-lockfile; } && echo done\n",
+         b"RUN { pnpm install --frozen-lockfile && pnpm store prune; } && echo done\n"),
+        (b"RUN (pnpm install --frozen-lockfile) && echo done\n",
+         b"RUN (pnpm install --frozen-lockfile && pnpm store prune) && echo done\n"),
+    ],
+)
+def test_a_cleanup_inside_a_group_that_must_succeed_is_not_brought_again(first: bytes, expected: bytes):
+    head = b"FROM node:20\nWORKDIR /app\n"
+    source = head + first + b"RUN pnpm store prune\n"
+    output = fix_source(source, "Dockerfile", SETTINGS).output
+    assert introduced_duplicates(source, output) == []
+    assert output.count(b"pnpm store prune") == 1
+    assert output.startswith(head + expected)

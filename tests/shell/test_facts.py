@@ -218,7 +218,21 @@ def profile_keys(run: str) -> dict[str, list[str]]:
         ("apt-get install -y x && apt-get clean", [], ["/var/cache/apt"], ["/var/cache/apt"]),
         ("apt-get install -y x && rm -rf /var/cache/apt/*", [], ["/var/cache/apt"], ["/var/cache/apt"]),
         # only a cleanup that runs whenever the script succeeds is certain
-        ("(npm ci && npm cache clean --force)", [], ["$HOME/.npm/_cacache", "/root/.npm/_cacache"], []),
+        ("if true; then npm ci && npm cache clean --force; fi", [], ["$HOME/.npm/_cacache", "/root/.npm/_cacache"], []),
+        ("npm ci && npm cache clean --force | cat", [], ["$HOME/.npm/_cacache", "/root/.npm/_cacache"], []),
+        # a brace group or subshell that must succeed is read inside as the script is
+        ("(npm ci && npm cache clean --force)", [], ["$HOME/.npm/_cacache", "/root/.npm/_cacache"],
+         ["$HOME/.npm/_cacache", "/root/.npm/_cacache"]),
+        ("{ npm ci && npm cache clean --force; } && echo done", [], ["$HOME/.npm/_cacache", "/root/.npm/_cacache"],
+         ["$HOME/.npm/_cacache", "/root/.npm/_cacache"]),
+        ("x && { { npm ci; npm cache clean --force; }; }", [], ["$HOME/.npm/_cacache", "/root/.npm/_cacache"],
+         ["$HOME/.npm/_cacache", "/root/.npm/_cacache"]),
+        # ... and one that may fail inside, only for what starts a list there
+        ("{ npm ci && npm cache clean --force; }; echo done", [], ["$HOME/.npm/_cacache", "/root/.npm/_cacache"], []),
+        ("{ npm ci; npm cache clean --force; }; echo done", [], ["$HOME/.npm/_cacache", "/root/.npm/_cacache"],
+         ["$HOME/.npm/_cacache", "/root/.npm/_cacache"]),
+        ("x || { npm ci; npm cache clean --force; }", [], ["$HOME/.npm/_cacache", "/root/.npm/_cacache"], []),
+        ("{ npm ci; npm cache clean --force & }", [], ["$HOME/.npm/_cacache", "/root/.npm/_cacache"], []),
         ("apt-get install -y x && rm -rf /var/lib/apt/lists/*; echo done", [], ["/var/lib/apt/lists"], []),
         ("apt-get install -y x; rm -rf /var/lib/apt/lists/*; echo done", [], ["/var/lib/apt/lists"], ["/var/lib/apt/lists"]),
         ("apt-get install -y x || rm -rf /var/lib/apt/lists/*", [], ["/var/lib/apt/lists"], []),
