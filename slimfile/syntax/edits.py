@@ -46,8 +46,20 @@ class Edit:
     def is_insertion(self) -> bool:
         return self.start == self.end
 
+    @property
+    def is_deletion(self) -> bool:
+        """Removes bytes and writes none."""
+        return not self.content and self.start < self.end
+
     def touches(self, other: "Edit") -> bool:
         return self.end == other.start or other.end == self.start
+
+    def meets(self, other: "Edit") -> bool:
+        """The two edits overlap, or touch where the text written at the point would depend on
+        both. Two deletions that touch only remove what lies on both sides: they meet not."""
+        if self.overlaps(other):
+            return True
+        return self.touches(other) and not (self.is_deletion and other.is_deletion)
 
     def overlaps(self, other: "Edit") -> bool:
         """True when the two edits cannot both be applied unambiguously."""
@@ -136,11 +148,12 @@ class Fix:
     def conflicts_with(self, other: "Fix") -> bool:
         """Fixes of different findings conflict when their edits overlap or even touch: two
         rules writing at the same spot in one round could each invalidate the other's premise.
-        A claimed range counts as touched by its fix; two fixes that create the same file
-        conflict too."""
+        Two deletions that only touch remove the lines on both sides of a point, as one would
+        (n adjacent redundant RUNs go in one round, not every other one per round). A claimed
+        range counts as touched by its fix; two fixes that create the same file conflict too."""
         if {new.path for new in self.creates} & {new.path for new in other.creates}:
             return True
-        if any(a.overlaps(b) or a.touches(b) for a in self.edits for b in other.edits):
+        if any(a.meets(b) for a in self.edits for b in other.edits):
             return True
         if _claimed(self.claims, other.edits) or _claimed(other.claims, self.edits):
             return True
@@ -191,27 +204,36 @@ def select_with_blockers(fixes: Sequence[Fix]) -> tuple[list[int], dict[int, int
     waits, the first accepted fix it conflicts with (:meth:`Fix.conflicts_with`).
 
     Two edits conflict when they overlap or touch, that is when their closed ranges
-    ``[start, end]`` meet. The accepted edits never meet one another, so each point of the
-    sorted end points is inside at most one accepted edit: a fix conflicts with an accepted one
-    exactly when one of its edits' ranges holds a point claimed by that fix. A tree of the
-    first claimant over the points answers that in logarithmic time, where comparing every
-    pair of fixes was quadratic (10,000 merge findings: 50 million comparisons). Claimed ranges
-    (``Fix.claims``) have a tree of their own, created files and brought cleanups a dict each.
+    ``[start, end]`` meet; two deletions when their open ranges ``(start, end)`` do. The
+    sorted end points and the stretches between them are slots (an end point's rank ``r`` is
+    slot ``2r``): the accepted edits meet no slot twice but at shared end points, so a fix
+    conflicts with an accepted one exactly when one of its edits' slots is claimed by that fix.
+    A tree of the first claimant over the slots answers that in logarithmic time, where
+    comparing every pair of fixes was quadratic (10,000 merge findings: 50 million
+    comparisons). Every edit's closed slots are in ``edited``; ``kept`` holds the closed slots of
+    the edits that write text, ``deleted`` the open slots of the deletions, which a deletion
+    asks instead of ``edited``. Claimed ranges (``Fix.claims``) have a tree of their own,
+    created files and brought cleanups a dict each.
     """
     points = sorted({p for fix in fixes for start, end in _ranges(fix) for p in (start, end)})
-    rank = {p: i for i, p in enumerate(points)}
-    edited, claimed = _FirstClaim(len(points)), _FirstClaim(len(points))
+    rank = {p: 2 * i for i, p in enumerate(points)}
+    slots = 2 * len(points)
+    edited, claimed = _FirstClaim(slots), _FirstClaim(slots)
+    kept, deleted = _FirstClaim(slots), _FirstClaim(slots)
     created: dict[str, int] = {}
     brought: dict[tuple[int, str], int] = {}  # brought by the first accepted fix
     brought_or_joined: dict[tuple[int, str], int] = {}
     accepted: list[int] = []
     blockers: dict[int, int] = {}
     for i, fix in enumerate(fixes):
-        edits = [(rank[edit.start], rank[edit.end]) for edit in fix.edits]
+        edits = [(rank[edit.start], rank[edit.end], edit.is_deletion) for edit in fix.edits]
         claims = [(rank[start], rank[end]) for start, end in fix.claims]
         blocker = _FREE
-        for low, high in edits:
-            blocker = min(blocker, edited.first(low, high))
+        for low, high, deletes in edits:
+            if deletes:
+                blocker = min(blocker, kept.first(low, high), deleted.first(low + 1, high - 1))
+            else:
+                blocker = min(blocker, edited.first(low, high))
             if claimed.used:  # most rounds claim nothing: no look-up
                 blocker = min(blocker, claimed.first(low, high))
         for low, high in claims:
@@ -227,8 +249,12 @@ def select_with_blockers(fixes: Sequence[Fix]) -> tuple[list[int], dict[int, int
             blockers[i] = blocker
             continue
         accepted.append(i)
-        for low, high in edits:
+        for low, high, deletes in edits:
             edited.claim(low, high, i)
+            if deletes:
+                deleted.claim(low + 1, high - 1, i)
+            else:
+                kept.claim(low, high, i)
         for low, high in claims:
             claimed.claim(low, high, i)
         for new in fix.creates:

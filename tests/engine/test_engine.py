@@ -174,3 +174,17 @@ def test_an_add_to_copy_fix_and_a_reorder_in_another_stage_land_together():
     output = engine.apply_fixes(src, [f.fix for f in found])
     verdict = engine._verify(before, output, found, "Dockerfile", Settings(), {})
     assert not isinstance(verdict, str), verdict
+
+
+def test_adjacent_redundant_cleanups_go_in_one_round():
+    """n RUNs that each clean apt's lists again, one after the other: SF501 deletes them all in
+    one round (their deletions touch, and touching deletions do not wait), where every other
+    one went per round (7 rounds at 50; 12 at 200, and the 12-round cap at 400 without converging)."""
+    n = 50
+    installs = [f"RUN apt-get update && apt-get install -y p{i} && rm -rf /var/lib/apt/lists/*" for i in range(n)]
+    cleanups = ["RUN rm -rf /var/lib/apt/lists/*"] * n
+    source = ("\n".join(["FROM debian:12", *installs, *cleanups]) + "\n").encode()
+    result = fix_source(source, "Dockerfile", Settings())
+    assert result.converged and result.rounds == 2  # the deletions, then a round that finds nothing
+    assert result.output == ("\n".join(["FROM debian:12", *installs]) + "\n").encode()
+    assert [f.rule.code for f in result.applied] == ["SF501"] * n

@@ -57,6 +57,22 @@ def test_conflicting_fixes_wait_for_the_next_round():
     assert apply_fixes(b"FROM x\nRUN a\n", [first, apart]) == b"from x\nRUN! a\n"
 
 
+def test_deletions_that_only_touch_go_in_one_round():
+    """Two deletions that meet at a point remove both sides of it, as one deletion would; a
+    deletion still waits for an edit that writes at its end, and for one that overlaps it."""
+    line2, line3 = Fix((Edit.delete(7, 13),)), Fix((Edit.delete(13, 19),))
+    assert not line2.conflicts_with(line3) and not line3.conflicts_with(line2)
+    assert select_compatible([line2, line3]) == ([0, 1], [])
+    source = b"FROM x\nRUN a\nRUN b\nRUN c\n"
+    assert apply_fixes(source, [line2, line3]) == b"FROM x\nRUN c\n"
+    writes_at_the_end = Fix((Edit.insert(13, b"RUN z\n"),))
+    replaces_after = Fix((Edit(13, 16, b"run"),))
+    overlapping = Fix((Edit.delete(10, 16),))
+    for other in (writes_at_the_end, replaces_after, overlapping):
+        assert line2.conflicts_with(other) and other.conflicts_with(line2)
+        assert select_compatible([line2, other]) == ([0], [1])
+
+
 def test_fix_edits_sorted_and_span():
     fix = Fix((Edit(9, 9, b"b"), Edit(1, 2, b"a")))
     assert [e.start for e in fix.edits] == [1, 9]
