@@ -470,6 +470,24 @@ def chained_installs(n: int) -> bytes:
     return ("\n".join(head + lines) + "\n").encode()
 
 
+def pinned_installs(n: int) -> bytes:
+    """``RUN npm install -g pnpm@9.15.0``, then ``COPY package.json pnpm-lock.yaml ./`` and
+    ``RUN pnpm install --prod``, alternating, over a pnpm project: which pnpm release each
+    install runs walked every earlier command of the chain (4,000 lines: check 2.5 s)."""
+    head = ["FROM node:20-slim", "RUN npm install -g pnpm@9.15.0", "WORKDIR /app"]
+    return _lines(head, lambda i: "COPY package.json pnpm-lock.yaml ./" if i % 2 == 0 else "RUN pnpm install --prod", n)
+
+
+def pinned_installs_tree(directory: Path, n: int) -> None:
+    """The build context of ``pinned_installs``: a pnpm project whose lockfile is in sync."""
+    (directory / "package.json").write_text('{"name": "app", "version": "1.0.0", "dependencies": {"ms": "^2.1.3"}}\n')
+    (directory / "pnpm-lock.yaml").write_text(
+        "lockfileVersion: '9.0'\n\nsettings:\n  autoInstallPeers: true\n  excludeLinksFromLockfile: false\n\n"
+        "importers:\n\n  .:\n    dependencies:\n      ms:\n        specifier: ^2.1.3\n        version: 2.1.3\n\n"
+        "packages:\n\n  ms@2.1.3:\n    resolution: {integrity: sha512-x}\n\nsnapshots:\n\n  ms@2.1.3: {}\n"
+    )
+
+
 def env_context_steps(n: int) -> bytes:
     """n/2 ENV lines, a COPY, then n/2 LABEL lines, over a context with a .dockerignore: the
     copy checks (SF704, SF706) copied every step's variables, COPY or not (16,000 lines: 72 s)."""
@@ -584,6 +602,7 @@ SHAPES: dict[str, tuple[Callable[[int], bytes], str]] = {
     "apt-then-downloads": (apt_then_downloads, "n/2 apt install RUNs, then n/2 RUN curl | tar (each need weighed against every install)"),
     "apt-then-yarn": (apt_then_yarn, "n/2 apt install RUNs, COPY . ., n/2 RUN yarn install (each lockfile question met every apt RUN)"),
     "chained-installs": (chained_installs, "n/3 stages each FROM the one before, with a COPY of the manifests and npm install"),
+    "pinned-installs": (pinned_installs, "COPY package.json pnpm-lock.yaml / RUN pnpm install, alternating, after a pinned pnpm (SF702 asked the release of each)"),
     "env-context-steps": (env_context_steps, "n/2 ENV lines, a COPY, n/2 LABEL lines, a .dockerignore (each step's variables were copied)"),
     "context-ignore": (context_ignore, "n COPY dK/ lines over a context whose .dockerignore has a rule pair per folder"),
     "context-ignore-globs": (context_ignore, "the same, the .dockerignore a `**/*.eK` line per folder"),
@@ -594,6 +613,7 @@ SHAPES: dict[str, tuple[Callable[[int], bytes], str]] = {
 CONTEXTS: dict[str, Callable[[Path, int], None]] = {
     "context-copies": context_copies_tree,
     "context-installs": context_installs_tree,
+    "pinned-installs": pinned_installs_tree,
     "context-scripts": context_scripts_tree,
     "context-chain": context_chain_tree,
     "context-ignore": context_ignore_tree,

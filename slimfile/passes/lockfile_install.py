@@ -27,15 +27,17 @@ and otherwise says what is missing.
 
 from __future__ import annotations
 
+import bisect
 import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any, NamedTuple
 
 from slimfile.analysis.build_context import BuildContext
 from slimfile.analysis.context import Context
-from slimfile.analysis.image_files import Absent, FromContext, Origin, Unknown, chain_steps, origins, tree_origin
+from slimfile.analysis.image_files import FromContext, Origin, Unknown, origins, tree_origin
 from slimfile.analysis.manifests import (
     PackageJson,
     npm_lock_in_sync,
@@ -51,7 +53,7 @@ from slimfile.passes.common import RunInfo, runs, saving, truthy
 from slimfile.shell.data import load
 from slimfile.shell.edit_helpers import EditRefused, insert_option
 from slimfile.shell.effects import CommandEffects, command_effects, overlaps
-from slimfile.shell.model import Word
+from slimfile.shell.model import ShellScript, Word
 from slimfile.shell.packages import PackageFact, facts_by_command
 from slimfile.syntax.edits import Edit, Fix, Safety
 from slimfile.syntax.stages import Stage
@@ -426,49 +428,109 @@ def _declared_major(package: PackageJson, tool: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _earlier_commands(install: _Install):
-    """(state env, command) for every command that runs before the install in the stage."""
-    ctx = install.ctx
-    for step in chain_steps(ctx, install.info.stage):
-        node = step.instruction
-        if node is install.info.instruction:
-            script = install.info.script
-            for command in script.commands[: install.fact.command]:
-                yield step, script, command
-            return
-        if node.name != "RUN":
-            continue
-        script = ctx.shell(node)
-        for command in getattr(script, "commands", ()):
-            yield step, script, command
-
-
 def _corepack_enabled(install: _Install) -> bool:
-    return any(
-        command.name == "corepack" and command.arg_words and command.arg_words[0].value == "enable"
-        for _step, _script, command in _earlier_commands(install)
-    )
+    stage = install.info.stage
+    return stage is not None and _releases(install.ctx).corepack_enabled(stage, _position(install, stage))
 
 
 def _installed_version(install: _Install, tool: str) -> str | None:
     """The version in ``npm install -g pnpm@9.1.0`` / ``corepack prepare pnpm@9.1.0
     --activate`` run before the install (the last one wins), or None."""
-    version = None
-    for step, script, command in _earlier_commands(install):
-        words: list[Word] = []
-        fact = facts_by_command(script).get(command.index)
-        if fact is not None and fact.manager == "npm" and fact.action == "install" and fact.has("global"):
-            words = list(fact.packages)
-        elif command.name == "corepack" and command.arg_words and command.arg_words[0].value in ("prepare", "install", "use"):
-            words = list(command.arg_words[1:])
-        for word in words:
-            value = word.value if word.static else expand(word.raw.strip('"'), step.state.env)
-            if value is None:
+    stage = install.info.stage
+    return None if stage is None else _releases(install.ctx).pinned(stage, _position(install, stage), tool)
+
+
+_Position = tuple[int, int]  # (step of the stage, command of its RUN)
+_EVERYWHERE: _Position = (1 << 62, 0)  # after every command of a stage
+
+
+def _position(install: _Install, stage: Stage) -> _Position:
+    """Where the install runs in its stage; after everything when it is not one of the stage's
+    steps (as the walk that this replaced read such an install)."""
+    at = step_index(install.ctx, stage).get(id(install.info.instruction))
+    return _EVERYWHERE if at is None else (at, install.fact.command)
+
+
+def _releases(ctx: Context) -> _Releases:
+    return ctx.memo("lockfile-install.releases", lambda: _Releases(ctx))
+
+
+class _StageReleases(NamedTuple):
+    pins: dict[str, list[tuple[_Position, str]]]  # tool -> (where, version), in order
+    enables: list[_Position]  # each `corepack enable`, in order
+
+
+class _Releases:
+    """Which release of a tool the commands before an install pinned, and whether one ran
+    ``corepack enable``: the pins and enables of each stage by position, and of each stage's
+    whole FROM chain once. Asking by a walk over every earlier command of the chain, per
+    install, was n x n (n/2 installs, each after a COPY of its manifests: 4,000 lines, 2.5 s)."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self._own: dict[int, _StageReleases] = {}
+        self._chains: dict[tuple[int, str | None], Any] = {}  # (stage, tool or None for corepack)
+
+    def pinned(self, stage: Stage, at: _Position, tool: str) -> str | None:
+        pins = self._stage(stage).pins.get(tool, [])
+        i = bisect.bisect_left(pins, at, key=lambda pin: pin[0]) - 1
+        if i >= 0:
+            return pins[i][1]
+        return self._whole_chain(stage.base_stage, tool, lambda own: own.pins[tool][-1][1] if tool in own.pins else None)
+
+    def corepack_enabled(self, stage: Stage, at: _Position) -> bool:
+        enables = self._stage(stage).enables
+        if enables and enables[0] < at:
+            return True
+        return self._whole_chain(stage.base_stage, None, lambda own: True if own.enables else None) is not None
+
+    def _whole_chain(self, stage: Stage | None, key: str | None, own_answer: Callable[[_StageReleases], Any]) -> Any:
+        """The answer of the nearest stage that has one, over the whole of ``stage`` and the
+        stages it is built FROM. Each stage's is kept: a chain is walked once per key, not
+        once per install of every stage built on it."""
+        lineage: list[Stage] = []
+        seen: set[int] = set()
+        while stage is not None and (stage.index, key) not in self._chains and stage.index not in seen:
+            seen.add(stage.index)
+            lineage.append(stage)
+            stage = stage.base_stage
+        found = self._chains.get((stage.index, key)) if stage is not None else None
+        for member in reversed(lineage):
+            answer = own_answer(self._stage(member))
+            found = found if answer is None else answer
+            self._chains[(member.index, key)] = found
+        return found
+
+    def _stage(self, stage: Stage) -> _StageReleases:
+        if stage.index not in self._own:
+            self._own[stage.index] = self._scan(stage)
+        return self._own[stage.index]
+
+    def _scan(self, stage: Stage) -> _StageReleases:
+        pins: dict[str, list[tuple[_Position, str]]] = {}
+        enables: list[_Position] = []
+        for position, step in enumerate(stage_steps(self.ctx, stage)):
+            if step.instruction.name != "RUN":
                 continue
-            name, _, pinned = value.partition("@")
-            if name == tool:
-                version = pinned or "latest"
-    return version
+            script = self.ctx.shell(step.instruction)
+            if not isinstance(script, ShellScript):
+                continue
+            for number, command in enumerate(script.commands):
+                words: list[Word] = []
+                fact = facts_by_command(script).get(command.index)
+                first = command.arg_words[0].value if command.arg_words else None
+                if fact is not None and fact.manager == "npm" and fact.action == "install" and fact.has("global"):
+                    words = list(fact.packages)
+                elif command.name == "corepack" and first in ("prepare", "install", "use"):
+                    words = list(command.arg_words[1:])
+                elif command.name == "corepack" and first == "enable":
+                    enables.append((position, number))
+                for word in words:
+                    value = word.value if word.static else expand(word.raw.strip('"'), step.state.env)
+                    if value is not None:
+                        name, _, pinned = value.partition("@")
+                        pins.setdefault(name, []).append(((position, number), pinned or "latest"))
+        return _StageReleases(pins, enables)
 
 
 # -- the finding and the fix ----------------------------------------------------------------------

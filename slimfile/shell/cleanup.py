@@ -378,20 +378,20 @@ def _always_run(script: ShellScript) -> set[int]:
         ran = [item for item in items if item.before is None or item.before.operator in _STATEMENT_END]
         chain = _final_chain_items(items) if must_succeed else []
         for item in (*ran, *chain):
-            if item.index is not None:
-                found.add(item.index)
+            if item.command is not None:
+                found.add(item.command)
             elif item.scope is not None and item.scope.kind in _GROUPING:
                 pending.append((item.scope.id, must_succeed and item in chain))
     return found
 
 
 class _Item(NamedTuple):
-    """One item of a list: a command (``index``) or a compound command (``scope``)."""
+    """One item of a list: a command (its index) or a compound command (``scope``)."""
 
     start: int
     before: Joint | None
     after: Joint | None
-    index: int | None
+    command: int | None
     scope: Scope | None
 
 
@@ -428,7 +428,7 @@ def _grouping_depth(command: Command) -> int:
 def _register(levels: dict[int | None, dict[tuple, _Item]], scopes: tuple[Scope, ...], depth: int, item: _Item) -> None:
     """Add ``item`` to the list of the group it sits in, and each group around it to its own
     parent's list, from the inside out, stopping at the first group already there."""
-    key = ("command", item.index) if item.index is not None else ("scope", item.scope.id)
+    key = ("command", item.command) if item.scope is None else ("scope", item.scope.id)
     while True:
         parent = scopes[depth - 1].id if depth else None
         known = parent in levels
@@ -451,7 +451,7 @@ def in_final_chain(script: ShellScript, command: Command) -> bool:
     may still end the script well)."""
     if command.scopes or command.text != 0:
         return False
-    chain = cached(script, "final-chain", lambda: {item.index for item in _final_chain_items(_levels(script).get(None, []))})
+    chain = cached(script, "final-chain", lambda: {item.command for item in _final_chain_items(_levels(script).get(None, []))})
     return command.index in chain
 
 

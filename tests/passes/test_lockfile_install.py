@@ -138,3 +138,81 @@ def test_the_last_earlier_command_decides_a_manifest(commands, cwd):
     found: dict = {path: "context" for path in paths}
     lockfile_install._apply_earlier_commands(found, list(each[:-1]))
     assert {p: o if isinstance(o, str) else o.reason for p, o in found.items()} == expected
+
+
+PIN_COMMANDS = [
+    "npm install -g pnpm@8.15.0",
+    "npm install --global pnpm",
+    "npm install -g yarn@1.22.0 pnpm@9.$V",
+    "corepack prepare pnpm@9.1.0 --activate",
+    "corepack enable",
+    "corepack use yarn@4.1.0",
+    "pnpm install",
+    "echo hi",
+]
+
+
+def _walked_releases(ctx: Context, info, fact, tool: str) -> tuple[str | None, bool]:
+    """What the index answers, by the walk it replaced: every command of the chain before the
+    install, in order (the last pin wins; any `corepack enable` counts)."""
+    from slimfile.analysis.image_files import chain_steps
+    from slimfile.analysis.steps import expand
+    from slimfile.shell.packages import facts_by_command
+
+    version, enabled = None, False
+    for step in chain_steps(ctx, info.stage):
+        node = step.instruction
+        if node.name != "RUN":
+            continue
+        script = ctx.shell(node)
+        commands = script.commands[: fact.command] if node is info.instruction else script.commands
+        for command in commands:
+            words = []
+            found = facts_by_command(script).get(command.index)
+            first = command.arg_words[0].value if command.arg_words else None
+            if found is not None and found.manager == "npm" and found.action == "install" and found.has("global"):
+                words = list(found.packages)
+            elif command.name == "corepack" and first in ("prepare", "install", "use"):
+                words = list(command.arg_words[1:])
+            enabled = enabled or (command.name == "corepack" and first == "enable")
+            for word in words:
+                value = word.value if word.static else expand(word.raw.strip('"'), step.state.env)
+                if value is not None and value.partition("@")[0] == tool:
+                    version = value.partition("@")[2] or "latest"
+        if node is info.instruction:
+            break
+    return version, enabled
+
+
+STAGE_LINES = st.lists(
+    st.one_of(
+        st.lists(st.sampled_from(PIN_COMMANDS), min_size=1, max_size=3).map(lambda cs: "RUN " + " && ".join(cs)),
+        st.sampled_from(["ENV V=4", "ARG V", "WORKDIR /app"]),
+    ),
+    max_size=6,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), STAGE_LINES), min_size=1, max_size=4))
+def test_the_release_index_answers_as_the_walk_over_the_chain(stages):
+    """Which pnpm (and yarn) release the commands before each install pinned, and whether one
+    enabled corepack, over stages built FROM earlier ones: the per-stage index with each
+    chain's answer kept gives what walking every earlier command of the chain gave."""
+    lines = []
+    for number, (parent, body) in enumerate(stages):
+        base = f"s{parent}" if parent < number else "node:20"
+        lines += [f"FROM {base} AS s{number}", *body]
+    ctx = Context(parse(("\n".join(lines) + "\n").encode()), Settings())
+    checked = 0
+    for info in runs(ctx):
+        for fact in info.script.packages:
+            if fact.manager != "pnpm":
+                continue
+            install = lockfile_install._Install(ctx, None, info, None, fact, "pnpm", "/", {}, None, "")
+            for tool in ("pnpm", "yarn"):
+                version, enabled = _walked_releases(ctx, info, fact, tool)
+                assert lockfile_install._installed_version(install, tool) == version
+                assert lockfile_install._corepack_enabled(install) == enabled
+            checked += 1
+    assert checked == sum(line.count("pnpm install") for _, body in stages for line in body)
