@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from slimfile.analysis.compat import assess, closure, uses_of
 from slimfile.analysis.context import Context
@@ -403,3 +405,45 @@ def test_the_context_is_scanned_for_native_sources_once_per_run(tmp_path, monkey
         "line 11, `pip install ./p7` builds the project at ./p7, which holds native sources (p7/fast.c)"
     ]
     assert len(calls) == 1
+
+
+STAGE_STEPS = [
+    "RUN apt-get update && apt-get install -y curl",
+    "RUN apt-get install -y --no-install-recommends git make",
+    "RUN apt-get install -y gcc libpq-dev && gcc -v",
+    "RUN curl -fsSL https://e.com/x | sh",
+    "RUN git --version && make",
+    "RUN apk add --no-cache curl",
+    "RUN unzip a.zip",
+    "ONBUILD RUN apt-get install -y unzip",
+    "ONBUILD RUN unzip b.zip && curl -f http://x/",
+    "HEALTHCHECK CMD curl -f http://localhost/",
+    "CMD git status",
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.lists(st.sampled_from(STAGE_STEPS), max_size=5)), min_size=1, max_size=5),
+       st.booleans())
+@example([(0, []), (0, [STAGE_STEPS[0]]), (0, [STAGE_STEPS[3]])], False)  # a sibling's install is not seen
+@example([(0, [STAGE_STEPS[0]]), (0, [STAGE_STEPS[3], STAGE_STEPS[1]]), (1, [STAGE_STEPS[4]])], True)
+def test_the_walk_down_the_stages_weighs_each_need_as_its_lineage_set_does(stages, alpine):
+    """Each need of a build step is weighed by the walk down the tree of stages with what the
+    installs before it brought, as the set of its lineage's installs taken up to it did (the
+    form it replaced, which still serves the needs after the build)."""
+    from slimfile.analysis import compat
+
+    lines = []
+    for number, (parent, body) in enumerate(stages):
+        lines += [f"FROM {f's{parent}' if parent < number else 'python:3.11'} AS s{number}", *body]
+    ctx = Context(parse(("\n".join(lines) + "\n").encode()), Settings(build_context="/nonexistent-context"))
+    source, target = lookup("python:3.11"), lookup("python:3.11-slim")
+    for root in ctx.stages.stages:
+        uses = uses_of(ctx, root)
+        walked = compat._BuildWalk(uses, source, target, alpine).weigh()
+        installed: dict = {}
+        expected = {
+            index: compat._weigh(uses, uses.needs[index], source, target, alpine, compat._lineage_installs(uses, index, installed))
+            for index in sorted(range(len(uses.needs)), key=lambda i: uses.needs[i].order)
+        }
+        assert walked == {i: found for i, found in expected.items() if uses.needs[i].order < compat.RUNTIME_ORDER}
