@@ -31,7 +31,7 @@ import re
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, NamedTuple
 
 from slimfile.analysis.build_context import BuildContext, ContextTooLarge
 from slimfile.analysis.context import Context
@@ -947,7 +947,7 @@ def _gemfile_lock(text: str) -> dict[str, bool]:
 def assess(uses: Uses, source: CatalogImage, target: CatalogImage, *, alpine: bool = False) -> Verdict:
     """What the stage family would lack on ``target`` that it had on ``source``."""
     verdict = Verdict(source, target)
-    weighed = _BuildWalk(uses, source, target, alpine).weigh()
+    weighed = _StageWalk(uses, source, target, alpine).weigh()
     installed: dict[frozenset[int], _InstalledBefore] = {}  # by the stages a need sees
     for index in sorted(set(range(len(uses.needs))) - weighed.keys(), key=lambda i: uses.needs[i].order):
         before = _NOTHING if uses.needs[index].kind in _ANYWHERE else _lineage_installs(uses, index, installed)
@@ -973,26 +973,34 @@ _ANYWHERE = frozenset({"musl", "unknown"})  # needs weighed without the installs
 _NOTHING = _InstalledBefore([])
 
 
-class _BuildWalk:
-    """Weighs each need of a build step with what the installs of its stage and of the stages
-    it is built FROM brought before it: a walk down the tree of stages that takes each stage's
-    installs in build order on the way down and takes them back on the way up. A set per
-    lineage, filled from all of its installs, cost depth x stages on a chain of stages, each
-    with an install and a need (4,000 lines: 1.9 s). Needs after the build (the running
-    image's, ONBUILD triggers') see every build install of their lineage first: they are left
-    to the lineage sets (:func:`_lineage_installs`)."""
+class _StageWalk:
+    """Weighs each need with what the installs of its stage and of the stages it is built FROM
+    brought before it: a walk down the tree of stages that takes each stage's build installs
+    in build order on the way down and takes them back on the way up. A set per lineage,
+    filled from all of its installs, cost depth x stages on a chain of stages, each with an
+    install and a need (4,000 lines: 1.9 s).
+
+    A need after the build steps (the running image's, an ONBUILD trigger's) comes after
+    every build install of its lineage, and after the later installs (CMD, ONBUILD) of the
+    stages it is built FROM: those are taken for the stage's later events and taken back
+    before its children, which see its build installs only. The stages on the way down that
+    have later installs are kept in a list, so a stage without later needs pays nothing for
+    them; a chain where every stage has later installs and needs still costs the later
+    installs above each stage."""
 
     def __init__(self, uses: Uses, source: CatalogImage, target: CatalogImage, alpine: bool) -> None:
         self.uses, self.source, self.target, self.alpine = uses, source, target, alpine
-        # stage -> (order, 0 for a need or 1 for an install, index): a need sees only the
-        # installs before its own step
-        self.events: dict[int, list[tuple[int, int, int]]] = {}
+        # stage -> (order, 0 for a need or 1 for an install, index), per band: a need sees
+        # only the installs before its own step
+        self.build: dict[int, list[_Event]] = {}
+        self.later: dict[int, list[_Event]] = {}
         for index, need in enumerate(uses.needs):
-            if need.order < RUNTIME_ORDER:
-                self.events.setdefault(need.stage, []).append((need.order, 0, index))
+            self._add(need.stage, _Event(need.order, 0, index))
         for index, install in enumerate(uses.installs):
-            if install.order < RUNTIME_ORDER:
-                self.events.setdefault(install.stage, []).append((install.order, 1, index))
+            self._add(install.stage, _Event(install.order, 1, index))
+
+    def _add(self, stage: int, event: _Event) -> None:
+        (self.build if event.order < RUNTIME_ORDER else self.later).setdefault(stage, []).append(event)
 
     def weigh(self) -> Weighed:
         weighed: Weighed = {}
@@ -1001,14 +1009,19 @@ class _BuildWalk:
         for stage in self._stages():
             children.setdefault(self.uses.parents.get(stage), []).append(stage)
         pending: list[tuple[int, bool]] = [(stage, True) for stage in sorted(children.get(None, []), reverse=True)]
-        taken: dict[int, list[tuple[list[str], list[str]]]] = {}
+        taken: dict[int, list[_Taken]] = {}
+        later_above: list[_Event] = []  # the later installs of the stages on the way down
         while pending:
             stage, entering = pending.pop()
             if not entering:
-                for added in reversed(taken.pop(stage)):
-                    installed.take_back(added)
+                self._take_back(installed, taken.pop(stage))
+                del later_above[len(later_above) - self._later_installs(stage):]
                 continue
-            taken[stage] = self._stage(stage, installed, weighed)
+            taken[stage] = self._events(sorted(self.build.get(stage, [])), installed, weighed)
+            if stage in self.later:
+                events = sorted([*later_above, *self.later[stage]])
+                self._take_back(installed, self._events(events, installed, weighed))
+                later_above += [event for event in self.later[stage] if event.kind == 1]
             pending.append((stage, False))
             pending += [(child, True) for child in sorted(children.get(stage, []), reverse=True)]
         return weighed
@@ -1016,16 +1029,34 @@ class _BuildWalk:
     def _stages(self) -> set[int]:
         """Every stage of the family, its parents and the stages with needs or installs."""
         parents = {parent for parent in self.uses.parents.values() if parent is not None}
-        return {*self.uses.parents, *parents, *self.events}
+        return {*self.uses.parents, *parents, *self.build, *self.later}
 
-    def _stage(self, stage: int, installed: _InstalledBefore, weighed: Weighed) -> list[tuple[list[str], list[str]]]:
+    def _later_installs(self, stage: int) -> int:
+        return sum(event.kind == 1 for event in self.later.get(stage, ()))
+
+    def _events(self, events: list[_Event], installed: _InstalledBefore, weighed: Weighed) -> list[_Taken]:
+        """Take the installs and weigh the needs, in order; what each install added."""
         taken = []
-        for _order, kind, index in sorted(self.events.get(stage, [])):
-            if kind == 1:
-                taken.append(installed.take(self.uses.installs[index]))
+        for event in events:
+            if event.kind == 1:
+                taken.append(installed.take(self.uses.installs[event.item]))
             else:
-                weighed[index] = _weigh(self.uses, self.uses.needs[index], self.source, self.target, self.alpine, installed)
+                weighed[event.item] = _weigh(self.uses, self.uses.needs[event.item], self.source, self.target, self.alpine, installed)
         return taken
+
+    @staticmethod
+    def _take_back(installed: _InstalledBefore, taken: list[_Taken]) -> None:
+        for added in reversed(taken):
+            installed.take_back(added)
+
+
+class _Event(NamedTuple):
+    order: int
+    kind: int  # 0: a need, 1: an install (a need sees no install of its own step)
+    item: int  # its index in Uses.needs or Uses.installs
+
+
+_Taken = tuple[list[str], list[str]]  # what one install added (apt's, Alpine's names)
 
 
 def _lineage_installs(uses: Uses, index: int, installed: dict[frozenset[int], _InstalledBefore]) -> _InstalledBefore:

@@ -57,9 +57,7 @@ class Edit:
     def meets(self, other: "Edit") -> bool:
         """The two edits overlap, or touch where the text written at the point would depend on
         both. Two deletions that touch only remove what lies on both sides: they meet not."""
-        if self.overlaps(other):
-            return True
-        return self.touches(other) and not (self.is_deletion and other.is_deletion)
+        return self.overlaps(other) or (self.touches(other) and not (self.is_deletion and other.is_deletion))
 
     def overlaps(self, other: "Edit") -> bool:
         """True when the two edits cannot both be applied unambiguously."""

@@ -427,6 +427,9 @@ STAGE_STEPS = [
        st.booleans())
 @example([(0, []), (0, [STAGE_STEPS[0]]), (0, [STAGE_STEPS[3]])], False)  # a sibling's install is not seen
 @example([(0, [STAGE_STEPS[0]]), (0, [STAGE_STEPS[3], STAGE_STEPS[1]]), (1, [STAGE_STEPS[4]])], True)
+@example([(0, [STAGE_STEPS[7]]), (0, [STAGE_STEPS[8]])], False)  # an ONBUILD install above is seen
+@example([(0, [STAGE_STEPS[7]]), (0, [STAGE_STEPS[6]])], False)  # ... by the later needs only
+@example([(0, []), (0, [STAGE_STEPS[7]]), (0, [STAGE_STEPS[8]])], False)  # ... of its own line
 def test_the_walk_down_the_stages_weighs_each_need_as_its_lineage_set_does(stages, alpine):
     """Each need of a build step is weighed by the walk down the tree of stages with what the
     installs before it brought, as the set of its lineage's installs taken up to it did (the
@@ -440,10 +443,10 @@ def test_the_walk_down_the_stages_weighs_each_need_as_its_lineage_set_does(stage
     source, target = lookup("python:3.11"), lookup("python:3.11-slim")
     for root in ctx.stages.stages:
         uses = uses_of(ctx, root)
-        walked = compat._BuildWalk(uses, source, target, alpine).weigh()
+        walked = compat._StageWalk(uses, source, target, alpine).weigh()
         installed: dict = {}
         expected = {
             index: compat._weigh(uses, uses.needs[index], source, target, alpine, compat._lineage_installs(uses, index, installed))
             for index in sorted(range(len(uses.needs)), key=lambda i: uses.needs[i].order)
         }
-        assert walked == {i: found for i, found in expected.items() if uses.needs[i].order < compat.RUNTIME_ORDER}
+        assert walked == expected
