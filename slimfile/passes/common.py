@@ -15,7 +15,7 @@ from slimfile.shell.cleanup import command_cleanup_keys, in_final_chain
 from slimfile.memo import cached
 from slimfile.shell.data import load
 from slimfile.shell.edit_helpers import EditRefused, append_command, insert_option
-from slimfile.shell.model import Command, ShellScript, Word
+from slimfile.shell.model import Command, Scope, ScopeKind, ShellScript, Word
 from slimfile.shell.names import identity_words
 from slimfile.shell.packages import PackageFact
 from slimfile.syntax.edits import Edit, Fix, Safety
@@ -165,12 +165,29 @@ def run_as(command: Command, text: str) -> str | None:
 def _certain_anchor(script: ShellScript, after: Command) -> Command:
     """``after`` when a command appended after it runs whenever the script ends well, else the
     script's last top-level command (one appended after that one always has). Commands inside
-    an if/case/loop body keep theirs (the cleanup belongs to the branch), and so do those of a
-    heredoc body: its lines run one after the other whatever each does."""
-    if after.text != 0 or after.scopes or in_final_chain(script, after):
+    an if/case/loop body keep theirs (the cleanup belongs to the branch), so do those of a
+    subshell that changes its directory, variables or options (they do not reach the end of
+    the RUN), and so do those of a heredoc body: its lines run one after the other whatever
+    each does. A brace group runs in the RUN's own shell: ``{ install; } && x; y`` gets the
+    cleanup after ``y``, and so does ``(install) && x; y``."""
+    if after.text != 0 or in_final_chain(script, after):
+        return after
+    if not all(_left_as_it_ran(script, scope) for scope in after.scopes):
         return after
     last = last_top_level_command(script)
     return last if last is not None and last.text == 0 else after
+
+
+def _left_as_it_ran(script: ShellScript, scope: Scope) -> bool:
+    """A command at the end of the RUN runs as it would inside ``scope``: a brace group, or a
+    subshell in which nothing changes the shell's state."""
+    if scope.kind is ScopeKind.BRACE_GROUP:
+        return True
+    if scope.kind is not ScopeKind.SUBSHELL:
+        return False
+    starts = cached(script, "state-change-starts", lambda: [change.start for change in script.state_changes])
+    first = bisect.bisect_left(starts, scope.start)
+    return first == len(starts) or starts[first] >= scope.end
 
 
 @lru_cache(maxsize=128)

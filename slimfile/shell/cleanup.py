@@ -445,14 +445,29 @@ def _ends_in_background(items: list[_Item]) -> bool:
 
 
 def in_final_chain(script: ShellScript, command: Command) -> bool:
-    """``command`` stands at the top level in the script's last list, followed by nothing but
-    ``&&``: a command appended after it with ``&&`` has run whenever the script ends well
-    (``install && x; y``: one appended after ``install`` is skipped when it fails, and ``y``
-    may still end the script well)."""
-    if command.scopes or command.text != 0:
+    """``command`` stands in the script's last list, followed by nothing but ``&&``, at the top
+    level or in a brace group or subshell that stands so itself: a command appended after it
+    with ``&&`` has run whenever the script ends well (``install && x; y``: one appended after
+    ``install`` is skipped when it fails, and ``y`` may still end the script well;
+    ``{ install; } && x``: one appended inside the braces has run)."""
+    if command.text != 0:
         return False
-    chain = cached(script, "final-chain", lambda: {item.command for item in _final_chain_items(_levels(script).get(None, []))})
-    return command.index in chain
+    return command.index in cached(script, "final-chain", lambda: _final_chains(script))
+
+
+def _final_chains(script: ShellScript) -> set[int]:
+    """The commands of the last ``&&`` chain of the script, and of each group in such a chain,
+    down through the groups."""
+    levels = _levels(script)
+    found: set[int] = set()
+    pending: list[int | None] = [None]
+    while pending:
+        for item in _final_chain_items(levels.get(pending.pop(), [])):
+            if item.command is not None:
+                found.add(item.command)
+            elif item.scope is not None and item.scope.kind in _GROUPING:
+                pending.append(item.scope.id)
+    return found
 
 
 def _levels(script: ShellScript) -> dict[int | None, list[_Item]]:

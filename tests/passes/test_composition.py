@@ -104,6 +104,13 @@ def test_checks_see_what_they_are_meant_to_see():
          b"RUN { pnpm install --frozen-lockfile && pnpm store prune; } && echo done\n"),
         (b"RUN (pnpm install --frozen-lockfile) && echo done\n",
          b"RUN (pnpm install --frozen-lockfile && pnpm store prune) && echo done\n"),
+        # the group may fail and the RUN still end well (`&& ci ; SCRIPT`): the prune goes to the
+        # end of the RUN, where it always runs (fuzz seed 2, minimized), as it would after a
+        # command at the top level; a subshell only when nothing in it changes the shell's state
+        (b"RUN { pnpm install --frozen-lockfile; } && ci ; SCRIPT\n",
+         b"RUN { pnpm install --frozen-lockfile; } && ci ; SCRIPT && pnpm store prune\n"),
+        (b"RUN (pnpm install --frozen-lockfile) && ci ; SCRIPT\n",
+         b"RUN (pnpm install --frozen-lockfile) && ci ; SCRIPT && pnpm store prune\n"),
     ],
 )
 def test_a_cleanup_inside_a_group_that_must_succeed_is_not_brought_again(first: bytes, expected: bytes):
@@ -113,3 +120,11 @@ def test_a_cleanup_inside_a_group_that_must_succeed_is_not_brought_again(first: 
     assert introduced_duplicates(source, output) == []
     assert output.count(b"pnpm store prune") == 1
     assert output.startswith(head + expected)
+
+
+def test_a_cleanup_stays_in_a_subshell_that_changes_directory():
+    """What a subshell changes (here its directory: pnpm reads .npmrc there) does not reach the
+    end of the RUN, so the prune stays after the install, inside the subshell."""
+    source = b"FROM node:20\nRUN (cd /srv && pnpm install --frozen-lockfile) && ci ; SCRIPT\n"
+    output = fix_source(source, "Dockerfile", Settings(select=frozenset({"SF404"}))).output
+    assert output == b"FROM node:20\nRUN (cd /srv && pnpm install --frozen-lockfile && pnpm store prune) && ci ; SCRIPT\n"
