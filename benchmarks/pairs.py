@@ -11,7 +11,7 @@ sizes, as ``tests/test_scaling.py`` does. Linear work gives the ratio of the siz
 ratio above 4.6 is flagged with ``!!!``. A flagged pair becomes a shape of
 ``benchmarks/scaling.py`` once it is fixed.
 
-    python benchmarks/pairs.py [--fix] [--sizes 100,400] [--only env+npm,apt+yarn]
+    python benchmarks/pairs.py [--fix] [--interleave] [--sizes 100,400] [--only env+npm,apt+yarn,chain+*]
 
 Results: docs/benchmarks.md ("Hostile files, a fifteenth pass").
 """
@@ -47,6 +47,7 @@ BACKGROUNDS: dict[str, Callable[[int], str]] = {
     "copyfrom": lambda i: f"COPY --from=debian:12 /etc/hostname /h{i}",
     "pip": lambda i: f"RUN pip install q{i}",
     "apt": lambda i: f"RUN apt-get update && apt-get install -y q{i} && rm -rf /var/lib/apt/lists/*",
+    "chain": lambda i: f"FROM s{i - 1} AS s{i}",  # each stage FROM the one before (the first is s-1)
 }
 
 # probe -> (base image, line)
@@ -103,14 +104,21 @@ CONTEXT = {
 FLAG = 1.15  # over the linear ratio: flagged
 
 
-def write(directory: Path, background: str, probe: str, n: int) -> Path:
-    """The pair's Dockerfile of about n lines, in a build context of its own."""
+def write(directory: Path, background: str, probe: str, n: int, interleave: bool = False) -> Path:
+    """The pair's Dockerfile of about n lines, in a build context of its own: n/2 background
+    lines, then n/2 probe lines, or (``interleave``) after the copy, one of each in turn (a
+    probe in each stage of a chain)."""
     directory.mkdir(parents=True, exist_ok=True)
     for name, text in CONTEXT.items():
         (directory / name).write_text(text)
     base, line = PROBES[probe]
     half = n // 2
-    lines = [f"FROM {base}", "WORKDIR /app", *(BACKGROUNDS[background](i) for i in range(half)), "COPY . .", *(line(i) for i in range(half)), 'CMD ["node", "x"]']
+    grow = BACKGROUNDS[background]
+    if interleave:
+        body = ["COPY . .", *(text for i in range(half) for text in (grow(i), line(i)))]
+    else:
+        body = [*(grow(i) for i in range(half)), "COPY . .", *(line(i) for i in range(half))]
+    lines = [f"FROM {base} AS s-1", "WORKDIR /app", *body, 'CMD ["node", "x"]']
     (directory / "Dockerfile").write_text("\n".join(lines) + "\n")
     return directory / "Dockerfile"
 
@@ -123,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fix", action="store_true", help="count `fix --diff` instead of `check`")
     parser.add_argument("--sizes", default="100,400")
-    parser.add_argument("--only", default="", help="comma-separated background+probe pairs")
+    parser.add_argument("--only", default="", help="comma-separated background+probe pairs (background+* for every probe)")
+    parser.add_argument("--interleave", action="store_true", help="a background line and a probe line in turn")
     args = parser.parse_args(argv)
     small, large = (int(s) for s in args.sizes.split(","))
     only = {pair for pair in args.only.split(",") if pair}
@@ -133,9 +142,9 @@ def main(argv: list[str] | None = None) -> int:
         root = Path(tmp)
         command(write(root / "warm-up", "env", "npm", 10))
         for background, probe in itertools.product(BACKGROUNDS, PROBES):
-            if only and f"{background}+{probe}" not in only:
+            if only and not {f"{background}+{probe}", f"{background}+*"} & only:
                 continue
-            counts = [_count(command, write(root / f"{background}-{probe}-{n}", background, probe, n)) for n in (small, large)]
+            counts = [_count(command, write(root / f"{background}-{probe}-{n}", background, probe, n, args.interleave)) for n in (small, large)]
             ratio = counts[1] / counts[0]
             mark = "  !!!" if ratio > large / small * FLAG else ""
             flagged += bool(mark)

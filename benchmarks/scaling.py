@@ -510,6 +510,25 @@ def onbuild_needs(n: int) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+def empty_chain(n: int) -> bytes:
+    """n/2 stages with no step, each ``FROM`` the one before, then n/2 ``COPY . /appK``: each
+    empty stage's first state was looked for up the whole chain, by a recursion that stopped
+    with "too deeply nested" from about 750 stages (1,500 lines: check 0.27 s, x4.3 per x3)."""
+    half = max(n // 2, 1)
+    head = ["FROM node:20 AS s0", "WORKDIR /app", *(f"FROM s{k} AS s{k + 1}" for k in range(half))]
+    return _lines(head, lambda i: f"COPY . /app{i}", n, ['CMD ["node", "x"]'])
+
+
+def chain_venvs(n: int) -> bytes:
+    """n/3 stages, each ``FROM`` the one before with ``RUN python -m venv /vK && /vK/bin/pip
+    install x``: where each venv's pip came from was summed up over every base stage, none of
+    which reaches it (1,500 lines of half empty stages: check 6.4 s)."""
+    lines = ["FROM python:3.11 AS s0", "WORKDIR /app", "COPY . ."]
+    for k in range(1, max(n // 3, 2)):
+        lines += [f"FROM s{k - 1} AS s{k}", f"RUN python -m venv /v{k} && /v{k}/bin/pip install x", "ENV A=1"]
+    return ("\n".join(lines) + "\n").encode()
+
+
 def env_context_steps(n: int) -> bytes:
     """n/2 ENV lines, a COPY, then n/2 LABEL lines, over a context with a .dockerignore: the
     copy checks (SF704, SF706) copied every step's variables, COPY or not (16,000 lines: 72 s)."""
@@ -626,6 +645,8 @@ SHAPES: dict[str, tuple[Callable[[int], bytes], str]] = {
     "chained-installs": (chained_installs, "n/3 stages each FROM the one before, with a COPY of the manifests and npm install"),
     "chained-needs": (chained_needs, "n/3 stages each FROM the one before, with an apt install and a curl | tar (each need's lineage set)"),
     "onbuild-needs": (onbuild_needs, "n/3 stages each FROM the one before, with an apt install and an ONBUILD RUN curl | tar"),
+    "empty-chain": (empty_chain, "n/2 stages with no step, each FROM the one before, then n/2 COPY . /appK"),
+    "chain-venvs": (chain_venvs, "n/3 stages each FROM the one before, each making a venv and running its pip"),
     "pinned-installs": (pinned_installs, "COPY package.json pnpm-lock.yaml / RUN pnpm install, alternating, after a pinned pnpm (SF702 asked the release of each)"),
     "env-context-steps": (env_context_steps, "n/2 ENV lines, a COPY, n/2 LABEL lines, a .dockerignore (each step's variables were copied)"),
     "context-ignore": (context_ignore, "n COPY dK/ lines over a context whose .dockerignore has a rule pair per folder"),

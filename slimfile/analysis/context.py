@@ -197,5 +197,9 @@ class Context:
             self._cache[key] = compute()
         return self._cache[key]
 
+    def memoized(self, key: Any) -> bool:
+        """The fact under ``key`` is cached already this round."""
+        return key in self._cache
+
     def option(self, name: str, default: Any = None) -> Any:
         return self.settings.options.get(name, default)

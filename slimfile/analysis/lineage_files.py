@@ -274,6 +274,8 @@ class LineageFiles:
         self._stages: dict[int, _StageIndex] = {}
         self._own: dict[tuple[int, str], _OwnAnswers] = {}
         self._inherited: dict[tuple[int, str], _Inherited] = {}
+        self._touching: dict[str, list[int]] = {}  # a key of a stage's index -> the stages using it
+        self._lines: dict[int, _Line] = {}  # stage -> where it stands in its lineage
 
     def copied_from(self, stage_index: int, image_path: str, order: int) -> str | None:
         """The context path of the file at ``image_path``, through the last COPY before
@@ -334,7 +336,9 @@ class LineageFiles:
 
     def _stage(self, stage_index: int) -> _StageIndex:
         if stage_index not in self._stages:
-            self._stages[stage_index] = _StageIndex(self.ctx, stage_index)
+            index = self._stages[stage_index] = _StageIndex(self.ctx, stage_index)
+            for key in {*index.copies_at, *index.copies_under, *index.first_writes, *index.writes_into}:
+                bisect.insort(self._touching.setdefault(key, []), stage_index)
         return self._stages[stage_index]
 
     def _own_answers(self, stage_index: int, image_path: str) -> _OwnAnswers:
@@ -357,21 +361,116 @@ class LineageFiles:
         return answers
 
     def _inherited_answers(self, stage_index: int, image_path: str) -> _Inherited:
-        """The summary of the base stages, from the nearest one already summed up down to
-        this stage (a loop, not a recursion: chains of stages are long in generated files)."""
-        pending: list[int] = []
+        """The summary of the base stages, summed up from the nearest base stage whose own steps
+        reach the path (the others add nothing), down to this stage: a loop, not a recursion
+        (chains of stages are long in generated files), and one that skips the base stages
+        that do not reach the path (a chain of n stages asking each for a file of its own
+        walked the whole chain per stage). Where a base stage comes after a stage built on
+        it, every base stage is walked, as the summaries it sums up need."""
+        pending: list[tuple[int, int | None]] = []  # (stage, the base stage summed up into it)
+        seen: set[int] = set()
         current: int | None = stage_index
-        while current is not None and (current, image_path) not in self._inherited and current not in pending:
+        while current is not None and (current, image_path) not in self._inherited and current not in seen:
+            seen.add(current)
+            above = self._nearest_reaching(current, image_path)
+            pending.append((current, above))
+            current = above
+        for member, above in reversed(pending):
+            if above is None or (above, image_path) not in self._inherited:
+                summary = _NOTHING  # no base stage reaches it (or a loop of stages, which no valid file has)
+            else:
+                summary = _add(self._inherited[(above, image_path)], self._own_answers(above, image_path), True)
+            self._inherited[(member, image_path)] = summary._replace(ordered=self._line(member).ordered)
+        return self._inherited[(stage_index, image_path)]
+
+    def _nearest_reaching(self, stage_index: int, image_path: str) -> int | None:
+        """The nearest base stage of the stage whose own steps reach ``image_path`` (copy or
+        write it, or a folder above it), or None. Found among the stages indexed under the
+        path's keys, the nearest first, when the lineage is in file order; else by walking it."""
+        line = self._line(stage_index)
+        if not line.ordered:
+            return line.parent
+        best: int | None = None
+        for key in _keys_reaching(image_path):
+            stages = self._touching.get(key)
+            if not stages:
+                continue
+            i = bisect.bisect_left(stages, stage_index) - 1
+            skipped = 0
+            while i >= 0 and (best is None or stages[i] > best):
+                if self._is_base(stages[i], stage_index):
+                    best = stages[i]
+                    break
+                skipped += 1
+                if skipped > _MAX_SKIPPED:  # many stages beside the lineage use the key: walk it
+                    return line.parent
+                i -= 1
+        return best
+
+    def _line(self, stage_index: int) -> _Line:
+        """Where the stage stands in its lineage, with every stage of it indexed (once each:
+        the walk stops at the first stage already placed)."""
+        known = self._lines.get(stage_index)
+        if known is not None:
+            return known
+        pending: list[int] = []
+        seen: set[int] = set()
+        current: int | None = stage_index
+        while current is not None and current not in self._lines and current not in seen:
             pending.append(current)
+            seen.add(current)
             current = self.parents.get(current)
         for member in reversed(pending):
-            parent = self.parents.get(member)
-            if parent is None or (parent, image_path) not in self._inherited:
-                summary = _NOTHING  # the root (or a loop of stages, which no valid file has)
-            else:
-                summary = _add(self._inherited[(parent, image_path)], self._own_answers(parent, image_path), parent < member)
-            self._inherited[(member, image_path)] = summary
-        return self._inherited[(stage_index, image_path)]
+            self._lines[member] = self._placed(member)
+            self._stage(member)
+        return self._lines[stage_index]
+
+    def _placed(self, member: int) -> _Line:
+        """The stage's line, its base stage's being known (a root's, or in a loop of stages)."""
+        parent = self.parents.get(member)
+        above = self._lines.get(parent) if parent is not None else None
+        if parent is None or above is None:
+            return _Line(None, 0, True, ())
+        jumps = [parent]  # the base stages 1, 2, 4, ... steps up
+        while len(jumps) <= len(self._lines[jumps[-1]].jumps):
+            jumps.append(self._lines[jumps[-1]].jumps[len(jumps) - 1])
+        return _Line(parent, above.depth + 1, above.ordered and parent < member, tuple(jumps))
+
+    def _is_base(self, candidate: int, stage_index: int) -> bool:
+        """``candidate`` is a base stage (at any distance) of ``stage_index``."""
+        target = self._lines.get(candidate)
+        current = stage_index
+        if target is None:
+            return False
+        steps = self._lines[current].depth - target.depth
+        if steps <= 0:
+            return False
+        k = 0
+        while steps:
+            if steps & 1:
+                current = self._lines[current].jumps[k]
+            steps >>= 1
+            k += 1
+        return current == candidate
+
+
+class _Line(NamedTuple):
+    """A stage's place in its lineage: its base stage, how many stages are above it, whether
+    every base stage comes before the stage built on it in the file, and its base stages 1, 2,
+    4, 8... steps up (to tell in log time whether a stage is one of its bases)."""
+
+    parent: int | None
+    depth: int
+    ordered: bool
+    jumps: tuple[int, ...]
+
+
+_MAX_SKIPPED = 32  # stages using a key beside the lineage looked at before walking it instead
+
+
+def _keys_reaching(image_path: str) -> set[str]:
+    """The keys of a stage's index under which a copy or a write can reach ``image_path``."""
+    return {*_path_and_folders(image_path), *_prefixes(image_path)}
 
 
 def _first_write_reaching(index: _StageIndex, image_path: str) -> tuple[int, Step] | None:

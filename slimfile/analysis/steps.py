@@ -206,14 +206,38 @@ def step_index(ctx: Context, stage: Stage) -> dict[int, int]:
 
 
 def _initial_state(ctx: Context, stage: Stage) -> StepState:
-    if stage.base_stage is not None:
-        steps = stage_steps(ctx, stage.base_stage)
+    """The state the stage's first step runs in: its base stage's after its last step (or
+    after its own base's, when it has none), once per stage and round."""
+    return ctx.memo(("initial-state", stage.index), lambda: _first_state(ctx, stage))
+
+
+def _first_state(ctx: Context, stage: Stage) -> StepState:
+    base = stage.base_stage
+    if base is not None:
+        steps = stage_steps(ctx, base)
         if steps:
             last = steps[-1]
             return _advance(ctx, last.state, last.instruction)
-        return _initial_state(ctx, stage.base_stage)
+        return _initial_state(ctx, base)  # known: folding the base asked for it
     # an image's own ENV is not known here; its WORKDIR is for the official images
     return StepState(workdir=_image_workdir(stage), user="root", env={}, homes=_image_homes(stage))
+
+
+def _fold_bases_first(ctx: Context, stage: Stage) -> None:
+    """Fold the stage's base stages not folded yet, the farthest first, so that folding each
+    asks only for its own base's steps, which are known: a recursion base by base (and, for
+    stages with no step, initial state by initial state) was as deep as the chain of stages,
+    "too deeply nested" from about 750 stages, and walked the chain again for every empty
+    stage."""
+    pending: list[Stage] = []
+    seen = {stage.index}
+    base = stage.base_stage
+    while base is not None and base.index not in seen and not ctx.memoized(("steps", base.index)):
+        seen.add(base.index)
+        pending.append(base)
+        base = base.base_stage
+    for base in reversed(pending):
+        stage_steps(ctx, base)
 
 
 def _image_workdir(stage: Stage) -> str | None:
@@ -251,6 +275,7 @@ def global_defaults(ctx: Context) -> dict[str, str]:
 
 
 def _fold(ctx: Context, stage: Stage) -> list[Step]:
+    _fold_bases_first(ctx, stage)
     state = _initial_state(ctx, stage)
     steps = []
     for node in stage.instructions:
@@ -314,6 +339,7 @@ class EnvTimeline:
         self.head = 0
         self.history: dict[str, tuple[list[int], list[str | None | _Unset]]] = {}
         self.folded: dict[str, set[str]] = {}  # lower-case name -> the names set (see names_like)
+        self.from_base: dict[str, tuple[bool, str | None | _Unset]] = {}  # what ``base`` says, per name asked
 
     def set(self, name: str, value: str | None | _Unset) -> None:
         if name not in self.history:
@@ -344,18 +370,16 @@ class EnvAt(Mapping):
         return False, None
 
     def __getitem__(self, name: str) -> str:
-        local, value = self._lookup(name)
-        if not local:
-            return self.timeline.base[name]
-        if value is None or value is UNSET:
+        found, value = _resolve(self, name)
+        if not found or value is None or value is UNSET:
             raise KeyError(name)
         return value  # type: ignore[return-value]
 
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str):
             return False
-        local, value = self._lookup(name)
-        return (value is not None and value is not UNSET) if local else name in self.timeline.base
+        found, value = _resolve(self, name)
+        return found and value is not None and value is not UNSET
 
     def __iter__(self) -> Iterator[str]:
         for name in self.timeline.history:
@@ -368,15 +392,43 @@ class EnvAt(Mapping):
 
 
 def is_set(env: Mapping[str, str], name: str) -> bool:
-    """An ENV/ARG set ``name``, even to a value not known here (``ENV HOME=$ARG``)."""
-    if isinstance(env, CommandEnv):
-        return name in env.local or is_set(env.base, name)
-    if not isinstance(env, EnvAt):
-        return name in env
-    local, value = env._lookup(name)
-    if local:
-        return value is not UNSET  # `unset A` in the RUN: not set, whatever came before
-    return is_set(env.timeline.base, name)
+    """An ENV/ARG set ``name``, even to a value not known here (``ENV HOME=$ARG``); not after
+    ``unset A`` in the RUN, whatever came before."""
+    found, value = _resolve(env, name)
+    return found and value is not UNSET
+
+
+def _resolve(env: Mapping[str, str], name: str) -> tuple[bool, str | None | _Unset]:
+    """(whether a layer of ``env`` sets ``name``, the value the nearest one gives: None for
+    one not known, UNSET for ``unset``). Layers are walked in a loop, and what a timeline's
+    base says about a name is kept in the timeline: a chain of n stages each asking for a
+    name no stage sets walked the whole chain (by a recursion) for every stage."""
+    passed: list[EnvTimeline] = []
+    layer: Mapping[str, str] = env
+    while True:
+        if isinstance(layer, CommandEnv):
+            if name in layer.local:
+                found: tuple[bool, str | None | _Unset] = (True, layer.local[name])
+                break
+            layer = layer.base
+        elif isinstance(layer, EnvAt):
+            local, value = layer._lookup(name)
+            if local:
+                found = (True, value)
+                break
+            timeline = layer.timeline
+            known = timeline.from_base.get(name)
+            if known is not None:
+                found = known
+                break
+            passed.append(timeline)
+            layer = timeline.base
+        else:
+            found = (True, layer[name]) if name in layer else (False, None)
+            break
+    for timeline in passed:
+        timeline.from_base[name] = found
+    return found
 
 
 def names_like(env: Mapping[str, str], folded: str) -> set[str]:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from slimfile.analysis import image_files
+from slimfile.analysis import image_files, lineage_files
 from slimfile.analysis.context import Context
 from slimfile.analysis.lineage_files import FIELD_BITS, LineageFiles, copy_source, step_order
 from slimfile.analysis.steps import stage_steps
@@ -121,6 +121,10 @@ def test_lineage_answers_are_the_walks(context_dir, source, rng, any_parents):
         shuffled = [s.index for s in ctx.stages.stages]
         rng.shuffle(shuffled)
         parents = {index: (rng.choice(shuffled[:k]) if k and rng.random() < 0.8 else None) for k, index in enumerate(shuffled)}
+    _assert_answers_are_the_walks(ctx, parents)
+
+
+def _assert_answers_are_the_walks(ctx: Context, parents: dict[int, int | None]) -> None:
     files = LineageFiles(ctx, parents)
     for stage in ctx.stages.stages:
         copies = _copies(ctx, parents, stage.index)
@@ -141,6 +145,34 @@ def test_lineage_answers_are_the_walks(context_dir, source, rng, any_parents):
                     None,
                 )
                 assert files.writer(stage.index, path, order) is writer
+
+
+@st.composite
+def long_lineages(draw) -> bytes:
+    """Up to 9 stages, most built FROM the one before or one near it (chains and branches),
+    each with a few lines: the base stages that reach a path are found among the stages
+    indexed under its keys, the others skipped."""
+    lines = []
+    for index in range(draw(st.integers(2, 9))):
+        near = [f"s{i}" for i in range(max(index - 3, 0), index)]
+        base = draw(st.sampled_from(near)) if near and draw(st.integers(0, 9)) else "node:20"
+        lines.append(f"FROM {base} AS s{index}")
+        lines.extend(draw(st.lists(st.sampled_from(LINES), max_size=3)))
+    return ("\n".join(lines) + "\n").encode()
+
+
+@settings(max_examples=60, deadline=None)
+@given(source=long_lineages(), max_skipped=st.sampled_from([0, 1, 32]))
+def test_lineage_answers_are_the_walks_on_long_lineages(context_dir, source, max_skipped):
+    """Skipping the base stages that do not reach a path (and walking the lineage instead
+    when many stages beside it use the path's keys) gives what walking every one gave."""
+    kept = lineage_files._MAX_SKIPPED
+    lineage_files._MAX_SKIPPED = max_skipped
+    try:
+        ctx = Context(parse(source), Settings(build_context=str(context_dir)))
+        _assert_answers_are_the_walks(ctx, _parents(ctx))
+    finally:
+        lineage_files._MAX_SKIPPED = kept
 
 
 @settings(max_examples=150, deadline=None)

@@ -279,3 +279,56 @@ def test_a_glob_is_tried_only_on_the_names_it_can_match_and_sees_names_added_lat
     assert not trie.overlaps("/usr/lib/python3*/dist-packages")
     trie.add("/usr/lib/py*")
     assert trie.overlaps("/usr/lib/python3*/dist-packages")  # a glob name matches the glob asked
+
+
+def _reference(env, name: str) -> tuple[bool, object]:
+    """The layers of an environment read one by one, as before the timelines kept what their
+    base says: (set by a layer, the nearest layer's value)."""
+    from slimfile.analysis.steps import CommandEnv, EnvAt
+
+    if isinstance(env, CommandEnv):
+        return (True, env.local[name]) if name in env.local else _reference(env.base, name)
+    if isinstance(env, EnvAt):
+        local, value = env._lookup(name)
+        return (True, value) if local else _reference(env.timeline.base, name)
+    return (True, env[name]) if name in env else (False, None)
+
+
+ENV_NAMES = ["A", "B", "C", "D"]
+ENV_VALUES = st.sampled_from(["x", "y", None, "unset"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(st.sampled_from(ENV_NAMES), st.sampled_from(["x", "y"]), max_size=2),
+    st.lists(st.one_of(
+        st.tuples(st.just("timeline"), st.lists(st.lists(st.tuples(st.sampled_from(ENV_NAMES), ENV_VALUES), max_size=2), min_size=1, max_size=3)),
+        st.tuples(st.just("command"), st.dictionaries(st.sampled_from(ENV_NAMES), st.sampled_from(["z", None]), max_size=2)),
+    ), max_size=6),
+    st.lists(st.tuples(st.integers(0, 20), st.sampled_from(ENV_NAMES)), max_size=30),
+)
+def test_layered_variables_read_as_their_layers_say(bottom, layers, questions):
+    """Timelines over timelines and commands' own variables, asked in any order (what a
+    timeline's base says is kept once asked): each answer is the layers' read one by one."""
+    from slimfile.analysis.steps import UNSET, CommandEnv, EnvAt, EnvTimeline, is_set
+
+    views: list = [bottom]
+    for kind, spec in layers:
+        base = views[-1]
+        if kind == "command":
+            views.append(CommandEnv(base, spec))
+            continue
+        timeline = EnvTimeline(base)
+        for values in spec:
+            timeline.head += 1
+            for name, value in values:
+                timeline.set(name, UNSET if value == "unset" else value)
+            views.append(EnvAt(timeline, timeline.head))
+        views.append(EnvAt(timeline, 0))  # before its first line: the base's
+    for which, name in questions:
+        env = views[which % len(views)]
+        found, value = _reference(env, name)
+        assert is_set(env, name) == (found and value is not UNSET)
+        present = found and value is not None and value is not UNSET
+        assert (name in env) == present
+        assert env.get(name) == (value if present else None)
