@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from slimfile.analysis.build_context import BuildContext
 from slimfile.analysis.context import Context
 from slimfile.analysis.globs import clean_path
+from slimfile.analysis.stage_tree import StageTree, WalkInstead
 from slimfile.analysis.steps import Step, expand, stage_steps, step_index
 from slimfile.shell.effects import overlaps
 from slimfile.syntax.gocompat import parse_words
@@ -107,10 +108,14 @@ def _steps_back(ctx: Context, stage: Stage, before: Instruction, path: str) -> I
         if index is not None:
             start, limit = member, index
             break
-    for member in _lineage(start):
-        writers = _writers(ctx, member)
+    stages = _writer_stages(ctx)
+    parts = _parts(path)
+    current: int | None = start.index
+    while current is not None:
+        writers = _writers(ctx, ctx.stages.stages[current])
         yield from writers.back_from(len(writers.steps) if limit is None else limit, path)
         limit = None
+        current = stages.nearest_writing(current, parts)
 
 
 def _lineage(stage: Stage) -> Iterator[Stage]:
@@ -188,6 +193,49 @@ def _append_once(positions: list[int], index: int) -> None:
 
 def _writers(ctx: Context, stage: Stage) -> _Writers:
     return ctx.memo(("image_files.writers", stage.index), lambda: _Writers(ctx, stage))
+
+
+class _WriterStages:
+    """The stages by the keys of their writers' index, to go from a stage straight to the
+    nearest base stage with a step that may change a path: meeting every base stage of a
+    chain of n stages, each asking about a file, cost n x n (n/2 empty stages, then n/2
+    ``yarn install``: ``fix --diff`` 17.8 s at 2,000 lines)."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.keys: dict[tuple[str, tuple[str, ...]], list[int]] = {}  # ("at" | "under" | "anywhere", parts) -> stages
+        self.tree = StageTree(self._parent, self._index)
+
+    def _parent(self, index: int) -> int | None:
+        base = self.ctx.stages.stages[index].base_stage
+        return base.index if base is not None else None
+
+    def _index(self, index: int) -> None:
+        writers = _writers(self.ctx, self.ctx.stages.stages[index])
+        keys = [("at", parts) for parts in writers.at] + [("under", parts) for parts in writers.under]
+        if writers.anywhere:
+            keys.append(_ANYWHERE)
+        for key in keys:
+            bisect.insort(self.keys.setdefault(key, []), index)
+
+    def nearest_writing(self, index: int, parts: tuple[str, ...]) -> int | None:
+        """The nearest base stage of stage ``index`` whose writers' index answers for a path of
+        ``parts`` (what :meth:`_Writers.back_from` looks up), or None."""
+        line = self.tree.line(index)
+        if not line.ordered:
+            return line.parent
+        keys = [_ANYWHERE, ("under", parts), *(("at", parts[:depth]) for depth in range(len(parts) + 1))]
+        try:
+            return self.tree.nearest_base(index, [self.keys[key] for key in keys if key in self.keys])
+        except WalkInstead:  # many stages beside the lineage write there: one stage at a time
+            return line.parent
+
+
+_ANYWHERE: tuple[str, tuple[str, ...]] = ("anywhere", ())  # a stage with a step whose effects are unknown
+
+
+def _writer_stages(ctx: Context) -> _WriterStages:
+    return ctx.memo("image_files.writer-stages", lambda: _WriterStages(ctx))
 
 
 # -- one step -------------------------------------------------------------------------------------

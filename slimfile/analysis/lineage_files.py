@@ -24,6 +24,7 @@ from typing import NamedTuple
 
 from slimfile.analysis.context import Context
 from slimfile.analysis.globs import clean_path
+from slimfile.analysis.stage_tree import StageTree, WalkInstead
 from slimfile.analysis.steps import Step, expand, stage_steps
 from slimfile.syntax.gocompat import parse_words
 
@@ -275,7 +276,7 @@ class LineageFiles:
         self._own: dict[tuple[int, str], _OwnAnswers] = {}
         self._inherited: dict[tuple[int, str], _Inherited] = {}
         self._touching: dict[str, list[int]] = {}  # a key of a stage's index -> the stages using it
-        self._lines: dict[int, _Line] = {}  # stage -> where it stands in its lineage
+        self._tree = StageTree(parents.get, self._stage)  # each stage of a lineage indexed as it is placed
 
     def copied_from(self, stage_index: int, image_path: str, order: int) -> str | None:
         """The context path of the file at ``image_path``, through the last COPY before
@@ -380,92 +381,22 @@ class LineageFiles:
                 summary = _NOTHING  # no base stage reaches it (or a loop of stages, which no valid file has)
             else:
                 summary = _add(self._inherited[(above, image_path)], self._own_answers(above, image_path), True)
-            self._inherited[(member, image_path)] = summary._replace(ordered=self._line(member).ordered)
+            self._inherited[(member, image_path)] = summary._replace(ordered=self._tree.line(member).ordered)
         return self._inherited[(stage_index, image_path)]
 
     def _nearest_reaching(self, stage_index: int, image_path: str) -> int | None:
         """The nearest base stage of the stage whose own steps reach ``image_path`` (copy or
         write it, or a folder above it), or None. Found among the stages indexed under the
-        path's keys, the nearest first, when the lineage is in file order; else by walking it."""
-        line = self._line(stage_index)
+        path's keys when the lineage is in file order; else the parent, and so every base
+        stage is walked."""
+        line = self._tree.line(stage_index)
         if not line.ordered:
             return line.parent
-        best: int | None = None
-        for key in _keys_reaching(image_path):
-            stages = self._touching.get(key)
-            if not stages:
-                continue
-            i = bisect.bisect_left(stages, stage_index) - 1
-            skipped = 0
-            while i >= 0 and (best is None or stages[i] > best):
-                if self._is_base(stages[i], stage_index):
-                    best = stages[i]
-                    break
-                skipped += 1
-                if skipped > _MAX_SKIPPED:  # many stages beside the lineage use the key: walk it
-                    return line.parent
-                i -= 1
-        return best
-
-    def _line(self, stage_index: int) -> _Line:
-        """Where the stage stands in its lineage, with every stage of it indexed (once each:
-        the walk stops at the first stage already placed)."""
-        known = self._lines.get(stage_index)
-        if known is not None:
-            return known
-        pending: list[int] = []
-        seen: set[int] = set()
-        current: int | None = stage_index
-        while current is not None and current not in self._lines and current not in seen:
-            pending.append(current)
-            seen.add(current)
-            current = self.parents.get(current)
-        for member in reversed(pending):
-            self._lines[member] = self._placed(member)
-            self._stage(member)
-        return self._lines[stage_index]
-
-    def _placed(self, member: int) -> _Line:
-        """The stage's line, its base stage's being known (a root's, or in a loop of stages)."""
-        parent = self.parents.get(member)
-        above = self._lines.get(parent) if parent is not None else None
-        if parent is None or above is None:
-            return _Line(None, 0, True, ())
-        jumps = [parent]  # the base stages 1, 2, 4, ... steps up
-        while len(jumps) <= len(self._lines[jumps[-1]].jumps):
-            jumps.append(self._lines[jumps[-1]].jumps[len(jumps) - 1])
-        return _Line(parent, above.depth + 1, above.ordered and parent < member, tuple(jumps))
-
-    def _is_base(self, candidate: int, stage_index: int) -> bool:
-        """``candidate`` is a base stage (at any distance) of ``stage_index``."""
-        target = self._lines.get(candidate)
-        current = stage_index
-        if target is None:
-            return False
-        steps = self._lines[current].depth - target.depth
-        if steps <= 0:
-            return False
-        k = 0
-        while steps:
-            if steps & 1:
-                current = self._lines[current].jumps[k]
-            steps >>= 1
-            k += 1
-        return current == candidate
-
-
-class _Line(NamedTuple):
-    """A stage's place in its lineage: its base stage, how many stages are above it, whether
-    every base stage comes before the stage built on it in the file, and its base stages 1, 2,
-    4, 8... steps up (to tell in log time whether a stage is one of its bases)."""
-
-    parent: int | None
-    depth: int
-    ordered: bool
-    jumps: tuple[int, ...]
-
-
-_MAX_SKIPPED = 32  # stages using a key beside the lineage looked at before walking it instead
+        indexed = [self._touching[key] for key in _keys_reaching(image_path) if key in self._touching]
+        try:
+            return self._tree.nearest_base(stage_index, indexed)
+        except WalkInstead:  # many stages beside the lineage use the path's keys
+            return line.parent
 
 
 def _keys_reaching(image_path: str) -> set[str]:

@@ -117,3 +117,37 @@ def test_the_writers_index_answers_as_the_walk_over_every_step(tmp_path, lines):
             assert origins(ctx, stage, before, _PATHS) == _walked(ctx, stage, before, _PATHS, tree=False), lines
             for folder in _TREES:
                 assert tree_origin(ctx, stage, before, folder) == _walked(ctx, stage, before, [folder], tree=True)[folder], (lines, folder)
+
+
+@st.composite
+def _lineages(draw) -> str:
+    """Up to 8 stages, each FROM one of the three before it or an image, with a few lines."""
+    lines = ["FROM node AS s0", "WORKDIR /app"]
+    for index in range(1, draw(st.integers(2, 8))):
+        near = [f"s{i}" for i in range(max(index - 3, 0), index)]
+        lines.append(f"FROM {draw(st.sampled_from(near)) if draw(st.integers(0, 9)) else 'node'} AS s{index}")
+        lines.extend(line for line in draw(st.lists(_LINES, max_size=3)) if not line.startswith("FROM"))
+    return "\n".join(lines) + "\nRUN true\n"
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_lineages(), st.sampled_from([0, 1, 32]))
+def test_base_stages_that_write_nothing_there_are_skipped_as_the_walk_meets_them(tmp_path, text, max_skipped):
+    """From a stage straight to the nearest base stage whose writers answer for the path (the
+    stages beside the lineage told apart, or the lineage walked when many write there): the
+    answers of the walk over every step of every base stage."""
+    from slimfile.analysis import stage_tree
+
+    write(tmp_path, FILES)
+    kept = stage_tree.MAX_SKIPPED
+    stage_tree.MAX_SKIPPED = max_skipped
+    try:
+        dockerfile = parse(text.encode())
+        ctx = Context(dockerfile, Settings(build_context=str(tmp_path)))
+        for stage in dockerfile.stages.stages:
+            for before in stage.instructions:
+                assert origins(ctx, stage, before, _PATHS) == _walked(ctx, stage, before, _PATHS, tree=False), text
+                for folder in _TREES:
+                    assert tree_origin(ctx, stage, before, folder) == _walked(ctx, stage, before, [folder], tree=True)[folder], (text, folder)
+    finally:
+        stage_tree.MAX_SKIPPED = kept

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from slimfile.analysis import image_files, lineage_files
+from slimfile.analysis import image_files, stage_tree
 from slimfile.analysis.context import Context
 from slimfile.analysis.lineage_files import FIELD_BITS, LineageFiles, copy_source, step_order
 from slimfile.analysis.steps import stage_steps
@@ -166,13 +166,13 @@ def long_lineages(draw) -> bytes:
 def test_lineage_answers_are_the_walks_on_long_lineages(context_dir, source, max_skipped):
     """Skipping the base stages that do not reach a path (and walking the lineage instead
     when many stages beside it use the path's keys) gives what walking every one gave."""
-    kept = lineage_files._MAX_SKIPPED
-    lineage_files._MAX_SKIPPED = max_skipped
+    kept = stage_tree.MAX_SKIPPED
+    stage_tree.MAX_SKIPPED = max_skipped
     try:
         ctx = Context(parse(source), Settings(build_context=str(context_dir)))
         _assert_answers_are_the_walks(ctx, _parents(ctx))
     finally:
-        lineage_files._MAX_SKIPPED = kept
+        stage_tree.MAX_SKIPPED = kept
 
 
 @settings(max_examples=150, deadline=None)
