@@ -538,6 +538,16 @@ def chain_then_yarn(n: int) -> bytes:
     return _lines(head, lambda i: "RUN yarn install", n, ['CMD ["node", "index.js"]'])
 
 
+def apt_then_lists(n: int) -> bytes:
+    """n/2 ``RUN apt-get update && apt-get install -y qK && rm -rf /var/lib/apt/lists/*``, then
+    n/2 ``RUN rm -rf /var/lib/apt/lists/*``: SF501 deleted every other redundant RUN per round
+    (touching deletions waited), and only those within 64 RUNs of the last install (8 rounds at
+    400 lines, the 12-round cap from about 1,000)."""
+    half = max(n // 2, 1)
+    head = ["FROM debian:12", *(f"RUN apt-get update && apt-get install -y q{i} && rm -rf /var/lib/apt/lists/*" for i in range(half))]
+    return _lines(head, lambda i: "RUN rm -rf /var/lib/apt/lists/*", n)
+
+
 def env_context_steps(n: int) -> bytes:
     """n/2 ENV lines, a COPY, then n/2 LABEL lines, over a context with a .dockerignore: the
     copy checks (SF704, SF706) copied every step's variables, COPY or not (16,000 lines: 72 s)."""
@@ -657,6 +667,7 @@ SHAPES: dict[str, tuple[Callable[[int], bytes], str]] = {
     "empty-chain": (empty_chain, "n/2 stages with no step, each FROM the one before, then n/2 COPY . /appK"),
     "chain-venvs": (chain_venvs, "n/3 stages each FROM the one before, each making a venv and running its pip"),
     "chain-then-yarn": (chain_then_yarn, "n/2 empty stages each FROM the one before, COPY . ., n/2 RUN yarn install"),
+    "apt-then-lists": (apt_then_lists, "n/2 apt install RUNs that clean their lists, then n/2 RUN rm -rf /var/lib/apt/lists/*"),
     "pinned-installs": (pinned_installs, "COPY package.json pnpm-lock.yaml / RUN pnpm install, alternating, after a pinned pnpm (SF702 asked the release of each)"),
     "env-context-steps": (env_context_steps, "n/2 ENV lines, a COPY, n/2 LABEL lines, a .dockerignore (each step's variables were copied)"),
     "context-ignore": (context_ignore, "n COPY dK/ lines over a context whose .dockerignore has a rule pair per folder"),

@@ -20,8 +20,10 @@ write of what the command removes (``shell.cleanup.cleanup_profile``, e.g. the r
 added in an earlier round), is not moved again, and the fix declares what it brings
 (``Fix.brings``) so that no other fix of the round brings the same cleanup into that RUN.
 
-The maker is looked for among the ``MAX_LOOKBACK`` RUNs before the cleanup, so that the cost
-stays linear in the number of RUNs.
+The maker of a package manager's leftovers is looked for among the RUNs of the stage that run
+that manager (an index); the maker of other removed paths among the ``MAX_LOOKBACK`` RUNs
+before the cleanup, whose texts are searched for the path, so that the cost stays linear in
+the number of RUNs.
 """
 
 from __future__ import annotations
@@ -181,8 +183,12 @@ class _MakerIndex:
             self.stage_start.append(self.stage_start[-1] if same else position)
         self._by_manager: dict[str, list[int]] | None = None
 
-    def window_start(self, position: int) -> int:
-        """The farthest RUN the cleanup at ``position`` may be moved to."""
+    def window_start(self, position: int, cleanup: _Cleanup) -> int:
+        """The farthest RUN the cleanup at ``position`` may be moved to: any RUN of its stage
+        for a cleanup of package managers' files alone (their RUNs are indexed), one of the
+        ``MAX_LOOKBACK`` before it for one that removes other paths (a substring test)."""
+        if not cleanup.paths:
+            return self.stage_start[position]
         return max(position - MAX_LOOKBACK, self.stage_start[position])
 
     def last_mention(self, roots: list[bytes], low: int, position: int) -> int:
@@ -228,7 +234,7 @@ def _maker(ctx: Context, makers: _MakerIndex, position: int, cleanup: _Cleanup) 
     managers decides: the RUNs after it neither made nor used the files, and moving the
     cleanup past it is not safe unless it is the maker."""
     roots = [_path_root(path).encode() for path in cleanup.paths]
-    low = makers.window_start(position)
+    low = makers.window_start(position, cleanup)
     if low >= position:
         return None
     nearest = makers.last_mention(roots, low, position)
@@ -303,15 +309,26 @@ def _path_root(path: str) -> str:
 
 
 def _between_is_safe(ctx: Context, maker: Instruction, cleaner: Instruction, cleanup: _Cleanup) -> bool:
+    """No USER, ONBUILD or SHELL between the two RUNs (nor ENV or ARG when the cleanup uses
+    ``~``); RUNs in between were vetted by :func:`_maker`'s walk: they do not touch what is
+    removed. Counted by prefix sums over the file's items: a slice of the items between per
+    cleanup was as long as the distance, which the lookback no longer bounds."""
     dockerfile = ctx.dockerfile
-    between = dockerfile.items[dockerfile.item_index(maker) + 1 : dockerfile.item_index(cleaner)]
-    for node in between:
-        if not isinstance(node, Instruction):
-            continue
-        # RUNs in between were vetted by _maker's walk: they do not touch what is removed
-        if node.name in _UNSAFE_BETWEEN or (cleanup.uses_home and node.name in ("ENV", "ARG")):
-            return False
-    return True
+    unsafe, variables = ctx.memo("move_cleanup.between", lambda: _between_counts(dockerfile))
+    low, high = dockerfile.item_index(maker) + 1, dockerfile.item_index(cleaner)
+    if unsafe[high] - unsafe[low]:
+        return False
+    return not (cleanup.uses_home and variables[high] - variables[low])
+
+
+def _between_counts(dockerfile) -> tuple[list[int], list[int]]:
+    """How many USER/ONBUILD/SHELL instructions, and how many ENV/ARG, come before each item."""
+    unsafe, variables = [0], [0]
+    for node in dockerfile.items:
+        name = node.name if isinstance(node, Instruction) else None
+        unsafe.append(unsafe[-1] + (name in _UNSAFE_BETWEEN))
+        variables.append(variables[-1] + (name in ("ENV", "ARG")))
+    return unsafe, variables
 
 
 def _finding(ctx: Context, target: RunInfo, cleaner: RunInfo, cleanup: _Cleanup) -> Finding:

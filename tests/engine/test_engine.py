@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from slimfile.diagnostics import Finding
 from slimfile.engine import Settings, check_source, fix_source
 from slimfile.syntax.edits import Edit, Fix
@@ -176,11 +178,13 @@ def test_an_add_to_copy_fix_and_a_reorder_in_another_stage_land_together():
     assert not isinstance(verdict, str), verdict
 
 
-def test_adjacent_redundant_cleanups_go_in_one_round():
+@pytest.mark.parametrize("n", [50, 300])
+def test_adjacent_redundant_cleanups_go_in_one_round(n: int):
     """n RUNs that each clean apt's lists again, one after the other: SF501 deletes them all in
-    one round (their deletions touch, and touching deletions do not wait), where every other
-    one went per round (7 rounds at 50; 12 at 200, and the 12-round cap at 400 without converging)."""
-    n = 50
+    one round (their deletions touch, and touching deletions do not wait; the last install is
+    found among the stage's apt RUNs, not only the 64 before), where every other one went per
+    round, and only those within 64 RUNs (7 rounds at 50; 12 at 200, and the 12-round cap at
+    400 without converging)."""
     installs = [f"RUN apt-get update && apt-get install -y p{i} && rm -rf /var/lib/apt/lists/*" for i in range(n)]
     cleanups = ["RUN rm -rf /var/lib/apt/lists/*"] * n
     source = ("\n".join(["FROM debian:12", *installs, *cleanups]) + "\n").encode()

@@ -13,6 +13,7 @@ from slimfile.passes import apk, apt, move_cleanup
 from slimfile.passes.common import env_value, layers_are_reused, runs, stage_env
 from slimfile.shell.data import load
 from slimfile.syntax import parse
+from slimfile.syntax.nodes import Instruction
 
 LINES = [
     "RUN apt-get update",
@@ -147,11 +148,21 @@ def cleanup_files(draw) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+def _scanned_between_is_safe(ctx, maker, cleaner, cleanup) -> bool:
+    """The instructions between the two RUNs, one by one (what the prefix counts answer)."""
+    items = ctx.dockerfile.items
+    between = items[ctx.dockerfile.item_index(maker) + 1 : ctx.dockerfile.item_index(cleaner)]
+    names = [node.name for node in between if isinstance(node, Instruction)]
+    return not any(name in ("USER", "ONBUILD", "SHELL") or (cleanup.uses_home and name in ("ENV", "ARG")) for name in names)
+
+
 def _scanned_maker(ctx, infos, position, cleanup):
-    """SF501's walk back over the RUNs, one by one (what the index answers)."""
+    """SF501's walk back over the RUNs, one by one (what the index answers): over the whole
+    stage for a cleanup of package managers' files alone, over the lookback for other paths."""
     cleanup_run = infos[position]
     roots = [move_cleanup._path_root(path).encode() for path in cleanup.paths]
-    for earlier in range(position - 1, max(position - move_cleanup.MAX_LOOKBACK, 0) - 1, -1):
+    lookback = move_cleanup.MAX_LOOKBACK if cleanup.paths else position
+    for earlier in range(position - 1, max(position - lookback, 0) - 1, -1):
         candidate = infos[earlier]
         if candidate.stage is not cleanup_run.stage:
             return None
@@ -161,7 +172,7 @@ def _scanned_maker(ctx, infos, position, cleanup):
             continue
         managers = {f.manager for f in candidate.script.packages}
         made = move_cleanup._made_by(candidate, cleanup, managers) and all(root in text for root in roots)
-        if made and move_cleanup._between_is_safe(ctx, candidate.instruction, cleanup_run.instruction, cleanup):
+        if made and _scanned_between_is_safe(ctx, candidate.instruction, cleanup_run.instruction, cleanup):
             return candidate
         if cleanup.managers & managers or mentions_any:
             return None
