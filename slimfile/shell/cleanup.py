@@ -377,11 +377,13 @@ def _always_run(script: ShellScript) -> set[int]:
             continue
         ran = [item for item in items if item.before is None or item.before.operator in _STATEMENT_END]
         chain = _final_chain_items(items) if must_succeed else []
-        for item in (*ran, *chain):
+        groups: dict[int, bool] = {}  # each group once (one both starting the list and in its chain)
+        for item, in_chain in (*((item, False) for item in ran), *((item, True) for item in chain)):
             if item.command is not None:
                 found.add(item.command)
             elif item.scope is not None and item.scope.kind in _GROUPING:
-                pending.append((item.scope.id, must_succeed and item in chain))
+                groups[item.scope.id] = groups.get(item.scope.id, False) or in_chain
+        pending.extend(groups.items())
     return found
 
 

@@ -249,6 +249,20 @@ def test_cleanup_profile(run, leading, done, certain):
     assert profile_keys(run) == {"leading": leading, "done": done, "certain": certain}
 
 
+def test_nested_groups_are_each_read_once(monkeypatch):
+    """A group that both starts its list and ends its chain is entered once (as one that must
+    succeed): entered once per way, 16 nested braces were 2^16 reads of their lists."""
+    from slimfile.shell import cleanup
+
+    depth = 16
+    run = "{ " * depth + "apt-get update && apt-get install -y x && rm -rf /var/lib/apt/lists/*" + "; }" * depth
+    read = []
+    original = cleanup._final_chain_items
+    monkeypatch.setattr(cleanup, "_final_chain_items", lambda items: read.append(1) or original(items))
+    assert profile_keys(run)["certain"] == ["/var/lib/apt/lists"]
+    assert len(read) <= depth + 1
+
+
 @pytest.mark.parametrize(
     "run",
     [
