@@ -62,3 +62,50 @@ def test_copies_inside_a_copied_folder_go_as_the_scan_said(paths):
     latest = {copy.path: copy for copy in copies}
     expected = [latest[p] for p in latest if not any(o != p and p.startswith(o.rstrip("/") + "/") for o in latest)]
     assert _deduplicated(copies) == expected
+
+
+class _Files:
+    """The context files the Node copies below may bring (``exists`` as BuildContext's)."""
+
+    def __init__(self, paths: set[str]) -> None:
+        self.paths = paths
+
+    def exists(self, path: str) -> bool:
+        return path in self.paths or any(p.startswith(path.rstrip("/") + "/") for p in self.paths) or path == ""
+
+
+def _scanned_context_path(paths, image_path: str):
+    """``ContextPaths.context_path`` before its index: every copy, latest first."""
+    image_path = posixpath.normpath(image_path)
+    for copy in reversed(paths.copies):
+        if not copy.is_dir:
+            if image_path == copy.dest:
+                return copy.source
+            continue
+        if image_path == copy.dest:
+            return copy.source
+        prefix = copy.dest.rstrip("/") + "/"
+        if image_path.startswith(prefix):
+            candidate = clean_path(posixpath.join(copy.source, image_path[len(prefix):]))
+            if paths.files.exists(candidate):
+                return candidate
+    return None
+
+
+NODE_SOURCES = ["", "web", "package.json", "web/package.json", "src", "src/index.js"]
+NODE_DESTS = ["/", "/app", "/app/web", "/app/package.json", "/srv", "/app/src", "/app/src/index.js"]
+NODE_PATHS = ["/app/package.json", "/app/web/package.json", "/package.json", "/app/src/index.js",
+              "/app/index.js", "/srv/package.json", "/app", "/", "/app/web", "/srv/web/package.json"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(NODE_SOURCES), st.sampled_from(NODE_DESTS), st.booleans()), max_size=12))
+def test_node_context_paths_answer_as_the_scan_over_every_copy(copies):
+    """The latest copy that put a file at an image path, from the copies indexed under the path
+    and its folders (alike folder copies once): what reading every copy gave."""
+    from slimfile.analysis.recipes.node_commands import ContextCopy, ContextPaths
+
+    files = _Files({"package.json", "web/package.json", "src/index.js", "index.js"})
+    paths = ContextPaths(files, tuple(ContextCopy(source, dest, is_dir) for source, dest, is_dir in copies))  # type: ignore[arg-type]
+    for image_path in NODE_PATHS:
+        assert paths.context_path(image_path) == _scanned_context_path(paths, image_path), (copies, image_path)

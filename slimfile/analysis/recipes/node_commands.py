@@ -10,10 +10,11 @@ outputs and the image's start from the programs that run, never from a script's 
 
 from __future__ import annotations
 
+import heapq
 import posixpath
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from slimfile.analysis.build_context import BuildContext, ContextTooLarge
 from slimfile.analysis.context import Context
@@ -56,20 +57,37 @@ class ContextPaths:
     copies: tuple[ContextCopy, ...]
 
     def context_path(self, image_path: str) -> str | None:
+        """The source of the latest copy that put a file at ``image_path``: one that wrote
+        that path, or a folder copied above it that holds the file. Only the copies indexed
+        under the path and its folders are met, latest first: reading every copy of the stage
+        per question was n x n (n/2 COPY lines, n/2 ``npm install``: ``fix --diff`` 7.9 s
+        at 16,000 lines)."""
         image_path = posixpath.normpath(image_path)
-        for copy in reversed(self.copies):
-            if not copy.is_dir:
-                if image_path == copy.dest:
-                    return copy.source
-                continue
+        at, under = self._index
+        lists = [at.get(image_path, []), *(under.get(folder, []) for folder in _folders_above(image_path))]
+        for number in heapq.merge(*(reversed(found) for found in lists if found), reverse=True):
+            copy = self.copies[number]
             if image_path == copy.dest:
                 return copy.source
             prefix = copy.dest.rstrip("/") + "/"
-            if image_path.startswith(prefix):
-                candidate = clean_path(posixpath.join(copy.source, image_path[len(prefix) :]))
-                if self.files.exists(candidate):
-                    return candidate
+            candidate = clean_path(posixpath.join(copy.source, image_path[len(prefix) :]))
+            if self.files.exists(candidate):
+                return candidate
         return None
+
+    @cached_property
+    def _index(self) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+        """The copies (by position) at the path they write, and the folder copies by the
+        folder they copy into; of folder copies alike (``COPY . .`` again and again) only the
+        latest, which answers whatever an earlier one would."""
+        at: dict[str, list[int]] = {}
+        under: dict[str, list[int]] = {}
+        latest = {copy: number for number, copy in enumerate(self.copies)}
+        for number, copy in enumerate(self.copies):
+            at.setdefault(copy.dest, []).append(number)
+            if copy.is_dir and latest[copy] == number:
+                under.setdefault(copy.dest.rstrip("/") or "/", []).append(number)
+        return at, under
 
     def read_text(self, image_path: str) -> str | None:
         path = self.context_path(image_path)
@@ -78,6 +96,13 @@ class ContextPaths:
     def exists(self, image_path: str) -> bool:
         path = self.context_path(image_path)
         return path is not None and self.files.exists(path)
+
+
+def _folders_above(path: str) -> Iterator[str]:
+    """``/a/b/c``: ``/a/b``, ``/a``, ``/``."""
+    while path not in ("/", ""):
+        path = posixpath.dirname(path)
+        yield path
 
 
 def context_paths(ctx: Context, steps: list[Step], files: BuildContext) -> ContextPaths | str:
