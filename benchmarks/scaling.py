@@ -488,26 +488,31 @@ def pinned_installs_tree(directory: Path, n: int) -> None:
     )
 
 
+def _chain_of_stages(n: int, head: list[str], stage: Callable[[int], list[str]]) -> bytes:
+    """``head`` (the first stage, s0), then n/3 stages, each ``FROM`` the one before with the
+    two lines ``stage(k)``."""
+    lines = list(head)
+    for k in range(1, max(n // 3, 2)):
+        lines += [f"FROM s{k - 1} AS s{k}", *stage(k)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _apt_install(k: int) -> str:
+    return f"RUN apt-get update && apt-get install -y q{k} && rm -rf /var/lib/apt/lists/*"
+
+
 def chained_needs(n: int) -> bytes:
     """n/3 stages, each ``FROM`` the one before, with an apt install and a ``curl ... | tar``:
     the base-image analysis filled a set from every install of each need's lineage, depth x
     stages (4,000 lines: check 1.9 s)."""
-    lines = ["FROM debian:12 AS s0"]
-    for k in range(1, max(n // 3, 2)):
-        lines += [f"FROM s{k - 1} AS s{k}", f"RUN apt-get update && apt-get install -y q{k} && rm -rf /var/lib/apt/lists/*",
-                  f"RUN curl -fsSL https://example.com/{k}.tgz | tar xz -C /opt"]
-    return ("\n".join(lines) + "\n").encode()
+    return _chain_of_stages(n, ["FROM debian:12 AS s0"], lambda k: [_apt_install(k), f"RUN curl -fsSL https://example.com/{k}.tgz | tar xz -C /opt"])
 
 
 def onbuild_needs(n: int) -> bytes:
     """n/3 stages, each ``FROM`` the one before, with an apt install and an ``ONBUILD RUN curl
     ... | tar``: each trigger's need (after the build) was weighed with a set filled from every
     install of its lineage (4,000 lines: check 2.4 s)."""
-    lines = ["FROM debian:12 AS s0"]
-    for k in range(1, max(n // 3, 2)):
-        lines += [f"FROM s{k - 1} AS s{k}", f"RUN apt-get update && apt-get install -y q{k} && rm -rf /var/lib/apt/lists/*",
-                  f"ONBUILD RUN curl -fsSL https://example.com/{k}.tgz | tar xz -C /opt"]
-    return ("\n".join(lines) + "\n").encode()
+    return _chain_of_stages(n, ["FROM debian:12 AS s0"], lambda k: [_apt_install(k), f"ONBUILD RUN curl -fsSL https://example.com/{k}.tgz | tar xz -C /opt"])
 
 
 def empty_chain(n: int) -> bytes:
@@ -523,10 +528,8 @@ def chain_venvs(n: int) -> bytes:
     """n/3 stages, each ``FROM`` the one before with ``RUN python -m venv /vK && /vK/bin/pip
     install x``: where each venv's pip came from was summed up over every base stage, none of
     which reaches it (1,500 lines of half empty stages: check 6.4 s)."""
-    lines = ["FROM python:3.11 AS s0", "WORKDIR /app", "COPY . ."]
-    for k in range(1, max(n // 3, 2)):
-        lines += [f"FROM s{k - 1} AS s{k}", f"RUN python -m venv /v{k} && /v{k}/bin/pip install x", "ENV A=1"]
-    return ("\n".join(lines) + "\n").encode()
+    head = ["FROM python:3.11 AS s0", "WORKDIR /app", "COPY . ."]
+    return _chain_of_stages(n, head, lambda k: [f"RUN python -m venv /v{k} && /v{k}/bin/pip install x", "ENV A=1"])
 
 
 def chain_then_yarn(n: int) -> bytes:
@@ -544,7 +547,7 @@ def apt_then_lists(n: int) -> bytes:
     (touching deletions waited), and only those within 64 RUNs of the last install (8 rounds at
     400 lines, the 12-round cap from about 1,000)."""
     half = max(n // 2, 1)
-    head = ["FROM debian:12", *(f"RUN apt-get update && apt-get install -y q{i} && rm -rf /var/lib/apt/lists/*" for i in range(half))]
+    head = ["FROM debian:12", *(_apt_install(i) for i in range(half))]
     return _lines(head, lambda i: "RUN rm -rf /var/lib/apt/lists/*", n)
 
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 import bisect
 import posixpath
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -53,7 +53,7 @@ from slimfile.passes.common import RunInfo, runs, saving, truthy
 from slimfile.shell.data import load
 from slimfile.shell.edit_helpers import EditRefused, insert_option
 from slimfile.shell.effects import CommandEffects, command_effects, overlaps
-from slimfile.shell.model import ShellScript, Word
+from slimfile.shell.model import Command, ShellScript, Word
 from slimfile.shell.packages import PackageFact, facts_by_command
 from slimfile.syntax.edits import Edit, Fix, Safety
 from slimfile.syntax.stages import Stage
@@ -451,6 +451,26 @@ def _position(install: _Install, stage: Stage) -> _Position:
     return _EVERYWHERE if at is None else (at, install.fact.command)
 
 
+def command_releases(script: ShellScript, command: Command, env: Mapping[str, str]) -> tuple[bool, list[tuple[str, str]]]:
+    """Whether the command is ``corepack enable``, and the (tool, version) it pins:
+    ``npm install -g pnpm@9.1.0`` or ``corepack prepare pnpm@9.1.0 --activate`` ("latest"
+    without a version); ``env``, the variables of its step, expands the words."""
+    fact = facts_by_command(script).get(command.index)
+    first = command.arg_words[0].value if command.arg_words else None
+    words: list[Word] = []
+    if fact is not None and fact.manager == "npm" and fact.action == "install" and fact.has("global"):
+        words = list(fact.packages)
+    elif command.name == "corepack" and first in ("prepare", "install", "use"):
+        words = list(command.arg_words[1:])
+    pins = []
+    for word in words:
+        value = word.value if word.static else expand(word.raw.strip('"'), env)
+        if value is not None:
+            name, _, version = value.partition("@")
+            pins.append((name, version or "latest"))
+    return command.name == "corepack" and first == "enable", pins
+
+
 def _releases(ctx: Context) -> _Releases:
     return ctx.memo("lockfile-install.releases", lambda: _Releases(ctx))
 
@@ -516,20 +536,11 @@ class _Releases:
             if not isinstance(script, ShellScript):
                 continue
             for number, command in enumerate(script.commands):
-                words: list[Word] = []
-                fact = facts_by_command(script).get(command.index)
-                first = command.arg_words[0].value if command.arg_words else None
-                if fact is not None and fact.manager == "npm" and fact.action == "install" and fact.has("global"):
-                    words = list(fact.packages)
-                elif command.name == "corepack" and first in ("prepare", "install", "use"):
-                    words = list(command.arg_words[1:])
-                elif command.name == "corepack" and first == "enable":
+                enabled, pinned = command_releases(script, command, step.state.env)
+                if enabled:
                     enables.append((position, number))
-                for word in words:
-                    value = word.value if word.static else expand(word.raw.strip('"'), step.state.env)
-                    if value is not None:
-                        name, _, pinned = value.partition("@")
-                        pins.setdefault(name, []).append(((position, number), pinned or "latest"))
+                for name, version in pinned:
+                    pins.setdefault(name, []).append(((position, number), version))
         return _StageReleases(pins, enables)
 
 

@@ -54,7 +54,7 @@ class Edit:
     def touches(self, other: "Edit") -> bool:
         return self.end == other.start or other.end == self.start
 
-    def meets(self, other: "Edit") -> bool:
+    def meets(self, other: Edit) -> bool:
         """The two edits overlap, or touch where the text written at the point would depend on
         both. Two deletions that touch only remove what lies on both sides: they meet not."""
         return self.overlaps(other) or (self.touches(other) and not (self.is_deletion and other.is_deletion))

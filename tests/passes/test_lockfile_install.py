@@ -156,8 +156,6 @@ def _walked_releases(ctx: Context, info, fact, tool: str) -> tuple[str | None, b
     """What the index answers, by the walk it replaced: every command of the chain before the
     install, in order (the last pin wins; any `corepack enable` counts)."""
     from slimfile.analysis.image_files import chain_steps
-    from slimfile.analysis.steps import expand
-    from slimfile.shell.packages import facts_by_command
 
     version, enabled = None, False
     for step in chain_steps(ctx, info.stage):
@@ -167,18 +165,9 @@ def _walked_releases(ctx: Context, info, fact, tool: str) -> tuple[str | None, b
         script = ctx.shell(node)
         commands = script.commands[: fact.command] if node is info.instruction else script.commands
         for command in commands:
-            words = []
-            found = facts_by_command(script).get(command.index)
-            first = command.arg_words[0].value if command.arg_words else None
-            if found is not None and found.manager == "npm" and found.action == "install" and found.has("global"):
-                words = list(found.packages)
-            elif command.name == "corepack" and first in ("prepare", "install", "use"):
-                words = list(command.arg_words[1:])
-            enabled = enabled or (command.name == "corepack" and first == "enable")
-            for word in words:
-                value = word.value if word.static else expand(word.raw.strip('"'), step.state.env)
-                if value is not None and value.partition("@")[0] == tool:
-                    version = value.partition("@")[2] or "latest"
+            enables, pins = lockfile_install.command_releases(script, command, step.state.env)
+            enabled = enabled or enables
+            version = next((pinned for name, pinned in reversed(pins) if name == tool), version)
         if node is info.instruction:
             break
     return version, enabled
