@@ -204,7 +204,7 @@ class _WriterStages:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.keys: dict[tuple[str, tuple[str, ...]], list[int]] = {}  # ("at" | "under" | "anywhere", parts) -> stages
-        self.tree = StageTree(self._parent, self._index)
+        self.tree = StageTree()
 
     def _parent(self, index: int) -> int | None:
         base = self.ctx.stages.stages[index].base_stage
@@ -221,7 +221,7 @@ class _WriterStages:
     def nearest_writing(self, index: int, parts: tuple[str, ...]) -> int | None:
         """The nearest base stage of stage ``index`` whose writers' index answers for a path of
         ``parts`` (what :meth:`_Writers.back_from` looks up), or None."""
-        line = self.tree.line(index)
+        line = self.tree.line(index, self._parent, self._index)
         if not line.ordered:
             return line.parent
         keys = [_ANYWHERE, ("under", parts), *(("at", parts[:depth]) for depth in range(len(parts) + 1))]

@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 from slimfile.analysis.context import Context
 from slimfile.analysis.globs import clean_path
-from slimfile.analysis.stage_tree import StageTree, WalkInstead
+from slimfile.analysis.stage_tree import Line, StageTree, WalkInstead
 from slimfile.analysis.steps import Step, expand, stage_steps
 from slimfile.syntax.gocompat import parse_words
 
@@ -276,7 +276,7 @@ class LineageFiles:
         self._own: dict[tuple[int, str], _OwnAnswers] = {}
         self._inherited: dict[tuple[int, str], _Inherited] = {}
         self._touching: dict[str, list[int]] = {}  # a key of a stage's index -> the stages using it
-        self._tree = StageTree(parents.get, self._stage)  # each stage of a lineage indexed as it is placed
+        self._tree = StageTree()
 
     def copied_from(self, stage_index: int, image_path: str, order: int) -> str | None:
         """The context path of the file at ``image_path``, through the last COPY before
@@ -381,15 +381,19 @@ class LineageFiles:
                 summary = _NOTHING  # no base stage reaches it (or a loop of stages, which no valid file has)
             else:
                 summary = _add(self._inherited[(above, image_path)], self._own_answers(above, image_path), True)
-            self._inherited[(member, image_path)] = summary._replace(ordered=self._tree.line(member).ordered)
+            self._inherited[(member, image_path)] = summary._replace(ordered=self._line(member).ordered)
         return self._inherited[(stage_index, image_path)]
+
+    def _line(self, stage_index: int) -> Line:
+        """The stage's place in its lineage; each stage of the lineage indexed as it is placed."""
+        return self._tree.line(stage_index, self.parents.get, self._stage)
 
     def _nearest_reaching(self, stage_index: int, image_path: str) -> int | None:
         """The nearest base stage of the stage whose own steps reach ``image_path`` (copy or
         write it, or a folder above it), or None. Found among the stages indexed under the
         path's keys when the lineage is in file order; else the parent, and so every base
         stage is walked."""
-        line = self._tree.line(stage_index)
+        line = self._line(stage_index)
         if not line.ordered:
             return line.parent
         indexed = [self._touching[key] for key in _keys_reaching(image_path) if key in self._touching]

@@ -37,19 +37,20 @@ MAX_SKIPPED = 32  # stages using a key beside the lineage looked at before walki
 
 
 class StageTree:
-    """The lineages of the stages, placed once each, from ``parent_of`` (a stage index -> the
-    index of the stage it is built FROM, or None). ``placed`` is told of each stage once its
-    line is known, base stages first (an analysis indexes its steps then)."""
+    """The lineages of the stages, placed once each. It holds no function of its owner (a
+    bound method would make a reference cycle that outlives the round: ``Context.release``
+    frees a round's facts by dropping them, not by the cycle collector): each call to
+    :meth:`line` says how to find a stage's base stage and what to do with a stage placed."""
 
-    def __init__(self, parent_of: Callable[[int], int | None], placed: Callable[[int], Any] | None = None) -> None:
-        self.parent_of = parent_of
-        self.placed = placed
+    def __init__(self) -> None:
         self._lines: dict[int, Line] = {}
 
-    def line(self, stage: int) -> Line:
+    def line(self, stage: int, parent_of: Callable[[int], int | None], placed: Callable[[int], Any] | None = None) -> Line:
         """The stage's line, placing it and the base stages not placed yet (once each: the walk
         up stops at the first stage already placed; a loop of stages, which no valid file has,
-        ends at a root)."""
+        ends at a root). ``parent_of``: a stage index -> the index of the stage it is built
+        FROM, or None; ``placed`` is told of each stage placed, base stages first (an analysis
+        indexes its steps then)."""
         known = self._lines.get(stage)
         if known is not None:
             return known
@@ -59,15 +60,14 @@ class StageTree:
         while current is not None and current not in self._lines and current not in seen:
             pending.append(current)
             seen.add(current)
-            current = self.parent_of(current)
+            current = parent_of(current)
         for member in reversed(pending):
-            self._lines[member] = self._placed(member)
-            if self.placed is not None:
-                self.placed(member)
+            self._lines[member] = self._placed(member, parent_of(member))
+            if placed is not None:
+                placed(member)
         return self._lines[stage]
 
-    def _placed(self, member: int) -> Line:
-        parent = self.parent_of(member)
+    def _placed(self, member: int, parent: int | None) -> Line:
         above = self._lines.get(parent) if parent is not None else None
         if parent is None or above is None:
             return Line(None, 0, True, ())
