@@ -41,7 +41,7 @@ from slimfile.shell.cleanup import CleanupFact, cleanup_profile, command_cleanup
 from slimfile.shell.edit_helpers import EditRefused, append_command
 from slimfile.shell.model import Command, ShellScript
 from slimfile.syntax.edits import Edit, Fix, Safety
-from slimfile.syntax.nodes import Instruction, LineRole
+from slimfile.syntax.nodes import Dockerfile, Instruction, LineRole
 
 MOVE_CLEANUP = Rule(
     code="SF501",
@@ -321,7 +321,7 @@ def _between_is_safe(ctx: Context, maker: Instruction, cleaner: Instruction, cle
     return not (cleanup.uses_home and variables[high] - variables[low])
 
 
-def _between_counts(dockerfile) -> tuple[list[int], list[int]]:
+def _between_counts(dockerfile: Dockerfile) -> tuple[list[int], list[int]]:
     """How many USER/ONBUILD/SHELL instructions, and how many ENV/ARG, come before each item."""
     unsafe, variables = [0], [0]
     for node in dockerfile.items:
