@@ -985,8 +985,12 @@ class _StageWalk:
     stages it is built FROM: those are taken for the stage's later events and taken back
     before its children, which see its build installs only. The stages on the way down that
     have later installs are kept in a list, so a stage without later needs pays nothing for
-    them; a chain where every stage has later installs and needs still costs the later
-    installs above each stage."""
+    them. When the installs bring the same packages in whatever order they are taken
+    (:func:`_order_free`, the usual case), one set per band of events (build, running
+    image, ONBUILD) holds what the needs of that band see, and each later install is taken
+    once: a chain where every stage has an ONBUILD install and an ONBUILD need cost the later
+    installs above each stage (4,000 lines: 2.7 s); only installs whose order matters still
+    do."""
 
     def __init__(self, uses: Uses, source: CatalogImage, target: CatalogImage, alpine: bool) -> None:
         self.uses, self.source, self.target, self.alpine = uses, source, target, alpine
@@ -1003,16 +1007,13 @@ class _StageWalk:
         (self.build if event.order < RUNTIME_ORDER else self.later).setdefault(stage, []).append(event)
 
     def weigh(self) -> Weighed:
+        if _order_free(self.uses.installs):
+            return self._weigh_by_bands()
         weighed: Weighed = {}
         installed = _InstalledBefore([])
-        children: dict[int | None, list[int]] = {}
-        for stage in self._stages():
-            children.setdefault(self.uses.parents.get(stage), []).append(stage)
-        pending: list[tuple[int, bool]] = [(stage, True) for stage in sorted(children.get(None, []), reverse=True)]
         taken: dict[int, list[_Taken]] = {}
         later_above: list[_Event] = []  # the later installs of the stages on the way down
-        while pending:
-            stage, entering = pending.pop()
+        for stage, entering in self._visits():
             if not entering:
                 self._take_back(installed, taken.pop(stage))
                 del later_above[len(later_above) - self._later_installs(stage):]
@@ -1022,9 +1023,45 @@ class _StageWalk:
                 events = sorted([*later_above, *self.later[stage]])
                 self._take_back(installed, self._events(events, installed, weighed))
                 later_above += [event for event in self.later[stage] if event.kind == 1]
-            pending.append((stage, False))
-            pending += [(child, True) for child in sorted(children.get(stage, []), reverse=True)]
         return weighed
+
+    def _weigh_by_bands(self) -> Weighed:
+        """The walk when the order of the installs does not matter: a need of band k sees the
+        set of band k, which holds the build installs of the stages on the way down and the
+        installs of bands 1..k of the stages above (a stage's own, up to the need). Only the
+        running image has band 1 (CMD, HEALTHCHECK), so no two stages of a lineage share an
+        order there."""
+        weighed: Weighed = {}
+        bands = [_InstalledBefore([]) for _ in range(3)]
+        taken: dict[int, list[tuple[_InstalledBefore, _Taken]]] = {}
+        for stage, entering in self._visits():
+            if not entering:
+                for installed, added in reversed(taken.pop(stage)):
+                    installed.take_back(added)
+                continue
+            taken[stage] = mine = []
+            for event in sorted([*self.build.get(stage, ()), *self.later.get(stage, ())]):
+                band = _band(event.order)
+                if event.kind == 0:
+                    weighed[event.item] = _weigh(self.uses, self.uses.needs[event.item], self.source, self.target, self.alpine, bands[band])
+                    continue
+                install = self.uses.installs[event.item]
+                mine += [(installed, installed.take(install)) for installed in bands[band:]]
+        return weighed
+
+    def _visits(self) -> Iterator[tuple[int, bool]]:
+        """Each stage of the family entered (True), then its children's visits, then the stage
+        left (False): depth first, siblings in stage order."""
+        children: dict[int | None, list[int]] = {}
+        for stage in self._stages():
+            children.setdefault(self.uses.parents.get(stage), []).append(stage)
+        pending: list[tuple[int, bool]] = [(stage, True) for stage in sorted(children.get(None, []), reverse=True)]
+        while pending:
+            stage, entering = pending.pop()
+            yield stage, entering
+            if entering:
+                pending.append((stage, False))
+                pending += [(child, True) for child in sorted(children.get(stage, []), reverse=True)]
 
     def _stages(self) -> set[int]:
         """Every stage of the family, its parents and the stages with needs or installs."""
@@ -1048,6 +1085,24 @@ class _StageWalk:
     def _take_back(installed: _InstalledBefore, taken: list[_Taken]) -> None:
         for added in reversed(taken):
             installed.take_back(added)
+
+
+def _band(order: int) -> int:
+    """0 for a build step, 1 for the running image, 2 for an ONBUILD trigger."""
+    return 0 if order < RUNTIME_ORDER else 1 if order < ONBUILD_ORDER else 2
+
+
+def _order_free(installs: list[Install]) -> bool:
+    """Whether the apt installs bring the same packages in any order. A package already there
+    brings nothing new (:func:`_bring`), so its recommends come only when the first install
+    to reach it takes recommends: the order matters only for a package with recommends that
+    installs with and without recommends both reach."""
+    reached: dict[bool, set[str]] = {True: set(), False: set()}
+    for install in installs:
+        if install.manager == "apt":
+            _bring(reached[install.recommends], install)
+    relations = tools()["relations"]
+    return not any(relations.get(name, {}).get("recommends") for name in reached[True] & reached[False])
 
 
 class _Event(NamedTuple):

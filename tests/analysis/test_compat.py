@@ -419,6 +419,10 @@ STAGE_STEPS = [
     "ONBUILD RUN unzip b.zip && curl -f http://x/",
     "HEALTHCHECK CMD curl -f http://localhost/",
     "CMD git status",
+    "RUN apt-get install -y git",  # with [1] or [12]: git with and without its recommends
+    "ONBUILD RUN apt-get install -y --no-install-recommends git",
+    "RUN patch -p1 -i x.diff && ssh -V",  # met by git's recommends only
+    "ONBUILD RUN ssh -V",
 ]
 
 
@@ -430,6 +434,9 @@ STAGE_STEPS = [
 @example([(0, [STAGE_STEPS[7]]), (0, [STAGE_STEPS[8]])], False)  # an ONBUILD install above is seen
 @example([(0, [STAGE_STEPS[7]]), (0, [STAGE_STEPS[6]])], False)  # ... by the later needs only
 @example([(0, []), (0, [STAGE_STEPS[7]]), (0, [STAGE_STEPS[8]])], False)  # ... of its own line
+@example([(0, [STAGE_STEPS[12]]), (0, [STAGE_STEPS[11], STAGE_STEPS[14]])], False)  # the order of the installs matters
+@example([(0, [STAGE_STEPS[1], STAGE_STEPS[13]]), (0, [STAGE_STEPS[11], STAGE_STEPS[13]])], False)  # ... in build order
+@example([(0, [STAGE_STEPS[11], STAGE_STEPS[14]]), (0, [STAGE_STEPS[7], STAGE_STEPS[14]])], False)  # it does not
 def test_the_walk_down_the_stages_weighs_each_need_as_its_lineage_set_does(stages, alpine):
     """Each need of a build step is weighed by the walk down the tree of stages with what the
     installs before it brought, as the set of its lineage's installs taken up to it did (the
@@ -450,3 +457,40 @@ def test_the_walk_down_the_stages_weighs_each_need_as_its_lineage_set_does(stage
             for index in sorted(range(len(uses.needs)), key=lambda i: uses.needs[i].order)
         }
         assert walked == expected
+
+
+def test_whether_the_order_of_the_installs_matters():
+    """git's recommends (openssh-client, patch, ...) come only when the first install of git
+    takes recommends: two installs of git with and without them depend on their order; curl
+    with and git without them, or both without, do not."""
+    from slimfile.analysis import compat
+
+    def installs(*lines: str) -> list:
+        ctx = Context(parse(("FROM python:3.11\n" + "".join(f"{line}\n" for line in lines)).encode()), Settings(build_context="/nonexistent-context"))
+        return uses_of(ctx, ctx.stages.stages[0]).installs
+
+    assert not compat._order_free(installs("RUN apt-get install -y git", "RUN apt-get install -y --no-install-recommends git"))
+    assert not compat._order_free(installs("ONBUILD RUN apt-get install -y --no-install-recommends git", "RUN apt-get install -y git"))
+    assert compat._order_free(installs("RUN apt-get install -y curl", "RUN apt-get install -y --no-install-recommends git"))
+    assert compat._order_free(installs("RUN apt-get install -y --no-install-recommends git", "RUN apt-get install -y --no-install-recommends git curl"))
+    assert compat._order_free(installs("RUN apk add git", "RUN apt-get install -y --no-install-recommends git"))
+
+
+@pytest.mark.parametrize("stages", [20, 80])
+def test_a_chain_of_onbuild_installs_and_needs_takes_each_install_a_few_times(monkeypatch, stages):
+    """Each stage of a chain with an ONBUILD install and an ONBUILD need: every later install
+    of the stages above was taken again for each stage (n x n / 2 takes); now each install is
+    taken once per band of events it reaches (at most 3)."""
+    from slimfile.analysis import compat
+
+    takes = []
+    real = compat._InstalledBefore.take
+    monkeypatch.setattr(compat._InstalledBefore, "take", lambda self, install: takes.append(1) or real(self, install))
+    lines = ["FROM debian:12 AS s0"]
+    for k in range(1, stages):
+        lines += [f"FROM s{k - 1} AS s{k}", f"ONBUILD RUN apt-get install -y q{k}", f"ONBUILD RUN curl -fsSL https://e.com/{k} | tar x"]
+    ctx = Context(parse(("\n".join(lines) + "\n").encode()), Settings(build_context="/nonexistent-context"))
+    uses = uses_of(ctx, ctx.stages.stages[0])
+    assert len(uses.installs) == stages - 1
+    compat._StageWalk(uses, lookup("debian:12"), lookup("debian:12-slim"), False).weigh()
+    assert len(takes) == len(uses.installs)  # each ONBUILD install reaches band 2 only
