@@ -1007,7 +1007,7 @@ class _StageWalk:
         (self.build if event.order < RUNTIME_ORDER else self.later).setdefault(stage, []).append(event)
 
     def weigh(self) -> Weighed:
-        if _order_free(self.uses.installs):
+        if self._later_installs_above() and _order_free(self.uses.installs):
             return self._weigh_by_bands()
         weighed: Weighed = {}
         installed = _InstalledBefore([])
@@ -1032,7 +1032,8 @@ class _StageWalk:
         running image has band 1 (CMD, HEALTHCHECK), so no two stages of a lineage share an
         order there."""
         weighed: Weighed = {}
-        bands = [_InstalledBefore([]) for _ in range(3)]
+        needs = {_band(event.order) for events in self.later.values() for event in events if event.kind == 0}
+        bands = [_InstalledBefore([]) for _ in range(max(needs, default=0) + 1)]  # none past the last need's
         taken: dict[int, list[tuple[_InstalledBefore, _Taken]]] = {}
         for stage, entering in self._visits():
             if not entering:
@@ -1067,6 +1068,13 @@ class _StageWalk:
         """Every stage of the family, its parents and the stages with needs or installs."""
         parents = {parent for parent in self.uses.parents.values() if parent is not None}
         return {*self.uses.parents, *parents, *self.build, *self.later}
+
+    def _later_installs_above(self) -> bool:
+        """Whether a stage with later installs has stages built FROM it: only then does the
+        walk in build order take installs again (the usual file, with a CMD in its last stage,
+        pays for no bands)."""
+        parents = set(self.uses.parents.values())
+        return any(self._later_installs(stage) for stage in self.later if stage in parents)
 
     def _later_installs(self, stage: int) -> int:
         return sum(event.kind == 1 for event in self.later.get(stage, ()))
