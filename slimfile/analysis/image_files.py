@@ -141,17 +141,20 @@ class _Writers:
         self.anywhere: list[int] = []  # unknown effects
         self.at: dict[tuple[str, ...], list[int]] = {}  # a written path -> its writers
         self.under: dict[tuple[str, ...], list[int]] = {}  # a folder -> who writes inside it
+        keys_of: dict[frozenset[str], tuple[list[tuple[str, ...]], list[tuple[str, ...]]]] = {}
         for index, step in enumerate(self.steps):
             if step.instruction.name not in ("COPY", "ADD", "RUN"):
                 continue
             if step.effects.unknown:
                 self.anywhere.append(index)
                 continue
-            for written in step.effects.writes:
-                parts = _literal(_parts(written))
+            keys = keys_of.get(step.effects.writes)
+            if keys is None:
+                keys = keys_of[step.effects.writes] = _index_keys(step.effects.writes)
+            for parts in keys[0]:
                 _append_once(self.at.setdefault(parts, []), index)
-                for depth in range(len(parts)):
-                    _append_once(self.under.setdefault(parts[:depth], []), index)
+            for folder in keys[1]:
+                _append_once(self.under.setdefault(folder, []), index)
 
     def back_from(self, limit: int, path: str) -> Iterator[Step]:
         """The steps before position ``limit`` that may change ``path`` (write it, a folder
@@ -163,6 +166,15 @@ class _Writers:
             if index != met:
                 met = index
                 yield self.steps[index]
+
+
+def _index_keys(writes: frozenset[str]) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
+    """The keys a step with these writes is indexed under: the paths it writes and the
+    folders above them, each once. Every apt install writes the same few dozen system paths:
+    made once per set of writes, not once per step."""
+    at = list(dict.fromkeys(_literal(_parts(written)) for written in writes))
+    under = list(dict.fromkeys(parts[:depth] for parts in at for depth in range(len(parts))))
+    return at, under
 
 
 def _down_from(positions: list[int], end: int) -> Iterator[int]:

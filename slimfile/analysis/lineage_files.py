@@ -180,13 +180,20 @@ class _StageIndex:
         # writing it exactly (``/x/`` is the folder /x: it reaches /x/y but not the file /x)
         self.writes_into: dict[str, tuple[tuple[int, Step], tuple[int, Step] | None]] = {}
         stage = ctx.stages.stages[stage_index]
+        # the writes of a RUN, COPY or ADD indexed already: a later step with the same writes
+        # (every apt install writes the same few dozen system paths) changes no first writer
+        indexed: set[frozenset[str]] = set()
         for number, step in enumerate(stage_steps(ctx, stage)):
             at = step_order(stage_index, number)
             node = step.instruction
-            for written in step.effects.writes:
-                self.first_writes.setdefault(written, at)
-                if node.name in ("RUN", "COPY", "ADD"):
-                    self._add_write(written, at, step)
+            if step.effects.writes not in indexed:
+                writer = node.name in ("RUN", "COPY", "ADD")
+                for written in step.effects.writes:
+                    self.first_writes.setdefault(written, at)
+                    if writer:
+                        self._add_write(written, at, step)
+                if writer:
+                    indexed.add(step.effects.writes)
             if node.name in ("COPY", "ADD") and node.flag("from") is None:
                 self._add_copy(ctx, at, step)
 

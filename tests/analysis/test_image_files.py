@@ -151,3 +151,26 @@ def test_base_stages_that_write_nothing_there_are_skipped_as_the_walk_meets_them
                     assert tree_origin(ctx, stage, before, folder) == _walked(ctx, stage, before, [folder], tree=True)[folder], (text, folder)
     finally:
         stage_tree.MAX_SKIPPED = kept
+
+
+def test_steps_with_the_same_writes_are_indexed_from_one_set_of_keys(tmp_path, monkeypatch):
+    """Every apt install writes the same few dozen system paths: the writers' index and the
+    lineage's first writers made their keys for each install again (50,000 apt RUNs: 4 s per
+    round); once per set of writes now, with the same answers."""
+    from slimfile.analysis import image_files, lineage_files
+
+    keys, first_writes = [], []
+    real_keys, real_add = image_files._index_keys, lineage_files._StageIndex._add_write
+    monkeypatch.setattr(image_files, "_index_keys", lambda writes: keys.append(writes) or real_keys(writes))
+    monkeypatch.setattr(lineage_files._StageIndex, "_add_write", lambda self, *a: first_writes.append(a) or real_add(self, *a))
+    write(tmp_path, FILES)
+    installs = "".join(f"RUN apt-get install -y q{i}\n" for i in range(50))
+    dockerfile = parse(f"FROM node\nWORKDIR /app\n{installs}COPY . .\nRUN apt-get install -y q\n".encode())
+    ctx = Context(dockerfile, Settings(build_context=str(tmp_path)))
+    stage = dockerfile.stages.stages[0]
+    found = origins(ctx, stage, stage.instructions[-1], ["/app/package.json", "/usr/lib/x/y"])
+    assert isinstance(found["/app/package.json"], FromContext) and found["/app/package.json"].context_path == "package.json"
+    assert found["/usr/lib/x/y"] != ABSENT  # the apt installs may have written it
+    assert len(keys) == len({s.effects.writes for s in image_files.stage_steps(ctx, stage) if s.instruction.name in ("RUN", "COPY")}) < 5
+    assert lineage_files.LineageFiles(ctx, {0: None}).copied_from(0, "/app/package.json", 10**9) == "package.json"
+    assert 0 < len(first_writes) < 100  # the first install's writes and the copy's
