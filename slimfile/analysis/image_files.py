@@ -102,13 +102,8 @@ def _steps_back(ctx: Context, stage: Stage, before: Instruction, path: str) -> I
     then the stages it is built FROM, met one by one (a question usually ends in the stage it
     is asked in, where building the whole chain's index for each stage of a chain of n stages
     cost n x n)."""
-    start, limit = stage, None
-    for member in _lineage(stage):
-        index = step_index(ctx, member).get(id(before))
-        if index is not None:
-            start, limit = member, index
-            break
     stages = _writer_stages(ctx)
+    start, limit = _holder(ctx, stages, stage, before)
     parts = _parts(path)
     current: int | None = start.index
     while current is not None:
@@ -116,6 +111,18 @@ def _steps_back(ctx: Context, stage: Stage, before: Instruction, path: str) -> I
         yield from writers.back_from(len(writers.steps) if limit is None else limit, path)
         limit = None
         current = stages.nearest_writing(current, parts)
+
+
+def _holder(ctx: Context, stages: _WriterStages, stage: Stage, before: Instruction) -> tuple[Stage, int | None]:
+    """The stage of the lineage whose step ``before`` is and its position there, or the asking
+    stage and None when it is no step of the lineage (an ONBUILD trigger's RUN): a look-up,
+    where walking the lineage for it cost the lineage's length per question."""
+    holder = ctx.stage_of(before)
+    if holder is not None:
+        index = step_index(ctx, holder).get(id(before))
+        if index is not None and (holder is stage or stages.is_base(holder.index, stage.index)):
+            return holder, index
+    return stage, None
 
 
 def _lineage(stage: Stage) -> Iterator[Stage]:
@@ -229,6 +236,11 @@ class _WriterStages:
             keys.append(_ANYWHERE)
         for key in keys:
             bisect.insort(self.keys.setdefault(key, []), index)
+
+    def is_base(self, candidate: int, index: int) -> bool:
+        """``candidate`` is a base stage (at any distance) of stage ``index``."""
+        self.tree.line(index, self._parent, self._index)
+        return self.tree.is_base(candidate, index)
 
     def nearest_writing(self, index: int, parts: tuple[str, ...]) -> int | None:
         """The nearest base stage of stage ``index`` whose writers' index answers for a path of

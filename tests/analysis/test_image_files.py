@@ -100,6 +100,7 @@ _LINES = st.sampled_from(
         "RUN npm install", "RUN cp -r /usr/lib/python3* /app/", "LABEL a=b", "WORKDIR /srv", "WORKDIR /app",
         "ADD https://example.com/x.tgz /app/", "RUN touch /app/node_modules/x", "COPY node_modules /app/node_modules",
         "FROM base AS next", "ENV D=/app", "COPY web $D/web", "RUN apt-get install -y curl", "COPY web /usr/src/linux-x",
+        "ONBUILD RUN touch /app/x", "FROM node AS other",
     ]
 )
 _PATHS = ["/app/package.json", "/app/package-lock.json", "/srv/package.json", "/app/web/package.json", "/app/x", "/app/logs/a", "/usr/src/linux-x/package.json"]
@@ -112,8 +113,9 @@ def test_the_writers_index_answers_as_the_walk_over_every_step(tmp_path, lines):
     write(tmp_path, FILES)
     dockerfile = parse(("FROM node AS base\nWORKDIR /app\n" + "\n".join(lines) + "\nRUN true\n").encode())
     ctx = Context(dockerfile, Settings(build_context=str(tmp_path)))
+    triggers = [i.inner for s in dockerfile.stages.stages for i in s.instructions if i.name == "ONBUILD" and i.inner is not None]
     for stage in dockerfile.stages.stages:
-        for before in (*stage.instructions, dockerfile.stages.stages[0].instructions[-1]):
+        for before in (*stage.instructions, dockerfile.stages.stages[0].instructions[-1], *triggers):
             assert origins(ctx, stage, before, _PATHS) == _walked(ctx, stage, before, _PATHS, tree=False), lines
             for folder in _TREES:
                 assert tree_origin(ctx, stage, before, folder) == _walked(ctx, stage, before, [folder], tree=True)[folder], (lines, folder)
@@ -174,3 +176,22 @@ def test_steps_with_the_same_writes_are_indexed_from_one_set_of_keys(tmp_path, m
     assert len(keys) == len({s.effects.writes for s in image_files.stage_steps(ctx, stage) if s.instruction.name in ("RUN", "COPY")}) < 5
     assert lineage_files.LineageFiles(ctx, {0: None}).copied_from(0, "/app/package.json", 10**9) == "package.json"
     assert 0 < len(first_writes) < 100  # the first install's writes and the copy's
+
+
+def test_a_question_at_a_trigger_looks_up_no_lineage(tmp_path, monkeypatch):
+    """A question asked at an ONBUILD trigger's RUN (no step of any stage) walked the whole
+    lineage looking for the stage that holds it: a chain of n stages, each asking there, cost
+    n x n. It is looked up by the instruction now."""
+    from slimfile.analysis import image_files
+
+    chain = "".join(f"FROM s{k - 1} AS s{k}\nONBUILD RUN cat /app/package.json\n" for k in range(1, 60))
+    dockerfile = parse(f"FROM node AS s0\nWORKDIR /app\nCOPY . .\n{chain}".encode())
+    ctx = Context(dockerfile, Settings(build_context=str(tmp_path)))
+    write(tmp_path, FILES)
+    looked = []
+    real = image_files.step_index
+    monkeypatch.setattr(image_files, "step_index", lambda ctx, stage: looked.append(stage.index) or real(ctx, stage))
+    last = dockerfile.stages.stages[-1]
+    found = origins(ctx, last, last.instructions[-1].inner, ["/app/package.json"])
+    assert isinstance(found["/app/package.json"], FromContext)
+    assert len(looked) <= 1
