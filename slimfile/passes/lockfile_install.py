@@ -382,7 +382,8 @@ def _pnpm_problem(install: _Install) -> str | None:
     lock = _lock_problem(install, ["pnpm-lock.yaml"])
     if isinstance(lock, str):
         return lock
-    parsed = read_pnpm_lock(lock[1])
+    text = lock[1]  # one lockfile read by every install of the file: parsed once per fix
+    parsed = install.ctx.fix_memo(("pnpm-lock", text), lambda: read_pnpm_lock(text))
     if isinstance(parsed, str):
         return parsed
     project = posixpath.dirname(install.origin("package.json").context_path)  # type: ignore[union-attr]

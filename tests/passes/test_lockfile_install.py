@@ -104,6 +104,25 @@ def test_pinned_releases(tmp_path: Path):
     assert sf702(tmp_path, "FROM node\nENV CI=true\nWORKDIR /app\nCOPY . .\nRUN pnpm install\n", pnpm) == []
 
 
+def test_one_lockfile_is_parsed_once_for_every_install_that_reads_it(tmp_path: Path, monkeypatch):
+    """n pnpm installs that read one pnpm-lock.yaml parsed it n times per round (a tenth of
+    `check` on a file of them); once per fix now, with the same findings."""
+    from slimfile.engine import fix_source
+
+    calls = []
+    real = lockfile_install.read_pnpm_lock
+    monkeypatch.setattr(lockfile_install, "read_pnpm_lock", lambda text: calls.append(1) or real(text))
+    pnpm = {"package.json": {**PACKAGE, "packageManager": "pnpm@9.1.0"}, "pnpm-lock.yaml": PNPM_LOCK}
+    stage = "FROM node AS s{}\nRUN corepack enable\nWORKDIR /app\nCOPY package.json pnpm-lock.yaml ./\nRUN pnpm install\n"
+    text = "".join(stage.format(k) for k in range(20))
+    assert [fixed for fixed, _ in sf702(tmp_path, text, pnpm)] == [True] * 20
+    assert len(calls) == 1
+    calls.clear()
+    result = fix_source(text.encode(), "Dockerfile", Settings(select=frozenset({"SF702"}), build_context=str(tmp_path)))
+    assert result.output.count(b"pnpm install --frozen-lockfile") == 20 and result.rounds == 2
+    assert len(calls) == 1
+
+
 EARLIER_COMMANDS = [
     "echo hi",
     "cp /tmp/package.json package.json",
