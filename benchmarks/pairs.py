@@ -77,6 +77,7 @@ PROBES: dict[str, tuple[str, Callable[[int], str]]] = {
     "rm": ("debian:12", lambda i: f"RUN rm -rf /tmp/x{i}"),
     "cd": ("debian:12", lambda i: "RUN cd /w && make"),
     "curl": ("debian:12", lambda i: f"RUN curl -fsSL https://example.com/{i}.tgz | tar xz -C /opt"),
+    "onbuild": ("debian:12", lambda i: f"ONBUILD RUN apt-get install -y p{i}\nONBUILD RUN curl -fsSL https://example.com/{i}.tgz | tar xz -C /opt"),
     "heredoc": ("debian:12", lambda i: f"RUN <<EOF\necho {i}\nEOF"),
     "addfile": ("debian:12", lambda i: f"ADD f{i % 5}.txt /opt/{i}/"),
     "apk": ("alpine:3", lambda i: f"RUN apk add p{i}"),
