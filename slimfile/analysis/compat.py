@@ -172,10 +172,11 @@ def closure(installs: Iterable[Install]) -> frozenset[str]:
     return frozenset(out)
 
 
-def _bring(out: set[str], install: Install) -> list[str]:
+def _bring(out: set[str], install: Install, without_recommends: AbstractSet[str] = frozenset()) -> list[str]:
     """Add what ``install`` brings to ``out``, the packages earlier installs brought, and say
     which were new. As apt does, a package there already brings nothing new (its recommends
-    were decided then)."""
+    were decided then). The packages of ``without_recommends`` bring their dependencies only
+    (what every order of the installs brings at least, see :class:`_AtLeast`)."""
     relations = tools()["relations"]
     todo = [(name, install.recommends) for name in install.packages]
     added: list[str] = []
@@ -187,7 +188,7 @@ def _bring(out: set[str], install: Install) -> list[str]:
         added.append(name)
         spec = relations.get(name, {})
         todo += [(dep, recommends) for dep in spec.get("depends", ())]
-        if recommends:
+        if recommends and name not in without_recommends:
             todo += [(dep, recommends) for dep in spec.get("recommends", ())]
     return added
 
@@ -220,17 +221,68 @@ class _InstalledBefore:
             self.take(self.installs[self.taken])
             self.taken += 1
 
-    def take(self, install: Install) -> tuple[list[str], list[str]]:
-        """Add what ``install`` brings; what was new, to take it back (apt's, Alpine's)."""
-        apt = _bring(self.apt, install) if install.manager == "apt" else []
+    def take(self, install: Install) -> _Taken:
+        """Add what ``install`` brings; what was new, to take it back (apt's, Alpine's, and
+        the packages newly taken with their recommends)."""
+        apt, widened = self._bring_apt(install) if install.manager == "apt" else ([], [])
         names = install.packages if install.manager == "apk" else [apk_names().get(p, p) for p in install.packages]
         apk = [name for name in dict.fromkeys(names) if name not in self.as_apk]
         self.as_apk.update(apk)
-        return apt, apk
+        return apt, apk, widened
 
-    def take_back(self, added: tuple[list[str], list[str]]) -> None:
+    def _bring_apt(self, install: Install) -> tuple[list[str], list[str]]:
+        return _bring(self.apt, install), []
+
+    def take_back(self, added: _Taken) -> None:
         self.apt.difference_update(added[0])
         self.as_apk.difference_update(added[1])
+
+
+class _AtLeast(_InstalledBefore):
+    """What the installs taken bring in any order: the packages whose recommends depend on
+    the order (:func:`_in_doubt`) are taken without them. It does not depend on the order
+    the installs are taken in."""
+
+    def __init__(self, in_doubt: frozenset[str]) -> None:
+        super().__init__([])
+        self.in_doubt = in_doubt
+
+    def _bring_apt(self, install: Install) -> tuple[list[str], list[str]]:
+        return _bring(self.apt, install, self.in_doubt), []
+
+
+class _AtMost(_InstalledBefore):
+    """What the installs taken bring in one order or another: a package reached by an install
+    that takes recommends brings its recommends, whether or not another install brought it
+    first without them. It does not depend on the order the installs are taken in."""
+
+    def __init__(self) -> None:
+        super().__init__([])
+        self.with_recommends: set[str] = set()
+
+    def _bring_apt(self, install: Install) -> tuple[list[str], list[str]]:
+        relations = tools()["relations"]
+        todo = [(name, install.recommends) for name in install.packages]
+        added: list[str] = []
+        widened: list[str] = []
+        while todo:
+            name, recommends = todo.pop()
+            if name in (self.with_recommends if recommends else self.apt):
+                continue
+            if name not in self.apt:
+                self.apt.add(name)
+                added.append(name)
+            spec = relations.get(name, {})
+            todo += [(dep, recommends) for dep in spec.get("depends", ())]
+            if recommends:
+                self.with_recommends.add(name)
+                widened.append(name)
+                todo += [(dep, True) for dep in spec.get("recommends", ())]
+        return added, widened
+
+    def take_back(self, added: _Taken) -> None:
+        super().take_back(added)
+        self.with_recommends.difference_update(added[2])
 
 
 # -- collecting what a family of stages uses ---------------------------------------------------------------
@@ -985,12 +1037,14 @@ class _StageWalk:
     stages it is built FROM: those are taken for the stage's later events and taken back
     before its children, which see its build installs only. The stages on the way down that
     have later installs are kept in a list, so a stage without later needs pays nothing for
-    them. When the installs bring the same packages in whatever order they are taken
-    (:func:`_order_free`, the usual case), one set per band of events (build, running
-    image, ONBUILD) holds what the needs of that band see, and each later install is taken
-    once: a chain where every stage has an ONBUILD install and an ONBUILD need cost the later
-    installs above each stage (4,000 lines: 2.7 s); only installs whose order matters still
-    do."""
+    them. Where a stage with later installs has stages built FROM it, those would be taken
+    again for each stage below (a chain where every stage has an ONBUILD install and an
+    ONBUILD need: 4,000 lines, 2.7 s): one set per band of events (build, running image,
+    ONBUILD) holds instead what the needs of that band see, and each install is taken once
+    per band it reaches. Taken out of build order, the installs bring what they bring in
+    build order as long as no package's recommends depend on the order (:func:`_in_doubt`);
+    else a need is weighed against what every order brings at least and at most, and only a
+    need that those tell apart is weighed against its lineage's installs in build order."""
 
     def __init__(self, uses: Uses, source: CatalogImage, target: CatalogImage, alpine: bool) -> None:
         self.uses, self.source, self.target, self.alpine = uses, source, target, alpine
@@ -1007,33 +1061,48 @@ class _StageWalk:
         (self.build if event.order < RUNTIME_ORDER else self.later).setdefault(stage, []).append(event)
 
     def weigh(self) -> Weighed:
-        if self._later_installs_above() and _order_free(self.uses.installs):
-            return self._weigh_by_bands()
+        if not self._later_installs_above():
+            return self._weigh_in_order()
+        weighed, doubtful = self._weigh_by_bands(_in_doubt(self.uses.installs))
+        in_order: dict[frozenset[int], _InstalledBefore] = {}
+        for index in sorted(doubtful, key=lambda i: self.uses.needs[i].order):
+            weighed[index] = self._weigh_need(index, _lineage_installs(self.uses, index, in_order))
+        return weighed
+
+    def _weigh_in_order(self) -> Weighed:
+        """The walk when no stage above another has later installs: each stage's later events
+        follow its build installs and are taken back before its children."""
         weighed: Weighed = {}
         installed = _InstalledBefore([])
         taken: dict[int, list[_Taken]] = {}
-        later_above: list[_Event] = []  # the later installs of the stages on the way down
         for stage, entering in self._visits():
             if not entering:
                 self._take_back(installed, taken.pop(stage))
-                del later_above[len(later_above) - self._later_installs(stage):]
                 continue
             taken[stage] = self._events(sorted(self.build.get(stage, [])), installed, weighed)
             if stage in self.later:
-                events = sorted([*later_above, *self.later[stage]])
-                self._take_back(installed, self._events(events, installed, weighed))
-                later_above += [event for event in self.later[stage] if event.kind == 1]
+                self._take_back(installed, self._events(sorted(self.later[stage]), installed, weighed))
         return weighed
 
-    def _weigh_by_bands(self) -> Weighed:
-        """The walk when the order of the installs does not matter: a need of band k sees the
-        set of band k, which holds the build installs of the stages on the way down and the
-        installs of bands 1..k of the stages above (a stage's own, up to the need). Only the
-        running image has band 1 (CMD, HEALTHCHECK), so no two stages of a lineage share an
-        order there."""
-        weighed: Weighed = {}
+    def _weigh_by_bands(self, in_doubt: frozenset[str]) -> tuple[Weighed, list[int]]:
+        """The walk by bands: a need of band k sees the set of band k, which holds the build
+        installs of the stages on the way down and the installs of bands 1..k of the stages
+        above (a stage's own, up to the need). Only the running image has band 1 (CMD,
+        HEALTHCHECK), so no two stages of a lineage share an order there. The build band is
+        taken in build order; with packages ``in_doubt``, each later band is two sets, what
+        every order brings at least and at most. Returns the needs weighed, and those whose
+        packages the two sets tell apart."""
         needs = {_band(event.order) for events in self.later.values() for event in events if event.kind == 0}
-        bands = [_InstalledBefore([]) for _ in range(max(needs, default=0) + 1)]  # none past the last need's
+        build = _InstalledBefore([])
+        most: list[_InstalledBefore] = [build]  # per band: the set of a band without needs is never asked
+        least: list[_InstalledBefore] = [build]
+        for band in (1, 2):
+            most.append(_AtMost() if in_doubt else _InstalledBefore([]))
+            least.append(_AtLeast(in_doubt) if in_doubt else most[band])
+        asked = [most[0], *(s for band in sorted(needs) for s in dict.fromkeys((most[band], least[band])))]
+        takers = [[s for s in asked if s in (*most[band:], *least[band:])] for band in range(3)]
+        weighed: Weighed = {}
+        doubtful: list[int] = []
         taken: dict[int, list[tuple[_InstalledBefore, _Taken]]] = {}
         for stage, entering in self._visits():
             if not entering:
@@ -1043,12 +1112,17 @@ class _StageWalk:
             taken[stage] = mine = []
             for event in sorted([*self.build.get(stage, ()), *self.later.get(stage, ())]):
                 band = _band(event.order)
-                if event.kind == 0:
-                    weighed[event.item] = _weigh(self.uses, self.uses.needs[event.item], self.source, self.target, self.alpine, bands[band])
-                    continue
-                install = self.uses.installs[event.item]
-                mine += [(installed, installed.take(install)) for installed in bands[band:]]
-        return weighed
+                if event.kind == 1:
+                    install = self.uses.installs[event.item]
+                    mine += [(installed, installed.take(install)) for installed in takers[band]]
+                elif _told_apart(self.uses.needs[event.item], most[band], least[band]):
+                    doubtful.append(event.item)
+                else:
+                    weighed[event.item] = self._weigh_need(event.item, most[band])
+        return weighed, doubtful
+
+    def _weigh_need(self, index: int, before: _InstalledBefore) -> tuple[str, Missing] | None:
+        return _weigh(self.uses, self.uses.needs[index], self.source, self.target, self.alpine, before)
 
     def _visits(self) -> Iterator[tuple[int, bool]]:
         """Each stage of the family entered (True), then its children's visits, then the stage
@@ -1070,14 +1144,11 @@ class _StageWalk:
         return {*self.uses.parents, *parents, *self.build, *self.later}
 
     def _later_installs_above(self) -> bool:
-        """Whether a stage with later installs has stages built FROM it: only then does the
-        walk in build order take installs again (the usual file, with a CMD in its last stage,
-        pays for no bands)."""
+        """Whether a stage with later installs has stages built FROM it: only then would a
+        stage's later needs see later installs of other stages (the usual file, with a CMD in
+        its last stage, pays for no bands)."""
         parents = set(self.uses.parents.values())
-        return any(self._later_installs(stage) for stage in self.later if stage in parents)
-
-    def _later_installs(self, stage: int) -> int:
-        return sum(event.kind == 1 for event in self.later.get(stage, ()))
+        return any(event.kind == 1 for stage in parents if stage is not None for event in self.later.get(stage, ()))
 
     def _events(self, events: list[_Event], installed: _InstalledBefore, weighed: Weighed) -> list[_Taken]:
         """Take the installs and weigh the needs, in order; what each install added."""
@@ -1100,17 +1171,23 @@ def _band(order: int) -> int:
     return 0 if order < RUNTIME_ORDER else 1 if order < ONBUILD_ORDER else 2
 
 
-def _order_free(installs: list[Install]) -> bool:
-    """Whether the apt installs bring the same packages in any order. A package already there
-    brings nothing new (:func:`_bring`), so its recommends come only when the first install
-    to reach it takes recommends: the order matters only for a package with recommends that
+def _in_doubt(installs: list[Install]) -> frozenset[str]:
+    """The packages whose recommends the order of the apt installs decides. A package already
+    there brings nothing new (:func:`_bring`), so its recommends come only when the first
+    install to reach it takes recommends: that matters for a package with recommends that
     installs with and without recommends both reach."""
     reached: dict[bool, set[str]] = {True: set(), False: set()}
     for install in installs:
         if install.manager == "apt":
             _bring(reached[install.recommends], install)
     relations = tools()["relations"]
-    return not any(relations.get(name, {}).get("recommends") for name in reached[True] & reached[False])
+    return frozenset(name for name in reached[True] & reached[False] if relations.get(name, {}).get("recommends"))
+
+
+def _told_apart(need: Need, most: _InstalledBefore, least: _InstalledBefore) -> bool:
+    """Whether a package of the need is among what the installs bring in some order and not
+    in every order (:func:`_weigh` asks only about the need's packages)."""
+    return most is not least and any((p in most.apt) != (p in least.apt) for p in need.packages)
 
 
 class _Event(NamedTuple):
@@ -1119,7 +1196,7 @@ class _Event(NamedTuple):
     item: int  # its index in Uses.needs or Uses.installs
 
 
-_Taken = tuple[list[str], list[str]]  # what one install added (apt's, Alpine's names)
+_Taken = tuple[list[str], list[str], list[str]]  # what one install added: apt's, Alpine's names, and packages taken with their recommends
 
 
 def _lineage_installs(uses: Uses, index: int, installed: dict[frozenset[int], _InstalledBefore]) -> _InstalledBefore:

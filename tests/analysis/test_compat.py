@@ -423,6 +423,7 @@ STAGE_STEPS = [
     "ONBUILD RUN apt-get install -y --no-install-recommends git",
     "RUN patch -p1 -i x.diff && ssh -V",  # met by git's recommends only
     "ONBUILD RUN ssh -V",
+    "ONBUILD RUN apt-get install -y git",
 ]
 
 
@@ -437,6 +438,7 @@ STAGE_STEPS = [
 @example([(0, [STAGE_STEPS[12]]), (0, [STAGE_STEPS[11], STAGE_STEPS[14]])], False)  # the order of the installs matters
 @example([(0, [STAGE_STEPS[1], STAGE_STEPS[13]]), (0, [STAGE_STEPS[11], STAGE_STEPS[13]])], False)  # ... in build order
 @example([(0, [STAGE_STEPS[11], STAGE_STEPS[14]]), (0, [STAGE_STEPS[7], STAGE_STEPS[14]])], False)  # it does not
+@example([(0, [STAGE_STEPS[15]]), (0, [STAGE_STEPS[1], STAGE_STEPS[14]])], False)  # git without them comes first
 def test_the_walk_down_the_stages_weighs_each_need_as_its_lineage_set_does(stages, alpine):
     """Each need of a build step is weighed by the walk down the tree of stages with what the
     installs before it brought, as the set of its lineage's installs taken up to it did (the
@@ -459,38 +461,66 @@ def test_the_walk_down_the_stages_weighs_each_need_as_its_lineage_set_does(stage
         assert walked == expected
 
 
-def test_whether_the_order_of_the_installs_matters():
+def test_which_packages_recommends_the_order_of_the_installs_decides():
     """git's recommends (openssh-client, patch, ...) come only when the first install of git
-    takes recommends: two installs of git with and without them depend on their order; curl
-    with and git without them, or both without, do not."""
+    takes recommends: with two installs of git, with and without them, git is in doubt; curl
+    with and git without them, or both without, leave nothing in doubt."""
     from slimfile.analysis import compat
 
     def installs(*lines: str) -> list:
         ctx = Context(parse(("FROM python:3.11\n" + "".join(f"{line}\n" for line in lines)).encode()), Settings(build_context="/nonexistent-context"))
         return uses_of(ctx, ctx.stages.stages[0]).installs
 
-    assert not compat._order_free(installs("RUN apt-get install -y git", "RUN apt-get install -y --no-install-recommends git"))
-    assert not compat._order_free(installs("ONBUILD RUN apt-get install -y --no-install-recommends git", "RUN apt-get install -y git"))
-    assert compat._order_free(installs("RUN apt-get install -y curl", "RUN apt-get install -y --no-install-recommends git"))
-    assert compat._order_free(installs("RUN apt-get install -y --no-install-recommends git", "RUN apt-get install -y --no-install-recommends git curl"))
-    assert compat._order_free(installs("RUN apk add git", "RUN apt-get install -y --no-install-recommends git"))
+    assert compat._in_doubt(installs("RUN apt-get install -y git", "RUN apt-get install -y --no-install-recommends git")) == {"git"}
+    assert compat._in_doubt(installs("ONBUILD RUN apt-get install -y --no-install-recommends git", "RUN apt-get install -y git")) == {"git"}
+    assert not compat._in_doubt(installs("RUN apt-get install -y curl", "RUN apt-get install -y --no-install-recommends git"))
+    assert not compat._in_doubt(installs("RUN apt-get install -y --no-install-recommends git", "RUN apt-get install -y --no-install-recommends git curl"))
+    assert not compat._in_doubt(installs("RUN apk add git", "RUN apt-get install -y --no-install-recommends git"))
 
 
+@pytest.mark.parametrize("top", ["", "RUN apt-get install -y git\nONBUILD RUN apt-get install -y --no-install-recommends git\n"])
 @pytest.mark.parametrize("stages", [20, 80])
-def test_a_chain_of_onbuild_installs_and_needs_takes_each_install_a_few_times(monkeypatch, stages):
+def test_a_chain_of_onbuild_installs_and_needs_takes_each_install_a_few_times(monkeypatch, stages, top):
     """Each stage of a chain with an ONBUILD install and an ONBUILD need: every later install
     of the stages above was taken again for each stage (n x n / 2 takes); now each install is
-    taken once per band of events it reaches (at most 3)."""
+    taken once per set of the bands it reaches. With git installed with and without its
+    recommends at the top, the ONBUILD band is two sets (at least, at most) and the needs,
+    which git's recommends do not meet, are weighed there."""
     from slimfile.analysis import compat
 
     takes = []
     real = compat._InstalledBefore.take
     monkeypatch.setattr(compat._InstalledBefore, "take", lambda self, install: takes.append(1) or real(self, install))
-    lines = ["FROM debian:12 AS s0"]
+    lines = ["FROM debian:12 AS s0", top]
     for k in range(1, stages):
         lines += [f"FROM s{k - 1} AS s{k}", f"ONBUILD RUN apt-get install -y q{k}", f"ONBUILD RUN curl -fsSL https://e.com/{k} | tar x"]
     ctx = Context(parse(("\n".join(lines) + "\n").encode()), Settings(build_context="/nonexistent-context"))
     uses = uses_of(ctx, ctx.stages.stages[0])
-    assert len(uses.installs) == stages - 1
-    compat._StageWalk(uses, lookup("debian:12"), lookup("debian:12-slim"), False).weigh()
-    assert len(takes) == len(uses.installs)  # each ONBUILD install reaches band 2 only
+    walk = compat._StageWalk(uses, lookup("debian:12"), lookup("debian:12-slim"), False)
+    weighed, doubtful = walk._weigh_by_bands(compat._in_doubt(uses.installs))
+    assert doubtful == [] and len(weighed) == len(uses.needs)
+    takes.clear()
+    walk.weigh()
+    sets = 2 if top else 1  # the ONBUILD band: one set, or what every order brings at least and at most
+    # the top's build install goes to the build set and the ONBUILD band's, its ONBUILD install to the latter
+    assert len(takes) == (stages - 1) * sets + (1 + 2 * sets if top else 0)
+
+
+def test_a_need_that_the_order_of_the_installs_decides_is_weighed_in_build_order():
+    """`ssh` is met by git's recommends: whether they come depends on which install of git
+    comes first (the build's own, after the ONBUILD one of the stage above, in build order).
+    The bands cannot tell; that need is weighed against its lineage's installs in build order."""
+    from slimfile.analysis import compat
+
+    text = (
+        "FROM python:3.11 AS s0\nONBUILD RUN apt-get install -y --no-install-recommends git\n"
+        "FROM s0 AS s1\nRUN apt-get install -y git\nONBUILD RUN ssh -V && curl -fsSL https://e.com/x | tar x\n"
+    )
+    ctx = Context(parse(text.encode()), Settings(build_context="/nonexistent-context"))
+    uses = uses_of(ctx, ctx.stages.stages[0])
+    walk = compat._StageWalk(uses, lookup("python:3.11"), lookup("python:3.11-slim"), False)
+    _, doubtful = walk._weigh_by_bands(compat._in_doubt(uses.installs))
+    assert [uses.needs[i].packages for i in doubtful] == [("openssh-client",)]
+    weighed = walk.weigh()
+    ssh = next(i for i, need in enumerate(uses.needs) if need.packages == ("openssh-client",))
+    assert weighed[ssh] is None  # git with its recommends came first: ssh is there
