@@ -1035,13 +1035,11 @@ class _StageWalk:
     A need after the build steps (the running image's, an ONBUILD trigger's) comes after
     every build install of its lineage, and after the later installs (CMD, ONBUILD) of the
     stages it is built FROM: those are taken for the stage's later events and taken back
-    before its children, which see its build installs only. The stages on the way down that
-    have later installs are kept in a list, so a stage without later needs pays nothing for
-    them. Where a stage with later installs has stages built FROM it, those would be taken
-    again for each stage below (a chain where every stage has an ONBUILD install and an
-    ONBUILD need: 4,000 lines, 2.7 s): one set per band of events (build, running image,
-    ONBUILD) holds instead what the needs of that band see, and each install is taken once
-    per band it reaches. Taken out of build order, the installs bring what they bring in
+    before its children, which see its build installs only. Where a stage with later
+    installs has stages built FROM it, those were taken again for each stage below (a chain
+    where every stage has an ONBUILD install and an ONBUILD need: 4,000 lines, 2.7 s): one
+    set per band of events (build, running image, ONBUILD) holds instead what the needs of
+    that band see, and each install is taken once per band it reaches. Taken out of build order, the installs bring what they bring in
     build order as long as no package's recommends depend on the order (:func:`_in_doubt`);
     else a need is weighed against what every order brings at least and at most, and only a
     need that those tell apart is weighed against its lineage's installs in build order."""
