@@ -33,7 +33,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from slimfile.analysis.build_context import BuildContext
 from slimfile.analysis.context import Context
@@ -256,6 +256,14 @@ def _option_problem(fact: PackageFact, spec: dict) -> str | None:
     return None
 
 
+_Parsed = TypeVar("_Parsed")
+
+
+def _parsed(install: _Install, read: Callable[[str], _Parsed], text: str) -> _Parsed:
+    """``read(text)``, once per fix: one lockfile is read by every install of the file."""
+    return install.ctx.fix_memo((read, text), lambda: read(text))
+
+
 def _lock_problem(install: _Install, names: list[str]) -> tuple[str, str] | str:
     """(name, text) of the lockfile the tool will read in the image, or why there is none."""
     for name in names:
@@ -341,7 +349,7 @@ def _yarn_problem(install: _Install) -> str | None:
     lock = _lock_problem(install, ["yarn.lock"])
     if isinstance(lock, str):
         return lock
-    parsed = read_yarn_lock(lock[1])
+    parsed = _parsed(install, read_yarn_lock, lock[1])
     if install.package.declares_workspaces:
         return "package.json has workspaces, whose entries slimfile does not check"
     in_sync = yarn_lock_in_sync(install.package, parsed)
@@ -382,8 +390,7 @@ def _pnpm_problem(install: _Install) -> str | None:
     lock = _lock_problem(install, ["pnpm-lock.yaml"])
     if isinstance(lock, str):
         return lock
-    text = lock[1]  # one lockfile read by every install of the file: parsed once per fix
-    parsed = install.ctx.fix_memo(("pnpm-lock", text), lambda: read_pnpm_lock(text))
+    parsed = _parsed(install, read_pnpm_lock, lock[1])
     if isinstance(parsed, str):
         return parsed
     project = posixpath.dirname(install.origin("package.json").context_path)  # type: ignore[union-attr]
@@ -593,4 +600,4 @@ def _yarn_option(install: _Install) -> str:
     project = posixpath.dirname(install.origin("package.json").context_path)  # type: ignore[union-attr]
     lock = install.text("yarn.lock") or install.files.read_text(posixpath.join(project, "yarn.lock")) or ""
     spec = _frozen()["yarn"]
-    return spec["berry_option"] if read_yarn_lock(lock).berry else spec["classic_option"]
+    return spec["berry_option"] if _parsed(install, read_yarn_lock, lock).berry else spec["classic_option"]

@@ -123,6 +123,17 @@ def test_one_lockfile_is_parsed_once_for_every_install_that_reads_it(tmp_path: P
     assert len(calls) == 1
 
 
+def test_one_yarn_lock_is_parsed_once_for_every_install_that_reads_it(tmp_path: Path, monkeypatch):
+    """The same for yarn.lock, which each fixed install also read again for its option."""
+    calls = []
+    real = lockfile_install.read_yarn_lock
+    monkeypatch.setattr(lockfile_install, "read_yarn_lock", lambda text: calls.append(1) or real(text))
+    stage = "FROM node AS s{}\nWORKDIR /app\nCOPY package.json yarn.lock ./\nRUN yarn install\n"
+    text = "".join(stage.format(k) for k in range(20))
+    assert [fixed for fixed, _ in sf702(tmp_path, text, {"package.json": PACKAGE, "yarn.lock": YARN_CLASSIC})] == [True] * 20
+    assert len(calls) == 1
+
+
 EARLIER_COMMANDS = [
     "echo hi",
     "cp /tmp/package.json package.json",
