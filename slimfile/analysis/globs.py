@@ -26,6 +26,13 @@ def clean_path(path: str) -> str:
     return "" if cleaned == "." else cleaned
 
 
+def folders_above(path: str) -> Iterator[str]:
+    """``/a/b/c``: ``/a/b``, ``/a``, ``/`` (an image path's folders, nearest first)."""
+    while path not in ("/", ""):
+        path = posixpath.dirname(path)
+        yield path
+
+
 @lru_cache(maxsize=4096)
 def compile_glob(pattern: str) -> re.Pattern[str]:
     """A regex that matches exactly the paths the pattern matches."""

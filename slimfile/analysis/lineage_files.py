@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from slimfile.analysis.context import Context
-from slimfile.analysis.globs import clean_path
+from slimfile.analysis.globs import clean_path, folders_above
 from slimfile.analysis.stage_tree import Line, StageTree, WalkInstead
 from slimfile.analysis.steps import Step, expand, stage_steps
 from slimfile.syntax.gocompat import parse_words
@@ -147,14 +147,6 @@ def _exact_targets(ctx: Context, copy: _CopyWords) -> list[str] | None:
 
 
 # -- one stage's index ----------------------------------------------------------------------------
-
-
-def _path_and_folders(path: str) -> Iterator[str]:
-    """``/a/b/c``, ``/a/b``, ``/a``, ``/``: the keys under which a copy or write can reach it."""
-    yield path
-    while path not in ("/", ""):
-        path = posixpath.dirname(path)
-        yield path
 
 
 def _prefixes(path: str) -> Iterator[str]:
@@ -358,7 +350,7 @@ class LineageFiles:
     def _compute_own(self, stage_index: int, image_path: str) -> _OwnAnswers:
         index = self._stage(stage_index)
         groups = list(index.copies_at.get(image_path, {}).items())
-        groups.extend(item for folder in _path_and_folders(image_path) for item in index.copies_under.get(folder, {}).items())
+        groups.extend(item for folder in (image_path, *folders_above(image_path)) for item in index.copies_under.get(folder, {}).items())
         answers = _OwnAnswers([], [], index.first_writes.get(image_path), _first_write_reaching(index, image_path))
         for copy, group in groups:
             found, expected = _source_by_words(self.ctx, copy, image_path)
@@ -412,7 +404,7 @@ class LineageFiles:
 
 def _keys_reaching(image_path: str) -> set[str]:
     """The keys of a stage's index under which a copy or a write can reach ``image_path``."""
-    return {*_path_and_folders(image_path), *_prefixes(image_path)}
+    return {image_path, *folders_above(image_path), *_prefixes(image_path)}
 
 
 def _first_write_reaching(index: _StageIndex, image_path: str) -> tuple[int, Step] | None:

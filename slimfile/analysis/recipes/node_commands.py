@@ -18,7 +18,7 @@ from functools import cached_property, lru_cache
 
 from slimfile.analysis.build_context import BuildContext, ContextTooLarge
 from slimfile.analysis.context import Context
-from slimfile.analysis.globs import clean_path
+from slimfile.analysis.globs import clean_path, folders_above
 from slimfile.analysis.manifests import PackageJson
 from slimfile.analysis.recipes.files import recipe_data
 from slimfile.analysis.script_budget import ScriptBudget, too_many_commands
@@ -64,7 +64,7 @@ class ContextPaths:
         at 16,000 lines)."""
         image_path = posixpath.normpath(image_path)
         at, under = self._index
-        lists = [at.get(image_path, []), *(under.get(folder, []) for folder in _folders_above(image_path))]
+        lists = [at.get(image_path, []), *(under.get(folder, []) for folder in folders_above(image_path))]
         for number in heapq.merge(*(reversed(found) for found in lists if found), reverse=True):
             copy = self.copies[number]
             if image_path == copy.dest:
@@ -96,13 +96,6 @@ class ContextPaths:
     def exists(self, image_path: str) -> bool:
         path = self.context_path(image_path)
         return path is not None and self.files.exists(path)
-
-
-def _folders_above(path: str) -> Iterator[str]:
-    """``/a/b/c``: ``/a/b``, ``/a``, ``/``."""
-    while path not in ("/", ""):
-        path = posixpath.dirname(path)
-        yield path
 
 
 def context_paths(ctx: Context, steps: list[Step], files: BuildContext) -> ContextPaths | str:
