@@ -1097,8 +1097,8 @@ class _StageWalk:
         for band in (1, 2):
             most.append(_AtMost() if in_doubt else _InstalledBefore([]))
             least.append(_AtLeast(in_doubt) if in_doubt else most[band])
-        asked = [most[0], *(s for band in sorted(needs) for s in dict.fromkeys((most[band], least[band])))]
-        takers = [[s for s in asked if s in (*most[band:], *least[band:])] for band in range(3)]
+        asked = sorted({0, *needs})  # an install of band b goes to the sets of the asked bands from b on
+        takers = [list(dict.fromkeys(s for k in asked if k >= band for s in (most[k], least[k]))) for band in range(3)]
         weighed: Weighed = {}
         doubtful: list[int] = []
         taken: dict[int, list[tuple[_InstalledBefore, _Taken]]] = {}
