@@ -1,5 +1,9 @@
 """One BuildKit build and what its progress output says: which Dockerfile steps ran and which
-were taken from the cache."""
+were taken from the cache.
+
+A build that fails is run once more with the same options: a package index, mirror or engine
+that fails for a moment must not decide a verdict about a rewrite (a failure the Dockerfile
+causes fails again). The result says how many tries it took and how the first one ended."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from slimfile.verify.docker_engine import Engine
 _STEP = re.compile(r"^#(?P<vertex>\d+) \[(?:(?P<stage>[^\]]*?) )?(?P<index>\d+)/(?P<total>\d+)\] (?P<text>.*)$")
 _CACHED = re.compile(r"^#(?P<vertex>\d+) CACHED\s*$")
 LOG_TAIL = 40
+BUILD_TRIES = 2
 
 
 @dataclass(frozen=True)
@@ -54,10 +59,17 @@ class BuildResult:
     image_id: str | None
     steps: list[Step] = field(default_factory=list)
     log_tail: list[str] = field(default_factory=list)
+    tries: int = 1
+    # the end of the first try's log when it failed and the build was run again
+    first_failure: list[str] = field(default_factory=list)
 
     @property
     def cached_steps(self) -> int:
         return sum(1 for s in self.steps if s.cached)
+
+    @property
+    def built_on_retry(self) -> bool:
+        return self.ok and self.tries > 1
 
     def to_dict(self) -> dict:
         data = {
@@ -66,7 +78,10 @@ class BuildResult:
             "image_id": self.image_id,
             "steps": len(self.steps),
             "cached_steps": self.cached_steps,
+            "tries": self.tries,
         }
+        if self.first_failure:
+            data["first_failure_tail"] = self.first_failure
         if not self.ok:
             data["log_tail"] = self.log_tail
         return data
@@ -82,9 +97,16 @@ def run_build(
     target: str | None = None,
     no_cache: bool = False,
     on_line: Callable[[str], None] | None = None,
+    tries: int = BUILD_TRIES,
 ) -> BuildResult:
-    output = engine.build(dockerfile, context, tag, target=target, no_cache=no_cache, on_line=on_line, workdir=workdir)
-    ok = output.returncode == 0 and output.image_id is not None
+    """The build, run up to ``tries`` times until it succeeds; the last try's measures."""
+    first_failure: list[str] = []
+    for attempt in range(1, tries + 1):
+        output = engine.build(dockerfile, context, tag, target=target, no_cache=no_cache, on_line=on_line, workdir=workdir)
+        ok = output.returncode == 0 and output.image_id is not None
+        if ok or attempt == tries:
+            break
+        first_failure = first_failure or failure_tail(output.lines)
     return BuildResult(
         tag=tag,
         ok=ok,
@@ -92,6 +114,8 @@ def run_build(
         image_id=output.image_id,
         steps=parse_steps(output.lines),
         log_tail=[] if ok else failure_tail(output.lines),
+        tries=attempt,
+        first_failure=first_failure,
     )
 
 

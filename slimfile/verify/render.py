@@ -24,6 +24,7 @@ def render(report: VerifyReport, console: Console) -> None:
     if report.error_log:
         console.print("[bold]build output (end):[/]")
         console.print(escape("\n".join(report.error_log)), highlight=False)
+    _retried(report, console)
     if report.before is not None:
         console.print(_summary_table(report))
         for title, facts in (("original", report.before), ("rewritten", report.after)):
@@ -55,6 +56,15 @@ def _rewrite(report: VerifyReport, console: Console) -> None:
         console.print(f"rewrite: {plural(len(rewrite.applied), 'fix', 'fixes')} applied ({codes}{note}); they declare: {declares}")
     for rejected in rewrite.rejected:
         console.print(f"  dropped by the static check: {escape(rejected)}")
+
+
+def _retried(report: VerifyReport, console: Console) -> None:
+    """Builds that failed once: the verdict rests on their second try, and the first failure's
+    last line says why it failed (a network fault, most often)."""
+    for label, build in report.retried_builds():
+        outcome = "built on the second try" if build.ok else "failed twice"
+        last = build.first_failure[-1] if build.first_failure else "no output"
+        console.print(f"the {label} build failed once and was run again: {outcome} (first try ended: {escape(last)})")
 
 
 def _summary_table(report: VerifyReport) -> Table:

@@ -3,7 +3,10 @@
 Exit codes: 0 the rewrite is verified (it builds, and every difference was declared by a fix);
 1 the rewritten Dockerfile does not build, or differs in a way no applied fix declared;
 2 verify could not do its job (bad arguments, unparsable Dockerfile, no engine, or the original
-Dockerfile does not build).
+Dockerfile does not build, also when it stops building while the rewrite is checked).
+
+A build that fails is run once more (slimfile/verify/build.py); ``retried_builds`` names the
+builds that needed it, so that a flaky network shows in the report instead of in the verdict.
 """
 
 from __future__ import annotations
@@ -103,6 +106,17 @@ class VerifyReport:
             return "rewrite-does-not-build"
         return "undeclared-differences" if self.problems else "verified"
 
+    def retried_builds(self) -> list[tuple[str, BuildResult]]:
+        """The builds that failed once and were run again, with what they built."""
+        found = []
+        for label, facts in (("original", self.before), ("rewritten", self.after)):
+            if facts is None:
+                continue
+            found.append((f"{label} (cold)", facts.build))
+            if facts.warm is not None and facts.warm.build is not None:
+                found.append((f"{label} (warm rebuild)", facts.warm.build))
+        return [(label, build) for label, build in found if build.tries > 1]
+
     @property
     def size_delta(self) -> int | None:
         if self.before and self.after and self.before.size is not None and self.after.size is not None:
@@ -133,6 +147,7 @@ class VerifyReport:
             "exit_code": self.exit_code,
             "error": self.error,
             "error_log": self.error_log or None,
+            "retried_builds": [label for label, _build in self.retried_builds()],
             "rewrite": None if self.rewrite is None else {
                 "changed": self.rewrite.changed,
                 "applied": self.rewrite.applied,

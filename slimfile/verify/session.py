@@ -241,13 +241,30 @@ class Session:
         after = self._build_image("rewritten", fixed_path, "after", probe)
         self.report.after = after
         if not after.build.ok:
-            self.report.problems.append(Problem("build", "the rewritten Dockerfile does not build:\n" + "\n".join(after.build.log_tail)))
+            self._rewrite_does_not_build(after)
             return
         self._describe(before, self.prepared.original)
         self._describe(after, self.prepared.fixed_tree)
         self._compare(before, after, apps)
         if self.request.per_fix:
             self._per_fix(before, after)
+
+    def _rewrite_does_not_build(self, after: ImageFacts) -> None:
+        """A problem of the rewrite only if the original still builds now: when it fails too,
+        the package index, network or engine failed both, and that says nothing of the rewrite."""
+        self.progress.phase("the rewrite does not build: building the original again to tell a fault of the rewrite from one of the network")
+        recheck = run_build(
+            self.engine, self.request.dockerfile.resolve(), self.prepared.context, self.tag("recheck"),
+            workdir=self.scratch, target=self.request.target, no_cache=True, on_line=self.progress.build_line, tries=1,
+        )
+        if not recheck.ok:
+            self.report.error = (
+                "the rewritten Dockerfile does not build, and the original no longer builds either "
+                "(its first build succeeded): the network, a package index or the engine failed, not the rewrite"
+            )
+            self.report.error_log = recheck.log_tail
+            return
+        self.report.problems.append(Problem("build", "the rewritten Dockerfile does not build:\n" + "\n".join(after.build.log_tail)))
 
     def _write_fixed_dockerfile(self, original_path: Path) -> Path:
         """Outside the context (the user's tree is never written); a Dockerfile-specific
@@ -379,6 +396,7 @@ class Session:
             workdir=self.scratch, target=self.request.target, no_cache=True, on_line=self.progress.build_line,
         )
         if not control.ok:
+            self.report.error_log = control.log_tail
             raise EngineError("the control build of the original failed although its first build succeeded")
         return remove_noise(files, diff_manifests(original, self._manifest(control.tag), self.rules, apps))
 

@@ -69,3 +69,15 @@ def _tables(text: str) -> list[list[str]]:
 
 def _columns(row: str) -> int:
     return len([c for c in row.replace("\\|", "").split("|")]) - 2
+
+
+def test_text_report_says_when_the_build_needed_a_second_try(tmp_path):
+    from slimfile.verify.build import BuildResult
+
+    report = sample_report(tmp_path)
+    report.build = BuildResult("slimfile-layers:x", True, 2.0, "sha256:1", tries=2, first_failure=["#5 ERROR: 503 (PyPI)"])
+    text = as_text(report)
+    assert "the build failed once and was run again: built on the second try (first try ended: #5 ERROR: 503 (PyPI))" in text
+    assert json.loads(as_json(report))["build"]["first_failure_tail"] == ["#5 ERROR: 503 (PyPI)"]
+    report.build = BuildResult("slimfile-layers:x", True, 2.0, "sha256:1")
+    assert "run again" not in as_text(report)

@@ -85,7 +85,8 @@ def test_json_report_has_sizes_ratio_and_is_serialisable():
     assert (data["before"]["size"], data["after"]["size"]) == (1000, 800)
     assert data["comparison"]["size_delta"] == -200 and data["comparison"]["size_ratio"] == 0.8
     assert data["comparison"]["layer_delta"] == -1
-    assert data["before"]["build"] == {"ok": True, "seconds": 1.5, "image_id": "sha256:1", "steps": 1, "cached_steps": 1}
+    assert data["before"]["build"] == {"ok": True, "seconds": 1.5, "image_id": "sha256:1", "steps": 1, "cached_steps": 1, "tries": 1}
+    assert data["retried_builds"] == []
 
 
 def test_sizes_print_in_decimal_units_like_docker():
