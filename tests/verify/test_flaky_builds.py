@@ -112,7 +112,7 @@ class ScriptedServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+            def do_GET(self) -> None:
                 status = server.statuses.pop(0) if server.statuses else 200
                 server.answered.append(status)
                 self.send_response(status)
