@@ -1,13 +1,16 @@
 """One BuildKit build and what its progress output says: which Dockerfile steps ran and which
 were taken from the cache.
 
-A build that fails is run once more with the same options: a package index, mirror or engine
-that fails for a moment must not decide a verdict about a rewrite (a failure the Dockerfile
-causes fails again). The result says how many tries it took and how the first one ended."""
+A build that fails is run once more with the same options, after a pause: a package index,
+mirror or engine that fails for a moment must not decide a verdict about a rewrite (a failure
+the Dockerfile causes fails again). pip and npm retry a request for some seconds themselves, so
+a failure that reaches the build outlasted those: the pause gives the index that much again.
+The result says how many tries it took and how the first one ended."""
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +22,7 @@ _STEP = re.compile(r"^#(?P<vertex>\d+) \[(?:(?P<stage>[^\]]*?) )?(?P<index>\d+)/
 _CACHED = re.compile(r"^#(?P<vertex>\d+) CACHED\s*$")
 LOG_TAIL = 40
 BUILD_TRIES = 2
+RETRY_PAUSE = 20.0  # seconds between a failed try and the next
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,9 @@ def run_build(
         if ok or attempt == tries:
             break
         first_failure = first_failure or failure_tail(output.lines)
+        if on_line is not None:
+            on_line(f"the build failed: trying once more in {RETRY_PAUSE:.0f} s")
+        time.sleep(RETRY_PAUSE)
     return BuildResult(
         tag=tag,
         ok=ok,

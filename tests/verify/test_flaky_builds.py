@@ -18,12 +18,23 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+import slimfile.verify.build as build_module
 from slimfile.engine import Settings
 from slimfile.verify import VerifyRequest, verify
-from slimfile.verify.build import BUILD_TRIES, run_build
+from slimfile.verify.build import BUILD_TRIES, RETRY_PAUSE, run_build
 from slimfile.verify.docker_engine import BuildOutput
 from slimfile.verify.render import render
 from slimfile.verify.report import ImageFacts, VerifyReport
+
+
+
+@pytest.fixture(autouse=True)
+def pauses(monkeypatch) -> list[float]:
+    """The pauses before a second try, recorded instead of waited for."""
+    waited: list[float] = []
+    monkeypatch.setattr(build_module, "time", type("Clock", (), {"sleep": staticmethod(waited.append)}))
+    return waited
+
 
 # --- run_build with an engine that fails on cue (no Docker) ----------------------------------
 
@@ -47,9 +58,12 @@ def build(engine: ScriptedEngine, **options):
     return run_build(engine, Path("Dockerfile"), Path("."), "slimfile-verify:x", workdir=Path("."), **options)  # type: ignore[arg-type]
 
 
-def test_a_build_that_fails_once_is_run_again_with_the_same_options():
+def test_a_build_that_fails_once_is_run_again_with_the_same_options(pauses):
     engine = ScriptedEngine(failures=1)
-    result = build(engine, no_cache=True, target="release")
+    said: list[str] = []
+    result = build(engine, no_cache=True, target="release", on_line=said.append)
+    assert pauses == [RETRY_PAUSE] and RETRY_PAUSE >= 10  # longer than pip's own retries
+    assert said == [f"the build failed: trying once more in {RETRY_PAUSE:.0f} s"]
     assert result.ok and result.built_on_retry and result.tries == 2
     assert engine.calls == [{"tag": "slimfile-verify:x", "no_cache": True, "target": "release"}] * 2
     assert result.first_failure[-1] == "#5 ERROR: 503 Service Unavailable (try 1)"
@@ -57,15 +71,16 @@ def test_a_build_that_fails_once_is_run_again_with_the_same_options():
     assert result.to_dict()["first_failure_tail"] == result.first_failure
 
 
-def test_a_build_that_fails_every_try_keeps_the_last_log_and_the_first():
+def test_a_build_that_fails_every_try_keeps_the_last_log_and_the_first(pauses):
     engine = ScriptedEngine(failures=5)
     result = build(engine)
+    assert pauses == [RETRY_PAUSE]  # none after the last try
     assert not result.ok and result.tries == BUILD_TRIES == len(engine.calls) == 2
     assert result.log_tail[-1].endswith("(try 2)") and result.first_failure[-1].endswith("(try 1)")
     assert not result.built_on_retry
 
 
-def test_a_build_that_succeeds_is_run_once_and_tries_can_be_one():
+def test_a_build_that_succeeds_is_run_once_and_tries_can_be_one(pauses):
     engine = ScriptedEngine(failures=0)
     result = build(engine)
     assert (result.ok, result.tries, result.first_failure, len(engine.calls)) == (True, 1, [], 1)
@@ -73,6 +88,7 @@ def test_a_build_that_succeeds_is_run_once_and_tries_can_be_one():
     engine = ScriptedEngine(failures=1)
     result = build(engine, tries=1)
     assert (result.ok, result.tries, len(engine.calls)) == (False, 1, 1)
+    assert pauses == []
 
 
 def test_the_report_names_the_retried_build_and_how_its_first_try_ended():
@@ -149,10 +165,11 @@ def verify_with(tmp_path: Path, engine, server: ScriptedServer) -> VerifyReport:
 
 @pytest.mark.docker
 @pytest.mark.xdist_group("docker-builds")
-def test_a_rewrite_whose_first_build_meets_a_503_is_verified(tmp_path, engine, scripted_server):
+def test_a_rewrite_whose_first_build_meets_a_503_is_verified(tmp_path, engine, scripted_server, pauses):
     """Requests: the original's cold build, the rewrite's (503), the rewrite's second try."""
     server = scripted_server([200, 503])
     report = verify_with(tmp_path, engine, server)
+    assert pauses == [RETRY_PAUSE]
     assert report.verdict == "verified", (report.error, report.error_log, [p.message for p in report.problems])
     assert [fix["code"] for fix in report.rewrite.applied] == ["SF502", "SF502"]
     assert server.answered[:3] == [200, 503, 200]
