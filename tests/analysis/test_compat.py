@@ -524,3 +524,27 @@ def test_a_need_that_the_order_of_the_installs_decides_is_weighed_in_build_order
     weighed = walk.weigh()
     ssh = next(i for i, need in enumerate(uses.needs) if need.packages == ("openssh-client",))
     assert weighed[ssh] is None  # git with its recommends came first: ssh is there
+
+
+def test_every_package_relation_is_a_package_with_its_lists():
+    """A package name with a dot in a TOML table header (`[relations.libglib2.0-dev]`) is read
+    as nested tables (libglib2 -> 0-dev) and its relations were lost: every entry must be a
+    package with only `depends` and `recommends` lists of names."""
+    from slimfile.analysis.compat import tools
+
+    relations = tools()["relations"]
+    assert "libglib2.0-dev" in relations and "libglib2" not in relations
+    for name, spec in relations.items():
+        assert set(spec) <= {"depends", "recommends"}, name
+        assert all(isinstance(listed, list) and all(isinstance(p, str) for p in listed) for listed in spec.values()), name
+
+
+def test_a_package_that_pulls_python3_in_meets_python3_on_the_slim_image():
+    """libglib2.0-dev depends on python3 (through libglib2.0-dev-bin): a stage that installs it
+    has python3 on node:20-slim too, so the swap adds nothing for `python3` (it added python3
+    while the relation was lost)."""
+    _, verdict = analyse(
+        "FROM node:20\nRUN apt-get update && apt-get install -y libglib2.0-dev && python3 -c 'print(1)'\n",
+        source="node:20", target="node:20-slim",
+    )
+    assert verdict.ok and verdict.add == () and verdict.missing == []
