@@ -522,6 +522,20 @@ def onbuild_chain(n: int) -> bytes:
     return _chain_of_stages(n, ["FROM debian:12 AS s0"], lambda k: [f"ONBUILD {_apt_install(k)}", f"ONBUILD RUN curl -fsSL https://example.com/{k}.tgz | tar xz -C /opt"])
 
 
+def doubt_chain(n: int) -> bytes:
+    """``onbuild_chain`` whose first stage installs git with its recommends and, in an ONBUILD
+    trigger, without them, and whose triggers run ``ssh -V``: only git's recommends meet it, and
+    which install of git comes first decides whether they come, so each stage's need was weighed
+    against its lineage's installs taken again in build order (4,000 lines: check 2.4 s, x10
+    for x4)."""
+    head = [
+        "FROM debian:12 AS s0",
+        "RUN apt-get update && apt-get install -y git && rm -rf /var/lib/apt/lists/*",
+        "ONBUILD RUN apt-get install -y --no-install-recommends git",
+    ]
+    return _chain_of_stages(n, head, lambda k: [f"ONBUILD {_apt_install(k)}", "ONBUILD RUN ssh -V"])
+
+
 def empty_chain(n: int) -> bytes:
     """n/2 stages with no step, each ``FROM`` the one before, then n/2 ``COPY . /appK``: each
     empty stage's first state was looked for up the whole chain, by a recursion that stopped
@@ -689,6 +703,7 @@ SHAPES: dict[str, tuple[Callable[[int], bytes], str]] = {
     "chained-needs": (chained_needs, "n/3 stages each FROM the one before, with an apt install and a curl | tar (each need's lineage set)"),
     "onbuild-needs": (onbuild_needs, "n/3 stages each FROM the one before, with an apt install and an ONBUILD RUN curl | tar"),
     "onbuild-chain": (onbuild_chain, "n/3 stages each FROM the one before, with an ONBUILD apt install and an ONBUILD RUN curl | tar"),
+    "doubt-chain": (doubt_chain, "onbuild-chain under git installed with and without its recommends, ONBUILD RUN ssh -V in each stage"),
     "empty-chain": (empty_chain, "n/2 stages with no step, each FROM the one before, then n/2 COPY . /appK"),
     "chain-venvs": (chain_venvs, "n/3 stages each FROM the one before, each making a venv and running its pip"),
     "chain-then-yarn": (chain_then_yarn, "n/2 empty stages each FROM the one before, COPY . ., n/2 RUN yarn install"),

@@ -1042,7 +1042,8 @@ class _StageWalk:
     that band see, and each install is taken once per band it reaches. Taken out of build order, the installs bring what they bring in
     build order as long as no package's recommends depend on the order (:func:`_in_doubt`);
     else a need is weighed against what every order brings at least and at most, and only a
-    need that those tell apart is weighed against its lineage's installs in build order."""
+    need that those tell apart is weighed with what the installs that can decide its packages
+    bring in build order (kept on the way down as well)."""
 
     def __init__(self, uses: Uses, source: CatalogImage, target: CatalogImage, alpine: bool) -> None:
         self.uses, self.source, self.target, self.alpine = uses, source, target, alpine
@@ -1061,11 +1062,7 @@ class _StageWalk:
     def weigh(self) -> Weighed:
         if not self._later_installs_above():
             return self._weigh_in_order()
-        weighed, doubtful = self._weigh_by_bands(_in_doubt(self.uses.installs))
-        in_order: dict[frozenset[int], _InstalledBefore] = {}
-        for index in sorted(doubtful, key=lambda i: self.uses.needs[i].order):
-            weighed[index] = self._weigh_need(index, _lineage_installs(self.uses, index, in_order))
-        return weighed
+        return self._weigh_by_bands(_in_doubt(self.uses.installs))
 
     def _weigh_in_order(self) -> Weighed:
         """The walk when no stage above another has later installs: each stage's later events
@@ -1082,14 +1079,14 @@ class _StageWalk:
                 self._take_back(installed, self._events(sorted(self.later[stage]), installed, weighed))
         return weighed
 
-    def _weigh_by_bands(self, in_doubt: frozenset[str]) -> tuple[Weighed, list[int]]:
+    def _weigh_by_bands(self, in_doubt: frozenset[str]) -> Weighed:
         """The walk by bands: a need of band k sees the set of band k, which holds the build
         installs of the stages on the way down and the installs of bands 1..k of the stages
         above (a stage's own, up to the need). Only the running image has band 1 (CMD,
         HEALTHCHECK), so no two stages of a lineage share an order there. The build band is
         taken in build order; with packages ``in_doubt``, each later band is two sets, what
-        every order brings at least and at most. Returns the needs weighed, and those whose
-        packages the two sets tell apart."""
+        every order brings at least and at most, and a need whose packages those tell apart
+        is weighed with what the installs bring of them in build order (:class:`_FirstMet`)."""
         needs = {_band(event.order) for events in self.later.values() for event in events if event.kind == 0}
         build = _InstalledBefore([])
         most: list[_InstalledBefore] = [build]  # per band: the set of a band without needs is never asked
@@ -1098,10 +1095,14 @@ class _StageWalk:
             most.append(_AtMost() if in_doubt else _InstalledBefore([]))
             least.append(_AtLeast(in_doubt) if in_doubt else most[band])
         asked = sorted({0, *needs})  # an install of band b goes to the sets of the asked bands from b on
-        takers = [list(dict.fromkeys(s for k in asked if k >= band for s in (most[k], least[k]))) for band in range(3)]
+        takers: list[list[_InstalledBefore | _FirstMet]] = [
+            list(dict.fromkeys(s for k in asked if k >= band for s in (most[k], least[k]))) for band in range(3)
+        ]
+        first_met = [_FirstMet(_reaching(_decided_by_order(in_doubt))) for _band_ in range(3)] if in_doubt else []
+        for band, met in enumerate(first_met):
+            takers[band].append(met)
         weighed: Weighed = {}
-        doubtful: list[int] = []
-        taken: dict[int, list[tuple[_InstalledBefore, _Taken]]] = {}
+        taken: dict[int, list[tuple[_InstalledBefore | _FirstMet, _Taken]]] = {}
         for stage, entering in self._visits():
             if not entering:
                 for installed, added in reversed(taken.pop(stage)):
@@ -1113,13 +1114,15 @@ class _StageWalk:
                 if event.kind == 1:
                     install = self.uses.installs[event.item]
                     mine += [(installed, installed.take(install)) for installed in takers[band]]
-                elif _told_apart(self.uses.needs[event.item], most[band], least[band]):
-                    doubtful.append(event.item)
-                else:
-                    weighed[event.item] = self._weigh_need(event.item, most[band])
-        return weighed, doubtful
+                    continue
+                need = self.uses.needs[event.item]
+                before: _InstalledBefore | _Seen = most[band]
+                if _told_apart(need, most[band], least[band]):
+                    before = _in_build_order(need, most[band], least[band], first_met[: band + 1])
+                weighed[event.item] = self._weigh_need(event.item, before)
+        return weighed
 
-    def _weigh_need(self, index: int, before: _InstalledBefore) -> tuple[str, Missing] | None:
+    def _weigh_need(self, index: int, before: _InstalledBefore | _Seen) -> tuple[str, Missing] | None:
         return _weigh(self.uses, self.uses.needs[index], self.source, self.target, self.alpine, before)
 
     def _visits(self) -> Iterator[tuple[int, bool]]:
@@ -1188,6 +1191,96 @@ def _told_apart(need: Need, most: _InstalledBefore, least: _InstalledBefore) -> 
     return most is not least and any((p in most.apt) != (p in least.apt) for p in need.packages)
 
 
+@lru_cache(maxsize=64)
+def _decided_by_order(in_doubt: frozenset[str]) -> frozenset[str]:
+    """The packages whose presence the order of the installs may decide: those in doubt and
+    what their recommends bring."""
+    relations = tools()["relations"]
+    found: set[str] = set(in_doubt)
+    todo = [dep for name in in_doubt for dep in relations.get(name, {}).get("recommends", ())]
+    while todo:
+        name = todo.pop()
+        if name not in found:
+            found.add(name)
+            spec = relations.get(name, {})
+            todo += [*spec.get("depends", ()), *spec.get("recommends", ())]
+    return frozenset(found)
+
+
+@lru_cache(maxsize=64)
+def _reaching(targets: frozenset[str]) -> frozenset[str]:
+    """The packages from which a package of ``targets`` can be reached by depends and
+    recommends, ``targets`` included: only an install of one of them can bring or keep out a
+    package of ``targets`` (the packages an install meets are all reached from its own)."""
+    reverse: dict[str, list[str]] = {}
+    for name, spec in tools()["relations"].items():
+        for dep in (*spec.get("depends", ()), *spec.get("recommends", ())):
+            reverse.setdefault(dep, []).append(name)
+    found = set(targets)
+    todo = list(targets)
+    while todo:
+        for parent in reverse.get(todo.pop(), ()):
+            if parent not in found:
+                found.add(parent)
+                todo.append(parent)
+    return frozenset(found)
+
+
+class _FirstMet:
+    """The apt installs of one band met on the way down that can bring a package whose
+    presence the order decides, each by those packages of its own (the key), at the first
+    install with that key: a later install with the same key brings none of them, since apt
+    takes a package that is there already as it is. A need the bounds tell apart sees these,
+    band by band, in build order (:func:`_in_build_order`): a few installs, where taking its
+    lineage's installs again for each such need cost the lineage's length per need (a chain
+    of n stages whose triggers each run ``ssh -V`` under git installed with and without its
+    recommends: n x n)."""
+
+    def __init__(self, relevant: frozenset[str]) -> None:
+        self.relevant = relevant
+        self.first: dict[frozenset[str], tuple[int, Install]] = {}  # key -> (installs met with it, the first)
+
+    def take(self, install: Install) -> _Taken:
+        key = frozenset(p for p in install.packages if p in self.relevant) if install.manager == "apt" else frozenset()
+        if key:
+            count, first = self.first.get(key, (0, install))
+            self.first[key] = (count + 1, first)
+        return sorted(key), [], []
+
+    def take_back(self, added: _Taken) -> None:
+        if not added[0]:
+            return
+        key = frozenset(added[0])
+        count, first = self.first[key]
+        if count == 1:
+            del self.first[key]
+        else:
+            self.first[key] = (count - 1, first)
+
+
+class _Seen(NamedTuple):
+    """What a need sees of the installs before it, as :func:`_weigh` reads it."""
+
+    apt: AbstractSet[str]
+    as_apk: AbstractSet[str]
+
+
+def _in_build_order(need: Need, most: _InstalledBefore, least: _InstalledBefore, bands: list[_FirstMet]) -> _Seen:
+    """What ``need`` sees: the packages the bounds tell apart as the installs met bring them in
+    build order (a band's after the bands before it; an install whose key an earlier one had
+    brings nothing of it), the others as both bounds have them. Only the need's packages are
+    asked (:func:`_weigh`), so only they are in the set."""
+    brought: set[str] = set()
+    keys: set[frozenset[str]] = set()
+    for band in bands:
+        for key, (_count, install) in band.first.items():
+            if key not in keys:
+                keys.add(key)
+                _bring(brought, install)
+    told = {p for p in need.packages if (p in most.apt) != (p in least.apt)}
+    return _Seen({p for p in need.packages if p in (brought if p in told else most.apt)}, most.as_apk)
+
+
 class _Event(NamedTuple):
     order: int
     kind: int  # 0: a need, 1: an install (a need sees no install of its own step)
@@ -1210,7 +1303,7 @@ def _lineage_installs(uses: Uses, index: int, installed: dict[frozenset[int], _I
 
 
 def _weigh(
-    uses: Uses, need: Need, source: CatalogImage, target: CatalogImage, alpine: bool, before: _InstalledBefore
+    uses: Uses, need: Need, source: CatalogImage, target: CatalogImage, alpine: bool, before: _InstalledBefore | _Seen
 ) -> tuple[str, Missing] | None:
     """Whether ``need`` blocks the swap, is met by adding packages, or is met (None), with
     ``before`` holding what the installs before it brought."""

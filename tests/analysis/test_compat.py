@@ -424,6 +424,11 @@ STAGE_STEPS = [
     "RUN patch -p1 -i x.diff && ssh -V",  # met by git's recommends only
     "ONBUILD RUN ssh -V",
     "ONBUILD RUN apt-get install -y git",
+    "ONBUILD RUN apt-get install -y --no-install-recommends git q1",  # git's key with another package
+    "ONBUILD RUN apt-get install -y dpkg-dev",  # brings patch, a recommend of git, as a dependency
+    "ONBUILD RUN patch -p1 -i y.diff",
+    "RUN apt-get install -y --no-install-recommends curl q2",  # curl recommends ca-certificates, as git does
+    "CMD ssh -V",
 ]
 
 
@@ -439,6 +444,8 @@ STAGE_STEPS = [
 @example([(0, [STAGE_STEPS[1], STAGE_STEPS[13]]), (0, [STAGE_STEPS[11], STAGE_STEPS[13]])], False)  # ... in build order
 @example([(0, [STAGE_STEPS[11], STAGE_STEPS[14]]), (0, [STAGE_STEPS[7], STAGE_STEPS[14]])], False)  # it does not
 @example([(0, [STAGE_STEPS[15]]), (0, [STAGE_STEPS[1], STAGE_STEPS[14]])], False)  # git without them comes first
+@example([(0, [STAGE_STEPS[11], STAGE_STEPS[16]]), (1, [STAGE_STEPS[12], STAGE_STEPS[14]])], False)  # the same key, then git again
+@example([(0, [STAGE_STEPS[12], STAGE_STEPS[17]]), (0, [STAGE_STEPS[11], STAGE_STEPS[18], STAGE_STEPS[20]])], False)  # patch by dpkg-dev
 def test_the_walk_down_the_stages_weighs_each_need_as_its_lineage_set_does(stages, alpine):
     """Each need of a build step is weighed by the walk down the tree of stages with what the
     installs before it brought, as the set of its lineage's installs taken up to it did (the
@@ -497,8 +504,8 @@ def test_a_chain_of_onbuild_installs_and_needs_takes_each_install_a_few_times(mo
     ctx = Context(parse(("\n".join(lines) + "\n").encode()), Settings(build_context="/nonexistent-context"))
     uses = uses_of(ctx, ctx.stages.stages[0])
     walk = compat._StageWalk(uses, lookup("debian:12"), lookup("debian:12-slim"), False)
-    weighed, doubtful = walk._weigh_by_bands(compat._in_doubt(uses.installs))
-    assert doubtful == [] and len(weighed) == len(uses.needs)
+    weighed = walk._weigh_by_bands(compat._in_doubt(uses.installs))
+    assert len(weighed) == len(uses.needs)
     takes.clear()
     walk.weigh()
     sets = 2 if top else 1  # the ONBUILD band: one set, or what every order brings at least and at most
@@ -506,12 +513,16 @@ def test_a_chain_of_onbuild_installs_and_needs_takes_each_install_a_few_times(mo
     assert len(takes) == (stages - 1) * sets + (1 + 2 * sets if top else 0)
 
 
-def test_a_need_that_the_order_of_the_installs_decides_is_weighed_in_build_order():
+def test_a_need_that_the_order_of_the_installs_decides_is_weighed_in_build_order(monkeypatch):
     """`ssh` is met by git's recommends: whether they come depends on which install of git
     comes first (the build's own, after the ONBUILD one of the stage above, in build order).
-    The bands cannot tell; that need is weighed against its lineage's installs in build order."""
+    The bands cannot tell; that need is weighed with what the installs of git bring in build
+    order, and only that need."""
     from slimfile.analysis import compat
 
+    asked = []
+    real = compat._in_build_order
+    monkeypatch.setattr(compat, "_in_build_order", lambda need, *rest: asked.append(need.packages) or real(need, *rest))
     text = (
         "FROM python:3.11 AS s0\nONBUILD RUN apt-get install -y --no-install-recommends git\n"
         "FROM s0 AS s1\nRUN apt-get install -y git\nONBUILD RUN ssh -V && curl -fsSL https://e.com/x | tar x\n"
@@ -519,11 +530,46 @@ def test_a_need_that_the_order_of_the_installs_decides_is_weighed_in_build_order
     ctx = Context(parse(text.encode()), Settings(build_context="/nonexistent-context"))
     uses = uses_of(ctx, ctx.stages.stages[0])
     walk = compat._StageWalk(uses, lookup("python:3.11"), lookup("python:3.11-slim"), False)
-    _, doubtful = walk._weigh_by_bands(compat._in_doubt(uses.installs))
-    assert [uses.needs[i].packages for i in doubtful] == [("openssh-client",)]
     weighed = walk.weigh()
+    assert asked == [("openssh-client",)]
     ssh = next(i for i, need in enumerate(uses.needs) if need.packages == ("openssh-client",))
     assert weighed[ssh] is None  # git with its recommends came first: ssh is there
+
+
+@pytest.mark.parametrize("stages", [20, 80])
+def test_needs_the_order_decides_in_a_chain_take_the_installs_once(monkeypatch, stages):
+    """A chain whose every trigger runs `ssh -V` under git installed with and without its
+    recommends at the top, and installs a package of its own: each need was weighed against
+    its lineage's installs taken again in build order (n x n / 2 takes); now the installs are
+    taken once per set, and each such need brings only the first install of git met in each
+    band (one `_bring`: the ONBUILD band's git is the build's key again)."""
+    from slimfile.analysis import compat
+
+    takes, brings = [], []
+    real_take, real_bring = compat._InstalledBefore.take, compat._bring
+    monkeypatch.setattr(compat._InstalledBefore, "take", lambda self, install: takes.append(1) or real_take(self, install))
+    lines = ["FROM debian:12 AS s0", "RUN apt-get install -y git", "ONBUILD RUN apt-get install -y --no-install-recommends git"]
+    for k in range(1, stages):
+        lines += [f"FROM s{k - 1} AS s{k}", f"ONBUILD RUN apt-get install -y q{k}", "ONBUILD RUN ssh -V"]
+    ctx = Context(parse(("\n".join(lines) + "\n").encode()), Settings(build_context="/nonexistent-context"))
+    uses = uses_of(ctx, ctx.stages.stages[0])
+    walk = compat._StageWalk(uses, lookup("debian:12"), lookup("debian:12-slim"), False)
+    real_order = compat._in_build_order
+
+    def counted(*args):
+        monkeypatch.setattr(compat, "_bring", lambda out, install, *rest: brings.append(install.packages) or real_bring(out, install, *rest))
+        try:
+            return real_order(*args)
+        finally:
+            monkeypatch.setattr(compat, "_bring", real_bring)
+
+    monkeypatch.setattr(compat, "_in_build_order", counted)
+    weighed = walk.weigh()
+    ssh = [i for i, need in enumerate(uses.needs) if need.packages == ("openssh-client",)]
+    assert len(ssh) == stages - 1 and all(weighed[i] is None for i in ssh)  # git with its recommends came first
+    assert brings == [("git",)] * (stages - 1)
+    # the build install goes to the build set and both ONBUILD sets, the ONBUILD installs to the latter
+    assert len(takes) == 3 + 2 + (stages - 1) * 2
 
 
 def test_every_package_relation_is_a_package_with_its_lists():
