@@ -429,6 +429,9 @@ STAGE_STEPS = [
     "ONBUILD RUN patch -p1 -i y.diff",
     "RUN apt-get install -y --no-install-recommends curl q2",  # curl recommends ca-certificates, as git does
     "CMD ssh -V",
+    "ONBUILD RUN apt-get install -y --no-install-recommends g++",  # brings gcc without libc6-dev
+    "ONBUILD RUN apt-get install -y gcc",  # then nothing: gcc is there
+    "ONBUILD RUN gcc -o x x.c",  # needs gcc and libc6-dev, gcc's recommend
 ]
 
 
@@ -446,6 +449,8 @@ STAGE_STEPS = [
 @example([(0, [STAGE_STEPS[15]]), (0, [STAGE_STEPS[1], STAGE_STEPS[14]])], False)  # git without them comes first
 @example([(0, [STAGE_STEPS[11], STAGE_STEPS[16]]), (1, [STAGE_STEPS[12], STAGE_STEPS[14]])], False)  # the same key, then git again
 @example([(0, [STAGE_STEPS[12], STAGE_STEPS[17]]), (0, [STAGE_STEPS[11], STAGE_STEPS[18], STAGE_STEPS[20]])], False)  # patch by dpkg-dev
+@example([(0, [STAGE_STEPS[21], STAGE_STEPS[22]]), (0, [STAGE_STEPS[23]])], False)  # g++ (not in doubt) keeps gcc's recommends out
+@example([(0, [STAGE_STEPS[7]]), (0, [STAGE_STEPS[21], STAGE_STEPS[21]]), (0, [STAGE_STEPS[22], STAGE_STEPS[23]])], False)  # ... not a sibling's
 def test_the_walk_down_the_stages_weighs_each_need_as_its_lineage_set_does(stages, alpine):
     """Each need of a build step is weighed by the walk down the tree of stages with what the
     installs before it brought, as the set of its lineage's installs taken up to it did (the
