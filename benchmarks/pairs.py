@@ -78,6 +78,8 @@ PROBES: dict[str, tuple[str, Callable[[int], str]]] = {
     "cd": ("debian:12", lambda i: "RUN cd /w && make"),
     "curl": ("debian:12", lambda i: f"RUN curl -fsSL https://example.com/{i}.tgz | tar xz -C /opt"),
     "onbuild": ("debian:12", lambda i: f"ONBUILD RUN apt-get install -y p{i}\nONBUILD RUN curl -fsSL https://example.com/{i}.tgz | tar xz -C /opt"),
+    # git with its recommends, and without them in a trigger: which comes first decides ssh
+    "doubt": ("debian:12", lambda i: f"RUN apt-get install -y git\nONBUILD RUN apt-get install -y --no-install-recommends git p{i}\nONBUILD RUN ssh -V"),
     "heredoc": ("debian:12", lambda i: f"RUN <<EOF\necho {i}\nEOF"),
     "addfile": ("debian:12", lambda i: f"ADD f{i % 5}.txt /opt/{i}/"),
     "apk": ("alpine:3", lambda i: f"RUN apk add p{i}"),
