@@ -6,7 +6,8 @@ Exit codes: 0 the rewrite is verified (it builds, and every difference was decla
 Dockerfile does not build, also when it stops building while the rewrite is checked).
 
 A build that fails is run once more (slimfile/verify/build.py); ``retried_builds`` names the
-builds that needed it, so that a flaky network shows in the report instead of in the verdict.
+cold builds and warm rebuilds that needed it, so that a flaky network shows in the report
+instead of in the verdict (the control and ``--per-fix`` builds are retried the same way).
 """
 
 from __future__ import annotations
