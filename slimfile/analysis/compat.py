@@ -1098,7 +1098,7 @@ class _StageWalk:
         takers: list[list[_InstalledBefore | _FirstMet]] = [
             list(dict.fromkeys(s for k in asked if k >= band for s in (most[k], least[k]))) for band in range(3)
         ]
-        first_met = [_FirstMet(_reaching(_decided_by_order(in_doubt))) for _band_ in range(3)] if in_doubt else []
+        first_met = [_FirstMet(_reaching(_decided_by_order(in_doubt))) for _ in range(3)] if in_doubt else []
         for band, met in enumerate(first_met):
             takers[band].append(met)
         weighed: Weighed = {}
