@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from slimfile.verify.docker_engine import Engine
 
@@ -76,7 +77,7 @@ class BuildResult:
         return self.ok and self.tries > 1
 
     def to_dict(self) -> dict:
-        data = {
+        data: dict[str, Any] = {
             "ok": self.ok,
             "seconds": round(self.seconds, 2),
             "image_id": self.image_id,

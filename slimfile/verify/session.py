@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from slimfile.analysis.build_context import (
     ContextListing,
@@ -336,7 +337,7 @@ class Session:
         return self.base_workdirs[reference]
 
     def _build_image(self, label: str, dockerfile: Path, role: str, probe: Probe | None) -> ImageFacts:
-        options = {"workdir": self.scratch, "target": self.request.target, "on_line": self.progress.build_line}
+        options: dict[str, Any] = {"workdir": self.scratch, "target": self.request.target, "on_line": self.progress.build_line}
         self.progress.phase(f"building the {label} Dockerfile (cold: no cache)")
         build = run_build(self.engine, dockerfile, self.prepared.context, self.tag(role), no_cache=True, **options)
         facts = ImageFacts(tag=build.tag, build=build)

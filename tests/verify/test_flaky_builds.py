@@ -27,7 +27,6 @@ from slimfile.verify.render import render
 from slimfile.verify.report import ImageFacts, VerifyReport
 
 
-
 @pytest.fixture(autouse=True)
 def pauses(monkeypatch) -> list[float]:
     """The pauses before a second try, recorded instead of waited for."""
