@@ -10,7 +10,7 @@ on the host network (``--network host``), where the server listens on 127.0.0.1.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -142,7 +142,8 @@ class ScriptedServer:
 
 
 @pytest.fixture
-def scripted_server() -> Iterator[type[ScriptedServer]]:
+def scripted_server() -> Iterator[Callable[[list[int]], ScriptedServer]]:
+    """``scripted_server(statuses)``: a server answering with ``statuses``, stopped after the test."""
     started: list[ScriptedServer] = []
 
     def start(statuses: list[int]) -> ScriptedServer:
@@ -151,7 +152,7 @@ def scripted_server() -> Iterator[type[ScriptedServer]]:
         started.append(server)
         return server
 
-    yield start  # type: ignore[misc]
+    yield start
     for server in started:
         server.http.shutdown()
         server.http.server_close()
