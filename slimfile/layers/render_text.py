@@ -53,8 +53,7 @@ def _header(report: LayersReport, console: Console) -> None:
     )
     console.print(recovery_sentence(report), highlight=False)
     if report.build is not None and report.build.built_on_retry:
-        last = report.build.first_failure[-1] if report.build.first_failure else "no output"
-        console.print(f"the build failed once and was run again: built on the second try (first try ended: {escape(last)})")
+        console.print(f"the build {escape(report.build.retry_note() or '')}")
 
 
 def recovery_sentence(report: LayersReport) -> str:

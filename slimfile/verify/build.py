@@ -76,6 +76,14 @@ class BuildResult:
     def built_on_retry(self) -> bool:
         return self.ok and self.tries > 1
 
+    def retry_note(self) -> str | None:
+        """How a build that needed another try went, in the words both reports use."""
+        if self.tries < 2:
+            return None
+        what = "failed once and built when run again" if self.ok else "failed, and failed again when run once more"
+        last = self.first_failure[-1] if self.first_failure else "no output"
+        return f"{what} (first try ended: {last})"
+
     def to_dict(self) -> dict:
         data: dict[str, Any] = {
             "ok": self.ok,

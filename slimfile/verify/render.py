@@ -62,9 +62,7 @@ def _retried(report: VerifyReport, console: Console) -> None:
     """Builds that failed once: the verdict rests on their second try, and the first failure's
     last line says why it failed (a network fault, most often)."""
     for label, build in report.retried_builds():
-        outcome = "built on the second try" if build.ok else "failed twice"
-        last = build.first_failure[-1] if build.first_failure else "no output"
-        console.print(f"the {label} build failed once and was run again: {outcome} (first try ended: {escape(last)})")
+        console.print(f"the {label} build {escape(build.retry_note() or '')}")
 
 
 def _summary_table(report: VerifyReport) -> Table:

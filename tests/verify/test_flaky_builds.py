@@ -77,13 +77,14 @@ def test_a_build_that_fails_every_try_keeps_the_last_log_and_the_first(pauses):
     assert not result.ok and result.tries == BUILD_TRIES == len(engine.calls) == 2
     assert result.log_tail[-1].endswith("(try 2)") and result.first_failure[-1].endswith("(try 1)")
     assert not result.built_on_retry
+    assert result.retry_note() == "failed, and failed again when run once more (first try ended: #5 ERROR: 503 Service Unavailable (try 1))"
 
 
 def test_a_build_that_succeeds_is_run_once_and_tries_can_be_one(pauses):
     engine = ScriptedEngine(failures=0)
     result = build(engine)
     assert (result.ok, result.tries, result.first_failure, len(engine.calls)) == (True, 1, [], 1)
-    assert "first_failure_tail" not in result.to_dict()
+    assert "first_failure_tail" not in result.to_dict() and result.retry_note() is None
     engine = ScriptedEngine(failures=1)
     result = build(engine, tries=1)
     assert (result.ok, result.tries, len(engine.calls)) == (False, 1, 1)
@@ -102,7 +103,7 @@ def test_the_report_names_the_retried_build_and_how_its_first_try_ended():
     render(report, console)
     text = console.export_text()
     assert (
-        "the rewritten (cold) build failed once and was run again: built on the second try "
+        "the rewritten (cold) build failed once and built when run again "
         "(first try ended: #5 ERROR: 503 Service Unavailable (try 1))"
     ) in text
 
