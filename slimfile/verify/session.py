@@ -42,7 +42,7 @@ from slimfile.verify.app_files import (
     copy_steps,
     expand,
 )
-from slimfile.verify.build import run_build
+from slimfile.verify.build import BUILD_TRIES, BuildResult, run_build
 from slimfile.verify.cache import Probe, pick_probe, warm_rebuild
 from slimfile.verify.config_diff import config_differences
 from slimfile.verify.docker_engine import Engine, EngineError
@@ -254,10 +254,7 @@ class Session:
         """A problem of the rewrite only if the original still builds now: when it fails too,
         the package index, network or engine failed both, and that says nothing of the rewrite."""
         self.progress.phase("the rewrite does not build: building the original again to tell a fault of the rewrite from one of the network")
-        recheck = run_build(
-            self.engine, self.request.dockerfile.resolve(), self.prepared.context, self.tag("recheck"),
-            workdir=self.scratch, target=self.request.target, no_cache=True, on_line=self.progress.build_line, tries=1,
-        )
+        recheck = self._original_again("recheck", tries=1)
         if not recheck.ok:
             self.report.error = (
                 "the rewritten Dockerfile does not build, and the original no longer builds either "
@@ -392,14 +389,19 @@ class Session:
         """Build the original once more, cold: what differs between its two builds is noise of
         the build itself (timestamps in archives, bytecode), not a change the rewrite made."""
         self.progress.phase("files differ: building the original again (control) to tell noise from change")
-        control = run_build(
-            self.engine, self.request.dockerfile.resolve(), self.prepared.context, self.tag("control"),
-            workdir=self.scratch, target=self.request.target, no_cache=True, on_line=self.progress.build_line,
-        )
+        control = self._original_again("control")
         if not control.ok:
             self.report.error_log = control.log_tail
             raise EngineError("the control build of the original failed although its first build succeeded")
         return remove_noise(files, diff_manifests(original, self._manifest(control.tag), self.rules, apps))
+
+    def _original_again(self, role: str, tries: int = BUILD_TRIES) -> BuildResult:
+        """The original built once more, cold (the control build, the recheck of a rewrite
+        that does not build)."""
+        return run_build(
+            self.engine, self.request.dockerfile.resolve(), self.prepared.context, self.tag(role),
+            workdir=self.scratch, target=self.request.target, no_cache=True, on_line=self.progress.build_line, tries=tries,
+        )
 
     def _manifest(self, tag: str) -> Manifest:
         try:
