@@ -177,19 +177,25 @@ def _bring(out: set[str], install: Install, without_recommends: AbstractSet[str]
     which were new. As apt does, a package there already brings nothing new (its recommends
     were decided then). The packages of ``without_recommends`` bring their dependencies only
     (what every order of the installs brings at least, see :class:`_AtLeast`)."""
+    return _reach(out, install.packages, install.recommends, without_recommends)
+
+
+def _reach(out: set[str], names: Iterable[str], recommends: bool, without_recommends: AbstractSet[str] = frozenset()) -> list[str]:
+    """:func:`_bring` of the packages ``names``: what is not in ``out`` yet joins it with its
+    dependencies (and recommends); the packages that joined, in order."""
     relations = tools()["relations"]
-    todo = [(name, install.recommends) for name in install.packages]
+    todo = list(names)
     added: list[str] = []
     while todo:
-        name, recommends = todo.pop()
+        name = todo.pop()
         if name in out:
             continue
         out.add(name)
         added.append(name)
         spec = relations.get(name, {})
-        todo += [(dep, recommends) for dep in spec.get("depends", ())]
+        todo += spec.get("depends", ())
         if recommends and name not in without_recommends:
-            todo += [(dep, recommends) for dep in spec.get("recommends", ())]
+            todo += spec.get("recommends", ())
     return added
 
 
@@ -1197,13 +1203,7 @@ def _decided_by_order(in_doubt: frozenset[str]) -> frozenset[str]:
     what their recommends bring."""
     relations = tools()["relations"]
     found: set[str] = set(in_doubt)
-    todo = [dep for name in in_doubt for dep in relations.get(name, {}).get("recommends", ())]
-    while todo:
-        name = todo.pop()
-        if name not in found:
-            found.add(name)
-            spec = relations.get(name, {})
-            todo += [*spec.get("depends", ()), *spec.get("recommends", ())]
+    _reach(found, [dep for name in in_doubt for dep in relations.get(name, {}).get("recommends", ())], True)
     return frozenset(found)
 
 
