@@ -334,6 +334,9 @@ class _Planner:
         self._problems: dict[tuple[object, ...], tuple[Install, str | None]] = {}
         self._effects: dict[tuple[object, ...], tuple[Install, Effects]] = {}
         self._prepared: dict[str, set[str]] = {}  # ecosystem -> folders prepared above the copy
+        # id of a RUN step (of self.later, alive as long as this) -> its move and the refusals
+        # it gave, from the plan's first walk (see _run_move_once)
+        self._run_moves: dict[int, tuple[Move | None, tuple[tuple[Step, str], ...]]] = {}
 
     def plan(self) -> Plan | None:
         moves, refused = self._pass(env_names=None)
@@ -374,7 +377,18 @@ class _Planner:
         script = self.ctx.shell(step.instruction)
         if not isinstance(script, ShellScript):
             return None
-        return self._run_move(step, script, refused)
+        return self._run_move_once(step, script, refused)
+
+    def _run_move_once(self, step: Step, script: ShellScript, refused: list[tuple[Step, str]]) -> Move | None:
+        """:meth:`_run_move`, worked out on the plan's first walk and given again on the second:
+        a RUN's move does not depend on the variables the walks move (each install of a stage of
+        n RUNs was read twice)."""
+        known = self._run_moves.get(id(step))
+        if known is None:
+            found: list[tuple[Step, str]] = []
+            known = self._run_moves[id(step)] = (self._run_move(step, script, found), tuple(found))
+        refused.extend(known[1])
+        return known[0]
 
     def _run_move(self, step: Step, script: ShellScript, refused: list[tuple[Step, str]]) -> Move | None:
         if step.effects.unknown is None and self.move_steps:

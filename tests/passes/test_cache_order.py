@@ -305,3 +305,39 @@ def test_a_message_names_six_manifests_and_counts_the_rest(tmp_path):
     assert finding.message.count("package.json") == 6 and finding.message.endswith("and 35 more first and install before the sources")
     output = fix_source(dockerfile.read_bytes(), str(dockerfile), settings).output.decode()
     assert output.count("/package.json ./packages/") == 40
+
+
+def test_each_run_is_read_once_per_plan_and_its_refusal_said_once(tmp_path, monkeypatch):
+    """The plan walks the stage twice (the second walk moves the ENV lines the moved RUNs
+    read) and read every RUN's installs again on the second: 2n reads of n installs (at
+    8,000 lines of workspace-installs, a fifth of ``check``). A RUN's move and its refusals
+    are read once and given again; the refused install is still named once."""
+    import json
+
+    from slimfile.engine import Settings, check_source, fix_source
+    from slimfile.passes import cache_order
+
+    (tmp_path / "package.json").write_text(json.dumps({"name": "app", "version": "1.0.0"}))
+    (tmp_path / "package-lock.json").write_text(json.dumps({"name": "app", "lockfileVersion": 3, "packages": {}}))
+    reads = []
+    real = cache_order.dependency_install
+    monkeypatch.setattr(cache_order, "dependency_install", lambda each, fact, *a, **k: reads.append(fact.tool) or real(each, fact, *a, **k))
+    body = [
+        "FROM node:20",
+        "WORKDIR /app",
+        "COPY . .",
+        "ENV NPM_CONFIG_FUND=false",
+        "RUN echo $NPM_CONFIG_FUND && npm ci",
+        "RUN npm install left-pad",
+        "RUN npm ci",
+        "",
+    ]
+    source = "\n".join(body).encode()
+    settings = Settings(build_context=str(tmp_path), select=("SF701",))
+    findings = check_source(source, str(tmp_path / "Dockerfile"), settings)
+    assert reads == ["npm", "npm", "npm"]
+    messages = [f.message for f in findings if f.rule.code == "SF701"]
+    assert len(messages) == 3 and sum("adds named packages" in m for m in messages) == 1, messages
+    assert "would have to move past `RUN npm install left-pad`" in messages[2]
+    output = fix_source(source, str(tmp_path / "Dockerfile"), settings).output.decode()
+    assert output.index("ENV NPM_CONFIG_FUND=false") < output.index("RUN echo $NPM_CONFIG_FUND && npm ci") < output.index("COPY . .")
