@@ -340,7 +340,8 @@ class _Planner:
 
     def plan(self) -> Plan | None:
         moves, refused = self._pass(env_names=None)
-        moves, refused = self._pass(env_names=_env_needed(moves))
+        if any(m.step.instruction.name in ("ENV", "ARG") for m in moves):
+            moves, refused = self._pass(env_names=_env_needed(moves))
         if not any(m.step.instruction.name == "RUN" for m in moves) and not refused:
             return None
         return Plan(self.copy, self.copy_map, moves, refused, self.unsafe)
@@ -348,7 +349,9 @@ class _Planner:
     def _pass(self, env_names: set[str] | None) -> tuple[list[Move], list[tuple[Step, str]]]:
         """One greedy walk: a step moves when it can pass the copy and every step that stays.
         ``env_names``: the variables moved RUNs read (ENV/ARG lines move only for them);
-        None on the first walk, which finds those RUNs."""
+        None on the first walk, which finds those RUNs. A second walk runs only when the first
+        moved an ENV or ARG line: else it would decide every step as the first did (each RUN
+        meets the same steps staying above it, and an ENV that stayed stays)."""
         moves: list[Move] = []
         refused: list[tuple[Step, str]] = []
         staying = PassedSteps()

@@ -4,6 +4,8 @@ fixtures/passes/SF701-copy-manifests-first/ and SF703-*)."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from slimfile.analysis.install_model import Install
 from slimfile.analysis.steps import StepEffects
@@ -341,3 +343,76 @@ def test_each_run_is_read_once_per_plan_and_its_refusal_said_once(tmp_path, monk
     assert "would have to move past `RUN npm install left-pad`" in messages[2]
     output = fix_source(source, str(tmp_path / "Dockerfile"), settings).output.decode()
     assert output.index("ENV NPM_CONFIG_FUND=false") < output.index("RUN echo $NPM_CONFIG_FUND && npm ci") < output.index("COPY . .")
+
+
+_STEPS = st.sampled_from(
+    [
+        "ENV V{k}=x",
+        "ENV PIP_INDEX_URL=https://example.com/simple",
+        "ARG A{k}",
+        "RUN echo $V{k} && pip install p{k}",
+        "RUN echo $A{k} > /etc/a{k} && pip install q{k}",
+        "RUN pip install p{k}",
+        "RUN cat /app/x > /usr/lib/f{k}",
+        "RUN echo $V{k} > /usr/lib/python3/v{k}",
+        "RUN pip install -r requirements.txt",
+        "RUN python -m build",
+        "LABEL l{k}=1",
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(st.tuples(_STEPS, st.integers(0, 3)), max_size=10), context=st.booleans())
+def test_one_walk_decides_as_two_when_no_variable_moved(tmp_path, steps, context):
+    """The plan walks the stage a second time only when the first moved an ENV or ARG line:
+    the plan is the same as with the second walk always run."""
+    from slimfile.analysis.context import Context
+    from slimfile.engine import Settings
+    from slimfile.passes import cache_order
+    from slimfile.syntax.parser import parse
+
+    (tmp_path / "requirements.txt").write_text("flask\n")
+    lines = ["FROM python:3.12", "WORKDIR /app", "ENV V0=y", "COPY . .", *(text.format(k=k) for text, k in steps), ""]
+    source = "\n".join(lines).encode()
+
+    def plan_of(planner_plan):
+        cache_order._Planner.plan = planner_plan
+        settings_ = Settings(build_context=str(tmp_path)) if context else Settings()
+        ctx = Context(parse(source), settings_)
+        plan = cache_order.stage_plan(ctx, ctx.stages.stages[0])
+        if plan is None:
+            return None
+        moves = [(m.step.instruction.start_line, m.split, m.prepare, len(m.installs)) for m in plan.moves]
+        return moves, [(s.instruction.start_line, why) for s, why in plan.refused_installs], plan.unsafe_because
+
+    def two_walks(self):
+        moves, refused = self._pass(env_names=None)
+        moves, refused = self._pass(env_names=cache_order._env_needed(moves))
+        if not any(m.step.instruction.name == "RUN" for m in moves) and not refused:
+            return None
+        return cache_order.Plan(self.copy, self.copy_map, moves, refused, self.unsafe)
+
+    one_walk = cache_order._Planner.plan
+    try:
+        assert plan_of(one_walk) == plan_of(two_walks), source.decode()
+    finally:
+        cache_order._Planner.plan = one_walk
+
+
+def test_a_stage_whose_first_walk_moves_no_variable_is_walked_once(monkeypatch):
+    """Every RUN of the stage meets every step that stays above it again on a second walk (a
+    fifth of ``check`` of moves-past-writes, n/2 writes and n/2 pip installs after the copy)."""
+    from slimfile.engine import Settings, check_source
+    from slimfile.passes import cache_order
+
+    walks = []
+    real = cache_order._Planner._pass
+    monkeypatch.setattr(cache_order._Planner, "_pass", lambda self, env_names: walks.append(env_names) or real(self, env_names))
+    body = [f"RUN cat /app/x > /usr/lib/f{k}\nRUN pip install p{k}" for k in range(5)]
+    source = "\n".join(["FROM python:3.12", "WORKDIR /app", "ENV A=1", "COPY . .", *body, ""]).encode()
+    findings = check_source(source, "Dockerfile", Settings(select=("SF703",)))
+    assert walks == [None] and [f.message[:7] for f in findings] == ["5 steps"]
+    walks.clear()
+    check_source(source.replace(b"COPY . .\n", b"COPY . .\nENV B=2\n"), "Dockerfile", Settings(select=("SF703",)))
+    assert len(walks) == 2 and walks[0] is None and walks[1] is not None
