@@ -545,6 +545,24 @@ def empty_chain(n: int) -> bytes:
     return _lines(head, lambda i: f"COPY . /app{i}", n, ['CMD ["node", "x"]'])
 
 
+def stay_then_read(n: int) -> bytes:
+    """``COPY . .``, then ``RUN cat /app/x > /fK`` (stays: it reads the sources) and ``RUN cat
+    /fK > /gK`` (a stable step that reads what the one before wrote), alternating: each
+    candidate's blocker was looked for by trying every step that stays in turn (2,000 lines:
+    check 21 s)."""
+    head = ["FROM debian:12", "WORKDIR /app", "COPY . ."]
+    return _lines(head, lambda i: f"RUN cat /app/x > /f{i // 2}" if i % 2 == 0 else f"RUN cat /f{i // 2} > /g{i // 2}", n)
+
+
+def env_arg_runs(n: int) -> bytes:
+    """``COPY . .``, then ``ENV VK=K``, ``ARG AK`` and ``RUN echo $AK > /aK`` in turn: the ARG
+    lines move with the RUNs that read them, and each ENV and ARG line was asked against every
+    variable the moved RUNs read (8,000 lines of pairs.py's env+argrun: check 17 s)."""
+    head = ["FROM debian:12", "WORKDIR /app", "COPY . ."]
+    body = lambda i: (f"ENV V{i // 3}={i // 3}", f"ARG A{i // 3}", f"RUN echo $A{i // 3} > /a{i // 3}")[i % 3]  # noqa: E731
+    return _lines(head, body, n)
+
+
 def chain_venvs(n: int) -> bytes:
     """n/3 stages, each ``FROM`` the one before with ``RUN python -m venv /vK && /vK/bin/pip
     install x``: where each venv's pip came from was summed up over every base stage, none of
@@ -705,6 +723,8 @@ SHAPES: dict[str, tuple[Callable[[int], bytes], str]] = {
     "onbuild-chain": (onbuild_chain, "n/3 stages each FROM the one before, with an ONBUILD apt install and an ONBUILD RUN curl | tar"),
     "doubt-chain": (doubt_chain, "onbuild-chain under git installed with and without its recommends, ONBUILD RUN ssh -V in each stage"),
     "empty-chain": (empty_chain, "n/2 stages with no step, each FROM the one before, then n/2 COPY . /appK"),
+    "stay-then-read": (stay_then_read, "COPY . ., then RUN cat /app/x > /fK and RUN cat /fK > /gK in turn (each move's blocker)"),
+    "env-arg-runs": (env_arg_runs, "COPY . ., then ENV VK, ARG AK, RUN echo $AK in turn (the variables the moved RUNs read)"),
     "chain-venvs": (chain_venvs, "n/3 stages each FROM the one before, each making a venv and running its pip"),
     "chain-then-yarn": (chain_then_yarn, "n/2 empty stages each FROM the one before, COPY . ., n/2 RUN yarn install"),
     "apt-then-lists": (apt_then_lists, "n/2 apt install RUNs that clean their lists, then n/2 RUN rm -rf /var/lib/apt/lists/*"),

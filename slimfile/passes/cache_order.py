@@ -78,7 +78,7 @@ from slimfile.restructure.moves import (
     removal,
 )
 from slimfile.shell.edit_helpers import EditRefused, remove_leading_commands
-from slimfile.shell.effects import Effects, PathTrie, command_effects, env_always, env_overlap
+from slimfile.shell.effects import Effects, EnvReads, PathTrie, command_effects, env_always, env_overlap
 from slimfile.shell.model import Operator, ShellScript
 from slimfile.shell.packages import PackageFact, facts_by_command
 from slimfile.syntax.edits import Edit, Fix, Safety
@@ -341,12 +341,12 @@ class _Planner:
     def plan(self) -> Plan | None:
         moves, refused = self._pass(env_names=None)
         if any(m.step.instruction.name in ("ENV", "ARG") for m in moves):
-            moves, refused = self._pass(env_names=_env_needed(moves))
+            moves, refused = self._pass(env_names=EnvReads(_env_needed(moves)))
         if not any(m.step.instruction.name == "RUN" for m in moves) and not refused:
             return None
         return Plan(self.copy, self.copy_map, moves, refused, self.unsafe)
 
-    def _pass(self, env_names: set[str] | None) -> tuple[list[Move], list[tuple[Step, str]]]:
+    def _pass(self, env_names: EnvReads | None) -> tuple[list[Move], list[tuple[Step, str]]]:
         """One greedy walk: a step moves when it can pass the copy and every step that stays.
         ``env_names``: the variables moved RUNs read (ENV/ARG lines move only for them);
         None on the first walk, which finds those RUNs. A second walk runs only when the first
@@ -369,7 +369,7 @@ class _Planner:
             staying.add(step)
         return moves, refused
 
-    def _candidate(self, step: Step, env_names: set[str] | None, refused: list[tuple[Step, str]]) -> Move | None:
+    def _candidate(self, step: Step, env_names: EnvReads | None, refused: list[tuple[Step, str]]) -> Move | None:
         name = step.instruction.name
         if name in ("ENV", "ARG"):
             if env_names is not None and not env_overlap(env_names, step.effects.env_writes):

@@ -125,12 +125,15 @@ def _contains(tree: str, path: str) -> bool:
     return all(_components_match(o, i) for o, i in zip(outer, inner))
 
 
+NO_ORDER = 1 << 62  # PathTrie.first_overlap: no path held overlaps
+
+
 class PathTrie:
     """Paths by component, to ask whether any of them contains or lies in a path, as
     :func:`overlaps` decides it (``*`` in a component matches as a shell glob, either way),
     without a comparison per path held (the cache-order planner asks it per moving step)."""
 
-    __slots__ = ("by_prefix", "children", "ends", "globbed")
+    __slots__ = ("by_prefix", "children", "ends", "first_below", "first_end", "globbed")
 
     def __init__(self) -> None:
         self.children: dict[str, PathTrie] = {}
@@ -139,9 +142,16 @@ class PathTrie:
         # characters, for each n asked, so that only the names a glob can match are tried
         self.by_prefix: dict[int, dict[str, list[str]]] = {}
         self.ends = False
+        # the smallest ``order`` given with a path that ends here, and with one that ends here
+        # or below (see :meth:`first_overlap`)
+        self.first_end = NO_ORDER
+        self.first_below = NO_ORDER
 
-    def add(self, path: str) -> None:
+    def add(self, path: str, order: int = 0) -> None:
+        """Hold ``path``; ``order`` is what :meth:`first_overlap` answers with (the position
+        of the step that uses it, say)."""
         node = self
+        node.first_below = min(node.first_below, order)
         for part in path.split("/"):
             if not part:
                 continue
@@ -153,7 +163,24 @@ class PathTrie:
                 for length, names in node.by_prefix.items():
                     names.setdefault(part[:length], []).append(part)
             node = child
+            node.first_below = min(node.first_below, order)
         node.ends = True
+        node.first_end = min(node.first_end, order)
+
+    def first_overlap(self, path: str) -> int:
+        """The smallest order of the paths held that contain or lie in ``path`` (as
+        :meth:`overlaps` decides), or ``NO_ORDER``."""
+        return self._first([part for part in path.split("/") if part], 0)
+
+    def _first(self, parts: list[str], position: int) -> int:
+        if position == len(parts):
+            return self.first_below  # held here (the same path) or inside the one asked about
+        best = self.first_end  # held here: contains the one asked about (NO_ORDER if none ends here)
+        for name in self._matching(parts[position]):
+            child = self.children[name]
+            if child.first_below < best:
+                best = min(best, child._first(parts, position + 1))
+        return best
 
     def overlaps(self, path: str) -> bool:
         return self._overlaps([part for part in path.split("/") if part], 0)
@@ -163,15 +190,17 @@ class PathTrie:
             return True  # a path of the trie contains the one asked about
         if position == len(parts):
             return bool(self.children)  # the one asked about contains a path of the trie
-        part = parts[position]
+        return any(self.children[name]._overlaps(parts, position + 1) for name in self._matching(parts[position]))
+
+    def _matching(self, part: str) -> list[str]:
+        """The children's names that name the same entry as the component ``part``."""
         glob = _GLOB.search(part)
         if glob:
-            names: list[str] = [name for name in self._named_like(part[: glob.start()]) if _components_match(name, part)]
-        else:
-            names = [name for name in self.globbed if _components_match(name, part)]
-            if part in self.children:
-                names.append(part)
-        return any(self.children[name]._overlaps(parts, position + 1) for name in names)
+            return [name for name in self._named_like(part[: glob.start()]) if _components_match(name, part)]
+        names = [name for name in self.globbed if _components_match(name, part)]
+        if part in self.children:
+            names.append(part)
+        return names
 
     def _named_like(self, literal: str) -> list[str]:
         """The children a glob starting with ``literal`` can match: names that start with it
@@ -191,13 +220,33 @@ def _components_match(a: str, b: str) -> bool:
     return a == b or fnmatch.fnmatchcase(a, b) or fnmatch.fnmatchcase(b, a)
 
 
-def env_overlap(reads: Iterable[str], names: Iterable[str]) -> str | None:
-    """A variable of ``names`` that ``reads`` covers (reads may hold prefixes ``X_*``)."""
-    patterns = sorted(reads)
-    for name in sorted(names):
-        for pattern in patterns:
-            if pattern == name or (pattern.endswith("*") and name.startswith(pattern[:-1])):
-                return name
+class EnvReads:
+    """Variables read, as names and ``X_*`` prefixes, made once for many questions: whether
+    one covers a name costs the name's length, not the number of reads (the cache-order plan
+    asked each of n ENV and ARG lines against the variables of every moved RUN: n x n)."""
+
+    __slots__ = ("names", "prefixes")
+
+    def __init__(self, reads: Iterable[str]) -> None:
+        self.names = frozenset(reads)
+        self.prefixes = frozenset(read[:-1] for read in self.names if read.endswith("*"))
+
+    def covers(self, name: str) -> bool:
+        if name in self.names:
+            return True
+        return bool(self.prefixes) and any(name[:length] in self.prefixes for length in range(len(name) + 1))
+
+
+def env_overlap(reads: Iterable[str] | EnvReads, names: Iterable[str]) -> str | None:
+    """The first (by name) variable of ``names`` that ``reads`` covers (reads may hold
+    prefixes ``X_*``); ``reads`` made into :class:`EnvReads` once when asked many times."""
+    ordered = sorted(names)
+    if not ordered:  # most steps set no variable
+        return None
+    index = reads if isinstance(reads, EnvReads) else EnvReads(reads)
+    for name in ordered:
+        if index.covers(name):
+            return name
     return None
 
 

@@ -289,3 +289,46 @@ def test_the_directory_and_variables_of_each_command_are_the_shells(tmp_path_fac
     assert len(said) == len(printed), (text, printed)
     for known, line in zip(said, printed):
         assert known is None or known == line, (text, said, printed)
+
+
+_VARIABLES = st.sampled_from(["A", "AB", "A_X", "B", "A_*", "A*", "*", "@WORKDIR", "PIP_INDEX_URL", "PIP_*", "LC_ALL", "LC_*"])
+
+
+def _env_overlap_by_pairs(reads, names):
+    """env_overlap as it was: every read pattern tried on every name."""
+    for name in sorted(names):
+        for pattern in sorted(reads):
+            if pattern == name or (pattern.endswith("*") and name.startswith(pattern[:-1])):
+                return name
+    return None
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.frozensets(_VARIABLES, max_size=6), st.frozensets(_VARIABLES, max_size=4))
+def test_env_overlap_from_an_index_names_what_every_pair_names(reads, names):
+    """The cache-order plan asks each ENV and ARG line against the variables of every moved
+    RUN, made into an index once (n x n pairs before); the name found is the same."""
+    from slimfile.shell.effects import EnvReads, env_overlap
+
+    expected = _env_overlap_by_pairs(reads, names)
+    assert env_overlap(reads, names) == expected
+    assert env_overlap(EnvReads(reads), names) == expected
+
+
+_TRIE_PATHS = st.lists(st.sampled_from(["a", "b", "ab", "a*", "*", "b?", "[ab]", "c"]), max_size=3).map(lambda parts: "/" + "/".join(parts))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(_TRIE_PATHS, max_size=8), st.lists(_TRIE_PATHS, min_size=1, max_size=4))
+def test_the_first_overlap_of_a_trie_is_the_first_path_overlaps_names(held, asked):
+    """PathTrie.first_overlap gives the smallest order among the paths held that contain or
+    lie in the path asked about, globs either side, as overlaps() decides it path by path."""
+    from slimfile.shell.effects import NO_ORDER, PathTrie, overlaps
+
+    trie = PathTrie()
+    for order, path in enumerate(held):
+        trie.add(path, order)
+    for path in asked:
+        expected = next((order for order, other in enumerate(held) if overlaps([path], [other])), NO_ORDER)
+        assert trie.first_overlap(path) == expected
+        assert trie.overlaps(path) == (expected != NO_ORDER)
