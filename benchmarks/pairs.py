@@ -48,6 +48,15 @@ BACKGROUNDS: dict[str, Callable[[int], str]] = {
     "pip": lambda i: f"RUN pip install q{i}",
     "apt": lambda i: f"RUN apt-get update && apt-get install -y q{i} && rm -rf /var/lib/apt/lists/*",
     "chain": lambda i: f"FROM s{i - 1} AS s{i}",  # each stage FROM the one before (the first is s-1)
+    "shell": lambda i: 'SHELL ["/bin/bash", "-o", "pipefail", "-c"]',
+    "healthcheck": lambda i: f"HEALTHCHECK CMD curl -f http://localhost:{1000 + i}/",
+    "volume": lambda i: f"VOLUME /v{i}",
+    "mount": lambda i: f"RUN --mount=type=cache,target=/var/cache/apt{i} apt-get install -y m{i}",
+    "heredoc": lambda i: f"RUN <<EOF\necho {i} > /h{i}\nEOF",
+    "addurl": lambda i: f"ADD https://example.com/{i}.tgz /opt/{i}/",
+    "link": lambda i: f"COPY --link f{i % 5}.txt /l{i}.txt",
+    "cmd": lambda i: f'CMD ["x{i}"]',
+    "stagecopy": lambda i: f"FROM debian:12 AS s{i}\nCOPY --from=s{i - 1} /etc/hostname /h{i}",
 }
 
 # probe -> (base image, line)
@@ -91,6 +100,13 @@ PROBES: dict[str, tuple[str, Callable[[int], str]]] = {
     "bundle": ("ruby:3", lambda i: "RUN bundle install"),
     "composer": ("php:8", lambda i: "RUN composer install"),
     "mvn": ("maven:3", lambda i: "RUN mvn package"),
+    "cmd": ("python:3.11", lambda i: f'CMD ["python", "app{i}.py"]'),
+    "fromstage": ("node:20", lambda i: f"COPY --from=s-1 /app /app{i}"),
+    "npmg": ("node:20", lambda i: f"RUN npm install -g p{i}"),
+    "aptclean": ("debian:12", lambda i: "RUN apt-get clean"),
+    "chmod": ("debian:12", lambda i: f"RUN chmod +x /app/x{i}"),
+    "useradd": ("debian:12", lambda i: f"RUN useradd -m u{i}\nUSER u{i}"),
+    "argrun": ("debian:12", lambda i: f"ARG A{i}\nRUN echo $A{i} > /a{i}"),
 }
 
 CONTEXT = {
