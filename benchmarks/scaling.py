@@ -559,8 +559,7 @@ def env_arg_runs(n: int) -> bytes:
     lines move with the RUNs that read them, and each ENV and ARG line was asked against every
     variable the moved RUNs read (8,000 lines of pairs.py's env+argrun: check 17 s)."""
     head = ["FROM debian:12", "WORKDIR /app", "COPY . ."]
-    body = lambda i: (f"ENV V{i // 3}={i // 3}", f"ARG A{i // 3}", f"RUN echo $A{i // 3} > /a{i // 3}")[i % 3]  # noqa: E731
-    return _lines(head, body, n)
+    return _lines(head, lambda i: (f"ENV V{i // 3}={i // 3}", f"ARG A{i // 3}", f"RUN echo $A{i // 3} > /a{i // 3}")[i % 3], n)
 
 
 def chain_venvs(n: int) -> bytes:

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field, replace
 from slimfile.analysis.context import Context
 from slimfile.shell.data import load
 from slimfile.shell.effects import (
+    NO_ORDER,
     Account,
     Effects,
-    NO_ORDER,
     PathTrie,
     account_change,
     env_overlap,
