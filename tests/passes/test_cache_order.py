@@ -312,8 +312,8 @@ def test_a_message_names_six_manifests_and_counts_the_rest(tmp_path):
 def test_each_run_is_read_once_per_plan_and_its_refusal_said_once(tmp_path, monkeypatch):
     """The plan walks the stage twice (the second walk moves the ENV lines the moved RUNs
     read) and read every RUN's installs again on the second: 2n reads of n installs (at
-    8,000 lines of workspace-installs, a fifth of ``check``). A RUN's move and its refusals
-    are read once and given again; the refused install is still named once."""
+    8,000 lines of workspace-installs, 7,996 reads of 3,998 installs). A RUN's move and its
+    refusals are read once and given again; the refused install is still named once."""
     import json
 
     from slimfile.engine import Settings, check_source, fix_source
