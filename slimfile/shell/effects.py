@@ -183,14 +183,9 @@ class PathTrie:
         return best
 
     def overlaps(self, path: str) -> bool:
-        return self._overlaps([part for part in path.split("/") if part], 0)
-
-    def _overlaps(self, parts: list[str], position: int) -> bool:
-        if self.ends:
-            return True  # a path of the trie contains the one asked about
-        if position == len(parts):
-            return bool(self.children)  # the one asked about contains a path of the trie
-        return any(self.children[name]._overlaps(parts, position + 1) for name in self._matching(parts[position]))
+        """A path held contains or lies in ``path`` (held without an order, every path is 0:
+        the look-up stops at the first one met)."""
+        return self.first_overlap(path) != NO_ORDER
 
     def _matching(self, part: str) -> list[str]:
         """The children's names that name the same entry as the component ``part``."""
