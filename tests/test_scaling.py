@@ -103,7 +103,14 @@ def fix_diff(path: Path) -> None:
     outcome_diff(outcome)
 
 
-COMMANDS = {"parse --json": parse_json, "check": check, "fix --diff": fix_diff}
+def fix_diff_unsafe(path: Path) -> None:
+    """``slimfile fix --diff --unsafe-fixes``: the base swaps and stage splits as well."""
+    outcome = run_job(Job(str(path), "diff", Settings(unsafe_fixes=True)))
+    assert outcome.error is None, outcome.error
+    outcome_diff(outcome)
+
+
+COMMANDS = {"parse --json": parse_json, "check": check, "fix --diff": fix_diff, "fix --diff --unsafe-fixes": fix_diff_unsafe}
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from slimfile.syntax.gocompat import parse_words
 from slimfile.syntax.nodes import Dockerfile
+from slimfile.syntax.stages import Stage
 
 # instructions whose arguments become the image's config (or the build's interface)
 CONFIG_KEYWORDS = frozenset(
@@ -41,19 +42,10 @@ def config_summary(dockerfile: Dockerfile, *, skip: frozenset[str] = frozenset()
     return out
 
 
-def final_config(dockerfile: Dockerfile, *, skip: frozenset[str] = frozenset()) -> list[tuple]:
-    """Config instructions that shape the final image: its stage and the stages under it."""
-    chain = []
-    stage = dockerfile.stages.final
-    while stage is not None and stage not in chain:
-        chain.append(stage)
-        stage = stage.base_stage
-    out = []
-    for member in reversed(chain):
-        for instruction in member.instructions:
-            if instruction.name in CONFIG_KEYWORDS and instruction.name not in skip:
-                out.append((instruction.name, instruction.flag_values(), _normalise(instruction.args)))
-    return out
+def _final_lineage(dockerfile: Dockerfile) -> list[Stage]:
+    """The final stage and the stages it is built FROM, nearest first."""
+    final = dockerfile.stages.final
+    return final.lineage() if final is not None else []
 
 
 def image_config(dockerfile: Dockerfile) -> dict[str, object]:
@@ -61,14 +53,9 @@ def image_config(dockerfile: Dockerfile) -> dict[str, object]:
     without what the base image brings): what a stage split must keep. ARG lines are not
     part of it, and ENV/LABEL count by their final values, so a release stage that repeats
     only what the image needs compares equal."""
-    chain = []
-    stage = dockerfile.stages.final
-    while stage is not None and stage not in chain:
-        chain.append(stage)
-        stage = stage.base_stage
     config: dict[str, object] = {"Env": {}, "Labels": {}, "ExposedPorts": set(), "Volumes": set(), "OnBuild": []}
     workdir: list[str] | None = None
-    for member in reversed(chain):
+    for member in reversed(_final_lineage(dockerfile)):
         for node in member.instructions:
             if node.name == "WORKDIR":
                 workdir = _change_directory(workdir or [], _normalise(node.args).strip("\"'"))

@@ -220,13 +220,8 @@ def stage_env(ctx: Context, stage: Stage | None, before: Instruction) -> dict[st
     This reads the whole chain; to look up one variable per RUN use :func:`env_value`."""
     if stage is None:
         return {}
-    chain = []
-    current: Stage | None = stage
-    while current is not None and current not in chain:
-        chain.append(current)
-        current = current.base_stage
     env: dict[str, str] = {}
-    for member in reversed(chain):
+    for member in reversed(stage.lineage()):
         for node in member.instructions:
             if node is before:
                 return env

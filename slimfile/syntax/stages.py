@@ -124,6 +124,20 @@ class Stage:
     def label(self) -> str:
         return self.name or str(self.index)
 
+    def lineage(self) -> list[Stage]:
+        """The stage and the stages it is built FROM, nearest first. The stages met are kept
+        by index in a set (a base stage is always an earlier one, so this only guards): asking
+        a list of whole stages at each step compared them field by field, n x n for a chain
+        of n stages."""
+        chain: list[Stage] = []
+        seen: set[int] = set()
+        current: Stage | None = self
+        while current is not None and current.index not in seen:
+            seen.add(current.index)
+            chain.append(current)
+            current = current.base_stage
+        return chain
+
 
 @dataclass(slots=True)
 class StageModel:

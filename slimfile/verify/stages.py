@@ -25,10 +25,8 @@ def target_stage(dockerfile: Dockerfile, target: str | None) -> Stage:
 
 
 def stage_chain(dockerfile: Dockerfile, target: str | None) -> list[Stage]:
-    chain = [target_stage(dockerfile, target)]
-    while chain[0].base_stage is not None and chain[0].base_stage not in chain:
-        chain.insert(0, chain[0].base_stage)
-    return chain
+    """The target stage and the stages it is built FROM, in build order (the first built first)."""
+    return target_stage(dockerfile, target).lineage()[::-1]
 
 
 def chain_instructions(chain: list[Stage]) -> list[tuple[Stage, Instruction]]:

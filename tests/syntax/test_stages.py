@@ -66,3 +66,38 @@ def test_stages_names_platforms_and_membership():
 def test_from_with_wrong_word_count_is_reported_not_fatal():
     tree = parse(b"FROM a b\n")
     assert tree.stages.stages[0].problem
+
+
+def test_lineage_is_the_stage_and_its_bases_nearest_first():
+    text = (
+        "FROM debian:12 AS base\n"
+        "FROM base AS tools\n"
+        "FROM debian:12 AS other\n"
+        "FROM tools AS build\n"
+        "FROM build\n"
+    )
+    stages = parse(text.encode()).stages.stages
+    assert [s.index for s in stages[4].lineage()] == [4, 3, 1, 0]
+    assert [s.index for s in stages[2].lineage()] == [2]
+
+
+def test_lineage_of_a_long_chain_compares_no_stage():
+    """A chain of stages is walked by index: comparing whole stages (dataclass equality, field
+    by field) at each step made the guard's config summary n x n (8,000 stages: 24 s)."""
+    lines = ["FROM debian:12 AS s0"] + [f"FROM s{i - 1} AS s{i}" for i in range(1, 300)]
+    stages = parse(("\n".join(lines) + "\n").encode()).stages.stages
+    compared = 0
+    original = type(stages[0]).__eq__
+
+    def counting(self, other):
+        nonlocal compared
+        compared += 1
+        return original(self, other)
+
+    type(stages[0]).__eq__ = counting
+    try:
+        chain = stages[-1].lineage()
+    finally:
+        type(stages[0]).__eq__ = original
+    assert [s.index for s in chain] == list(range(299, -1, -1))
+    assert compared == 0
