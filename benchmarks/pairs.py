@@ -11,7 +11,7 @@ sizes, as ``tests/test_scaling.py`` does. Linear work gives the ratio of the siz
 ratio above 4.6 is flagged with ``!!!``. A flagged pair becomes a shape of
 ``benchmarks/scaling.py`` once it is fixed.
 
-    python benchmarks/pairs.py [--fix] [--interleave] [--sizes 100,400] [--only env+npm,apt+yarn,chain+*]
+    python benchmarks/pairs.py [--fix | --unsafe] [--interleave] [--sizes 100,400] [--only env+npm,apt+yarn,chain+*]
 
 Results: docs/benchmarks.md ("Hostile files, a fifteenth pass").
 """
@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.test_scaling import check, executed_lines, fix_diff
+from tests.test_scaling import check, executed_lines, fix_diff, fix_diff_unsafe
 
 BACKGROUNDS: dict[str, Callable[[int], str]] = {
     "env": lambda i: f"ENV V{i}={i}",
@@ -149,13 +149,14 @@ def _count(command: Callable[[Path], None], path: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fix", action="store_true", help="count `fix --diff` instead of `check`")
+    parser.add_argument("--unsafe", action="store_true", help="count `fix --diff --unsafe-fixes` instead of `check`")
     parser.add_argument("--sizes", default="100,400")
     parser.add_argument("--only", default="", help="comma-separated background+probe pairs (background+* for every probe)")
     parser.add_argument("--interleave", action="store_true", help="a background line and a probe line in turn")
     args = parser.parse_args(argv)
     small, large = (int(s) for s in args.sizes.split(","))
     only = {pair for pair in args.only.split(",") if pair}
-    command = fix_diff if args.fix else check
+    command = fix_diff_unsafe if args.unsafe else fix_diff if args.fix else check
     flagged = 0
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

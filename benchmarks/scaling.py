@@ -46,6 +46,7 @@ COMMANDS = {
     "parse": ["parse", "--json"],
     "check": ["check", "--isolated"],
     "fix": ["fix", "--diff", "--isolated"],
+    "unsafe": ["fix", "--diff", "--isolated", "--unsafe-fixes"],
 }
 
 
