@@ -563,6 +563,16 @@ def env_arg_runs(n: int) -> bytes:
     return _lines(head, lambda i: (f"ENV V{i // 3}={i // 3}", f"ARG A{i // 3}", f"RUN echo $A{i // 3} > /a{i // 3}")[i % 3], n)
 
 
+def onbuild_reorder(n: int) -> bytes:
+    """``COPY . .``, then ``RUN apt-get install -y git`` (a stable step SF703 moves above the
+    copy) and ``ONBUILD RUN apt-get install -y pK`` (SF106 edits the trigger) in turn. The
+    guard read a round with both as a reorder that changed the triggers' text, so each trigger
+    fix was verified with the round's others, then alone, each a parse of the whole file
+    (pairs.py's apt+doubt with --unsafe-fixes: 800 lines 39 s)."""
+    head = ["FROM debian:12", "WORKDIR /app", "COPY . ."]
+    return _lines(head, lambda i: ("RUN apt-get install -y git", f"ONBUILD RUN apt-get install -y p{i // 2}")[i % 2], n)
+
+
 def chain_venvs(n: int) -> bytes:
     """n/3 stages, each ``FROM`` the one before with ``RUN python -m venv /vK && /vK/bin/pip
     install x``: where each venv's pip came from was summed up over every base stage, none of
@@ -725,6 +735,7 @@ SHAPES: dict[str, tuple[Callable[[int], bytes], str]] = {
     "empty-chain": (empty_chain, "n/2 stages with no step, each FROM the one before, then n/2 COPY . /appK"),
     "stay-then-read": (stay_then_read, "COPY . ., then RUN cat /app/x > /fK and RUN cat /fK > /gK in turn (each move's blocker)"),
     "env-arg-runs": (env_arg_runs, "COPY . ., then ENV VK, ARG AK, RUN echo $AK in turn (the variables the moved RUNs read)"),
+    "onbuild-reorder": (onbuild_reorder, "COPY . ., then RUN apt-get install -y git and ONBUILD RUN apt-get install -y pK in turn"),
     "chain-venvs": (chain_venvs, "n/3 stages each FROM the one before, each making a venv and running its pip"),
     "chain-then-yarn": (chain_then_yarn, "n/2 empty stages each FROM the one before, COPY . ., n/2 RUN yarn install"),
     "apt-then-lists": (apt_then_lists, "n/2 apt install RUNs that clean their lists, then n/2 RUN rm -rf /var/lib/apt/lists/*"),

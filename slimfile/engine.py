@@ -25,6 +25,9 @@ from slimfile.syntax.nodes import Dockerfile
 from slimfile.syntax.parser import parse
 
 MAX_ROUNDS = 12
+# fixes of a round that fail to verify with the others, looked at one by one per round (see
+# _isolate_sound_fixes); those after the last wait for the next round
+MAX_BREAKERS = 16
 
 
 @dataclass(frozen=True)
@@ -290,7 +293,8 @@ def _verify(
         return refused
     declared = frozenset().union(*(fix.declares for fix in fixes))
     adds = [text for fix in fixes for text in fix.adds]
-    differences = semantic_differences(before, after, declared, sum(fix.runs_removed for fix in fixes), adds)
+    in_place = [edit for fix in fixes if "reorder" not in fix.declares for edit in fix.edits] if "reorder" in declared else []
+    differences = semantic_differences(before, after, declared, sum(fix.runs_removed for fix in fixes), adds, in_place)
     if differences:
         return "; ".join(differences)
     return after
@@ -327,12 +331,16 @@ def _isolate_sound_fixes(current: Dockerfile, chosen: Sequence[Finding], path: s
     the ones before it for the next round.
 
     Each run is found by galloping, then bisecting: a verification re-parses the whole file,
-    and one per fix made a 4 MiB file with thousands of fixes cost minutes."""
+    and one per fix made a 4 MiB file with thousands of fixes cost minutes. For the same
+    reason a round looks at no more than ``MAX_BREAKERS`` fixes one by one (each costs a
+    verification of the run before it and one alone): the fixes after the last of them wait
+    for the next round unverified, where n trigger fixes that each failed with a reorder of
+    the round cost 2n parses of the whole file."""
     good: list[Finding] = []
     bad: list[tuple[Finding, str]] = []
     result = current
     rest = list(chosen)
-    while rest:
+    for _breakers in range(MAX_BREAKERS):
         count, applied = _longest_sound_run(current, good, rest, path, settings, created)
         if count:
             good.extend(rest[:count])
@@ -346,6 +354,8 @@ def _isolate_sound_fixes(current: Dockerfile, chosen: Sequence[Finding], path: s
         if not isinstance(verdict, Dockerfile):
             bad.append((breaker, verdict))
         rest = rest[count + 1 :]
+        if not rest:
+            break
     return result, good, bad
 
 

@@ -2,8 +2,8 @@
 
 Each generated shape of ``benchmarks/scaling.py`` (many small RUNs, one RUN with thousands of
 continuation lines, suppressions, stages, heredocs...) goes through the code paths of
-``slimfile parse --json``, ``slimfile check`` and ``slimfile fix --diff`` at 200 and at 800
-lines, while a trace function counts the lines of Python the interpreter executes (slimfile's
+``slimfile parse --json``, ``slimfile check``, ``slimfile fix --diff`` and ``fix --diff
+--unsafe-fixes`` (base swaps, stage splits, the release user) at 200 and at 800 lines, while a trace function counts the lines of Python the interpreter executes (slimfile's
 and the standard library's: difflib, json). Linear work makes the count grow 4 times; the
 quadratic paths this guards against (line starts rebuilt per position, every pair of fixes
 compared, a scan of all earlier RUNs per RUN, difflib over a whole file of changes) gave 5 to
@@ -138,3 +138,21 @@ def test_work_grows_linearly(shape: str, command: str, warmed: Path, tmp_path: P
         f"{shape}, {command}: {counts[0]:,} lines of Python at {sizes[0]} lines of input, "
         f"{counts[1]:,} at {sizes[1]} (x{ratio:.2f}; linear work gives x{LINEAR:g})"
     )
+
+
+def test_tiles_repeat_the_last_stage_of_a_corpus_file():
+    """``benchmarks/tiles.py`` (the hunt over corpus files) keeps everything up to the last
+    FROM, repeats the rest, and with ``distinct`` gives each copy paths of its own."""
+    from benchmarks.tiles import split_last_stage, tile
+
+    source = b"FROM node:20 AS build\nRUN npm ci\nFROM debian:12\nCOPY --from=build /app /app\nRUN <<EOF\ncat /app/x\nEOF"
+    head, body = split_last_stage(source)
+    assert head == b"FROM node:20 AS build\nRUN npm ci\nFROM debian:12\n"
+    assert body == b"COPY --from=build /app /app\nRUN <<EOF\ncat /app/x\nEOF\n"
+    tiled = head + b"".join(tile(body, k, True) for k in range(3))
+    dockerfile = parse(tiled)
+    assert [i.name for i in dockerfile.instructions].count("RUN") == 4
+    assert b"COPY --from=build /t2app /t2app\n" in tiled and b"cat /t1app/x" in tiled
+    assert tile(b"ADD https://e.com/a /opt/\nENV P=$HOME/bin:/usr/bin\n", 1, True) == b"ADD https://e.com/a /t1opt/\nENV P=$HOME/bin:/t1usr/bin\n"
+    assert split_last_stage(b"FROM a\nRUN x\nFROM b") is None  # nothing after the last FROM
+    assert split_last_stage(b"RUN x\n") is None

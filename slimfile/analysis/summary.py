@@ -7,9 +7,11 @@ old one: same stages with the same names and bases, and the same final-stage con
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 from collections.abc import Sequence
 
+from slimfile.syntax.edits import Edit, apply_edits
 from slimfile.syntax.gocompat import parse_words
 from slimfile.syntax.nodes import Dockerfile
 from slimfile.syntax.stages import Stage
@@ -176,22 +178,28 @@ def added_key(text: str, escape: str = "\\") -> str:
 _MOVABLE = frozenset({"RUN", "ENV", "ARG"})
 
 
-def reorder_differences(before: Dockerfile, after: Dockerfile, adds: Sequence[str]) -> list[str]:
+def reorder_differences(
+    before: Dockerfile, after: Dockerfile, adds: Sequence[str], in_place: Sequence[Edit] = ()
+) -> list[str]:
     """What a reorder may not change: per stage, the same instructions plus the declared new
-    ones; only RUN, ENV and ARG change places; every variable keeps its sequence of values."""
+    ones; only RUN, ENV and ARG change places; every variable keeps its sequence of values.
+    ``in_place``: the edits of the round's other fixes, which change instructions where they
+    stand (a trigger's text, an ADD made a COPY): the instructions they edit are compared as
+    those edits leave them."""
     old_stages, new_stages = before.stages.stages, after.stages.stages
     if len(old_stages) != len(new_stages):
         return ["stages changed (count)"]
     problems: list[str] = []
     declared = Counter(key for key in (added_key(text, before.escape) for text in adds) if key != "RUN")
+    edited = _keys_after_edits(before, in_place)
     for old, new in zip(old_stages, new_stages):
-        old_keys = Counter(_node_key(n) for n in old.instructions if n.name != "RUN")
+        old_keys = Counter(edited.get(id(n)) or _node_key(n) for n in old.instructions if n.name != "RUN")
         new_keys = Counter(_node_key(n) for n in new.instructions if n.name != "RUN")
         appeared = new_keys - old_keys
         if old_keys - new_keys or appeared - declared:
             problems.append(f"stage {old.label}: instructions other than the declared new ones appeared or disappeared")
         declared -= appeared
-        if _fixed_order(old, Counter()) != _fixed_order(new, appeared):
+        if _fixed_order(old, Counter(), edited) != _fixed_order(new, appeared):
             problems.append(f"stage {old.label}: instructions other than RUN, ENV and ARG changed order")
         if _variable_sequences(old) != _variable_sequences(new):
             problems.append(f"stage {old.label}: a variable's ENV/ARG values come in another order")
@@ -200,18 +208,41 @@ def reorder_differences(before: Dockerfile, after: Dockerfile, adds: Sequence[st
     return problems
 
 
-def _fixed_order(stage, added: Counter) -> list[str]:
-    """The keys of the instructions that may not move, in order, without the added ones."""
+def _fixed_order(stage, added: Counter, edited: dict[int, str] | None = None) -> list[str]:
+    """The keys of the instructions that may not move, in order, without the added ones
+    (``edited``: the keys of instructions edited in place, by id)."""
     skip = Counter(added)
     keys = []
     for node in stage.instructions:
         if node.name in _MOVABLE:
             continue
-        key = _node_key(node)
+        key = (edited.get(id(node)) if edited else None) or _node_key(node)
         if skip[key]:
             skip[key] -= 1
             continue
         keys.append(key)
+    return keys
+
+
+def _keys_after_edits(before: Dockerfile, edits: Sequence[Edit]) -> dict[int, str]:
+    """id -> key of each instruction other than RUN that ``edits`` change inside it, read
+    again alone with those edits applied. An edit that reaches past an instruction (a RUN
+    deleted or merged) edits none in place."""
+    if not edits:
+        return {}
+    nodes = [node for node in before.instructions if node.name != "RUN"]
+    starts = [node.start for node in nodes]
+    inside: dict[int, list[Edit]] = {}
+    for edit in edits:
+        index = bisect.bisect_right(starts, edit.start) - 1
+        if index >= 0 and edit.start >= nodes[index].start and edit.end <= nodes[index].end:
+            inside.setdefault(index, []).append(edit)
+    keys: dict[int, str] = {}
+    for index, found in inside.items():
+        node = nodes[index]
+        moved = [Edit(e.start - node.start, e.end - node.start, e.content) for e in found]
+        text = apply_edits(before.source[node.start : node.end], moved).decode("utf-8", "surrogateescape")
+        keys[id(node)] = added_key(text.rstrip("\r\n"), before.escape)
     return keys
 
 
@@ -226,12 +257,18 @@ def _variable_sequences(stage) -> dict[tuple[str, str], list[str]]:
 
 
 def semantic_differences(
-    before: Dockerfile, after: Dockerfile, declared: frozenset[str], runs_removed: int = 0, adds: Sequence[str] = ()
+    before: Dockerfile,
+    after: Dockerfile,
+    declared: frozenset[str],
+    runs_removed: int = 0,
+    adds: Sequence[str] = (),
+    in_place: Sequence[Edit] = (),
 ) -> list[str]:
-    """Human-readable differences that no applied fix declared."""
+    """Human-readable differences that no applied fix declared. ``in_place``: the edits of
+    the fixes that do not declare a reorder (see :func:`reorder_differences`)."""
     problems = []
     if "reorder" in declared:
-        problems.extend(reorder_differences(before, after, adds))
+        problems.extend(reorder_differences(before, after, adds, in_place))
         declared = declared | {"instructions", "config"}  # what reorder_differences checked instead
     expected_runs = run_count(before) - runs_removed
     if run_count(after) != expected_runs:

@@ -192,3 +192,56 @@ def test_adjacent_redundant_cleanups_go_in_one_round(n: int):
     assert result.converged and result.rounds == 2  # the deletions, then a round that finds nothing
     assert result.output == ("\n".join(["FROM debian:12", *installs]) + "\n").encode()
     assert [f.rule.code for f in result.applied] == ["SF501"] * n
+
+
+@pytest.mark.parametrize("n", [60, 240])
+def test_a_round_looks_at_few_breakers_one_by_one(monkeypatch, n: int):
+    """The fix on line 2 is sound with none of the others, which are sound alone and together
+    (the guard read a reorder and n trigger fixes of one round that way). Each of them failed
+    with the line-2 fix, then was verified alone: 2n parses of the whole file in round 1. Now
+    a round takes at most MAX_BREAKERS of them one by one and the rest wait: they land in
+    round 2, after line 2's fix, in one verification."""
+    from slimfile import engine
+
+    src = b"FROM debian\n" + b"".join(b"run echo %d\n" % i for i in range(n))
+    real_verify = engine._verify
+    calls = []
+
+    def verify(before, output, chosen, path, settings, created):
+        lines = {f.line for f in chosen}
+        calls.append(len(chosen))
+        if 2 in lines and len(lines) > 1:
+            return "line 2 is unsound with any other"
+        return real_verify(before, output, chosen, path, settings, created)
+
+    monkeypatch.setattr(engine, "_verify", verify)
+    result = fix_source(src, "Dockerfile", Settings(), passes=[tp.uppercase_keywords])
+    assert result.output.count(b"RUN echo") == n and result.rejected == []
+    assert result.converged and result.rounds == 3
+    assert len(calls) <= 40, len(calls)  # 2 x MAX_BREAKERS, a few runs; 2n + 3 before
+
+
+def test_a_reorder_and_a_fix_of_a_trigger_land_together():
+    # the reorder guard compared ONBUILD lines by their text, which a trigger fix (declared
+    # "onbuild") changes: each trigger fix failed with SF703's move, and was verified again
+    # alone, two parses of the whole file per trigger (800 lines: 39 s)
+    from slimfile import engine
+    from slimfile.engine import _collect
+
+    src = (
+        b"FROM debian:12\nWORKDIR /app\nCOPY . .\nRUN apt-get install -y git\n"
+        b"ONBUILD RUN apt-get install -y p0\nRUN apt-get install -y git\nONBUILD RUN apt-get install -y p1\n"
+    )
+    before = engine.parse(src)
+    found = [f for _, f in _collect(before, Settings(unsafe_fixes=True, build_context="no-such-context"), None)]
+    move = [f for f in found if f.rule.code == "SF703"]
+    triggers = [f for f in found if f.fix is not None and "onbuild" in f.fix.declares]
+    assert len(move) == 1 and len(triggers) == 2
+    together = move + triggers
+    output = engine.apply_fixes(src, [f.fix for f in together])
+    verdict = engine._verify(before, output, together, "Dockerfile", Settings(), {})
+    assert not isinstance(verdict, str), verdict
+    # a trigger may still neither move nor disappear
+    moved = output.replace(b"ONBUILD RUN apt-get install --no-install-recommends -y p1\n", b"").replace(b"COPY . .\n", b"COPY . .\nONBUILD RUN apt-get install -y p1\n")
+    verdict = engine._verify(before, moved, together, "Dockerfile", Settings(), {})
+    assert isinstance(verdict, str) and "changed order" in verdict, verdict
