@@ -34,16 +34,13 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.pairs import CONTEXT, FLAG
 from slimfile.syntax import parse
 from slimfile.syntax.errors import DockerfileError
+from tests.conftest import CORPUS, corpus_sample, shared_files
 from tests.test_scaling import check, executed_lines, fix_diff, fix_diff_unsafe
-
-SHARED_CORPUS = ROOT.parent / "shared" / "corpus" / "files"
-SAMPLE = ROOT / "tests" / "data" / "corpus-sample"
 
 
 def corpus_files() -> list[Path]:
-    """The shared corpus when it is beside the checkout, else the sample the tests carry."""
-    folder = SHARED_CORPUS if SHARED_CORPUS.is_dir() else SAMPLE
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix not in {".tsv", ".md"})
+    """The shared corpus (``../shared`` or SLIMFILE_SHARED), else the sample the tests carry."""
+    return shared_files(CORPUS) or corpus_sample()
 
 
 def split_last_stage(source: bytes) -> tuple[bytes, bytes] | None:
@@ -68,7 +65,7 @@ def split_last_stage(source: bytes) -> tuple[bytes, bytes] | None:
     return head, body if body.endswith(b"\n") else body + b"\n"
 
 
-_PATH_ROOT = re.compile(rb"(?<![\w.$:/-])/(?=[A-Za-z_])")
+_PATH_ROOT = re.compile(rb"(?<![\w.$/-])/(?=[A-Za-z_])")
 
 
 def tile(body: bytes, index: int, distinct: bool) -> bytes:
