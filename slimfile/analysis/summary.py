@@ -226,8 +226,9 @@ def _fixed_order(stage, added: Counter, edited: dict[int, str] | None = None) ->
 
 def _keys_after_edits(before: Dockerfile, edits: Sequence[Edit]) -> dict[int, str]:
     """id -> key of each instruction other than RUN that ``edits`` change inside it, read
-    again alone with those edits applied. An edit that reaches past an instruction (a RUN
-    deleted or merged) edits none in place."""
+    again alone with those edits applied. Only edits within the instruction's text before its
+    final line break count: one that reaches past it (a RUN deleted or merged) or starts after
+    its line break (a new line inserted below it) edits none in place."""
     if not edits:
         return {}
     nodes = [node for node in before.instructions if node.name != "RUN"]
@@ -235,15 +236,21 @@ def _keys_after_edits(before: Dockerfile, edits: Sequence[Edit]) -> dict[int, st
     inside: dict[int, list[Edit]] = {}
     for edit in edits:
         index = bisect.bisect_right(starts, edit.start) - 1
-        if index >= 0 and edit.start >= nodes[index].start and edit.end <= nodes[index].end:
+        if index >= 0 and edit.end <= _text_end(before, nodes[index]):
             inside.setdefault(index, []).append(edit)
     keys: dict[int, str] = {}
     for index, found in inside.items():
         node = nodes[index]
         moved = [Edit(e.start - node.start, e.end - node.start, e.content) for e in found]
-        text = apply_edits(before.source[node.start : node.end], moved).decode("utf-8", "surrogateescape")
-        keys[id(node)] = added_key(text.rstrip("\r\n"), before.escape)
+        text = apply_edits(before.source[node.start : _text_end(before, node)], moved)
+        keys[id(node)] = added_key(text.decode("utf-8", "surrogateescape"), before.escape)
     return keys
+
+
+def _text_end(dockerfile: Dockerfile, node) -> int:
+    """Where the instruction's text ends, before its final line break."""
+    text = dockerfile.source[node.start : node.end]
+    return node.start + len(text.rstrip(b"\r\n"))
 
 
 def _variable_sequences(stage) -> dict[tuple[str, str], list[str]]:

@@ -10,6 +10,7 @@ from slimfile.analysis.context import Context
 from slimfile.analysis.steps import SHELL, USER, WORKDIR, StepEffects, commute, stage_steps
 from slimfile.analysis.summary import reorder_differences
 from slimfile.engine import Settings
+from slimfile.syntax.edits import Edit
 from slimfile.syntax.parser import parse
 
 
@@ -133,6 +134,30 @@ def test_reorder_guard_reads_added_text_like_the_parser():
     tick = parse(b'# escape=`\nFROM x\nCOPY . /app/\nRUN a\n')
     tick_after = parse(b'# escape=`\nFROM x\nCOPY ["a b", "/app/"]\nRUN a\nCOPY . /app/\n')
     assert reorder_differences(tick, tick_after, ['COPY ["a b", "/app/"]']) == []
+
+
+def test_reorder_guard_reads_instructions_as_the_rounds_other_fixes_leave_them():
+    """A fix of the round that edits a trigger where it stands (``in_place``) is not a trigger
+    that disappeared; a trigger that moves still is, and a line inserted below an instruction
+    does not edit it."""
+    before = parse(b"FROM x\nCOPY . .\nRUN a\nONBUILD RUN apt-get install -y p0\nONBUILD RUN apt-get install -y p1\nRUN b\n")
+    flag = before.source.index(b"-y p0")  # --no-install-recommends goes before -y, in both triggers
+    second = before.source.index(b"-y p1")
+    edits = [Edit.insert(flag, b"--no-install-recommends "), Edit.insert(second, b"--no-install-recommends ")]
+    after = parse(
+        b"FROM x\nRUN a\nCOPY . .\nONBUILD RUN apt-get install --no-install-recommends -y p0\n"
+        b"ONBUILD RUN apt-get install --no-install-recommends -y p1\nRUN b\n"
+    )
+    assert any("appeared or disappeared" in p for p in reorder_differences(before, after, []))
+    assert reorder_differences(before, after, [], edits) == []
+    swapped = parse(
+        b"FROM x\nRUN a\nCOPY . .\nONBUILD RUN apt-get install --no-install-recommends -y p1\n"
+        b"ONBUILD RUN apt-get install --no-install-recommends -y p0\nRUN b\n"
+    )
+    assert any("changed order" in p for p in reorder_differences(before, swapped, [], edits))
+    below = before.source.index(b"RUN b")  # the start of the line after the second trigger
+    inserted = parse(before.source[:below] + b"RUN c\n" + before.source[below:])
+    assert reorder_differences(before, inserted, [], [Edit.insert(below, b"RUN c\n")]) == []
 
 
 @settings(max_examples=200, deadline=None)
