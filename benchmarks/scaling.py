@@ -573,6 +573,20 @@ def onbuild_reorder(n: int) -> bytes:
     return _lines(head, lambda i: ("RUN apt-get install -y git", f"ONBUILD RUN apt-get install -y p{i // 2}")[i % 2], n)
 
 
+def split_kept_tail(n: int) -> bytes:
+    """A one-stage Java build, then n equal ``SHELL`` lines the release keeps: the stage
+    split writes them again after the release's FROM, and its one edit made the whole tail a
+    change, which the diff gave difflib to align, n x n for n equal lines up to its bound
+    (MAX_ALIGNED: about 2 s of ``fix --diff --unsafe-fixes`` at 1,600 lines)."""
+    head = ["FROM eclipse-temurin:17-jdk", "WORKDIR /app", "COPY . .", "RUN javac -d classes src/main/Main.java && jar cfe app.jar Main -C classes ."]
+    return _lines(head, lambda i: 'SHELL ["/bin/bash", "-o", "pipefail", "-c"]', n, ['CMD ["java", "-jar", "/app/app.jar"]'])
+
+
+def split_kept_tail_tree(directory: Path, n: int) -> None:
+    (directory / "src" / "main").mkdir(parents=True, exist_ok=True)
+    (directory / "src" / "main" / "Main.java").write_text("public class Main { public static void main(String[] a) {} }\n")
+
+
 def chain_venvs(n: int) -> bytes:
     """n/3 stages, each ``FROM`` the one before with ``RUN python -m venv /vK && /vK/bin/pip
     install x``: where each venv's pip came from was summed up over every base stage, none of
@@ -735,6 +749,7 @@ SHAPES: dict[str, tuple[Callable[[int], bytes], str]] = {
     "empty-chain": (empty_chain, "n/2 stages with no step, each FROM the one before, then n/2 COPY . /appK"),
     "stay-then-read": (stay_then_read, "COPY . ., then RUN cat /app/x > /fK and RUN cat /fK > /gK in turn (each move's blocker)"),
     "env-arg-runs": (env_arg_runs, "COPY . ., then ENV VK, ARG AK, RUN echo $AK in turn (the variables the moved RUNs read)"),
+    "split-kept-tail": (split_kept_tail, "a one-stage Java build, then n equal SHELL lines the split's release keeps"),
     "onbuild-reorder": (onbuild_reorder, "COPY . ., then RUN apt-get install -y git and ONBUILD RUN apt-get install -y pK in turn"),
     "chain-venvs": (chain_venvs, "n/3 stages each FROM the one before, each making a venv and running its pip"),
     "chain-then-yarn": (chain_then_yarn, "n/2 empty stages each FROM the one before, COPY . ., n/2 RUN yarn install"),
@@ -763,6 +778,7 @@ CONTEXTS: dict[str, Callable[[Path, int], None]] = {
     "moves-past-writes": moves_past_writes_tree,
     "env-npm-runs": env_npm_runs_tree,
     "env-context-steps": env_context_steps_tree,
+    "split-kept-tail": split_kept_tail_tree,
     "yarn-installs": yarn_installs_tree,
     "chained-installs": yarn_installs_tree,
     "apt-then-yarn": yarn_installs_tree,

@@ -19,7 +19,7 @@ from slimfile.analysis.summary import semantic_differences
 from slimfile.diagnostics import Finding
 from slimfile.isolation import blame, pass_label
 from slimfile.suppressions import Suppressions
-from slimfile.syntax.edits import Change, NewFile, apply_fixes, compose_changes, select_compatible, select_with_blockers
+from slimfile.syntax.edits import Change, NewFile, apply_fixes, compose_changes, select_compatible, select_with_blockers, tightened
 from slimfile.syntax.errors import DockerfileError
 from slimfile.syntax.nodes import Dockerfile
 from slimfile.syntax.parser import parse
@@ -257,7 +257,7 @@ def fix_source(
                 continue
         applied.extend(chosen)
         created.update((new.path, new.content) for f in chosen for new in f.fix.creates)
-        changes = compose_changes(changes, [e for f in chosen if f.fix is not None for e in f.fix.edits])
+        changes = compose_changes(changes, [tightened(current.source, e) for f in chosen if f.fix is not None for e in f.fix.edits])
         current = result
     if remaining is None:  # did not converge: lint what we ended with
         remaining = lint(current, settings, passes, created)

@@ -322,6 +322,42 @@ class _FirstClaim:
 Change = tuple[int, int, int, int]
 
 
+def tightened(source: bytes, edit: Edit) -> Edit:
+    """The same change without the bytes it writes again unchanged at either end: a stage
+    split that writes a stage's last lines again as they were changes only what it puts
+    before them. For the map of what changed (:func:`compose_changes`), so that the diff
+    aligns only that (difflib's matching is quadratic in what it is given); fixes keep their
+    own edits, whose ranges decide their conflicts."""
+    old = source[edit.start : edit.end]
+    new = edit.content
+    if not old or not new:
+        return edit
+    head = _common_length(old, new, from_end=False)
+    tail = _common_length(old[head:], new[head:], from_end=True)
+    if not head and not tail:
+        return edit
+    return Edit(edit.start + head, edit.end - tail, new[head : len(new) - tail])
+
+
+def _common_length(a: bytes, b: bytes, *, from_end: bool) -> int:
+    """How many bytes ``a`` and ``b`` share at the start (or the end), compared a stretch at a
+    time in C: doubling the stretch while it matches, then halving it."""
+    limit = min(len(a), len(b))
+    if from_end:
+        a, b = a[len(a) - limit :][::-1], b[len(b) - limit :][::-1]
+    same, step = 0, 64
+    while same < limit:
+        step = min(step, limit - same)
+        if a[same : same + step] == b[same : same + step]:
+            same += step
+            step *= 2
+        elif step == 1:
+            break
+        else:
+            step //= 2
+    return same
+
+
 def compose_changes(changes: Sequence[Change], edits: Iterable[Edit]) -> tuple[Change, ...]:
     """Where the text after ``edits`` differs from the original, given ``changes`` (where the
     current text, which ``edits`` apply to, differs from it).

@@ -15,6 +15,7 @@ from slimfile.syntax.edits import (
     apply_edits,
     apply_fixes,
     compose_changes,
+    tightened,
     select_compatible,
     select_with_blockers,
 )
@@ -195,3 +196,29 @@ def test_ten_thousand_touching_fixes():
     accepted, blockers = select_with_blockers(fixes)
     assert accepted == list(range(0, 10_000, 2))
     assert blockers == {i: i - 1 for i in range(1, 10_000, 2)}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300), st.data())
+def test_a_tightened_edit_makes_the_same_text_and_changes_only_what_differs(source, data):
+    start = data.draw(st.integers(0, len(source)))
+    end = data.draw(st.integers(start, len(source)))
+    # content that keeps some of the replaced bytes at either end, as a split that writes lines again
+    kept_head = data.draw(st.integers(0, end - start))
+    kept_tail = data.draw(st.integers(0, end - start - kept_head))
+    middle = data.draw(st.binary(max_size=20))
+    content = source[start : start + kept_head] + middle + source[end - kept_tail : end]
+    edit = Edit(start, end, content)
+    tight = tightened(source, edit)
+    assert apply_edits(source, [tight]) == apply_edits(source, [edit])
+    assert start <= tight.start <= tight.end <= end
+    old = source[tight.start : tight.end]
+    if old and tight.content:  # nothing left that both sides share at either end
+        assert old[:1] != tight.content[:1] and old[-1:] != tight.content[-1:]
+
+
+def test_a_tightened_edit_of_a_long_stretch_written_again():
+    tail = b"SHELL [\"/bin/bash\", \"-c\"]\n" * 5000
+    source = b"FROM a\nRUN make\n" + tail
+    edit = Edit(16, len(source), b"\nFROM b AS release\n" + tail)
+    assert tightened(source, edit) == Edit(16, 16, b"\nFROM b AS release\n")
