@@ -84,6 +84,10 @@ def write(directory: Path, head: bytes, body: bytes, times: int, distinct: bool 
     return path
 
 
+def _count(command: Callable[[Path], None], path: Path) -> int:
+    return executed_lines(lambda: command(path))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fix", action="store_true", help="count `fix --diff` instead of `check`")
@@ -109,10 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             head, body = parts
             times = max(2, -(-args.lines // max(1, body.count(b"\n"))))
             try:
-                counts = [
-                    executed_lines(lambda k=k: command(write(root / f"{index}-{k}", head, body, k, args.distinct)))
-                    for k in (times, 4 * times)
-                ]
+                counts = [_count(command, write(root / f"{index}-{k}", head, body, k, args.distinct)) for k in (times, 4 * times)]
             except AssertionError as error:  # slimfile reported an error for the file
                 failed += 1
                 print(f"{path.name}: error {str(error)[:200]}", flush=True)

@@ -19,7 +19,15 @@ from slimfile.analysis.summary import semantic_differences
 from slimfile.diagnostics import Finding
 from slimfile.isolation import blame, pass_label
 from slimfile.suppressions import Suppressions
-from slimfile.syntax.edits import Change, NewFile, apply_fixes, compose_changes, select_compatible, select_with_blockers, tightened
+from slimfile.syntax.edits import (
+    Change,
+    NewFile,
+    apply_fixes,
+    compose_changes,
+    select_compatible,
+    select_with_blockers,
+    tightened,
+)
 from slimfile.syntax.errors import DockerfileError
 from slimfile.syntax.nodes import Dockerfile
 from slimfile.syntax.parser import parse

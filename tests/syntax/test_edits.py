@@ -15,9 +15,9 @@ from slimfile.syntax.edits import (
     apply_edits,
     apply_fixes,
     compose_changes,
-    tightened,
     select_compatible,
     select_with_blockers,
+    tightened,
 )
 from slimfile.syntax.style import continuation_indent, eol_of, line_break
 
