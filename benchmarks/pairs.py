@@ -142,21 +142,31 @@ def write(directory: Path, background: str, probe: str, n: int, interleave: bool
     return directory / "Dockerfile"
 
 
-def _count(command: Callable[[Path], None], path: Path) -> int:
+def count_lines(command: Callable[[Path], None], path: Path) -> int:
+    """Lines of Python the command runs on the file (``tests/test_scaling.executed_lines``)."""
     return executed_lines(lambda: command(path))
+
+
+def add_command_options(parser: argparse.ArgumentParser) -> None:
+    """--fix and --unsafe: which command is counted (``check`` without either)."""
+    parser.add_argument("--fix", action="store_true", help="count `fix --diff` instead of `check`")
+    parser.add_argument("--unsafe", action="store_true", help="count `fix --diff --unsafe-fixes` instead of `check`")
+
+
+def chosen_command(args: argparse.Namespace) -> Callable[[Path], None]:
+    return fix_diff_unsafe if args.unsafe else fix_diff if args.fix else check
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--fix", action="store_true", help="count `fix --diff` instead of `check`")
-    parser.add_argument("--unsafe", action="store_true", help="count `fix --diff --unsafe-fixes` instead of `check`")
+    add_command_options(parser)
     parser.add_argument("--sizes", default="100,400")
     parser.add_argument("--only", default="", help="comma-separated background+probe pairs (background+* for every probe)")
     parser.add_argument("--interleave", action="store_true", help="a background line and a probe line in turn")
     args = parser.parse_args(argv)
     small, large = (int(s) for s in args.sizes.split(","))
     only = {pair for pair in args.only.split(",") if pair}
-    command = fix_diff_unsafe if args.unsafe else fix_diff if args.fix else check
+    command = chosen_command(args)
     flagged = 0
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -164,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         for background, probe in itertools.product(BACKGROUNDS, PROBES):
             if only and not {f"{background}+{probe}", f"{background}+*"} & only:
                 continue
-            counts = [_count(command, write(root / f"{background}-{probe}-{n}", background, probe, n, args.interleave)) for n in (small, large)]
+            counts = [count_lines(command, write(root / f"{background}-{probe}-{n}", background, probe, n, args.interleave)) for n in (small, large)]
             ratio = counts[1] / counts[0]
             mark = "  !!!" if ratio > large / small * FLAG else ""
             flagged += bool(mark)

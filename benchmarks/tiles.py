@@ -25,17 +25,15 @@ import argparse
 import re
 import sys
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.pairs import CONTEXT, FLAG
+from benchmarks.pairs import CONTEXT, FLAG, add_command_options, chosen_command, count_lines
 from slimfile.syntax import parse
 from slimfile.syntax.errors import DockerfileError
 from tests.conftest import CORPUS, corpus_sample, shared_files
-from tests.test_scaling import check, executed_lines, fix_diff, fix_diff_unsafe
 
 
 def corpus_files() -> list[Path]:
@@ -84,20 +82,15 @@ def write(directory: Path, head: bytes, body: bytes, times: int, distinct: bool 
     return path
 
 
-def _count(command: Callable[[Path], None], path: Path) -> int:
-    return executed_lines(lambda: command(path))
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--fix", action="store_true", help="count `fix --diff` instead of `check`")
-    parser.add_argument("--unsafe", action="store_true", help="count `fix --diff --unsafe-fixes` instead of `check`")
+    add_command_options(parser)
     parser.add_argument("--lines", type=int, default=100, help="lines of the smaller file (about)")
     parser.add_argument("--only", default="", help="comma-separated corpus file names")
     parser.add_argument("--limit", type=int, default=0, help="only the first N files")
     parser.add_argument("--distinct", action="store_true", help="rename each tile's absolute paths")
     args = parser.parse_args(argv)
-    command: Callable[[Path], None] = fix_diff_unsafe if args.unsafe else fix_diff if args.fix else check
+    command = chosen_command(args)
     only = {name for name in args.only.split(",") if name}
     files = [p for p in corpus_files() if not only or p.name in only]
     if args.limit:
@@ -113,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
             head, body = parts
             times = max(2, -(-args.lines // max(1, body.count(b"\n"))))
             try:
-                counts = [_count(command, write(root / f"{index}-{k}", head, body, k, args.distinct)) for k in (times, 4 * times)]
+                counts = [count_lines(command, write(root / f"{index}-{k}", head, body, k, args.distinct)) for k in (times, 4 * times)]
             except AssertionError as error:  # slimfile reported an error for the file
                 failed += 1
                 print(f"{path.name}: error {str(error)[:200]}", flush=True)
