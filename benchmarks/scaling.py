@@ -565,10 +565,11 @@ def env_arg_runs(n: int) -> bytes:
 
 def onbuild_reorder(n: int) -> bytes:
     """``COPY . .``, then ``RUN apt-get install -y git`` (a stable step SF703 moves above the
-    copy) and ``ONBUILD RUN apt-get install -y pK`` (SF106 edits the trigger) in turn. The
-    guard read a round with both as a reorder that changed the triggers' text, so each trigger
-    fix was verified with the round's others, then alone, each a parse of the whole file
-    (pairs.py's apt+doubt with --unsafe-fixes: 800 lines 39 s)."""
+    copy) and ``ONBUILD RUN apt-get install -y pK`` (SF104 gives the trigger's install
+    ``--no-install-recommends``) in turn. The guard read a round with both as a reorder that
+    changed the triggers' text, so each trigger fix was verified with the round's others, then
+    alone, each a parse of the whole file (pairs.py's apt+doubt with --unsafe-fixes, where
+    SF106 edits the triggers: 800 lines 39 s)."""
     head = ["FROM debian:12", "WORKDIR /app", "COPY . ."]
     return _lines(head, lambda i: ("RUN apt-get install -y git", f"ONBUILD RUN apt-get install -y p{i // 2}")[i % 2], n)
 

@@ -3,8 +3,9 @@
 Each generated shape of ``benchmarks/scaling.py`` (many small RUNs, one RUN with thousands of
 continuation lines, suppressions, stages, heredocs...) goes through the code paths of
 ``slimfile parse --json``, ``slimfile check``, ``slimfile fix --diff`` and ``fix --diff
---unsafe-fixes`` (base swaps, stage splits, the release user) at 200 and at 800 lines, while a trace function counts the lines of Python the interpreter executes (slimfile's
-and the standard library's: difflib, json). Linear work makes the count grow 4 times; the
+--unsafe-fixes`` (base swaps, stage splits, the release user) at 200 and at 800 lines, while
+a trace function counts the lines of Python the interpreter executes (slimfile's and the
+standard library's: difflib, json). Linear work makes the count grow 4 times; the
 quadratic paths this guards against (line starts rebuilt per position, every pair of fixes
 compared, a scan of all earlier RUNs per RUN, difflib over a whole file of changes) gave 5 to
 14 times at these sizes. The count is deterministic: no clock is read, the cycle collector is
