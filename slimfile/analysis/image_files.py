@@ -66,7 +66,7 @@ ABSENT = Absent()
 def chain_steps(ctx: Context, stage: Stage) -> list[Step]:
     """The steps that built the stage's filesystem: its base stages' first, then its own."""
     steps: list[Step] = []
-    for member in reversed(list(_lineage(stage))):
+    for member in reversed(stage.lineage()):
         steps.extend(stage_steps(ctx, member))
     return steps
 
@@ -123,16 +123,6 @@ def _holder(ctx: Context, stages: _WriterStages, stage: Stage, before: Instructi
         if index is not None and (holder is stage or stages.is_base(holder.index, stage.index)):
             return holder, index
     return stage, None
-
-
-def _lineage(stage: Stage) -> Iterator[Stage]:
-    """The stage and the stages it is built FROM, nearest first."""
-    seen: set[int] = set()
-    current: Stage | None = stage
-    while current is not None and current.index not in seen:
-        seen.add(current.index)
-        yield current
-        current = current.base_stage
 
 
 class _Writers:

@@ -64,14 +64,7 @@ def final_image_stages(ctx: Context) -> set[int]:
 
     def compute() -> set[int]:
         stages = ctx.stages.stages
-        if not stages:
-            return set()
-        chain = set()
-        stage: Stage | None = stages[-1]
-        while stage is not None and stage.index not in chain:
-            chain.add(stage.index)
-            stage = stage.base_stage
-        return chain
+        return {stage.index for stage in stages[-1].lineage()} if stages else set()
 
     return ctx.memo("final-image-stages", compute)
 

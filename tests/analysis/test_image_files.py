@@ -75,12 +75,12 @@ def _walked(ctx, stage, before, paths, tree: bool):
 
     def steps_back():
         start, end = stage, None
-        for member in image_files._lineage(stage):
+        for member in stage.lineage():
             index = step_index(ctx, member).get(id(before))
             if index is not None:
                 start, end = member, index
                 break
-        for member in image_files._lineage(start):
+        for member in start.lineage():
             steps = stage_steps(ctx, member)
             for i in range(len(steps) if end is None else end, 0, -1):
                 yield steps[i - 1]
